@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`.
+# Each creates the virtual environment on first use (and again when a
+# requirements file changes), so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+STAGE ?= dev
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint typecheck unit run clean
+
+help:
+	@echo "make run    serve the API locally (see README)"
+	@echo "make test   lint, type-check and run the whole test suite"
+
+$(READY): requirements.txt requirements-dev.txt constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+venv: $(READY)
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(READY)
+	$(BIN)/mypy
+
+unit: $(READY)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+run: $(READY)
+	@echo "make run: the local stack (emulator, user pool, table and 'chalice local') is coming;"
+	@echo "until it lands, 'make test' exercises the API through the chalice test client."
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""Domain errors, and the one place that turns them into HTTP responses.
+
+The service raises these without knowing about HTTP; ``handle_errors`` wraps each
+view so that every route answers the same way for the same failure.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+
+class NotesError(Exception):
+    """Base of every error the notes service raises on purpose."""
+
+
+class InvalidInput(NotesError):
+    """The request broke a rule; the message names the field or parameter."""
+
+
+class NoteNotFound(NotesError):
+    """No such note for this owner (it may belong to someone else, or the id is invalid)."""
+
+    def __init__(self, note_id: str) -> None:
+        shown = note_id if len(note_id) <= 64 else note_id[:64] + "…"
+        super().__init__(f"note {shown!r} not found")
+
+
+class VersionMismatch(NotesError):
+    """``If-Match`` named a version that is not the stored one."""
+
+    def __init__(self, expected: tuple[int, ...]) -> None:
+        wanted = ", ".join(f'"{v}"' for v in expected)
+        super().__init__(f"If-Match {wanted} does not match the note's current version")
+
+
+class StorageUnavailable(NotesError):
+    """DynamoDB throttled the request or could not be reached; worth retrying."""
+
+    RETRY_AFTER_SECONDS = 1
+
+    def __init__(self) -> None:
+        super().__init__("the notes store is busy or unreachable; retry shortly")
+
+
+class Unauthenticated(NotesError):
+    """The request context carries no usable identity (a misconfigured authorizer)."""
+
+
+_CHALICE_SHAPE: dict[type[NotesError], tuple[int, str]] = {
+    InvalidInput: (400, "BadRequestError"),
+    NoteNotFound: (404, "NotFoundError"),
+    VersionMismatch: (412, "PreconditionFailed"),
+    StorageUnavailable: (503, "ServiceUnavailable"),
+}
+
+
+def to_response(error: NotesError) -> Response:
+    """The HTTP answer for a domain error."""
+    if isinstance(error, Unauthenticated):
+        # The shape API Gateway itself uses when its authorizer refuses a call.
+        return Response(body={"message": "Unauthorized"}, status_code=401)
+    status, code = _CHALICE_SHAPE[type(error)]
+    headers: dict[str, str | list[str]] = {}
+    if isinstance(error, StorageUnavailable):
+        headers["Retry-After"] = str(error.RETRY_AFTER_SECONDS)
+    return Response(body={"Code": code, "Message": str(error)}, status_code=status, headers=headers)
+
+
+def handle_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a Chalice view so that domain errors become their HTTP answers."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except NotesError as error:
+            return to_response(error)
+
+    return wrapper

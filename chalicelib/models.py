@@ -1,0 +1,51 @@
+"""The PynamoDB model of a note: declaration only.
+
+The table name and region belong to the stage, so ``bind_note_model`` makes a
+subclass bound to them; no endpoint is set here, so botocore's standard
+``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL`` decide where requests go.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+# A stalled table must answer well inside API Gateway's 29-second limit:
+# at most 1 + MAX_RETRY_ATTEMPTS attempts of CONNECT + READ seconds each.
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 2
+MAX_RETRY_ATTEMPTS = 2
+
+
+class NoteModel(Model):
+    """One note, keyed by its owner's ``sub`` and a time-ordered id."""
+
+    class Meta:
+        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = READ_TIMEOUT_SECONDS
+        max_retry_attempts = MAX_RETRY_ATTEMPTS
+
+    userId = UnicodeAttribute(hash_key=True)
+    noteId = UnicodeAttribute(range_key=True)
+    title = UnicodeAttribute(default="")
+    content = UnicodeAttribute(default="")
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    attachment = UnicodeAttribute(null=True)
+    createdAt = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+def bind_note_model(table_name: str, region: str) -> type[NoteModel]:
+    """A ``NoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
+
+    class Meta(NoteModel.Meta):
+        pass
+
+    Meta.table_name = table_name  # type: ignore[attr-defined]
+    Meta.region = region  # type: ignore[attr-defined]
+    return type("Note", (NoteModel,), {"Meta": Meta})

@@ -1,0 +1,308 @@
+"""The notes service: owner-scoped verbs over the notes table.
+
+Every verb takes the owner (the caller's ``sub``) first, and every key it
+builds starts with that owner, so no verb can reach another user's partition.
+Each change is one conditional DynamoDB write; a failed condition is told
+apart (missing note versus stale version) only after the fact, on the error path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import HTTPClientError
+from pynamodb.attributes import Attribute
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from uuid6 import uuid7
+
+from chalicelib.errors import InvalidInput, NoteNotFound, StorageUnavailable, VersionMismatch
+from chalicelib.models import NoteModel
+from chalicelib.validation import Precondition
+
+log = logging.getLogger(__name__)
+
+# Error codes after which DynamoDB is worth retrying later (botocore has
+# already retried them): the caller gets 503 + Retry-After, not a 500.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+CONDITION_FAILED = "ConditionalCheckFailedException"
+# A page is normally one Query; only a page that DynamoDB cut short before
+# proving whether more notes follow may take another, and never more than this.
+MAX_QUERIES_PER_PAGE = 4
+
+_NOTE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_CURSOR_TAG_BYTES = 8
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{32}$")  # 16-byte id + 8-byte tag, unpadded base64url
+
+
+@dataclass(frozen=True)
+class Page:
+    notes: list[dict[str, Any]]
+    next_cursor: str | None
+
+    def to_public(self) -> dict[str, Any]:
+        return {"notes": self.notes, "nextCursor": self.next_cursor}
+
+
+def utc_now() -> str:
+    """The current time as the API shows it: ISO 8601, UTC, milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class NotesService:
+    """Create, list, read, change and delete one owner's notes."""
+
+    def __init__(self, model: type[NoteModel], clock: Callable[[], str] = utc_now) -> None:
+        self._model = model
+        self._clock = clock
+
+    def create_note(self, owner: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Store a new note; never overwrites. Raises StorageUnavailable."""
+        now = self._clock()
+        note = self._model(
+            owner,
+            str(uuid7()),
+            title=fields["title"],
+            content=fields["content"],
+            tags=fields["tags"],
+            attachment=fields["attachment"],
+            createdAt=now,
+            updatedAt=now,
+        )
+        with _dynamodb():
+            # The version attribute adds "version does not exist"; the key
+            # condition says the same of the item itself.
+            note.save(condition=self._model.noteId.does_not_exist())
+        return to_public(note)
+
+    def get_note(self, owner: str, note_id: str) -> dict[str, Any]:
+        """One note. Raises NoteNotFound, StorageUnavailable."""
+        note = self._load(owner, note_id)
+        if note is None:
+            raise NoteNotFound(note_id)
+        return to_public(note)
+
+    def list_notes(self, owner: str, limit: int, cursor: str | None) -> Page:
+        """One page of notes, newest first. Raises InvalidInput (cursor), StorageUnavailable.
+
+        Asks for one note more than the page holds: that extra note proves
+        another page exists, so ``next_cursor`` is None exactly when none does,
+        whatever DynamoDB does at the edge (a final page cut at 1 MB, or a
+        LastEvaluatedKey after the last item).
+        """
+        start = _decode_cursor(owner, cursor) if cursor is not None else None
+        found: list[NoteModel] = []
+        for _ in range(MAX_QUERIES_PER_PAGE):
+            items, last_key = self._query_page(owner, start, limit + 1 - len(found))
+            found.extend(items)
+            if len(found) > limit:
+                shown = found[:limit]
+                break
+            if last_key is None:
+                return Page([to_public(note) for note in found], None)
+            if len(found) >= 2:
+                # Cut short (1 MB): hold back the last note as the proof.
+                shown = found[:-1]
+                break
+            start = last_key["noteId"]["S"]
+        else:
+            shown = found  # DynamoDB kept cutting pages short; resume where it stopped
+        resume = shown[-1].noteId if shown else start
+        next_cursor = _encode_cursor(owner, resume) if resume else None
+        return Page([to_public(note) for note in shown], next_cursor)
+
+    def replace_note(
+        self, owner: str, note_id: str, fields: dict[str, Any], precondition: Precondition | None
+    ) -> dict[str, Any]:
+        """PUT: every editable field replaced. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
+        return self._update(owner, note_id, fields, precondition)
+
+    def update_note(
+        self, owner: str, note_id: str, fields: dict[str, Any], precondition: Precondition | None
+    ) -> dict[str, Any]:
+        """PATCH: only the given fields changed. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
+        return self._update(owner, note_id, fields, precondition)
+
+    def delete_note(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
+        """Remove a note. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
+        note = self._unversioned(owner, note_id)
+        condition = self._precondition(precondition)
+        with self._conditional(owner, note_id, precondition):
+            note.delete(condition=condition, add_version_condition=False)
+
+    def _update(
+        self, owner: str, note_id: str, fields: dict[str, Any], precondition: Precondition | None
+    ) -> dict[str, Any]:
+        note = self._unversioned(owner, note_id)
+        model = self._model
+        attributes: dict[str, Attribute[Any]] = {
+            "title": model.title,
+            "content": model.content,
+            "tags": model.tags,
+            "attachment": model.attachment,
+        }
+        actions: list[Action] = [
+            attributes[name].remove() if value is None else attributes[name].set(value)
+            for name, value in fields.items()
+        ]
+        actions.append(model.updatedAt.set(self._clock()))
+        with self._conditional(owner, note_id, precondition):
+            note.update(
+                actions=actions,
+                condition=self._precondition(precondition),
+                add_version_condition=False,
+            )
+        return to_public(note)
+
+    def _unversioned(self, owner: str, note_id: str) -> NoteModel:
+        """A key-only instance for a blind conditional write.
+
+        Any non-None version makes PynamoDB increment the stored version
+        (``ADD version 1``) instead of initialising it; the version condition,
+        if any, is ours (``_precondition``), so the value itself is never sent.
+        Raises NoteNotFound for an id that cannot exist.
+        """
+        if not _NOTE_ID.match(note_id):
+            raise NoteNotFound(note_id)
+        note = self._model(owner, note_id)
+        note.version = 0
+        return note
+
+    def _precondition(self, precondition: Precondition | None) -> Condition:
+        condition = self._model.noteId.exists()
+        if precondition is not None and not precondition.any_version:
+            condition &= self._model.version.is_in(*precondition.versions)
+        return condition
+
+    @contextmanager
+    def _conditional(self, owner: str, note_id: str, precondition: Precondition | None) -> Iterator[None]:
+        """Turn a failed write condition into NoteNotFound or VersionMismatch."""
+        try:
+            with _dynamodb():
+                yield
+        except _ConditionFailed:
+            # Without a version to compare, only "exists" could have failed.
+            if precondition is None or precondition.any_version:
+                raise NoteNotFound(note_id) from None
+            if self._load(owner, note_id) is None:
+                raise NoteNotFound(note_id) from None
+            raise VersionMismatch(precondition.versions) from None
+
+    def _load(self, owner: str, note_id: str) -> NoteModel | None:
+        if not _NOTE_ID.match(note_id):
+            return None
+        try:
+            with _dynamodb():
+                return self._model.get(owner, note_id, consistent_read=True)
+        except self._model.DoesNotExist:
+            return None
+
+    def _query_page(
+        self, owner: str, start: str | None, count: int
+    ) -> tuple[list[NoteModel], dict[str, Any] | None]:
+        """Exactly one Query: up to ``count`` notes below ``start``, newest first."""
+        last_key = {"userId": {"S": owner}, "noteId": {"S": start}} if start else None
+        with _dynamodb():
+            pages = self._model.query(
+                owner,
+                scan_index_forward=False,
+                consistent_read=True,
+                limit=count,
+                page_size=count,
+                last_evaluated_key=last_key,
+            ).page_iter
+            page = next(pages)
+        items = [self._model.from_raw_data(item) for item in page.get("Items", [])]
+        return items, pages.last_evaluated_key
+
+
+def to_public(note: NoteModel) -> dict[str, Any]:
+    """The API's shape of a stored note."""
+    return {
+        "noteId": note.noteId,
+        "userId": note.userId,
+        "title": note.title,
+        "content": note.content,
+        "tags": list(note.tags or []),
+        "attachment": note.attachment,
+        "createdAt": note.createdAt,
+        "updatedAt": note.updatedAt,
+        "version": note.version,
+    }
+
+
+class _ConditionFailed(Exception):
+    """A conditional write's condition did not hold."""
+
+
+@contextmanager
+def _dynamodb() -> Iterator[None]:
+    """Translate PynamoDB failures into what the caller can act on.
+
+    Throttling and unreachable-table errors (after botocore's own retries)
+    become StorageUnavailable; a failed condition becomes _ConditionFailed;
+    anything else propagates and is answered as a 500.
+    """
+    try:
+        yield
+    except PynamoDBException as error:
+        if error.cause_response_code == CONDITION_FAILED:
+            raise _ConditionFailed() from error
+        if error.cause_response_code in RETRYABLE_CODES or isinstance(
+            error.cause, (HTTPClientError, BotocoreConnectionError)
+        ):
+            log.warning("DynamoDB unavailable: %s", error)
+            raise StorageUnavailable() from error
+        raise
+
+
+def _cursor_tag(owner: str, note_id: str) -> bytes:
+    # Binds a cursor to its owner, so a cursor from another user (or an edited
+    # one) is refused instead of silently starting elsewhere. The cursor never
+    # carries the partition key: the owner always comes from the token.
+    message = f"{owner}\x00{note_id}".encode()
+    return hashlib.blake2b(message, digest_size=_CURSOR_TAG_BYTES, person=b"notes-cursor").digest()
+
+
+def _encode_cursor(owner: str, note_id: str) -> str:
+    raw = uuid.UUID(note_id).bytes + _cursor_tag(owner, note_id)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _decode_cursor(owner: str, cursor: str) -> str:
+    """The note id a cursor continues after. Raises InvalidInput for any other cursor."""
+    bad = InvalidInput(
+        "query parameter 'cursor' is not a cursor from this listing; "
+        "pass back 'nextCursor' exactly as received"
+    )
+    if not _CURSOR.match(cursor):
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise bad from error
+    note_id = str(uuid.UUID(bytes=raw[:16]))
+    if not _NOTE_ID.match(note_id) or not hmac.compare_digest(raw[16:], _cursor_tag(owner, note_id)):
+        raise bad
+    return note_id

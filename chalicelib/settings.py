@@ -1,0 +1,90 @@
+"""One frozen settings object, read from the stage's environment.
+
+Chalice applies a stage's ``environment_variables`` (``.chalice/config.json``)
+before it imports ``app.py`` for ``deploy``, ``package`` and ``local``; Lambda
+sets them on the function. Reading them once, at import, makes a misconfigured
+stage fail at start-up with the name of what is missing, not later and far from
+its cause.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_POOL_ARN = re.compile(
+    r"^arn:aws[a-z-]*:cognito-idp:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"userpool/(?P<pool_id>(?P=region)_[0-9A-Za-z]+)$"
+)
+_PLACEHOLDER = re.compile(r"^(<.*>|\{.*\}|change-?me|replace-?me|todo|tbd|x{3,})$", re.IGNORECASE)
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know about its stage."""
+
+    region: str
+    table_name: str
+    user_pool_arn: str
+    app_client_ids: tuple[str, ...]
+    read_scopes: tuple[str, ...] = ()
+    write_scopes: tuple[str, ...] = ()
+    cors_allow_origin: str | None = None
+
+    @property
+    def user_pool_id(self) -> str:
+        return self.user_pool_arn.rsplit("/", 1)[1]
+
+    @property
+    def scoped(self) -> bool:
+        """True when the stage authorizes with access-token scopes."""
+        return bool(self.read_scopes or self.write_scopes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; raises SettingsError naming the bad variable."""
+        env = os.environ if environ is None else environ
+        region = _required(env, "AWS_REGION", fallback="AWS_DEFAULT_REGION")
+        pool_arn = _required(env, "COGNITO_USER_POOL_ARN")
+        match = _POOL_ARN.match(pool_arn)
+        if match is None:
+            raise SettingsError(
+                "COGNITO_USER_POOL_ARN must look like "
+                "arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, "
+                f"got {pool_arn!r}"
+            )
+        client_ids = _words(_required(env, "COGNITO_APP_CLIENT_IDS"))
+        read_scopes = _words(env.get("COGNITO_READ_SCOPES", ""))
+        write_scopes = _words(env.get("COGNITO_WRITE_SCOPES", ""))
+        if bool(read_scopes) != bool(write_scopes):
+            raise SettingsError("COGNITO_READ_SCOPES and COGNITO_WRITE_SCOPES must be set together")
+        return cls(
+            region=region,
+            table_name=_required(env, "NOTES_TABLE_NAME"),
+            user_pool_arn=pool_arn,
+            app_client_ids=client_ids,
+            read_scopes=read_scopes,
+            write_scopes=write_scopes,
+            cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
+        )
+
+
+def _required(env: Mapping[str, str], name: str, fallback: str | None = None) -> str:
+    value = (env.get(name) or (env.get(fallback) if fallback else None) or "").strip()
+    if not value:
+        also = f" (or {fallback})" if fallback else ""
+        raise SettingsError(f"missing environment variable {name}{also}")
+    if _PLACEHOLDER.match(value):
+        raise SettingsError(f"environment variable {name} holds a placeholder: {value!r}")
+    return value
+
+
+def _words(value: str) -> tuple[str, ...]:
+    """Split a comma- or space-separated list, dropping empty items."""
+    return tuple(word for word in re.split(r"[\s,]+", value) if word)

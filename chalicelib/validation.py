@@ -1,0 +1,229 @@
+"""Input shapes: the request body, query parameters and ``If-Match``.
+
+Every function raises ``InvalidInput`` with a message that names the offending
+field or parameter; none of them touches storage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.errors import InvalidInput
+
+MAX_CONTENT_BYTES = 100_000
+MAX_TITLE_CHARS = 200
+MAX_TAGS = 20
+MAX_TAG_CHARS = 50
+MAX_ATTACHMENT_CHARS = 1024
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+EDITABLE_FIELDS = ("title", "content", "tags", "attachment")
+SERVER_FIELDS = ("noteId", "userId", "createdAt", "updatedAt", "version")
+DEFAULTS: dict[str, Any] = {"title": "", "tags": [], "attachment": None}
+
+# If-Match: "*" or a list of strong entity tags, each a quoted version number.
+_ETAG_LIST = re.compile(r'^\s*"\d{1,15}"(\s*,\s*"\d{1,15}")*\s*$')
+_LIMIT = re.compile(r"^\d{1,6}$")
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What ``If-Match`` asked for: any existing version, or one of ``versions``."""
+
+    versions: tuple[int, ...] = ()
+
+    @property
+    def any_version(self) -> bool:
+        return not self.versions
+
+
+def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
+    """Decode a request body that must be a JSON object.
+
+    Raises InvalidInput for an empty body, bytes that are not UTF-8, text that is
+    not JSON (including NaN/Infinity and repeated keys), or a non-object.
+    """
+    if not raw or not raw.strip():
+        raise InvalidInput("request body is required: a JSON object")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as error:
+        raise InvalidInput("request body must be UTF-8 encoded JSON") from error
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"request body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from error
+    if not isinstance(value, dict):
+        raise InvalidInput(f"request body must be a JSON object, not {_json_type(value)}")
+    return value
+
+
+def note_fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Validate the editable fields of a note.
+
+    For a full body (POST, PUT) ``content`` is required and omitted optional
+    fields take their defaults; for a partial one (PATCH) only the given fields
+    are returned, and at least one is required. Raises InvalidInput.
+    """
+    for name in body:
+        if name in SERVER_FIELDS:
+            raise InvalidInput(f"field '{name}' is set by the server and cannot be sent")
+        if name not in EDITABLE_FIELDS:
+            raise InvalidInput(
+                f"unknown field '{_clip(name)}'; allowed fields: {', '.join(sorted(EDITABLE_FIELDS))}"
+            )
+    if partial:
+        if not body:
+            raise InvalidInput(
+                f"request body names no field to change; give one of: {', '.join(EDITABLE_FIELDS)}"
+            )
+        fields = dict(body)
+    else:
+        if "content" not in body:
+            raise InvalidInput("field 'content' is required")
+        fields = {**DEFAULTS, **body}
+    for name, value in fields.items():
+        _CHECKS[name](value)
+    return fields
+
+
+def _check_content(value: Any) -> None:
+    text = _string("content", value)
+    size = len(text.encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise InvalidInput(
+            f"field 'content' is {size:,} bytes in UTF-8; at most {MAX_CONTENT_BYTES:,} are allowed"
+        )
+
+
+def _check_title(value: Any) -> None:
+    text = _string("title", value)
+    if len(text) > MAX_TITLE_CHARS:
+        raise InvalidInput(f"field 'title' is {len(text)} characters; at most {MAX_TITLE_CHARS} are allowed")
+
+
+def _check_tags(value: Any) -> None:
+    if not isinstance(value, list):
+        raise InvalidInput(f"field 'tags' must be a list of strings, not {_json_type(value)}")
+    if len(value) > MAX_TAGS:
+        raise InvalidInput(f"field 'tags' has {len(value)} items; at most {MAX_TAGS} are allowed")
+    seen: set[str] = set()
+    for index, tag in enumerate(value):
+        name = f"tags[{index}]"
+        text = _string(name, tag)
+        if not 1 <= len(text) <= MAX_TAG_CHARS:
+            raise InvalidInput(f"field '{name}' must be 1 to {MAX_TAG_CHARS} characters long")
+        if text in seen:
+            raise InvalidInput(f"field '{name}' repeats the tag {_clip(text)!r}; tags must be unique")
+        seen.add(text)
+
+
+def _check_attachment(value: Any) -> None:
+    if value is None:
+        return
+    text = _string("attachment", value, nullable=True)
+    if not 1 <= len(text) <= MAX_ATTACHMENT_CHARS:
+        raise InvalidInput(f"field 'attachment' must be 1 to {MAX_ATTACHMENT_CHARS} characters long, or null")
+
+
+_CHECKS = {
+    "content": _check_content,
+    "title": _check_title,
+    "tags": _check_tags,
+    "attachment": _check_attachment,
+}
+
+
+def parse_limit(params: Mapping[str, list[str]]) -> int:
+    """The page size from ``?limit=``; raises InvalidInput unless it is 1–100."""
+    value = single_param(params, "limit")
+    if value is None:
+        return DEFAULT_LIMIT
+    if not _LIMIT.match(value) or not 1 <= int(value) <= MAX_LIMIT:
+        raise InvalidInput(
+            f"query parameter 'limit' must be an integer from 1 to {MAX_LIMIT}, got {_clip(value)!r}"
+        )
+    return int(value)
+
+
+def single_param(params: Mapping[str, list[str]], name: str) -> str | None:
+    """The one value of query parameter ``name``; raises InvalidInput if repeated."""
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise InvalidInput(f"query parameter '{name}' is given more than once")
+    return values[0] if values else None
+
+
+def check_query_params(params: Mapping[str, list[str]], allowed: tuple[str, ...]) -> None:
+    """Raises InvalidInput naming the first query parameter not in ``allowed``."""
+    for name in params:
+        if name not in allowed:
+            raise InvalidInput(f"unknown query parameter '{_clip(name)}'; allowed: {', '.join(allowed)}")
+
+
+def parse_if_match(header: str | None) -> Precondition | None:
+    """The precondition of an ``If-Match`` header, or None when there is none.
+
+    Accepts ``*`` or strong entity tags such as ``"3"`` or ``"3", "4"``; a weak
+    tag never matches under If-Match, so it is refused like any other bad value.
+    """
+    if header is None:
+        return None
+    if header.strip() == "*":
+        return Precondition()
+    if not _ETAG_LIST.match(header):
+        raise InvalidInput(
+            "header 'If-Match' must be * or a quoted version from the note's ETag, such as \"3\""
+        )
+    return Precondition(tuple(int(tag) for tag in re.findall(r"\d+", header)))
+
+
+def _string(name: str, value: Any, nullable: bool = False) -> str:
+    if not isinstance(value, str):
+        kind = "a string or null" if nullable else "a string"
+        raise InvalidInput(f"field '{name}' must be {kind}, not {_json_type(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidInput(
+            f"field '{name}' is not valid Unicode text (it holds an unpaired surrogate)"
+        ) from error
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidInput(f"request body repeats the field '{_clip(key)}'")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"request body is not valid JSON: {name} is not a JSON number")
+
+
+def _clip(text: str, width: int = 64) -> str:
+    return text if len(text) <= width else text[:width] + "…"
