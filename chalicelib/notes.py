@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
-from botocore.exceptions import HTTPClientError
 from pynamodb.attributes import Attribute
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.expressions.condition import Condition
@@ -267,11 +267,13 @@ def _dynamodb() -> Iterator[None]:
     try:
         yield
     except PynamoDBException as error:
-        if error.cause_response_code == CONDITION_FAILED:
+        # Look at the cause's type first: PynamoDB's cause_response_code
+        # fails on a timeout, whose ``response`` attribute is None.
+        cause = error.cause
+        code = error.cause_response_code if isinstance(cause, ClientError) else None
+        if code == CONDITION_FAILED:
             raise _ConditionFailed() from error
-        if error.cause_response_code in RETRYABLE_CODES or isinstance(
-            error.cause, (HTTPClientError, BotocoreConnectionError)
-        ):
+        if code in RETRYABLE_CODES or isinstance(cause, (HTTPClientError, BotocoreConnectionError)):
             log.warning("DynamoDB unavailable: %s", error)
             raise StorageUnavailable() from error
         raise

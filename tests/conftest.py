@@ -9,6 +9,7 @@ removed first.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
@@ -111,29 +112,39 @@ def dynamodb() -> Iterator[None]:
 
 
 @pytest.fixture
+def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB API call the app makes, as (operation, parameters), from botocore's events."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, params))
+
+    events = notes_app.note_model._get_connection().connection.client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    yield calls
+    events.unregister("before-parameter-build.dynamodb", record)
+
+
+@pytest.fixture
 def http(dynamodb: None) -> Any:
     """The chalice test client's HTTP side, on the test stage."""
     return Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
 
 
-@pytest.fixture
-def tokens() -> TokenFactory:
-    return TokenFactory()
+TOKENS = TokenFactory()
+
+
+def new_user(http: Any, email: str | None = None, groups: list[str] | None = None) -> ApiUser:
+    """A new, signed-in user of ``http``: the one place tests get a token."""
+    sub = str(uuid.uuid4())
+    email = email or f"user-{sub[:8]}@example.com"
+    return ApiUser(http, sub, email, TOKENS.id_token(sub=sub, email=email, groups=groups))
 
 
 @pytest.fixture
-def sign_in(http: Any, tokens: TokenFactory) -> Callable[..., ApiUser]:
-    """Sign a new user in: ``sign_in()`` or ``sign_in("a@example.com", groups=["admin"])``.
-
-    This is the one place tests get a token, so the way tokens are made can change here alone.
-    """
-
-    def _sign_in(email: str | None = None, groups: list[str] | None = None) -> ApiUser:
-        sub = str(uuid.uuid4())
-        email = email or f"user-{sub[:8]}@example.com"
-        return ApiUser(http, sub, email, tokens.id_token(sub=sub, email=email, groups=groups))
-
-    return _sign_in
+def sign_in(http: Any) -> Callable[..., ApiUser]:
+    """Sign a new user in: ``sign_in()`` or ``sign_in("a@example.com", groups=["admin"])``."""
+    return functools.partial(new_user, http)
 
 
 @pytest.fixture

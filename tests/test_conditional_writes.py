@@ -1,0 +1,90 @@
+"""If-Match and the single conditional write behind every change."""
+
+from __future__ import annotations
+
+import pytest
+
+import app as notes_app
+
+WRITES = ["put", "patch", "delete"]
+
+
+def _write(user, verb, note_id, headers=None):
+    path = f"/notes/{note_id}"
+    if verb == "delete":
+        return user.delete(path, headers=headers)
+    return getattr(user, verb)(path, {"content": f"by {verb}"}, headers=headers)
+
+
+@pytest.mark.parametrize("verb", WRITES)
+def test_matching_if_match_succeeds(alice, verb):
+    note_id = alice.create()["noteId"]
+    response = _write(alice, verb, note_id, headers={"If-Match": '"1"'})
+    assert response.status_code in (200, 204)
+
+
+@pytest.mark.parametrize("verb", WRITES)
+def test_stale_if_match_is_412_and_changes_nothing(alice, verb):
+    note_id = alice.create(content="original")["noteId"]
+    alice.patch(f"/notes/{note_id}", {"title": "v2"})
+    response = _write(alice, verb, note_id, headers={"If-Match": '"1"'})
+    assert response.status_code == 412
+    assert response.json_body["Code"] == "PreconditionFailed"
+    assert '"1"' in response.json_body["Message"]
+    stored = alice.get(f"/notes/{note_id}").json_body
+    assert (stored["content"], stored["title"], stored["version"]) == ("original", "v2", 2)
+
+
+@pytest.mark.parametrize("verb", WRITES)
+def test_if_match_on_a_missing_note_is_404(alice, verb):
+    response = _write(alice, verb, "01a20256-1ac6-781a-b77a-7e7ebcffa4ac", headers={"If-Match": '"1"'})
+    assert response.status_code == 404
+
+
+def test_if_match_star_and_lists(alice):
+    note_id = alice.create()["noteId"]
+    assert alice.patch(f"/notes/{note_id}", {"title": "a"}, headers={"If-Match": "*"}).status_code == 200
+    response = alice.patch(f"/notes/{note_id}", {"title": "b"}, headers={"If-Match": '"1", "2"'})
+    assert response.status_code == 200
+    assert response.json_body["version"] == 3
+    response = alice.patch(f"/notes/{note_id}", {"title": "c"}, headers={"If-Match": '"1", "2"'})
+    assert response.status_code == 412
+
+
+def test_etag_from_a_read_is_the_if_match_for_the_next_write(alice):
+    note_id = alice.create()["noteId"]
+    etag = alice.get(f"/notes/{note_id}").headers["ETag"]
+    first = alice.put(f"/notes/{note_id}", {"content": "first"}, headers={"If-Match": etag})
+    second = alice.put(f"/notes/{note_id}", {"content": "second"}, headers={"If-Match": etag})
+    assert (first.status_code, second.status_code) == (200, 412)
+    assert alice.get(f"/notes/{note_id}").json_body["content"] == "first"
+
+
+@pytest.mark.parametrize("value", ["3", 'W/"1"', '"one"', '"1",', "", '"1" "2"'])
+def test_malformed_if_match_is_400_naming_the_header(alice, value):
+    note_id = alice.create()["noteId"]
+    response = alice.patch(f"/notes/{note_id}", {"title": "x"}, headers={"If-Match": value})
+    assert response.status_code == 400
+    assert "If-Match" in response.json_body["Message"]
+    assert alice.get(f"/notes/{note_id}").json_body["version"] == 1
+
+
+def test_create_never_overwrites_an_existing_note(alice, monkeypatch):
+    note = alice.create(content="first")
+    # Force the id generator to hand out an id that is already taken.
+    monkeypatch.setattr("chalicelib.notes.uuid7", lambda: note["noteId"])
+    response = alice.post("/notes", {"content": "second"})
+    assert response.status_code != 201
+    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    assert (stored.content, stored.version) == ("first", 1)
+
+
+def test_each_change_is_one_conditional_write(alice, dynamodb_calls):
+    """PUT, PATCH and DELETE issue exactly one write each, conditioned on existence."""
+    note_id = alice.create()["noteId"]
+    dynamodb_calls.clear()
+    alice.put(f"/notes/{note_id}", {"content": "x"})
+    alice.patch(f"/notes/{note_id}", {"title": "y"}, headers={"If-Match": '"2"'})
+    alice.delete(f"/notes/{note_id}")
+    assert [operation for operation, _ in dynamodb_calls] == ["UpdateItem", "UpdateItem", "DeleteItem"]
+    assert all("attribute_exists" in params["ConditionExpression"] for _, params in dynamodb_calls)

@@ -1,0 +1,80 @@
+"""DynamoDB throttled, stalled or unreachable: 503 + Retry-After, quickly, nothing written."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from chalice.test import Client
+
+import app as notes_app
+from chalicelib.models import CONNECT_TIMEOUT_SECONDS, MAX_RETRY_ATTEMPTS, READ_TIMEOUT_SECONDS
+from tests.conftest import ROOT, STAGE, ApiUser, new_user
+from tests.fakes import closed_port, stalled_dynamodb, throttling_dynamodb
+
+# API Gateway gives up on an integration after 29 seconds; a 503 must come well before.
+API_GATEWAY_LIMIT_SECONDS = 29
+WORST_CASE_SECONDS = (1 + MAX_RETRY_ATTEMPTS) * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 7
+NOTE = "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"
+
+REQUESTS = [
+    ("POST", "/notes", {"content": "x"}),
+    ("GET", "/notes", None),
+    ("GET", f"/notes/{NOTE}", None),
+    ("PUT", f"/notes/{NOTE}", {"content": "x"}),
+    ("PATCH", f"/notes/{NOTE}", {"title": "x"}),
+    ("DELETE", f"/notes/{NOTE}", None),
+]
+
+
+@pytest.fixture
+def user_at(monkeypatch):
+    """A signed-in user whose app talks to DynamoDB at the given endpoint."""
+
+    def _user_at(endpoint: str) -> ApiUser:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        # A new client picks up the endpoint; the fixture's teardown drops it again.
+        monkeypatch.setattr(notes_app.note_model, "_connection", None)
+        http = Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
+        return new_user(http)
+
+    yield _user_at
+    notes_app.note_model._connection = None
+
+
+def _assert_unavailable(response):
+    assert response.status_code == 503, response.body
+    assert response.json_body["Code"] == "ServiceUnavailable"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert b"Traceback" not in response.body
+
+
+def _send(user, method, path, body):
+    if body is None:
+        return user.request(method, path)
+    return user.request(method, path, body)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), REQUESTS)
+def test_unreachable_dynamodb_is_503(user_at, method, path, body):
+    user = user_at(f"http://127.0.0.1:{closed_port()}")
+    _assert_unavailable(_send(user, method, path, body))
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [REQUESTS[0], REQUESTS[1]])
+def test_throttled_dynamodb_is_503_after_the_sdk_retries(user_at, method, path, body):
+    with throttling_dynamodb() as server:
+        user = user_at(f"http://127.0.0.1:{server.server_port}")
+        _assert_unavailable(_send(user, method, path, body))
+        assert server.requests == 1 + MAX_RETRY_ATTEMPTS
+
+
+def test_stalled_dynamodb_is_503_well_inside_api_gateways_limit(user_at):
+    with stalled_dynamodb() as port:
+        user = user_at(f"http://127.0.0.1:{port}")
+        started = time.monotonic()
+        response = user.request("POST", "/notes", {"content": "x"})
+        elapsed = time.monotonic() - started
+    _assert_unavailable(response)
+    # A correctness bound (the request must not outlive API Gateway), not a benchmark.
+    assert elapsed < min(WORST_CASE_SECONDS, API_GATEWAY_LIMIT_SECONDS)
