@@ -162,3 +162,10 @@ def test_unexpected_errors_are_a_bare_500(alice, monkeypatch):
         "Message": "An internal server error occurred.",
     }
     assert b"secret" not in response.body and b"Traceback" not in response.body
+
+
+def test_a_protected_route_without_a_token_is_401(http):
+    for method, path in [("GET", "/me"), ("GET", "/notes"), ("POST", "/notes")]:
+        response = http.request(method, path, headers={"Content-Type": "application/json"}, body=b"{}")
+        assert response.status_code == 401, (method, path)
+        assert response.json_body == {"message": "Unauthorized"}
