@@ -15,6 +15,7 @@ from chalice.app import Request
 from chalicelib import validation
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
+from chalicelib.local_auth import verify_tokens_locally
 from chalicelib.models import bind_note_model
 from chalicelib.notes import NotesService
 from chalicelib.settings import Settings
@@ -40,6 +41,10 @@ write_authorizer = authorizer.with_scopes(list(settings.write_scopes)) if settin
 
 note_model = bind_note_model(settings.table_name, settings.region)
 notes = NotesService(note_model)
+
+# Locally (chalice local, the chalice test client) tokens are checked as API
+# Gateway checks them; deployed, this does nothing and API Gateway checks.
+verify_tokens_locally(app, settings)
 
 
 def current_request() -> Request:

@@ -36,9 +36,15 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # The emulator derives pool and client ids from their settings, so the
+        # test stage's configuration can name them.
+        "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+        "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
     }
 )
 
+import boto3
+import jwt
 from chalice.test import (
     Client,
     HTTPResponse,
@@ -46,7 +52,14 @@ from chalice.test import (
 from moto import mock_aws
 
 import app as notes_app
+from chalicelib.local_auth import issuer
+from infra import description
+from infra.provision import Provisioned, provision
+from tests import network_guard
 from tests.tokens import TokenFactory
+
+network_guard.install()
+PASSWORD = "Correct-Horse-Battery-9"
 
 _MISSING: Any = object()
 
@@ -103,12 +116,36 @@ class ApiUser:
         return note
 
 
-@pytest.fixture
-def dynamodb() -> Iterator[None]:
-    """A fresh, empty notes table for one test."""
+@functools.cache
+def aws_client(service: str) -> Any:
+    return boto3.client(service, notes_app.settings.region)
+
+
+@pytest.fixture(scope="session")
+def aws_stack() -> Iterator[Provisioned]:
+    """In-process AWS for the whole session, with the test stage provisioned once."""
     with mock_aws():
-        notes_app.note_model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        yield
+        stack = provision(STAGE, aws_client("cognito-idp"), aws_client("dynamodb"))
+        assert (stack.user_pool_arn, stack.user_pool_client_id, stack.table_name) == (
+            notes_app.settings.user_pool_arn,
+            notes_app.settings.app_client_ids[0],
+            notes_app.settings.table_name,
+        ), "the test stage in .chalice/config.json must name what infra/description.py provisions"
+        yield stack
+
+
+@pytest.fixture
+def aws(aws_stack: Provisioned) -> Provisioned:
+    """The test stage with a new, empty notes table: every test starts with no notes."""
+    dynamodb = aws_client("dynamodb")
+    dynamodb.delete_table(TableName=aws_stack.table_name)
+    dynamodb.create_table(**description.table(STAGE))
+    return aws_stack
+
+
+@pytest.fixture
+def dynamodb(aws: Provisioned) -> None:
+    """The notes table (and the rest of the test stage) exists and is empty."""
 
 
 @pytest.fixture
@@ -131,14 +168,30 @@ def http(dynamodb: None) -> Any:
     return Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
 
 
-TOKENS = TokenFactory()
-
-
 def new_user(http: Any, email: str | None = None, groups: list[str] | None = None) -> ApiUser:
-    """A new, signed-in user of ``http``: the one place tests get a token."""
-    sub = str(uuid.uuid4())
-    email = email or f"user-{sub[:8]}@example.com"
-    return ApiUser(http, sub, email, TOKENS.id_token(sub=sub, email=email, groups=groups))
+    """A new user, signed up, confirmed and signed in at the stage's user pool.
+
+    The one place tests get a token: a real ID token from the emulated Cognito.
+    """
+    settings = notes_app.settings
+    cognito = aws_client("cognito-idp")
+    client_id = settings.app_client_ids[0]
+    email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=settings.user_pool_id, Username=email)
+    for group in groups or []:
+        try:
+            cognito.create_group(GroupName=group, UserPoolId=settings.user_pool_id)
+        except cognito.exceptions.GroupExistsException:
+            pass
+        cognito.admin_add_user_to_group(UserPoolId=settings.user_pool_id, Username=email, GroupName=group)
+    result = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    sub = jwt.decode(result["IdToken"], options={"verify_signature": False})["sub"]
+    return ApiUser(http, sub, email, result["IdToken"])
 
 
 @pytest.fixture
@@ -148,10 +201,16 @@ def sign_in(http: Any) -> Callable[..., ApiUser]:
 
 
 @pytest.fixture
+def tokens() -> TokenFactory:
+    """Signs tokens with the emulated pool's key, for cases Cognito would not issue."""
+    return TokenFactory(issuer(notes_app.settings), notes_app.settings.app_client_ids[0])
+
+
+@pytest.fixture
 def alice(sign_in: Callable[..., ApiUser]) -> ApiUser:
-    return sign_in("alice@example.com")
+    return sign_in(f"alice-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture
 def bob(sign_in: Callable[..., ApiUser]) -> ApiUser:
-    return sign_in("bob@example.com")
+    return sign_in(f"bob-{uuid.uuid4().hex[:8]}@example.com")

@@ -28,15 +28,16 @@ REQUESTS = [
 
 
 @pytest.fixture
-def user_at(monkeypatch):
+def user_at(aws, monkeypatch):
     """A signed-in user whose app talks to DynamoDB at the given endpoint."""
 
     def _user_at(endpoint: str) -> ApiUser:
+        http = Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
+        user = new_user(http)
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
         # A new client picks up the endpoint; the fixture's teardown drops it again.
         monkeypatch.setattr(notes_app.note_model, "_connection", None)
-        http = Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
-        return new_user(http)
+        return user
 
     yield _user_at
     notes_app.note_model._connection = None

@@ -28,12 +28,12 @@ def test_health_is_open(http):
 
 
 def test_me_returns_the_callers_claims(sign_in):
-    user = sign_in("carol@example.com", groups=["admin", "editors"])
+    user = sign_in(groups=["admin", "editors"])
     response = user.get("/me")
     assert response.status_code == 200
     assert response.json_body == {
         "userId": user.sub,
-        "email": "carol@example.com",
+        "email": user.email,
         "groups": ["admin", "editors"],
     }
 

@@ -1,38 +1,66 @@
-"""Tokens shaped like the stage's Cognito ID tokens, for the test client."""
+"""Tokens signed like the emulator's user pool signs them, with any claims a test needs.
+
+The emulator signs every pool's tokens with one RSA key (key id ``dummy``) and
+publishes its public half at ``/<poolId>/.well-known/jwks.json``; tests sign with
+the same private key to build tokens Cognito would issue (and ones it never would).
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 import time
+import uuid
 from typing import Any
 
-STAGE_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_NotesTest"
-STAGE_CLIENT_ID = "notestestclient"
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.utilities.utils import load_resource
 
-
-def _segment(value: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+POOL_KID = "dummy"
 
 
 class TokenFactory:
-    """Makes ID tokens carrying the claims Cognito puts in them."""
+    def __init__(self, issuer: str, client_id: str) -> None:
+        self.issuer = issuer
+        self.client_id = client_id
+        self.pool_key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
+        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
-    def id_token(self, sub: str, email: str, groups: list[str] | None = None) -> str:
+    @property
+    def public_pem(self) -> bytes:
+        return self.pool_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def claims(self, token_use: str = "id", **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
+        sub = str(overrides.pop("sub", uuid.uuid4()))
         claims: dict[str, Any] = {
             "sub": sub,
-            "email": email,
-            "email_verified": True,
-            "cognito:username": sub,
-            "iss": STAGE_ISSUER,
-            "aud": STAGE_CLIENT_ID,
-            "token_use": "id",
+            "iss": self.issuer,
+            "token_use": token_use,
             "auth_time": now,
             "iat": now,
             "exp": now + 3600,
+            "jti": str(uuid.uuid4()),
         }
-        if groups is not None:
-            claims["cognito:groups"] = groups
-        header = {"kid": "test", "alg": "RS256"}
-        return f"{_segment(header)}.{_segment(claims)}.c2lnbmF0dXJl"
+        if token_use == "id":
+            claims.update({"aud": self.client_id, "cognito:username": sub, "email": f"{sub[:8]}@example.com"})
+            claims["email_verified"] = True
+        else:
+            claims.update(
+                {"client_id": self.client_id, "username": sub, "scope": "aws.cognito.signin.user.admin"}
+            )
+        claims.update(overrides)
+        return claims
+
+    def sign(
+        self, claims: dict[str, Any], key: Any = None, kid: str = POOL_KID, algorithm: str = "RS256"
+    ) -> str:
+        return jwt.encode(claims, key or self.pool_key, algorithm=algorithm, headers={"kid": kid})
+
+    def id_token(self, **overrides: Any) -> str:
+        return self.sign(self.claims("id", **overrides))
+
+    def access_token(self, scope: str, **overrides: Any) -> str:
+        return self.sign(self.claims("access", scope=scope, **overrides))

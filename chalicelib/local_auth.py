@@ -1,0 +1,313 @@
+"""Cognito token checks for ``chalice local`` and the chalice test client, as API Gateway makes them.
+
+Why: deployed, API Gateway's ``COGNITO_USER_POOLS`` authorizer checks every token
+before the function runs. Locally, Chalice's gateway only base64-decodes it: no
+token, a forged one or an expired one all get through, claims keep their JSON
+types, and a token without two dots crashes the gateway before any middleware
+runs. Code that works locally could then fail, or be wide open, when deployed.
+
+How: both ``chalice local`` and ``chalice.test.Client`` route each request
+through ``chalice.local.LocalGateway``, which calls
+``LocalGatewayAuthorizer.authorize`` before it builds the request, runs
+middleware or calls the view. ``verify_tokens_locally(app, settings)`` wraps that
+one method, once, at class level. For a route of a registered app whose
+authorizer is a ``CognitoUserPoolAuthorizer``, the wrapper reads the header that
+authorizer names (any letter case; raw token or ``Bearer <token>``) and lets
+``CognitoVerifier`` check it; a refused token becomes the gateway's own 401, an
+accepted one puts its claims, every value a string, in
+``requestContext.authorizer.claims``. Every other route and app keeps Chalice's
+behaviour.
+
+Signing keys come from the pool's JWKS: the emulator's
+``<endpoint>/<poolId>/.well-known/jwks.json`` when botocore's
+``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` or ``AWS_ENDPOINT_URL`` is set,
+else the issuer's own. They are fetched on first use (never at import), cached
+for the life of the process and fetched again at most once a minute, when a
+token names a key id the cache does not hold.
+
+Deployed, ``chalice.local`` is not in the Lambda package, so nothing is
+installed and API Gateway does the checking. PyJWT and cryptography (development
+dependencies) are imported on the first verification only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chalice import Chalice, CognitoUserPoolAuthorizer
+
+from chalicelib.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED = "Unauthorized"
+EXPIRED = "The incoming token has expired"
+KEY_REFRESH_SECONDS = 60.0  # at most one JWKS fetch a minute for unknown key ids
+KEY_RETRY_SECONDS = 5.0  # while no keys were ever fetched, retry this often at most
+JWKS_TIMEOUT_SECONDS = 3.0
+_BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
+_DATE_CLAIMS = ("exp", "iat")
+
+Fetch = Callable[[str], Mapping[str, Any]]
+Clock = Callable[[], float]
+
+
+class TokenRejected(Exception):
+    """The token must not pass; ``message`` is the body's message, as API Gateway words it."""
+
+    def __init__(self, message: str = UNAUTHORIZED) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SigningKeysUnavailable(Exception):
+    """The pool's JWKS could not be fetched and no key is cached."""
+
+
+def fetch_jwks(url: str) -> Mapping[str, Any]:
+    """GET a JWKS document. Raises SigningKeysUnavailable."""
+    import requests  # development dependency: local runs only
+
+    headers = {"Accept": "application/json"}
+    if not url.startswith("https://cognito-idp."):
+        # An emulator serves every AWS service on one address and picks the
+        # service from the request's credential scope: name cognito-idp.
+        headers["Authorization"] = (
+            "AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/cognito-idp/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        )
+    try:
+        response = requests.get(url, headers=headers, timeout=JWKS_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        document = response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise SigningKeysUnavailable(
+            f"cannot fetch the user pool's signing keys from {url}: {error}"
+        ) from error
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise SigningKeysUnavailable(f"{url} did not answer with a JWKS document")
+    return document
+
+
+class JwksCache:
+    """The pool's RSA signing keys by key id, fetched lazily and refreshed sparingly."""
+
+    def __init__(self, url: str, fetch: Fetch = fetch_jwks, clock: Clock = time.monotonic) -> None:
+        self.url = url
+        self.fetches = 0
+        self._fetch = fetch
+        self._clock = clock
+        self._keys: dict[str, Any] = {}
+        self._last_attempt: float | None = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> Any | None:
+        """The public key for ``kid``, or None. Raises SigningKeysUnavailable on a cold cache."""
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            if kid not in self._keys and self._may_fetch():
+                self._refresh()
+        return self._keys.get(kid)
+
+    def _may_fetch(self) -> bool:
+        if self._last_attempt is None:
+            return True
+        wait = KEY_REFRESH_SECONDS if self._keys else KEY_RETRY_SECONDS
+        return self._clock() - self._last_attempt >= wait
+
+    def _refresh(self) -> None:
+        from jwt.algorithms import RSAAlgorithm
+
+        self._last_attempt = self._clock()
+        self.fetches += 1
+        try:
+            document = self._fetch(self.url)
+        except SigningKeysUnavailable:
+            if not self._keys:
+                raise
+            log.warning("keeping cached signing keys: %s could not be fetched", self.url)
+            return
+        keys = {}
+        for jwk in document.get("keys", []):
+            if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str):
+                keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
+        self._keys = keys
+
+
+class CognitoVerifier:
+    """Checks a token as API Gateway's Cognito user pool authorizer does."""
+
+    def __init__(
+        self, issuer: str, client_ids: tuple[str, ...], keys: JwksCache, clock: Clock = time.time
+    ) -> None:
+        self.issuer = issuer
+        self.client_ids = frozenset(client_ids)
+        self.keys = keys
+        self._clock = clock
+
+    def verify(self, header_value: str | None, scopes: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+        """The token's claims as API Gateway hands them on, all strings.
+
+        ``scopes`` are the route's: none means an ID token is required, else an
+        access token carrying any one of them. Raises TokenRejected, or
+        SigningKeysUnavailable when no key can be had to check the signature.
+        """
+        claims = self._verified_claims(_token(header_value))
+        if claims.get("iss") != self.issuer:
+            raise TokenRejected()
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            raise TokenRejected()
+        if scopes:
+            granted = str(claims.get("scope", "")).split()
+            if claims.get("token_use") != "access" or claims.get("client_id") not in self.client_ids:
+                raise TokenRejected()
+            if not set(granted) & set(scopes):
+                raise TokenRejected()
+        elif claims.get("token_use") != "id" or claims.get("aud") not in self.client_ids:
+            raise TokenRejected()
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise TokenRejected()
+        if exp <= self._clock():
+            raise TokenRejected(EXPIRED)
+        return gateway_claims(claims)
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
+        import jwt
+
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise TokenRejected() from error
+        kid = header.get("kid")
+        if header.get("alg") != "RS256" or not isinstance(kid, str):
+            raise TokenRejected()
+        key = self.keys.key(kid)
+        if key is None:
+            raise TokenRejected()
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                options={
+                    "verify_signature": True,
+                    "verify_exp": False,  # checked after the issuer, with its own message
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except jwt.PyJWTError as error:
+            raise TokenRejected() from error
+        return claims
+
+
+def _token(header_value: str | None) -> str:
+    token = _BEARER.sub("", (header_value or "").strip()).strip()
+    if not token:
+        raise TokenRejected()
+    return token
+
+
+def gateway_claims(claims: Mapping[str, Any]) -> dict[str, str]:
+    """Claims as API Gateway (REST) passes them to the function: every value a string.
+
+    ``exp`` and ``iat`` become dates such as ``Sun Nov 22 10:15:30 UTC 2026``;
+    booleans ``true``/``false``; lists are joined with commas.
+    """
+    result = {}
+    for name, value in claims.items():
+        if name in _DATE_CLAIMS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            result[name] = time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(value))
+        elif isinstance(value, bool):
+            result[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            result[name] = ",".join(str(item) for item in value)
+        elif isinstance(value, dict):
+            result[name] = json.dumps(value, separators=(",", ":"))
+        else:
+            result[name] = str(value)
+    return result
+
+
+def jwks_url(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
+    """Where the stage's pool publishes its signing keys (the emulator's, if one is configured)."""
+    env = os.environ if environ is None else environ
+    endpoint = env.get("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") or env.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/{settings.user_pool_id}/.well-known/jwks.json"
+    return f"{issuer(settings)}/.well-known/jwks.json"
+
+
+def issuer(settings: Settings) -> str:
+    return f"https://cognito-idp.{settings.region}.amazonaws.com/{settings.user_pool_id}"
+
+
+_VERIFIERS: weakref.WeakKeyDictionary[Chalice, CognitoVerifier] = weakref.WeakKeyDictionary()
+
+
+def verify_tokens_locally(app: Chalice, settings: Settings) -> CognitoVerifier | None:
+    """Check tokens for ``app`` in ``chalice local`` and the test client.
+
+    Returns the verifier, or None where Chalice's local gateway does not exist
+    (in Lambda, where API Gateway checks tokens).
+    """
+    try:
+        from chalice import local as chalice_local
+    except ImportError:
+        return None
+    verifier = CognitoVerifier(issuer(settings), settings.app_client_ids, JwksCache(jwks_url(settings)))
+    _VERIFIERS[app] = verifier
+    _install(chalice_local)
+    return verifier
+
+
+def _install(chalice_local: Any) -> None:
+    gateway_authorizer = chalice_local.LocalGatewayAuthorizer
+    if hasattr(gateway_authorizer, "chalice_authorize"):
+        return  # installed already
+    original = gateway_authorizer.chalice_authorize = gateway_authorizer.authorize
+
+    class SigningKeysUnavailableError(chalice_local.LocalGatewayException):
+        CODE = 503
+
+    def authorize(self: Any, raw_path: str, lambda_event: dict[str, Any], lambda_context: Any) -> Any:
+        verifier = _VERIFIERS.get(self._app_object)
+        route = self._route_for_event(lambda_event)
+        authorizer = route.authorizer if route else None
+        if verifier is None or not isinstance(authorizer, CognitoUserPoolAuthorizer):
+            return original(self, raw_path, lambda_event, lambda_context)
+        header_name = str(authorizer.to_swagger()["name"]).lower()
+        headers = {str(k).lower(): v for k, v in (lambda_event.get("headers") or {}).items()}
+        error_headers = {
+            "x-amzn-RequestId": lambda_context.aws_request_id,
+            "Content-Type": "application/json",
+        }
+        try:
+            claims = verifier.verify(headers.get(header_name), authorizer.scopes)
+        except TokenRejected as rejection:
+            raise chalice_local.NotAuthorizedError(
+                {**error_headers, "x-amzn-ErrorType": "UnauthorizedException"},
+                json.dumps({"message": rejection.message}, separators=(",", ":")).encode(),
+            ) from None
+        except SigningKeysUnavailable as error:
+            log.error("%s", error)
+            raise SigningKeysUnavailableError(
+                error_headers, json.dumps({"message": str(error)}).encode()
+            ) from None
+        lambda_event["requestContext"]["authorizer"] = {"claims": claims}
+        return lambda_event, lambda_context
+
+    gateway_authorizer.authorize = authorize
