@@ -9,11 +9,12 @@ READY := $(VENV)/.ready
 STAGE ?= dev
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck unit run clean
+.PHONY: help venv test lint typecheck unit run bench clean
 
 help:
 	@echo "make run    serve the API locally (see README)"
 	@echo "make test   lint, type-check and run the whole test suite"
+	@echo "make bench  measure, and print a table"
 
 $(READY): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,9 @@ test: lint typecheck unit
 run: $(READY)
 	@echo "make run: the local stack (emulator, user pool, table and 'chalice local') is coming;"
 	@echo "until it lands, 'make test' exercises the API through the chalice test client."
+
+bench: $(READY)
+	$(BIN)/python -m bench.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -32,7 +32,9 @@ class TokenFactory:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def claims(self, token_use: str = "id", **overrides: Any) -> dict[str, Any]:
+    def claims(self, kind: str = "id", **overrides: Any) -> dict[str, Any]:
+        """Claims of an ID (``kind="id"``) or access token; ``overrides`` replace any of them."""
+        token_use = kind
         now = int(time.time())
         sub = str(overrides.pop("sub", uuid.uuid4()))
         claims: dict[str, Any] = {

@@ -1,0 +1,357 @@
+"""Tokens in chalice local and the test client get API Gateway's answers (the contract's table)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from chalice import Chalice, CognitoUserPoolAuthorizer
+from chalice.test import Client
+
+import app as notes_app
+from chalicelib import local_auth
+from chalicelib.local_auth import CognitoVerifier, JwksCache, SigningKeysUnavailable, TokenRejected
+from chalicelib.settings import Settings
+from tests.conftest import ROOT, STAGE, aws_client
+
+UNAUTHORIZED = {"message": "Unauthorized"}
+EXPIRED = {"message": "The incoming token has expired"}
+READ, WRITE = "notes/notes.read", "notes/notes.write"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _segments(token: str) -> list[str]:
+    return token.split(".")
+
+
+def _refused(response: Any, body: dict[str, str] = UNAUTHORIZED) -> None:
+    assert response.status_code == 401, response.body
+    assert json.loads(response.body) == body
+    # Refused by the gateway itself, before the app ran.
+    assert response.headers.get("x-amzn-ErrorType") == "UnauthorizedException"
+
+
+def _call(http: Any, token: str | None, header: str = "Authorization", path: str = "/me") -> Any:
+    headers = {} if token is None else {header: token}
+    return http.get(path, headers=headers)
+
+
+# --- the token matrix, against the notes app (ID tokens) -------------------------------------
+
+
+def test_a_real_id_token_is_accepted(alice):
+    response = alice.get("/me")
+    assert response.status_code == 200
+    assert response.json_body["userId"] == alice.sub
+
+
+@pytest.mark.parametrize("token", [None, "", "   ", "Bearer", "Bearer   "])
+def test_no_or_empty_token_is_refused(http, token):
+    _refused(_call(http, token))
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage", "a.b", "a.b.c", "eyJhbGciOi.e30.", "....", "Bearer a.b.c", "é.é.é"]
+)
+def test_garbage_is_refused_not_a_crash(http, token):
+    _refused(_call(http, token))
+
+
+def test_alg_none_is_refused(http, tokens):
+    header = _b64(json.dumps({"alg": "none", "kid": "dummy", "typ": "JWT"}).encode())
+    payload = _b64(json.dumps(tokens.claims("id")).encode())
+    _refused(_call(http, f"{header}.{payload}."))
+
+
+def test_hs256_signed_with_the_public_key_is_refused(http, tokens):
+    header = _b64(json.dumps({"alg": "HS256", "kid": "dummy", "typ": "JWT"}).encode())
+    payload = _b64(json.dumps(tokens.claims("id")).encode())
+    signature = hmac.new(tokens.public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    _refused(_call(http, f"{header}.{payload}.{_b64(signature)}"))
+
+
+def test_a_signature_by_another_key_under_a_known_kid_is_refused(http, tokens):
+    _refused(_call(http, tokens.sign(tokens.claims("id"), key=tokens.other_key)))
+
+
+def test_an_unknown_kid_is_refused(http, tokens):
+    _refused(_call(http, tokens.sign(tokens.claims("id"), kid="not-a-pool-key")))
+
+
+def test_a_tampered_payload_is_refused(http, alice):
+    header, payload, signature = _segments(alice.token)
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "someone-else"
+    _refused(_call(http, f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"))
+
+
+def test_an_expired_token_gets_the_expired_message(http, tokens):
+    _refused(_call(http, tokens.id_token(exp=int(time.time()) - 5)), EXPIRED)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AnotherPool"},
+        {
+            "iss": "https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_c89f58f7de588565c541ab008323e8e01d0f7223d8f0a"
+        },
+        {"aud": "another-app-client"},
+        {"token_use": "access"},
+        {"exp": "tomorrow"},
+        {"sub": ""},
+    ],
+    ids=["other pool", "other region", "other client", "wrong token_use", "bad exp", "empty sub"],
+)
+def test_tokens_for_another_pool_client_or_use_are_refused(http, tokens, overrides):
+    _refused(_call(http, tokens.id_token(**overrides)))
+
+
+def test_an_access_token_on_an_unscoped_route_is_refused(http, tokens, alice):
+    _refused(_call(http, tokens.access_token(READ)))
+    auth = aws_client("cognito-idp").initiate_auth(
+        ClientId=notes_app.settings.app_client_ids[0],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": alice.email, "PASSWORD": "Correct-Horse-Battery-9"},
+    )["AuthenticationResult"]
+    _refused(_call(http, auth["AccessToken"]))
+
+
+@pytest.mark.parametrize("header", ["authorization", "AUTHORIZATION", "Authorization"])
+@pytest.mark.parametrize("prefix", ["", "Bearer ", "bearer "])
+def test_header_case_and_bearer_prefix(http, alice, header, prefix):
+    response = _call(http, prefix + alice.token, header=header)
+    assert response.status_code == 200
+    assert response.json_body["userId"] == alice.sub
+
+
+def test_a_refresh_token_gives_a_working_id_token(http, alice):
+    cognito = aws_client("cognito-idp")
+    client_id = notes_app.settings.app_client_ids[0]
+    first = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": alice.email, "PASSWORD": "Correct-Horse-Battery-9"},
+    )["AuthenticationResult"]
+    refreshed = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": first["RefreshToken"]},
+    )["AuthenticationResult"]
+    response = _call(http, refreshed["IdToken"])
+    assert response.status_code == 200 and response.json_body["userId"] == alice.sub
+
+
+def test_a_refused_write_stores_nothing(http, tokens, alice):
+    forged = tokens.sign(tokens.claims("id", sub=alice.sub), key=tokens.other_key)
+    response = http.post(
+        "/notes",
+        headers={"Authorization": forged, "Content-Type": "application/json"},
+        body=b'{"content":"x"}',
+    )
+    _refused(response)
+    assert alice.get("/notes").json_body["notes"] == []
+
+
+def test_health_needs_no_token(http):
+    assert http.get("/health", headers={"Authorization": "garbage"}).status_code == 200
+
+
+# --- a scoped stage, a custom header, and the claims the view sees ---------------------------
+
+
+@pytest.fixture
+def scoped(aws) -> Any:
+    """A second app on the same pool: scoped routes and a custom token header, verified locally."""
+    settings = notes_app.settings
+    scoped_settings = Settings.from_env(
+        {
+            "AWS_REGION": settings.region,
+            "NOTES_TABLE_NAME": settings.table_name,
+            "COGNITO_USER_POOL_ARN": settings.user_pool_arn,
+            "COGNITO_APP_CLIENT_IDS": ",".join(settings.app_client_ids),
+            "COGNITO_READ_SCOPES": READ,
+            "COGNITO_WRITE_SCOPES": WRITE,
+        }
+    )
+    app = Chalice(app_name="scoped")
+    pool = CognitoUserPoolAuthorizer("Pool", provider_arns=[settings.user_pool_arn], header="X-Notes-Token")
+
+    def claims() -> Any:
+        request = app.current_request
+        assert request is not None
+        return request.context["authorizer"]["claims"]
+
+    @app.route("/claims", methods=["GET"], authorizer=pool.with_scopes(list(scoped_settings.read_scopes)))
+    def read_claims() -> Any:
+        return claims()
+
+    @app.route("/claims", methods=["POST"], authorizer=pool.with_scopes(list(scoped_settings.write_scopes)))
+    def write_claims() -> Any:
+        return claims()
+
+    @app.route("/id-claims", methods=["GET"], authorizer=pool)
+    def id_claims() -> Any:
+        return claims()
+
+    verifier = local_auth.verify_tokens_locally(app, scoped_settings)
+    assert verifier is not None
+    return Client(app, stage_name=STAGE, project_dir=str(ROOT)).http
+
+
+def test_scoped_routes_take_access_tokens_with_any_one_required_scope(scoped, tokens):
+    for scope in (READ, f"{WRITE} {READ}", f"openid {READ}"):
+        assert _call(scoped, tokens.access_token(scope), "X-Notes-Token", "/claims").status_code == 200
+    assert scoped.post("/claims", headers={"X-Notes-Token": tokens.access_token(WRITE)}).status_code == 200
+
+
+def test_scoped_routes_refuse_a_missing_scope_and_id_tokens(scoped, tokens):
+    _refused(_call(scoped, tokens.access_token(WRITE), "X-Notes-Token", "/claims"))
+    _refused(_call(scoped, tokens.access_token("aws.cognito.signin.user.admin"), "X-Notes-Token", "/claims"))
+    _refused(scoped.post("/claims", headers={"X-Notes-Token": tokens.access_token(READ)}))
+    _refused(_call(scoped, tokens.id_token(), "X-Notes-Token", "/claims"))
+    _refused(_call(scoped, tokens.access_token(READ, client_id="another"), "X-Notes-Token", "/claims"))
+
+
+def test_the_authorizers_own_header_is_the_one_read(scoped, tokens):
+    token = tokens.id_token()
+    assert _call(scoped, token, "x-notes-token", "/id-claims").status_code == 200
+    _refused(_call(scoped, token, "Authorization", "/id-claims"))
+
+
+def test_claims_reach_the_view_as_api_gateway_strings(scoped, tokens):
+    exp = 1_900_000_000  # Tue Mar 17 17:46:40 UTC 2030
+    token = tokens.id_token(exp=exp, iat=exp - 3600, **{"cognito:groups": ["admin", "editors"]})
+    claims = _call(scoped, token, "X-Notes-Token", "/id-claims").json_body
+    assert all(isinstance(value, str) for value in claims.values())
+    assert claims["exp"] == "Sun Mar 17 17:46:40 UTC 2030"
+    assert claims["iat"] == "Sun Mar 17 16:46:40 UTC 2030"
+    assert claims["email_verified"] == "true"
+    assert claims["auth_time"].isdigit()
+    assert claims["cognito:groups"] == "admin,editors"
+
+
+# --- the key cache -----------------------------------------------------------------------------
+
+
+class FakeJwks:
+    """A JWKS endpoint under test control: counts fetches, can fail."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.calls = 0
+        self.down = False
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        self.calls += 1
+        if self.down:
+            raise SigningKeysUnavailable(f"cannot fetch the user pool's signing keys from {url}: refused")
+        return self.document
+
+
+@pytest.fixture
+def pool_jwks(tokens) -> dict[str, Any]:
+    from jwt.algorithms import RSAAlgorithm
+
+    jwk = json.loads(RSAAlgorithm.to_jwk(tokens.pool_key.public_key()))
+    return {"keys": [{**jwk, "kid": "dummy", "alg": "RS256", "use": "sig"}]}
+
+
+def _verifier(tokens, fetch, clock) -> CognitoVerifier:
+    return CognitoVerifier(tokens.issuer, (tokens.client_id,), JwksCache("http://keys", fetch, clock))
+
+
+def test_keys_are_fetched_once_not_per_request(tokens, pool_jwks):
+    fetch, now = FakeJwks(pool_jwks), [0.0]
+    verifier = _verifier(tokens, fetch, lambda: now[0])
+    for _ in range(50):
+        verifier.verify(tokens.id_token())
+        now[0] += 10
+    assert fetch.calls == 1
+
+
+def test_an_unknown_kid_refreshes_at_most_once_a_minute(tokens, pool_jwks):
+    fetch, now = FakeJwks(pool_jwks), [0.0]
+    verifier = _verifier(tokens, fetch, lambda: now[0])
+    verifier.verify(tokens.id_token())
+    unknown = tokens.sign(tokens.claims("id"), kid="rotated")
+    for _ in range(5):
+        with pytest.raises(TokenRejected):
+            verifier.verify(unknown)
+    assert fetch.calls == 1
+    now[0] += 60
+    with pytest.raises(TokenRejected):
+        verifier.verify(unknown)
+    assert fetch.calls == 2
+
+
+def test_a_rotated_key_is_picked_up_after_the_minute(tokens, pool_jwks):
+    fetch, now = FakeJwks({"keys": []}), [0.0]
+    verifier = _verifier(tokens, fetch, lambda: now[0])
+    with pytest.raises(TokenRejected):
+        verifier.verify(tokens.id_token())
+    fetch.document = pool_jwks
+    now[0] += 61
+    assert verifier.verify(tokens.id_token())["token_use"] == "id"
+
+
+def test_unreachable_keys_on_a_cold_cache_are_a_clear_refusal_and_a_warm_cache_keeps_working(
+    tokens, pool_jwks, alice, monkeypatch
+):
+    fetch = FakeJwks(pool_jwks)
+    fetch.down = True
+    cold = _verifier(tokens, fetch, time.monotonic)
+    monkeypatch.setitem(local_auth._VERIFIERS, notes_app.app, cold)
+    response = alice.get("/me")
+    assert response.status_code == 503
+    assert "signing keys" in json.loads(response.body)["message"]
+    assert b"Traceback" not in response.body
+
+    fetch.down = False
+    warm = _verifier(tokens, fetch, time.monotonic)
+    monkeypatch.setitem(local_auth._VERIFIERS, notes_app.app, warm)
+    assert alice.get("/me").status_code == 200
+    fetch.down = True
+    assert alice.get("/me").status_code == 200
+    _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="rotated")))
+    assert alice.get("/me").status_code == 200
+
+
+def test_importing_the_app_fetches_nothing_and_loads_no_crypto():
+    code = (
+        "import sys, app; from chalicelib import local_auth as la; "
+        "v = la._VERIFIERS[app.app]; "
+        "print(v.keys.fetches, 'jwt' in sys.modules, 'cryptography' in sys.modules)"
+    )
+    env = dict(os.environ)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["0", "False", "False"]
+
+
+def test_a_scoped_stage_puts_its_scopes_on_every_notes_route():
+    code = (
+        "import json, app; "
+        "print(json.dumps({f'{m} {p}': (e.authorizer.scopes if e.authorizer else None) "
+        "for p, ms in app.app.routes.items() for m, e in ms.items()}))"
+    )
+    env = {**os.environ, "COGNITO_READ_SCOPES": READ, "COGNITO_WRITE_SCOPES": WRITE}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    scopes = json.loads(result.stdout)
+    assert scopes.pop("GET /health") is None
+    for route, route_scopes in scopes.items():
+        assert route_scopes == ([READ] if route.startswith("GET") else [WRITE]), route
