@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 STAGE ?= dev
+PORT ?= 8000
+EMULATOR_PORT ?= 8001
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint typecheck unit run bench clean
@@ -37,8 +39,7 @@ unit: $(READY)
 test: lint typecheck unit
 
 run: $(READY)
-	@echo "make run: the local stack (emulator, user pool, table and 'chalice local') is coming;"
-	@echo "until it lands, 'make test' exercises the API through the chalice test client."
+	@$(BIN)/python -m infra.local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT)
 
 bench: $(READY)
 	$(BIN)/python -m bench.bench
