@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = "local"
 HOST = "127.0.0.1"
-STACK_FILE = ROOT / ".local" / "stack.json"
+STACK_FILE = Path(os.environ.get("NOTES_STACK_FILE") or ROOT / ".local" / "stack.json")
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
 # Emulator credentials: never real ones, so nothing here can reach AWS.
