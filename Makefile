@@ -11,17 +11,18 @@ PORT ?= 8000
 EMULATOR_PORT ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck unit run bench clean
+.PHONY: help venv test lint typecheck unit run bench bench-startup clean
 
 help:
 	@echo "make run    serve the API locally (see README)"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  measure, and print a table"
 
-$(READY): requirements.txt requirements-dev.txt constraints.txt
+$(READY): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 venv: $(READY)
@@ -43,6 +44,9 @@ run: $(READY)
 
 bench: $(READY)
 	$(BIN)/python -m bench.bench
+
+bench-startup: $(READY)
+	$(BIN)/python -m bench.startup --cold
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
