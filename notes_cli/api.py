@@ -1,0 +1,220 @@
+"""The notes API over HTTP, as the signed-in user.
+
+Before each call the stored ID token is refreshed when it expires within a
+minute; a call the API refuses with 401 is refreshed and sent once more, since
+the authorizer refuses it before any of the API's code runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+
+from notes_cli.credentials import CredentialStore, Session
+from notes_cli.errors import CliError, NotLoggedIn, one_line
+
+REFRESH_MARGIN_SECONDS = 60
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 30
+
+
+class ApiError(CliError):
+    """The API answered with an error status."""
+
+    def __init__(self, status: int, code: str | None, message: str) -> None:
+        self.status = status
+        self.code = code
+        self.detail = message
+        named = f"{status} {code}" if code else str(status)
+        super().__init__(f"the API answered {named}: {message}")
+
+
+class Refresher(Protocol):
+    """Something that renews a session: the user pool (``notes_cli.cognito.Cognito``)."""
+
+    def refresh(self, session: Session) -> Session:
+        """New tokens for ``session``; raises CliError when it cannot be renewed."""
+        ...
+
+
+class NotesApi:
+    """One API URL, the session stored for it, and a way to renew that session."""
+
+    def __init__(
+        self,
+        api_url: str,
+        store: CredentialStore,
+        refresher: Callable[[], Refresher],
+        http: requests.Session | None = None,
+    ) -> None:
+        self.api_url = api_url
+        self.store = store
+        self._refresher = refresher
+        self.http = http or requests.Session()
+
+    # The routes of the contract.
+
+    def me(self) -> dict[str, Any]:
+        """GET /me: the caller as the API sees them."""
+        return self.call("GET", "/me").json_body
+
+    def create_note(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """POST /notes: the new note."""
+        return self.call("POST", "/notes", body=fields, expect=201).json_body
+
+    def list_notes(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """GET /notes: one page, ``{"notes": [...], "nextCursor": str | None}``."""
+        params: dict[str, str] = {}
+        if limit is not None:
+            params["limit"] = str(limit)
+        if cursor is not None:
+            params["cursor"] = cursor
+        return self.call("GET", "/notes", params=params).json_body
+
+    def get_note(self, note_id: str) -> tuple[dict[str, Any], str]:
+        """GET /notes/{id}: the note and its ETag."""
+        answer = self.call("GET", note_path(note_id))
+        return answer.json_body, answer.etag or f'"{answer.json_body.get("version")}"'
+
+    def update_note(self, note_id: str, fields: dict[str, Any], etag: str) -> dict[str, Any]:
+        """PATCH /notes/{id} if the note is still at ``etag``; a 412 raises ApiError."""
+        return self.call("PATCH", note_path(note_id), body=fields, headers={"If-Match": etag}).json_body
+
+    def delete_note(self, note_id: str) -> None:
+        """DELETE /notes/{id}."""
+        self.call("DELETE", note_path(note_id), expect=204)
+
+    # The plumbing.
+
+    def session(self) -> tuple[Session, bool]:
+        """The stored session, refreshed first when it is about to expire, and whether it was."""
+        session = self.store.get(self.api_url)
+        if session is None:
+            raise NotLoggedIn()
+        if session.expires_within(REFRESH_MARGIN_SECONDS):
+            return self._refresh(session), True
+        return session, False
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        expect: int = 200,
+    ) -> Answer:
+        """Send one request as the signed-in user; raises CliError unless the status is ``expect``."""
+        session, refreshed = self.session()
+        response = self._send(method, path, session, body, params, headers)
+        if response.status_code == 401 and not refreshed:
+            # The pool may have ended the session early, or the clocks disagree.
+            session = self._refresh(session)
+            response = self._send(method, path, session, body, params, headers)
+        if response.status_code == 401:
+            refused = error_message(response)
+            raise CliError(f"the API refused the session ({refused}): run notes login {session.email}")
+        if response.status_code != expect:
+            raise api_error(response)
+        return Answer(response, self.api_url)
+
+    def _refresh(self, session: Session) -> Session:
+        renewed = self._refresher().refresh(session)
+        self.store.put(self.api_url, renewed)
+        return renewed
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        session: Session,
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None,
+        headers: dict[str, str] | None,
+    ) -> requests.Response:
+        url = self.api_url + path
+        sent = {"Authorization": session.id_token, "Accept": "application/json", **(headers or {})}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            sent["Content-Type"] = "application/json"
+        try:
+            return self.http.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=sent,
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                allow_redirects=False,
+            )
+        except requests.exceptions.ConnectTimeout as error:
+            raise CliError(unreachable(self.api_url, "the connection timed out")) from error
+        except requests.exceptions.ConnectionError as error:
+            raise CliError(unreachable(self.api_url, "connection refused or failed")) from error
+        except requests.exceptions.Timeout as error:
+            raise CliError(
+                f"the API at {self.api_url} did not answer within {READ_TIMEOUT_SECONDS} s"
+            ) from error
+        except requests.exceptions.RequestException as error:
+            raise CliError(f"cannot call the API at {self.api_url}: {error}") from error
+
+
+class Answer:
+    """A successful response: its JSON body and ETag."""
+
+    def __init__(self, response: requests.Response, api_url: str) -> None:
+        self.response = response
+        self.etag: str | None = response.headers.get("ETag")
+        self._api_url = api_url
+
+    @cached_property
+    def json_body(self) -> dict[str, Any]:
+        """The body as a JSON object; raises CliError for anything else."""
+        try:
+            body = self.response.json()
+        except ValueError as error:
+            raise CliError(f"the API at {self._api_url} sent a response that is not JSON") from error
+        if not isinstance(body, dict):
+            raise CliError(f"the API at {self._api_url} sent JSON that is not an object")
+        return body
+
+
+def note_path(note_id: str) -> str:
+    """The path of one note, the id quoted so it can never leave ``/notes/``."""
+    return "/notes/" + quote(note_id, safe="")
+
+
+def unreachable(api_url: str, why: str) -> str:
+    """The message for an API that does not answer."""
+    return f"cannot reach the API at {api_url} ({why}): is it running? start the local stack with make run"
+
+
+def error_message(response: requests.Response) -> str:
+    """The API's own message: ``Message`` (the app), ``message`` (the authorizer) or the status text."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("Message", "message"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body[key])
+    text = one_line(response.text or "", 120)
+    return text or str(response.reason or "no message")
+
+
+def api_error(response: requests.Response) -> ApiError:
+    """The ApiError for an error response, keeping the API's ``Code`` when it sent one."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code = body.get("Code") if isinstance(body, dict) and isinstance(body.get("Code"), str) else None
+    return ApiError(response.status_code, code, error_message(response))

@@ -1,0 +1,34 @@
+"""The one kind of error the CLI shows: a single line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import click
+
+MAX_MESSAGE_CHARS = 300
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` on one line (whitespace runs collapsed), clipped to ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class CliError(click.ClickException):
+    """A failure the user can act on; click prints it as ``Error: <message>`` and exits 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+class NotLoggedIn(CliError):
+    """No stored session for this API."""
+
+    def __init__(self) -> None:
+        super().__init__("not logged in: run notes login EMAIL")
+
+
+class SessionExpired(CliError):
+    """The stored session can no longer be refreshed."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"session expired: run notes login {email}")

@@ -1,0 +1,740 @@
+"""The ``notes`` CLI against a real local stack over HTTP.
+
+One stack for the whole file: moto's server on 127.0.0.1 as Cognito and DynamoDB,
+the ``test`` stage provisioned into it, and ``chalice local`` as the API, which
+checks every token against the emulated pool. The CLI runs in-process through
+click's runner, and as a real process where that is what is being proven.
+
+This file uses none of conftest's fixtures: they start moto's in-process mock,
+which must not stand in for the HTTP emulator here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from click.testing import CliRunner, Result
+from moto.server import ThreadedMotoServer
+
+from infra.provision import provision
+from notes_cli import stack as stack_module
+from notes_cli.api import NotesApi
+from notes_cli.credentials import config_dir, token_expiry
+from notes_cli.main import cli
+from notes_cli.stack import resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+STAGE = "test"
+REGION = "us-east-1"
+PASSWORD = "Correct-Horse-Battery-9"
+READY_TIMEOUT_SECONDS = 30.0
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """The running stack's connection facts, as ``make run`` writes them."""
+
+    api_url: str
+    aws_endpoint: str
+    region: str
+    user_pool_id: str
+    client_id: str
+    table_name: str
+
+    def facts(self) -> dict[str, str]:
+        """The stack file's content."""
+        return {
+            "apiUrl": self.api_url,
+            "awsEndpoint": self.aws_endpoint,
+            "region": self.region,
+            "userPoolId": self.user_pool_id,
+            "userPoolClientId": self.client_id,
+            "tableName": self.table_name,
+        }
+
+    def cognito(self) -> Any:
+        """A Cognito client for the emulator, for checking what the pool holds."""
+        return emulator_client("cognito-idp", self.aws_endpoint)
+
+
+def emulator_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for the HTTP emulator, signed with its dummy keys."""
+    return boto3.client(
+        service,
+        REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        aws_session_token=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """Emulator, provisioned test stage and ``chalice local``, all on free ports of 127.0.0.1."""
+    # conftest sets these too; the stage's configured ids depend on them.
+    os.environ["MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"] = "HASH"
+    os.environ["MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"] = "HASH"
+    emulator_port, api_port = free_port(), free_port()
+    endpoint = f"http://{HOST}:{emulator_port}"
+    server = ThreadedMotoServer(ip_address=HOST, port=emulator_port, verbose=False)
+    server.start()
+    try:
+        made = provision(
+            STAGE, emulator_client("cognito-idp", endpoint), emulator_client("dynamodb", endpoint)
+        )
+        stage_env = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE][
+            "environment_variables"
+        ]
+        assert (made.user_pool_arn, made.user_pool_client_id) == (
+            stage_env["COGNITO_USER_POOL_ARN"],
+            stage_env["COGNITO_APP_CLIENT_IDS"],
+        ), "the test stage in .chalice/config.json must name what infra/description.py provisions"
+        log_path = tmp_path_factory.mktemp("chalice") / "chalice-local.log"
+        api_url = f"http://{HOST}:{api_port}"
+        with log_path.open("wb") as log:
+            api = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("chalice")),
+                    "local",
+                    "--stage",
+                    STAGE,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(api_port),
+                    "--no-autoreload",
+                ],
+                cwd=ROOT,
+                env={
+                    **os.environ,
+                    "AWS_ENDPOINT_URL": endpoint,
+                    "AWS_ACCESS_KEY_ID": "local",
+                    "AWS_SECRET_ACCESS_KEY": "local",
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_until_healthy(api, api_url, log_path)
+            yield LocalStack(
+                api_url=api_url,
+                aws_endpoint=endpoint,
+                region=made.region,
+                user_pool_id=made.user_pool_id,
+                client_id=made.user_pool_client_id,
+                table_name=made.table_name,
+            )
+        finally:
+            stop_process_group(api)
+    finally:
+        server.stop()
+
+
+def wait_until_healthy(api: subprocess.Popen[bytes], api_url: str, log_path: Path) -> None:
+    """Return once GET /health answers 200; fail with chalice's log if it never does."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if api.poll() is not None:
+            pytest.fail(f"chalice local exited with {api.returncode}:\n{log_path.read_text()[-2000:]}")
+        try:
+            if requests.get(f"{api_url}/health", timeout=1).status_code == 200:
+                return
+        except requests.exceptions.ConnectionError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"chalice local did not answer /health:\n{log_path.read_text()[-2000:]}")
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process's group, then SIGKILL it if it is still there after a few seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=5)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class Notes:
+    """The CLI, in-process, pointed at one stack file and one private config directory."""
+
+    def __init__(self, api_url: str, stack_file: Path, config: Path) -> None:
+        self.api_url = api_url
+        self.stack_file = stack_file
+        self.config = config
+        self.env = {"NOTES_STACK_FILE": str(stack_file), "NOTES_CONFIG_DIR": str(config)}
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        """``notes ARGS...``; ``input`` is stdin (also what the password prompts read)."""
+        return CliRunner().invoke(cli, list(args), input=input, env=self.env, catch_exceptions=False)
+
+    @property
+    def credentials_path(self) -> Path:
+        """Where the CLI keeps the tokens."""
+        return self.config / "credentials.json"
+
+    def credentials(self) -> dict[str, Any]:
+        """The credentials file's content."""
+        data: dict[str, Any] = json.loads(self.credentials_path.read_text())
+        return data
+
+    def session(self) -> dict[str, Any]:
+        """The session stored for the stack's API."""
+        session: dict[str, Any] = self.credentials()["sessions"][self.api_url]
+        return session
+
+    def edit_session(self, **changes: Any) -> None:
+        """Change fields of the stored session, as time (or a tamperer) would."""
+        data = self.credentials()
+        data["sessions"][self.api_url].update(changes)
+        self.credentials_path.write_text(json.dumps(data))
+
+
+def write_stack_file(path: Path, facts: dict[str, str]) -> Path:
+    """Write ``facts`` as a stack file at ``path``."""
+    path.write_text(json.dumps(facts))
+    return path
+
+
+@pytest.fixture
+def notes(local_stack: LocalStack, tmp_path: Path) -> Notes:
+    """The CLI pointed at the local stack, with a config directory of its own (nobody logged in)."""
+    stack_file = write_stack_file(tmp_path / "stack.json", local_stack.facts())
+    return Notes(local_stack.api_url, stack_file, tmp_path / "config")
+
+
+def write_session(config: Path, api_url: str) -> None:
+    """A stored, unexpired session at ``api_url``, as if logged in there."""
+    config.mkdir(mode=0o700)
+    session = {
+        "email": "me@example.com",
+        "idToken": "x",
+        "accessToken": "x",
+        "refreshToken": "x",
+        "expiresAt": int(time.time()) + 3600,
+    }
+    (config / "credentials.json").write_text(json.dumps({"version": 1, "sessions": {api_url: session}}))
+
+
+def expiry_of(token: str) -> int:
+    """The ``exp`` claim of a JWT (which must have one)."""
+    expiry = token_expiry(token)
+    assert expiry is not None, token
+    return expiry
+
+
+def new_email() -> str:
+    """An email no account uses yet."""
+    return f"cli-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def create_user(local_stack: LocalStack, email: str | None = None) -> str:
+    """A confirmed account, made straight at the pool (the CLI's own signup is tested separately)."""
+    email = email or new_email()
+    cognito = local_stack.cognito()
+    cognito.sign_up(ClientId=local_stack.client_id, Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=local_stack.user_pool_id, Username=email)
+    return email
+
+
+@pytest.fixture
+def logged_in(notes: Notes, local_stack: LocalStack) -> str:
+    """A confirmed user, logged in through the CLI; returns the email."""
+    email = create_user(local_stack)
+    result = notes("login", email, input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    return email
+
+
+def api_call(
+    notes: Notes, method: str, path: str, body: dict[str, Any] | None = None, **headers: str
+) -> requests.Response:
+    """A request straight to the API with the CLI's stored token: what the API really holds."""
+    sent = {"Authorization": notes.session()["idToken"], **headers}
+    if body is not None:
+        sent["Content-Type"] = "application/json"
+    return requests.request(
+        method,
+        notes.api_url + path,
+        data=json.dumps(body) if body is not None else None,
+        headers=sent,
+        timeout=10,
+    )
+
+
+def stored_note(notes: Notes, note_id: str) -> dict[str, Any]:
+    """The note as the API holds it."""
+    response = api_call(notes, "GET", f"/notes/{note_id}")
+    assert response.status_code == 200, response.text
+    note: dict[str, Any] = response.json()
+    return note
+
+
+def assert_one_line_error(result: Result | subprocess.CompletedProcess[str], *expected: str) -> str:
+    """A failure: non-zero exit, exactly one line on stderr, holding ``expected``, no traceback."""
+    if isinstance(result, Result):
+        code, stdout, stderr = result.exit_code, result.stdout, result.stderr
+    else:
+        code, stdout, stderr = result.returncode, result.stdout, result.stderr
+    assert code != 0, stdout
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stdout + stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+# The whole journey.
+
+
+def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: LocalStack) -> None:
+    email = new_email()
+    cognito = local_stack.cognito()
+
+    signed_up = notes("signup", email, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert signed_up.exit_code == 0, signed_up.output
+    assert f"notes confirm {email}" in signed_up.stdout
+    user = cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)
+    assert user["UserStatus"] == "UNCONFIRMED"
+
+    assert_one_line_error(
+        notes("login", email, input=PASSWORD + "\n"), f"confirm first: notes confirm {email}"
+    )
+    assert not notes.credentials_path.exists()
+
+    confirmed = notes("confirm", email)
+    assert confirmed.exit_code == 0, confirmed.output
+    assert (
+        cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)["UserStatus"]
+        == "CONFIRMED"
+    )
+
+    logged_in = notes("login", email, input=PASSWORD + "\n")
+    assert logged_in.exit_code == 0, logged_in.output
+    assert PASSWORD not in logged_in.output
+    assert notes.session()["email"] == email
+
+    whoami = notes("whoami")
+    assert whoami.exit_code == 0, whoami.output
+    sub = {a["Name"]: a["Value"] for a in user["UserAttributes"]}["sub"]
+    assert email in whoami.stdout and sub in whoami.stdout
+
+    added = notes("add", "eggs, milk", "--title", "Groceries", "--tag", "home", "--tag", "shop")
+    assert added.exit_code == 0, added.output
+    groceries = added.stdout.strip()
+    assert stored_note(notes, groceries) | {"createdAt": None, "updatedAt": None} == {
+        "noteId": groceries,
+        "userId": sub,
+        "title": "Groceries",
+        "content": "eggs, milk",
+        "tags": ["home", "shop"],
+        "attachment": None,
+        "createdAt": None,
+        "updatedAt": None,
+        "version": 1,
+    }
+
+    piped = notes("add", "--attachment", "scan.pdf", input="line one\nline two\n")
+    assert piped.exit_code == 0, piped.output
+    letter = piped.stdout.strip()
+    assert stored_note(notes, letter)["content"] == "line one\nline two\n"
+    assert stored_note(notes, letter)["attachment"] == "scan.pdf"
+
+    listed = notes("ls")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(letter) and "line one" in lines[0] and "line two" not in lines[0]
+    assert lines[1].startswith(groceries) and "Groceries" in lines[1] and "[home, shop]" in lines[1]
+    assert stored_note(notes, groceries)["updatedAt"] in lines[1]
+
+    shown = notes("show", groceries)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0] == "Groceries"
+    for text in ("home, shop", "version     1", "eggs, milk", groceries):
+        assert text in shown.stdout
+    as_json = notes("show", groceries, "--json")
+    assert json.loads(as_json.stdout) == stored_note(notes, groceries)
+
+    edited = notes("edit", groceries, "--title", "Weekend groceries", "--clear-tags")
+    assert edited.exit_code == 0, edited.output
+    assert "version 2" in edited.stdout
+    after = stored_note(notes, groceries)
+    assert (after["title"], after["tags"], after["content"], after["version"]) == (
+        "Weekend groceries",
+        [],
+        "eggs, milk",
+        2,
+    )
+
+    rewritten = notes("edit", letter, "--content", "-", "--clear-attachment", input="new text")
+    assert rewritten.exit_code == 0, rewritten.output
+    assert {k: stored_note(notes, letter)[k] for k in ("content", "attachment", "version")} == {
+        "content": "new text",
+        "attachment": None,
+        "version": 2,
+    }
+
+    removed = notes("rm", groceries)
+    assert removed.exit_code == 0, removed.output
+    assert api_call(notes, "GET", f"/notes/{groceries}").status_code == 404
+    remaining = notes("ls").stdout.splitlines()
+    assert len(remaining) == 1 and remaining[0].startswith(letter)
+
+
+def run_notes(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``python -m notes_cli.main`` as a real process, without a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "notes_cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # No controlling terminal, so the password prompt reads the piped stdin.
+        start_new_session=True,
+        check=False,
+    )
+
+
+def test_the_cli_works_as_a_real_process(notes: Notes, local_stack: LocalStack, tmp_path: Path) -> None:
+    email = create_user(local_stack)
+    env = {**os.environ, **notes.env}
+
+    login = run_notes(["login", email], env, stdin=PASSWORD + "\n")
+    assert login.returncode == 0, login.stderr
+    assert f"Logged in as {email}" in login.stdout
+
+    added = run_notes(["add", "--title", "From a pipe"], env, stdin="piped content\n")
+    assert added.returncode == 0, added.stderr
+    note_id = added.stdout.strip()
+    assert stored_note(notes, note_id)["content"] == "piped content\n"
+
+    listed = run_notes(["ls", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert [note["noteId"] for note in json.loads(listed.stdout)["notes"]] == [note_id]
+
+    missing = run_notes(["show", "0193a1e4-7c2b-7d41-9a8e-3f1c2b4d5e6f"], env)
+    assert_one_line_error(missing, "404", "not found")
+
+    dead_url = f"http://{HOST}:{free_port()}"
+    dead_config = tmp_path / "dead-config"
+    write_session(dead_config, dead_url)
+    unreachable = run_notes(["--api", dead_url, "ls"], {**env, "NOTES_CONFIG_DIR": str(dead_config)})
+    assert_one_line_error(unreachable, f"cannot reach the API at {dead_url}", "make run")
+
+
+# Accounts and sessions.
+
+
+def test_login_with_a_wrong_password_or_unknown_email(notes: Notes, local_stack: LocalStack) -> None:
+    email = create_user(local_stack)
+    assert_one_line_error(notes("login", email, input="Wrong-Horse-Battery-9\n"), "wrong email or password")
+    assert_one_line_error(notes("login", new_email(), input=PASSWORD + "\n"), "wrong email or password")
+    assert not notes.credentials_path.exists()
+
+
+def test_signup_with_a_weak_password_is_refused(notes: Notes, local_stack: LocalStack) -> None:
+    email = new_email()
+    assert_one_line_error(notes("signup", email, input="short1!\nshort1!\n"), "password rejected")
+    cognito = local_stack.cognito()
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)
+
+
+def test_confirm_with_a_code(notes: Notes, local_stack: LocalStack) -> None:
+    email = new_email()
+    cognito = local_stack.cognito()
+    cognito.sign_up(ClientId=local_stack.client_id, Username=email, Password=PASSWORD)
+    result = notes("confirm", email, "--code", "123456")
+    assert result.exit_code == 0, result.output
+    assert (
+        cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)["UserStatus"]
+        == "CONFIRMED"
+    )
+    assert_one_line_error(notes("confirm", new_email()), "no account for", "notes signup")
+
+
+def test_signup_twice_says_the_account_exists(notes: Notes, local_stack: LocalStack) -> None:
+    email = create_user(local_stack)
+    assert_one_line_error(
+        notes("signup", email, input=f"{PASSWORD}\n{PASSWORD}\n"), "already exists", f"notes login {email}"
+    )
+
+
+@pytest.mark.parametrize("command", [["whoami"], ["ls"], ["add", "text"], ["show", "x"], ["rm", "x"]])
+def test_commands_need_a_login(notes: Notes, command: list[str]) -> None:
+    assert_one_line_error(notes(*command), "not logged in: run notes login EMAIL")
+
+
+def test_credentials_file_is_private_and_keyed_by_api(
+    notes: Notes, logged_in: str, local_stack: LocalStack
+) -> None:
+    assert stat.S_IMODE(notes.credentials_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(notes.config.stat().st_mode) == 0o700
+    assert list(notes.credentials()["sessions"]) == [local_stack.api_url]
+    session = notes.session()
+    assert session["expiresAt"] == expiry_of(session["idToken"]) > time.time()
+
+    # A session at another API (a deployed stage, say) is kept apart and survives logging out here.
+    other = "https://notes.example.com/api"
+    data = notes.credentials()
+    data["sessions"][other] = {**session, "email": "me@example.com"}
+    notes.credentials_path.write_text(json.dumps(data))
+
+    out = notes("logout")
+    assert out.exit_code == 0, out.output
+    assert f"Logged out {logged_in}" in out.stdout
+    assert list(notes.credentials()["sessions"]) == [other]
+    assert stat.S_IMODE(notes.credentials_path.stat().st_mode) == 0o600
+    assert_one_line_error(notes("whoami"), "not logged in")
+
+
+@pytest.fixture
+def sent_tokens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Authorization header of every request the CLI sends, in order."""
+    tokens: list[str] = []
+    send = requests.Session.request
+
+    def recording(self: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+        tokens.append((kwargs.get("headers") or {}).get("Authorization", ""))
+        return send(self, method, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", recording)
+    return tokens
+
+
+def test_an_expired_token_is_refreshed_before_the_call_and_saved(
+    notes: Notes, logged_in: str, sent_tokens: list[str]
+) -> None:
+    before = notes.session()
+    notes.edit_session(idToken="expired", expiresAt=int(time.time()) - 10)
+
+    result = notes("whoami")
+    assert result.exit_code == 0, result.output
+    assert logged_in in result.stdout
+    after = notes.session()
+    # One request, already with the new token: refreshed before the call, not after a 401.
+    assert sent_tokens == [after["idToken"]]
+    assert after["idToken"] not in ("expired", before["idToken"])
+    assert after["expiresAt"] == expiry_of(after["idToken"]) > time.time() + 60
+    assert after["refreshToken"] == before["refreshToken"]
+
+
+def test_a_token_about_to_expire_is_refreshed_too(
+    notes: Notes, logged_in: str, sent_tokens: list[str]
+) -> None:
+    before = notes.session()
+    notes.edit_session(expiresAt=int(time.time()) + 30)
+    assert notes("ls").exit_code == 0
+    assert sent_tokens == [notes.session()["idToken"]] != [before["idToken"]]
+
+
+def test_a_token_the_api_refuses_is_refreshed_once(
+    notes: Notes, logged_in: str, sent_tokens: list[str]
+) -> None:
+    notes.edit_session(idToken="not-a-token")  # its expiry is still in the future
+    result = notes("ls")
+    assert result.exit_code == 0, result.output
+    assert sent_tokens == ["not-a-token", notes.session()["idToken"]]
+
+
+def test_a_session_that_cannot_be_refreshed_has_expired(notes: Notes, logged_in: str) -> None:
+    notes.edit_session(refreshToken="revoked", expiresAt=int(time.time()) + 30)
+    assert_one_line_error(notes("ls"), f"session expired: run notes login {logged_in}")
+
+
+# Notes.
+
+
+def test_edit_refuses_to_overwrite_a_change_made_meanwhile(
+    notes: Notes, logged_in: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note_id = notes("add", "original", "--title", "mine").stdout.strip()
+    read = NotesApi.get_note
+
+    def read_then_someone_else_writes(self: NotesApi, wanted: str) -> tuple[dict[str, Any], str]:
+        found = read(self, wanted)
+        changed = api_call(notes, "PATCH", f"/notes/{wanted}", {"title": "changed elsewhere"})
+        assert changed.status_code == 200, changed.text
+        return found
+
+    monkeypatch.setattr(NotesApi, "get_note", read_then_someone_else_writes)
+    assert_one_line_error(
+        notes("edit", note_id, "--title", "my edit"),
+        "the note changed since you read it (version 1); run the command again",
+    )
+    stored = stored_note(notes, note_id)
+    assert (stored["title"], stored["content"], stored["version"]) == ("changed elsewhere", "original", 2)
+
+
+def test_edit_needs_something_to_change(notes: Notes, logged_in: str) -> None:
+    note_id = notes("add", "text").stdout.strip()
+    assert_one_line_error(notes("edit", note_id), "nothing to change")
+    assert_one_line_error(notes("edit", note_id, "--tag", "a", "--clear-tags"), "contradict")
+    assert stored_note(notes, note_id)["version"] == 1
+
+
+def test_add_needs_content(notes: Notes, logged_in: str) -> None:
+    assert_one_line_error(notes("add", input=""), "no content")
+    assert api_call(notes, "GET", "/notes").json()["notes"] == []
+
+
+def test_ls_pages_and_all(notes: Notes, logged_in: str) -> None:
+    ids = [notes("add", f"note {n}").stdout.strip() for n in range(3)]
+    newest_first = ids[::-1]
+
+    page = notes("ls", "--limit", "2")
+    assert page.exit_code == 0, page.output
+    assert [line.split()[0] for line in page.stdout.splitlines()] == newest_first[:2]
+    assert "more notes follow" in page.stderr
+
+    every = notes("ls", "--limit", "1", "--all")
+    assert [line.split()[0] for line in every.stdout.splitlines()] == newest_first
+    assert "more notes follow" not in every.stderr
+
+    as_json = json.loads(notes("ls", "--all", "--json").stdout)
+    assert [note["noteId"] for note in as_json["notes"]] == newest_first
+    assert as_json["nextCursor"] is None
+
+
+def test_api_errors_show_status_and_message(notes: Notes, logged_in: str) -> None:
+    assert_one_line_error(
+        notes("show", "0193a1e4-7c2b-7d41-9a8e-3f1c2b4d5e6f"), "404 NotFoundError", "not found"
+    )
+    assert_one_line_error(notes("add", "text", "--title", "t" * 201), "400 BadRequestError", "title")
+    assert api_call(notes, "GET", "/notes").json()["notes"] == []
+
+
+def test_an_unexpected_exception_is_one_line(
+    notes: Notes, logged_in: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: NotesApi) -> dict[str, Any]:
+        raise RuntimeError("something\nunforeseen")
+
+    monkeypatch.setattr(NotesApi, "me", broken)
+    assert_one_line_error(notes("whoami"), "unexpected error (RuntimeError): something unforeseen")
+
+
+# Where the CLI connects.
+
+
+def test_an_api_that_is_not_running(notes: Notes, local_stack: LocalStack, tmp_path: Path) -> None:
+    dead_url = f"http://{HOST}:{free_port()}"
+    write_stack_file(notes.stack_file, {**local_stack.facts(), "apiUrl": dead_url})
+    write_session(notes.config, dead_url)
+    assert_one_line_error(notes("ls"), f"cannot reach the API at {dead_url}", "make run")
+
+
+def test_an_emulator_that_is_not_running(notes: Notes, local_stack: LocalStack) -> None:
+    dead_endpoint = f"http://{HOST}:{free_port()}"
+    write_stack_file(notes.stack_file, {**local_stack.facts(), "awsEndpoint": dead_endpoint})
+    assert_one_line_error(
+        notes("signup", new_email(), input=f"{PASSWORD}\n{PASSWORD}\n"),
+        f"cannot reach Cognito at {dead_endpoint}",
+    )
+
+
+def test_without_a_stack_file_or_options_it_says_how_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack_module, "REPOSITORY_ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    env = {"NOTES_CONFIG_DIR": str(tmp_path / "config"), "NOTES_STACK_FILE": None}
+    for command in (["ls"], ["login", "me@example.com"], ["signup", "me@example.com"]):
+        result = CliRunner().invoke(cli, command, env=env, catch_exceptions=False)
+        assert_one_line_error(result, "make run", "--api")
+
+
+def test_a_deployed_stage_needs_the_emailed_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack_module, "REPOSITORY_ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    options = ["--api", "https://notes.example.com", "--user-pool-id", "eu-west-1_abc", "--client-id", "abc"]
+    result = CliRunner().invoke(cli, [*options, "confirm", "me@example.com"], catch_exceptions=False)
+    assert_one_line_error(result, "confirmation code is needed", "--code")
+
+
+def test_stack_file_lookup_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    outside.mkdir()
+    monkeypatch.setattr(stack_module, "REPOSITORY_ROOT", outside)
+    facts = {
+        "apiUrl": "http://127.0.0.1:8000/",
+        "awsEndpoint": "http://127.0.0.1:8001",
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_local",
+        "userPoolClientId": "local-client",
+    }
+    (project / ".local").mkdir(parents=True)
+    write_stack_file(project / ".local" / "stack.json", facts)
+    nested = project / "a" / "b"
+    nested.mkdir(parents=True)
+    none: dict[str, Any] = {"api": None, "region": None, "user_pool_id": None, "client_id": None}
+
+    found = resolve(**none, stack_file=None, cwd=nested)
+    assert (found.api_url, found.aws_endpoint, found.client_id, found.local) == (
+        "http://127.0.0.1:8000",
+        "http://127.0.0.1:8001",
+        "local-client",
+        True,
+    )
+    assert resolve(**{**none, "api": "http://127.0.0.1:9000"}, stack_file=None, cwd=nested).api_url == (
+        "http://127.0.0.1:9000"
+    )
+    # Another pool is not in the emulator: its facts come from the options, its endpoint is AWS's.
+    deployed = resolve(
+        **{**none, "api": "https://x.example.com", "user_pool_id": "eu-west-1_abc", "client_id": "c"},
+        stack_file=None,
+        cwd=nested,
+    )
+    assert (deployed.region, deployed.aws_endpoint, deployed.local) == ("eu-west-1", None, False)
+    assert resolve(**none, stack_file=None, cwd=outside).api_url is None
+    # Else the repository's own stack file.
+    monkeypatch.setattr(stack_module, "REPOSITORY_ROOT", project)
+    assert resolve(**none, stack_file=None, cwd=outside).api_url == "http://127.0.0.1:8000"
+
+
+def test_config_dir_follows_the_environment(tmp_path: Path) -> None:
+    assert config_dir({"NOTES_CONFIG_DIR": str(tmp_path)}) == tmp_path
+    assert config_dir({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "notes"
+    assert config_dir({"XDG_CONFIG_HOME": "relative"}) == Path.home() / ".config" / "notes"
+    assert config_dir({}) == Path.home() / ".config" / "notes"
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("signup", "confirm", "login", "logout", "whoami", "add", "ls", "show", "edit", "rm"):
+        assert f"  {command} " in result.stdout
