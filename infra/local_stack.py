@@ -104,6 +104,9 @@ def _check_ports(port: int, emulator_port: int) -> None:
         if not 1 <= number <= 65535:
             raise LaunchError(f"{name}={number} is not a TCP port (1-65535)")
         with socket.socket() as probe:
+            # As the servers do: connections of an earlier run lingering in
+            # TIME_WAIT do not make a port busy, a listening socket does.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((HOST, number))
             except OSError as error:

@@ -32,7 +32,9 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on it (connections of the run that stopped may linger in TIME_WAIT)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -55,8 +57,12 @@ def processes_mentioning(text: str) -> list[str]:
 
 
 class Stack:
-    def __init__(self, process: subprocess.Popen[str], facts: dict[str, str], port: int, emulator_port: int):
+    def __init__(
+        self, process: subprocess.Popen[str], stack_file: Path, port: int, emulator_port: int
+    ) -> None:
         self.process = process
+        self.stack_file = str(stack_file)
+        facts: dict[str, str] = json.loads(stack_file.read_text())
         self.facts = facts
         self.port = port
         self.emulator_port = emulator_port
@@ -111,7 +117,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        yield Stack(process, json.loads(stack_file.read_text()), port, emulator_port)
+        yield Stack(process, stack_file, port, emulator_port)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -164,6 +170,31 @@ def test_full_crud_over_http_with_real_emulator_tokens(stack: Stack) -> None:
 
     assert requests.delete(f"{api}/notes/{note_id}", headers=auth, timeout=5).status_code == 204
     assert requests.get(f"{api}/notes/{note_id}", headers=auth, timeout=5).status_code == 404
+
+
+def test_the_notes_command_drives_the_stack(stack: Stack, tmp_path: Path) -> None:
+    notes = Path(sys.executable).with_name("notes")
+    env = {**os.environ, "NOTES_STACK_FILE": stack.stack_file, "NOTES_CONFIG_DIR": str(tmp_path)}
+
+    def run(*args: str, stdin: str = "") -> str:
+        result = subprocess.run(
+            [str(notes), *args], input=stdin, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        return result.stdout
+
+    run("signup", "e2e-cli@example.com", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    run("confirm", "e2e-cli@example.com")
+    run("login", "e2e-cli@example.com", stdin=f"{PASSWORD}\n")
+    assert "e2e-cli@example.com" in run("whoami")
+    note_id = run("add", "from the command line", "--title", "cli", "--tag", "e2e").strip()
+    listed = json.loads(run("ls", "--json"))
+    assert [n["noteId"] for n in listed["notes"]] == [note_id]
+    run("edit", note_id, "--title", "edited")
+    assert json.loads(run("show", note_id, "--json"))["title"] == "edited"
+    run("rm", note_id)
+    assert json.loads(run("ls", "--json"))["notes"] == []
 
 
 @pytest.mark.parametrize("token", [None, "garbage", "a.b.c"])
