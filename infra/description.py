@@ -11,6 +11,15 @@ from typing import Any
 
 APP_NAME = "notes"
 STAGES = ("test", "local", "dev", "prod")
+DEPLOYED_STAGES = ("dev", "prod")
+# What the Lambda function does to the table (chalicelib/notes.py): nothing else.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
 PASSWORD_POLICY: dict[str, Any] = {
     "MinimumLength": 12,
     "RequireUppercase": True,
@@ -71,6 +80,11 @@ def user_pool_client(stage: str) -> dict[str, Any]:
         "RefreshTokenValidity": 30,
         "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
     }
+
+
+def retained(stage: str) -> bool:
+    """Whether deleting the stage's stack keeps its user pool (the table is always kept)."""
+    return stage == "prod"
 
 
 def table(stage: str) -> dict[str, Any]:

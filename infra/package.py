@@ -1,0 +1,157 @@
+"""``make package STAGE=dev``: a deployable template and Lambda package, offline, without credentials.
+
+Runs ``chalice package --stage STAGE --merge-template`` with the stage's
+resources from ``infra/template.py``, then takes out of the Lambda package what
+the Lambda Python runtime already provides (boto3, botocore and their
+dependencies), and reports the sizes. Python packages come from the local
+wheelhouse (``.wheels``, filled when the virtual environment is made), so
+packaging needs no network; no AWS credentials are read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra import description, template
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+WHEELS = ROOT / ".wheels"
+# Import-time stand-ins: app.py reads its settings when Chalice imports it to
+# package it; the merge template replaces each by a reference into the stack.
+PACKAGING_REGION = "us-east-1"
+PACKAGING_ENV = {
+    "AWS_DEFAULT_REGION": PACKAGING_REGION,
+    "COGNITO_USER_POOL_ARN": f"arn:aws:cognito-idp:{PACKAGING_REGION}:000000000000:userpool/"
+    f"{PACKAGING_REGION}_packaging",
+    "COGNITO_APP_CLIENT_IDS": "packaging",
+}
+# Shipped by the Lambda Python runtime: botocore (which PynamoDB uses) and what it needs.
+RUNTIME_PROVIDED = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "python_dateutil",
+    "urllib3",
+    "six",
+)
+
+
+@dataclass(frozen=True)
+class Package:
+    template: Path
+    zip: Path
+    chalice_zip_bytes: int
+    zip_bytes: int
+    app_code_bytes: int
+
+
+def package(stage: str, out: Path | None = None) -> Package:
+    """Build ``<out>/package/{sam.json,deployment.zip}`` (``out`` defaults to ``build/<stage>``).
+
+    Raises RuntimeError naming what failed.
+    """
+    if stage not in description.DEPLOYED_STAGES:
+        deployed = ", ".join(description.DEPLOYED_STAGES)
+        raise RuntimeError(f"STAGE={stage} is not a deployed stage; choose one of {deployed}")
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    stage_env = config["stages"][stage].get("environment_variables", {})
+    out = out or BUILD / stage
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    merge = out / "merge.json"
+    merge.write_text(json.dumps(template.merge_template(stage, stage_env.get("CORS_ALLOW_ORIGIN")), indent=2))
+    # Chalice wants a policy file when it does not generate one; the merge
+    # template puts the same policy, bound to the table, on the role.
+    policy = ROOT / ".chalice" / f"policy-{stage}.json"
+    policy.write_text(json.dumps(template.role_policy(), indent=2) + "\n")
+
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(PACKAGING_ENV)
+    env["NOTES_TABLE_NAME"] = description.table_name(stage)
+    if WHEELS.is_dir():
+        env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELS)})
+    chalice = Path(sys.executable).with_name("chalice")
+    command = [
+        str(chalice),
+        "package",
+        "--stage",
+        stage,
+        "--merge-template",
+        str(merge),
+        str(out / "package"),
+    ]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(f"chalice package failed:\n{result.stderr or result.stdout}")
+
+    sam = out / "package" / "sam.json"
+    leftover = [
+        value for value in PACKAGING_ENV.values() if value in sam.read_text() and value != PACKAGING_REGION
+    ]
+    if leftover:
+        raise RuntimeError(f"the template still holds packaging stand-ins: {leftover}")
+    zip_path = out / "package" / "deployment.zip"
+    chalice_bytes = zip_path.stat().st_size
+    _drop_runtime_provided(zip_path)
+    return Package(sam, zip_path, chalice_bytes, zip_path.stat().st_size, _app_code_bytes(out))
+
+
+def _top_level(name: str) -> str:
+    first = name.split("/", 1)[0]
+    for suffix in (".py", ".dist-info", ".data"):
+        if first.endswith(suffix):
+            first = first[: -len(suffix)]
+    return first.split("-", 1)[0].lower()
+
+
+def _drop_runtime_provided(zip_path: Path) -> None:
+    slim = zip_path.with_suffix(".slim")
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(slim, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if _top_level(item.filename) not in RUNTIME_PROVIDED:
+                target.writestr(item, source.read(item))
+    slim.replace(zip_path)
+
+
+def _app_code_bytes(out: Path) -> int:
+    """The zipped size of the app's own code: app.py and chalicelib/."""
+    scratch = out / "app-code.zip"
+    with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(ROOT / "app.py", "app.py")
+        for path in sorted((ROOT / "chalicelib").rglob("*.py")):
+            archive.write(path, str(path.relative_to(ROOT)))
+    size = scratch.stat().st_size
+    scratch.unlink()
+    return size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make package", description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+    try:
+        built = package(args.stage)
+    except RuntimeError as error:
+        print(f"make package: {error}", file=sys.stderr)
+        return 2
+    print(f"template        {built.template.relative_to(ROOT)}")
+    print(f"Lambda package  {built.zip.relative_to(ROOT)}  {built.zip_bytes / 1024:.0f} KiB zipped")
+    print("  without boto3, botocore and their dependencies: the Lambda runtime provides them")
+    print(f"  as chalice built it, with boto3/botocore: {built.chalice_zip_bytes / 1024:.0f} KiB")
+    print(f"  the app's own code (app.py, chalicelib/): {built.app_code_bytes / 1024:.0f} KiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
