@@ -1,0 +1,122 @@
+"""Start the real local stack (``make run``) from tests, on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from tests.conftest import PASSWORD, ROOT
+
+START_TIMEOUT = 90.0
+MAKE = shutil.which("make") or "make"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens on it (connections of the run that stopped may linger in TIME_WAIT)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+class Stack:
+    def __init__(
+        self, process: subprocess.Popen[str], stack_file: Path, port: int, emulator_port: int
+    ) -> None:
+        self.process = process
+        self.stack_file = str(stack_file)
+        facts: dict[str, str] = json.loads(stack_file.read_text())
+        self.facts = facts
+        self.port = port
+        self.emulator_port = emulator_port
+
+    def cognito(self) -> Any:
+        return boto3.client(
+            "cognito-idp",
+            region_name=self.facts["region"],
+            endpoint_url=self.facts["awsEndpoint"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def id_token(self, email: str) -> str:
+        cognito = self.cognito()
+        client_id = self.facts["userPoolClientId"]
+        cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+        cognito.admin_confirm_sign_up(UserPoolId=self.facts["userPoolId"], Username=email)
+        auth = cognito.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+        )
+        return str(auth["AuthenticationResult"]["IdToken"])
+
+
+def start_stack(stack_file: Path, port: int, emulator_port: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "NOTES_STACK_FILE": str(stack_file)}
+    return subprocess.Popen(
+        [MAKE, "--no-print-directory", "run", f"PORT={port}", f"EMULATOR_PORT={emulator_port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+
+
+@contextmanager
+def running_stack(folder: Path) -> Iterator[Stack]:
+    """``make run`` on free ports, until /health answers; killed on the way out if still running."""
+    stack_file = folder / "stack.json"
+    port, emulator_port = free_port(), free_port()
+    process = start_stack(stack_file, port, emulator_port)
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the stack did not come up"
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield Stack(process, stack_file, port, emulator_port)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
