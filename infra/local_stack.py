@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -118,19 +119,51 @@ def _check_ports(port: int, emulator_port: int) -> None:
                 ) from error
 
 
+class _OneAtATime:
+    """A WSGI wrapper that lets the emulator answer one request at a time.
+
+    DynamoDB applies conditional writes to an item one at a time; the
+    emulator's conditional writes are not atomic between threads, so two
+    racing ``If-Match`` writes could both win. Serialising requests keeps
+    its answers true under load (the local stack is not about throughput).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._lock:
+            # Read the whole answer inside the lock: a lazy body would run after it.
+            result = self._app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+
 @contextmanager
 def _emulator(port: int) -> Iterator[str]:
     os.environ.update(EMULATOR_ENV)
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
-
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
+    app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
     try:
         yield f"http://{HOST}:{port}"
     finally:
-        server.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @contextmanager
