@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from chalice.test import Client
 
 import app as notes_app
@@ -79,3 +80,50 @@ def test_stalled_dynamodb_is_503_well_inside_api_gateways_limit(user_at):
     _assert_unavailable(response)
     # A correctness bound (the request must not outlive API Gateway), not a benchmark.
     assert elapsed < min(WORST_CASE_SECONDS, API_GATEWAY_LIMIT_SECONDS)
+
+
+@pytest.fixture
+def throttle(aws):
+    """Answer the named DynamoDB operations of the app with a throttling error before they reach moto.
+
+    (The retries themselves are shown against the throttling endpoint above.)
+    """
+    events = notes_app.note_model._get_connection().connection.client.meta.events
+    calls: list[str] = []
+    registered = []
+
+    def answer(model, params, **kwargs):
+        calls.append(model.name)
+        error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
+        http = AWSResponse("https://dynamodb.invalid", 400, {}, None)
+        return http, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    def _throttle(*operations: str) -> list[str]:
+        for operation in operations:
+            name = f"before-call.dynamodb.{operation}"
+            events.register_first(name, answer)
+            registered.append(name)
+        return calls
+
+    yield _throttle
+    for name in registered:
+        events.unregister(name, answer)
+
+
+def test_a_throttled_create_stores_nothing(alice, throttle):
+    calls = throttle("PutItem")
+    _assert_unavailable(alice.post("/notes", {"content": "lost?"}))
+    assert calls == ["PutItem"]
+    assert list(notes_app.note_model.query(alice.sub, consistent_read=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "body"), [("PUT", {"content": "new"}), ("PATCH", {"title": "new"}), ("DELETE", None)]
+)
+def test_a_throttled_change_changes_nothing(alice, throttle, method, body):
+    note = alice.create(content="kept", title="kept")
+    throttle("UpdateItem", "DeleteItem")
+    response = _send(alice, method, f"/notes/{note['noteId']}", body)
+    _assert_unavailable(response)
+    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    assert (stored.content, stored.title, stored.version) == ("kept", "kept", 1)
