@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import logging
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +52,8 @@ MAX_QUERIES_PER_PAGE = 4
 
 _NOTE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 _CURSOR_TAG_BYTES = 8
-_CURSOR = re.compile(r"^[A-Za-z0-9_-]{32}$")  # 16-byte id + 8-byte tag, unpadded base64url
+# The last note's id and an 8-byte tag, unpadded base64url. Sort keys are at most 1,024 bytes.
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{12,1380}$")
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,8 @@ def _cursor_tag(owner: str, note_id: str) -> bytes:
 
 
 def _encode_cursor(owner: str, note_id: str) -> str:
-    raw = uuid.UUID(note_id).bytes + _cursor_tag(owner, note_id)
+    # The id as stored, whatever wrote it: a cursor never fails to continue a walk.
+    raw = note_id.encode() + _cursor_tag(owner, note_id)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -302,9 +303,9 @@ def _decode_cursor(owner: str, cursor: str) -> str:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except (binascii.Error, ValueError) as error:
+        note_id = raw[:-_CURSOR_TAG_BYTES].decode()
+    except (binascii.Error, ValueError) as error:  # UnicodeDecodeError is a ValueError
         raise bad from error
-    note_id = str(uuid.UUID(bytes=raw[:16]))
-    if not _NOTE_ID.match(note_id) or not hmac.compare_digest(raw[16:], _cursor_tag(owner, note_id)):
+    if not note_id or not hmac.compare_digest(raw[-_CURSOR_TAG_BYTES:], _cursor_tag(owner, note_id)):
         raise bad
     return note_id

@@ -139,3 +139,14 @@ def test_tampered_cursors_are_400(alice):
         response = alice.get(f"/notes?limit=1&cursor={bad}")
         assert response.status_code == 400, bad
         assert "cursor" in response.json_body["Message"]
+
+
+def test_a_walk_continues_past_notes_with_ids_written_by_other_tools(alice):
+    """Items with other sort keys in the partition (a migration, a restore) never break a cursor."""
+    ids = [alice.create()["noteId"] for _ in range(3)]
+    now = "2026-11-22T10:00:00.000Z"
+    for odd in ("00000000-legacy", "zz-imported"):
+        notes_app.note_model(alice.sub, odd, content="old", createdAt=now, updatedAt=now).save()
+    walked = [n["noteId"] for page in walk(alice, 1) for n in page]
+    assert sorted(walked) == sorted([*ids, "00000000-legacy", "zz-imported"])
+    assert len(walked) == len(set(walked))
