@@ -1,0 +1,139 @@
+"""A bounded fuzzing run of the real local stack (``make run``) against docs/openapi.yaml.
+
+Schemathesis draws requests from the document, valid ones and invalid ones (bodies that break a
+rule, bad ``limit``/``If-Match``/ids, other content types), sends them over HTTP with a real ID
+token, and requires of every answer: no 5xx; a status, content type, headers and body that the
+document gives for that operation; and invalid input refused with a 4xx. Valid requests on
+``/notes/{noteId}`` are pointed at a note that exists, so that the success paths (200 + ``ETag``,
+204, 412) are exercised and not only 404.
+
+The run is bounded (a few dozen requests per operation, no shrinking, a fixed seed), so it is
+repeatable; Hypothesis's example database is off, so nothing is written to the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+from requests.adapters import HTTPAdapter
+from schemathesis.checks import CheckFunction, not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+from urllib3.util.retry import Retry
+
+from tests.conftest import ROOT
+from tests.stack import Stack
+
+DOCUMENT = ROOT / "docs" / "openapi.yaml"
+# Hypothesis keeps caches under ./.hypothesis, from collection on; inside the project, chalice
+# local's auto-reload would take each write for an edit and restart the API mid-run.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / f"notes-hypothesis-{os.getuid()}")
+SEED = 20261122
+MAX_EXAMPLES = 25
+
+schema = schemathesis.openapi.from_path(
+    DOCUMENT,
+    # Explicit, so that no schemathesis.toml found around the checkout changes the run.
+    config=schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all"},
+            "phases": {
+                "examples": {"enabled": True},
+                # The methods chalice local routes; its HTTP server answers any other (TRACE,
+                # QUERY) with its own 501 page before the app sees it, as API Gateway would not.
+                "coverage": {
+                    "enabled": True,
+                    "unexpected-methods": ["get", "put", "post", "delete", "patch", "options"],
+                },
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": False},
+            },
+        }
+    ),
+)
+
+CHECKS: list[CheckFunction] = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    # Invalid input (in any part of the request) must be refused with a 4xx.
+    negative_data_rejection,
+    # A request without the Authorization header must be a 401.
+    missing_required_header,
+    # Locally, a method the path does not have is Chalice's 405 with Allow.
+    unsupported_method,
+    # Not positive_data_acceptance: a valid request may rightly be refused. An id of the right
+    # form names no note (404), a cursor of the right type is not one this listing gave (400),
+    # and an If-Match of the right form names another version (412).
+]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in user of the running stack."""
+
+    base_url: str
+    headers: dict[str, str]
+    session: requests.Session
+
+    def create_note(self) -> str:
+        response = self.session.post(
+            f"{self.base_url}/notes", json={"content": "fuzz target"}, headers=self.headers, timeout=10
+        )
+        assert response.status_code == 201, response.text
+        note_id: str = response.json()["noteId"]
+        return note_id
+
+
+@pytest.fixture(scope="module")
+def caller(local_stack: Stack) -> Iterator[Caller]:
+    token = local_stack.id_token(f"fuzz-{uuid.uuid4().hex[:12]}@example.com")
+    with requests.Session() as session:
+        # chalice local restarts its server whenever any file under the project changes (a commit,
+        # a cache), closing every connection. A new connection per request never meets a closed
+        # one; one refused while the server restarts is tried again, and so is one dropped before
+        # an answer, whatever the method: a repeated write is still a documented answer (a second
+        # note, or a 404 for a note already deleted).
+        session.headers["Connection"] = "close"
+        retry = Retry(
+            total=None, connect=20, read=2, redirect=0, status=0, allowed_methods=None, backoff_factor=0.1
+        )
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        yield Caller(local_stack.facts["apiUrl"], {"Authorization": f"Bearer {token}"}, session)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_the_api_answers_as_documented(case: schemathesis.Case, caller: Caller) -> None:
+    meta = case.meta
+    if "noteId" in (case.path_parameters or {}) and meta is not None and meta.generation.mode.is_positive:
+        case.path_parameters["noteId"] = caller.create_note()
+    case.call_and_validate(
+        base_url=caller.base_url, session=caller.session, headers=caller.headers, checks=CHECKS
+    )

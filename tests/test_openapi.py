@@ -1,0 +1,230 @@
+"""docs/openapi.yaml describes the app's routes: the same operations, path parameters and security.
+
+A route added to ``app.py`` without its operation in the document (or an operation the app does
+not serve, or a route whose authorizer the document does not show) fails here, naming it. The
+document itself must be valid OpenAPI. The comparison is also run on altered copies of the
+document and of the routes, so that it is known to notice each kind of drift.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import yaml
+from chalice import CognitoUserPoolAuthorizer
+from chalice.app import RouteEntry
+from openapi_spec_validator import validate
+
+import app as notes_app
+from tests.conftest import ROOT
+
+DOCUMENT = ROOT / "docs" / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+Routes = Mapping[str, Mapping[str, RouteEntry]]
+Operation = tuple[str, str]  # (METHOD, documented path)
+
+
+def load_document() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))
+    return document
+
+
+def camel_case(name: str) -> str:
+    return re.sub(r"_([a-z0-9])", lambda match: match[1].upper(), name)
+
+
+def documented_path(chalice_path: str) -> str:
+    """Chalice's ``/notes/{note_id}`` as the document spells it, ``/notes/{noteId}``."""
+    return re.sub(r"\{([^}]+)\}", lambda match: "{" + camel_case(match[1]) + "}", chalice_path)
+
+
+def app_operations(routes: Routes) -> dict[Operation, RouteEntry]:
+    return {
+        (method.upper(), documented_path(path)): entry
+        for path, methods in routes.items()
+        for method, entry in methods.items()
+    }
+
+
+def document_operations(document: Mapping[str, Any]) -> dict[Operation, dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def resolve(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local ``$ref`` (``#/components/...``) to what it names."""
+    while "$ref" in node:
+        target: Any = document
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def path_parameters(document: Mapping[str, Any], path: str, operation: Mapping[str, Any]) -> set[str]:
+    declared = [*document["paths"][path].get("parameters", []), *operation.get("parameters", [])]
+    resolved = (resolve(document, parameter) for parameter in declared)
+    return {parameter["name"] for parameter in resolved if parameter.get("in") == "path"}
+
+
+def security_problem(
+    document: Mapping[str, Any], operation: Mapping[str, Any], entry: RouteEntry
+) -> str | None:
+    """Why the documented security differs from what the route's authorizer does, or None."""
+    requirements = operation.get("security", document.get("security", []))
+    # One empty requirement object means "no credentials" as surely as an empty list.
+    alternatives = [requirement for requirement in requirements if requirement]
+    authorizer = entry.authorizer
+    if authorizer is None:
+        return "documented with security, served without an authorizer" if alternatives else None
+    if not alternatives or len(alternatives) != len(requirements):
+        return "served behind an authorizer, documented as needing no credentials"
+    if not isinstance(authorizer, CognitoUserPoolAuthorizer):
+        return f"served behind an authorizer of an undocumented kind, {type(authorizer).__name__}"
+    header = authorizer.to_swagger()["name"]
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    for requirement in alternatives:
+        for name in requirement:
+            scheme = schemes.get(name, {})
+            if (scheme.get("type"), scheme.get("in"), str(scheme.get("name", "")).lower()) != (
+                "apiKey",
+                "header",
+                str(header).lower(),
+            ):
+                return f"security scheme {name!r} is not an apiKey in the {header!r} header"
+    return None
+
+
+def problems(document: Mapping[str, Any], routes: Routes) -> list[str]:
+    """Every difference between the document and the app's routes, one line each."""
+    served = app_operations(routes)
+    documented = document_operations(document)
+    found = [
+        f"{method} {path}: served, not documented" for method, path in sorted(served.keys() - documented)
+    ]
+    found += [
+        f"{method} {path}: documented, not served" for method, path in sorted(documented.keys() - served)
+    ]
+    for key in sorted(served.keys() & documented):
+        method, path = key
+        entry, operation = served[key], documented[key]
+        expected = {camel_case(name) for name in entry.view_args}
+        declared = path_parameters(document, path, operation)
+        if declared != expected:
+            found.append(
+                f"{method} {path}: path parameters {sorted(declared)}, the route has {sorted(expected)}"
+            )
+        problem = security_problem(document, operation, entry)
+        if problem:
+            found.append(f"{method} {path}: {problem}")
+        responses = operation.get("responses", {})
+        if entry.authorizer is not None and "401" not in responses:
+            found.append(f"{method} {path}: behind an authorizer, but 401 is not documented")
+        if entry.content_types and "415" not in responses:
+            # Chalice answers 415 on every route with content types, whatever the method.
+            found.append(f"{method} {path}: Chalice may answer 415, which is not documented")
+        accepted = {media_type.lower() for media_type in entry.content_types}
+        body = resolve(document, operation.get("requestBody", {}))
+        for media_type in body.get("content", {}):
+            if media_type.lower() not in accepted:
+                found.append(f"{method} {path}: request body {media_type} is refused by the route")
+    return found
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return load_document()
+
+
+def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_the_document_describes_every_route_and_only_the_routes(document: dict[str, Any]) -> None:
+    assert problems(document, notes_app.app.routes) == []
+
+
+def test_every_authorizer_is_the_documented_cognito_scheme(document: dict[str, Any]) -> None:
+    # The comparison above accepts any scheme of the right shape; this pins the one scheme by name.
+    scheme = document["components"]["securitySchemes"]["CognitoUserPool"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert document["security"] == [{"CognitoUserPool": []}]
+    assert document["paths"]["/health"]["get"]["security"] == []
+
+
+def without_operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    changed = copy.deepcopy(document)
+    del changed["paths"][path][method]
+    return changed
+
+
+def test_an_undocumented_route_is_named(document: dict[str, Any]) -> None:
+    changed = without_operation(document, "patch", "/notes/{noteId}")
+    assert problems(changed, notes_app.app.routes) == ["PATCH /notes/{noteId}: served, not documented"]
+
+
+def test_an_operation_the_app_does_not_serve_is_named(document: dict[str, Any]) -> None:
+    routes = {path: dict(methods) for path, methods in notes_app.app.routes.items()}
+    del routes["/me"]
+    assert problems(document, routes) == ["GET /me: documented, not served"]
+
+
+def test_a_route_without_its_authorizer_is_named(document: dict[str, Any]) -> None:
+    routes = {path: dict(methods) for path, methods in notes_app.app.routes.items()}
+    routes["/notes/{note_id}"]["DELETE"] = copy.copy(routes["/notes/{note_id}"]["DELETE"])
+    routes["/notes/{note_id}"]["DELETE"].authorizer = None
+    assert problems(document, routes) == [
+        "DELETE /notes/{noteId}: documented with security, served without an authorizer"
+    ]
+
+
+def test_an_operation_documented_without_security_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    changed["paths"]["/me"]["get"]["security"] = [{}]
+    assert problems(changed, notes_app.app.routes) == [
+        "GET /me: served behind an authorizer, documented as needing no credentials"
+    ]
+
+
+def test_a_public_route_documented_with_security_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    del changed["paths"]["/health"]["get"]["security"]
+    assert problems(changed, notes_app.app.routes) == [
+        "GET /health: documented with security, served without an authorizer"
+    ]
+
+
+def test_a_scheme_in_another_header_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    changed["components"]["securitySchemes"]["CognitoUserPool"]["name"] = "X-Token"
+    found = problems(changed, notes_app.app.routes)
+    assert len(found) == 7
+    assert all(line.endswith("is not an apiKey in the 'Authorization' header") for line in found)
+
+
+def test_a_renamed_path_parameter_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    changed["paths"]["/notes/{id}"] = changed["paths"].pop("/notes/{noteId}")
+    changed["components"]["parameters"]["NoteId"]["name"] = "id"
+    found = problems(changed, notes_app.app.routes)
+    assert "GET /notes/{noteId}: served, not documented" in found
+    assert "GET /notes/{id}: documented, not served" in found
+
+
+def test_a_missing_401_or_415_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    del changed["paths"]["/notes"]["post"]["responses"]["401"]
+    del changed["paths"]["/health"]["get"]["responses"]["415"]
+    assert problems(changed, notes_app.app.routes) == [
+        "GET /health: Chalice may answer 415, which is not documented",
+        "POST /notes: behind an authorizer, but 401 is not documented",
+    ]
