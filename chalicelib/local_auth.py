@@ -107,6 +107,7 @@ class JwksCache:
         self._clock = clock
         self._keys: dict[str, Any] = {}
         self._last_attempt: float | None = None
+        self._unavailable: SigningKeysUnavailable | None = None  # why the cache is still cold
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> Any | None:
@@ -117,6 +118,10 @@ class JwksCache:
         with self._lock:
             if kid not in self._keys and self._may_fetch():
                 self._refresh()
+            elif self._unavailable is not None:
+                # Still cold and waiting to retry: the same refusal, not a 401 that would send a
+                # caller with a good token off to sign in again.
+                raise SigningKeysUnavailable(str(self._unavailable))
         return self._keys.get(kid)
 
     def _may_fetch(self) -> bool:
@@ -127,21 +132,27 @@ class JwksCache:
 
     def _refresh(self) -> None:
         from jwt.algorithms import RSAAlgorithm
+        from jwt.exceptions import InvalidKeyError
 
         self._last_attempt = self._clock()
         self.fetches += 1
         try:
             document = self._fetch(self.url)
-        except SigningKeysUnavailable:
+        except SigningKeysUnavailable as error:
             if not self._keys:
+                self._unavailable = error
                 raise
             log.warning("keeping cached signing keys: %s could not be fetched", self.url)
             return
         keys = {}
         for jwk in document.get("keys", []):
             if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str):
-                keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
+                try:
+                    keys[jwk["kid"]] = RSAAlgorithm.from_jwk(jwk)
+                except (InvalidKeyError, ValueError, TypeError):
+                    log.warning("ignoring a malformed signing key %r from %s", jwk["kid"], self.url)
         self._keys = keys
+        self._unavailable = None
 
 
 class CognitoVerifier:

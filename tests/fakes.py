@@ -1,4 +1,4 @@
-"""Misbehaving DynamoDB endpoints on 127.0.0.1, for fault tests."""
+"""Misbehaving DynamoDB and JWKS endpoints on 127.0.0.1, for fault tests."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def throttling_dynamodb() -> Iterator[ThreadingHTTPServer]:
 
 
 @contextmanager
-def stalled_dynamodb() -> Iterator[int]:
+def stalled_endpoint() -> Iterator[int]:
     """An endpoint that accepts connections and never answers; yields its port."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -73,8 +73,55 @@ def stalled_dynamodb() -> Iterator[int]:
         listener.close()
 
 
+stalled_dynamodb = stalled_endpoint
+
+
 def closed_port() -> int:
     """A loopback port with nothing listening on it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class _Jwks(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        server: JwksServer = self.server  # type: ignore[assignment]
+        server.requests += 1
+        status, body = server.answer
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class JwksServer(ThreadingHTTPServer):
+    """Serves ``answer`` (status, body) to every GET; ``requests`` counts them."""
+
+    answer: tuple[int, bytes]
+    requests: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}/pool/.well-known/jwks.json"
+
+    def serve(self, document: object, status: int = 200) -> None:
+        self.answer = (status, json.dumps(document).encode())
+
+
+@contextmanager
+def jwks_endpoint(document: object) -> Iterator[JwksServer]:
+    """A user pool's JWKS endpoint whose answer a test can change, or stop altogether."""
+    server = JwksServer(("127.0.0.1", 0), _Jwks)
+    server.serve(document)
+    server.requests = 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -21,6 +21,7 @@ from chalicelib import local_auth
 from chalicelib.local_auth import CognitoVerifier, JwksCache, SigningKeysUnavailable, TokenRejected
 from chalicelib.settings import Settings
 from tests.conftest import ROOT, STAGE, aws_client
+from tests.fakes import jwks_endpoint, stalled_endpoint
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 EXPIRED = {"message": "The incoming token has expired"}
@@ -326,6 +327,95 @@ def test_unreachable_keys_on_a_cold_cache_are_a_clear_refusal_and_a_warm_cache_k
     assert alice.get("/me").status_code == 200
     _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="rotated")))
     assert alice.get("/me").status_code == 200
+
+
+# --- the key cache over real HTTP: the pool's JWKS endpoint down, broken or slow ----------------
+
+
+def _over_http(monkeypatch, tokens, url: str, clock=time.monotonic) -> JwksCache:
+    """Make the app check tokens with keys fetched from ``url`` (a new, cold cache); return the cache."""
+    keys = JwksCache(url, local_auth.fetch_jwks, clock)
+    monkeypatch.setitem(
+        local_auth._VERIFIERS, notes_app.app, CognitoVerifier(tokens.issuer, (tokens.client_id,), keys)
+    )
+    return keys
+
+
+def _keys_unavailable(response: Any, url: str) -> None:
+    assert response.status_code == 503, response.body
+    message = json.loads(response.body)["message"]
+    assert message.startswith("cannot fetch the user pool's signing keys from") or "did not answer" in message
+    assert url in message
+    assert b"Traceback" not in response.body
+
+
+@pytest.mark.parametrize(
+    ("status", "document"),
+    [(500, {"message": "internal"}), (404, {"message": "no such pool"}), (200, {"no": "keys"}), (200, ["x"])],
+    ids=["500", "404", "not-a-jwks", "a-list"],
+)
+def test_a_broken_jwks_endpoint_on_a_cold_cache_is_a_503_and_nothing_is_stored(
+    tokens, alice, monkeypatch, status, document
+):
+    with jwks_endpoint(document) as server:
+        server.serve(document, status)
+        _over_http(monkeypatch, tokens, server.url)
+        _keys_unavailable(alice.post("/notes", {"content": "kept?"}), server.url)
+    assert list(notes_app.note_model.query(alice.sub, consistent_read=True)) == []
+
+
+def test_an_unreachable_jwks_endpoint_stays_a_503_until_it_answers(tokens, pool_jwks, alice, monkeypatch):
+    now = [0.0]
+    with jwks_endpoint(pool_jwks) as server:
+        url = server.url
+    # The endpoint is gone: nothing listens on its port any more.
+    keys = _over_http(monkeypatch, tokens, url, lambda: now[0])
+    _keys_unavailable(alice.get("/me"), url)
+    # Inside the retry interval no new fetch is tried, and the answer stays the same refusal:
+    # a 401 would send a caller with a good token off to sign in again.
+    _keys_unavailable(alice.get("/me"), url)
+    assert keys.fetches == 1
+    with jwks_endpoint(pool_jwks) as server:
+        keys.url = server.url
+        now[0] += local_auth.KEY_RETRY_SECONDS
+        assert alice.get("/me").status_code == 200
+        assert server.requests == 1
+
+
+def test_a_stalled_jwks_endpoint_is_a_503_within_the_fetch_timeout(tokens, alice, monkeypatch):
+    with stalled_endpoint() as port:
+        url = f"http://127.0.0.1:{port}/pool/.well-known/jwks.json"
+        _over_http(monkeypatch, tokens, url)
+        started = time.monotonic()
+        response = alice.get("/me")
+        elapsed = time.monotonic() - started
+    _keys_unavailable(response, url)
+    # A correctness bound (one bounded fetch, then an answer), not a benchmark.
+    assert elapsed < local_auth.JWKS_TIMEOUT_SECONDS + 2
+
+
+def test_a_warm_cache_outlives_its_jwks_endpoint(tokens, pool_jwks, alice, monkeypatch):
+    now = [0.0]
+    with jwks_endpoint(pool_jwks) as server:
+        keys = _over_http(monkeypatch, tokens, server.url, lambda: now[0])
+        assert alice.get("/me").status_code == 200
+        assert server.requests == 1
+    for _ in range(3):
+        assert alice.get("/me").status_code == 200
+        now[0] += local_auth.KEY_REFRESH_SECONDS
+        # An unknown key id makes the cache try the endpoint, which is gone: that token is
+        # refused as API Gateway refuses it, and the cached keys keep working.
+        _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="rotated")))
+    assert keys.fetches == 4
+    assert alice.post("/notes", {"content": "still here"}).status_code == 201
+
+
+def test_a_malformed_key_in_the_jwks_is_skipped_not_a_crash(tokens, pool_jwks, alice, monkeypatch):
+    broken = {"kty": "RSA", "kid": "broken", "n": "AQAB", "e": "AQAB", "alg": "RS256"}
+    with jwks_endpoint({"keys": [broken, *pool_jwks["keys"]]}) as server:
+        _over_http(monkeypatch, tokens, server.url)
+        assert alice.get("/me").status_code == 200
+        _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="broken")))
 
 
 def test_importing_the_app_fetches_nothing_and_loads_no_crypto():
