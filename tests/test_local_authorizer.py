@@ -69,6 +69,16 @@ def test_garbage_is_refused_not_a_crash(http, token):
     _refused(_call(http, token))
 
 
+@pytest.mark.parametrize(
+    "header",
+    [b"[" * 3000 + b"]" * 3000, b"\xff\xfe{}", b"null", b'["RS256"]', b'{"alg":"RS256","kid":7}', b""],
+    ids=["deeply-nested", "not-utf8", "null", "a-list", "kid-not-a-string", "empty"],
+)
+def test_a_malformed_header_is_refused_not_a_crash(http, tokens, header):
+    signed = _segments(tokens.id_token())
+    _refused(_call(http, ".".join([_b64(header), *signed[1:]])))
+
+
 def test_alg_none_is_refused(http, tokens):
     header = _b64(json.dumps({"alg": "none", "kid": "dummy", "typ": "JWT"}).encode())
     payload = _b64(json.dumps(tokens.claims("id")).encode())
@@ -327,6 +337,53 @@ def test_unreachable_keys_on_a_cold_cache_are_a_clear_refusal_and_a_warm_cache_k
     assert alice.get("/me").status_code == 200
     _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="rotated")))
     assert alice.get("/me").status_code == 200
+
+
+def test_a_repeated_token_is_not_checked_again_but_its_expiry_is(tokens, pool_jwks, monkeypatch):
+    import jwt
+
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
+    now = [time.time()]
+    keys = JwksCache("http://keys", FakeJwks(pool_jwks), time.monotonic)
+    verifier = CognitoVerifier(tokens.issuer, (tokens.client_id,), keys, clock=lambda: now[0])
+    token = tokens.id_token()
+    for _ in range(5):
+        assert verifier.verify(token)["token_use"] == "id"
+    assert len(decoded) == 1
+    now[0] += 3600
+    with pytest.raises(TokenRejected) as refused:
+        verifier.verify(token)
+    assert refused.value.message == local_auth.EXPIRED
+    # The other checks are made on every request too: a remembered access token is still held
+    # to each route's scopes.
+    now[0] -= 3600
+    access = tokens.access_token(WRITE)
+    assert verifier.verify(access, scopes=[WRITE])["scope"] == WRITE
+    with pytest.raises(TokenRejected):
+        verifier.verify(access, scopes=[READ])
+
+
+def test_a_remembered_token_is_refused_once_its_key_leaves_the_pool(tokens, pool_jwks):
+    fetch, now = FakeJwks(pool_jwks), [0.0]
+    verifier = _verifier(tokens, fetch, lambda: now[0])
+    token = tokens.id_token()
+    verifier.verify(token)
+    fetch.document = {"keys": []}
+    now[0] += 61
+    with pytest.raises(TokenRejected):  # an unknown key id: the cache fetches the pool's keys again
+        verifier.verify(tokens.sign(tokens.claims("id"), kid="rotated"))
+    with pytest.raises(TokenRejected):
+        verifier.verify(token)
+
+
+def test_remembered_tokens_are_bounded(tokens, pool_jwks, monkeypatch):
+    monkeypatch.setattr(local_auth, "CHECKED_TOKENS", 3)
+    verifier = _verifier(tokens, FakeJwks(pool_jwks), time.monotonic)
+    for n in range(5):
+        verifier.verify(tokens.id_token(jti=str(n)))
+    assert verifier.checked_tokens == 3
 
 
 # --- the key cache over real HTTP: the pool's JWKS endpoint down, broken or slow ----------------
