@@ -171,13 +171,15 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
     )
     env = {
         "PATH": os.environ["PATH"],
+        "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only
         "AWS_REGION": "eu-west-1",
         "NOTES_TABLE_NAME": "notes-dev",
         "COGNITO_USER_POOL_ARN": "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Abc",
         "COGNITO_APP_CLIENT_IDS": "client",
     }
     result = subprocess.run(
-        [sys.executable, "-S", "-c", code, str(tmp_path / "task"), str(runtime)],
+        # -v: the interpreter says where each module's code object came from.
+        [sys.executable, "-S", "-v", "-c", code, str(tmp_path / "task"), str(runtime)],
         env=env,
         cwd=site,
         capture_output=True,
@@ -186,6 +188,42 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["notes", "False", "False"]
+    # The package's modules ran from its bytecode: none was compiled from source at import.
+    task = str(tmp_path / "task")
+    loaded = [line for line in result.stderr.splitlines() if line.startswith(f"# code object from '{task}")]
+    assert f"# code object from '{task}/__pycache__/app.{sys.implementation.cache_tag}.pyc'" in loaded, (
+        result.stderr
+    )
+    assert (
+        f"# code object from '{task}/pynamodb/__pycache__/models.{sys.implementation.cache_tag}.pyc'"
+        in loaded
+    )
+    assert [line for line in loaded if not line.endswith(".pyc'")] == []
+
+
+def test_every_module_of_the_lambda_package_is_compiled_for_its_runtime(built: tuple[str, Any]) -> None:
+    assert built[1].bytecode
+    runtime = json.loads(built[1].template.read_text())["Resources"]["APIHandler"]["Properties"]["Runtime"]
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")
+    with zipfile.ZipFile(built[1].zip) as archive:
+        names = set(archive.namelist())
+        modules = sorted(name for name in names if name.endswith(".py"))
+        missing = [
+            name
+            for name in modules
+            if f"{name.rpartition('/')[0]}/__pycache__/{Path(name).stem}.{tag}.pyc".lstrip("/") not in names
+        ]
+        assert modules and not missing
+        # PEP 552: hash-based and unchecked (flags 0b01), so no source timestamps are compared.
+        header = archive.read(f"__pycache__/app.{tag}.pyc")[:8]
+        assert int.from_bytes(header[4:8], "little") == 0b01
+
+
+def test_a_package_without_bytecode_is_sources_only(tmp_path: Path) -> None:
+    built = package.package("dev", tmp_path, bytecode=False)
+    with zipfile.ZipFile(built.zip) as archive:
+        assert not [name for name in archive.namelist() if name.endswith(".pyc")]
+    assert not built.bytecode
 
 
 def test_locally_provisioned_pool_matches_the_template(aws: Any, cfn: dict[str, Any]) -> None:
