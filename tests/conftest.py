@@ -219,11 +219,8 @@ def bob(sign_in: Callable[..., ApiUser]) -> ApiUser:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The real local stack (``make run``) for the whole session, over HTTP on 127.0.0.1."""
-    import signal
-
     from tests.stack import running_stack
 
     with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
         yield stack
-        os.killpg(stack.process.pid, signal.SIGINT)
-        stack.process.communicate(timeout=30)
+        stack.interrupt()

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,16 +55,46 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+class Output:
+    """Everything a running process prints, read as it comes.
+
+    The stack logs a line per request: a pipe nobody reads fills after some 64 KiB, and then
+    the process blocks on its next line and stops answering.
+    """
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._lines: list[str] = []
+        self._thread = threading.Thread(target=self._drain, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, process: subprocess.Popen[str]) -> None:
+        if process.stdout is not None:
+            for line in process.stdout:
+                self._lines.append(line)
+
+    def text(self, wait: float = 0.0) -> str:
+        """What was printed so far; ``wait`` for the process to close its output first."""
+        self._thread.join(wait)
+        return "".join(self._lines)
+
+
 class Stack:
     def __init__(
-        self, process: subprocess.Popen[str], stack_file: Path, port: int, emulator_port: int
+        self, process: subprocess.Popen[str], output: Output, stack_file: Path, port: int, emulator_port: int
     ) -> None:
         self.process = process
+        self.output = output
         self.stack_file = str(stack_file)
         facts: dict[str, str] = json.loads(stack_file.read_text())
         self.facts = facts
         self.port = port
         self.emulator_port = emulator_port
+
+    def interrupt(self, timeout: float = 30) -> str:
+        """Ctrl-C, as a terminal sends it to the whole foreground group; what the stack printed."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        self.process.wait(timeout)
+        return self.output.text(wait=timeout)
 
     def cognito(self) -> Any:
         return boto3.client(
@@ -106,17 +137,18 @@ def running_stack(folder: Path) -> Iterator[Stack]:
     stack_file = folder / "stack.json"
     port, emulator_port = free_port(), free_port()
     process = start_stack(stack_file, port, emulator_port)
+    output = Output(process)
     deadline = time.monotonic() + START_TIMEOUT
     try:
         while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert process.poll() is None, output.text(wait=5)
             assert time.monotonic() < deadline, "the stack did not come up"
             try:
                 if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                     break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        yield Stack(process, stack_file, port, emulator_port)
+        yield Stack(process, output, stack_file, port, emulator_port)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

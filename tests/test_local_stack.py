@@ -167,8 +167,7 @@ def test_the_api_without_its_emulator_answers_clearly(tmp_path: Path) -> None:
 
 def test_sigint_stops_everything_and_frees_both_ports(stack: Stack) -> None:
     """Runs last in this module: Ctrl-C, as a terminal sends it, to the whole foreground group."""
-    os.killpg(stack.process.pid, signal.SIGINT)
-    output, _ = stack.process.communicate(timeout=30)
+    output = stack.interrupt()
     assert "stopped" in output
     assert "Traceback" not in output
     deadline = time.monotonic() + 10
