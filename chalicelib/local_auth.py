@@ -363,8 +363,10 @@ def _install(chalice_local: Any) -> None:
             ) from None
         except SigningKeysUnavailable as error:
             log.error("%s", error)
+            # The cache tries the endpoint again after KEY_RETRY_SECONDS: no sooner is worth it.
+            retry = {"Retry-After": str(int(KEY_RETRY_SECONDS))}
             raise SigningKeysUnavailableError(
-                error_headers, json.dumps({"message": str(error)}).encode()
+                {**error_headers, **retry}, json.dumps({"message": str(error)}).encode()
             ) from None
         lambda_event["requestContext"]["authorizer"] = {"claims": claims}
         return lambda_event, lambda_context

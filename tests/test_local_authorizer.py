@@ -404,6 +404,7 @@ def _keys_unavailable(response: Any, url: str) -> None:
     assert message.startswith("cannot fetch the user pool's signing keys from") or "did not answer" in message
     assert url in message
     assert b"Traceback" not in response.body
+    assert int(response.headers["Retry-After"]) == local_auth.KEY_RETRY_SECONDS
 
 
 @pytest.mark.parametrize(
