@@ -10,18 +10,12 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class _Throttling(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.requests += 1  # type: ignore[attr-defined]
-        body = json.dumps(
-            {
-                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                "message": "The level of configured provisioned throughput for the table was exceeded.",
-            }
-        ).encode()
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
+class _Answering(BaseHTTPRequestHandler):
+    """A handler that answers with one whole body and logs nothing."""
+
+    def answer(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -31,17 +25,37 @@ class _Throttling(BaseHTTPRequestHandler):
 
 
 @contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve on a thread of its own until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Throttling(_Answering):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.requests += 1  # type: ignore[attr-defined]
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded.",
+            }
+        ).encode()
+        self.answer(400, "application/x-amz-json-1.0", body)
+
+
+@contextmanager
 def throttling_dynamodb() -> Iterator[ThreadingHTTPServer]:
     """An endpoint that throttles every request; ``server.requests`` counts them."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttling)
     server.requests = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -83,19 +97,12 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class _Jwks(BaseHTTPRequestHandler):
+class _Jwks(_Answering):
     def do_GET(self) -> None:
         server: JwksServer = self.server  # type: ignore[assignment]
         server.requests += 1
         status, body = server.answer
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.answer(status, "application/json", body)
 
 
 class JwksServer(ThreadingHTTPServer):
@@ -118,10 +125,5 @@ def jwks_endpoint(document: object) -> Iterator[JwksServer]:
     server = JwksServer(("127.0.0.1", 0), _Jwks)
     server.serve(document)
     server.requests = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
