@@ -152,7 +152,13 @@ def _slim(zip_path: Path, bytecode: bool) -> None:
         zipfile.ZipFile(zip_path) as source,
         zipfile.ZipFile(slim, "w", zipfile.ZIP_DEFLATED) as target,
     ):
-        kept = [item for item in source.infolist() if _top_level(item.filename) not in RUNTIME_PROVIDED]
+        # Chalice copies chalicelib/ as it finds it, with whatever bytecode the working tree holds:
+        # that is left out, so the package's only bytecode is what is compiled here, from it.
+        kept = [
+            item
+            for item in source.infolist()
+            if _top_level(item.filename) not in RUNTIME_PROVIDED and not item.filename.endswith(".pyc")
+        ]
         tree = Path(scratch)
         if bytecode:
             # Before any entry is written: writing a ZipInfo to the target changes its offsets.

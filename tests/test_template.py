@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -217,6 +218,22 @@ def test_every_module_of_the_lambda_package_is_compiled_for_its_runtime(built: t
         # PEP 552: hash-based and unchecked (flags 0b01), so no source timestamps are compared.
         header = archive.read(f"__pycache__/app.{tag}.pyc")[:8]
         assert int.from_bytes(header[4:8], "little") == 0b01
+
+
+def test_bytecode_chalice_copies_from_the_working_tree_is_replaced(tmp_path: Path) -> None:
+    # What chalice package makes of a working tree that holds bytecode of its own.
+    tag = sys.implementation.cache_tag
+    made = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(made, "w") as archive:
+        archive.writestr("chalicelib/notes.py", "NOTE = 1\n")
+        archive.writestr(f"chalicelib/__pycache__/notes.{tag}.pyc", b"stale bytecode")
+        archive.writestr("botocore/__init__.py", "")
+    package._slim(made, bytecode=True)
+    with zipfile.ZipFile(made) as archive:
+        names = archive.namelist()
+        compiled = archive.read(f"chalicelib/__pycache__/notes.{tag}.pyc")
+    assert sorted(names) == ["chalicelib/__pycache__/notes." + tag + ".pyc", "chalicelib/notes.py"]
+    assert compiled != b"stale bytecode" and compiled[:4] == importlib.util.MAGIC_NUMBER
 
 
 def test_a_package_without_bytecode_is_sources_only(tmp_path: Path) -> None:
