@@ -87,9 +87,6 @@ def stalled_endpoint() -> Iterator[int]:
         listener.close()
 
 
-stalled_dynamodb = stalled_endpoint
-
-
 def closed_port() -> int:
     """A loopback port with nothing listening on it."""
     with socket.socket() as probe:

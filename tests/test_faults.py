@@ -11,7 +11,7 @@ from chalice.test import Client
 import app as notes_app
 from chalicelib.models import CONNECT_TIMEOUT_SECONDS, MAX_RETRY_ATTEMPTS, READ_TIMEOUT_SECONDS
 from tests.conftest import ROOT, STAGE, ApiUser, new_user
-from tests.fakes import closed_port, stalled_dynamodb, throttling_dynamodb
+from tests.fakes import closed_port, stalled_endpoint, throttling_dynamodb
 
 # API Gateway gives up on an integration after 29 seconds; a 503 must come well before.
 API_GATEWAY_LIMIT_SECONDS = 29
@@ -83,7 +83,7 @@ def test_throttled_dynamodb_is_503_after_the_sdk_retries(user_at, method, path, 
 
 
 def test_stalled_dynamodb_is_503_well_inside_api_gateways_limit(user_at):
-    with stalled_dynamodb() as port:
+    with stalled_endpoint() as port:
         user = user_at(f"http://127.0.0.1:{port}")
         started = time.monotonic()
         response = user.request("POST", "/notes", {"content": "x"})
