@@ -8,7 +8,6 @@ with a baseline measured in the same run, as a ratio.
 from __future__ import annotations
 
 import base64
-import copy
 import itertools
 import json
 import os
@@ -21,12 +20,16 @@ import timeit
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 from uuid6 import uuid7
+
+if TYPE_CHECKING:
+    from infra.package import Package
 
 from tests import conftest  # applies the test stage's environment before the app is imported
 
@@ -86,20 +89,30 @@ def _import_us(imports: str, cwd: Path, env: dict[str, str]) -> float:
     return float(result.stdout) * 1e6
 
 
-def _unpacked(stage: str, folder: Path, *, bytecode: bool) -> Path:
-    """The Lambda package of ``stage`` as Lambda unpacks it into its task root."""
+@dataclass(frozen=True)
+class Unpacked:
+    """A Lambda package of the dev stage and where it lies unpacked, as Lambda unpacks it."""
+
+    built: Package
+    task: Path
+
+
+def unpacked_packages(folder: Path) -> dict[str, Unpacked]:
+    """The package ``make package`` builds ("compiled") and the same of sources only ("sources")."""
     import zipfile
 
     from infra import package
 
-    built = package.package(stage, folder, bytecode=bytecode)
-    task = folder / "task"
-    with zipfile.ZipFile(built.zip) as archive:
-        archive.extractall(task)
-    return task
+    found = {}
+    for name, bytecode in (("compiled", True), ("sources", False)):
+        built = package.package("dev", folder / name, bytecode=bytecode)
+        with zipfile.ZipFile(built.zip) as archive:
+            archive.extractall(folder / name / "task")
+        found[name] = Unpacked(built, folder / name / "task")
+    return found
 
 
-def cold_start(rows: list[Row]) -> None:
+def cold_start(rows: list[Row], packages: dict[str, Unpacked]) -> None:
     """Imports in a fresh interpreter, run from an unpacked Lambda package as Lambda runs them.
 
     The package comes first on sys.path, so its chalice (the runtime only, no chalice.local: no
@@ -108,13 +121,11 @@ def cold_start(rows: list[Row]) -> None:
     """
     base = {**os.environ, **conftest.STAGE_ENV}
     lambda_env = {**base, "PYTHONDONTWRITEBYTECODE": "1"}
-    with tempfile.TemporaryDirectory() as scratch_name:
-        scratch = Path(scratch_name)
-        compiled = _unpacked("dev", scratch / "compiled", bytecode=True)
-        sources = _unpacked("dev", scratch / "sources", bytecode=False)
+    compiled, sources = packages["compiled"].task, packages["sources"].task
+    with tempfile.TemporaryDirectory() as pycache:
         # The working tree, as chalice local imports it, with its bytecode cached as usual.
         local_env = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        local_env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+        local_env["PYTHONPYCACHEPREFIX"] = pycache
         cases = {
             "bare": ("import chalice.app, pynamodb.models", compiled, lambda_env),
             "compiled": ("import app", compiled, lambda_env),
@@ -178,32 +189,15 @@ def in_process_stack() -> Iterator[Any]:
 # --- 2. per-request overhead and 3. DynamoDB calls per route -----------------------------------
 
 
-@contextmanager
-def recording_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every DynamoDB call the app sends, as (operation, parameters), from botocore's events."""
-    import app as notes_app
-
-    calls: list[tuple[str, dict[str, Any]]] = []
-
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, copy.deepcopy(params)))
-
-    events = notes_app.note_model._get_connection().connection.client.meta.events
-    events.register("before-parameter-build.dynamodb", record)
-    try:
-        yield calls
-    finally:
-        events.unregister("before-parameter-build.dynamodb", record)
-
-
 def replay(dynamodb: Any, call: tuple[str, dict[str, Any]], note_ids: Iterator[str] | None = None) -> Any:
     """Send the app's own DynamoDB call again with boto3; a write that makes or removes a note
-    is pointed at the next of ``note_ids``."""
+    is pointed at the next of ``note_ids``.
+
+    Only the re-pointed key is copied: a deep copy per call would be timed with the baseline."""
     operation, params = call
-    params = copy.deepcopy(params)
     if note_ids is not None:
-        target = params["Item"] if "Item" in params else params["Key"]
-        target["noteId"] = {"S": next(note_ids)}
+        field = "Item" if "Item" in params else "Key"
+        params = {**params, field: {**params[field], "noteId": {"S": next(note_ids)}}}
     return getattr(dynamodb, xform_name(operation))(**params)
 
 
@@ -235,7 +229,7 @@ def requests_and_calls(rows: list[Row], user: Any) -> None:
         if note_ids is deletable:
             needed = (n * REPEATS + WARM_UP) * 2 + 1
             spare.extend(user.create(content="spare")["noteId"] for _ in range(needed))
-        with recording_calls() as calls:
+        with conftest.recorded_dynamodb_calls() as calls:
             response = through_api()
         if response.status_code >= 300:
             raise RuntimeError(f"{name} failed: {response.body!r}")
@@ -251,7 +245,7 @@ def requests_and_calls(rows: list[Row], user: Any) -> None:
             )
         )
 
-    with recording_calls() as calls:
+    with conftest.recorded_dynamodb_calls() as calls:
         pages, cursor = 0, None
         while True:
             response = reader.get(f"/notes?limit=10{'&cursor=' + cursor if cursor else ''}")
@@ -352,12 +346,8 @@ def token_verification(rows: list[Row], user: Any) -> None:
 # --- 6. package size ------------------------------------------------------------------------------
 
 
-def package_size(rows: list[Row]) -> None:
-    from infra import package
-
-    with tempfile.TemporaryDirectory() as scratch:
-        built = package.package("dev", Path(scratch) / "compiled")
-        sources = package.package("dev", Path(scratch) / "sources", bytecode=False)
+def package_size(rows: list[Row], packages: dict[str, Unpacked]) -> None:
+    built, sources = packages["compiled"].built, packages["sources"].built
     kib = 1024
     code = f"app's own code {built.app_code_bytes / kib:.0f} KiB"
     rows.append(
@@ -398,12 +388,14 @@ def print_table(rows: list[Row]) -> None:
 
 def main() -> None:
     rows: list[Row] = []
-    cold_start(rows)
-    with in_process_stack() as user:
-        requests_and_calls(rows, user)
-        token_verification(rows, user)
-    list_cost(rows)
-    package_size(rows)
+    with tempfile.TemporaryDirectory() as scratch:
+        packages = unpacked_packages(Path(scratch))  # built once, for cold starts and sizes
+        cold_start(rows, packages)
+        with in_process_stack() as user:
+            requests_and_calls(rows, user)
+            token_verification(rows, user)
+        list_cost(rows)
+        package_size(rows, packages)
     print_table(rows)
 
 

@@ -9,6 +9,8 @@ removed first.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import json
 import os
@@ -148,18 +150,28 @@ def dynamodb(aws: Provisioned) -> None:
     """The notes table (and the rest of the test stage) exists and is empty."""
 
 
-@pytest.fixture
-def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every DynamoDB API call the app makes, as (operation, parameters), from botocore's events."""
+@contextlib.contextmanager
+def recorded_dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB API call the app makes, as (operation, a copy of its parameters),
+    from botocore's events."""
     calls: list[tuple[str, dict[str, Any]]] = []
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, params))
+        calls.append((model.name, copy.deepcopy(params)))
 
     events = notes_app.note_model._get_connection().connection.client.meta.events
     events.register("before-parameter-build.dynamodb", record)
-    yield calls
-    events.unregister("before-parameter-build.dynamodb", record)
+    try:
+        yield calls
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+
+
+@pytest.fixture
+def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB API call the app makes during the test."""
+    with recorded_dynamodb_calls() as calls:
+        yield calls
 
 
 @pytest.fixture
