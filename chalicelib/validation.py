@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,8 +46,11 @@ class Precondition:
 def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
     """Decode a request body that must be a JSON object.
 
-    Raises InvalidInput for an empty body, bytes that are not UTF-8, text that is
-    not JSON (including NaN/Infinity and repeated keys), or a non-object.
+    The one place a body is decoded: anything it cannot turn into an object is
+    InvalidInput, never another exception. Raises InvalidInput for an empty body,
+    bytes that are not UTF-8, text that is not JSON (including NaN/Infinity,
+    repeated keys and integers too long to convert), nesting too deep to decode,
+    or a non-object.
     """
     if not raw or not raw.strip():
         raise InvalidInput("request body is required: a JSON object")
@@ -59,6 +63,16 @@ def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise InvalidInput(
             f"request body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from error
+    except RecursionError as error:
+        # The decoder recurses once per nested array or object: a small body
+        # such as [[[[…]]]] a thousand deep exhausts the stack.
+        raise InvalidInput("request body nests arrays or objects too deeply to be a note") from error
+    except ValueError as error:
+        # What the decoder raises besides JSONDecodeError: an integer of more
+        # digits than Python converts (sys.get_int_max_str_digits).
+        raise InvalidInput(
+            f"request body holds a number longer than {sys.get_int_max_str_digits():,} digits"
         ) from error
     if not isinstance(value, dict):
         raise InvalidInput(f"request body must be a JSON object, not {_json_type(value)}")

@@ -44,6 +44,12 @@ BODY_CASES = [
     ("createdAt sent", b'{"content": "a", "createdAt": "x"}', ["createdAt"]),
     ("updatedAt sent", b'{"content": "a", "updatedAt": "x"}', ["updatedAt"]),
     ("version sent", b'{"content": "a", "version": 9}', ["version"]),
+    # Pathological but small bodies: the decoder's limits, not ours, are hit first.
+    ("array nested 1,000 deep", b"[" * 1000 + b"]" * 1000, ["nests", "deep"]),
+    ("content nested 1,000 deep", b'{"content": ' + b"[" * 1000 + b"]" * 1000 + b"}", ["nests", "deep"]),
+    ("objects nested 1,000 deep", b'{"a":' * 1000 + b"1" + b"}" * 1000, ["nests", "deep"]),
+    ("unclosed nesting 100,000 deep", b'{"tags": ' + b"[" * 100_000, ["body"]),
+    ("number of 5,000 digits", b'{"content": "a", "title": ' + b"9" * 5000 + b"}", ["number", "digits"]),
 ]
 
 

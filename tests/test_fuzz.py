@@ -7,6 +7,10 @@ document gives for that operation; and invalid input refused with a 4xx. Valid r
 ``/notes/{noteId}`` are pointed at a note that exists, so that the success paths (200 + ``ETag``,
 204, 412) are exercised and not only 404.
 
+Beside what Schemathesis draws, every body operation is sent a fixed set of pathological bodies
+(``PATHOLOGICAL_BODIES``: nesting a thousand deep, numbers too long to convert) that a generator
+rarely reaches; each must be a documented 400.
+
 The run is bounded (a few dozen requests per operation, no shrinking, a fixed seed), so it is
 repeatable; Hypothesis's example database is off, so nothing is written to the tree.
 """
@@ -27,6 +31,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from requests.adapters import HTTPAdapter
 from schemathesis.checks import CheckFunction, not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     missing_required_header,
@@ -137,3 +142,41 @@ def test_the_api_answers_as_documented(case: schemathesis.Case, caller: Caller) 
     case.call_and_validate(
         base_url=caller.base_url, session=caller.session, headers=caller.headers, checks=CHECKS
     )
+
+
+# Small bodies that break the decoder rather than a rule: each must be a 400, never a 5xx.
+PATHOLOGICAL_BODIES = {
+    "array nested 1,000 deep": b"[" * 1000 + b"]" * 1000,
+    "content nested 1,000 deep": b'{"content": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+    "objects nested 1,000 deep": b'{"a":' * 1000 + b"1" + b"}" * 1000,
+    "unclosed nesting 100,000 deep": b'{"content": ' + b"[" * 100_000,
+    "number of 5,000 digits": b'{"content": "a", "title": ' + b"9" * 5000 + b"}",
+}
+BODY_OPERATIONS = [
+    (operation.path, operation.method.upper())
+    for operation in (result.ok() for result in schema.get_all_operations() if isinstance(result, Ok))
+    if any(body.media_type == "application/json" for body in operation.body)
+]
+
+
+@pytest.mark.parametrize("body", sorted(PATHOLOGICAL_BODIES))
+@pytest.mark.parametrize(("path", "method"), BODY_OPERATIONS)
+def test_pathological_bodies_are_documented_400s(caller: Caller, path: str, method: str, body: str) -> None:
+    operation = schema[path][method]
+    parameters = {"noteId": caller.create_note()} if "{noteId}" in path else {}
+    case = operation.Case(
+        body=PATHOLOGICAL_BODIES[body], media_type="application/json", path_parameters=parameters
+    )
+    response = case.call_and_validate(
+        base_url=caller.base_url,
+        session=caller.session,
+        headers=caller.headers,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["Code"] == "BadRequestError"

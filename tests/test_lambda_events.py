@@ -151,3 +151,33 @@ def test_missing_identity_fails_closed(dynamodb, claims, method, resource, body)
     assert response["statusCode"] == 401
     assert json.loads(response["body"]) == {"message": "Unauthorized"}
     assert list(notes_app.note_model.scan()) == []  # test-only check that nothing was stored
+
+
+DEEP_BODIES = {
+    "array": "[" * 1000 + "]" * 1000,
+    "content": '{"content": ' + "[" * 1000 + "]" * 1000 + "}",
+    "objects": '{"a":' * 1000 + "1" + "}" * 1000,
+}
+
+
+@pytest.mark.parametrize("shape", sorted(DEEP_BODIES))
+@pytest.mark.parametrize(
+    ("method", "resource"),
+    [("POST", "/notes"), ("PUT", "/notes/{note_id}"), ("PATCH", "/notes/{note_id}")],
+)
+def test_deeply_nested_body_is_a_400_and_changes_nothing(sub, method, resource, shape):
+    claims = string_claims(sub)
+    created = invoke(proxy_event("POST", "/notes", body={"content": "kept"}, claims=claims))
+    note = json.loads(created["body"])
+    params = {"note_id": note["noteId"]} if "{note_id}" in resource else None
+    event = proxy_event(method, resource, params, claims=claims)
+    event["body"] = DEEP_BODIES[shape]
+
+    response = invoke(event)
+
+    assert response["statusCode"] == 400, response["body"]
+    answer = json.loads(response["body"])
+    assert answer["Code"] == "BadRequestError"
+    assert "too deeply" in answer["Message"]
+    stored = list(notes_app.note_model.query(sub, consistent_read=True))
+    assert [(n.noteId, n.content, n.version) for n in stored] == [(note["noteId"], "kept", 1)]
