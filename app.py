@@ -15,6 +15,7 @@ from chalice.app import Request
 from chalicelib import validation
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
+from chalicelib.files import FileStore
 from chalicelib.local_auth import verify_tokens_locally
 from chalicelib.models import bind_note_model
 from chalicelib.notes import NotesService
@@ -40,7 +41,9 @@ read_authorizer = authorizer.with_scopes(list(settings.read_scopes)) if settings
 write_authorizer = authorizer.with_scopes(list(settings.write_scopes)) if settings.scoped else authorizer
 
 note_model = bind_note_model(settings.table_name, settings.region)
-notes = NotesService(note_model)
+notes = NotesService(
+    note_model, FileStore(settings.bucket_name, settings.region), settings.attachment_max_bytes
+)
 
 # Locally (chalice local, the chalice test client) tokens are checked as API
 # Gateway checks them; deployed, this does nothing and API Gateway checks.
@@ -59,10 +62,14 @@ def current_caller() -> Caller:
     return caller_from_context(current_request().context)
 
 
+def request_body() -> dict[str, Any]:
+    """The request body as a JSON object; raises InvalidInput."""
+    return validation.parse_json_object(current_request().raw_body)
+
+
 def request_fields(*, partial: bool) -> dict[str, Any]:
     """The validated note fields of the request body; raises InvalidInput."""
-    body = validation.parse_json_object(current_request().raw_body)
-    return validation.note_fields(body, partial=partial)
+    return validation.note_fields(request_body(), partial=partial)
 
 
 def request_precondition() -> validation.Precondition | None:
@@ -134,4 +141,35 @@ def update_note(note_id: str) -> Response:
 def delete_note(note_id: str) -> Response:
     caller = current_caller()
     notes.delete_note(caller.user_id, note_id, request_precondition())
+    return Response(body="", status_code=204)
+
+
+@app.route("/notes/{note_id}/attachment", methods=["POST"], authorizer=write_authorizer)
+@handle_errors
+def start_upload(note_id: str) -> Response:
+    caller = current_caller()
+    upload = validation.upload_request(request_body(), settings.attachment_max_bytes)
+    return Response(body=notes.start_upload(caller.user_id, note_id, upload), status_code=201)
+
+
+@app.route("/notes/{note_id}/attachment", methods=["PUT"], authorizer=write_authorizer)
+@handle_errors
+def attach_file(note_id: str) -> Response:
+    caller = current_caller()
+    upload_id = validation.attach_request(request_body())
+    return note_response(notes.attach(caller.user_id, note_id, upload_id, request_precondition()))
+
+
+@app.route("/notes/{note_id}/attachment", methods=["GET"], authorizer=read_authorizer)
+@handle_errors
+def download_file(note_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    return notes.download(caller.user_id, note_id)
+
+
+@app.route("/notes/{note_id}/attachment", methods=["DELETE"], authorizer=write_authorizer)
+@handle_errors
+def detach_file(note_id: str) -> Response:
+    caller = current_caller()
+    notes.detach(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)

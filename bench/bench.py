@@ -178,7 +178,12 @@ def in_process_stack() -> Iterator[Any]:
     from infra.provision import provision
 
     with mock_aws():
-        provision(conftest.STAGE, conftest.aws_client("cognito-idp"), conftest.aws_client("dynamodb"))
+        provision(
+            conftest.STAGE,
+            conftest.aws_client("cognito-idp"),
+            conftest.aws_client("dynamodb"),
+            conftest.aws_client("s3"),
+        )
         dynamodb = conftest.aws_client("dynamodb")
         dynamodb.delete_table(TableName=description.table_name(conftest.STAGE))
         dynamodb.create_table(**description.table(conftest.STAGE))
@@ -259,6 +264,188 @@ def requests_and_calls(rows: list[Row], user: Any) -> None:
     for name, operations in counts:
         used = ", ".join(f"{operations.count(op)} {op}" for op in sorted(set(operations)))
         rows.append((f"DynamoDB calls: {name}", str(len(operations)), used, ""))
+
+
+# --- 3b. attachments: calls per route, overhead, bytes through the API ---------------------------
+
+
+@contextmanager
+def recorded_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every DynamoDB and S3 call the app makes, as (service, operation, parameters)."""
+    import copy
+
+    import app as notes_app
+
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    built: dict[str, dict[str, Any]] = {}
+
+    def record_params(model: Any, params: dict[str, Any], **_: Any) -> None:
+        built[model.name] = copy.deepcopy(params)
+
+    def record_call(model: Any, **_: Any) -> None:
+        # Presigning builds parameters too, but only a request that is sent is a call.
+        found.append(("s3", model.name, built.pop(model.name)))
+
+    events = notes_app.notes._files.client.meta.events
+    events.register("before-parameter-build.s3", record_params)
+    events.register("before-call.s3", record_call)
+    try:
+        with conftest.recorded_dynamodb_calls() as dynamodb_calls:
+            yield found
+        found.extend(("dynamodb", operation, params) for operation, params in dynamodb_calls)
+    finally:
+        events.unregister("before-parameter-build.s3", record_params)
+        events.unregister("before-call.s3", record_call)
+
+
+def _order(calls: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[str, str, dict[str, Any]]]:
+    # The app's order: S3 reads and copies, then the one DynamoDB call, then S3 deletes.
+    rank = {"HeadObject": 0, "CopyObject": 1, "DeleteObjects": 3}
+    return sorted(calls, key=lambda call: rank.get(call[1], 2))
+
+
+def paired_prepared_us(
+    api: Callable[[], Any], bare: Callable[[], Any], prepare: Callable[[], None], number: int
+) -> tuple[float, float]:
+    """Median microseconds of each, every call after an untimed ``prepare``, interleaved."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(WARM_UP + number * REPEATS):
+        for fn, found in ((api, times[0]), (bare, times[1])):
+            prepare()
+            started = time.perf_counter()
+            fn()
+            if i >= WARM_UP:
+                found.append((time.perf_counter() - started) * 1e6)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def attachments(rows: list[Row], user: Any) -> None:
+    import app as notes_app
+
+    clients = {"dynamodb": conftest.aws_client("dynamodb"), "s3": conftest.aws_client("s3")}
+    bucket = notes_app.settings.bucket_name
+    note_id = user.create(content="with a file")["noteId"]
+    path = f"/notes/{note_id}/attachment"
+    data = os.urandom(64 * 1024)
+
+    def upload() -> str:
+        import requests
+
+        asked = user.post(
+            path, {"name": "bench.bin", "contentType": "application/octet-stream", "size": len(data)}
+        )
+        form = asked.json_body
+        requests.post(form["url"], data=form["fields"], files={"file": ("f", data)}, timeout=10)
+        upload_id: str = form["uploadId"]
+        return upload_id
+
+    def replayer(calls: list[tuple[str, str, dict[str, Any]]]) -> Callable[[], None]:
+        def bare() -> None:
+            for service, operation, params in calls:
+                getattr(clients[service], xform_name(operation))(**params)
+
+        return bare
+
+    pending: list[str] = []
+    recorded_upload: dict[str, str] = {}
+
+    def prepare_attach() -> None:
+        pending.append(upload())
+        if recorded_upload:  # the bare replay heads and copies the recorded upload: put it back
+            clients["s3"].put_object(
+                Bucket=bucket,
+                Key=recorded_upload["key"],
+                Body=data,
+                Metadata={"name": "bench.bin", "size": str(len(data))},
+                ContentType="application/octet-stream",
+            )
+
+    def prepare_detach() -> None:
+        user.put(path, {"uploadId": upload()})
+
+    cases: list[tuple[str, Callable[[], Any], Callable[[], None]]] = [
+        (
+            "POST /notes/{id}/attachment (upload form)",
+            lambda: user.post(
+                path, {"name": "bench.bin", "contentType": "application/octet-stream", "size": len(data)}
+            ),
+            lambda: None,
+        ),
+        (
+            "PUT /notes/{id}/attachment (attach)",
+            lambda: user.put(path, {"uploadId": pending.pop()}),
+            prepare_attach,
+        ),
+        ("GET /notes/{id}/attachment (download URL)", lambda: user.get(path), lambda: None),
+        ("DELETE /notes/{id}/attachment", lambda: user.delete(path), prepare_detach),
+    ]
+    counted: list[tuple[str, list[tuple[str, str, dict[str, Any]]]]] = []
+    for name, through_api, prepare in cases:
+        prepare()
+        with recorded_calls() as calls:
+            response = through_api()
+        if response.status_code >= 300:
+            raise RuntimeError(f"{name} failed: {response.body!r}")
+        calls = _order(calls)
+        counted.append((name, calls))
+        heads = [params["Key"] for _, operation, params in calls if operation == "HeadObject"]
+        recorded_upload.update(zip(["key"], heads, strict=False))
+        api_us, bare_us = paired_prepared_us(through_api, replayer(calls), prepare, 20)
+        rows.append(
+            (
+                f"request: {name}",
+                ms(api_us),
+                f"its calls alone {ms(bare_us)}",
+                f"{ratio(api_us, bare_us)} ({'+' if api_us >= bare_us else ''}{ms(api_us - bare_us)})",
+            )
+        )
+    rows.extend(call_rows(counted))
+    rows.append(bytes_through_the_api(user))
+
+
+def call_rows(counted: list[tuple[str, list[tuple[str, str, dict[str, Any]]]]]) -> list[Row]:
+    """A row per route and service: how many calls, of which operations."""
+    rows: list[Row] = []
+    for name, calls in counted:
+        for service, label in (("dynamodb", "DynamoDB"), ("s3", "S3")):
+            operations = [operation for s, operation, _ in calls if s == service]
+            used = ", ".join(f"{operations.count(op)} {op}" for op in dict.fromkeys(operations)) or "none"
+            rows.append((f"{label} calls: {name}", str(len(operations)), used, ""))
+    return rows
+
+
+def bytes_through_the_api(user: Any) -> Row:
+    """Send a 1 MiB file through the whole flow; count the API's request and response bytes."""
+    import requests
+
+    data = os.urandom(1024 * 1024)
+    note_id = user.create(content="a big file")["noteId"]
+    path = f"/notes/{note_id}/attachment"
+    api_bodies: list[bytes] = []
+
+    def api(method: str, body: Any = None) -> Any:
+        response = user.request(method, path) if body is None else user.request(method, path, body)
+        api_bodies.append(json.dumps(body).encode() if body is not None else b"")
+        api_bodies.append(response.body or b"")
+        return response.json_body if response.body else None
+
+    form = api("POST", {"name": "big.bin", "contentType": "application/octet-stream", "size": len(data)})
+    requests.post(form["url"], data=form["fields"], files={"file": ("f", data)}, timeout=30)
+    api("PUT", {"uploadId": form["uploadId"]})
+    link = api("GET")
+    if requests.get(link["url"], timeout=30).content != data:
+        raise RuntimeError("the download is not the upload")
+    api("DELETE")
+    traffic = b"".join(api_bodies)
+    # Any 64-byte window of the file found in the API's bodies would be file bytes passing through.
+    windows = {data[i : i + 64] for i in range(0, len(data) - 64, 4096)}
+    through = sum(64 for window in windows if window in traffic)
+    return (
+        "attachment: file bytes through the API (1 MiB file, whole flow)",
+        f"{through} B",
+        f"API bodies {len(traffic):,} B in all",
+        "",
+    )
 
 
 # --- 4. list cost is flat -------------------------------------------------------------------------
@@ -393,6 +580,7 @@ def main() -> None:
         cold_start(rows, packages)
         with in_process_stack() as user:
             requests_and_calls(rows, user)
+            attachments(rows, user)
             token_verification(rows, user)
         list_cost(rows)
         package_size(rows, packages)

@@ -38,12 +38,19 @@ class VersionMismatch(NotesError):
 
 
 class StorageUnavailable(NotesError):
-    """DynamoDB throttled the request or could not be reached; worth retrying."""
+    """DynamoDB or S3 throttled the request or could not be reached; worth retrying."""
 
     RETRY_AFTER_SECONDS = 1
 
-    def __init__(self) -> None:
-        super().__init__("the notes store is busy or unreachable; retry shortly")
+    def __init__(self, store: str = "notes store") -> None:
+        super().__init__(f"the {store} is busy or unreachable; retry shortly")
+
+
+class NoAttachment(NotesError):
+    """The note exists but has no attachment."""
+
+    def __init__(self, note_id: str) -> None:
+        super().__init__(f"note {note_id!r} has no attachment")
 
 
 class Unauthenticated(NotesError):
@@ -53,6 +60,7 @@ class Unauthenticated(NotesError):
 _CHALICE_SHAPE: dict[type[NotesError], tuple[int, str]] = {
     InvalidInput: (400, "BadRequestError"),
     NoteNotFound: (404, "NotFoundError"),
+    NoAttachment: (404, "NotFoundError"),
     VersionMismatch: (412, "PreconditionFailed"),
     StorageUnavailable: (503, "ServiceUnavailable"),
 }

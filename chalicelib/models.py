@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     ListAttribute,
+    MapAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
@@ -19,6 +21,16 @@ from pynamodb.models import Model
 CONNECT_TIMEOUT_SECONDS = 1
 READ_TIMEOUT_SECONDS = 2
 MAX_RETRY_ATTEMPTS = 2
+
+
+class AttachmentAttribute(MapAttribute[str, object]):
+    """A note's file: where it is in the bucket (never shown) and what the owner sees of it."""
+
+    key = UnicodeAttribute()
+    name = UnicodeAttribute()
+    size = NumberAttribute()
+    contentType = UnicodeAttribute()
+    uploadedAt = UnicodeAttribute()
 
 
 class NoteModel(Model):
@@ -34,7 +46,9 @@ class NoteModel(Model):
     title = UnicodeAttribute(default="")
     content = UnicodeAttribute(default="")
     tags = ListAttribute(of=UnicodeAttribute, default=list)
-    attachment = UnicodeAttribute(null=True)
+    # Stored as "file": items written when the attachment was a client-set string kept it under
+    # "attachment", which is left alone and never read.
+    attachment = AttachmentAttribute(null=True, attr_name="file")
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
     version = VersionAttribute()

@@ -1,9 +1,15 @@
-"""The notes service: owner-scoped verbs over the notes table.
+"""The notes service: owner-scoped verbs over the notes table and the attachments bucket.
 
 Every verb takes the owner (the caller's ``sub``) first, and every key it
-builds starts with that owner, so no verb can reach another user's partition.
-Each change is one conditional DynamoDB write; a failed condition is told
-apart (missing note versus stale version) only after the fact, on the error path.
+builds starts with that owner, so no verb can reach another user's partition
+or another user's files. Each change is one conditional DynamoDB write; a
+failed condition is told apart (missing note, no attachment, stale version)
+only after the fact, on the error path.
+
+Attachments: the order of the S3 and DynamoDB steps is what keeps files safe.
+A file is copied into place before a note points at it, and deleted only after
+no note points at it any more, so a crash between two steps can leave an
+unreferenced file behind (logged with its key), never a note whose file is gone.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
@@ -28,9 +34,17 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from uuid6 import uuid7
 
-from chalicelib.errors import InvalidInput, NoteNotFound, StorageUnavailable, VersionMismatch
-from chalicelib.models import NoteModel
-from chalicelib.validation import Precondition
+from chalicelib.errors import (
+    InvalidInput,
+    NoAttachment,
+    NoteNotFound,
+    StorageUnavailable,
+    VersionMismatch,
+)
+from chalicelib.files import FileStore
+from chalicelib.models import AttachmentAttribute, NoteModel
+from chalicelib.storage_layout import FILES_PREFIX, UPLOADS_PREFIX
+from chalicelib.validation import Precondition, UploadRequest, check_file_name, check_media_type
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +64,11 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 # proving whether more notes follow may take another, and never more than this.
 MAX_QUERIES_PER_PAGE = 4
 
+# An upload form is valid for 15 minutes; what it uploaded can be attached within the hour.
+UPLOAD_FORM_SECONDS = 15 * 60
+UPLOAD_ATTACH_SECONDS = 60 * 60
+DOWNLOAD_URL_SECONDS = 5 * 60
+
 _NOTE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 _CURSOR_TAG_BYTES = 8
 # The last note's id and an 8-byte tag, unpadded base64url. Sort keys are at most 1,024 bytes.
@@ -67,14 +86,26 @@ class Page:
 
 def utc_now() -> str:
     """The current time as the API shows it: ISO 8601, UTC, milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class NotesService:
-    """Create, list, read, change and delete one owner's notes."""
+    """Create, list, read, change and delete one owner's notes and their attachments."""
 
-    def __init__(self, model: type[NoteModel], clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self,
+        model: type[NoteModel],
+        files: FileStore,
+        max_file_bytes: int,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
         self._model = model
+        self._files = files
+        self._max_file_bytes = max_file_bytes
         self._clock = clock
 
     def create_note(self, owner: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +117,6 @@ class NotesService:
             title=fields["title"],
             content=fields["content"],
             tags=fields["tags"],
-            attachment=fields["attachment"],
             createdAt=now,
             updatedAt=now,
         )
@@ -145,11 +175,201 @@ class NotesService:
         return self._update(owner, note_id, fields, precondition)
 
     def delete_note(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
-        """Remove a note. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
-        note = self._unversioned(owner, note_id)
+        """Remove a note, then its file. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
+        self._unversioned(owner, note_id)
         condition = self._precondition(precondition)
         with self._conditional(owner, note_id, precondition):
-            note.delete(condition=condition, add_version_condition=False)
+            answer = self._connection().delete_item(
+                owner, note_id, condition=condition, return_values="ALL_OLD"
+            )
+        old = self._model.from_raw_data(answer["Attributes"])
+        if old.attachment is not None:
+            self._files.delete_quietly(old.attachment.key)
+
+    def start_upload(self, owner: str, note_id: str, upload: UploadRequest) -> dict[str, Any]:
+        """A presigned POST for one file of this note. Raises NoteNotFound, StorageUnavailable.
+
+        One GetItem (the note must be the owner's); presigning makes no S3 call.
+        """
+        if self._load(owner, note_id) is None:
+            raise NoteNotFound(note_id)
+        upload_id = uuid7()
+        form = self._files.upload_form(
+            _upload_key(owner, note_id, str(upload_id)),
+            upload.name,
+            upload.content_type,
+            upload.size,
+            UPLOAD_FORM_SECONDS,
+        )
+        expires = datetime.fromtimestamp(_created_ms(str(upload_id)) / 1000, UTC) + timedelta(
+            seconds=UPLOAD_FORM_SECONDS
+        )
+        return {
+            "uploadId": str(upload_id),
+            "url": form["url"],
+            "fields": form["fields"],
+            "expiresAt": _iso(expires),
+        }
+
+    def attach(
+        self, owner: str, note_id: str, upload_id: str, precondition: Precondition | None
+    ) -> dict[str, Any]:
+        """Record an uploaded file as the note's attachment, then delete the one it replaces.
+
+        HeadObject checks the upload, CopyObject moves it out of the lifecycle rule's reach,
+        one conditional UpdateItem records it, and one DeleteObjects removes the upload and
+        the replaced file. Raises InvalidInput (the upload), NoteNotFound, VersionMismatch,
+        StorageUnavailable; on any of them the note is unchanged.
+        """
+        self._unversioned(owner, note_id)
+        upload_key = _upload_key(owner, note_id, upload_id)
+        if _created_ms(upload_id) + UPLOAD_ATTACH_SECONDS * 1000 < datetime.now(UTC).timestamp() * 1000:
+            self._refuse(
+                owner, note_id, f"upload {upload_id} has expired: attach within an hour of asking for it"
+            )
+        found = self._files.head(upload_key)
+        if found is None:
+            self._refuse(
+                owner,
+                note_id,
+                f"upload {upload_id} holds no file for this note: the file was never uploaded, "
+                "or it was uploaded for another note, or it is already attached",
+            )
+        if found.size > self._max_file_bytes or found.size != found.declared_size:
+            self._files.delete_quietly(upload_key)
+            declared = "" if found.declared_size is None else f"; {found.declared_size:,} were declared"
+            self._refuse(
+                owner,
+                note_id,
+                f"upload {upload_id} is {found.size:,} bytes{declared}, and at most "
+                f"{self._max_file_bytes:,} are allowed: it has been deleted, upload the file again",
+            )
+        try:
+            # What the upload form fixed; an emulator that does not enforce its policy lets a
+            # client change them, so they are checked again as they were stored.
+            name = check_file_name(found.declared_name or "")
+            content_type = check_media_type(found.content_type)
+        except InvalidInput as error:
+            self._files.delete_quietly(upload_key)
+            self._refuse(
+                owner,
+                note_id,
+                f"upload {upload_id} was stored with other fields than its form gave ({error}): "
+                "it has been deleted, upload the file again with the form's fields unchanged",
+            )
+        file_key = f"{FILES_PREFIX}{owner}/{note_id}/{uuid7()}"
+        if not self._files.copy(upload_key, file_key, found.etag):
+            self._refuse(
+                owner, note_id, f"upload {upload_id} changed or vanished while it was being attached"
+            )
+        now = self._clock()
+        attachment = AttachmentAttribute(
+            key=file_key,
+            name=name,
+            size=found.size,
+            contentType=content_type,
+            uploadedAt=now,
+        )
+        model = self._model
+        try:
+            old = self._write_returning_old(
+                owner,
+                note_id,
+                [model.attachment.set(attachment), model.updatedAt.set(now), model.version.add(1)],
+                self._precondition(precondition),
+                precondition,
+            )
+        except (NoteNotFound, VersionMismatch):
+            # Refused for certain: no note points at the copy. (After StorageUnavailable the write
+            # may have happened with its answer lost, so the copy is kept: an orphan at worst.)
+            self._files.delete_quietly(file_key)
+            raise
+        replaced = old.attachment.key if old.attachment is not None else None
+        self._files.delete_quietly(upload_key, *([replaced] if replaced and replaced != file_key else []))
+        old.attachment = attachment
+        old.updatedAt = now
+        old.version = (old.version or 0) + 1
+        return to_public(old)
+
+    def download(self, owner: str, note_id: str) -> dict[str, Any]:
+        """A presigned GET for the note's file. Raises NoteNotFound, NoAttachment, StorageUnavailable.
+
+        One GetItem; presigning makes no S3 call.
+        """
+        note = self._load(owner, note_id)
+        if note is None:
+            raise NoteNotFound(note_id)
+        if note.attachment is None:
+            raise NoAttachment(note_id)
+        found = note.attachment
+        url = self._files.download_url(found.key, found.name, found.contentType, DOWNLOAD_URL_SECONDS)
+        expires = datetime.now(UTC) + timedelta(seconds=DOWNLOAD_URL_SECONDS)
+        return {
+            "url": url,
+            "expiresAt": _iso(expires),
+            "name": found.name,
+            "size": int(found.size),
+            "contentType": found.contentType,
+        }
+
+    def detach(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
+        """Remove the note's attachment, then its file.
+
+        Raises NoteNotFound, NoAttachment, VersionMismatch, StorageUnavailable.
+        """
+        self._unversioned(owner, note_id)
+        model = self._model
+        old = self._write_returning_old(
+            owner,
+            note_id,
+            [model.attachment.remove(), model.updatedAt.set(self._clock()), model.version.add(1)],
+            self._precondition(precondition) & model.attachment.exists(),
+            precondition,
+            needs_attachment=True,
+        )
+        if old.attachment is not None:
+            self._files.delete_quietly(old.attachment.key)
+
+    def _write_returning_old(
+        self,
+        owner: str,
+        note_id: str,
+        actions: list[Action],
+        condition: Condition,
+        precondition: Precondition | None,
+        *,
+        needs_attachment: bool = False,
+    ) -> NoteModel:
+        """One conditional UpdateItem; the note as it was before it."""
+        try:
+            with _dynamodb():
+                answer = self._connection().update_item(
+                    owner, note_id, actions=actions, condition=condition, return_values="ALL_OLD"
+                )
+        except _ConditionFailed:
+            note = self._load(owner, note_id)
+            if note is None:
+                raise NoteNotFound(note_id) from None
+            if (
+                precondition is not None
+                and not precondition.any_version
+                and note.version not in precondition.versions
+            ):
+                raise VersionMismatch(precondition.versions) from None
+            if needs_attachment:
+                # Gone at the time of the write (a racing change may have attached one since).
+                raise NoAttachment(note_id) from None
+            raise NoteNotFound(note_id) from None
+        return self._model.from_raw_data(answer["Attributes"])
+
+    def _refuse(self, owner: str, note_id: str, message: str) -> NoReturn:
+        """Refuse an upload (400), unless the note is not the owner's (404, as everywhere)."""
+        if self._load(owner, note_id) is None:
+            raise NoteNotFound(note_id)
+        raise InvalidInput(message)
+
+    def _connection(self) -> Any:
+        return self._model._get_connection()
 
     def _update(
         self, owner: str, note_id: str, fields: dict[str, Any], precondition: Precondition | None
@@ -160,7 +380,6 @@ class NotesService:
             "title": model.title,
             "content": model.content,
             "tags": model.tags,
-            "attachment": model.attachment,
         }
         actions: list[Action] = [
             attributes[name].remove() if value is None else attributes[name].set(value)
@@ -245,11 +464,34 @@ def to_public(note: NoteModel) -> dict[str, Any]:
         "title": note.title,
         "content": note.content,
         "tags": list(note.tags or []),
-        "attachment": note.attachment,
+        "attachment": attachment_public(note.attachment) if note.attachment is not None else None,
         "createdAt": note.createdAt,
         "updatedAt": note.updatedAt,
         "version": note.version,
     }
+
+
+def attachment_public(attachment: AttachmentAttribute) -> dict[str, Any]:
+    """What the owner sees of a file: never where it is kept."""
+    return {
+        "name": attachment.name,
+        "size": int(attachment.size),
+        "contentType": attachment.contentType,
+        "uploadedAt": attachment.uploadedAt,
+    }
+
+
+def _upload_key(owner: str, note_id: str, upload_id: str) -> str:
+    return f"{UPLOADS_PREFIX}{owner}/{note_id}/{upload_id}"
+
+
+def _created_ms(upload_id: str) -> int:
+    """When a time-ordered id was made, in Unix milliseconds (its first 48 bits).
+
+    A number, not a datetime: an id of the right form may carry any time, past the year 9999
+    included, and is then simply an upload that does not exist.
+    """
+    return int(upload_id.replace("-", "")[:12], 16)
 
 
 class _ConditionFailed(Exception):
@@ -275,7 +517,7 @@ def _dynamodb() -> Iterator[None]:
             raise _ConditionFailed() from error
         if code in RETRYABLE_CODES or isinstance(cause, (HTTPClientError, BotocoreConnectionError)):
             log.warning("DynamoDB unavailable: %s", error)
-            raise StorageUnavailable() from error
+            raise StorageUnavailable("notes store") from error
         raise
 
 

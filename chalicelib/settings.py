@@ -14,6 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.storage_layout import DEFAULT_MAX_BYTES
+
+# One presigned POST, and one CopyObject, carry at most 5 GiB.
+MAX_UPLOAD_BYTES = 5 * 1024**3
 _POOL_ARN = re.compile(
     r"^arn:aws[a-z-]*:cognito-idp:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"userpool/(?P<pool_id>(?P=region)_[0-9A-Za-z]+)$"
@@ -33,6 +37,8 @@ class Settings:
     table_name: str
     user_pool_arn: str
     app_client_ids: tuple[str, ...]
+    bucket_name: str
+    attachment_max_bytes: int = DEFAULT_MAX_BYTES
     read_scopes: tuple[str, ...] = ()
     write_scopes: tuple[str, ...] = ()
     cors_allow_origin: str | None = None
@@ -67,6 +73,8 @@ class Settings:
         return cls(
             region=region,
             table_name=_required(env, "NOTES_TABLE_NAME"),
+            bucket_name=_required(env, "NOTES_BUCKET_NAME"),
+            attachment_max_bytes=_byte_count(env, "ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES),
             user_pool_arn=pool_arn,
             app_client_ids=client_ids,
             read_scopes=read_scopes,
@@ -83,6 +91,18 @@ def _required(env: Mapping[str, str], name: str, fallback: str | None = None) ->
     if _PLACEHOLDER.match(value):
         raise SettingsError(f"environment variable {name} holds a placeholder: {value!r}")
     return value
+
+
+def _byte_count(env: Mapping[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= MAX_UPLOAD_BYTES:
+        raise SettingsError(
+            f"environment variable {name} must be a number of bytes from 1 to {MAX_UPLOAD_BYTES:,} "
+            f"(an S3 upload's and copy's limit), got {value!r}"
+        )
+    return int(value)
 
 
 def _words(value: str) -> tuple[str, ...]:

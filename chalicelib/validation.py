@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,17 +20,22 @@ MAX_CONTENT_BYTES = 100_000
 MAX_TITLE_CHARS = 200
 MAX_TAGS = 20
 MAX_TAG_CHARS = 50
-MAX_ATTACHMENT_CHARS = 1024
+MAX_FILE_NAME_CHARS = 255
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
-EDITABLE_FIELDS = ("title", "content", "tags", "attachment")
-SERVER_FIELDS = ("noteId", "userId", "createdAt", "updatedAt", "version")
-DEFAULTS: dict[str, Any] = {"title": "", "tags": [], "attachment": None}
+EDITABLE_FIELDS = ("title", "content", "tags")
+SERVER_FIELDS = ("noteId", "userId", "attachment", "createdAt", "updatedAt", "version")
+DEFAULTS: dict[str, Any] = {"title": "", "tags": []}
+UPLOAD_FIELDS = ("name", "contentType", "size")
+ATTACH_FIELDS = ("uploadId",)
 
 # If-Match: "*" or a list of strong entity tags, each a quoted version number.
 _ETAG_LIST = re.compile(r'^\s*"\d{1,15}"(\s*,\s*"\d{1,15}")*\s*$')
 _LIMIT = re.compile(r"^\d{1,6}$")
+# RFC 6838 type/subtype, without parameters: the upload policy matches it exactly.
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -139,20 +145,82 @@ def _check_tags(value: Any) -> None:
         seen.add(text)
 
 
-def _check_attachment(value: Any) -> None:
-    if value is None:
-        return
-    text = _string("attachment", value, nullable=True)
-    if not 1 <= len(text) <= MAX_ATTACHMENT_CHARS:
-        raise InvalidInput(f"field 'attachment' must be 1 to {MAX_ATTACHMENT_CHARS} characters long, or null")
-
-
 _CHECKS = {
     "content": _check_content,
     "title": _check_title,
     "tags": _check_tags,
-    "attachment": _check_attachment,
 }
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """What a client declares of the file it is about to upload."""
+
+    name: str
+    content_type: str
+    size: int
+
+
+def upload_request(body: Mapping[str, Any], max_bytes: int) -> UploadRequest:
+    """Validate ``{"name", "contentType", "size"}``; raises InvalidInput naming the field."""
+    _only_fields(body, UPLOAD_FIELDS)
+    for name in UPLOAD_FIELDS:
+        if name not in body:
+            raise InvalidInput(f"field '{name}' is required")
+    name = check_file_name(_string("name", body["name"]))
+    content_type = check_media_type(_string("contentType", body["contentType"]))
+    size = body["size"]
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise InvalidInput(f"field 'size' must be a whole number of bytes, not {_json_type(size)}")
+    if not 1 <= size <= max_bytes:
+        raise InvalidInput(
+            f"field 'size' must be from 1 to {max_bytes:,} bytes (the largest file allowed), got {size:,}"
+        )
+    return UploadRequest(name, content_type.lower(), size)
+
+
+def check_file_name(name: str) -> str:
+    """``name`` if it is a file name the API keeps; raises InvalidInput naming ``name``."""
+    if not 1 <= len(name) <= MAX_FILE_NAME_CHARS:
+        raise InvalidInput(f"field 'name' must be 1 to {MAX_FILE_NAME_CHARS} characters long")
+    for char in name:
+        if char in "/\\" or unicodedata.category(char) == "Cc":
+            raise InvalidInput(
+                f"field 'name' must not contain {char!r}: a file name has no '/', '\\' or control characters"
+            )
+    return name
+
+
+def check_media_type(value: str) -> str:
+    """``value`` if it is a media type without parameters; raises InvalidInput naming ``contentType``."""
+    if not _MEDIA_TYPE.match(value):
+        raise InvalidInput(
+            f"field 'contentType' must be a media type such as application/pdf (type/subtype, "
+            f"no parameters), got {_clip(value)!r}"
+        )
+    return value
+
+
+def attach_request(body: Mapping[str, Any]) -> str:
+    """The ``uploadId`` of ``{"uploadId"}``; raises InvalidInput naming the field."""
+    _only_fields(body, ATTACH_FIELDS)
+    if "uploadId" not in body:
+        raise InvalidInput(
+            "field 'uploadId' is required: the uploadId that POST /notes/{noteId}/attachment gave"
+        )
+    upload_id = _string("uploadId", body["uploadId"])
+    if not _UPLOAD_ID.match(upload_id):
+        raise InvalidInput(
+            f"field 'uploadId' is not an upload id of this API, got {_clip(upload_id)!r}; "
+            "pass back 'uploadId' exactly as POST /notes/{noteId}/attachment gave it"
+        )
+    return upload_id
+
+
+def _only_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for name in body:
+        if name not in allowed:
+            raise InvalidInput(f"unknown field '{_clip(name)}'; allowed fields: {', '.join(allowed)}")
 
 
 def parse_limit(params: Mapping[str, list[str]]) -> int:

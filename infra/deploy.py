@@ -4,7 +4,8 @@ Deploy uploads the Lambda package built by ``make package`` to an artifacts
 bucket of the account (``notes-deploy-<account>-<region>``, private and
 encrypted, made on first use), creates a change set for stack ``notes-<stage>``
 and executes it, waits, and prints what a client needs. Destroy deletes the
-stack; the table (and prod's user pool) are retained by their deletion policies.
+stack; the table, the attachments bucket (and prod's user pool) are retained by
+their deletion policies.
 Credentials and region come from the standard AWS configuration (``AWS_PROFILE``,
 ``AWS_REGION``...).
 """
@@ -166,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             if description.retained(args.stage) and args.confirm != args.stage:
                 raise DeployError(f"destroying {args.stage} needs CONFIRM={args.stage}")
             destroy(args.stage, session)
-            print(f"{stack_name(args.stage)} deleted; its table (and prod's user pool) are retained.")
+            print(
+                f"{stack_name(args.stage)} deleted; its table and attachments bucket "
+                "(and prod's user pool) are retained."
+            )
             return 0
         outputs = deploy(args.stage, session, ROOT / "build" / args.stage)
     except DeployError as error:

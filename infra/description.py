@@ -1,4 +1,4 @@
-"""The single description of a stage's infrastructure: user pool, app client, table.
+"""The single description of a stage's infrastructure: user pool, app client, table, bucket.
 
 Each function returns the parameters of the AWS API call that creates the
 resource, so the local stack provisions exactly what is described here, and the
@@ -8,6 +8,8 @@ deploy template is rendered from the same values.
 from __future__ import annotations
 
 from typing import Any
+
+from chalicelib.storage_layout import FILES_PREFIX, UPLOAD_EXPIRY_DAYS, UPLOADS_PREFIX
 
 APP_NAME = "notes"
 STAGES = ("test", "local", "dev", "prod")
@@ -20,6 +22,10 @@ TABLE_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
+# What the Lambda function does to the bucket's objects (chalicelib/notes.py, chalicelib/files.py): HeadObject
+# and presigned GETs are s3:GetObject, presigned POSTs and CopyObject's target s3:PutObject,
+# DeleteObjects s3:DeleteObject per key. Nothing on the bucket itself.
+BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 PASSWORD_POLICY: dict[str, Any] = {
     "MinimumLength": 12,
     "RequireUppercase": True,
@@ -101,3 +107,79 @@ def table(stage: str) -> dict[str, Any]:
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }
+
+
+def bucket_name(stage: str) -> str:
+    """The attachments bucket's name on the emulator; a deployed stack lets CloudFormation name it
+    (bucket names are global)."""
+    return f"{APP_NAME}-{_check(stage)}-attachments"
+
+
+# Every kind of public access blocked: objects are reached with presigned URLs only.
+PUBLIC_ACCESS_BLOCK: dict[str, bool] = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+BUCKET_ENCRYPTION: dict[str, Any] = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
+}
+
+
+def bucket_cors(origins: list[str]) -> dict[str, Any]:
+    """PutBucketCors's CORSConfiguration: the web app's origin uploads (POST) and downloads (GET)."""
+    return {
+        "CORSRules": [
+            {
+                "AllowedOrigins": list(origins),
+                "AllowedMethods": ["GET", "POST"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag"],
+                "MaxAgeSeconds": 600,
+            }
+        ]
+    }
+
+
+def bucket_lifecycle() -> dict[str, Any]:
+    """PutBucketLifecycleConfiguration's LifecycleConfiguration: uploads never attached expire."""
+    return {
+        "Rules": [
+            {
+                "ID": "expire-uploads-never-attached",
+                "Status": "Enabled",
+                "Filter": {"Prefix": UPLOADS_PREFIX},
+                "Expiration": {"Days": UPLOAD_EXPIRY_DAYS},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UPLOAD_EXPIRY_DAYS},
+            }
+        ]
+    }
+
+
+def bucket_policy(bucket_arn: Any) -> dict[str, Any]:
+    """The bucket's policy: every request over anything but TLS is refused."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TLSOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, _objects(bucket_arn)],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def object_prefixes() -> tuple[str, str]:
+    """The two key prefixes the app uses (see chalicelib/storage_layout.py)."""
+    return UPLOADS_PREFIX, FILES_PREFIX
+
+
+def _objects(bucket_arn: Any) -> Any:
+    if isinstance(bucket_arn, str):
+        return f"{bucket_arn}/*"
+    return {"Fn::Join": ["", [bucket_arn, "/*"]]}

@@ -2,8 +2,8 @@
 
 Starts, on 127.0.0.1 only:
 
-1. the AWS emulator (Cognito and DynamoDB), in this process, on ``--emulator-port``;
-2. the ``local`` stage's user pool, app client and table, provisioned into it
+1. the AWS emulator (Cognito, DynamoDB and S3), in this process, on ``--emulator-port``;
+2. the ``local`` stage's user pool, app client, table and bucket, provisioned into it
    from ``infra/description.py``;
 3. the API, ``chalice local --stage local`` on ``--port``, which checks tokens
    against the emulator's pool as API Gateway would.
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_ports(args.port, args.emulator_port)
         with _emulator(args.emulator_port) as endpoint, _stack_file() as stack_file:
             stage_env = _stage_environment()
-            facts = _provision(endpoint, stage_env)
+            facts = _provision(endpoint, stage_env, web_origins(args.web_port))
             api_url = f"http://{HOST}:{args.port}"
             stack = {"apiUrl": api_url, "awsEndpoint": endpoint, **facts}
             # Written before the API starts: chalice's auto-reload watches the
@@ -92,7 +92,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT") or 8001))
+    # The web app's port: its origin may upload to and download from the bucket.
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT") or 8002))
     return parser.parse_args(argv)
+
+
+def web_origins(web_port: int) -> tuple[str, ...]:
+    """The origins of the local web app, as a browser on this machine names them."""
+    return (f"http://{HOST}:{web_port}", f"http://localhost:{web_port}")
 
 
 def _check_ports(port: int, emulator_port: int) -> None:
@@ -181,7 +188,7 @@ def _stage_environment() -> dict[str, str]:
     return env
 
 
-def _provision(endpoint: str, stage_env: dict[str, str]) -> dict[str, str]:
+def _provision(endpoint: str, stage_env: dict[str, str], web_origins: tuple[str, ...]) -> dict[str, str]:
     import boto3
 
     from infra.provision import provision
@@ -191,24 +198,27 @@ def _provision(endpoint: str, stage_env: dict[str, str]) -> dict[str, str]:
     def client(service: str) -> Any:
         return boto3.client(service, region_name=region, endpoint_url=endpoint)
 
-    made = provision(STAGE, client("cognito-idp"), client("dynamodb"))
+    made = provision(STAGE, client("cognito-idp"), client("dynamodb"), client("s3"), web_origins)
     named = (
         stage_env["COGNITO_USER_POOL_ARN"],
         stage_env["COGNITO_APP_CLIENT_IDS"],
         stage_env["NOTES_TABLE_NAME"],
+        stage_env["NOTES_BUCKET_NAME"],
     )
-    if (made.user_pool_arn, made.user_pool_client_id, made.table_name) != named:
+    if (made.user_pool_arn, made.user_pool_client_id, made.table_name, made.bucket_name) != named:
         raise LaunchError(
             "the local stage in .chalice/config.json does not name what infra/description.py provisions: "
             f"set COGNITO_USER_POOL_ARN={made.user_pool_arn}, "
             f"COGNITO_APP_CLIENT_IDS={made.user_pool_client_id}, "
-            f"NOTES_TABLE_NAME={made.table_name}"
+            f"NOTES_TABLE_NAME={made.table_name}, "
+            f"NOTES_BUCKET_NAME={made.bucket_name}"
         )
     return {
         "region": made.region,
         "userPoolId": made.user_pool_id,
         "userPoolClientId": made.user_pool_client_id,
         "tableName": made.table_name,
+        "bucketName": made.bucket_name,
     }
 
 
@@ -280,10 +290,11 @@ def banner(stack: dict[str, str], port: int) -> str:
 notes is running on this machine (127.0.0.1 only)
 
   API            {stack["apiUrl"]}
-  AWS emulator   {endpoint}  (Cognito + DynamoDB)
+  AWS emulator   {endpoint}  (Cognito + DynamoDB + S3)
   user pool      {stack["userPoolId"]}
   app client     {stack["userPoolClientId"]}
   table          {stack["tableName"]}
+  bucket         {stack["bucketName"]}  (attachments)
   facts          .local/stack.json
 
 Data lives in memory: everything is gone when this stops.

@@ -47,6 +47,7 @@ PACKAGING_ENV = {
     "COGNITO_USER_POOL_ARN": f"arn:aws:cognito-idp:{PACKAGING_REGION}:000000000000:userpool/"
     f"{PACKAGING_REGION}_packaging",
     "COGNITO_APP_CLIENT_IDS": "packaging",
+    "NOTES_BUCKET_NAME": "packaging",
 }
 # Shipped by the Lambda Python runtime: botocore (which PynamoDB uses) and what it needs.
 RUNTIME_PROVIDED = (
@@ -88,7 +89,7 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
     merge = out / "merge.json"
     merge.write_text(json.dumps(template.merge_template(stage, stage_env.get("CORS_ALLOW_ORIGIN")), indent=2))
     # Chalice wants a policy file when it does not generate one; the merge
-    # template puts the same policy, bound to the table, on the role.
+    # template puts the same policy, bound to the table and the bucket, on the role.
     policy = ROOT / ".chalice" / f"policy-{stage}.json"
     wanted = json.dumps(template.role_policy(), indent=2) + "\n"
     # Written only when it changes: a running chalice local restarts on any write in the project.

@@ -1,4 +1,4 @@
-"""Provision a stage's user pool, app client and table through the AWS APIs. Idempotent."""
+"""Provision a stage's user pool, app client, table and bucket through the AWS APIs. Idempotent."""
 
 from __future__ import annotations
 
@@ -15,10 +15,16 @@ class Provisioned:
     user_pool_arn: str
     user_pool_client_id: str
     table_name: str
+    bucket_name: str
 
 
-def provision(stage: str, cognito: Any, dynamodb: Any) -> Provisioned:
-    """Create what the stage describes, reusing what already exists (matched by name)."""
+def provision(
+    stage: str, cognito: Any, dynamodb: Any, s3: Any, web_origins: tuple[str, ...] = ()
+) -> Provisioned:
+    """Create what the stage describes, reusing what already exists (matched by name).
+
+    ``web_origins`` are the origins whose pages may upload to and download from the bucket.
+    """
     pool = _find_pool(cognito, description.user_pool_name(stage))
     if pool is None:
         pool = cognito.create_user_pool(**description.user_pool(stage))["UserPool"]
@@ -34,13 +40,36 @@ def provision(stage: str, cognito: Any, dynamodb: Any) -> Provisioned:
         dynamodb.get_waiter("table_exists").wait(
             TableName=table["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
+    bucket = _bucket(stage, s3, web_origins)
     return Provisioned(
         region=cognito.meta.region_name,
         user_pool_id=pool["Id"],
         user_pool_arn=pool["Arn"],
         user_pool_client_id=client_id,
         table_name=table["TableName"],
+        bucket_name=bucket,
     )
+
+
+def _bucket(stage: str, s3: Any, web_origins: tuple[str, ...]) -> str:
+    """The stage's attachments bucket, with its settings applied again (they may have changed)."""
+    name = description.bucket_name(stage)
+    try:
+        s3.head_bucket(Bucket=name)
+    except s3.exceptions.ClientError:
+        s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name, PublicAccessBlockConfiguration=dict(description.PUBLIC_ACCESS_BLOCK)
+    )
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=description.BUCKET_ENCRYPTION)
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=description.bucket_lifecycle())
+    if web_origins:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration=description.bucket_cors(list(web_origins)))
+    else:
+        s3.delete_bucket_cors(Bucket=name)
+    # No bucket policy here: the deployed one refuses every request not made over TLS, and the
+    # emulator speaks plain HTTP on loopback (it would refuse everything).
+    return name
 
 
 def _find_pool(cognito: Any, name: str) -> dict[str, Any] | None:

@@ -2,10 +2,15 @@
 
 ``chalice package --merge-template`` deep-merges this document into the
 template Chalice generates (dictionaries are merged, anything else replaced),
-so besides adding the pool, its client and the table, it rewires what Chalice
-can only fill with import-time strings: the authorizer's provider ARN, the
-function's environment and its role's policy, each by reference to the
-resources of the same stack.
+so besides adding the pool, its client, the table and the attachments bucket, it
+rewires what Chalice can only fill with import-time strings: the authorizer's
+provider ARN, the function's environment and its role's policy, each by
+reference to the resources of the same stack.
+
+``infra/description.py`` describes the bucket in the shapes of the S3 API calls
+that configure it (what the local stack applies); the functions below rename
+those shapes to CloudFormation's property names, and refuse any field they do
+not know rather than leave it out.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from infra import description
 USER_POOL = "UserPool"
 USER_POOL_CLIENT = "UserPoolClient"
 TABLE = "NotesTable"
+BUCKET = "AttachmentsBucket"
+BUCKET_POLICY = "AttachmentsBucketPolicy"
+# ACLs disabled: the bucket owns every object, whoever uploaded it.
+OBJECT_OWNERSHIP = "BucketOwnerEnforced"
 # Names in Chalice's generated template (chalice package, CloudFormation format).
 API = "RestAPI"
 FUNCTION = "APIHandler"
@@ -56,8 +65,90 @@ def _table(stage: str) -> dict[str, Any]:
     }
 
 
+def _renamed(shape: dict[str, Any], names: dict[str, str], what: str) -> dict[str, Any]:
+    """``shape`` with each key renamed by ``names``; a key ``names`` lacks is an error."""
+    unknown = sorted(set(shape) - set(names))
+    if unknown:
+        raise ValueError(f"{what}: no CloudFormation property for {unknown}")
+    return {names[key]: value for key, value in shape.items()}
+
+
+def _bucket_encryption() -> dict[str, Any]:
+    """``BucketEncryption``, from PutBucketEncryption's ServerSideEncryptionConfiguration."""
+    names = {
+        "ApplyServerSideEncryptionByDefault": "ServerSideEncryptionByDefault",
+        "BucketKeyEnabled": "BucketKeyEnabled",
+    }
+    configuration = _renamed(description.BUCKET_ENCRYPTION, {"Rules": "Rules"}, "bucket encryption")
+    rules = [_renamed(rule, names, "bucket encryption rule") for rule in configuration["Rules"]]
+    return {"ServerSideEncryptionConfiguration": rules}
+
+
+def _bucket_cors(origin: str) -> dict[str, Any]:
+    """``CorsConfiguration``, from PutBucketCors's CORSConfiguration for ``origin``."""
+    names = {
+        "ID": "Id",
+        "AllowedOrigins": "AllowedOrigins",
+        "AllowedMethods": "AllowedMethods",
+        "AllowedHeaders": "AllowedHeaders",
+        "ExposeHeaders": "ExposedHeaders",
+        "MaxAgeSeconds": "MaxAge",
+    }
+    configuration = _renamed(description.bucket_cors([origin]), {"CORSRules": "CorsRules"}, "bucket CORS")
+    return {"CorsRules": [_renamed(rule, names, "bucket CORS rule") for rule in configuration["CorsRules"]]}
+
+
+def _bucket_lifecycle() -> dict[str, Any]:
+    """``LifecycleConfiguration``, from PutBucketLifecycleConfiguration's LifecycleConfiguration.
+
+    CloudFormation flattens the rule: ``Filter.Prefix`` is ``Prefix``, ``Expiration.Days`` is
+    ``ExpirationInDays``.
+    """
+    names = {
+        "ID": "Id",
+        "Status": "Status",
+        "AbortIncompleteMultipartUpload": "AbortIncompleteMultipartUpload",
+    }
+    rules = []
+    for rule in _renamed(description.bucket_lifecycle(), {"Rules": "Rules"}, "bucket lifecycle")["Rules"]:
+        rest = dict(rule)
+        prefix = _renamed(rest.pop("Filter", {}), {"Prefix": "Prefix"}, "lifecycle rule filter")
+        expiration = _renamed(
+            rest.pop("Expiration", {}), {"Days": "ExpirationInDays"}, "lifecycle expiration"
+        )
+        rules.append({**_renamed(rest, names, "bucket lifecycle rule"), **prefix, **expiration})
+    return {"Rules": rules}
+
+
+def _bucket(cors_allow_origin: str) -> dict[str, Any]:
+    # No BucketName: bucket names are global, so CloudFormation makes one up for each stack.
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "PublicAccessBlockConfiguration": dict(description.PUBLIC_ACCESS_BLOCK),
+            "BucketEncryption": _bucket_encryption(),
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]},
+            "CorsConfiguration": _bucket_cors(cors_allow_origin),
+            "LifecycleConfiguration": _bucket_lifecycle(),
+        },
+    }
+
+
+def _bucket_policy() -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": BUCKET},
+            "PolicyDocument": description.bucket_policy({"Fn::GetAtt": [BUCKET, "Arn"]}),
+        },
+    }
+
+
 def role_policy() -> dict[str, Any]:
-    """The function's only permissions: its table's item and query actions, and its logs."""
+    """The function's only permissions: its table's item and query actions, reading, writing and
+    deleting the bucket's objects under the app's two key prefixes, and its logs."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -65,6 +156,13 @@ def role_policy() -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": list(description.TABLE_ACTIONS),
                 "Resource": {"Fn::GetAtt": [TABLE, "Arn"]},
+            },
+            {
+                "Effect": "Allow",
+                "Action": list(description.BUCKET_OBJECT_ACTIONS),
+                "Resource": [
+                    {"Fn::Sub": f"${{{BUCKET}.Arn}}/{prefix}*"} for prefix in description.object_prefixes()
+                ],
             },
             {
                 "Effect": "Allow",
@@ -93,6 +191,8 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
             USER_POOL: _user_pool(stage),
             USER_POOL_CLIENT: _user_pool_client(stage),
             TABLE: _table(stage),
+            BUCKET: _bucket(cors_allow_origin or "*"),
+            BUCKET_POLICY: _bucket_policy(),
             FUNCTION: {
                 "Properties": {
                     "Environment": {
@@ -100,13 +200,14 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
                             "NOTES_TABLE_NAME": {"Ref": TABLE},
                             "COGNITO_USER_POOL_ARN": {"Fn::GetAtt": [USER_POOL, "Arn"]},
                             "COGNITO_APP_CLIENT_IDS": {"Ref": USER_POOL_CLIENT},
+                            "NOTES_BUCKET_NAME": {"Ref": BUCKET},
                         }
                     }
                 }
             },
             ROLE: {
                 "Properties": {
-                    "Policies": [{"PolicyName": "NotesTableAndLogs", "PolicyDocument": role_policy()}]
+                    "Policies": [{"PolicyName": "NotesTableBucketAndLogs", "PolicyDocument": role_policy()}]
                 }
             },
             API: {
@@ -129,5 +230,6 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
             "UserPoolId": {"Value": {"Ref": USER_POOL}},
             "UserPoolClientId": {"Value": {"Ref": USER_POOL_CLIENT}},
             "TableName": {"Value": {"Ref": TABLE}},
+            "BucketName": {"Value": {"Ref": BUCKET}},
         },
     }

@@ -89,6 +89,24 @@ class NotesApi:
         """DELETE /notes/{id}."""
         self.call("DELETE", note_path(note_id), expect=204)
 
+    def start_upload(self, note_id: str, name: str, content_type: str, size: int) -> dict[str, Any]:
+        """POST /notes/{id}/attachment: a presigned upload, ``{"uploadId", "url", "fields", "expiresAt"}``."""
+        body = {"name": name, "contentType": content_type, "size": size}
+        return self.call("POST", attachment_path(note_id), body=body, expect=201).json_body
+
+    def attach(self, note_id: str, upload_id: str) -> dict[str, Any]:
+        """PUT /notes/{id}/attachment: the uploaded file becomes the note's attachment; the note."""
+        return self.call("PUT", attachment_path(note_id), body={"uploadId": upload_id}).json_body
+
+    def download_link(self, note_id: str) -> dict[str, Any]:
+        """GET /notes/{id}/attachment: ``{"url", "expiresAt", "name", "size", "contentType"}``."""
+        return self.call("GET", attachment_path(note_id)).json_body
+
+    def detach(self, note_id: str, etag: str | None = None) -> None:
+        """DELETE /notes/{id}/attachment, if the note is still at ``etag`` when one is given."""
+        headers = {"If-Match": etag} if etag else None
+        self.call("DELETE", attachment_path(note_id), headers=headers, expect=204)
+
     # The plumbing.
 
     def session(self) -> tuple[Session, bool]:
@@ -189,6 +207,11 @@ class Answer:
 def note_path(note_id: str) -> str:
     """The path of one note, the id quoted so it can never leave ``/notes/``."""
     return "/notes/" + quote(note_id, safe="")
+
+
+def attachment_path(note_id: str) -> str:
+    """The path of a note's attachment."""
+    return note_path(note_id) + "/attachment"
 
 
 def unreachable(api_url: str, why: str) -> str:

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import errno
 import json
+import mimetypes
+import os
+import stat
 import sys
-from collections.abc import Iterator
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
+from notes_cli import files
 from notes_cli.api import ApiError, NotesApi
 from notes_cli.cognito import Cognito
 from notes_cli.credentials import CredentialStore, config_dir
@@ -23,6 +30,12 @@ from notes_cli.stack import Connection, resolve
 
 SUMMARY_CHARS = 60
 PAGE_SIZE_FOR_ALL = 100
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# No stage takes a larger file: one presigned POST carries at most 5 GiB. A stage's own,
+# usually lower, limit is the API's to tell (it refuses the upload before any byte is sent).
+MAX_FILE_BYTES = 5 * 1024**3
+# The longest file name most file systems take, in bytes.
+MAX_LOCAL_NAME_BYTES = 255
 
 
 class UsageProblem(CliError):
@@ -135,6 +148,7 @@ def cli(
     \b
     First time:  notes signup EMAIL, notes confirm EMAIL, notes login EMAIL
     Then:        notes add "text", notes ls, notes show ID, notes edit ID, notes rm ID
+    Files:       notes attach ID FILE, notes download ID, notes detach ID
     """
     ctx.obj = State(
         api=api, region=region, user_pool_id=user_pool_id, client_id=client_id, stack_file=stack_file
@@ -219,25 +233,18 @@ def whoami(state: State) -> None:
 @click.argument("text", required=False)
 @click.option("--title", help="A title (at most 200 characters).")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag; repeat for more.")
-@click.option("--attachment", metavar="KEY", help="An attachment key.")
 @click.option("--json", "as_json", is_flag=True, help="Print the new note as JSON.")
 @pass_state
-def add(
-    state: State,
-    text: str | None,
-    title: str | None,
-    tags: tuple[str, ...],
-    attachment: str | None,
-    as_json: bool,
-) -> None:
-    """Add a note. Its content is TEXT, or stdin when TEXT is - or is left out and stdin is a pipe."""
+def add(state: State, text: str | None, title: str | None, tags: tuple[str, ...], as_json: bool) -> None:
+    """Add a note. Its content is TEXT, or stdin when TEXT is - or is left out and stdin is a pipe.
+
+    To give it a file, then: notes attach ID FILE.
+    """
     fields: dict[str, Any] = {"content": read_content(text)}
     if title is not None:
         fields["title"] = title
     if tags:
         fields["tags"] = list(tags)
-    if attachment is not None:
-        fields["attachment"] = attachment
     note = state.api.create_note(fields)
     if as_json:
         print_json(note)
@@ -290,8 +297,9 @@ def show(state: State, note_id: str, as_json: bool) -> None:
     click.echo(f"  created     {note.get('createdAt')}")
     click.echo(f"  updated     {note.get('updatedAt')}")
     click.echo(f"  version     {note.get('version')}")
-    if note.get("attachment"):
-        click.echo(f"  attachment  {note['attachment']}")
+    attachment = note.get("attachment")
+    if isinstance(attachment, dict):
+        click.echo(f"  attachment  {attachment_line(attachment)}")
     click.echo()
     click.echo(note.get("content", ""))
 
@@ -302,8 +310,6 @@ def show(state: State, note_id: str, as_json: bool) -> None:
 @click.option("--content", metavar="TEXT|-", help="The new content; - reads it from stdin.")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Replace the tags; repeat for more.")
 @click.option("--clear-tags", is_flag=True, help="Remove every tag.")
-@click.option("--attachment", metavar="KEY", help="The new attachment key.")
-@click.option("--clear-attachment", is_flag=True, help="Remove the attachment.")
 @pass_state
 def edit(
     state: State,
@@ -312,18 +318,15 @@ def edit(
     content: str | None,
     tags: tuple[str, ...],
     clear_tags: bool,
-    attachment: str | None,
-    clear_attachment: bool,
 ) -> None:
     """Change some fields of a note.
 
     Only the given fields change. The note is read first and written only if it
     is still at the version read, so a change made meanwhile is never overwritten.
+    Its file is changed with notes attach and notes detach.
     """
     if tags and clear_tags:
         raise UsageProblem("--tag and --clear-tags contradict each other")
-    if attachment is not None and clear_attachment:
-        raise UsageProblem("--attachment and --clear-attachment contradict each other")
     fields: dict[str, Any] = {}
     if title is not None:
         fields["title"] = title
@@ -331,13 +334,8 @@ def edit(
         fields["content"] = read_content(content)
     if tags or clear_tags:
         fields["tags"] = list(tags)
-    if attachment is not None or clear_attachment:
-        fields["attachment"] = attachment
     if not fields:
-        raise UsageProblem(
-            "nothing to change: give --title, --content, --tag, --clear-tags, --attachment "
-            "or --clear-attachment"
-        )
+        raise UsageProblem("nothing to change: give --title, --content, --tag or --clear-tags")
     # Read, then write only if nothing changed in between: If-Match turns a
     # concurrent edit into a 412 instead of silently overwriting it.
     note, etag = state.api.get_note(note_id)
@@ -345,9 +343,7 @@ def edit(
         updated = state.api.update_note(note_id, fields, etag)
     except ApiError as error:
         if error.status == 412:
-            raise CliError(
-                f"the note changed since you read it (version {note.get('version')}); run the command again"
-            ) from error
+            raise ChangedMeanwhile(note) from error
         raise
     click.echo(f"updated {updated.get('noteId')} (version {updated.get('version')})")
 
@@ -361,7 +357,118 @@ def rm(state: State, note_id: str) -> None:
     click.echo(f"deleted {note_id}")
 
 
+# Attachments: one file per note.
+
+
+@cli.command()
+@click.argument("note_id", metavar="ID")
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@pass_state
+def attach(state: State, note_id: str, path: Path) -> None:
+    """Attach FILE to a note, replacing the file it has.
+
+    The file keeps its name; its type is guessed from the name. It is sent
+    straight to the file store, with the progress shown on a terminal.
+    """
+    with open_upload(path) as (file, size):
+        name = path.name
+        content_type = mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
+        form = state.api.start_upload(note_id, name, content_type, size)
+        upload_id = form.get("uploadId")
+        if not isinstance(upload_id, str):
+            raise CliError("the API sent an upload without an uploadId")
+        upload = files.Upload(form, file, name, content_type)
+        with progress_bar(upload.length, f"uploading {printable(name)}") as bar:
+            upload.send(state.api.http, bar.update)
+    note = state.api.attach(note_id, upload_id)
+    attachment = note.get("attachment")
+    if not isinstance(attachment, dict):
+        raise CliError("the API answered the attach without the note's attachment")
+    click.echo(
+        f"attached to {note.get('noteId')} (version {note.get('version')}): {attachment_line(attachment)}"
+    )
+
+
+@cli.command()
+@click.argument("note_id", metavar="ID")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Where to save it: a file, or a folder to save it in under its own name. "
+    "Default: its own name, in the current folder.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite a file already there (replaced only once the download is complete).",
+)
+@pass_state
+def download(state: State, note_id: str, output: Path | None, force: bool) -> None:
+    """Save a note's file. An existing file is never overwritten without --force."""
+    link = state.api.download_link(note_id)
+    url, name, size = link.get("url"), link.get("name"), link.get("size")
+    if not isinstance(url, str) or not isinstance(name, str) or not isinstance(size, int):
+        raise CliError("the API sent a download without a URL, a name or a size")
+    target = output if output is not None and not output.is_dir() else None
+    if target is None:
+        if not safe_file_name(name):
+            raise CliError(
+                f"choose where to save it with -o PATH: the file's name {one_line(repr(name), 60)} "
+                "is not a safe file name here"
+            )
+        target = (output or Path()) / name
+    if not force and (target.exists() or target.is_symlink()):
+        raise AlreadyThere(target)
+    with progress_bar(size, f"downloading {printable(name)}") as bar:
+        written = save(
+            target, force, lambda file: files.download(state.api.http, url, file, bar.update), size
+        )
+    click.echo(f"saved {target} ({written:,} bytes)")
+
+
+@cli.command()
+@click.argument("note_id", metavar="ID")
+@pass_state
+def detach(state: State, note_id: str) -> None:
+    """Remove a note's file.
+
+    The note is read first, and the file removed only if the note is still at the
+    version read, so a file attached meanwhile is never the one removed.
+    """
+    note, etag = state.api.get_note(note_id)
+    attachment = note.get("attachment")
+    if not isinstance(attachment, dict):
+        raise CliError(f"note {note_id} has no attachment")
+    try:
+        state.api.detach(note_id, etag)
+    except ApiError as error:
+        if error.status == 412:
+            raise ChangedMeanwhile(note) from error
+        raise
+    click.echo(f"detached {printable(str(attachment.get('name')))} from {note_id}")
+
+
 # Helpers.
+
+
+class ChangedMeanwhile(CliError):
+    """A write made only if the note was still as read found it changed."""
+
+    def __init__(self, note: dict[str, Any]) -> None:
+        super().__init__(
+            f"the note changed since you read it (version {note.get('version')}); run the command again"
+        )
+
+
+class AlreadyThere(CliError):
+    """A download would overwrite a file."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__(
+            f"{target} already exists: pass --force to overwrite it, or -o PATH to save elsewhere"
+        )
 
 
 def read_content(text: str | None) -> str:
@@ -412,6 +519,106 @@ def tag_list(note: dict[str, Any]) -> str:
     """`` [a, b]`` for a note with tags, else nothing."""
     tags = note.get("tags") or []
     return f"  [{', '.join(tags)}]" if tags else ""
+
+
+@contextmanager
+def open_upload(path: Path) -> Iterator[tuple[BinaryIO, int]]:
+    """A regular, non-empty file opened for reading, and its size; raises CliError before any upload."""
+    try:
+        # Stat first: opening a FIFO would wait for a writer.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise CliError(f"{path} is not a regular file")
+        file = path.open("rb")
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror or error}") from error
+    with file:
+        size = os.fstat(file.fileno()).st_size
+        if size == 0:
+            raise CliError(f"{path} is empty: a note's file holds 1 byte or more")
+        if size > MAX_FILE_BYTES:
+            raise CliError(f"{path} is {size:,} bytes: no file over {MAX_FILE_BYTES:,} bytes can be attached")
+        yield file, size
+
+
+def save(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size: int) -> int:
+    """Write what ``fetch(file)`` writes to ``target``; check it is ``size`` bytes; its size.
+
+    Without ``force`` the file is created only if nothing is there; with it, the download goes
+    to a temporary file beside it that replaces ``target`` once complete. A failed download
+    leaves nothing behind.
+    """
+    try:
+        if force:
+            descriptor, temporary = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+            )
+            os.fchmod(descriptor, 0o666 & ~current_umask())
+            file: BinaryIO = os.fdopen(descriptor, "wb")
+            partial = Path(temporary)
+        else:
+            file = target.open("xb")
+            partial = target
+    except FileExistsError as error:
+        raise AlreadyThere(target) from error
+    except OSError as error:
+        raise CliError(f"cannot write {target}: {error.strerror or error}") from error
+    try:
+        with file:
+            written = fetch(file)
+        if written != size:
+            raise CliError(
+                f"the download holds {written:,} bytes, not the {size:,} of the file; run it again"
+            )
+        if force:
+            os.replace(partial, target)
+    except OSError as error:  # the network's errors are CliErrors already: this is the disk
+        partial.unlink(missing_ok=True)
+        raise CliError(f"cannot write {target}: {error.strerror or error}") from error
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def safe_file_name(name: str) -> bool:
+    """Whether ``name`` is one plain file name here: not empty, ``.`` or ``..``, no separator,
+    no control character, and short enough for the file system."""
+    if name in ("", ".", ".."):
+        return False
+    separators = {"/", "\\", os.sep, *(os.altsep or "")}
+    if any(char in separators or unicodedata.category(char) == "Cc" for char in name):
+        return False
+    try:
+        return len(os.fsencode(name)) <= MAX_LOCAL_NAME_BYTES
+    except UnicodeError:
+        return False
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as U+FFFD, so a name cannot move the cursor."""
+    return "".join("\ufffd" if unicodedata.category(char) == "Cc" else char for char in text)
+
+
+def attachment_line(attachment: dict[str, Any]) -> str:
+    """``name  size  type  uploaded at``: a note's file on one line."""
+    size = attachment.get("size")
+    size_text = f"{size:,} bytes" if isinstance(size, int) else "? bytes"
+    return (
+        f"{printable(str(attachment.get('name')))}  {size_text}  {attachment.get('contentType')}  "
+        f"uploaded {attachment.get('uploadedAt')}"
+    )
+
+
+def progress_bar(length: int, label: str) -> Any:
+    """A progress bar on stderr when it is a terminal; nothing at all otherwise (a log or a pipe)."""
+    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not sys.stderr.isatty())
 
 
 def print_json(value: Any) -> None:

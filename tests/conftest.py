@@ -127,21 +127,27 @@ def aws_client(service: str) -> Any:
 def aws_stack() -> Iterator[Provisioned]:
     """In-process AWS for the whole session, with the test stage provisioned once."""
     with mock_aws():
-        stack = provision(STAGE, aws_client("cognito-idp"), aws_client("dynamodb"))
-        assert (stack.user_pool_arn, stack.user_pool_client_id, stack.table_name) == (
+        stack = provision(STAGE, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"))
+        assert (stack.user_pool_arn, stack.user_pool_client_id, stack.table_name, stack.bucket_name) == (
             notes_app.settings.user_pool_arn,
             notes_app.settings.app_client_ids[0],
             notes_app.settings.table_name,
+            notes_app.settings.bucket_name,
         ), "the test stage in .chalice/config.json must name what infra/description.py provisions"
         yield stack
 
 
 @pytest.fixture
 def aws(aws_stack: Provisioned) -> Provisioned:
-    """The test stage with a new, empty notes table: every test starts with no notes."""
+    """The test stage with a new, empty notes table and an empty bucket: every test starts with
+    no notes and no files."""
     dynamodb = aws_client("dynamodb")
     dynamodb.delete_table(TableName=aws_stack.table_name)
     dynamodb.create_table(**description.table(STAGE))
+    s3 = aws_client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=aws_stack.bucket_name):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=aws_stack.bucket_name, Key=item["Key"])
     return aws_stack
 
 
@@ -226,6 +232,27 @@ def alice(sign_in: Callable[..., ApiUser]) -> ApiUser:
 @pytest.fixture
 def bob(sign_in: Callable[..., ApiUser]) -> ApiUser:
     return sign_in(f"bob-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture
+def real_http() -> Iterator[None]:
+    """``requests`` talks to the network as it is (loopback only, as ever) for this test.
+
+    The in-process emulator, once started for the session, intercepts ``requests`` to serve
+    AWS's addresses; other addresses pass through, but only after a streamed body has been read
+    whole, and a refused connection surfaces differently. Tests of how a transfer streams or
+    fails over real HTTP turn that off.
+    """
+    from moto.core.models import responses_mock
+
+    active = responses_mock._patcher is not None
+    if active:
+        responses_mock.stop(allow_assert=False)
+    try:
+        yield
+    finally:
+        if active:
+            responses_mock.start()
 
 
 @pytest.fixture(scope="session")

@@ -96,14 +96,23 @@ class Stack:
         self.process.wait(timeout)
         return self.output.text(wait=timeout)
 
-    def cognito(self) -> Any:
+    def client(self, service: str) -> Any:
+        """A client of the stack's emulator."""
         return boto3.client(
-            "cognito-idp",
+            service,
             region_name=self.facts["region"],
             endpoint_url=self.facts["awsEndpoint"],
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
+
+    def cognito(self) -> Any:
+        return self.client("cognito-idp")
+
+    def bucket_keys(self, prefix: str = "") -> list[str]:
+        """Every key in the stack's attachments bucket under ``prefix``."""
+        listed = self.client("s3").list_objects_v2(Bucket=self.facts["bucketName"], Prefix=prefix)
+        return sorted(item["Key"] for item in listed.get("Contents", []))
 
     def id_token(self, email: str) -> str:
         cognito = self.cognito()

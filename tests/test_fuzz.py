@@ -4,12 +4,17 @@ Schemathesis draws requests from the document, valid ones and invalid ones (bodi
 rule, bad ``limit``/``If-Match``/ids, other content types), sends them over HTTP with a real ID
 token, and requires of every answer: no 5xx; a status, content type, headers and body that the
 document gives for that operation; and invalid input refused with a 4xx. Valid requests on
-``/notes/{noteId}`` are pointed at a note that exists, so that the success paths (200 + ``ETag``,
-204, 412) are exercised and not only 404.
+``/notes/{noteId}`` and ``/notes/{noteId}/attachment`` are pointed at a note that exists, so that
+the success paths (200 + ``ETag``, 201, 204, 412) are exercised and not only 404: for ``GET`` and
+``DELETE`` of an attachment, a note with a file attached (uploaded to the emulator's bucket with
+the form the API issued); for ``PUT``, every other valid body names a real upload of that note,
+and the rest keep their drawn ``uploadId``, which names no upload (a documented 400).
 
 Beside what Schemathesis draws, every body operation is sent a fixed set of pathological bodies
 (``PATHOLOGICAL_BODIES``: nesting a thousand deep, numbers too long to convert) that a generator
-rarely reaches; each must be a documented 400.
+rarely reaches, and ``PUT /notes/{noteId}/attachment`` upload ids of the right form whose time
+lies at the edges of what a date holds (``UPLOAD_IDS_AT_THE_EDGES_OF_TIME``); each must be a
+documented 400.
 
 The run is bounded (a few dozen requests per operation, no shrinking, a fixed seed), so it is
 repeatable; Hypothesis's example database is off, so nothing is written to the tree.
@@ -17,6 +22,7 @@ repeatable; Hypothesis's example database is off, so nothing is written to the t
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import uuid
@@ -88,9 +94,13 @@ CHECKS: list[CheckFunction] = [
     # Locally, a method the path does not have is Chalice's 405 with Allow.
     unsupported_method,
     # Not positive_data_acceptance: a valid request may rightly be refused. An id of the right
-    # form names no note (404), a cursor of the right type is not one this listing gave (400),
-    # and an If-Match of the right form names another version (412).
+    # form names no note (404), a cursor of the right type is not one this listing gave (400), an
+    # uploadId of the right form names no upload (400), a size of the right type is above the
+    # stage's maximum (400), a note has no attachment to download or remove (404), and an
+    # If-Match of the right form names another version (412).
 ]
+ATTACHMENT_PATH = "/notes/{noteId}/attachment"
+FILE = b"fuzz target attachment\n"
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,32 @@ class Caller:
         assert response.status_code == 201, response.text
         note_id: str = response.json()["noteId"]
         return note_id
+
+    def upload(self, note_id: str) -> str:
+        """Upload a small file for the note, as a client does; its ``uploadId``, not attached yet."""
+        declared: dict[str, str | int] = {"name": "fuzz.txt", "contentType": "text/plain", "size": len(FILE)}
+        response = self.session.post(
+            f"{self.base_url}/notes/{note_id}/attachment", json=declared, headers=self.headers, timeout=10
+        )
+        assert response.status_code == 201, response.text
+        form = response.json()
+        # Every field of the form, then the file as the last field.
+        sent = self.session.post(
+            form["url"], data=form["fields"], files={"file": ("fuzz.txt", FILE, "text/plain")}, timeout=10
+        )
+        assert sent.status_code in (200, 201, 204), sent.text
+        upload_id: str = form["uploadId"]
+        return upload_id
+
+    def attach_file(self, note_id: str) -> None:
+        upload_id = self.upload(note_id)
+        response = self.session.put(
+            f"{self.base_url}/notes/{note_id}/attachment",
+            json={"uploadId": upload_id},
+            headers=self.headers,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +163,12 @@ def caller(local_stack: Stack) -> Iterator[Caller]:
         yield Caller(local_stack.facts["apiUrl"], {"Authorization": f"Bearer {token}"}, session)
 
 
+@pytest.fixture(scope="module")
+def real_upload_turns() -> Iterator[bool]:
+    """True for every other valid attach request: that one names a real upload."""
+    return itertools.cycle((True, False))
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -135,13 +177,37 @@ def caller(local_stack: Stack) -> Iterator[Caller]:
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_the_api_answers_as_documented(case: schemathesis.Case, caller: Caller) -> None:
+def test_the_api_answers_as_documented(
+    case: schemathesis.Case, caller: Caller, real_upload_turns: Iterator[bool]
+) -> None:
     meta = case.meta
     if "noteId" in (case.path_parameters or {}) and meta is not None and meta.generation.mode.is_positive:
-        case.path_parameters["noteId"] = caller.create_note()
+        note_id = case.path_parameters["noteId"] = caller.create_note()
+        if case.operation.path == ATTACHMENT_PATH:
+            if case.method in ("GET", "DELETE"):
+                caller.attach_file(note_id)
+            elif case.method == "PUT" and isinstance(case.body, dict) and next(real_upload_turns):
+                case.body["uploadId"] = caller.upload(note_id)
     case.call_and_validate(
         base_url=caller.base_url, session=caller.session, headers=caller.headers, checks=CHECKS
     )
+
+
+def assert_a_documented_400(caller: Caller, case: schemathesis.Case) -> None:
+    """Send one fixed case: it must be a 400 ``BadRequestError`` of the documented shape."""
+    response = case.call_and_validate(
+        base_url=caller.base_url,
+        session=caller.session,
+        headers=caller.headers,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["Code"] == "BadRequestError"
 
 
 # Small bodies that break the decoder rather than a rule: each must be a 400, never a 5xx.
@@ -167,16 +233,24 @@ def test_pathological_bodies_are_documented_400s(caller: Caller, path: str, meth
     case = operation.Case(
         body=PATHOLOGICAL_BODIES[body], media_type="application/json", path_parameters=parameters
     )
-    response = case.call_and_validate(
-        base_url=caller.base_url,
-        session=caller.session,
-        headers=caller.headers,
-        checks=[
-            not_a_server_error,
-            status_code_conformance,
-            content_type_conformance,
-            response_schema_conformance,
-        ],
+    assert_a_documented_400(caller, case)
+
+
+# Upload ids of the right form whose time (the first 48 bits, Unix milliseconds) lies at the edges
+# of what a date can hold: each names no upload of the caller's, so each must be a documented 400.
+UPLOAD_IDS_AT_THE_EDGES_OF_TIME = {
+    "the Unix epoch": "00000000-0000-7000-8000-000000000000",
+    "the last millisecond of 9999": "e677d21f-dbff-7000-8000-000000000000",
+    "the largest time, in 10889": "ffffffff-ffff-7fff-bfff-ffffffffffff",
+}
+
+
+@pytest.mark.parametrize("upload_id", sorted(UPLOAD_IDS_AT_THE_EDGES_OF_TIME))
+def test_upload_ids_at_the_edges_of_time_are_documented_400s(caller: Caller, upload_id: str) -> None:
+    operation = schema[ATTACHMENT_PATH]["PUT"]
+    case = operation.Case(
+        body={"uploadId": UPLOAD_IDS_AT_THE_EDGES_OF_TIME[upload_id]},
+        media_type="application/json",
+        path_parameters={"noteId": caller.create_note()},
     )
-    assert response.status_code == 400, response.text
-    assert response.json()["Code"] == "BadRequestError"
+    assert_a_documented_400(caller, case)

@@ -181,3 +181,50 @@ def test_deeply_nested_body_is_a_400_and_changes_nothing(sub, method, resource, 
     assert "too deeply" in answer["Message"]
     stored = list(notes_app.note_model.query(sub, consistent_read=True))
     assert [(n.noteId, n.content, n.version) for n in stored] == [(note["noteId"], "kept", 1)]
+
+
+def test_the_attachment_flow_through_proxy_events(sub):
+    import requests
+
+    claims = string_claims(sub)
+    note = json.loads(invoke(proxy_event("POST", "/notes", body={"content": "x"}, claims=claims))["body"])
+    params = {"note_id": note["noteId"]}
+    resource = "/notes/{note_id}/attachment"
+    data = b"through lambda"
+
+    asked = invoke(
+        proxy_event(
+            "POST",
+            resource,
+            params,
+            body={"name": "l.txt", "contentType": "text/plain", "size": len(data)},
+            claims=claims,
+        )
+    )
+    assert asked["statusCode"] == 201, asked["body"]
+    upload = json.loads(asked["body"])
+    assert upload["fields"]["key"].startswith(f"uploads/{sub}/{note['noteId']}/")
+    requests.post(upload["url"], data=upload["fields"], files={"file": ("f", data)}, timeout=10)
+
+    attached = invoke(
+        proxy_event(
+            "PUT",
+            resource,
+            params,
+            body={"uploadId": upload["uploadId"]},
+            claims=claims,
+            headers={"If-Match": '"1"'},
+        )
+    )
+    assert attached["statusCode"] == 200, attached["body"]
+    assert attached["headers"]["ETag"] == '"2"'
+    assert json.loads(attached["body"])["attachment"]["name"] == "l.txt"
+
+    link = invoke(proxy_event("GET", resource, params, claims=claims))
+    assert link["statusCode"] == 200
+    assert requests.get(json.loads(link["body"])["url"], timeout=10).content == data
+
+    assert invoke(proxy_event("DELETE", resource, params, claims=claims))["statusCode"] == 204
+    assert invoke(proxy_event("GET", resource, params, claims=claims))["statusCode"] == 404
+    other = string_claims(str(uuid.uuid4()))
+    assert invoke(proxy_event("GET", resource, params, claims=other))["statusCode"] == 404

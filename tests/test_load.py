@@ -20,6 +20,7 @@ THREADS_PER_USER = 4
 NOTES_PER_THREAD = 5
 BLIND_UPDATES = 2
 RACE_ROUNDS = 5
+ATTACHERS = 6
 TIMEOUT = 30
 T = TypeVar("T")
 
@@ -137,3 +138,56 @@ def test_concurrent_users_lose_nothing_and_races_have_one_winner(local_stack: An
         assert [user.call("GET", f"/notes/{note_id}").status_code for note_id in foreign] == [404] * len(
             foreign
         )
+
+
+def send_upload(user: User, note_id: str, data: bytes, name: str) -> str:
+    """Ask for an upload and send the file to its presigned POST; the uploadId."""
+    asked = user.call(
+        "POST",
+        f"/notes/{note_id}/attachment",
+        json={"name": name, "contentType": "application/octet-stream", "size": len(data)},
+    )
+    assert asked.status_code == 201, asked.text
+    upload = asked.json()
+    sent = requests.post(upload["url"], data=upload["fields"], files={"file": (name, data)}, timeout=TIMEOUT)
+    assert sent.status_code in (200, 204), sent.text
+    upload_id: str = upload["uploadId"]
+    return upload_id
+
+
+def test_concurrent_attaches_have_one_winner_and_leave_no_orphan(local_stack: Any) -> None:
+    user = User(local_stack)
+    note_id = user.call("POST", "/notes", json={"content": "contested"}).json()["noteId"]
+    files_of_note = f"files/{user.sub}/{note_id}/"
+
+    def attach_all(version: int | None) -> list[requests.Response]:
+        uploads = [send_upload(user, note_id, f"file {i}".encode(), f"{i}.bin") for i in range(ATTACHERS)]
+        barrier = threading.Barrier(ATTACHERS, timeout=TIMEOUT)
+
+        def attach(upload_id: str) -> requests.Response:
+            barrier.wait()
+            headers = {"If-Match": f'"{version}"'} if version is not None else {}
+            return user.call(
+                "PUT", f"/notes/{note_id}/attachment", json={"uploadId": upload_id}, headers=headers
+            )
+
+        return in_parallel([partial(attach, upload_id) for upload_id in uploads])
+
+    # From the same version: exactly one attach wins, the others are told the note changed.
+    answers = attach_all(version=1)
+    assert Counter(a.status_code for a in answers) == {200: 1, 412: ATTACHERS - 1}
+    [winner] = [a.json() for a in answers if a.status_code == 200]
+    # Blind replaces: every one succeeds, one after another, each deleting the file it replaced.
+    answers = attach_all(version=None)
+    assert [a.status_code for a in answers] == [200] * ATTACHERS
+
+    note = user.call("GET", f"/notes/{note_id}").json()
+    assert note["version"] == winner["version"] + ATTACHERS
+    link = user.call("GET", f"/notes/{note_id}/attachment").json()
+    body = requests.get(link["url"], timeout=TIMEOUT).content
+    assert body == f"file {note['attachment']['name'].split('.')[0]}".encode()
+    # Once the dust settles, the note's one file is all that is left of it in files/.
+    assert len(local_stack.bucket_keys(files_of_note)) == 1
+    # Attached uploads are deleted; the losers' uploads stay (to be attached again after a reload)
+    # until the lifecycle rule takes them.
+    assert len(local_stack.bucket_keys(f"uploads/{user.sub}/{note_id}/")) == ATTACHERS - 1

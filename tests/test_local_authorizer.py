@@ -190,6 +190,7 @@ def scoped(aws) -> Any:
         {
             "AWS_REGION": settings.region,
             "NOTES_TABLE_NAME": settings.table_name,
+            "NOTES_BUCKET_NAME": settings.bucket_name,
             "COGNITO_USER_POOL_ARN": settings.user_pool_arn,
             "COGNITO_APP_CLIENT_IDS": ",".join(settings.app_client_ids),
             "COGNITO_READ_SCOPES": READ,

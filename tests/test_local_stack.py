@@ -42,11 +42,20 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
         "userPoolId",
         "userPoolClientId",
         "tableName",
+        "bucketName",
     }
     assert stack.facts["apiUrl"] == f"http://127.0.0.1:{stack.port}"
     assert stack.facts["awsEndpoint"] == f"http://127.0.0.1:{stack.emulator_port}"
     pool = stack.cognito().describe_user_pool(UserPoolId=stack.facts["userPoolId"])["UserPool"]
     assert pool["UsernameAttributes"] == ["email"]
+    s3 = stack.client("s3")
+    bucket = stack.facts["bucketName"]
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]["Filter"] == {
+        "Prefix": "uploads/"
+    }
+    # The local web app's origin (default port 8002) may upload and download.
+    origins = s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["AllowedOrigins"]
+    assert "http://127.0.0.1:8002" in origins
 
 
 def test_full_crud_over_http_with_real_emulator_tokens(stack: Stack) -> None:

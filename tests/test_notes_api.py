@@ -37,9 +37,7 @@ def test_me_returns_the_callers_claims(sign_in):
 
 
 def test_create_returns_201_location_etag_and_the_note(alice):
-    response = alice.post(
-        "/notes", {"title": "Groceries", "content": "eggs, milk", "tags": ["home"], "attachment": "k/1"}
-    )
+    response = alice.post("/notes", {"title": "Groceries", "content": "eggs, milk", "tags": ["home"]})
     assert response.status_code == 201
     note = response.json_body
     assert set(note) == NOTE_KEYS
@@ -50,7 +48,7 @@ def test_create_returns_201_location_etag_and_the_note(alice):
         "Groceries",
         "eggs, milk",
         ["home"],
-        "k/1",
+        None,
     )
     assert note["version"] == 1
     assert ISO_MS.match(note["createdAt"]) and note["createdAt"] == note["updatedAt"]
@@ -96,7 +94,7 @@ def test_get_with_an_invalid_id_is_404(alice):
 
 
 def test_put_replaces_every_editable_field(alice):
-    note = alice.create(title="t", content="c", tags=["x"], attachment="a")
+    note = alice.create(title="t", content="c", tags=["x"])
     response = alice.put(f"/notes/{note['noteId']}", {"content": "new"})
     assert response.status_code == 200
     body = response.json_body
@@ -109,8 +107,8 @@ def test_put_replaces_every_editable_field(alice):
 
 
 def test_patch_changes_only_the_given_fields(alice):
-    note = alice.create(title="t", content="c", tags=["x"], attachment="a")
-    response = alice.patch(f"/notes/{note['noteId']}", {"title": "renamed", "attachment": None})
+    note = alice.create(title="t", content="c", tags=["x"])
+    response = alice.patch(f"/notes/{note['noteId']}", {"title": "renamed"})
     assert response.status_code == 200
     body = response.json_body
     assert (body["title"], body["content"], body["tags"], body["attachment"]) == ("renamed", "c", ["x"], None)

@@ -17,9 +17,12 @@ import pytest
 import yaml
 from chalice import CognitoUserPoolAuthorizer
 from chalice.app import RouteEntry
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 import app as notes_app
+from chalicelib import settings, storage_layout, validation
+from chalicelib.errors import InvalidInput
 from tests.conftest import ROOT
 
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
@@ -207,7 +210,10 @@ def test_a_scheme_in_another_header_is_named(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
     changed["components"]["securitySchemes"]["CognitoUserPool"]["name"] = "X-Token"
     found = problems(changed, notes_app.app.routes)
-    assert len(found) == 7
+    behind_an_authorizer = [
+        entry for methods in notes_app.app.routes.values() for entry in methods.values() if entry.authorizer
+    ]
+    assert len(found) == len(behind_an_authorizer) == 11
     assert all(line.endswith("is not an apiKey in the 'Authorization' header") for line in found)
 
 
@@ -228,3 +234,69 @@ def test_a_missing_401_or_415_is_named(document: dict[str, Any]) -> None:
         "GET /health: Chalice may answer 415, which is not documented",
         "POST /notes: behind an authorizer, but 401 is not documented",
     ]
+
+
+# The rules of the bodies, compared with what the app enforces.
+
+
+def schema_validator(document: dict[str, Any], name: str) -> OAS30Validator:
+    """A validator of ``#/components/schemas/<name>`` whose references resolve in the document."""
+    return OAS30Validator({"$ref": f"#/components/schemas/{name}", "components": document["components"]})
+
+
+def test_note_bodies_hold_the_editable_fields_only(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("NoteCreate", "NoteReplace", "NotePatch"):
+        assert schemas[name]["additionalProperties"] is False, name
+        assert set(schemas[name]["properties"]) == set(validation.EDITABLE_FIELDS), name
+    # Every server-set field is on the note the API answers with, and in no body it takes.
+    assert set(validation.SERVER_FIELDS) <= set(schemas["Note"]["required"])
+
+
+def test_a_note_attachment_is_null_or_an_attachment(document: dict[str, Any]) -> None:
+    note = schema_validator(document, "Note")
+    example = document["components"]["schemas"]["Note"]["example"]
+    attachment = document["components"]["schemas"]["Attachment"]["example"]
+    assert note.is_valid(example)
+    assert note.is_valid({**example, "attachment": attachment, "version": 2})
+    assert not note.is_valid({**example, "attachment": "uploads/some/key"})
+    assert not note.is_valid({**example, "attachment": {**attachment, "key": "files/some/key"}})
+    assert not note.is_valid({key: value for key, value in example.items() if key != "attachment"})
+
+
+def test_upload_rules_are_the_app_rules(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["FileName"]["maxLength"] == validation.MAX_FILE_NAME_CHARS
+    assert schemas["MediaType"]["pattern"] == validation._MEDIA_TYPE.pattern
+    assert schemas["UploadId"]["pattern"] == validation._UPLOAD_ID.pattern
+    size = schemas["UploadRequest"]["properties"]["size"]
+    assert (size["minimum"], size["maximum"]) == (1, settings.MAX_UPLOAD_BYTES)
+    assert f"{storage_layout.DEFAULT_MAX_BYTES:,}" in size["description"]
+    for name in ("UploadRequest", "AttachRequest"):
+        assert schemas[name]["additionalProperties"] is False, name
+
+
+FILE_NAMES = {
+    "plain": ("receipt.pdf", True),
+    "non-ASCII": ("Überweisung März.pdf", True),
+    "255 characters": ("x" * 255, True),
+    "empty": ("", False),
+    "256 characters": ("x" * 256, False),
+    "slash": ("a/b.pdf", False),
+    "backslash": ("a\\b.pdf", False),
+    "tab": ("tab\there", False),
+    "DEL": ("del\x7f", False),
+    "C1 control": ("c1\x85", False),
+}
+
+
+@pytest.mark.parametrize(("name", "allowed"), FILE_NAMES.values(), ids=FILE_NAMES.keys())
+def test_the_file_name_rule_is_the_app_rule(document: dict[str, Any], name: str, allowed: bool) -> None:
+    body = {"name": name, "contentType": "application/pdf", "size": 1}
+    assert schema_validator(document, "UploadRequest").is_valid(body) is allowed
+    try:
+        validation.upload_request(body, storage_layout.DEFAULT_MAX_BYTES)
+    except InvalidInput:
+        assert not allowed
+    else:
+        assert allowed

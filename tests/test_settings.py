@@ -16,6 +16,7 @@ VALID = {
     "NOTES_TABLE_NAME": "notes-dev",
     "COGNITO_USER_POOL_ARN": "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123",
     "COGNITO_APP_CLIENT_IDS": "client1, client2",
+    "NOTES_BUCKET_NAME": "notes-dev-attachments-1a2b3c",
 }
 
 
@@ -27,6 +28,8 @@ def test_reads_every_setting():
     assert settings.table_name == "notes-dev"
     assert settings.user_pool_id == "eu-west-1_AbC123"
     assert settings.app_client_ids == ("client1", "client2")
+    assert settings.bucket_name == "notes-dev-attachments-1a2b3c"
+    assert settings.attachment_max_bytes == 10 * 1024 * 1024
     assert settings.read_scopes == ("notes/notes.read",)
     assert settings.scoped
     assert not Settings.from_env(VALID).scoped
@@ -62,6 +65,17 @@ def test_empty_or_placeholder_values_are_refused(value):
 def test_a_malformed_pool_arn_is_refused(arn):
     with pytest.raises(SettingsError, match="COGNITO_USER_POOL_ARN"):
         Settings.from_env({**VALID, "COGNITO_USER_POOL_ARN": arn})
+
+
+def test_the_largest_attachment_is_a_stage_setting():
+    assert Settings.from_env({**VALID, "ATTACHMENT_MAX_BYTES": "1048576"}).attachment_max_bytes == 1048576
+    assert Settings.from_env({**VALID, "ATTACHMENT_MAX_BYTES": ""}).attachment_max_bytes == 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "10MiB", "1.5", str(5 * 1024**3 + 1)])
+def test_a_bad_attachment_limit_is_refused(value):
+    with pytest.raises(SettingsError, match="ATTACHMENT_MAX_BYTES"):
+        Settings.from_env({**VALID, "ATTACHMENT_MAX_BYTES": value})
 
 
 def test_scopes_come_in_pairs():

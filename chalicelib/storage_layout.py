@@ -1,0 +1,18 @@
+"""Where attachments live in the stage's bucket: shared by the app and its infrastructure.
+
+Every key starts with one of two prefixes, then the owner's ``sub`` and the note's id:
+
+- ``uploads/<sub>/<noteId>/<uploadId>``: what a client uploaded with a presigned POST and has
+  not attached yet. The bucket's lifecycle rule deletes whatever is left here after a day.
+- ``files/<sub>/<noteId>/<fileId>``: an attached file, copied out of ``uploads/`` when it is
+  attached, out of the lifecycle rule's reach; deleted only after no note points at it.
+"""
+
+from __future__ import annotations
+
+UPLOADS_PREFIX = "uploads/"
+FILES_PREFIX = "files/"
+# The lifecycle rule's age for uploads/ (S3 counts whole days and runs the rule once a day,
+# so an upload never attached is gone within two days).
+UPLOAD_EXPIRY_DAYS = 1
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
