@@ -9,12 +9,16 @@ READY := $(VENV)/.ready
 STAGE ?= dev
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
+WEB_PORT ?= 8002
+STATE ?= .local/state.pickle
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck unit run bench bench-startup package deploy destroy clean
+.PHONY: help venv test lint typecheck unit run reset bench bench-startup package deploy destroy clean
 
 help:
-	@echo "make run    serve the API locally (see README)"
+	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
+	@echo "make run FRESH=1   start empty (the data saved before is kept beside it)"
+	@echo "make reset  delete the data make run keeps"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  measure, and print a table"
 	@echo "make package|deploy|destroy STAGE=dev   the stage's stack (see README)"
@@ -43,7 +47,13 @@ unit: $(READY)
 test: lint typecheck unit
 
 run: $(READY)
-	@$(BIN)/python -m infra.local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT)
+	@$(BIN)/python -m infra.local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT) \
+		--web-port $(WEB_PORT) --state $(STATE) \
+		$(if $(filter-out 0 no false,$(FRESH)),--fresh) $(if $(filter-out 0 no false,$(NO_RELOAD)),--no-reload)
+
+reset:
+	@if [ -e $(STATE) ]; then rm -f $(STATE) && echo "deleted $(STATE): the next make run starts empty"; \
+	else echo "no data saved in $(STATE): the next make run starts empty"; fi
 
 bench: $(READY)
 	$(BIN)/python -m bench.bench

@@ -530,6 +530,100 @@ def token_verification(rows: list[Row], user: Any) -> None:
     rows.append(("token: JWKS fetches in this whole run", str(verifier.keys.fetches), "", ""))
 
 
+# --- 5b. the local stack: idle cost, start-up with saved data, the saved state's size ----------
+
+IDLE_SECONDS = 10.0
+SAVED_USERS = 100
+NOTES_PER_USER = 10
+START_REPEATS = 3
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _stack_pids(stack: Any) -> list[int]:
+    from tests.stack import processes_mentioning
+
+    found = {int(line.split(":", 1)[0]) for line in processes_mentioning(f"--port {stack.port}")}
+    return sorted(found | {stack.process.pid})
+
+
+def _seconds_to_ready(folder: Path) -> float:
+    from tests.stack import running_stack
+
+    started = time.monotonic()
+    with running_stack(folder) as stack:
+        ready = time.monotonic() - started
+        stack.printed("Ctrl-C stops everything")
+        stack.interrupt()
+    return ready
+
+
+def _fill(stack: Any) -> None:
+    """SAVED_USERS users with NOTES_PER_USER notes each, through the API."""
+    import requests
+
+    for n in range(SAVED_USERS):
+        token = stack.id_token(f"bench-{n}-{uuid.uuid4().hex[:6]}@example.com")
+        for i in range(NOTES_PER_USER):
+            response = requests.post(
+                f"{stack.facts['apiUrl']}/notes",
+                json={"title": f"note {i}", "content": "a note of a few words " * 4, "tags": ["bench"]},
+                headers={"Authorization": token},
+                timeout=10,
+            )
+            if response.status_code != 201:
+                raise RuntimeError(f"filling the stack failed: {response.text}")
+
+
+def local_stack(rows: list[Row]) -> None:
+    from tests.stack import running_stack
+
+    with tempfile.TemporaryDirectory() as scratch:
+        empty, saved = Path(scratch) / "empty", Path(scratch) / "saved"
+        empty.mkdir()
+        saved.mkdir()
+        with running_stack(saved) as stack:
+            stack.printed("Ctrl-C stops everything")
+            pids = _stack_pids(stack)
+            before = _cpu_seconds(pids)
+            time.sleep(IDLE_SECONDS)
+            idle = (_cpu_seconds(pids) - before) / IDLE_SECONDS
+            _fill(stack)
+            stack.interrupt()
+        size = (saved / "state.pickle").stat().st_size
+        empty_starts, saved_starts = [], []
+        for _ in range(START_REPEATS):  # interleaved; the empty folder is emptied before each start
+            for state in empty.glob("state.pickle*"):
+                state.unlink()
+            empty_starts.append(_seconds_to_ready(empty))
+            saved_starts.append(_seconds_to_ready(saved))
+    cold, warm = statistics.median(empty_starts), statistics.median(saved_starts)
+    rows.append(
+        ("make run: CPU while idle, over 10 s (all its processes)", f"{idle * 100:.2f}%", "of one core", "")
+    )
+    rows.append(("make run: start to a healthy API, nothing saved", f"{cold:.2f} s", "baseline", "1.0×"))
+    data = f"{SAVED_USERS} users, {SAVED_USERS * NOTES_PER_USER:,} notes"
+    rows.append(
+        (
+            f"make run: start to a healthy API, {data} saved",
+            f"{warm:.2f} s",
+            f"{warm - cold:+.2f} s for the saved data",
+            ratio(warm, cold),
+        )
+    )
+    rows.append((f"make run: saved state, {data}", f"{size / 1024:,.0f} KiB", "", ""))
+
+
 # --- 6. package size ------------------------------------------------------------------------------
 
 
@@ -583,6 +677,7 @@ def main() -> None:
             attachments(rows, user)
             token_verification(rows, user)
         list_cost(rows)
+        local_stack(rows)
         package_size(rows, packages)
     print_table(rows)
 

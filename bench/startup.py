@@ -33,10 +33,18 @@ def _free_port() -> int:
 def seconds_to_ready(checkout: Path, timeout: float = 900.0) -> float:
     """Start ``make run`` in ``checkout``, wait for /health, stop it; the seconds it took."""
     port, emulator_port = _free_port(), _free_port()
-    env = {**os.environ, "NOTES_STACK_FILE": str(Path(tempfile.mkdtemp()) / "stack.json")}
+    folder = Path(tempfile.mkdtemp())
+    env = {**os.environ, "NOTES_STACK_FILE": str(folder / "stack.json")}
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603
-        [MAKE, "--no-print-directory", "run", f"PORT={port}", f"EMULATOR_PORT={emulator_port}"],
+        [
+            MAKE,
+            "--no-print-directory",
+            "run",
+            f"PORT={port}",
+            f"EMULATOR_PORT={emulator_port}",
+            f"STATE={folder / 'state.pickle'}",
+        ],
         cwd=checkout,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -2,16 +2,19 @@
 
 Starts, on 127.0.0.1 only:
 
-1. the AWS emulator (Cognito, DynamoDB and S3), in this process, on ``--emulator-port``;
+1. the AWS emulator (Cognito, DynamoDB and S3), in this process, on ``--emulator-port``,
+   with the data saved by the last run (``.local/state.pickle``; see ``infra/local_state.py``);
 2. the ``local`` stage's user pool, app client, table and bucket, provisioned into it
-   from ``infra/description.py``;
-3. the API, ``chalice local --stage local`` on ``--port``, which checks tokens
-   against the emulator's pool as API Gateway would.
+   from ``infra/description.py`` (what a saved state already holds is reused);
+3. the API, ``chalice local --stage local`` on ``--port``, which checks tokens against the
+   emulator's pool as API Gateway would, restarted when the app's own code changes.
 
-It writes the connection facts to ``.local/stack.json``, prints how to use the
-stack, and stays in the foreground. SIGINT (Ctrl-C) or SIGTERM stops all of it:
-``chalice local`` runs in a session of its own, so its auto-reload worker is
-stopped with it, and the facts file is removed.
+It writes the connection facts to ``.local/stack.json``, prints how to use the stack, and
+stays in the foreground. While something changed, the emulator's data is saved every few
+seconds, and once more when the stack stops. SIGINT (Ctrl-C) or SIGTERM stops all of it:
+``chalice local`` runs in a session of its own, so it is stopped with its whole group, and the
+facts file is removed. ``--fresh`` (``make run FRESH=1``) starts empty, keeping the previous
+state beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import errno
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -33,14 +37,50 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = "local"
 HOST = "127.0.0.1"
 STACK_FILE = Path(os.environ.get("NOTES_STACK_FILE") or ROOT / ".local" / "stack.json")
+STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
+# Asks the kernel for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG), then becomes chalice.
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    if os.getppid() != int(sys.argv[1]):
+        os._exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+# While something changed, the data is saved this often: a crash loses at most this much.
+SAVE_INTERVAL_SECONDS = 2.0
+# The app's own code: a change to any of these restarts the API (nothing else is watched).
+APP_CODE = ("app.py", "chalicelib", ".chalice/config.json")
+# What chalice local and the app print at start that tells a person nothing.
+QUIET = (
+    re.compile(r"^Override settings for pynamo (not )?available"),
+    re.compile(r"^Using Default settings value"),
+    re.compile(r"^Serving on http://"),
+    re.compile(r'"GET /health HTTP/1\.1" 200'),
+    re.compile(r"^Found endpoint for \S+ via: "),
+    re.compile(r"^Aborted!$"),
+)
+# Emulator requests that only read (DynamoDB's and Cognito's reads are POSTs too).
+READ_TARGETS = frozenset(
+    {
+        "DynamoDB_20120810.GetItem",
+        "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.Query",
+        "DynamoDB_20120810.Scan",
+        "DynamoDB_20120810.DescribeTable",
+        "AWSCognitoIdentityProviderService.GetUser",
+        "AWSCognitoIdentityProviderService.DescribeUserPool",
+        "AWSCognitoIdentityProviderService.DescribeUserPoolClient",
+    }
+)
 # Emulator credentials: never real ones, so nothing here can reach AWS.
 EMULATOR_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -65,23 +105,26 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _raise_stop)
+    keeper: StateKeeper | None = None
     try:
         _check_ports(args.port, args.emulator_port)
-        with _emulator(args.emulator_port) as endpoint, _stack_file() as stack_file:
+        keeper = StateKeeper(args.state)
+        with _emulator(args.emulator_port, keeper, fresh=args.fresh) as endpoint, _stack_file() as stack_file:
             stage_env = _stage_environment()
             facts = _provision(endpoint, stage_env, web_origins(args.web_port))
             api_url = f"http://{HOST}:{args.port}"
             stack = {"apiUrl": api_url, "awsEndpoint": endpoint, **facts}
-            # Written before the API starts: chalice's auto-reload watches the
-            # project folder and would restart the API for a later write.
             stack_file.write_text(json.dumps(stack, indent=2) + "\n")
-            with _api(args.port, endpoint) as api:
-                _wait_until_ready(api, api_url)
-                print(banner(stack, args.port), flush=True)
-                code = api.wait()
-                raise LaunchError(f"chalice local stopped unexpectedly (exit code {code})")
+            api = Api(args.port, endpoint)
+            try:
+                api.start()
+                print(banner(stack, args.port, keeper.path), flush=True)
+                api.serve(reload=args.reload)
+            finally:
+                api.stop()
     except Stop:
-        print("\nstopped: the API and the emulator are gone, and so is their data.", flush=True)
+        saved = f"; your data is saved in {_shown(keeper.path)}" if keeper and keeper.path.exists() else ""
+        print(f"\nstopped: the API and the emulator are gone{saved}.", flush=True)
         return 0
     except LaunchError as error:
         print(f"make run: {error}", file=sys.stderr, flush=True)
@@ -94,7 +137,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT") or 8001))
     # The web app's port: its origin may upload to and download from the bucket.
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT") or 8002))
+    parser.add_argument("--state", type=Path, default=STATE_FILE, help="where the data is saved")
+    parser.add_argument("--fresh", action="store_true", default=_flag("FRESH"), help="start empty (FRESH=1)")
+    parser.add_argument(
+        "--no-reload",
+        dest="reload",
+        action="store_false",
+        default=not _flag("NO_RELOAD"),
+        help="do not restart the API when the app's code changes (NO_RELOAD=1)",
+    )
     return parser.parse_args(argv)
+
+
+def _flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() not in ("", "0", "no", "false")
 
 
 def web_origins(web_port: int) -> tuple[str, ...]:
@@ -132,15 +188,17 @@ class _OneAtATime:
     DynamoDB applies conditional writes to an item one at a time; the
     emulator's conditional writes are not atomic between threads, so two
     racing ``If-Match`` writes could both win. Serialising requests keeps
-    its answers true under load (the local stack is not about throughput).
+    its answers true under load (the local stack is not about throughput),
+    and lets the state keeper save the data between two requests. Every
+    request that may change something is reported to it.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, keeper: StateKeeper) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._keeper = keeper
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        with self._lock:
+        with self._keeper.lock:
             # Read the whole answer inside the lock: a lazy body would run after it.
             result = self._app(environ, start_response)
             try:
@@ -148,10 +206,97 @@ class _OneAtATime:
             finally:
                 if hasattr(result, "close"):
                     result.close()
+                if _may_change(environ):
+                    self._keeper.changed()
+
+
+def _may_change(environ: dict[str, Any]) -> bool:
+    if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return environ.get("HTTP_X_AMZ_TARGET") not in READ_TARGETS
+
+
+class StateKeeper:
+    """Saves the emulator's data while it changes, and once more at the end.
+
+    A thread looks every ``SAVE_INTERVAL_SECONDS``: if a request changed something since the last
+    save, it takes a snapshot between two requests (holding ``lock``) and writes it atomically.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="state-keeper", daemon=True)
+
+    def load(self, fresh: bool) -> str:
+        """Put the saved state into the emulator; a line that says what happened."""
+        from infra import local_state
+
+        where = _shown(self.path)
+        if fresh:
+            if not self.path.exists():
+                return f"starting empty (FRESH=1); data will be saved in {where}"
+            previous = self.path.with_name(self.path.name + ".previous")
+            os.replace(self.path, previous)
+            return f"starting empty (FRESH=1); the data saved before is kept as {_shown(previous)}"
+        if not self.path.exists():
+            return f"starting empty: no data saved yet; it will be saved in {where}"
+        try:
+            loaded = local_state.load(self.path)
+        except local_state.UnreadableState as error:
+            aside = local_state.set_aside(self.path)
+            return (
+                f"starting empty: the saved data in {where} cannot be loaded ({error}); "
+                f"it is kept as {_shown(aside)}"
+            )
+        size = f"{loaded.bytes / 1024:,.0f} KiB"
+        return f"loaded the data saved in {where} at {loaded.saved_at} ({size})"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def changed(self) -> None:
+        self._dirty.set()
+
+    def close(self) -> None:
+        """Stop the thread and save what changed since its last save."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._save_if_changed()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAVE_INTERVAL_SECONDS):
+            try:
+                self._save_if_changed()
+            except OSError as error:  # a full disk: say so, keep serving, try again later
+                print(f"make run: could not save the data in {_shown(self.path)}: {error}", flush=True)
+                self._dirty.set()
+
+    def _save_if_changed(self) -> None:
+        from infra import local_state
+
+        if not self._dirty.is_set():
+            return
+        with self.lock:
+            self._dirty.clear()
+            data = local_state.snapshot()
+        local_state.save(self.path, data)
+
+
+def _shown(path: Path) -> str:
+    """A path as a person in the project folder would type it."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 @contextmanager
-def _emulator(port: int) -> Iterator[str]:
+def _emulator(port: int, keeper: StateKeeper, *, fresh: bool) -> Iterator[str]:
+    """The emulator with the saved data, serving until the block ends; then the data is saved."""
     os.environ.update(EMULATOR_ENV)
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -160,17 +305,26 @@ def _emulator(port: int) -> Iterator[str]:
     )
     from werkzeug.serving import make_server
 
+    print(keeper.load(fresh), flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
-    app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+    app = _OneAtATime(DomainDispatcherApplication(create_backend_app), keeper)
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
     thread.start()
+    keeper.start()
     try:
         yield f"http://{HOST}:{port}"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        # Stopping is not interrupted by a second Ctrl-C: the last save must complete.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+            keeper.close()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 @contextmanager
@@ -222,24 +376,120 @@ def _provision(endpoint: str, stage_env: dict[str, str], web_origins: tuple[str,
     }
 
 
-@contextmanager
-def _api(port: int, endpoint: str) -> Iterator[subprocess.Popen[bytes]]:
-    chalice = Path(sys.executable).with_name("chalice")
-    command = [str(chalice), "local", "--stage", STAGE, "--host", HOST, "--port", str(port)]
-    env = {**os.environ, **EMULATOR_ENV, "AWS_ENDPOINT_URL": endpoint}
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        env.pop(name, None)
-    # A session of its own: the terminal's Ctrl-C reaches us only, and we stop
-    # chalice and its auto-reload worker together, as one process group.
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-    try:
-        yield process
-    finally:
+class Api:
+    """``chalice local`` in a process group of its own, its output relayed without the noise,
+    restarted when the app's own code changes."""
+
+    def __init__(self, port: int, endpoint: str) -> None:
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
+        self._endpoint = endpoint
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        chalice = Path(sys.executable).with_name("chalice")
+        command = [
+            # Killed when this process dies, even by SIGKILL, so that a killed stack never
+            # leaves its API holding the port (Linux; elsewhere the wrapper only runs chalice).
+            sys.executable,
+            "-c",
+            _DIE_WITH_PARENT,
+            str(os.getpid()),
+            str(chalice),
+            "local",
+            "--stage",
+            STAGE,
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--no-autoreload",  # its reloader walks the whole tree, .venv included; see serve()
+        ]
+        env = {**os.environ, **EMULATOR_ENV, "AWS_ENDPOINT_URL": self._endpoint, "PYTHONUNBUFFERED": "1"}
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            env.pop(name, None)
+        # A session of its own: the terminal's Ctrl-C reaches us only, and we stop it as a group.
+        self._process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        threading.Thread(target=_relay, args=(self._process,), name="api-output", daemon=True).start()
+        _wait_until_ready(self._process, self.url)
+
+    def serve(self, reload: bool) -> NoReturn:
+        """Until a signal stops the stack (Stop); raises LaunchError if the API dies."""
+        changed = threading.Event()
+        observer = _watch_app_code(changed) if reload else None
+        try:
+            while True:
+                if changed.wait(0.5):
+                    time.sleep(0.2)  # an editor's save is often several writes
+                    changed.clear()
+                    print("the app's code changed: restarting the API", flush=True)
+                    self.stop()
+                    self.start()
+                    print(f"the API is back on {self.url}", flush=True)
+                elif self._process is None or self._process.poll() is not None:
+                    code = self._process.returncode if self._process else None
+                    raise LaunchError(f"chalice local stopped unexpectedly (exit code {code})")
+        finally:
+            if observer is not None:
+                observer.stop()
+                observer.join()
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
         # Stopping is not interrupted by a second Ctrl-C.
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-        _stop_group(process)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        try:
+            _stop_group(self._process)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self._process = None
+
+
+def _relay(process: subprocess.Popen[bytes]) -> None:
+    """Copy what the API prints to our output, line by line, leaving out what tells nothing."""
+    for raw in process.stdout or ():
+        line = raw.decode("utf-8", "replace")
+        if line.strip() and not any(pattern.search(line) for pattern in QUIET):
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+
+def _watch_app_code(changed: threading.Event) -> Any:
+    """Set ``changed`` when a file of the app's own code changes (inotify: no polling)."""
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    watched = tuple(str(ROOT / name) for name in APP_CODE)
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
+            if event.event_type in ("opened", "closed_no_write"):
+                return
+            for path in paths:
+                if (
+                    path.startswith(watched)
+                    and "__pycache__" not in path
+                    and not path.endswith((".pyc", "~"))
+                ):
+                    changed.set()
+
+    observer = Observer()
+    handler = Handler()
+    observer.schedule(handler, str(ROOT / "chalicelib"), recursive=True)
+    observer.schedule(handler, str(ROOT / ".chalice"), recursive=False)
+    observer.schedule(handler, str(ROOT), recursive=False)
+    observer.start()
+    return observer
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
@@ -283,7 +533,7 @@ def _wait_until_ready(api: subprocess.Popen[bytes], api_url: str) -> None:
     raise LaunchError(f"the API did not answer {api_url}/health within {READY_TIMEOUT_SECONDS:.0f} s")
 
 
-def banner(stack: dict[str, str], port: int) -> str:
+def banner(stack: dict[str, str], port: int, state: Path = STATE_FILE) -> str:
     endpoint = stack["awsEndpoint"]
     other_port = port + 10
     return f"""
@@ -295,9 +545,10 @@ notes is running on this machine (127.0.0.1 only)
   app client     {stack["userPoolClientId"]}
   table          {stack["tableName"]}
   bucket         {stack["bucketName"]}  (attachments)
-  facts          .local/stack.json
+  facts          {_shown(STACK_FILE)}
 
-Data lives in memory: everything is gone when this stops.
+Your data is kept in {_shown(state)}: it is there again at the next make run
+(make run FRESH=1 starts empty; make reset deletes it).
 
 Next, in another terminal:
   .venv/bin/notes signup you@example.com     # asks for a password: 12+ chars, upper, lower, digit, symbol

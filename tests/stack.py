@@ -90,6 +90,14 @@ class Stack:
         self.port = port
         self.emulator_port = emulator_port
 
+    def printed(self, text: str, timeout: float = 30) -> str:
+        """What the stack printed so far, once it holds ``text``."""
+        deadline = time.monotonic() + timeout
+        while text not in (output := self.output.text()):
+            assert time.monotonic() < deadline, output
+            time.sleep(0.05)
+        return output
+
     def interrupt(self, timeout: float = 30) -> str:
         """Ctrl-C, as a terminal sends it to the whole foreground group; what the stack printed."""
         os.killpg(self.process.pid, signal.SIGINT)
@@ -127,10 +135,20 @@ class Stack:
         return str(auth["AuthenticationResult"]["IdToken"])
 
 
-def start_stack(stack_file: Path, port: int, emulator_port: int) -> subprocess.Popen[str]:
+def start_stack(stack_file: Path, port: int, emulator_port: int, *make_args: str) -> subprocess.Popen[str]:
+    """``make run`` with its facts and its saved data beside ``stack_file`` (never in the tree)."""
     env = {**os.environ, "NOTES_STACK_FILE": str(stack_file)}
     return subprocess.Popen(
-        [MAKE, "--no-print-directory", "run", f"PORT={port}", f"EMULATOR_PORT={emulator_port}"],
+        [
+            MAKE,
+            "--no-print-directory",
+            "run",
+            f"PORT={port}",
+            f"EMULATOR_PORT={emulator_port}",
+            f"WEB_PORT={free_port()}",
+            f"STATE={stack_file.parent / 'state.pickle'}",
+            *make_args,
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -141,11 +159,14 @@ def start_stack(stack_file: Path, port: int, emulator_port: int) -> subprocess.P
 
 
 @contextmanager
-def running_stack(folder: Path) -> Iterator[Stack]:
-    """``make run`` on free ports, until /health answers; killed on the way out if still running."""
+def running_stack(folder: Path, *make_args: str) -> Iterator[Stack]:
+    """``make run`` on free ports, until /health answers; killed on the way out if still running.
+
+    Its data is saved in ``folder``: a second stack on the same folder starts from it.
+    """
     stack_file = folder / "stack.json"
     port, emulator_port = free_port(), free_port()
-    process = start_stack(stack_file, port, emulator_port)
+    process = start_stack(stack_file, port, emulator_port, *make_args)
     output = Output(process)
     deadline = time.monotonic() + START_TIMEOUT
     try:
