@@ -39,6 +39,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
+from infra.web_server import WebServer
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = "local"
 HOST = "127.0.0.1"
@@ -107,21 +109,24 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _raise_stop)
     keeper: StateKeeper | None = None
     try:
-        _check_ports(args.port, args.emulator_port)
+        _check_ports(args.port, args.emulator_port, args.web_port)
         keeper = StateKeeper(args.state)
         with _emulator(args.emulator_port, keeper, fresh=args.fresh) as endpoint, _stack_file() as stack_file:
             stage_env = _stage_environment()
             facts = _provision(endpoint, stage_env, web_origins(args.web_port))
             api_url = f"http://{HOST}:{args.port}"
-            stack = {"apiUrl": api_url, "awsEndpoint": endpoint, **facts}
+            web = _web_server(args.web_port, api_url, endpoint, facts, stage_env)
+            stack = {"apiUrl": api_url, "awsEndpoint": endpoint, "webUrl": web.url, **facts}
             stack_file.write_text(json.dumps(stack, indent=2) + "\n")
-            api = Api(args.port, endpoint)
+            api = Api(args.port, endpoint, web_origin=web.url)
             try:
+                web.start()
                 api.start()
                 print(banner(stack, args.port, keeper.path), flush=True)
                 api.serve(reload=args.reload)
             finally:
                 api.stop()
+                web.stop()
     except Stop:
         saved = f"; your data is saved in {_shown(keeper.path)}" if keeper and keeper.path.exists() else ""
         print(f"\nstopped: the API and the emulator are gone{saved}.", flush=True)
@@ -153,18 +158,55 @@ def _flag(name: str) -> bool:
     return (os.environ.get(name) or "").strip().lower() not in ("", "0", "no", "false")
 
 
+def _web_server(
+    web_port: int, api_url: str, endpoint: str, facts: dict[str, str], stage_env: dict[str, str]
+) -> WebServer:
+    """The web app's server, with the local stage's config.json and content security policy."""
+    from chalicelib.storage_layout import DEFAULT_MAX_BYTES
+
+    config = {
+        "apiUrl": api_url,
+        "region": facts["region"],
+        "userPoolId": facts["userPoolId"],
+        "userPoolClientId": facts["userPoolClientId"],
+        "cognitoEndpoint": f"{endpoint}/",
+        "maxAttachmentBytes": int(stage_env.get("ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES),
+        # Locally no email is sent and any confirmation code is accepted: the page says so.
+        "local": True,
+    }
+    # The emulator answers for Cognito and S3 alike.
+    return WebServer(web_port, config, local_content_security_policy(api_url, endpoint))
+
+
+def local_content_security_policy(api_url: str, endpoint: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {api_url} {endpoint}",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "manifest-src 'self'",
+        ]
+    )
+
+
 def web_origins(web_port: int) -> tuple[str, ...]:
     """The origins of the local web app, as a browser on this machine names them."""
     return (f"http://{HOST}:{web_port}", f"http://localhost:{web_port}")
 
 
-def _check_ports(port: int, emulator_port: int) -> None:
-    if port == emulator_port:
+def _check_ports(port: int, emulator_port: int, web_port: int) -> None:
+    named = {"PORT": port, "EMULATOR_PORT": emulator_port, "WEB_PORT": web_port}
+    if len(set(named.values())) < len(named):
         raise LaunchError(
-            f"PORT and EMULATOR_PORT are both {port}; "
-            "choose two ports, e.g. make run PORT=8000 EMULATOR_PORT=8001"
+            f"PORT, EMULATOR_PORT and WEB_PORT must differ (got {port}, {emulator_port}, {web_port}); "
+            "choose three ports, e.g. make run PORT=8000 EMULATOR_PORT=8001 WEB_PORT=8002"
         )
-    for name, number in (("PORT", port), ("EMULATOR_PORT", emulator_port)):
+    for name, number in named.items():
         if not 1 <= number <= 65535:
             raise LaunchError(f"{name}={number} is not a TCP port (1-65535)")
         with socket.socket() as probe:
@@ -380,10 +422,11 @@ class Api:
     """``chalice local`` in a process group of its own, its output relayed without the noise,
     restarted when the app's own code changes."""
 
-    def __init__(self, port: int, endpoint: str) -> None:
+    def __init__(self, port: int, endpoint: str, web_origin: str) -> None:
         self.port = port
         self.url = f"http://{HOST}:{port}"
         self._endpoint = endpoint
+        self._web_origin = web_origin
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -405,7 +448,14 @@ class Api:
             str(self.port),
             "--no-autoreload",  # its reloader walks the whole tree, .venv included; see serve()
         ]
-        env = {**os.environ, **EMULATOR_ENV, "AWS_ENDPOINT_URL": self._endpoint, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **EMULATOR_ENV,
+            "AWS_ENDPOINT_URL": self._endpoint,
+            # The local stage's CORS origin is the web app's, whatever WEB_PORT is.
+            "CORS_ALLOW_ORIGIN": self._web_origin,
+            "PYTHONUNBUFFERED": "1",
+        }
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
             env.pop(name, None)
         # A session of its own: the terminal's Ctrl-C reaches us only, and we stop it as a group.
@@ -539,6 +589,7 @@ def banner(stack: dict[str, str], port: int, state: Path = STATE_FILE) -> str:
     return f"""
 notes is running on this machine (127.0.0.1 only)
 
+  web app        {stack["webUrl"]}  (open it in a browser)
   API            {stack["apiUrl"]}
   AWS emulator   {endpoint}  (Cognito + DynamoDB + S3)
   user pool      {stack["userPoolId"]}

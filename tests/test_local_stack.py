@@ -43,6 +43,7 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
         "userPoolClientId",
         "tableName",
         "bucketName",
+        "webUrl",
     }
     assert stack.facts["apiUrl"] == f"http://127.0.0.1:{stack.port}"
     assert stack.facts["awsEndpoint"] == f"http://127.0.0.1:{stack.emulator_port}"
@@ -58,6 +59,48 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
     assert len(origins) == 2 and all(
         origin.startswith(("http://127.0.0.1:", "http://localhost:")) for origin in origins
     )
+
+
+def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack) -> None:
+    web = stack.facts["webUrl"]
+    config = requests.get(f"{web}/config.json", timeout=5)
+    assert config.status_code == 200
+    assert config.json() == {
+        "apiUrl": stack.facts["apiUrl"],
+        "region": stack.facts["region"],
+        "userPoolId": stack.facts["userPoolId"],
+        "userPoolClientId": stack.facts["userPoolClientId"],
+        "cognitoEndpoint": stack.facts["awsEndpoint"] + "/",
+        "maxAttachmentBytes": 10 * 1024 * 1024,
+        "local": True,
+    }
+    policy = config.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert f"connect-src 'self' {stack.facts['apiUrl']} {stack.facts['awsEndpoint']}" in policy
+    assert config.headers["X-Content-Type-Options"] == "nosniff"
+    assert config.headers["X-Frame-Options"] == "DENY"
+    for path in ("/../README.md", "/%2e%2e/README.md", "/.gitignore", "/nothing-here.js", "/web/"):
+        assert requests.get(f"{web}{path}", timeout=5).status_code == 404, path
+
+
+def test_the_api_allows_exactly_the_web_apps_origin(stack: Stack) -> None:
+    def preflight(origin: str) -> requests.Response:
+        return requests.options(
+            f"{stack.facts['apiUrl']}/notes",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,if-match",
+            },
+            timeout=5,
+        )
+
+    allowed = preflight(stack.facts["webUrl"])
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == stack.facts["webUrl"]
+    assert "If-Match" in allowed.headers["Access-Control-Allow-Headers"]
+    other = preflight("http://127.0.0.1:1")
+    assert other.headers.get("Access-Control-Allow-Origin") != "http://127.0.0.1:1"
 
 
 def test_full_crud_over_http_with_real_emulator_tokens(stack: Stack) -> None:
@@ -190,3 +233,20 @@ def test_sigint_stops_everything_and_frees_both_ports(stack: Stack) -> None:
     assert processes_mentioning(f"--port {stack.port}") == []
     with pytest.raises(ProcessLookupError):
         os.killpg(stack.process.pid, 0)
+
+
+def test_the_three_ports_must_differ(tmp_path: Path) -> None:
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.local_stack", "--port", str(port), "--emulator-port", str(free_port())]
+        + ["--web-port", str(port), "--state", str(tmp_path / "state.pickle")],
+        cwd=ROOT,
+        env={**os.environ, "NOTES_STACK_FILE": str(tmp_path / "stack.json")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "PORT, EMULATOR_PORT and WEB_PORT must differ" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
