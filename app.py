@@ -12,7 +12,7 @@ from typing import Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import Request
 
-from chalicelib import validation
+from chalicelib import request_log, validation
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
 from chalicelib.files import FileStore
@@ -25,6 +25,7 @@ settings = Settings.from_env()
 
 app = Chalice(app_name="notes")
 app.debug = False  # tracebacks never reach clients
+request_log.install(app)  # one JSON line per request; errors on the same request id
 if settings.cors_allow_origin:
     app.api.cors = CORSConfig(
         allow_origin=settings.cors_allow_origin,

@@ -70,6 +70,8 @@ QUIET = (
     re.compile(r"^Found endpoint for \S+ via: "),
     re.compile(r"^Aborted!$"),
 )
+# chalice local's own line per request ("127.0.0.1 - - [date] "GET /notes HTTP/1.1" 200 -").
+CHALICE_REQUEST_LINE = re.compile(r'^127\.0\.0\.1 - - \[[^]]*\] "')
 # Emulator requests that only read (DynamoDB's and Cognito's reads are POSTs too).
 READ_TARGETS = frozenset(
     {
@@ -505,12 +507,39 @@ class Api:
 
 
 def _relay(process: subprocess.Popen[bytes]) -> None:
-    """Copy what the API prints to our output, line by line, leaving out what tells nothing."""
+    """Copy what the API prints to our output, line by line, leaving out what tells nothing and
+    making the app's JSON lines readable."""
     for raw in process.stdout or ():
-        line = raw.decode("utf-8", "replace")
-        if line.strip() and not any(pattern.search(line) for pattern in QUIET):
+        line = readable(raw.decode("utf-8", "replace"))
+        if line is not None:
             sys.stdout.write(line)
             sys.stdout.flush()
+
+
+def readable(line: str) -> str | None:
+    """A line of the API's output as a person reads it, or None to leave it out."""
+    if not line.strip() or any(pattern.search(line) for pattern in QUIET):
+        return None
+    if CHALICE_REQUEST_LINE.search(line):
+        return None  # the app's own request line says it, and more
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(record, dict):
+        return line
+    if record.get("logger") == "notes.request":
+        sub = record.get("sub") or "-"
+        return (
+            f"{record.get('method')} {record.get('route')} {record.get('status')}"
+            f"  {record.get('latencyMs')} ms  DynamoDB {record.get('dynamodbCalls')}"
+            f"  S3 {record.get('s3Calls')}  sub {sub[:8]}  [{record.get('requestId')}]\n"
+        )
+    text = f"{record.get('level', '')} {record.get('message', '')}  [{record.get('requestId', '-')}]\n"
+    exception = record.get("exception")
+    if isinstance(exception, dict):
+        text += str(exception.get("traceback", ""))
+    return text
 
 
 def _watch_app_code(changed: threading.Event) -> Any:

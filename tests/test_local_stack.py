@@ -103,6 +103,16 @@ def test_the_api_allows_exactly_the_web_apps_origin(stack: Stack) -> None:
     assert other.headers.get("Access-Control-Allow-Origin") != "http://127.0.0.1:1"
 
 
+def test_the_request_log_is_readable_on_the_terminal(stack: Stack) -> None:
+    token = stack.id_token("log-reader@example.com")
+    assert requests.get(f"{stack.facts['apiUrl']}/notes", headers={"Authorization": token}, timeout=5).ok
+    printed = stack.printed("GET /notes 200")
+    line = next(line for line in printed.splitlines() if line.startswith("GET /notes 200"))
+    assert " ms  DynamoDB 1  S3 0  sub " in line
+    assert '"logger"' not in printed  # the JSON lines are made readable
+    assert "127.0.0.1 - - [" not in printed  # chalice's own request lines are left out
+
+
 def test_full_crud_over_http_with_real_emulator_tokens(stack: Stack) -> None:
     api = stack.facts["apiUrl"]
     token = stack.id_token("e2e-crud@example.com")
