@@ -448,6 +448,39 @@ def bytes_through_the_api(user: Any) -> Row:
     )
 
 
+# --- 3c. the cost of the request log -----------------------------------------------------------
+
+
+def logging_cost(rows: list[Row], user: Any) -> None:
+    """GET /notes/{id} with its JSON request line against the same with the line switched off."""
+    import contextlib
+    import io
+    import logging
+
+    from chalicelib.request_log import REQUEST_LOGGER
+
+    note_id = user.create(content="logged")["noteId"]
+    logger = logging.getLogger(REQUEST_LOGGER)
+
+    def quiet() -> Any:
+        logger.disabled = True
+        try:
+            return user.get(f"/notes/{note_id}")
+        finally:
+            logger.disabled = False
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the lines are written, to nowhere
+        logged_us, quiet_us = paired_us(lambda: user.get(f"/notes/{note_id}"), quiet, 200)
+    rows.append(
+        (
+            "request log: GET /notes/{id} with its JSON line",
+            ms(logged_us),
+            f"line switched off {ms(quiet_us)}",
+            f"{ratio(logged_us, quiet_us)} ({ms(logged_us - quiet_us)})",
+        )
+    )
+
+
 # --- 4. list cost is flat -------------------------------------------------------------------------
 
 
@@ -675,6 +708,7 @@ def main() -> None:
         with in_process_stack() as user:
             requests_and_calls(rows, user)
             attachments(rows, user)
+            logging_cost(rows, user)
             token_verification(rows, user)
         list_cost(rows)
         local_stack(rows)
