@@ -529,6 +529,8 @@ def readable(line: str) -> str | None:
     if not isinstance(record, dict):
         return line
     if record.get("logger") == "notes.request":
+        if record.get("route") == "/health" and record.get("status") == 200:
+            return None  # readiness probes, ours and others'
         sub = record.get("sub") or "-"
         return (
             f"{record.get('method')} {record.get('route')} {record.get('status')}"
