@@ -205,6 +205,7 @@ def test_the_api_without_its_emulator_answers_clearly(tmp_path: Path) -> None:
     }
     chalice = Path(sys.executable).with_name("chalice")
     command = [str(chalice), "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)]
+    command.append("--no-autoreload")  # a write anywhere in the tree would restart it mid-test
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
