@@ -3,9 +3,12 @@
 Deploy uploads the Lambda package built by ``make package`` to an artifacts
 bucket of the account (``notes-deploy-<account>-<region>``, private and
 encrypted, made on first use), creates a change set for stack ``notes-<stage>``
-and executes it, waits, and prints what a client needs. Destroy deletes the
-stack; the table, the attachments bucket (and prod's user pool) are retained by
-their deletion policies.
+and executes it, waits, then publishes the web app: the files of ``web/`` and
+the stage's ``config.json`` to the stack's web bucket, what is no longer in
+``web/`` deleted, the distribution's cache invalidated. It prints the page's URL
+and what a client needs. Destroy empties the web bucket and deletes the stack;
+the table, the attachments bucket (and prod's user pool) are retained by their
+deletion policies.
 Credentials and region come from the standard AWS configuration (``AWS_PROFILE``,
 ``AWS_REGION``...).
 """
@@ -15,18 +18,38 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import mimetypes
 import sys
 import time
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from chalicelib.storage_layout import DEFAULT_MAX_BYTES
 from infra import description, template
 
 ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "web"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # a role, and the SAM transform
 TEMPLATE_BODY_LIMIT = 51_200
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
-CLIENT_OUTPUTS = ("EndpointURL", "Region", "UserPoolId", "UserPoolClientId", "TableName")
+CLIENT_OUTPUTS = ("WebUrl", "EndpointURL", "Region", "UserPoolId", "UserPoolClientId", "TableName")
+# The page and its settings are asked for again at every load; the rest is kept a day.
+# The files' names carry no hash: a browser revalidates each (cheap, with ETags), so a page never
+# runs the modules of another deploy.
+NO_CACHE = "no-cache"
+# Types mimetypes does not know, or names differently (text/javascript is the standard's).
+CONTENT_TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".webmanifest": "application/manifest+json",
+    ".woff2": "font/woff2",
+}
+# mimetypes' own table, not the system's: the same types from every machine.
+MIME_TYPES = mimetypes.MimeTypes()
+# Not part of the page: folders and files of tests.
+TEST_FOLDERS = ("test", "tests", "__tests__")
+TEST_SUFFIXES = (".test", ".spec")
 
 
 class DeployError(Exception):
@@ -100,15 +123,155 @@ def deploy(stage: str, session: Any, build: Path) -> dict[str, str]:
 
 
 def destroy(stage: str, session: Any) -> None:
-    """Delete the stage's stack; what its deletion policies retain stays."""
+    """Delete the stage's stack; what its deletion policies retain stays.
+
+    The web bucket is emptied first: it goes with the stack, and CloudFormation deletes only
+    empty buckets.
+    """
     cloudformation = session.client("cloudformation")
     name = stack_name(stage)
     if not _stack_exists(cloudformation, name):
         raise DeployError(f"there is no stack {name} in {session.region_name}")
+    web_bucket = _outputs(cloudformation, name).get("WebBucketName")
+    if web_bucket:
+        s3 = session.client("s3")
+        try:
+            _delete_keys(s3, web_bucket, _keys(s3, web_bucket))
+        except s3.exceptions.NoSuchBucket:
+            pass
     cloudformation.delete_stack(StackName=name)
     cloudformation.get_waiter("stack_delete_complete").wait(
         StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180}
     )
+
+
+@dataclass(frozen=True)
+class Published:
+    """What ``publish_web`` did: the keys it wrote, in order, the keys it deleted, and the
+    invalidation it asked for."""
+
+    uploaded: list[str]
+    deleted: list[str]
+    invalidation: str
+
+
+def publish_web(session: Any, outputs: dict[str, str], web_dir: Path, stage: str) -> Published:
+    """Upload the web app to the stack's web bucket, write the stage's ``config.json`` beside it,
+    delete what ``web_dir`` no longer holds, and invalidate the distribution's cache.
+
+    ``outputs`` are the stack's outputs. ``index.html`` goes last, after the other files and
+    ``config.json``, so that a page never names a module or setting not yet uploaded.
+    """
+    missing = [key for key in ("WebBucketName", "WebDistributionId", "ApiUrl") if not outputs.get(key)]
+    if missing:
+        raise DeployError(f"the stack has no output {', '.join(missing)}: run make package, then deploy")
+    files = web_files(web_dir)
+    if description.WEB_INDEX not in files:
+        raise DeployError(f"no {description.WEB_INDEX} in {web_dir}: there is no page to publish")
+    bucket = outputs["WebBucketName"]
+    s3 = session.client("s3")
+    uploads = {key: path.read_bytes() for key, path in files.items()}
+    uploads[description.WEB_CONFIG] = json.dumps(web_config(outputs, stage), indent=2).encode() + b"\n"
+    order = sorted(uploads, key=lambda key: (key == description.WEB_INDEX, key))
+    for key in order:
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=uploads[key],
+            ContentType=content_type(key),
+            CacheControl=cache_control(key),
+        )
+    kept = {*files, description.WEB_CONFIG}
+    stale = sorted(key for key in _keys(s3, bucket) if key not in kept)
+    _delete_keys(s3, bucket, stale)
+    invalidation = session.client("cloudfront").create_invalidation(
+        DistributionId=outputs["WebDistributionId"],
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/*"]},
+            "CallerReference": f"{stack_name(stage)}-{time.time_ns()}",
+        },
+    )["Invalidation"]["Id"]
+    return Published(order, stale, str(invalidation))
+
+
+def web_files(web_dir: Path) -> dict[str, Path]:
+    """The page's files in ``web_dir`` by key: not dotfiles or what is in dot-folders, not tests, not
+    a ``config.json`` of the tree (each stage's is written from its stack)."""
+    if not web_dir.is_dir():
+        raise DeployError(f"no web app to publish: {web_dir} is not a folder")
+    files: dict[str, Path] = {}
+    for path in sorted(web_dir.rglob("*")):
+        key = PurePosixPath(*path.relative_to(web_dir).parts)
+        if not path.is_file() or str(key) == description.WEB_CONFIG:
+            continue
+        if any(part.startswith(".") for part in key.parts) or _is_test(key):
+            continue
+        files[str(key)] = path
+    return files
+
+
+def _is_test(key: PurePosixPath) -> bool:
+    stem = key.name.split(".", 1)[0]
+    return (
+        any(part in TEST_FOLDERS for part in key.parts[:-1])
+        or stem.startswith("test_")
+        or stem.endswith("_test")
+        or any(f"{suffix}." in key.name for suffix in TEST_SUFFIXES)
+    )
+
+
+def content_type(key: str) -> str:
+    """The Content-Type the web bucket answers ``key`` with (the browser is told not to guess)."""
+    suffix = PurePosixPath(key).suffix.lower()
+    kind = (
+        CONTENT_TYPES.get(suffix) or MIME_TYPES.guess_type(key, strict=False)[0] or "application/octet-stream"
+    )
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
+
+
+def cache_control(key: str) -> str:
+    return NO_CACHE
+
+
+def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
+    """The stage's ``config.json``: what the page needs to reach the API, Cognito and the bucket."""
+    region = outputs["Region"]
+    return {
+        "apiUrl": outputs["ApiUrl"],
+        "region": region,
+        "userPoolId": outputs["UserPoolId"],
+        "userPoolClientId": outputs["UserPoolClientId"],
+        "cognitoEndpoint": f"https://cognito-idp.{region}.amazonaws.com/",
+        "maxAttachmentBytes": max_attachment_bytes(stage),
+    }
+
+
+def max_attachment_bytes(stage: str) -> int:
+    """The stage's ATTACHMENT_MAX_BYTES (``.chalice/config.json``), or the app's default."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    value = str(config["stages"][stage].get("environment_variables", {}).get("ATTACHMENT_MAX_BYTES", ""))
+    if not value.strip():
+        return DEFAULT_MAX_BYTES
+    if not value.strip().isdigit():
+        raise DeployError(f"ATTACHMENT_MAX_BYTES of stage {stage} is not a number of bytes: {value!r}")
+    return int(value)
+
+
+def _keys(s3: Any, bucket: str) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys.extend(str(item["Key"]) for item in page.get("Contents", []))
+    return keys
+
+
+def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}).get("Errors")
+        if errors:
+            raise DeployError(
+                f"could not delete {errors[0].get('Key')} from {bucket}: {errors[0].get('Message')}"
+            )
 
 
 def _artifacts_bucket(s3: Any, bucket: str, region: str) -> str:
@@ -168,17 +331,22 @@ def main(argv: list[str] | None = None) -> int:
                 raise DeployError(f"destroying {args.stage} needs CONFIRM={args.stage}")
             destroy(args.stage, session)
             print(
-                f"{stack_name(args.stage)} deleted; its table and attachments bucket "
-                "(and prod's user pool) are retained."
+                f"{stack_name(args.stage)} deleted, with the web app's bucket and distribution; its table "
+                "and attachments bucket (and prod's user pool) are retained."
             )
             return 0
         outputs = deploy(args.stage, session, ROOT / "build" / args.stage)
+        published = publish_web(session, outputs, WEB, args.stage)
     except DeployError as error:
         print(f"make deploy: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # credentials, permissions, throttling: one line, not a traceback
         print(f"make deploy: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    print(
+        f"web app: {len(published.uploaded)} files uploaded, {len(published.deleted)} deleted, "
+        f"cache invalidation {published.invalidation}"
+    )
     for key in CLIENT_OUTPUTS:
         print(f"{key:<18}{outputs.get(key, '?')}")
     return 0

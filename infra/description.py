@@ -7,6 +7,7 @@ deploy template is rendered from the same values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.storage_layout import FILES_PREFIX, UPLOAD_EXPIRY_DAYS, UPLOADS_PREFIX
@@ -183,3 +184,58 @@ def _objects(bucket_arn: Any) -> Any:
     if isinstance(bucket_arn, str):
         return f"{bucket_arn}/*"
     return {"Fn::Join": ["", [bucket_arn, "/*"]]}
+
+
+# The web app: static files behind CloudFront when deployed, served from web/ by make run locally.
+WEB_INDEX = "index.html"
+WEB_CONFIG = "config.json"
+# What every answer of the web app carries besides its content security policy, deployed and
+# locally. Strict-Transport-Security is deployed only: over make run's plain HTTP it means nothing.
+WEB_SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
+
+
+def content_security_policy(api_url: str, cognito_url: str, bucket_urls: Sequence[str]) -> str:
+    """The web app's Content-Security-Policy: its own files only, no inline script or style, and
+    connections to itself, the API, Cognito and the attachments bucket, nowhere else.
+
+    Each URL becomes a source of ``connect-src`` (a source with a path matches below it, so a path
+    gets its trailing slash); a URL that could end the source or the directive is refused.
+    """
+    sources: list[str] = ["'self'"]
+    for url in (api_url, cognito_url, *bucket_urls):
+        source = _connect_source(url)
+        if source not in sources:
+            sources.append(source)
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src " + " ".join(sources),
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "manifest-src 'self'",
+        ]
+    )
+
+
+def _connect_source(url: str) -> str:
+    scheme, separator, rest = url.partition("://")
+    if (
+        not separator
+        or scheme not in ("https", "http")
+        or not rest
+        or any(character.isspace() or character in ";,'\"" for character in url)
+    ):
+        raise ValueError(f"not a URL a content security policy can name: {url!r}")
+    host, slash, path = rest.partition("/")
+    if slash and path and not path.endswith("/"):
+        return f"{scheme}://{host}/{path}/"
+    return f"{scheme}://{host}" if not path else url

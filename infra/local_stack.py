@@ -177,23 +177,11 @@ def _web_server(
         "local": True,
     }
     # The emulator answers for Cognito and S3 alike.
-    return WebServer(web_port, config, local_content_security_policy(api_url, endpoint))
+    from infra import description
 
-
-def local_content_security_policy(api_url: str, endpoint: str) -> str:
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            f"connect-src 'self' {api_url} {endpoint}",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-            "manifest-src 'self'",
-        ]
-    )
+    # The deployed page's policy, with the local addresses.
+    policy = description.content_security_policy(api_url, f"{endpoint}/", [f"{endpoint}/"])
+    return WebServer(web_port, config, policy)
 
 
 def web_origins(web_port: int) -> tuple[str, ...]:

@@ -1,10 +1,10 @@
 """``make package STAGE=dev``: a deployable template and Lambda package, offline, without credentials.
 
 Runs ``chalice package --stage STAGE --merge-template`` with the stage's
-resources from ``infra/template.py``, then takes out of the Lambda package what
-the Lambda Python runtime already provides (boto3, botocore and their
-dependencies), adds compiled bytecode for every module in it, and reports the
-sizes.
+resources from ``infra/template.py`` and binds the API's OPTIONS methods to the
+web app's origin, then takes out of the Lambda package what the Lambda Python
+runtime already provides (boto3, botocore and their dependencies), adds compiled
+bytecode for every module in it, and reports the sizes.
 
 Why the bytecode: Lambda's ``/var/task`` is read-only, so Python cannot cache
 what it compiles there and would compile every module of the package from
@@ -41,13 +41,18 @@ BUILD = ROOT / "build"
 WHEELS = ROOT / ".wheels"
 # Import-time stand-ins: app.py reads its settings when Chalice imports it to
 # package it; the merge template replaces each by a reference into the stack.
+# The CORS origin only makes Chalice generate each path's OPTIONS method (it does so
+# only when CORS is configured); template.bind_preflight_origin then binds each to the
+# web app's origin.
 PACKAGING_REGION = "us-east-1"
+PACKAGING_ORIGIN = "https://packaging.invalid"
 PACKAGING_ENV = {
     "AWS_DEFAULT_REGION": PACKAGING_REGION,
     "COGNITO_USER_POOL_ARN": f"arn:aws:cognito-idp:{PACKAGING_REGION}:000000000000:userpool/"
     f"{PACKAGING_REGION}_packaging",
     "COGNITO_APP_CLIENT_IDS": "packaging",
     "NOTES_BUCKET_NAME": "packaging",
+    "CORS_ALLOW_ORIGIN": PACKAGING_ORIGIN,
 }
 # Shipped by the Lambda Python runtime: botocore (which PynamoDB uses) and what it needs.
 RUNTIME_PROVIDED = (
@@ -81,13 +86,11 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
     if stage not in description.DEPLOYED_STAGES:
         deployed = ", ".join(description.DEPLOYED_STAGES)
         raise RuntimeError(f"STAGE={stage} is not a deployed stage; choose one of {deployed}")
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    stage_env = config["stages"][stage].get("environment_variables", {})
     out = out or BUILD / stage
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     merge = out / "merge.json"
-    merge.write_text(json.dumps(template.merge_template(stage, stage_env.get("CORS_ALLOW_ORIGIN")), indent=2))
+    merge.write_text(json.dumps(template.merge_template(stage), indent=2))
     # Chalice wants a policy file when it does not generate one; the merge
     # template puts the same policy, bound to the table and the bucket, on the role.
     policy = ROOT / ".chalice" / f"policy-{stage}.json"
@@ -116,6 +119,14 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
         raise RuntimeError(f"chalice package failed:\n{result.stderr or result.stdout}")
 
     sam = out / "package" / "sam.json"
+    document = json.loads(sam.read_text())
+    try:
+        preflights = template.bind_preflight_origin(document, PACKAGING_ORIGIN)
+    except ValueError as error:
+        raise RuntimeError(f"the API's OPTIONS methods: {error}") from error
+    if not preflights:
+        raise RuntimeError("chalice package generated no OPTIONS method: the API would answer no preflight")
+    sam.write_text(json.dumps(document, indent=2) + "\n")
     leftover = [
         value for value in PACKAGING_ENV.values() if value in sam.read_text() and value != PACKAGING_REGION
     ]

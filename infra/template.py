@@ -2,10 +2,18 @@
 
 ``chalice package --merge-template`` deep-merges this document into the
 template Chalice generates (dictionaries are merged, anything else replaced),
-so besides adding the pool, its client, the table and the attachments bucket, it
-rewires what Chalice can only fill with import-time strings: the authorizer's
-provider ARN, the function's environment and its role's policy, each by
-reference to the resources of the same stack.
+so besides adding the pool, its client, the table, the attachments bucket and the
+web app's hosting (a private bucket behind CloudFront), it rewires what Chalice can
+only fill with import-time strings: the authorizer's provider ARN, the function's
+environment and its role's policy, each by reference to the resources of the same
+stack. ``bind_preflight_origin`` then sets the web app's origin on the OPTIONS
+methods Chalice generates, which a merge cannot reach without knowing every path.
+
+The web app's origin, ``https://<the distribution's domain>``, is the only one the
+API and the attachments bucket allow. So the API, the function and the bucket
+depend on the distribution, and the distribution depends on none of them: its
+content security policy names the API and the bucket by their region's host
+patterns, not by reference (a reference would close a circle).
 
 ``infra/description.py`` describes the bucket in the shapes of the S3 API calls
 that configure it (what the local stack applies); the functions below rename
@@ -32,6 +40,21 @@ FUNCTION = "APIHandler"
 ROLE = "ApiHandlerRole"
 AUTHORIZER = "NotesUserPool"
 CORS_HEADERS = "'Authorization,Content-Type,If-Match'"
+# The web app.
+WEB_BUCKET = "WebBucket"
+WEB_BUCKET_POLICY = "WebBucketPolicy"
+WEB_ORIGIN_ACCESS = "WebOriginAccessControl"
+WEB_HEADERS_POLICY = "WebResponseHeadersPolicy"
+WEB_DISTRIBUTION = "WebDistribution"
+WEB_ORIGIN_ID = "web-bucket"
+WEB_ORIGIN = "https://${WebDistribution.DomainName}"  # for Fn::Sub
+# The stage name of Chalice's API (api_gateway_stage in .chalice/config.json).
+API_STAGE = "api"
+API_URL = f"https://${{{API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}"
+# CloudFront's managed cache policies.
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+PREFLIGHT_ORIGIN = "method.response.header.Access-Control-Allow-Origin"
 
 
 def _user_pool(stage: str) -> dict[str, Any]:
@@ -84,7 +107,7 @@ def _bucket_encryption() -> dict[str, Any]:
     return {"ServerSideEncryptionConfiguration": rules}
 
 
-def _bucket_cors(origin: str) -> dict[str, Any]:
+def _bucket_cors(origin: Any) -> dict[str, Any]:
     """``CorsConfiguration``, from PutBucketCors's CORSConfiguration for ``origin``."""
     names = {
         "ID": "Id",
@@ -120,7 +143,7 @@ def _bucket_lifecycle() -> dict[str, Any]:
     return {"Rules": rules}
 
 
-def _bucket(cors_allow_origin: str) -> dict[str, Any]:
+def _bucket(web_origin: Any) -> dict[str, Any]:
     # No BucketName: bucket names are global, so CloudFormation makes one up for each stack.
     return {
         "Type": "AWS::S3::Bucket",
@@ -130,7 +153,7 @@ def _bucket(cors_allow_origin: str) -> dict[str, Any]:
             "PublicAccessBlockConfiguration": dict(description.PUBLIC_ACCESS_BLOCK),
             "BucketEncryption": _bucket_encryption(),
             "OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]},
-            "CorsConfiguration": _bucket_cors(cors_allow_origin),
+            "CorsConfiguration": _bucket_cors(web_origin),
             "LifecycleConfiguration": _bucket_lifecycle(),
         },
     }
@@ -173,16 +196,192 @@ def role_policy() -> dict[str, Any]:
     }
 
 
-def _gateway_responses(origin: str) -> dict[str, Any]:
+def _gateway_responses() -> dict[str, Any]:
     # Without these, a browser cannot read API Gateway's own 401/403/5xx answers.
     headers = {
-        "Access-Control-Allow-Origin": f"'{origin}'",
+        "Access-Control-Allow-Origin": {"Fn::Sub": f"'{WEB_ORIGIN}'"},
         "Access-Control-Allow-Headers": CORS_HEADERS,
     }
     return {kind: {"ResponseParameters": {"Headers": headers}} for kind in ("DEFAULT_4XX", "DEFAULT_5XX")}
 
 
-def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str, Any]:
+def _web_bucket() -> dict[str, Any]:
+    # Deleted with the stack: it holds only what make deploy uploads from web/, which make deploy
+    # uploads again (make destroy empties it first, as CloudFormation deletes only empty buckets).
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Delete",
+        "UpdateReplacePolicy": "Delete",
+        "Properties": {
+            "PublicAccessBlockConfiguration": dict(description.PUBLIC_ACCESS_BLOCK),
+            "BucketEncryption": _bucket_encryption(),
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]},
+        },
+    }
+
+
+def _web_bucket_policy() -> dict[str, Any]:
+    """Only the stack's distribution reads the web bucket, through its origin access control;
+    every request not over TLS is refused."""
+    arn = {"Fn::GetAtt": [WEB_BUCKET, "Arn"]}
+    document = description.bucket_policy(arn)
+    document["Statement"].append(
+        {
+            "Sid": "OnlyTheDistributionReads",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Sub": f"${{{WEB_BUCKET}.Arn}}/*"},
+            "Condition": {
+                "StringEquals": {
+                    "AWS:SourceArn": {
+                        "Fn::Sub": f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:"
+                        f"distribution/${{{WEB_DISTRIBUTION}}}"
+                    }
+                }
+            },
+        }
+    )
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {"Bucket": {"Ref": WEB_BUCKET}, "PolicyDocument": document},
+    }
+
+
+def _web_origin_access() -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudFront::OriginAccessControl",
+        "Properties": {
+            "OriginAccessControlConfig": {
+                # Names are unique in the account, across regions.
+                "Name": {"Fn::Sub": "${AWS::StackName}-${AWS::Region}-web"},
+                "Description": "The web app's distribution reads its bucket, signing every request",
+                "OriginAccessControlOriginType": "s3",
+                "SigningBehavior": "always",
+                "SigningProtocol": "sigv4",
+            }
+        },
+    }
+
+
+def content_security_policy() -> dict[str, str]:
+    """The deployed page's Content-Security-Policy, as ``Fn::Sub``.
+
+    It names the API and the attachments bucket by their region's host patterns: each of them
+    allows the distribution's origin, so naming them by reference here would make the
+    distribution depend on them and close a circle.
+    """
+    suffix = "${AWS::Region}.${AWS::URLSuffix}"
+    policy = description.content_security_policy(
+        f"https://*.execute-api.{suffix}",
+        f"https://cognito-idp.{suffix}",
+        ["https://*.s3.${AWS::URLSuffix}", f"https://*.s3.{suffix}"],
+    )
+    return {"Fn::Sub": policy}
+
+
+def _security_headers() -> dict[str, Any]:
+    """``SecurityHeadersConfig``: the content security policy, HSTS, and the web app's security
+    headers (``description.WEB_SECURITY_HEADERS``); a header it cannot render is an error."""
+    config: dict[str, Any] = {
+        "ContentSecurityPolicy": {"ContentSecurityPolicy": content_security_policy(), "Override": True},
+        "StrictTransportSecurity": {
+            "AccessControlMaxAgeSec": description.HSTS_MAX_AGE_SECONDS,
+            "IncludeSubdomains": True,
+            "Preload": False,
+            "Override": True,
+        },
+    }
+    for header, value in description.WEB_SECURITY_HEADERS.items():
+        if header == "X-Content-Type-Options" and value == "nosniff":
+            config["ContentTypeOptions"] = {"Override": True}
+        elif header == "X-Frame-Options":
+            config["FrameOptions"] = {"FrameOption": value, "Override": True}
+        elif header == "Referrer-Policy":
+            config["ReferrerPolicy"] = {"ReferrerPolicy": value, "Override": True}
+        else:
+            raise ValueError(f"web security header {header}: {value!r}: no CloudFront setting for it")
+    return config
+
+
+def _web_headers_policy() -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+        "Properties": {
+            "ResponseHeadersPolicyConfig": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-${AWS::Region}-web"},
+                "Comment": "The web app's security headers",
+                "SecurityHeadersConfig": _security_headers(),
+            }
+        },
+    }
+
+
+def _cache_behavior(cache_policy: str) -> dict[str, Any]:
+    return {
+        "TargetOriginId": WEB_ORIGIN_ID,
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "AllowedMethods": ["GET", "HEAD"],
+        "CachedMethods": ["GET", "HEAD"],
+        "Compress": True,
+        "CachePolicyId": cache_policy,
+        "ResponseHeadersPolicyId": {"Ref": WEB_HEADERS_POLICY},
+    }
+
+
+def _web_distribution() -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudFront::Distribution",
+        "Properties": {
+            "DistributionConfig": {
+                "Enabled": True,
+                "Comment": {"Fn::Sub": "${AWS::StackName}: the web app"},
+                "DefaultRootObject": description.WEB_INDEX,
+                "HttpVersion": "http2and3",
+                "IPV6Enabled": True,
+                "PriceClass": "PriceClass_100",
+                "Origins": [
+                    {
+                        "Id": WEB_ORIGIN_ID,
+                        "DomainName": {"Fn::GetAtt": [WEB_BUCKET, "RegionalDomainName"]},
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        "OriginAccessControlId": {"Fn::GetAtt": [WEB_ORIGIN_ACCESS, "Id"]},
+                    }
+                ],
+                "DefaultCacheBehavior": _cache_behavior(CACHING_OPTIMIZED),
+                # The stage's settings: never kept at the edge, so a deploy changes them at once.
+                "CacheBehaviors": [
+                    {"PathPattern": f"/{description.WEB_CONFIG}", **_cache_behavior(CACHING_DISABLED)}
+                ],
+            }
+        },
+    }
+
+
+def bind_preflight_origin(document: dict[str, Any], stand_in: str) -> int:
+    """Set the web app's origin on every OPTIONS method Chalice generated in ``document``.
+
+    Chalice bakes the origin it was packaged with (``stand_in``) into each path's preflight mock
+    integration; this replaces it by the distribution's origin. Returns how many it bound; an
+    OPTIONS method holding any other origin is an error.
+    """
+    paths = document["Resources"][API]["Properties"]["DefinitionBody"]["paths"]
+    bound = 0
+    for path, methods in paths.items():
+        if "options" not in methods:
+            continue
+        for response in methods["options"]["x-amazon-apigateway-integration"]["responses"].values():
+            parameters = response.get("responseParameters", {})
+            if parameters.get(PREFLIGHT_ORIGIN) != f"'{stand_in}'":
+                raise ValueError(
+                    f"OPTIONS {path}: origin {parameters.get(PREFLIGHT_ORIGIN)!r}, not the stand-in"
+                )
+            parameters[PREFLIGHT_ORIGIN] = {"Fn::Sub": f"'{WEB_ORIGIN}'"}
+            bound += 1
+    return bound
+
+
+def merge_template(stage: str) -> dict[str, Any]:
     """The document ``chalice package --merge-template`` merges for ``stage``."""
     if stage not in description.DEPLOYED_STAGES:
         raise ValueError(f"stage {stage!r} is not deployed; deployed stages: {description.DEPLOYED_STAGES}")
@@ -191,8 +390,13 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
             USER_POOL: _user_pool(stage),
             USER_POOL_CLIENT: _user_pool_client(stage),
             TABLE: _table(stage),
-            BUCKET: _bucket(cors_allow_origin or "*"),
+            BUCKET: _bucket({"Fn::Sub": WEB_ORIGIN}),
             BUCKET_POLICY: _bucket_policy(),
+            WEB_BUCKET: _web_bucket(),
+            WEB_BUCKET_POLICY: _web_bucket_policy(),
+            WEB_ORIGIN_ACCESS: _web_origin_access(),
+            WEB_HEADERS_POLICY: _web_headers_policy(),
+            WEB_DISTRIBUTION: _web_distribution(),
             FUNCTION: {
                 "Properties": {
                     "Environment": {
@@ -201,6 +405,7 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
                             "COGNITO_USER_POOL_ARN": {"Fn::GetAtt": [USER_POOL, "Arn"]},
                             "COGNITO_APP_CLIENT_IDS": {"Ref": USER_POOL_CLIENT},
                             "NOTES_BUCKET_NAME": {"Ref": BUCKET},
+                            "CORS_ALLOW_ORIGIN": {"Fn::Sub": WEB_ORIGIN},
                         }
                     }
                 }
@@ -212,7 +417,7 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
             },
             API: {
                 "Properties": {
-                    "GatewayResponses": _gateway_responses(cors_allow_origin or "*"),
+                    "GatewayResponses": _gateway_responses(),
                     "DefinitionBody": {
                         "securityDefinitions": {
                             AUTHORIZER: {
@@ -231,5 +436,9 @@ def merge_template(stage: str, cors_allow_origin: str | None = None) -> dict[str
             "UserPoolClientId": {"Value": {"Ref": USER_POOL_CLIENT}},
             "TableName": {"Value": {"Ref": TABLE}},
             "BucketName": {"Value": {"Ref": BUCKET}},
+            "ApiUrl": {"Value": {"Fn::Sub": API_URL}},
+            "WebUrl": {"Value": {"Fn::Sub": WEB_ORIGIN}},
+            "WebBucketName": {"Value": {"Ref": WEB_BUCKET}},
+            "WebDistributionId": {"Value": {"Ref": WEB_DISTRIBUTION}},
         },
     }

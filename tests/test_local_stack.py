@@ -249,8 +249,13 @@ def test_sigint_stops_everything_and_frees_both_ports(stack: Stack) -> None:
 def test_the_three_ports_must_differ(tmp_path: Path) -> None:
     port = free_port()
     result = subprocess.run(
-        [sys.executable, "-m", "infra.local_stack", "--port", str(port), "--emulator-port", str(free_port())]
-        + ["--web-port", str(port), "--state", str(tmp_path / "state.pickle")],
+        [
+            sys.executable,
+            "-m",
+            "infra.local_stack",
+            *("--port", str(port), "--emulator-port", str(free_port())),
+            *("--web-port", str(port), "--state", str(tmp_path / "state.pickle")),
+        ],
         cwd=ROOT,
         env={**os.environ, "NOTES_STACK_FILE": str(tmp_path / "stack.json")},
         capture_output=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,11 @@ from infra.provision import provision
 from tests.conftest import aws_client
 
 POOL_ARN = {"Fn::GetAtt": ["UserPool", "Arn"]}
+WEB_ORIGIN = {"Fn::Sub": "https://${WebDistribution.DomainName}"}
+# As API Gateway wants a static header value: in single quotes.
+QUOTED_WEB_ORIGIN = {"Fn::Sub": "'https://${WebDistribution.DomainName}'"}
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 BUCKET_ARN = {"Fn::GetAtt": ["AttachmentsBucket", "Arn"]}
 BUCKET_OBJECTS = [
     {"Fn::Sub": "${AttachmentsBucket.Arn}/uploads/*"},
@@ -123,7 +129,7 @@ def test_gateway_responses_carry_cors_headers(cfn: dict[str, Any]) -> None:
     responses = cfn["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
         headers = responses[kind]["ResponseParameters"]["Headers"]
-        assert headers["Access-Control-Allow-Origin"].startswith("'")
+        assert headers["Access-Control-Allow-Origin"] == QUOTED_WEB_ORIGIN, kind
         assert "Authorization" in headers["Access-Control-Allow-Headers"]
 
 
@@ -151,6 +157,7 @@ def test_the_function_is_configured_by_reference(cfn: dict[str, Any]) -> None:
     assert variables["COGNITO_USER_POOL_ARN"] == POOL_ARN
     assert variables["COGNITO_APP_CLIENT_IDS"] == {"Ref": "UserPoolClient"}
     assert variables["NOTES_BUCKET_NAME"] == {"Ref": "AttachmentsBucket"}
+    assert variables["CORS_ALLOW_ORIGIN"] == WEB_ORIGIN
     assert "AWS_REGION" not in variables and "AWS_DEFAULT_REGION" not in variables  # reserved by Lambda
     assert "packaging" not in json.dumps(cfn)
 
@@ -184,21 +191,11 @@ def test_the_bucket_is_retained_private_encrypted_and_owns_its_objects(cfn: dict
     assert "AccessControl" not in props
 
 
-def test_the_stages_web_origin_may_upload_to_and_download_from_the_bucket(
-    built: tuple[str, Any], cfn: dict[str, Any]
-) -> None:
-    config = json.loads((package.ROOT / ".chalice" / "config.json").read_text())
-    origin = config["stages"][built[0]].get("environment_variables", {}).get("CORS_ALLOW_ORIGIN") or "*"
+def test_the_web_apps_origin_may_upload_to_and_download_from_the_bucket(cfn: dict[str, Any]) -> None:
     (rule,) = cfn["Resources"]["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
-    assert rule["AllowedOrigins"] == [origin]
+    assert rule["AllowedOrigins"] == [WEB_ORIGIN]
     assert sorted(rule["AllowedMethods"]) == ["GET", "POST"]
     assert "ETag" in rule["ExposedHeaders"]
-    # The stage's configured origin is the bucket's, as it is the gateway responses'.
-    rendered = template.merge_template(built[0], "https://notes.example")["Resources"]
-    (configured,) = rendered["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
-    assert configured["AllowedOrigins"] == ["https://notes.example"]
-    headers = rendered["RestAPI"]["Properties"]["GatewayResponses"]["DEFAULT_4XX"]["ResponseParameters"]
-    assert headers["Headers"]["Access-Control-Allow-Origin"] == "'https://notes.example'"
 
 
 def test_uploads_never_attached_expire_after_a_day(cfn: dict[str, Any]) -> None:
@@ -253,6 +250,326 @@ def test_a_bucket_setting_the_template_cannot_render_is_refused(monkeypatch: pyt
     monkeypatch.setattr(description, "bucket_lifecycle", lambda: lifecycle)
     with pytest.raises(ValueError, match="Transitions"):
         template.merge_template("dev")
+
+
+def _references(value: Any) -> set[str]:
+    """The resources ``value`` names by Ref, Fn::GetAtt or Fn::Sub (pseudo parameters aside)."""
+    if isinstance(value, list):
+        return set().union(*(_references(item) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, item in value.items():
+        if key == "Ref" and isinstance(item, str):
+            found.add(item)
+        elif key == "Fn::GetAtt":
+            found.add(item[0] if isinstance(item, list) else item.split(".")[0])
+        elif key == "Fn::Sub":
+            text = item if isinstance(item, str) else item[0]
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+            found |= _references(item[1:] if isinstance(item, list) else [])
+        else:
+            found |= _references(item)
+    return {name for name in found if not name.startswith("AWS::")}
+
+
+def _dependencies(resources: dict[str, Any], name: str) -> set[str]:
+    """Every resource ``name`` depends on, directly or through others."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        resource = resources[todo.pop()]
+        named = _references(resource.get("Properties", {})) | set(resource.get("DependsOn", []))
+        todo.extend(named - seen)
+        seen |= named
+    return seen
+
+
+def _csp_directives(policy: str) -> dict[str, list[str]]:
+    directives = {}
+    for directive in policy.split(";"):
+        name, *sources = directive.split()
+        assert name not in directives, f"{name} twice"
+        directives[name] = sources
+    return directives
+
+
+def _csp_allows(sources: list[str], url: str) -> bool:
+    """Whether a host-source list allows ``url`` (scheme, host with a leading wildcard, path prefix)."""
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    for source in sources:
+        source_scheme, _, source_rest = source.partition("://")
+        source_host, slash, source_path = source_rest.partition("/")
+        if source_scheme != scheme:
+            continue
+        if source_host.startswith("*."):
+            if not host.endswith(source_host[1:]):
+                continue
+        elif source_host != host:
+            continue
+        if not slash or source_path == "" or (source_path.endswith("/") and path.startswith(source_path)):
+            return True
+    return False
+
+
+def _deployed(policy: str, region: str = "eu-west-1") -> str:
+    return policy.replace("${AWS::Region}", region).replace("${AWS::URLSuffix}", "amazonaws.com")
+
+
+def test_the_web_bucket_is_private_encrypted_owns_its_objects_and_is_no_website(cfn: dict[str, Any]) -> None:
+    bucket = cfn["Resources"]["WebBucket"]
+    props = bucket["Properties"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    # Only built files, uploaded again by every make deploy: it goes with the stack.
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Delete"
+    assert "BucketName" not in props
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+        ]
+    }
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert not {"WebsiteConfiguration", "AccessControl", "CorsConfiguration"} & set(props)
+
+
+def test_only_the_distribution_reads_the_web_bucket_and_only_over_tls(cfn: dict[str, Any]) -> None:
+    policy = cfn["Resources"]["WebBucketPolicy"]
+    assert policy["Type"] == "AWS::S3::BucketPolicy"
+    assert policy["Properties"]["Bucket"] == {"Ref": "WebBucket"}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    arn = {"Fn::GetAtt": ["WebBucket", "Arn"]}
+    assert statements == [
+        {
+            "Sid": "TLSOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, {"Fn::Join": ["", [arn, "/*"]]}],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "OnlyTheDistributionReads",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Sub": "${WebBucket.Arn}/*"},
+            "Condition": {
+                "StringEquals": {
+                    "AWS:SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:"
+                        "distribution/${WebDistribution}"
+                    }
+                }
+            },
+        },
+    ]
+
+
+def test_the_distribution_reads_the_bucket_through_its_origin_access_control(cfn: dict[str, Any]) -> None:
+    access = cfn["Resources"]["WebOriginAccessControl"]
+    assert access["Type"] == "AWS::CloudFront::OriginAccessControl"
+    config = access["Properties"]["OriginAccessControlConfig"]
+    assert config["OriginAccessControlOriginType"] == "s3"
+    assert config["SigningBehavior"] == "always"
+    assert config["SigningProtocol"] == "sigv4"
+    distribution = cfn["Resources"]["WebDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy access identity
+    assert "CustomOriginConfig" not in origin
+
+
+def test_the_distribution_serves_the_page_over_https_compressed_and_keeps_no_config(
+    cfn: dict[str, Any],
+) -> None:
+    distribution = cfn["Resources"]["WebDistribution"]
+    assert distribution["Type"] == "AWS::CloudFront::Distribution"
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["Enabled"] is True
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["HttpVersion"] == "http2and3"
+    assert config["PriceClass"] == "PriceClass_100"
+    assert "Aliases" not in config and "ViewerCertificate" not in config  # CloudFront's own domain
+    default = config["DefaultCacheBehavior"]
+    (config_json,) = config["CacheBehaviors"]
+    assert config_json["PathPattern"] == "/config.json"
+    assert default["CachePolicyId"] == CACHING_OPTIMIZED
+    assert config_json["CachePolicyId"] == CACHING_DISABLED
+    for behavior in (default, config_json):
+        assert behavior["TargetOriginId"] == config["Origins"][0]["Id"]
+        assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behavior["Compress"] is True
+        assert sorted(behavior["AllowedMethods"]) == ["GET", "HEAD"]
+        assert behavior["ResponseHeadersPolicyId"] == {"Ref": "WebResponseHeadersPolicy"}
+        assert not {"ForwardedValues", "DefaultTTL", "MinTTL", "MaxTTL"} & set(behavior)
+
+
+def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> None:
+    headers = cfn["Resources"]["WebResponseHeadersPolicy"]
+    assert headers["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"
+    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = security["ContentSecurityPolicy"]
+    assert csp["Override"] is True
+    policy = csp["ContentSecurityPolicy"]["Fn::Sub"]
+    assert "unsafe" not in policy and "nonce-" not in policy and "sha256-" not in policy
+    directives = _csp_directives(policy)
+    assert directives == {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": directives["connect-src"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "manifest-src": ["'self'"],
+    }
+    # The same directives as the local page's (description.content_security_policy), with the
+    # deployed addresses.
+    assert policy == template.content_security_policy()["Fn::Sub"]
+
+    # Deployed, the page may reach its API, Cognito and the attachments bucket, nothing else.
+    connect = _csp_directives(_deployed(policy))["connect-src"]
+    assert connect[0] == "'self'" and "*" not in connect and "https:" not in connect
+    api = _deployed(cfn["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]).replace("${RestAPI}", "a1b2c3d4e5")
+    bucket = "notes-dev-attachmentsbucket-1x2y3z"
+    for url in (
+        f"{api}/notes/01J0?limit=20",
+        "https://cognito-idp.eu-west-1.amazonaws.com/",
+        f"https://{bucket}.s3.amazonaws.com/",
+        f"https://{bucket}.s3.eu-west-1.amazonaws.com/",
+    ):
+        assert _csp_allows(connect, url), url
+    for url in (
+        "https://attacker.example/collect",
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api/notes",  # another region's
+        "https://cognito-idp.us-east-1.amazonaws.com/",
+        "http://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api/notes",  # not over TLS
+    ):
+        assert not _csp_allows(connect, url), url
+
+
+def test_the_page_has_the_security_headers(cfn: dict[str, Any]) -> None:
+    headers = cfn["Resources"]["WebResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = headers["SecurityHeadersConfig"]
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 365 * 24 * 60 * 60
+    assert security["ContentTypeOptions"] == {"Override": True}  # nosniff
+    assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert security["ReferrerPolicy"] == {"ReferrerPolicy": "no-referrer", "Override": True}
+    assert all(setting["Override"] is True for setting in security.values())
+    assert set(security) == {
+        "ContentSecurityPolicy",
+        "StrictTransportSecurity",
+        "ContentTypeOptions",
+        "FrameOptions",
+        "ReferrerPolicy",
+    }
+
+
+def test_the_api_and_the_bucket_allow_exactly_the_web_apps_origin(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    assert (
+        resources["APIHandler"]["Properties"]["Environment"]["Variables"]["CORS_ALLOW_ORIGIN"] == WEB_ORIGIN
+    )
+    api = resources["RestAPI"]["Properties"]
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = api["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
+        assert headers["Access-Control-Allow-Origin"] == QUOTED_WEB_ORIGIN, kind
+    # Every path answers its preflight, with the web app's origin.
+    paths = api["DefinitionBody"]["paths"]
+    assert sorted(paths) == sorted({path for path, _ in NOTES_ROUTES} | {"/health"})
+    for path, methods in paths.items():
+        integration = methods["options"]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "mock", path
+        for response in integration["responses"].values():
+            origin = response["responseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+            assert origin == QUOTED_WEB_ORIGIN, path
+    (rule,) = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [WEB_ORIGIN]
+    # No other origin anywhere: no wildcard, no packaging stand-in.
+    text = json.dumps(cfn)
+    assert "\"'*'\"" not in text and "packaging" not in text
+
+
+def test_the_distribution_depends_on_neither_the_api_nor_the_function(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    web = _dependencies(resources, "WebDistribution")
+    assert web == {"WebBucket", "WebOriginAccessControl", "WebResponseHeadersPolicy"}
+    # What allows the web app's origin depends on the distribution, which closes no circle.
+    for name in ("RestAPI", "APIHandler", "AttachmentsBucket"):
+        assert "WebDistribution" in _dependencies(resources, name), name
+        assert name not in _dependencies(resources, "WebDistribution"), name
+
+
+def test_outputs_name_the_web_app_and_the_api(cfn: dict[str, Any]) -> None:
+    outputs = cfn["Outputs"]
+    assert outputs["WebUrl"] == {"Value": WEB_ORIGIN}
+    assert outputs["WebBucketName"] == {"Value": {"Ref": "WebBucket"}}
+    assert outputs["WebDistributionId"] == {"Value": {"Ref": "WebDistribution"}}
+    # The API's base URL, as the page's config.json gives it: Chalice's endpoint without its slash.
+    endpoint = outputs["EndpointURL"]["Value"]["Fn::Sub"]
+    assert outputs["ApiUrl"] == {"Value": {"Fn::Sub": endpoint.removesuffix("/")}}
+    assert endpoint.endswith("/api/")
+
+
+def test_the_functions_role_gains_nothing_for_the_web_app(cfn: dict[str, Any]) -> None:
+    role = json.dumps(cfn["Resources"]["ApiHandlerRole"])
+    assert "Web" not in role and "cloudfront" not in role
+    assert "WebBucket" not in json.dumps(cfn["Resources"]["APIHandler"])
+
+
+def test_the_content_security_policy_names_each_source_once_and_refuses_what_could_break_it() -> None:
+    local = description.content_security_policy(
+        "http://127.0.0.1:8000", "http://127.0.0.1:8001/", ["http://127.0.0.1:8001"]
+    )
+    connect = _csp_directives(local)["connect-src"]
+    assert connect == ["'self'", "http://127.0.0.1:8000", "http://127.0.0.1:8001"]
+    # A source with a path matches below it only when the path ends with a slash.
+    api = "https://a1.execute-api.eu-west-1.amazonaws.com/api"
+    assert _csp_directives(description.content_security_policy(api, api, []))["connect-src"][1] == api + "/"
+    for bad in (
+        "https://x.example; script-src *",
+        "https://x.example;script-src",
+        "https://x.example,https://y.example",
+        "https://x.example'",
+        "https://x.example 'unsafe-inline'",
+        "*",
+        "data:x",
+    ):
+        with pytest.raises(ValueError, match="content security policy"):
+            description.content_security_policy(bad, "https://cognito-idp.eu-west-1.amazonaws.com", [])
+
+
+def test_a_security_header_the_template_cannot_render_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    headers = {**description.WEB_SECURITY_HEADERS, "Permissions-Policy": "camera=()"}
+    monkeypatch.setattr(description, "WEB_SECURITY_HEADERS", headers)
+    with pytest.raises(ValueError, match="Permissions-Policy"):
+        template.merge_template("dev")
+
+
+def test_an_options_method_with_another_origin_is_refused() -> None:
+    def document(origin: str) -> dict[str, Any]:
+        response = {"responseParameters": {"method.response.header.Access-Control-Allow-Origin": origin}}
+        options = {"x-amazon-apigateway-integration": {"responses": {"default": response}}}
+        paths = {"/notes": {"get": {}, "options": options}, "/health": {"get": {}}}
+        return {"Resources": {"RestAPI": {"Properties": {"DefinitionBody": {"paths": paths}}}}}
+
+    bound = document("'https://stand-in.invalid'")
+    assert template.bind_preflight_origin(bound, "https://stand-in.invalid") == 1
+    parameters = bound["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]["/notes"]["options"]
+    assert parameters["x-amazon-apigateway-integration"]["responses"]["default"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": QUOTED_WEB_ORIGIN
+    }
+    with pytest.raises(ValueError, match="/notes"):
+        template.bind_preflight_origin(document("'*'"), "https://stand-in.invalid")
 
 
 def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
@@ -380,7 +697,7 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
         stage, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"), web_origins=(origin,)
     )
     s3 = aws_client("s3")
-    rendered = template.merge_template(stage, origin)["Resources"]
+    rendered = template.merge_template(stage)["Resources"]
     props = rendered["AttachmentsBucket"]["Properties"]
 
     local_rules = s3.get_bucket_lifecycle_configuration(Bucket=made.bucket_name)["Rules"]
@@ -402,10 +719,12 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
         for rule in props["LifecycleConfiguration"]["Rules"]
     ]
 
+    # The same rules, for each stage's web app: the local page's origin, the deployed distribution's.
     local_cors = s3.get_bucket_cors(Bucket=made.bucket_name)["CORSRules"]
+    assert [rule["AllowedOrigins"] for rule in local_cors] == [[origin]]
+    assert [rule["AllowedOrigins"] for rule in props["CorsConfiguration"]["CorsRules"]] == [[WEB_ORIGIN]]
     assert [
         (
-            rule["AllowedOrigins"],
             sorted(rule["AllowedMethods"]),
             rule["AllowedHeaders"],
             rule["ExposeHeaders"],
@@ -414,7 +733,6 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
         for rule in local_cors
     ] == [
         (
-            rule["AllowedOrigins"],
             sorted(rule["AllowedMethods"]),
             rule["AllowedHeaders"],
             rule["ExposedHeaders"],
