@@ -13,7 +13,7 @@ WEB_PORT ?= 8002
 STATE ?= .local/state.pickle
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck unit run reset bench bench-startup package deploy destroy clean
+.PHONY: help venv test lint typecheck unit run reset bench bench-startup package deploy destroy logs clean
 
 help:
 	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
@@ -22,6 +22,7 @@ help:
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  measure, and print a table"
 	@echo "make package|deploy|destroy STAGE=dev   the stage's stack (see README)"
+	@echo "make logs STAGE=dev   follow the stage's function logs (JSON=1: as they are)"
 
 $(READY): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,10 +63,13 @@ bench-startup: $(READY)
 	$(BIN)/python -m bench.startup --cold
 
 package: $(READY)
-	$(BIN)/python -m infra.package --stage $(STAGE)
+	ALARM_EMAIL="$(ALARM_EMAIL)" $(BIN)/python -m infra.package --stage $(STAGE)
 
 deploy: package
 	$(BIN)/python -m infra.deploy --stage $(STAGE)
+
+logs: $(READY)
+	@$(BIN)/python -m infra.logs --stage $(STAGE) $(if $(filter-out 0 no false,$(JSON)),--json)
 
 destroy: $(READY)
 	$(BIN)/python -m infra.deploy --stage $(STAGE) --destroy --confirm "$(CONFIRM)"

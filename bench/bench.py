@@ -165,6 +165,32 @@ def cold_start(rows: list[Row], packages: dict[str, Unpacked]) -> None:
     )
 
 
+def memory(rows: list[Row], packages: dict[str, Unpacked]) -> None:
+    """Peak resident memory of a fresh interpreter that imported the app from its Lambda package."""
+    env = {**os.environ, **conftest.STAGE_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    code = "import resource\n{imports}\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    task = packages["compiled"].task
+    peaks = {}
+    for name, imports in (("bare", "import chalice.app, pynamodb.models"), ("app", "import app")):
+        found = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", code.format(imports=imports)],
+            cwd=task,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        peaks[name] = int(found.stdout) / 1024  # ru_maxrss is in KiB on Linux
+    rows.append(
+        (
+            "Lambda memory: peak RSS after import app",
+            f"{peaks['app']:.0f} MiB",
+            f"bare deps {peaks['bare']:.0f} MiB",
+            ratio(peaks["app"], peaks["bare"]),
+        )
+    )
+
+
 # --- in-process stack -----------------------------------------------------------------------------
 
 
@@ -705,6 +731,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         packages = unpacked_packages(Path(scratch))  # built once, for cold starts and sizes
         cold_start(rows, packages)
+        memory(rows, packages)
         with in_process_stack() as user:
             requests_and_calls(rows, user)
             attachments(rows, user)

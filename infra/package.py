@@ -77,6 +77,20 @@ class Package:
     bytecode: bool  # whether compiled modules were added
 
 
+def stage_operations(stage: str) -> description.Operations:
+    """The stage's throttling and alarm settings: its "operations" in .chalice/config.json, and
+    ``ALARM_EMAIL`` from the environment (``make package ALARM_EMAIL=ops@example.com``).
+
+    Raises RuntimeError naming a bad setting.
+    """
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    given = config["stages"].get(stage, {}).get("operations")
+    try:
+        return description.operations(stage, given, os.environ.get("ALARM_EMAIL") or None)
+    except ValueError as error:
+        raise RuntimeError(f"{error} (.chalice/config.json, stages.{stage}.operations)") from error
+
+
 def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Package:
     """Build ``<out>/package/{sam.json,deployment.zip}`` (``out`` defaults to ``build/<stage>``).
 
@@ -90,7 +104,7 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     merge = out / "merge.json"
-    merge.write_text(json.dumps(template.merge_template(stage), indent=2))
+    merge.write_text(json.dumps(template.merge_template(stage, stage_operations(stage)), indent=2))
     # Chalice wants a policy file when it does not generate one; the merge
     # template puts the same policy, bound to the table and the bucket, on the role.
     policy = ROOT / ".chalice" / f"policy-{stage}.json"

@@ -55,6 +55,12 @@ API_URL = f"https://${{{API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 PREFLIGHT_ORIGIN = "method.response.header.Access-Control-Allow-Origin"
+# Operations: the alarms and where they go.
+ALARM_TOPIC = "AlarmTopic"
+# Chalice makes the function's log group from log_retention_in_days, but names the function
+# "ApiHandler" in it where the function is "APIHandler": the merge puts the right reference.
+LOG_GROUP = "ApiHandlerLogGroup"
+ALARMS = ("Api5xxRateAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "TableThrottlesAlarm")
 
 
 def _user_pool(stage: str) -> dict[str, Any]:
@@ -381,12 +387,121 @@ def bind_preflight_origin(document: dict[str, Any], stand_in: str) -> int:
     return bound
 
 
-def merge_template(stage: str) -> dict[str, Any]:
-    """The document ``chalice package --merge-template`` merges for ``stage``."""
+def _alarm_topic(email: str | None) -> dict[str, Any]:
+    # Not encrypted with the AWS-managed SNS key: CloudWatch alarms cannot publish to a topic
+    # that uses it. Alarms carry no user data.
+    properties: dict[str, Any] = {"DisplayName": "notes alarms"}
+    if email:
+        properties["Subscription"] = [{"Protocol": "email", "Endpoint": email}]
+    return {"Type": "AWS::SNS::Topic", "Properties": properties}
+
+
+def _alarm(description_text: str, metric: dict[str, Any], threshold: float) -> dict[str, Any]:
+    """An alarm over 5-minute periods that notifies the topic when it fires and when it clears."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description_text,
+            **metric,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanThreshold",
+            # No traffic is not a failure.
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
+def _alarms(stage: str) -> dict[str, Any]:
+    period = description.ALARM_PERIOD_SECONDS
+    function = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
+    table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
+
+    def single(namespace: str, name: str, dimensions: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
+        return {
+            "Namespace": namespace,
+            "MetricName": name,
+            "Dimensions": dimensions,
+            "Statistic": statistic,
+            "Period": period,
+        }
+
+    def throttle_events(name: str, id_: str) -> dict[str, Any]:
+        stat = {
+            "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": name, "Dimensions": table},
+            "Period": period,
+        }
+        return {"Id": id_, "MetricStat": {**stat, "Stat": "Sum"}, "ReturnData": False}
+
+    api = [{"Name": "ApiName", "Value": api_name(stage)}, {"Name": "Stage", "Value": API_STAGE}]
+    return {
+        "Api5xxRateAlarm": _alarm(
+            f"More than {description.API_5XX_RATE_THRESHOLD:.0%} of the {stage} API's answers in 5 minutes "
+            "were 5xx: read the function's errors (make logs) and the alarms beside this one.",
+            single("AWS/ApiGateway", "5XXError", api, "Average"),
+            description.API_5XX_RATE_THRESHOLD,
+        ),
+        "FunctionErrorsAlarm": _alarm(
+            f"The {stage} function failed (an error it did not answer, a timeout or a crash): "
+            "make logs shows the exception on its request id.",
+            single("AWS/Lambda", "Errors", function, "Sum"),
+            0,
+        ),
+        "FunctionThrottlesAlarm": _alarm(
+            f"Lambda refused to run the {stage} function (account or function concurrency reached).",
+            single("AWS/Lambda", "Throttles", function, "Sum"),
+            0,
+        ),
+        "TableThrottlesAlarm": _alarm(
+            f"DynamoDB throttled reads or writes of the {stage} notes table; callers got 503s.",
+            {
+                "Metrics": [
+                    throttle_events("ReadThrottleEvents", "reads"),
+                    throttle_events("WriteThrottleEvents", "writes"),
+                    {"Id": "throttled", "Expression": "reads + writes", "ReturnData": True},
+                ]
+            },
+            0,
+        ),
+    }
+
+
+def api_name(stage: str) -> str:
+    """The REST API's name, which API Gateway's metrics are keyed by."""
+    return f"{description.APP_NAME}-{stage}"
+
+
+def _throttling(operations: description.Operations) -> list[dict[str, Any]]:
+    return [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": operations.throttle_rate_limit,
+            "ThrottlingBurstLimit": operations.throttle_burst_limit,
+        }
+    ]
+
+
+def merge_template(stage: str, operations: description.Operations | None = None) -> dict[str, Any]:
+    """The document ``chalice package --merge-template`` merges for ``stage``; ``operations``
+    defaults to the stage's defaults."""
     if stage not in description.DEPLOYED_STAGES:
         raise ValueError(f"stage {stage!r} is not deployed; deployed stages: {description.DEPLOYED_STAGES}")
+    operations = operations or description.operations(stage)
     return {
         "Resources": {
+            ALARM_TOPIC: _alarm_topic(operations.alarm_email),
+            LOG_GROUP: {
+                "Type": "AWS::Logs::LogGroup",
+                # The logs go with the stack: a retained group would block making the stack again.
+                "DeletionPolicy": "Delete",
+                "UpdateReplacePolicy": "Delete",
+                "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}},
+            },
+            **_alarms(stage),
             USER_POOL: _user_pool(stage),
             USER_POOL_CLIENT: _user_pool_client(stage),
             TABLE: _table(stage),
@@ -417,6 +532,10 @@ def merge_template(stage: str) -> dict[str, Any]:
             },
             API: {
                 "Properties": {
+                    "Name": api_name(stage),
+                    # A flood gets API Gateway's 429 (with CORS headers: DEFAULT_4XX) before the
+                    # function runs.
+                    "MethodSettings": _throttling(operations),
                     "GatewayResponses": _gateway_responses(),
                     "DefinitionBody": {
                         "securityDefinitions": {
@@ -440,5 +559,7 @@ def merge_template(stage: str) -> dict[str, Any]:
             "WebUrl": {"Value": {"Fn::Sub": WEB_ORIGIN}},
             "WebBucketName": {"Value": {"Ref": WEB_BUCKET}},
             "WebDistributionId": {"Value": {"Ref": WEB_DISTRIBUTION}},
+            "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
+            "FunctionName": {"Value": {"Ref": FUNCTION}},
         },
     }

@@ -776,3 +776,123 @@ def test_the_local_stage_has_the_deployed_pool_settings() -> None:
 def test_only_deployed_stages_package() -> None:
     with pytest.raises(RuntimeError, match="STAGE=local"):
         package.package("local")
+
+
+# ---- operations: throttling, alarms, the function's architecture and logs ---------------------
+
+
+def test_the_api_is_throttled_per_stage_before_the_function_runs(
+    built: tuple[str, Any], cfn: dict[str, Any]
+) -> None:
+    stage = built[0]
+    api = cfn["Resources"]["RestAPI"]["Properties"]
+    expected = package.stage_operations(stage)
+    assert api["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": expected.throttle_rate_limit,
+            "ThrottlingBurstLimit": expected.throttle_burst_limit,
+        }
+    ]
+    assert api["Name"] == f"notes-{stage}"
+    # A 429 is one of API Gateway's 4xx answers: a browser can read it.
+    assert (
+        "Access-Control-Allow-Origin"
+        in api["GatewayResponses"]["DEFAULT_4XX"]["ResponseParameters"]["Headers"]
+    )
+
+
+ALARM_METRICS = {
+    "Api5xxRateAlarm": ("AWS/ApiGateway", "5XXError", "Average", 0.05),
+    "FunctionErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
+    "FunctionThrottlesAlarm": ("AWS/Lambda", "Throttles", "Sum", 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALARM_METRICS))
+def test_each_alarm_watches_its_metric_and_notifies_the_topic(
+    built: tuple[str, Any], cfn: dict[str, Any], name: str
+) -> None:
+    stage = built[0]
+    alarm = cfn["Resources"][name]
+    props = alarm["Properties"]
+    namespace, metric, statistic, threshold = ALARM_METRICS[name]
+    assert alarm["Type"] == "AWS::CloudWatch::Alarm"
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (namespace, metric, statistic)
+    assert (props["Threshold"], props["ComparisonOperator"]) == (threshold, "GreaterThanThreshold")
+    assert (props["Period"], props["EvaluationPeriods"], props["TreatMissingData"]) == (
+        300,
+        1,
+        "notBreaching",
+    )
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
+    dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+    if namespace == "AWS/Lambda":
+        assert dimensions == {"FunctionName": {"Ref": "APIHandler"}}
+    else:
+        assert dimensions == {"ApiName": f"notes-{stage}", "Stage": "api"}
+    assert props["AlarmDescription"]
+
+
+def test_the_table_throttles_alarm_adds_read_and_write_throttle_events(cfn: dict[str, Any]) -> None:
+    props = cfn["Resources"]["TableThrottlesAlarm"]["Properties"]
+    metrics = {m["Id"]: m for m in props["Metrics"]}
+    for id_, name in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents")):
+        stat = metrics[id_]["MetricStat"]
+        assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"]) == (
+            "AWS/DynamoDB",
+            name,
+            "Sum",
+        )
+        assert stat["Metric"]["Dimensions"] == [{"Name": "TableName", "Value": {"Ref": "NotesTable"}}]
+        assert metrics[id_]["ReturnData"] is False
+    assert metrics["throttled"] == {"Id": "throttled", "Expression": "reads + writes", "ReturnData": True}
+    assert (props["Threshold"], props["AlarmActions"]) == (0, [{"Ref": "AlarmTopic"}])
+
+
+def test_the_alarm_topic_has_no_subscriber_unless_configured(cfn: dict[str, Any]) -> None:
+    topic = cfn["Resources"]["AlarmTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert "Subscription" not in topic["Properties"]
+    assert cfn["Outputs"]["AlarmTopicArn"] == {"Value": {"Ref": "AlarmTopic"}}
+
+
+def test_an_alarm_email_subscribes_to_the_topic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALARM_EMAIL", "ops@example.com")
+    merged = template.merge_template("dev", package.stage_operations("dev"))
+    subscription = merged["Resources"]["AlarmTopic"]["Properties"]["Subscription"]
+    assert subscription == [{"Protocol": "email", "Endpoint": "ops@example.com"}]
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"throttle_rate_limit": 0}, "throttle_rate_limit"),
+        ({"throttle_burst_limit": 2.5}, "throttle_burst_limit"),
+        ({"alarm_email": "not an address"}, "alarm_email"),
+        ({"throttle": 5}, "throttle"),
+    ],
+)
+def test_a_bad_operations_setting_is_refused_by_name(given: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        description.operations("prod", given)
+
+
+def test_the_function_runs_on_arm64_and_its_logs_are_kept(
+    built: tuple[str, Any], cfn: dict[str, Any]
+) -> None:
+    stage = built[0]
+    assert cfn["Resources"]["APIHandler"]["Properties"]["Architectures"] == ["arm64"]
+    group = cfn["Resources"]["ApiHandlerLogGroup"]
+    assert group["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${APIHandler}"}
+    assert group["Properties"]["RetentionInDays"] == {"dev": 30, "prod": 90}[stage]
+
+
+def test_the_package_is_pure_python_so_it_runs_on_arm64(built: tuple[str, Any]) -> None:
+    compiled = (".so", ".pyd", ".dylib", ".dll")
+    with zipfile.ZipFile(built[1].zip) as archive:
+        names = archive.namelist()
+    assert names and not [name for name in names if name.endswith(compiled) or ".so." in name]
+    wheels = sorted(path.name for path in package.WHEELS.glob("*.whl"))
+    assert wheels and all(name.endswith("-none-any.whl") for name in wheels), wheels
