@@ -13,7 +13,7 @@ WEB_PORT ?= 8002
 STATE ?= .local/state.pickle
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint typecheck unit run reset bench bench-startup package deploy destroy logs clean
+.PHONY: help venv test browser lint typecheck unit run reset bench bench-startup screenshots package deploy destroy logs clean
 
 help:
 	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
@@ -21,6 +21,7 @@ help:
 	@echo "make reset  delete the data make run keeps"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  measure, and print a table"
+	@echo "make screenshots   the web app's main screens, as docs/screenshots/*.png"
 	@echo "make package|deploy|destroy STAGE=dev   the stage's stack (see README)"
 	@echo "make logs STAGE=dev   follow the stage's function logs (JSON=1: as they are)"
 
@@ -45,7 +46,22 @@ typecheck: $(READY)
 unit: $(READY)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: browser lint typecheck unit
+
+# The web app's browser tests drive Chromium ($(CHROMIUM)). As root with apt-get, Debian's
+# chromium is installed when it is missing; otherwise this says how (the tests then skip, or
+# under CI=true fail saying the same).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests (apt-get install -y chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			|| echo "could not install chromium: the browser tests will say what to do"; \
+	else \
+		echo "the browser tests need Chromium at $(CHROMIUM): install it (on Debian or Ubuntu:" \
+			"sudo apt-get install chromium), or give its path as CHROMIUM=/path/to/chromium"; \
+	fi
 
 run: $(READY)
 	@$(BIN)/python -m infra.local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT) \
@@ -61,6 +77,9 @@ bench: $(READY)
 
 bench-startup: $(READY)
 	$(BIN)/python -m bench.startup --cold
+
+screenshots: $(READY) browser
+	$(BIN)/python -m tests.screenshots
 
 package: $(READY)
 	ALARM_EMAIL="$(ALARM_EMAIL)" $(BIN)/python -m infra.package --stage $(STAGE)

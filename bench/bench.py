@@ -683,6 +683,18 @@ def local_stack(rows: list[Row]) -> None:
     rows.append((f"make run: saved state, {data}", f"{size / 1024:,.0f} KiB", "", ""))
 
 
+# --- 5c. the web app in headless Chromium ---------------------------------------------------------
+
+
+def web_app(rows: list[Row]) -> None:
+    from bench.web import web_rows
+    from tests.stack import running_stack
+
+    with tempfile.TemporaryDirectory() as scratch, running_stack(Path(scratch)) as stack:
+        rows.extend(web_rows(stack))
+        stack.interrupt()
+
+
 # --- 6. package size ------------------------------------------------------------------------------
 
 
@@ -739,6 +751,7 @@ def main() -> None:
             token_verification(rows, user)
         list_cost(rows)
         local_stack(rows)
+        web_app(rows)
         package_size(rows, packages)
     print_table(rows)
 

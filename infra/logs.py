@@ -87,6 +87,11 @@ def follow(
             time.sleep(POLL_SECONDS)
 
 
+def _show(line: str) -> None:
+    sys.stdout.write(line)
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make logs", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True)
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         follow(
             session.client("logs"),
             group,
-            lambda line: (sys.stdout.write(line), sys.stdout.flush()),
+            _show,
             since_ms=int((time.time() - BACK_SECONDS) * 1000),
             pretty=not args.json,
         )

@@ -69,6 +69,7 @@ def _handler(folder: Path, config: bytes, headers: dict[str, str]) -> type[BaseH
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "notes-web"
+    disable_nagle_algorithm = True  # no wait for the browser's delayed ACK on a reused connection
     sys_version = ""
     folder: Path
     config: bytes

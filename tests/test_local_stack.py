@@ -101,6 +101,14 @@ def test_the_api_allows_exactly_the_web_apps_origin(stack: Stack) -> None:
     assert "If-Match" in allowed.headers["Access-Control-Allow-Headers"]
     other = preflight("http://127.0.0.1:1")
     assert other.headers.get("Access-Control-Allow-Origin") != "http://127.0.0.1:1"
+    # A refused token is readable by the page, as API Gateway's own 401 is deployed.
+    refused = requests.get(
+        f"{stack.facts['apiUrl']}/notes",
+        headers={"Origin": stack.facts["webUrl"], "Authorization": "not-a-token"},
+        timeout=5,
+    )
+    assert refused.status_code == 401
+    assert refused.headers["Access-Control-Allow-Origin"] == stack.facts["webUrl"]
 
 
 def test_the_request_log_is_readable_on_the_terminal(stack: Stack) -> None:

@@ -1,0 +1,650 @@
+// The page's wiring: each action a person can take, from the state to the API or the user pool
+// and back. Screens are drawn in screens.js; the state lives in state.js.
+
+import { ApiError, apiClient } from "./api.js";
+import { cognitoClient } from "./cognito.js";
+import { loadConfig } from "./config.js";
+import { h } from "./dom.js";
+import { clearMessages, fileSize, missingRules, noteLabel, notDone, render, say, showProgress, warn } from "./screens.js";
+import { SESSION_KEY, forgetSession, loadSession, saveSession } from "./session.js";
+import {
+  dropDraft,
+  editField,
+  editorFields,
+  forgetDrafts,
+  isDirty,
+  loadDrafts,
+  onChange,
+  parseTags,
+  reset,
+  state,
+  storeDrafts,
+  update,
+} from "./state.js";
+import { UploadError, uploadFile } from "./upload.js";
+
+const FILE_NAME_FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+
+let cognito = null;
+let api = null;
+let session = null; // { idToken, accessToken, refreshToken, email, sub }
+let renewing = null;
+
+// --- the session ---------------------------------------------------------------------------
+
+const auth = {
+  token: () => session?.idToken || "",
+  /** A new ID token from the refresh token; concurrent callers share one renewal. */
+  renew() {
+    if (!session) return Promise.reject(new Error("signed out"));
+    if (!renewing) {
+      const clientId = state.config.userPoolClientId;
+      renewing = cognito
+        .refresh(session.refreshToken)
+        .then((tokens) => {
+          session = saveSession(clientId, tokens, session.email);
+          return session.idToken;
+        })
+        .finally(() => {
+          renewing = null;
+        });
+    }
+    return renewing;
+  },
+};
+
+function signedIn(newSession, focus) {
+  session = newSession;
+  update({
+    screen: "notes",
+    user: { email: newSession.email, sub: newSession.sub },
+    drafts: loadDrafts(newSession.sub),
+    form: { email: "", password: "", code: "" },
+    notes: [],
+    nextCursor: null,
+    listState: "idle",
+    openId: null,
+    open: null,
+    conflict: null,
+    confirming: "",
+    signOutWarned: false,
+    focus,
+  });
+  loadNotes(false).then(openFromAddress);
+}
+
+/** The session is over (expired, refused, or ended in another window): back to signing in. */
+function sessionEnded(message, { keepDrafts = true } = {}) {
+  const email = state.user?.email || "";
+  const unsaved = Object.keys(state.drafts).filter(isDirty).length;
+  if (keepDrafts) storeDrafts();
+  else forgetDrafts();
+  forgetSession();
+  session = null;
+  reset({ screen: "signin", form: { email, password: "", code: "" }, focus: "password" });
+  const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
+  warn(`${message}${kept}`);
+}
+
+/** Says what failed, in words; a failure of the session itself sends the person to sign in. */
+function failed(error, context) {
+  if (error instanceof ApiError && (error.kind === "expired" || error.kind === "unauthorized")) {
+    sessionEnded(error.message);
+    return;
+  }
+  const words = error && error.message ? error.message : String(error);
+  warn(context ? `${context} ${words}` : words);
+}
+
+// --- signing up and in ---------------------------------------------------------------------
+
+function need(values, names) {
+  const labels = { email: "your email", password: "a password", code: "the confirmation code" };
+  const missing = names.filter((name) => !String(values[name] || "").trim());
+  if (!missing.length) return true;
+  warn(`Enter ${missing.map((name) => labels[name]).join(" and ")}.`);
+  update({ focus: missing[0] });
+  return false;
+}
+
+function passwordFollowsRules(password) {
+  const missing = missingRules(password);
+  if (!missing.length) return true;
+  warn(`The password needs ${missing.join(", ")}.`);
+  update({ focus: "password" });
+  return false;
+}
+
+async function busy(name, run) {
+  if (state.busy) return;
+  update({ busy: name });
+  try {
+    await run();
+  } finally {
+    update({ busy: "" });
+  }
+}
+
+const actions = {
+  go(screen) {
+    clearMessages();
+    update({ screen, focus: "screen-heading" });
+  },
+
+  signIn(values) {
+    const email = String(values.email || "").trim();
+    state.form.email = email;
+    if (!need({ ...values, email }, ["email", "password"])) return;
+    return busy("signin", async () => {
+      say("Signing in…");
+      try {
+        const tokens = await cognito.signIn(email, values.password);
+        const newSession = saveSession(state.config.userPoolClientId, tokens, email);
+        say(`Signed in as ${newSession.email || email}.`);
+        signedIn(newSession, "notes-heading");
+      } catch (error) {
+        if (error.type === "UserNotConfirmedException") {
+          update({ screen: "confirm", focus: "code" });
+        } else {
+          update({ focus: "password" });
+        }
+        warn(error.message);
+      }
+    });
+  },
+
+  signUp(values) {
+    const email = String(values.email || "").trim();
+    state.form.email = email;
+    if (!need({ ...values, email }, ["email", "password"]) || !passwordFollowsRules(values.password)) return;
+    return busy("signup", async () => {
+      say("Creating your account…");
+      try {
+        await cognito.signUp(email, values.password);
+        update({ screen: "confirm", form: { email, password: "", code: "" }, focus: "code" });
+        say(state.config.local ? "Account created: now confirm it." : `Account created. Enter the confirmation code sent to ${email}.`);
+      } catch (error) {
+        warn(error.message);
+        update({ focus: error.type === "UsernameExistsException" ? "email" : "password" });
+      }
+    });
+  },
+
+  confirm(values) {
+    const email = String(values.email || "").trim();
+    state.form.email = email;
+    if (!need({ ...values, email }, ["email", "code"])) return;
+    return busy("confirm", async () => {
+      say("Confirming…");
+      try {
+        await cognito.confirmSignUp(email, String(values.code).trim());
+        update({ screen: "signin", form: { email, password: "", code: "" }, focus: "password" });
+        say("Your account is confirmed: sign in.");
+      } catch (error) {
+        warn(error.message);
+        update({ focus: "code" });
+      }
+    });
+  },
+
+  forgot(values) {
+    const email = String(values.email || "").trim();
+    state.form.email = email;
+    if (!need({ email }, ["email"])) return;
+    return busy("forgot", async () => {
+      say("Sending a code…");
+      try {
+        await cognito.forgotPassword(email);
+        update({ screen: "reset", form: { email, password: "", code: "" }, focus: "code" });
+        say(state.config.local ? "Now choose a new password." : `If ${email} has an account, a code is on its way to it.`);
+      } catch (error) {
+        warn(error.message);
+      }
+    });
+  },
+
+  resetPassword(values) {
+    const email = String(values.email || "").trim();
+    state.form.email = email;
+    if (!need({ ...values, email }, ["email", "code", "password"]) || !passwordFollowsRules(values.password)) return;
+    return busy("reset", async () => {
+      say("Setting the new password…");
+      try {
+        await cognito.confirmForgotPassword(email, String(values.code).trim(), values.password);
+        update({ screen: "signin", form: { email, password: "", code: "" }, focus: "password" });
+        say("Your password is changed: sign in with it.");
+      } catch (error) {
+        warn(error.message);
+      }
+    });
+  },
+
+  async signOut() {
+    const unsaved = Object.keys(state.drafts).filter(isDirty).length;
+    if (unsaved && !state.signOutWarned) {
+      const notes = unsaved === 1 ? "1 note" : `${unsaved} notes`;
+      warn(`You have unsaved changes in ${notes}. Save them, or choose Sign out again to sign out and drop them.`);
+      update({ signOutWarned: true });
+      return;
+    }
+    say("Signing out…");
+    let afterwards = "";
+    if (session?.refreshToken) {
+      try {
+        await cognito.revoke(session.refreshToken);
+      } catch (error) {
+        // The local pool has no RevokeToken: forgetting the tokens is all there is to do.
+        if (!state.config.local) {
+          afterwards = ` The sign-in service could not end the session (${error.message}); it ends by itself when it expires.`;
+        }
+      }
+    }
+    forgetSession();
+    forgetDrafts();
+    session = null;
+    setAddress(null);
+    reset({ screen: "signin", focus: "screen-heading" });
+    say(`You are signed out.${afterwards}`);
+  },
+
+  retryStart() {
+    start();
+  },
+
+  // --- the notes ---------------------------------------------------------------------------
+
+  loadMore() {
+    return loadNotes(true);
+  },
+
+  retryList() {
+    clearMessages();
+    return loadNotes(state.notes.length > 0);
+  },
+
+  newNote() {
+    clearMessages();
+    update({ openId: "new", open: null, confirming: "", conflict: null, focus: "title" });
+    setAddress("new");
+  },
+
+  openNote(id) {
+    return openNote(id);
+  },
+
+  edit(name, value) {
+    if (!state.openId) return;
+    editField(state.openId, name, value);
+    state.signOutWarned = false;
+  },
+
+  save() {
+    const id = state.openId;
+    if (!id || (id !== "new" && !state.open)) return;
+    return busy("save", () => save(id));
+  },
+
+  async saveAsNew() {
+    const id = state.conflict?.id;
+    if (!id) return;
+    return busy("save", async () => {
+      const sent = editorFields(id);
+      say("Saving as a new note…");
+      try {
+        const created = await api.createNote(fieldsOf(sent));
+        dropDraft(id);
+        update({
+          notes: [created.note, ...state.notes.filter((n) => n.noteId !== id)],
+          openId: created.note.noteId,
+          open: created,
+          conflict: null,
+          focus: "title",
+        });
+        setAddress(created.note.noteId);
+        say("Saved as a new note.");
+      } catch (error) {
+        failed(error, "The note was not saved:");
+      }
+    });
+  },
+
+  async keepMine() {
+    const id = state.conflict?.id;
+    if (!id) return;
+    try {
+      const latest = await api.getNote(id);
+      const draft = (state.drafts[id] ??= { ...editorFields(id) });
+      draft.etag = latest.etag; // the next Save replaces this version with the text kept
+      storeDrafts();
+      replaceInList(latest.note);
+      update({ open: latest, conflict: null, focus: "save" });
+      say("Your text is kept. Save to replace the version saved elsewhere with yours.");
+    } catch (error) {
+      conflictOrFailure(error, id, "The latest version could not be read:");
+    }
+  },
+
+  async reloadNote() {
+    const id = state.conflict?.id || state.openId;
+    try {
+      const latest = await api.getNote(id);
+      dropDraft(id);
+      replaceInList(latest.note);
+      update({ open: latest, conflict: null, confirming: "", focus: "title" });
+      say("This is the latest version of the note.");
+    } catch (error) {
+      conflictOrFailure(error, id, "The note could not be reloaded:");
+    }
+  },
+
+  askDelete() {
+    update({ confirming: "delete", focus: "cancel-delete" });
+  },
+
+  cancelDelete() {
+    update({ confirming: "", focus: "delete" });
+  },
+
+  confirmDelete() {
+    const id = state.openId;
+    if (id === "new") {
+      dropDraft("new");
+      update({ openId: null, confirming: "", focus: "new-note" });
+      setAddress(null);
+      say("The new note was discarded.");
+      return;
+    }
+    return busy("delete", async () => {
+      say("Deleting…");
+      try {
+        await api.deleteNote(id, state.drafts[id]?.etag || state.open.etag);
+        dropDraft(id);
+        update({
+          notes: state.notes.filter((n) => n.noteId !== id),
+          openId: null,
+          open: null,
+          confirming: "",
+          conflict: null,
+          focus: "new-note",
+        });
+        setAddress(null);
+        say("Note deleted.");
+      } catch (error) {
+        update({ confirming: "" });
+        conflictOrFailure(error, id, "The note was not deleted:", "delete");
+      }
+    });
+  },
+
+  // --- the attachment ----------------------------------------------------------------------
+
+  pickFile() {
+    if (state.upload) {
+      warn("A file is being uploaded already: wait for it to finish.");
+      return;
+    }
+    const input = document.getElementById("file");
+    input.value = "";
+    input.click();
+  },
+
+  fileChosen(event) {
+    const file = event.target.files?.[0];
+    const id = state.openId;
+    if (!file || !id || id === "new" || state.upload) return;
+    return attach(id, file);
+  },
+
+  async download() {
+    const id = state.openId;
+    say("Preparing the download…");
+    try {
+      const link = await api.attachmentLink(id);
+      const url = new URL(link.url);
+      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("the download address is not a web address.");
+      // A navigation, not fetch: the file is saved under its name and the page stays.
+      const anchor = h("a", { href: url.href, rel: "noopener noreferrer", hidden: true });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      say(`Downloading “${link.name}” (${fileSize(link.size)}).`);
+    } catch (error) {
+      failed(error, "The file could not be downloaded:");
+    }
+  },
+
+  removeAttachment() {
+    const id = state.openId;
+    if (!id || !state.open) return;
+    return busy("remove", async () => {
+      const before = state.open.etag;
+      say("Removing the attachment…");
+      try {
+        await api.removeAttachment(id, before);
+        const latest = await api.getNote(id);
+        carryDraftForward(id, before, latest.etag);
+        replaceInList(latest.note);
+        if (state.openId === id) update({ open: latest, focus: "attach" });
+        say("Attachment removed.");
+      } catch (error) {
+        conflictOrFailure(error, id, "The attachment was not removed:", "remove");
+      }
+    });
+  },
+};
+
+// --- what the actions share ----------------------------------------------------------------
+
+async function loadNotes(more) {
+  if (state.listState === "loading" || !api) return;
+  const cursor = more ? state.nextCursor : null;
+  update({ listState: "loading" });
+  try {
+    const page = await api.listNotes(cursor);
+    const known = new Set(more ? state.notes.map((n) => n.noteId) : []);
+    const fresh = page.notes.filter((n) => !known.has(n.noteId));
+    update({
+      notes: more ? [...state.notes, ...fresh] : fresh,
+      nextCursor: page.nextCursor,
+      listState: "loaded",
+      ...(more && fresh.length ? { focus: `note-${fresh[0].noteId}` } : {}),
+    });
+    if (more) say(`${fresh.length} more ${fresh.length === 1 ? "note" : "notes"} shown.`);
+  } catch (error) {
+    if (state.screen === "notes") update({ listState: "error" });
+    failed(error, "Your notes could not be loaded:");
+  }
+}
+
+async function openNote(id) {
+  clearMessages();
+  const listed = state.notes.find((n) => n.noteId === id);
+  update({
+    openId: id,
+    open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
+    confirming: "",
+    conflict: state.conflict?.id === id ? state.conflict : null,
+    focus: "editor-heading",
+  });
+  setAddress(id);
+  try {
+    const latest = await api.getNote(id);
+    const shown = state.open?.note;
+    if (shown && shown.noteId === id && shown.version === latest.note.version) return; // as listed
+    replaceInList(latest.note);
+    if (state.openId === id) update({ open: latest });
+  } catch (error) {
+    if (error.kind === "notfound") {
+      const kept = state.drafts[id] && isDirty(id);
+      update({
+        notes: state.notes.filter((n) => n.noteId !== id),
+        ...(kept ? { conflict: { id, gone: true } } : { openId: null, open: null }),
+      });
+      if (!kept) setAddress(null);
+    }
+    failed(error, "The note could not be opened:");
+  }
+}
+
+/** After a reload: the note named in the address (never a token, only a note's id) opens again. */
+function openFromAddress() {
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (state.screen !== "notes" || state.openId || !wanted) return;
+  if (wanted === "new") actions.newNote();
+  else if (/^[0-9a-f-]{36}$/.test(wanted)) openNote(wanted);
+}
+
+function setAddress(id) {
+  const address = id ? `#${encodeURIComponent(id)}` : location.pathname + location.search;
+  history.replaceState(null, "", address);
+}
+
+function fieldsOf(typed) {
+  return { title: typed.title, content: typed.content, tags: parseTags(typed.tags) };
+}
+
+async function save(id) {
+  const sent = { ...editorFields(id) };
+  say("Saving…");
+  try {
+    if (id === "new") {
+      const created = await api.createNote(fieldsOf(sent));
+      keepTypedSince(id, sent, created.etag, created.note.noteId);
+      update({ notes: [created.note, ...state.notes], openId: created.note.noteId, open: created, focus: "save" });
+      setAddress(created.note.noteId);
+    } else {
+      const saved = await api.saveNote(id, fieldsOf(sent), state.drafts[id]?.etag || state.open.etag);
+      keepTypedSince(id, sent, saved.etag, id);
+      replaceInList(saved.note);
+      if (state.openId === id) update({ open: saved, conflict: null });
+    }
+    say("Saved.");
+  } catch (error) {
+    conflictOrFailure(error, id, "The note was not saved:", "save");
+  }
+}
+
+/** After a save: what was typed while it was under way stays, as a draft of the saved version. */
+function keepTypedSince(id, sent, etag, savedId) {
+  const now = state.drafts[id];
+  const unchanged = !now || (now.title === sent.title && now.content === sent.content && now.tags === sent.tags);
+  delete state.drafts[id];
+  if (!unchanged) state.drafts[savedId] = { ...now, etag };
+  storeDrafts();
+}
+
+/** The draft of `id` was based on `before`, which our own change just replaced by `after`. */
+function carryDraftForward(id, before, after) {
+  const draft = state.drafts[id];
+  if (draft && draft.etag === before) {
+    draft.etag = after;
+    storeDrafts();
+  }
+}
+
+function conflictOrFailure(error, id, context, action = "save") {
+  if (error instanceof ApiError && error.kind === "conflict" && id !== "new") {
+    update({ conflict: { id, action }, focus: "conflict-heading" });
+    warn(`This note was changed elsewhere since you opened it, so ${notDone(action)}. Your text is still here.`);
+    return;
+  }
+  if (error instanceof ApiError && error.kind === "notfound" && id !== "new") {
+    if (action === "remove") {
+      warn("The attachment was removed elsewhere already.");
+      actions.reloadNote();
+      return;
+    }
+    update({ notes: state.notes.filter((n) => n.noteId !== id), conflict: { id, action, gone: true }, focus: "conflict-heading" });
+    warn(`This note was deleted elsewhere, so ${notDone(action)}. Your text is still here.`);
+    return;
+  }
+  failed(error, context);
+}
+
+function replaceInList(note) {
+  const index = state.notes.findIndex((n) => n.noteId === note.noteId);
+  if (index >= 0) {
+    state.notes[index] = note;
+    update({});
+  }
+}
+
+async function attach(id, file) {
+  const max = state.config.maxAttachmentBytes;
+  const name = file.name;
+  if (file.size === 0) return warn(`“${name}” is empty: there is nothing to attach.`);
+  if (file.size > max) {
+    return warn(`“${name}” is ${fileSize(file.size)}: a note can carry a file of at most ${fileSize(max)}.`);
+  }
+  if (!name || [...name].length > 255 || FILE_NAME_FORBIDDEN.test(name)) {
+    return warn("This file's name cannot be used: rename the file (at most 255 characters, no slashes) and attach it again.");
+  }
+  const contentType = MEDIA_TYPE.test(file.type) ? file.type.toLowerCase() : "application/octet-stream";
+  const before = state.open.etag;
+  update({ upload: { name, loaded: 0, total: file.size } });
+  say(`Uploading “${name}”…`);
+  try {
+    const form = await api.requestUpload(id, { name, contentType, size: file.size });
+    await uploadFile(form, file, (loaded, total) => {
+      if (!state.upload) return;
+      state.upload.loaded = loaded;
+      state.upload.total = total;
+      showProgress(state.upload);
+    });
+    const etag = state.openId === id && state.open ? state.open.etag : before;
+    const attached = await api.attachUpload(id, form.uploadId, etag);
+    carryDraftForward(id, etag, attached.etag);
+    replaceInList(attached.note);
+    if (state.openId === id) update({ open: attached });
+    say(`Attached “${name}” to “${noteLabel(attached.note)}”.`);
+  } catch (error) {
+    if (error instanceof UploadError) warn(error.message);
+    else conflictOrFailure(error, id, "The file was not attached:", "attach");
+  } finally {
+    update({ upload: null });
+  }
+}
+
+// --- starting ------------------------------------------------------------------------------
+
+async function start() {
+  update({ screen: "loading" });
+  let config;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    update({ screen: "fatal", fatal: error.message });
+    warn(error.message);
+    return;
+  }
+  clearMessages();
+  state.config = config;
+  cognito = cognitoClient(config);
+  api = apiClient(config, auth, {
+    onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
+  });
+  const kept = loadSession(config.userPoolClientId);
+  if (kept) signedIn(kept, null);
+  else update({ screen: "signin" });
+}
+
+// Another window signed in, renewed or signed out: follow it.
+addEventListener("storage", (event) => {
+  if (event.key !== SESSION_KEY || !state.config) return;
+  const now = loadSession(state.config.userPoolClientId);
+  if (now && session && now.sub === session.sub) session = now;
+  else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
+});
+
+// Nothing fails silently: whatever escaped an action is said in words.
+addEventListener("unhandledrejection", (event) => {
+  failed(event.reason, "Something went wrong:");
+});
+addEventListener("error", (event) => {
+  if (event.error) failed(event.error, "Something went wrong:");
+});
+
+onChange((current) => render(current, actions));
+document.documentElement.dataset.started = "true";
+start();
