@@ -739,8 +739,12 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main() -> None:
+    import contextlib
+    import io
+
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as scratch:
+    # The app's request lines go to standard output: measured, not shown.
+    with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
         packages = unpacked_packages(Path(scratch))  # built once, for cold starts and sizes
         cold_start(rows, packages)
         memory(rows, packages)
