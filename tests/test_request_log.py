@@ -83,15 +83,33 @@ def test_health_logs_one_line_without_a_caller(http, capsys):
     assert (line["route"], line["status"], line["sub"]) == ("/health", 200, None)
 
 
-def test_a_lambda_event_logs_one_line_on_api_gateways_request_id(dynamodb, capsys):
+def test_each_route_as_a_lambda_event_logs_one_line_on_api_gateways_request_id(dynamodb, capsys):
     sub = str(uuid.uuid4())
+    claims = string_claims(sub)
+    created = invoke(proxy_event("POST", "/notes", body={"content": "from lambda"}, claims=claims))
+    note = {"note_id": json.loads(created["body"])["noteId"]}
+    attachment = "/notes/{note_id}/attachment"
+    cases = [
+        ("GET", "/me", None, None, 200),
+        ("GET", "/notes", None, None, 200),
+        ("POST", "/notes", None, {"content": "x"}, 201),
+        ("GET", "/notes/{note_id}", note, None, 200),
+        ("PUT", "/notes/{note_id}", note, {"content": "y"}, 200),
+        ("PATCH", "/notes/{note_id}", note, {"title": "t"}, 200),
+        ("POST", attachment, note, {"name": "a.txt", "contentType": "text/plain", "size": 1}, 201),
+        ("PUT", attachment, note, {"uploadId": "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"}, 400),
+        ("GET", attachment, note, None, 404),
+        ("DELETE", attachment, note, None, 404),
+        ("DELETE", "/notes/{note_id}", note, None, 204),
+    ]
     capsys.readouterr()
-    event = proxy_event("POST", "/notes", body={"content": "from lambda"}, claims=string_claims(sub))
-    assert invoke(event)["statusCode"] == 201
-    [line] = request_lines(capsys.readouterr().out)
-    assert line["requestId"] == event["requestContext"]["requestId"]
-    assert (line["method"], line["route"], line["status"], line["sub"]) == ("POST", "/notes", 201, sub)
-    assert line["dynamodbCalls"] == 1
+    for method, resource, params, body, status in cases:
+        event = proxy_event(method, resource, params, body=body, claims=claims)
+        assert invoke(event)["statusCode"] == status, (method, resource)
+        [line] = request_lines(capsys.readouterr().out)
+        assert line["requestId"] == event["requestContext"]["requestId"]
+        assert (line["method"], line["route"], line["status"], line["sub"]) == (method, resource, status, sub)
+        assert set(line) == FIELDS
 
 
 def test_an_unexpected_error_is_logged_on_the_request_id_and_never_shown(alice, capsys, monkeypatch):
