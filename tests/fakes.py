@@ -1,4 +1,4 @@
-"""Misbehaving DynamoDB and JWKS endpoints on 127.0.0.1, for fault tests."""
+"""Misbehaving DynamoDB, S3 and JWKS endpoints, on 127.0.0.1 or in a client, for fault tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
 
 
 class _Answering(BaseHTTPRequestHandler):
@@ -124,3 +127,37 @@ def jwks_endpoint(document: object) -> Iterator[JwksServer]:
     server.requests = 0
     with _serving(server):
         yield server
+
+
+class RefusedCalls:
+    """Answers chosen operations of one botocore client with an error before they are sent.
+
+    ``refuse("PutItem", ...)`` starts refusing them and returns the list of the operations
+    refused so far; ``stop()`` lets them through again. (Retries are shown against the endpoints
+    above: this answers each call once, as botocore sees it after its retries.)
+    """
+
+    def __init__(self, client: Any, code: str, status: int) -> None:
+        self._events = client.meta.events
+        self._service = client.meta.service_model.endpoint_prefix
+        self._error = {"Code": code, "Message": f"{code} (a test's answer)"}
+        self._status = status
+        self._names: list[str] = []
+        self.calls: list[str] = []
+
+    def _answer(self, model: Any, params: Any, **kwargs: Any) -> Any:
+        self.calls.append(model.name)
+        http = AWSResponse(f"https://{self._service}.invalid", self._status, {}, None)
+        return http, {"Error": self._error, "ResponseMetadata": {"HTTPStatusCode": self._status}}
+
+    def refuse(self, *operations: str) -> list[str]:
+        for operation in operations:
+            name = f"before-call.{self._service}.{operation}"
+            self._events.register_first(name, self._answer)
+            self._names.append(name)
+        return self.calls
+
+    def stop(self) -> None:
+        for name in self._names:
+            self._events.unregister(name, self._answer)
+        self._names.clear()

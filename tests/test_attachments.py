@@ -16,14 +16,13 @@ from typing import Any
 
 import pytest
 import requests
-from botocore.awsrequest import AWSResponse
 from uuid6 import uuid7
 
 import app as notes_app
 from chalicelib.files import content_disposition
 from chalicelib.storage_layout import DEFAULT_MAX_BYTES, FILES_PREFIX, UPLOADS_PREFIX
 from tests.conftest import ApiUser, aws_client
-from tests.fakes import closed_port
+from tests.fakes import RefusedCalls, closed_port
 
 BUCKET = notes_app.settings.bucket_name
 MISSING_NOTE = "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"
@@ -511,29 +510,9 @@ def _assert_unavailable(response: Any) -> None:
 @pytest.fixture
 def s3_failing(aws):
     """Answer the named S3 operations of the app with ``SlowDown`` (S3's throttling) before moto."""
-    files = notes_app.notes._files
-    events = files.client.meta.events
-    calls: list[str] = []
-    registered = []
-
-    def answer(model: Any, params: Any, **kwargs: Any) -> Any:
-        calls.append(model.name)
-        error = {"Code": "SlowDown", "Message": "Please reduce your request rate."}
-        return AWSResponse("https://s3.invalid", 503, {}, None), {
-            "Error": error,
-            "ResponseMetadata": {"HTTPStatusCode": 503},
-        }
-
-    def _fail(*operations: str) -> list[str]:
-        for operation in operations:
-            name = f"before-call.s3.{operation}"
-            events.register_first(name, answer)
-            registered.append(name)
-        return calls
-
-    yield _fail
-    for name in registered:
-        events.unregister(name, answer)
+    refused = RefusedCalls(notes_app.notes._files.client, "SlowDown", 503)
+    yield refused.refuse
+    refused.stop()
 
 
 @pytest.mark.parametrize("operation", ["HeadObject", "CopyObject"])
@@ -583,20 +562,14 @@ def test_asking_for_urls_makes_no_s3_call(alice, s3_failing):
 def test_throttled_dynamodb_on_attach_is_503_the_note_unchanged_and_the_upload_kept(alice):
     note = alice.create()
     upload_id = uploaded(alice, note["noteId"], b"retry me")
-    events = notes_app.note_model._get_connection().connection.client.meta.events
-
-    def throttled(model: Any, params: Any, **kwargs: Any) -> Any:
-        error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
-        return AWSResponse("https://dynamodb.invalid", 400, {}, None), {
-            "Error": error,
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
-
-    events.register_first("before-call.dynamodb.UpdateItem", throttled)
+    refused = RefusedCalls(
+        notes_app.note_model._get_connection().connection.client, "ThrottlingException", 400
+    )
+    refused.refuse("UpdateItem")
     try:
         _assert_unavailable(attach(alice, note["noteId"], upload_id))
     finally:
-        events.unregister("before-call.dynamodb.UpdateItem", throttled)
+        refused.stop()
     assert alice.get(f"/notes/{note['noteId']}").json_body == note
     # The same upload attaches once DynamoDB answers again.
     assert attach(alice, note["noteId"], upload_id).status_code == 200

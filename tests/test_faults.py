@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from chalice.test import Client
 
 import app as notes_app
 from chalicelib.models import CONNECT_TIMEOUT_SECONDS, MAX_RETRY_ATTEMPTS, READ_TIMEOUT_SECONDS
 from tests.conftest import ROOT, STAGE, ApiUser, new_user
-from tests.fakes import closed_port, stalled_endpoint, throttling_dynamodb
+from tests.fakes import RefusedCalls, closed_port, stalled_endpoint, throttling_dynamodb
 
 # API Gateway gives up on an integration after 29 seconds; a 503 must come well before.
 API_GATEWAY_LIMIT_SECONDS = 29
@@ -95,30 +94,12 @@ def test_stalled_dynamodb_is_503_well_inside_api_gateways_limit(user_at):
 
 @pytest.fixture
 def throttle(aws):
-    """Answer the named DynamoDB operations of the app with a throttling error before they reach moto.
-
-    (The retries themselves are shown against the throttling endpoint above.)
-    """
-    events = notes_app.note_model._get_connection().connection.client.meta.events
-    calls: list[str] = []
-    registered = []
-
-    def answer(model, params, **kwargs):
-        calls.append(model.name)
-        error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
-        http = AWSResponse("https://dynamodb.invalid", 400, {}, None)
-        return http, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
-
-    def _throttle(*operations: str) -> list[str]:
-        for operation in operations:
-            name = f"before-call.dynamodb.{operation}"
-            events.register_first(name, answer)
-            registered.append(name)
-        return calls
-
-    yield _throttle
-    for name in registered:
-        events.unregister(name, answer)
+    """Answer the named DynamoDB operations of the app with a throttling error before they reach moto."""
+    refused = RefusedCalls(
+        notes_app.note_model._get_connection().connection.client, "ThrottlingException", 400
+    )
+    yield refused.refuse
+    refused.stop()
 
 
 def test_a_throttled_create_stores_nothing(alice, throttle):
