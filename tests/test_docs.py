@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.test_openapi import resolve
 
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
 REFERENCE = ROOT / "docs" / "api.md"
@@ -40,16 +41,6 @@ def load_document() -> dict[str, Any]:
 
 def markdown_files() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-
-
-def resolve(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Follow a local ``$ref`` (``#/components/...``) to what it names."""
-    while "$ref" in node:
-        target: Any = document
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 # Reading Markdown: code, statements, headings and links.
