@@ -76,17 +76,17 @@ _TIMED_IMPORT = (
 )
 
 
+def _python(code: str, cwd: Path, env: dict[str, str]) -> str:
+    """What ``code`` prints in a new interpreter started in ``cwd``."""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return result.stdout
+
+
 def _import_us(imports: str, cwd: Path, env: dict[str, str]) -> float:
     """Microseconds that ``imports`` take in a new interpreter (its own start-up not counted)."""
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", _TIMED_IMPORT.format(imports=imports)],
-        cwd=cwd,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return float(result.stdout) * 1e6
+    return float(_python(_TIMED_IMPORT.format(imports=imports), cwd, env)) * 1e6
 
 
 @dataclass(frozen=True)
@@ -172,15 +172,7 @@ def memory(rows: list[Row], packages: dict[str, Unpacked]) -> None:
     task = packages["compiled"].task
     peaks = {}
     for name, imports in (("bare", "import chalice.app, pynamodb.models"), ("app", "import app")):
-        found = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", code.format(imports=imports)],
-            cwd=task,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        peaks[name] = int(found.stdout) / 1024  # ru_maxrss is in KiB on Linux
+        peaks[name] = int(_python(code.format(imports=imports), task, env)) / 1024  # ru_maxrss: KiB
     rows.append(
         (
             "Lambda memory: peak RSS after import app",
@@ -355,13 +347,13 @@ def attachments(rows: list[Row], user: Any) -> None:
     data = os.urandom(64 * 1024)
 
     def upload() -> str:
-        import requests
+        from tests.stack import send_to_s3
 
         asked = user.post(
             path, {"name": "bench.bin", "contentType": "application/octet-stream", "size": len(data)}
         )
         form = asked.json_body
-        requests.post(form["url"], data=form["fields"], files={"file": ("f", data)}, timeout=10)
+        send_to_s3(form, data)
         upload_id: str = form["uploadId"]
         return upload_id
 
@@ -444,6 +436,8 @@ def bytes_through_the_api(user: Any) -> Row:
     """Send a 1 MiB file through the whole flow; count the API's request and response bytes."""
     import requests
 
+    from tests.stack import send_to_s3
+
     data = os.urandom(1024 * 1024)
     note_id = user.create(content="a big file")["noteId"]
     path = f"/notes/{note_id}/attachment"
@@ -456,7 +450,7 @@ def bytes_through_the_api(user: Any) -> Row:
         return response.json_body if response.body else None
 
     form = api("POST", {"name": "big.bin", "contentType": "application/octet-stream", "size": len(data)})
-    requests.post(form["url"], data=form["fields"], files={"file": ("f", data)}, timeout=30)
+    send_to_s3(form, data, timeout=30)
     api("PUT", {"uploadId": form["uploadId"]})
     link = api("GET")
     if requests.get(link["url"], timeout=30).content != data:

@@ -413,6 +413,13 @@ def _provision(endpoint: str, stage_env: dict[str, str], web_origins: tuple[str,
     }
 
 
+def chalice_local_command(stage: str, port: int) -> list[str]:
+    """``chalice local`` for ``stage`` on 127.0.0.1:``port``, without its own reloader: it walks the
+    whole tree, .venv included, and restarts on any write (``Api.serve`` watches the app's code)."""
+    chalice = Path(sys.executable).with_name("chalice")
+    return [str(chalice), "local", "--stage", stage, "--host", HOST, "--port", str(port), "--no-autoreload"]
+
+
 class Api:
     """``chalice local`` in a process group of its own, its output relayed without the noise,
     restarted when the app's own code changes."""
@@ -425,24 +432,10 @@ class Api:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        chalice = Path(sys.executable).with_name("chalice")
-        command = [
-            # Killed when this process dies, even by SIGKILL, so that a killed stack never
-            # leaves its API holding the port (Linux; elsewhere the wrapper only runs chalice).
-            sys.executable,
-            "-c",
-            _DIE_WITH_PARENT,
-            str(os.getpid()),
-            str(chalice),
-            "local",
-            "--stage",
-            STAGE,
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--no-autoreload",  # its reloader walks the whole tree, .venv included; see serve()
-        ]
+        # Killed when this process dies, even by SIGKILL, so that a killed stack never leaves its
+        # API holding the port (Linux; elsewhere the wrapper only runs chalice).
+        wrapper = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid())]
+        command = wrapper + chalice_local_command(STAGE, self.port)
         env = {
             **os.environ,
             **EMULATOR_ENV,

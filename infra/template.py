@@ -149,6 +149,15 @@ def _bucket_lifecycle() -> dict[str, Any]:
     return {"Rules": rules}
 
 
+def _private_bucket() -> dict[str, Any]:
+    """What every bucket of the stack has: no public access, encryption, no ACLs."""
+    return {
+        "PublicAccessBlockConfiguration": dict(description.PUBLIC_ACCESS_BLOCK),
+        "BucketEncryption": _bucket_encryption(),
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]},
+    }
+
+
 def _bucket(web_origin: Any) -> dict[str, Any]:
     # No BucketName: bucket names are global, so CloudFormation makes one up for each stack.
     return {
@@ -156,9 +165,7 @@ def _bucket(web_origin: Any) -> dict[str, Any]:
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
-            "PublicAccessBlockConfiguration": dict(description.PUBLIC_ACCESS_BLOCK),
-            "BucketEncryption": _bucket_encryption(),
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]},
+            **_private_bucket(),
             "CorsConfiguration": _bucket_cors(web_origin),
             "LifecycleConfiguration": _bucket_lifecycle(),
         },
@@ -218,11 +225,7 @@ def _web_bucket() -> dict[str, Any]:
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": "Delete",
         "UpdateReplacePolicy": "Delete",
-        "Properties": {
-            "PublicAccessBlockConfiguration": dict(description.PUBLIC_ACCESS_BLOCK),
-            "BucketEncryption": _bucket_encryption(),
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": OBJECT_OWNERSHIP}]},
-        },
+        "Properties": _private_bucket(),
     }
 
 
