@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -161,3 +163,18 @@ class RefusedCalls:
         for name in self._names:
             self._events.unregister(name, self._answer)
         self._names.clear()
+
+
+def upload_id_made_ago(seconds: float) -> str:
+    """An upload id of the API's kind (UUIDv7) as if made ``seconds`` ago: its first 48 bits are
+    the Unix milliseconds it was made at."""
+    millis = int((time.time() - seconds) * 1000)
+    random_bits = uuid.uuid4().int & ((1 << 74) - 1)
+    value = (
+        (millis << 80)
+        | (0x7 << 76)
+        | ((random_bits >> 62) << 64)
+        | (0b10 << 62)
+        | (random_bits & ((1 << 62) - 1))
+    )
+    return str(uuid.UUID(int=value))

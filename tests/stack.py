@@ -1,4 +1,5 @@
-"""Start the real local stack (``make run``) from tests, on free loopback ports."""
+"""Start the real local stack (``make run``) from tests, on free loopback ports; its users over
+HTTP; and the presigned POST every client of the attachments makes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,22 @@ from tests.conftest import PASSWORD, ROOT
 
 START_TIMEOUT = 90.0
 MAKE = shutil.which("make") or "make"
+TIMEOUT = 10
+
+
+def send_to_s3(
+    form: dict[str, Any],
+    data: bytes,
+    content_type: str = "application/octet-stream",
+    timeout: float = TIMEOUT,
+) -> requests.Response:
+    """What a browser or curl does with a presigned POST: every field of the form, then the file last."""
+    return requests.post(
+        form["url"],
+        data=list(form["fields"].items()),
+        files={"file": ("file", data, content_type)},
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:
@@ -182,3 +201,78 @@ def running_stack(folder: Path, *make_args: str) -> Iterator[Stack]:
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass
+class StackUser:
+    """A confirmed user of a running stack, calling its API over HTTP with their own session."""
+
+    stack: Stack
+    email: str
+    password: str = PASSWORD
+    http: requests.Session = field(default_factory=requests.Session)
+    _token: str = ""
+
+    @property
+    def token(self) -> str:
+        if not self._token:
+            auth = self.stack.cognito().initiate_auth(
+                ClientId=self.stack.facts["userPoolClientId"],
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": self.email, "PASSWORD": self.password},
+            )
+            self._token = str(auth["AuthenticationResult"]["IdToken"])
+        return self._token
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, if_match: str | None = None
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        return self.http.request(
+            method, self.stack.facts["apiUrl"] + path, json=body, headers=headers, timeout=TIMEOUT
+        )
+
+    def create_note(self, content: str = "", **fields: Any) -> dict[str, Any]:
+        created = self.call("POST", "/notes", {"content": content, **fields})
+        assert created.status_code == 201, created.text
+        note: dict[str, Any] = created.json()
+        return note
+
+    def note(self, note_id: str) -> requests.Response:
+        return self.call("GET", f"/notes/{note_id}")
+
+    def ask_upload(
+        self, note_id: str, name: str, data: bytes, content_type: str = "text/plain"
+    ) -> dict[str, Any]:
+        """The upload form for ``data`` (nothing sent to S3 yet)."""
+        asked = self.call(
+            "POST",
+            f"/notes/{note_id}/attachment",
+            {"name": name, "contentType": content_type, "size": len(data)},
+        )
+        assert asked.status_code == 201, asked.text
+        form: dict[str, Any] = asked.json()
+        return form
+
+    def attach(
+        self, note_id: str, name: str, data: bytes, content_type: str = "text/plain"
+    ) -> dict[str, Any]:
+        """The whole attachment flow, as any client runs it: the note, its file attached."""
+        form = self.ask_upload(note_id, name, data, content_type)
+        sent = send_to_s3(form, data, content_type)
+        assert sent.status_code == 204, sent.text
+        attached = self.call("PUT", f"/notes/{note_id}/attachment", {"uploadId": form["uploadId"]})
+        assert attached.status_code == 200, attached.text
+        note: dict[str, Any] = attached.json()
+        return note
+
+
+def new_user(stack: Stack, prefix: str = "user", email: str | None = None) -> StackUser:
+    """A user signed up and confirmed at the stack's pool (not yet signed in)."""
+    email = email or f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+    cognito = stack.cognito()
+    cognito.sign_up(ClientId=stack.facts["userPoolClientId"], Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=stack.facts["userPoolId"], Username=email)
+    return StackUser(stack, email)

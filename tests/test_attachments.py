@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,8 @@ import app as notes_app
 from chalicelib.files import content_disposition
 from chalicelib.storage_layout import DEFAULT_MAX_BYTES, FILES_PREFIX, UPLOADS_PREFIX
 from tests.conftest import ApiUser, aws_client
-from tests.fakes import RefusedCalls, closed_port
+from tests.fakes import RefusedCalls, closed_port, upload_id_made_ago
+from tests.stack import send_to_s3
 
 BUCKET = notes_app.settings.bucket_name
 MISSING_NOTE = "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"
@@ -41,7 +41,7 @@ def ask_upload(user: ApiUser, note_id: str, data: bytes, name: str = "notes.txt"
 
 def send_file(upload: dict[str, Any], data: bytes) -> requests.Response:
     """What a browser or curl does with the presigned POST: every field, then the file."""
-    response = requests.post(upload["url"], data=upload["fields"], files={"file": ("f", data)}, timeout=10)
+    response = send_to_s3(upload, data)
     assert response.status_code in (200, 204), response.text
     return response
 
@@ -339,9 +339,7 @@ def test_another_users_upload_is_refused(alice, bob):
 def test_an_expired_upload_is_refused(alice):
     note = alice.create()
     # An upload asked for two hours ago and sent in time: its id carries when it was made.
-    old_id = uuid7()
-    then_ms = int((datetime.now(UTC) - timedelta(hours=2)).timestamp() * 1000)
-    expired = str(uuid.UUID(int=(old_id.int & ((1 << 80) - 1)) | (then_ms << 80)))
+    expired = upload_id_made_ago(2 * 3600)
     aws_client("s3").put_object(
         Bucket=BUCKET,
         Key=f"{UPLOADS_PREFIX}{alice.sub}/{note['noteId']}/{expired}",

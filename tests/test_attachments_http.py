@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
-import uuid
-from typing import Any
 from urllib.parse import unquote
 
 import pytest
 import requests
 
-from tests.stack import Stack
+from tests.fakes import upload_id_made_ago
+from tests.stack import Stack, StackUser, new_user, send_to_s3
 
 TIMEOUT = 10
 NAMES = [
@@ -25,57 +23,6 @@ NAMES = [
     "a 'mixed' name; 100% \"done\".txt",
     "..",
 ]
-
-
-class Client:
-    """One signed-in user of the stack's API, over HTTP."""
-
-    def __init__(self, stack: Stack, email: str | None = None) -> None:
-        self.api = stack.facts["apiUrl"]
-        self.token = stack.id_token(email or f"files-{uuid.uuid4().hex[:12]}@example.com")
-        self.http = requests.Session()
-
-    def call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, if_match: str | None = None
-    ) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        if if_match is not None:
-            headers["If-Match"] = if_match
-        return self.http.request(method, self.api + path, json=body, headers=headers, timeout=TIMEOUT)
-
-    def create_note(self) -> str:
-        created = self.call("POST", "/notes", {"content": "with a file"})
-        assert created.status_code == 201, created.text
-        note_id: str = created.json()["noteId"]
-        return note_id
-
-    def start_upload(self, note_id: str, name: str, data: bytes, content_type: str) -> dict[str, Any]:
-        answer = self.call(
-            "POST",
-            f"/notes/{note_id}/attachment",
-            {"name": name, "contentType": content_type, "size": len(data)},
-        )
-        assert answer.status_code == 201, answer.text
-        form: dict[str, Any] = answer.json()
-        return form
-
-    def attach(
-        self, note_id: str, name: str, data: bytes, content_type: str = "text/plain"
-    ) -> requests.Response:
-        """Ask for an upload, send the file to S3, attach it: the PUT's answer."""
-        form = self.start_upload(note_id, name, data, content_type)
-        assert send_file(form, data).status_code == 204
-        return self.call("PUT", f"/notes/{note_id}/attachment", {"uploadId": form["uploadId"]})
-
-
-def send_file(form: dict[str, Any], data: bytes) -> requests.Response:
-    """The presigned POST: multipart/form-data, every field of the form first, the file last."""
-    return requests.post(
-        form["url"],
-        data=list(form["fields"].items()),
-        files={"file": ("ignored-by-s3", data, "application/octet-stream")},
-        timeout=TIMEOUT,
-    )
 
 
 def keys_of_note(stack: Stack, note_id: str) -> list[str]:
@@ -94,20 +41,20 @@ def disposition_names(header: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def alice(local_stack: Stack) -> Client:
-    return Client(local_stack)
+def alice(local_stack: Stack) -> StackUser:
+    return new_user(local_stack, "files")
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_upload_attach_download_and_detach(local_stack: Stack, alice: Client, name: str) -> None:
-    note_id = alice.create_note()
+def test_upload_attach_download_and_detach(local_stack: Stack, alice: StackUser, name: str) -> None:
+    note_id = alice.create_note("with a file")["noteId"]
     data = os.urandom(50_000)
 
-    form = alice.start_upload(note_id, name, data, "text/plain")
+    form = alice.ask_upload(note_id, name, data, "text/plain")
     assert set(form) == {"uploadId", "url", "fields", "expiresAt"}
     assert form["url"].startswith(local_stack.facts["awsEndpoint"] + "/")
     assert "file" not in form["fields"]
-    stored = send_file(form, data)
+    stored = send_to_s3(form, data)
     assert stored.status_code == 204, stored.text
 
     attached = alice.call("PUT", f"/notes/{note_id}/attachment", {"uploadId": form["uploadId"]})
@@ -157,13 +104,13 @@ def test_upload_attach_download_and_detach(local_stack: Stack, alice: Client, na
     assert requests.get(found["url"], timeout=TIMEOUT).status_code != 200
 
 
-def test_another_user_gets_404_on_every_attachment_route(local_stack: Stack, alice: Client) -> None:
-    note_id = alice.create_note()
+def test_another_user_gets_404_on_every_attachment_route(local_stack: Stack, alice: StackUser) -> None:
+    note_id = alice.create_note("with a file")["noteId"]
     data = b"alice's file"
-    assert alice.attach(note_id, "mine.txt", data).status_code == 200
-    pending = alice.start_upload(note_id, "next.txt", b"next", "text/plain")
-    assert send_file(pending, b"next").status_code == 204
-    bob = Client(local_stack)
+    alice.attach(note_id, "mine.txt", data)
+    pending = alice.ask_upload(note_id, "next.txt", b"next", "text/plain")
+    assert send_to_s3(pending, b"next").status_code == 204
+    bob = new_user(local_stack, "files")
     path = f"/notes/{note_id}/attachment"
 
     answers = {
@@ -178,7 +125,7 @@ def test_another_user_gets_404_on_every_attachment_route(local_stack: Stack, ali
         assert "url" not in answer.json()
 
     # Nor can bob attach alice's upload to a note of his own.
-    his = bob.create_note()
+    his = bob.create_note("with a file")["noteId"]
     stolen = bob.call("PUT", f"/notes/{his}/attachment", {"uploadId": pending["uploadId"]})
     assert stolen.status_code == 400 and "holds no file for this note" in stolen.json()["Message"]
     assert bob.call("GET", f"/notes/{his}").json()["attachment"] is None
@@ -189,25 +136,11 @@ def test_another_user_gets_404_on_every_attachment_route(local_stack: Stack, ali
     assert requests.get(link["url"], timeout=TIMEOUT).content == data
 
 
-def upload_id_made_ago(seconds: int) -> str:
-    """An upload id of the API's kind (UUIDv7) as if made ``seconds`` ago."""
-    millis = int((time.time() - seconds) * 1000)
-    random_bits = uuid.uuid4().int & ((1 << 74) - 1)
-    value = (
-        (millis << 80)
-        | (0x7 << 76)
-        | ((random_bits >> 62) << 64)
-        | (0b10 << 62)
-        | (random_bits & ((1 << 62) - 1))
-    )
-    return str(uuid.UUID(int=value))
-
-
-def test_an_upload_that_cannot_be_attached_is_a_400(local_stack: Stack, alice: Client) -> None:
-    note_id = alice.create_note()
+def test_an_upload_that_cannot_be_attached_is_a_400(local_stack: Stack, alice: StackUser) -> None:
+    note_id = alice.create_note("with a file")["noteId"]
     path = f"/notes/{note_id}/attachment"
 
-    never_sent = alice.start_upload(note_id, "a.txt", b"abc", "text/plain")
+    never_sent = alice.ask_upload(note_id, "a.txt", b"abc", "text/plain")
     missing = alice.call("PUT", path, {"uploadId": never_sent["uploadId"]})
     assert missing.status_code == 400 and "holds no file for this note" in missing.json()["Message"]
 
@@ -233,11 +166,11 @@ def test_an_upload_that_cannot_be_attached_is_a_400(local_stack: Stack, alice: C
     }
 
 
-def test_if_match_guards_attach_and_detach(local_stack: Stack, alice: Client) -> None:
-    note_id = alice.create_note()
+def test_if_match_guards_attach_and_detach(local_stack: Stack, alice: StackUser) -> None:
+    note_id = alice.create_note("with a file")["noteId"]
     path = f"/notes/{note_id}/attachment"
-    form = alice.start_upload(note_id, "a.txt", b"first", "text/plain")
-    assert send_file(form, b"first").status_code == 204
+    form = alice.ask_upload(note_id, "a.txt", b"first", "text/plain")
+    assert send_to_s3(form, b"first").status_code == 204
 
     stale = alice.call("PUT", path, {"uploadId": form["uploadId"]}, if_match='"7"')
     assert stale.status_code == 412

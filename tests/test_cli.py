@@ -35,6 +35,7 @@ import requests
 from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
+from infra.local_stack import chalice_local_command
 from infra.provision import provision
 from notes_cli import files
 from notes_cli import stack as stack_module
@@ -42,6 +43,7 @@ from notes_cli.api import NotesApi
 from notes_cli.credentials import config_dir, token_expiry
 from notes_cli.main import cli
 from notes_cli.stack import resolve
+from tests.stack import send_to_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -132,17 +134,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         api_url = f"http://{HOST}:{api_port}"
         with log_path.open("wb") as log:
             api = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("chalice")),
-                    "local",
-                    "--stage",
-                    STAGE,
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(api_port),
-                    "--no-autoreload",
-                ],
+                chalice_local_command(STAGE, api_port),
                 cwd=ROOT,
                 env={
                     **os.environ,
@@ -313,6 +305,19 @@ def stored_note(notes: Notes, note_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     note: dict[str, Any] = response.json()
     return note
+
+
+def someone_else_writes_after_each_read(notes: Notes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each time the command reads a note, another client changes it before the command writes."""
+    read = NotesApi.get_note
+
+    def read_then_someone_else_writes(self: NotesApi, wanted: str) -> tuple[dict[str, Any], str]:
+        found = read(self, wanted)
+        changed = api_call(notes, "PATCH", f"/notes/{wanted}", {"title": "changed elsewhere"})
+        assert changed.status_code == 200, changed.text
+        return found
+
+    monkeypatch.setattr(NotesApi, "get_note", read_then_someone_else_writes)
 
 
 def assert_one_line_error(result: Result | subprocess.CompletedProcess[str], *expected: str) -> str:
@@ -610,15 +615,7 @@ def test_edit_refuses_to_overwrite_a_change_made_meanwhile(
     notes: Notes, logged_in: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     note_id = notes("add", "original", "--title", "mine").stdout.strip()
-    read = NotesApi.get_note
-
-    def read_then_someone_else_writes(self: NotesApi, wanted: str) -> tuple[dict[str, Any], str]:
-        found = read(self, wanted)
-        changed = api_call(notes, "PATCH", f"/notes/{wanted}", {"title": "changed elsewhere"})
-        assert changed.status_code == 200, changed.text
-        return found
-
-    monkeypatch.setattr(NotesApi, "get_note", read_then_someone_else_writes)
+    someone_else_writes_after_each_read(notes, monkeypatch)
     assert_one_line_error(
         notes("edit", note_id, "--title", "my edit"),
         "the note changed since you read it (version 1); run the command again",
@@ -965,7 +962,7 @@ def attach_named(notes: Notes, note_id: str, name: str, data: bytes) -> None:
     )
     assert upload.status_code == 201, upload.text
     form = upload.json()
-    sent = requests.post(form["url"], data=form["fields"], files={"file": ("x", data)}, timeout=10)
+    sent = send_to_s3(form, data)
     assert sent.status_code in (200, 201, 204), sent.text
     attached = api_call(notes, "PUT", f"/notes/{note_id}/attachment", {"uploadId": form["uploadId"]})
     assert attached.status_code == 200, attached.text
@@ -994,15 +991,7 @@ def test_detach_refuses_when_the_note_changed_meanwhile(
     note_id = notes("add", "text").stdout.strip()
     write_file(tmp_path / "a.txt", 100)
     assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
-    read = NotesApi.get_note
-
-    def read_then_someone_else_writes(self: NotesApi, wanted: str) -> tuple[dict[str, Any], str]:
-        found = read(self, wanted)
-        changed = api_call(notes, "PATCH", f"/notes/{wanted}", {"title": "changed elsewhere"})
-        assert changed.status_code == 200, changed.text
-        return found
-
-    monkeypatch.setattr(NotesApi, "get_note", read_then_someone_else_writes)
+    someone_else_writes_after_each_read(notes, monkeypatch)
     assert_one_line_error(
         notes("detach", note_id), "the note changed since you read it (version 2); run the command again"
     )

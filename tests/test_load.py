@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import requests
 
+from tests.stack import send_to_s3
+
 USERS = 3
 THREADS_PER_USER = 4
 NOTES_PER_THREAD = 5
@@ -149,7 +151,7 @@ def send_upload(user: User, note_id: str, data: bytes, name: str) -> str:
     )
     assert asked.status_code == 201, asked.text
     upload = asked.json()
-    sent = requests.post(upload["url"], data=upload["fields"], files={"file": (name, data)}, timeout=TIMEOUT)
+    sent = send_to_s3(upload, data, timeout=TIMEOUT)
     assert sent.status_code in (200, 204), sent.text
     upload_id: str = upload["uploadId"]
     return upload_id

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from infra.local_stack import chalice_local_command
 from tests.conftest import PASSWORD, ROOT
 from tests.stack import (
     START_TIMEOUT,
@@ -211,11 +212,13 @@ def test_the_api_without_its_emulator_answers_clearly(tmp_path: Path) -> None:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
     }
-    chalice = Path(sys.executable).with_name("chalice")
-    command = [str(chalice), "local", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)]
-    command.append("--no-autoreload")  # a write anywhere in the tree would restart it mid-test
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        chalice_local_command("local", port),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT

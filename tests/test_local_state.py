@@ -22,7 +22,7 @@ import requests
 from infra import local_state
 from infra.local_stack import SAVE_INTERVAL_SECONDS
 from tests.conftest import PASSWORD, ROOT
-from tests.stack import MAKE, Stack, port_is_free, processes_mentioning, running_stack
+from tests.stack import MAKE, Stack, port_is_free, processes_mentioning, running_stack, send_to_s3
 
 TIMEOUT = 10
 
@@ -60,7 +60,7 @@ def attach(stack: Stack, token: str, note_id: str, data: bytes) -> None:
     )
     assert asked.status_code == 201, asked.text
     form = asked.json()
-    sent = requests.post(form["url"], data=form["fields"], files={"file": ("f", data)}, timeout=TIMEOUT)
+    sent = send_to_s3(form, data)
     assert sent.status_code in (200, 204), sent.text
     assert call(stack, token, "PUT", path, json={"uploadId": form["uploadId"]}).status_code == 200
 

@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 import pytest
-import requests
 
 import app as notes_app
 from tests.conftest import ApiUser
+from tests.stack import send_to_s3
 from tests.test_lambda_events import invoke, proxy_event, string_claims
 
 FIELDS = {"level", "logger", "requestId", "message", "method", "route", "status", "latencyMs"}
@@ -37,7 +37,7 @@ def send_file(user: ApiUser, note_id: str, data: bytes, name: str) -> str:
     )
     assert asked.status_code == 201, asked.body
     form = asked.json_body
-    requests.post(form["url"], data=form["fields"], files={"file": ("f", data)}, timeout=10)
+    send_to_s3(form, data)
     upload_id: str = form["uploadId"]
     return upload_id
 

@@ -170,12 +170,8 @@ def test_outputs_name_the_bucket(cfn: dict[str, Any]) -> None:
     assert cfn["Outputs"]["BucketName"] == {"Value": {"Ref": "AttachmentsBucket"}}
 
 
-def test_the_bucket_is_retained_private_encrypted_and_owns_its_objects(cfn: dict[str, Any]) -> None:
-    bucket = cfn["Resources"]["AttachmentsBucket"]
-    props = bucket["Properties"]
-    assert bucket["Type"] == "AWS::S3::Bucket"
-    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
-    assert "BucketName" not in props  # names are global: CloudFormation makes one per stack
+def assert_private_encrypted_and_owning_its_objects(props: dict[str, Any]) -> None:
+    """Every public access blocked, SSE-S3 with a bucket key, ACLs disabled."""
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "IgnorePublicAcls": True,
@@ -188,6 +184,15 @@ def test_the_bucket_is_retained_private_encrypted_and_owns_its_objects(cfn: dict
         ]
     }
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+def test_the_bucket_is_retained_private_encrypted_and_owns_its_objects(cfn: dict[str, Any]) -> None:
+    bucket = cfn["Resources"]["AttachmentsBucket"]
+    props = bucket["Properties"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    assert "BucketName" not in props  # names are global: CloudFormation makes one per stack
+    assert_private_encrypted_and_owning_its_objects(props)
     assert "AccessControl" not in props
 
 
@@ -324,18 +329,7 @@ def test_the_web_bucket_is_private_encrypted_owns_its_objects_and_is_no_website(
     # Only built files, uploaded again by every make deploy: it goes with the stack.
     assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Delete"
     assert "BucketName" not in props
-    assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    }
-    assert props["BucketEncryption"] == {
-        "ServerSideEncryptionConfiguration": [
-            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
-        ]
-    }
-    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert_private_encrypted_and_owning_its_objects(props)
     assert not {"WebsiteConfiguration", "AccessControl", "CorsConfiguration"} & set(props)
 
 

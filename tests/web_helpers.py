@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 from playwright.sync_api import Browser, FilePayload, Page, Playwright, Request, ViewportSize, expect
 
-from tests.conftest import PASSWORD
-from tests.stack import Stack
+from tests.stack import Stack, StackUser
+from tests.stack import new_user as stack_user
 
 # Debian's Chromium (make browser installs it); CHROMIUM names another build.
 CHROMIUM = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
@@ -50,77 +47,13 @@ def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
-@dataclass
-class WebUser:
-    """A confirmed user of the stack, with their own API session for setting the scene."""
-
-    stack: Stack
-    email: str
-    password: str = PASSWORD
-    http: requests.Session = field(default_factory=requests.Session)
-    _token: str = ""
-
-    @property
-    def token(self) -> str:
-        if not self._token:
-            auth = self.stack.cognito().initiate_auth(
-                ClientId=self.stack.facts["userPoolClientId"],
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": self.email, "PASSWORD": self.password},
-            )
-            self._token = str(auth["AuthenticationResult"]["IdToken"])
-        return self._token
-
-    def call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, if_match: str | None = None
-    ) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        if if_match is not None:
-            headers["If-Match"] = if_match
-        return self.http.request(
-            method, self.stack.facts["apiUrl"] + path, json=body, headers=headers, timeout=TIMEOUT
-        )
-
-    def create_note(self, content: str = "", **fields: Any) -> dict[str, Any]:
-        created = self.call("POST", "/notes", {"content": content, **fields})
-        assert created.status_code == 201, created.text
-        note: dict[str, Any] = created.json()
-        return note
-
-    def note(self, note_id: str) -> requests.Response:
-        return self.call("GET", f"/notes/{note_id}")
-
-    def attach(
-        self, note_id: str, name: str, data: bytes, content_type: str = "text/plain"
-    ) -> dict[str, Any]:
-        """The whole attachment flow, as any client runs it: the note, its file attached."""
-        asked = self.call(
-            "POST",
-            f"/notes/{note_id}/attachment",
-            {"name": name, "contentType": content_type, "size": len(data)},
-        )
-        assert asked.status_code == 201, asked.text
-        form = asked.json()
-        sent = requests.post(
-            form["url"],
-            data=list(form["fields"].items()),
-            files={"file": ("file", data, content_type)},
-            timeout=TIMEOUT,
-        )
-        assert sent.status_code == 204, sent.text
-        attached = self.call("PUT", f"/notes/{note_id}/attachment", {"uploadId": form["uploadId"]})
-        assert attached.status_code == 200, attached.text
-        note: dict[str, Any] = attached.json()
-        return note
+# The users a page starts from are the stack's own HTTP users.
+WebUser = StackUser
 
 
 def new_user(stack: Stack, prefix: str = "web", email: str | None = None) -> WebUser:
     """A user signed up and confirmed at the stack's pool (not yet signed in in any page)."""
-    email = email or f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
-    cognito = stack.cognito()
-    cognito.sign_up(ClientId=stack.facts["userPoolClientId"], Username=email, Password=PASSWORD)
-    cognito.admin_confirm_sign_up(UserPoolId=stack.facts["userPoolId"], Username=email)
-    return WebUser(stack, email)
+    return stack_user(stack, prefix, email)
 
 
 def notes_list(page: Page) -> Any:
