@@ -176,7 +176,7 @@ class NotesService:
 
     def delete_note(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
         """Remove a note, then its file. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
-        self._unversioned(owner, note_id)
+        _check_id(note_id)
         condition = self._precondition(precondition)
         with self._conditional(owner, note_id, precondition):
             answer = self._connection().delete_item(
@@ -201,9 +201,7 @@ class NotesService:
             upload.size,
             UPLOAD_FORM_SECONDS,
         )
-        expires = datetime.fromtimestamp(_created_ms(str(upload_id)) / 1000, UTC) + timedelta(
-            seconds=UPLOAD_FORM_SECONDS
-        )
+        expires = datetime.now(UTC) + timedelta(seconds=UPLOAD_FORM_SECONDS)
         return {
             "uploadId": str(upload_id),
             "url": form["url"],
@@ -221,7 +219,7 @@ class NotesService:
         the replaced file. Raises InvalidInput (the upload), NoteNotFound, VersionMismatch,
         StorageUnavailable; on any of them the note is unchanged.
         """
-        self._unversioned(owner, note_id)
+        _check_id(note_id)
         upload_key = _upload_key(owner, note_id, upload_id)
         if _created_ms(upload_id) + UPLOAD_ATTACH_SECONDS * 1000 < datetime.now(UTC).timestamp() * 1000:
             self._refuse(
@@ -317,7 +315,7 @@ class NotesService:
 
         Raises NoteNotFound, NoAttachment, VersionMismatch, StorageUnavailable.
         """
-        self._unversioned(owner, note_id)
+        _check_id(note_id)
         model = self._model
         old = self._write_returning_old(
             owner,
@@ -341,25 +339,10 @@ class NotesService:
         needs_attachment: bool = False,
     ) -> NoteModel:
         """One conditional UpdateItem; the note as it was before it."""
-        try:
-            with _dynamodb():
-                answer = self._connection().update_item(
-                    owner, note_id, actions=actions, condition=condition, return_values="ALL_OLD"
-                )
-        except _ConditionFailed:
-            note = self._load(owner, note_id)
-            if note is None:
-                raise NoteNotFound(note_id) from None
-            if (
-                precondition is not None
-                and not precondition.any_version
-                and note.version not in precondition.versions
-            ):
-                raise VersionMismatch(precondition.versions) from None
-            if needs_attachment:
-                # Gone at the time of the write (a racing change may have attached one since).
-                raise NoAttachment(note_id) from None
-            raise NoteNotFound(note_id) from None
+        with self._conditional(owner, note_id, precondition, needs_attachment=needs_attachment):
+            answer = self._connection().update_item(
+                owner, note_id, actions=actions, condition=condition, return_values="ALL_OLD"
+            )
         return self._model.from_raw_data(answer["Attributes"])
 
     def _refuse(self, owner: str, note_id: str, message: str) -> NoReturn:
@@ -402,8 +385,7 @@ class NotesService:
         if any, is ours (``_precondition``), so the value itself is never sent.
         Raises NoteNotFound for an id that cannot exist.
         """
-        if not _NOTE_ID.match(note_id):
-            raise NoteNotFound(note_id)
+        _check_id(note_id)
         note = self._model(owner, note_id)
         note.version = 0
         return note
@@ -415,18 +397,28 @@ class NotesService:
         return condition
 
     @contextmanager
-    def _conditional(self, owner: str, note_id: str, precondition: Precondition | None) -> Iterator[None]:
-        """Turn a failed write condition into NoteNotFound or VersionMismatch."""
+    def _conditional(
+        self, owner: str, note_id: str, precondition: Precondition | None, *, needs_attachment: bool = False
+    ) -> Iterator[None]:
+        """Turn a failed write condition into NoteNotFound, VersionMismatch or NoAttachment.
+
+        ``needs_attachment``: the condition also required the note to have an attachment.
+        """
         try:
             with _dynamodb():
                 yield
         except _ConditionFailed:
-            # Without a version to compare, only "exists" could have failed.
-            if precondition is None or precondition.any_version:
+            versions = precondition.versions if precondition is not None else ()
+            # Without a version or an attachment to compare, only "exists" could have failed.
+            if not versions and not needs_attachment:
                 raise NoteNotFound(note_id) from None
-            if self._load(owner, note_id) is None:
+            note = self._load(owner, note_id)
+            if note is None:
                 raise NoteNotFound(note_id) from None
-            raise VersionMismatch(precondition.versions) from None
+            version_held = not versions or note.version in versions
+            if needs_attachment and version_held:
+                raise NoAttachment(note_id) from None  # missing at the time of the write
+            raise VersionMismatch(versions) from None
 
     def _load(self, owner: str, note_id: str) -> NoteModel | None:
         if not _NOTE_ID.match(note_id):
@@ -479,6 +471,12 @@ def attachment_public(attachment: AttachmentAttribute) -> dict[str, Any]:
         "contentType": attachment.contentType,
         "uploadedAt": attachment.uploadedAt,
     }
+
+
+def _check_id(note_id: str) -> None:
+    """Raises NoteNotFound for an id that cannot name a note."""
+    if not _NOTE_ID.match(note_id):
+        raise NoteNotFound(note_id)
 
 
 def _upload_key(owner: str, note_id: str, upload_id: str) -> str:
