@@ -1,5 +1,7 @@
 // The page's wiring: each action a person can take, from the state to the API or the user pool
-// and back. Screens are drawn in screens.js; the state lives in state.js.
+// and back. Screens are drawn in screens.js; the state lives in state.js, and is changed only
+// through the functions it exports. The rules shared with the server come from config.json
+// (state.config).
 
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
@@ -8,23 +10,31 @@ import { h } from "./dom.js";
 import { clearMessages, fileSize, missingRules, noteLabel, notDone, render, say, showProgress, warn } from "./screens.js";
 import { SESSION_KEY, forgetSession, loadSession, saveSession } from "./session.js";
 import {
+  addNote,
+  addPage,
+  carryDraftForward,
   dropDraft,
   editField,
+  editForm,
   editorFields,
   forgetDrafts,
   isDirty,
+  keepTypedSince,
   loadDrafts,
   onChange,
   parseTags,
+  rebaseDraft,
+  removeNote,
+  replaceNote,
   reset,
   state,
   storeDrafts,
   update,
+  uploadProgress,
 } from "./state.js";
 import { UploadError, uploadFile } from "./upload.js";
 
 const FILE_NAME_FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
 let cognito = null;
 let api = null;
@@ -109,7 +119,7 @@ function need(values, names) {
 }
 
 function passwordFollowsRules(password) {
-  const missing = missingRules(password);
+  const missing = missingRules(state.config.passwordPolicy, password);
   if (!missing.length) return true;
   warn(`The password needs ${missing.join(", ")}.`);
   update({ focus: "password" });
@@ -127,6 +137,10 @@ async function busy(name, run) {
 }
 
 const actions = {
+  editForm(name, value) {
+    editForm(name, value);
+  },
+
   go(screen) {
     clearMessages();
     update({ screen, focus: "screen-heading" });
@@ -134,7 +148,7 @@ const actions = {
 
   signIn(values) {
     const email = String(values.email || "").trim();
-    state.form.email = email;
+    editForm("email", email);
     if (!need({ ...values, email }, ["email", "password"])) return;
     return busy("signin", async () => {
       say("Signing in…");
@@ -156,7 +170,7 @@ const actions = {
 
   signUp(values) {
     const email = String(values.email || "").trim();
-    state.form.email = email;
+    editForm("email", email);
     if (!need({ ...values, email }, ["email", "password"]) || !passwordFollowsRules(values.password)) return;
     return busy("signup", async () => {
       say("Creating your account…");
@@ -173,7 +187,7 @@ const actions = {
 
   confirm(values) {
     const email = String(values.email || "").trim();
-    state.form.email = email;
+    editForm("email", email);
     if (!need({ ...values, email }, ["email", "code"])) return;
     return busy("confirm", async () => {
       say("Confirming…");
@@ -190,7 +204,7 @@ const actions = {
 
   forgot(values) {
     const email = String(values.email || "").trim();
-    state.form.email = email;
+    editForm("email", email);
     if (!need({ email }, ["email"])) return;
     return busy("forgot", async () => {
       say("Sending a code…");
@@ -206,7 +220,7 @@ const actions = {
 
   resetPassword(values) {
     const email = String(values.email || "").trim();
-    state.form.email = email;
+    editForm("email", email);
     if (!need({ ...values, email }, ["email", "code", "password"]) || !passwordFollowsRules(values.password)) return;
     return busy("reset", async () => {
       say("Setting the new password…");
@@ -276,7 +290,6 @@ const actions = {
   edit(name, value) {
     if (!state.openId) return;
     editField(state.openId, name, value);
-    state.signOutWarned = false;
   },
 
   save() {
@@ -294,13 +307,8 @@ const actions = {
       try {
         const created = await api.createNote(fieldsOf(sent));
         dropDraft(id);
-        update({
-          notes: [created.note, ...state.notes.filter((n) => n.noteId !== id)],
-          openId: created.note.noteId,
-          open: created,
-          conflict: null,
-          focus: "title",
-        });
+        removeNote(id);
+        addNote(created.note, { openId: created.note.noteId, open: created, conflict: null, focus: "title" });
         setAddress(created.note.noteId);
         say("Saved as a new note.");
       } catch (error) {
@@ -314,10 +322,8 @@ const actions = {
     if (!id) return;
     try {
       const latest = await api.getNote(id);
-      const draft = (state.drafts[id] ??= { ...editorFields(id) });
-      draft.etag = latest.etag; // the next Save replaces this version with the text kept
-      storeDrafts();
-      replaceInList(latest.note);
+      rebaseDraft(id, latest.etag); // the next Save replaces this version with the text kept
+      replaceNote(latest.note);
       update({ open: latest, conflict: null, focus: "save" });
       say("Your text is kept. Save to replace the version saved elsewhere with yours.");
     } catch (error) {
@@ -330,7 +336,7 @@ const actions = {
     try {
       const latest = await api.getNote(id);
       dropDraft(id);
-      replaceInList(latest.note);
+      replaceNote(latest.note);
       update({ open: latest, conflict: null, confirming: "", focus: "title" });
       say("This is the latest version of the note.");
     } catch (error) {
@@ -360,14 +366,7 @@ const actions = {
       try {
         await api.deleteNote(id, state.drafts[id]?.etag || state.open.etag);
         dropDraft(id);
-        update({
-          notes: state.notes.filter((n) => n.noteId !== id),
-          openId: null,
-          open: null,
-          confirming: "",
-          conflict: null,
-          focus: "new-note",
-        });
+        removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
         setAddress(null);
         say("Note deleted.");
       } catch (error) {
@@ -424,7 +423,7 @@ const actions = {
         await api.removeAttachment(id, before);
         const latest = await api.getNote(id);
         carryDraftForward(id, before, latest.etag);
-        replaceInList(latest.note);
+        replaceNote(latest.note);
         if (state.openId === id) update({ open: latest, focus: "attach" });
         say("Attachment removed.");
       } catch (error) {
@@ -442,14 +441,8 @@ async function loadNotes(more) {
   update({ listState: "loading" });
   try {
     const page = await api.listNotes(cursor);
-    const known = new Set(more ? state.notes.map((n) => n.noteId) : []);
-    const fresh = page.notes.filter((n) => !known.has(n.noteId));
-    update({
-      notes: more ? [...state.notes, ...fresh] : fresh,
-      nextCursor: page.nextCursor,
-      listState: "loaded",
-      ...(more && fresh.length ? { focus: `note-${fresh[0].noteId}` } : {}),
-    });
+    const fresh = addPage(page, more);
+    if (more && fresh.length) update({ focus: `note-${fresh[0].noteId}` });
     if (more) say(`${fresh.length} more ${fresh.length === 1 ? "note" : "notes"} shown.`);
   } catch (error) {
     if (state.screen === "notes") update({ listState: "error" });
@@ -472,15 +465,12 @@ async function openNote(id) {
     const latest = await api.getNote(id);
     const shown = state.open?.note;
     if (shown && shown.noteId === id && shown.version === latest.note.version) return; // as listed
-    replaceInList(latest.note);
+    replaceNote(latest.note);
     if (state.openId === id) update({ open: latest });
   } catch (error) {
     if (error.kind === "notfound") {
       const kept = state.drafts[id] && isDirty(id);
-      update({
-        notes: state.notes.filter((n) => n.noteId !== id),
-        ...(kept ? { conflict: { id, gone: true } } : { openId: null, open: null }),
-      });
+      removeNote(id, kept ? { conflict: { id, gone: true } } : { openId: null, open: null });
       if (!kept) setAddress(null);
     }
     failed(error, "The note could not be opened:");
@@ -511,35 +501,17 @@ async function save(id) {
     if (id === "new") {
       const created = await api.createNote(fieldsOf(sent));
       keepTypedSince(id, sent, created.etag, created.note.noteId);
-      update({ notes: [created.note, ...state.notes], openId: created.note.noteId, open: created, focus: "save" });
+      addNote(created.note, { openId: created.note.noteId, open: created, focus: "save" });
       setAddress(created.note.noteId);
     } else {
       const saved = await api.saveNote(id, fieldsOf(sent), state.drafts[id]?.etag || state.open.etag);
       keepTypedSince(id, sent, saved.etag, id);
-      replaceInList(saved.note);
+      replaceNote(saved.note);
       if (state.openId === id) update({ open: saved, conflict: null });
     }
     say("Saved.");
   } catch (error) {
     conflictOrFailure(error, id, "The note was not saved:", "save");
-  }
-}
-
-/** After a save: what was typed while it was under way stays, as a draft of the saved version. */
-function keepTypedSince(id, sent, etag, savedId) {
-  const now = state.drafts[id];
-  const unchanged = !now || (now.title === sent.title && now.content === sent.content && now.tags === sent.tags);
-  delete state.drafts[id];
-  if (!unchanged) state.drafts[savedId] = { ...now, etag };
-  storeDrafts();
-}
-
-/** The draft of `id` was based on `before`, which our own change just replaced by `after`. */
-function carryDraftForward(id, before, after) {
-  const draft = state.drafts[id];
-  if (draft && draft.etag === before) {
-    draft.etag = after;
-    storeDrafts();
   }
 }
 
@@ -555,32 +527,26 @@ function conflictOrFailure(error, id, context, action = "save") {
       actions.reloadNote();
       return;
     }
-    update({ notes: state.notes.filter((n) => n.noteId !== id), conflict: { id, action, gone: true }, focus: "conflict-heading" });
+    removeNote(id, { conflict: { id, action, gone: true }, focus: "conflict-heading" });
     warn(`This note was deleted elsewhere, so ${notDone(action)}. Your text is still here.`);
     return;
   }
   failed(error, context);
 }
 
-function replaceInList(note) {
-  const index = state.notes.findIndex((n) => n.noteId === note.noteId);
-  if (index >= 0) {
-    state.notes[index] = note;
-    update({});
-  }
-}
-
 async function attach(id, file) {
-  const max = state.config.maxAttachmentBytes;
+  const { maxAttachmentBytes: max, fileNameMaxChars, mediaTypePattern } = state.config;
   const name = file.name;
   if (file.size === 0) return warn(`“${name}” is empty: there is nothing to attach.`);
   if (file.size > max) {
     return warn(`“${name}” is ${fileSize(file.size)}: a note can carry a file of at most ${fileSize(max)}.`);
   }
-  if (!name || [...name].length > 255 || FILE_NAME_FORBIDDEN.test(name)) {
-    return warn("This file's name cannot be used: rename the file (at most 255 characters, no slashes) and attach it again.");
+  if (!name || [...name].length > fileNameMaxChars || FILE_NAME_FORBIDDEN.test(name)) {
+    return warn(
+      `This file's name cannot be used: rename the file (at most ${fileNameMaxChars} characters, no slashes) and attach it again.`,
+    );
   }
-  const contentType = MEDIA_TYPE.test(file.type) ? file.type.toLowerCase() : "application/octet-stream";
+  const contentType = new RegExp(mediaTypePattern).test(file.type) ? file.type.toLowerCase() : "application/octet-stream";
   const before = state.open.etag;
   update({ upload: { name, loaded: 0, total: file.size } });
   say(`Uploading “${name}”…`);
@@ -588,14 +554,13 @@ async function attach(id, file) {
     const form = await api.requestUpload(id, { name, contentType, size: file.size });
     await uploadFile(form, file, (loaded, total) => {
       if (!state.upload) return;
-      state.upload.loaded = loaded;
-      state.upload.total = total;
+      uploadProgress(loaded, total);
       showProgress(state.upload);
     });
     const etag = state.openId === id && state.open ? state.open.etag : before;
     const attached = await api.attachUpload(id, form.uploadId, etag);
     carryDraftForward(id, etag, attached.etag);
-    replaceInList(attached.note);
+    replaceNote(attached.note);
     if (state.openId === id) update({ open: attached });
     say(`Attached “${name}” to “${noteLabel(attached.note)}”.`);
   } catch (error) {
@@ -619,7 +584,7 @@ async function start() {
     return;
   }
   clearMessages();
-  state.config = config;
+  update({ config });
   cognito = cognitoClient(config);
   api = apiClient(config, auth, {
     onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),

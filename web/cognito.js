@@ -2,6 +2,8 @@
 // the password flow, renew with the refresh token, revoke, and reset a forgotten password.
 // Every failure is an AuthError whose message is meant for people.
 
+import { passwordRulesSentence } from "./config.js";
+
 const TIMEOUT_MS = 15000;
 
 const WORDS = {
@@ -9,8 +11,6 @@ const WORDS = {
   UserNotFoundException: "Incorrect email or password.",
   UserNotConfirmedException: "This account is not confirmed yet: enter the confirmation code to confirm it.",
   UsernameExistsException: "An account with this email already exists: sign in, or confirm it if you have not yet.",
-  InvalidPasswordException:
-    "The password does not follow the rules: at least 12 characters, with an upper-case letter, a lower-case letter, a digit and a symbol.",
   CodeMismatchException: "That confirmation code is not right: check it and try again.",
   ExpiredCodeException: "That code has expired: ask for a new one.",
   LimitExceededException: "Too many attempts: wait a while, then try again.",
@@ -31,6 +31,10 @@ export class AuthError extends Error {
 
 export function cognitoClient(config) {
   const clientId = config.userPoolClientId;
+  const wordsFor = {
+    ...WORDS,
+    InvalidPasswordException: `The password does not follow the rules: ${passwordRulesSentence(config.passwordPolicy)}.`,
+  };
 
   async function call(action, body) {
     const controller = new AbortController();
@@ -73,7 +77,7 @@ export function cognitoClient(config) {
     const type = String((answer && (answer.__type || answer.code)) || "").split("#").pop();
     const said = answer && (answer.message || answer.Message);
     const words =
-      WORDS[type] ||
+      wordsFor[type] ||
       (said ? `The sign-in service refused: ${said}` : `The sign-in service failed (${response.status}): try again later.`);
     throw new AuthError(words, { type: type || "UnknownError", status: response.status });
   }

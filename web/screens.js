@@ -1,20 +1,18 @@
 // Drawing each screen from the state. Elements are made with createElement and text is set as
 // text (dom.js): nothing a user or the API wrote is ever parsed as HTML. The live regions of
 // index.html (#alert, #status) carry every message, so that it is both seen and announced.
+// Screens only read the state: what a person does goes to an action (app.js), which changes the
+// state through state.js.
 
+import { passwordRules } from "./config.js";
 import { h, replace } from "./dom.js";
 import { editorFields, isDirty } from "./state.js";
 
-export const PASSWORD_RULES = [
-  ["At least 12 characters", (p) => [...p].length >= 12],
-  ["An upper-case letter", (p) => /[A-Z]/.test(p)],
-  ["A lower-case letter", (p) => /[a-z]/.test(p)],
-  ["A digit", (p) => /[0-9]/.test(p)],
-  ["A symbol, such as ! ? # - or _", (p) => /[^A-Za-z0-9]/.test(p)],
-];
-
-export function missingRules(password) {
-  return PASSWORD_RULES.filter(([, met]) => !met(password)).map(([words]) => words.toLowerCase());
+/** The rules of the pool's password policy (config.json) that `password` does not follow. */
+export function missingRules(policy, password) {
+  return passwordRules(policy)
+    .filter((rule) => !rule.met(password))
+    .map((rule) => rule.words.toLowerCase());
 }
 
 // --- messages ------------------------------------------------------------------------------
@@ -49,7 +47,6 @@ export function render(state, actions) {
   replace(main, screen(state, actions));
   if (state.focus) {
     const target = document.getElementById(state.focus);
-    state.focus = null;
     if (target) {
       target.focus();
       return;
@@ -99,7 +96,7 @@ function fatal(state, actions) {
 
 // --- signed out ----------------------------------------------------------------------------
 
-function field(state, { id, label, type = "text", autocomplete, hint, value, inputmode }) {
+function field(state, actions, { id, label, type = "text", autocomplete, hint, value, inputmode }) {
   const described = hint ? `${id}-hint` : null;
   return h(
     "div",
@@ -114,7 +111,7 @@ function field(state, { id, label, type = "text", autocomplete, hint, value, inp
       required: true,
       "aria-describedby": described,
       value: value ?? state.form[id] ?? "",
-      on: { input: (event) => (state.form[id] = event.target.value) },
+      on: { input: (event) => actions.editForm(id, event.target.value) },
     }),
     hint ? h("p", { id: described, class: "hint" }, hint) : null,
   );
@@ -156,37 +153,34 @@ function localNote(state, what) {
   return h("p", { class: "note-local" }, `This is the local stack: no email is sent, and any ${what} is accepted here — type any code, such as 123456.`);
 }
 
-function passwordRules(state, id) {
-  const password = state.form[id] || "";
+function rulesList(rules, password, id) {
   return h(
     "ul",
     { id: `${id}-rules`, class: "rules" },
-    PASSWORD_RULES.map(([words, met], index) =>
-      h("li", { id: `${id}-rule-${index}`, "data-met": met(password) ? "yes" : "no" }, words),
-    ),
+    rules.map((rule, index) => h("li", { id: `${id}-rule-${index}`, "data-met": rule.met(password) ? "yes" : "no" }, rule.words)),
   );
 }
 
 /** Marks the rules met as the password is typed (no redraw: the field keeps its caret). */
-function watchRules(state, id) {
+function watchRules(rules, id) {
   return (event) => {
-    state.form[id] = event.target.value;
-    PASSWORD_RULES.forEach(([, met], index) => {
+    rules.forEach((rule, index) => {
       const item = document.getElementById(`${id}-rule-${index}`);
-      if (item) item.dataset.met = met(event.target.value) ? "yes" : "no";
+      if (item) item.dataset.met = rule.met(event.target.value) ? "yes" : "no";
     });
   };
 }
 
-function passwordField(state, id, label, autocomplete) {
-  const input = field(state, { id, label, type: "password", autocomplete });
+function passwordField(state, actions, id, label, autocomplete) {
+  const rules = passwordRules(state.config.passwordPolicy);
+  const input = field(state, actions, { id, label, type: "password", autocomplete });
   const box = input.querySelector("input");
   box.setAttribute("aria-describedby", `${id}-rules-intro ${id}-rules`);
-  box.addEventListener("input", watchRules(state, id));
+  box.addEventListener("input", watchRules(rules, id));
   return [
     input,
     h("p", { id: `${id}-rules-intro`, class: "hint" }, "The password needs:"),
-    passwordRules(state, id),
+    rulesList(rules, state.form[id] || "", id),
   ];
 }
 
@@ -197,8 +191,8 @@ function signIn(state, actions) {
       state,
       "signin",
       actions.signIn,
-      field(state, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
-      field(state, { id: "password", label: "Password", type: "password", autocomplete: "current-password" }),
+      field(state, actions, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
+      field(state, actions, { id: "password", label: "Password", type: "password", autocomplete: "current-password" }),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "submit" }, "Sign in")),
     ),
     h(
@@ -218,8 +212,8 @@ function signUp(state, actions) {
       state,
       "signup",
       actions.signUp,
-      field(state, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
-      passwordField(state, "password", "Password", "new-password"),
+      field(state, actions, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
+      passwordField(state, actions, "password", "Password", "new-password"),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "submit" }, "Sign up")),
     ),
     h("p", {}, "Have an account? ", linkButton("Sign in", () => actions.go("signin"), "go-signin")),
@@ -235,8 +229,8 @@ function confirm(state, actions) {
       state,
       "confirm",
       actions.confirm,
-      field(state, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
-      field(state, { id: "code", label: "Confirmation code", autocomplete: "one-time-code", inputmode: "numeric" }),
+      field(state, actions, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
+      field(state, actions, { id: "code", label: "Confirmation code", autocomplete: "one-time-code", inputmode: "numeric" }),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "submit" }, "Confirm")),
     ),
     h("p", {}, linkButton("Back to sign in", () => actions.go("signin"), "go-signin")),
@@ -251,7 +245,7 @@ function forgot(state, actions) {
       state,
       "forgot",
       actions.forgot,
-      field(state, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
+      field(state, actions, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "submit" }, "Send code")),
     ),
     h("p", {}, linkButton("Back to sign in", () => actions.go("signin"), "go-signin")),
@@ -267,9 +261,9 @@ function resetPassword(state, actions) {
       state,
       "reset",
       actions.resetPassword,
-      field(state, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
-      field(state, { id: "code", label: "Confirmation code", autocomplete: "one-time-code", inputmode: "numeric" }),
-      passwordField(state, "password", "New password", "new-password"),
+      field(state, actions, { id: "email", label: "Email", type: "email", autocomplete: "username" }),
+      field(state, actions, { id: "code", label: "Confirmation code", autocomplete: "one-time-code", inputmode: "numeric" }),
+      passwordField(state, actions, "password", "New password", "new-password"),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "submit" }, "Set new password")),
     ),
     h("p", {}, linkButton("Back to sign in", () => actions.go("signin"), "go-signin")),

@@ -1,5 +1,9 @@
-// The page's state, in one place. Screens are drawn from it (screens.js); actions (app.js)
-// change it with update(), which redraws once per turn of the event loop.
+// The page's state, in one place, and the only module that changes it. Screens are drawn from
+// it (screens.js); actions (app.js) change it through the functions below: update() and
+// reset() for plain changes, named transitions for the rest. Each change makes a new state,
+// deeply frozen: `state` is read everywhere and written nowhere else. A change redraws once per
+// turn of the event loop, except a keystroke's or an upload's progress, which the page already
+// shows.
 //
 // Typed text lives in `drafts`, one per note (or "new"), and is kept in localStorage for the
 // signed-in user until it is saved or deliberately dropped: a reload, a conflict or an expired
@@ -7,11 +11,9 @@
 
 const DRAFTS_KEY = "notes.drafts";
 
-export const state = initialState();
-
-export function initialState() {
+function initialState() {
   return {
-    config: null,
+    config: null, // config.json, as config.js read it: the stage and the rules shared with the server
     screen: "loading", // loading | fatal | signin | signup | confirm | forgot | reset | notes
     fatal: "",
     form: { email: "", password: "", code: "" }, // the signed-out forms' fields, as typed
@@ -23,13 +25,25 @@ export function initialState() {
     openId: null, // the note shown in the editor: its id, "new", or null
     open: null, // { note, etag }: the server's copy of the open note
     drafts: {}, // id → { title, content, tags, etag }: what was typed and not saved
-    conflict: null, // { id, gone }: a save that met a change made elsewhere
+    conflict: null, // { id, gone, action }: a write that met a change made elsewhere
     confirming: "", // "delete" while the delete confirmation shows
     upload: null, // { name, loaded, total } while a file goes up
     signOutWarned: false,
     focus: null, // the id of the element to focus after the next redraw
   };
 }
+
+/** Freezes plain objects and arrays all the way down; what is frozen already is left as it is. */
+function frozen(value) {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) frozen(inner);
+  }
+  return value;
+}
+
+/** The current state. Importers see each new state as it is made, and can only read it. */
+export let state = frozen(initialState());
 
 let redraw = () => {};
 let scheduled = false;
@@ -38,21 +52,68 @@ export function onChange(render) {
   redraw = render;
 }
 
-export function update(patch) {
-  Object.assign(state, patch);
+/** The one place a new state is made; no redraw. */
+function change(patch) {
+  state = frozen({ ...state, ...patch });
+}
+
+function scheduleRedraw() {
   if (scheduled) return;
   scheduled = true;
   queueMicrotask(() => {
     scheduled = false;
-    redraw(state);
+    const shown = state;
+    if (shown.focus) change({ focus: null }); // focus moves once, on the redraw that asked
+    redraw(shown);
   });
+}
+
+export function update(patch) {
+  change(patch);
+  scheduleRedraw();
 }
 
 /** Starts over, signed out, keeping the configuration. */
 export function reset(patch = {}) {
-  const config = state.config;
-  Object.assign(state, initialState(), { config }, patch);
-  update({});
+  state = frozen({ ...initialState(), config: state.config, ...patch });
+  scheduleRedraw();
+}
+
+/** Records a keystroke in a signed-out form: no redraw, the field already shows it. */
+export function editForm(name, value) {
+  change({ form: { ...state.form, [name]: value } });
+}
+
+/** The bytes of the file going up: no redraw, the progress bar is moved as it is. */
+export function uploadProgress(loaded, total) {
+  if (state.upload) change({ upload: { ...state.upload, loaded, total } });
+}
+
+// --- the list ------------------------------------------------------------------------------
+
+/** A page of the list arrived: shown after the notes listed already, or instead of them.
+ * Returns the notes it added. */
+export function addPage(page, more) {
+  const known = new Set(more ? state.notes.map((n) => n.noteId) : []);
+  const fresh = page.notes.filter((n) => !known.has(n.noteId));
+  update({ notes: more ? [...state.notes, ...fresh] : fresh, nextCursor: page.nextCursor, listState: "loaded" });
+  return fresh;
+}
+
+/** A note just created: first in the list. */
+export function addNote(note, patch = {}) {
+  update({ notes: [note, ...state.notes], ...patch });
+}
+
+/** The server's latest copy of a listed note takes its place in the list. */
+export function replaceNote(note) {
+  const index = state.notes.findIndex((n) => n.noteId === note.noteId);
+  if (index >= 0) update({ notes: state.notes.map((n, i) => (i === index ? note : n)) });
+}
+
+/** A note deleted, here or elsewhere: out of the list. */
+export function removeNote(id, patch = {}) {
+  update({ notes: state.notes.filter((n) => n.noteId !== id), ...patch });
 }
 
 // --- drafts --------------------------------------------------------------------------------
@@ -76,12 +137,22 @@ export function editorFields(id) {
   return { title: note?.title || "", content: note?.content || "", tags: (note?.tags || []).join(", ") };
 }
 
-/** Records a keystroke: no redraw, the field already shows it. */
+function setDraft(id, draft) {
+  change({ drafts: { ...state.drafts, [id]: draft } });
+}
+
+function draftsWithout(id) {
+  const drafts = { ...state.drafts };
+  delete drafts[id];
+  return drafts;
+}
+
+/** Records a keystroke in the editor: no redraw, the field already shows it. After a keystroke,
+ * a sign-out warned about unsaved changes warns again. */
 export function editField(id, field, value) {
-  if (!state.drafts[id]) {
-    state.drafts[id] = { ...editorFields(id), etag: id === "new" ? "" : state.open?.etag || "" };
-  }
-  state.drafts[id][field] = value;
+  const draft = state.drafts[id] || { ...editorFields(id), etag: id === "new" ? "" : state.open?.etag || "" };
+  setDraft(id, { ...draft, [field]: value });
+  change({ signOutWarned: false });
   clearTimeout(saveTimer);
   saveTimer = setTimeout(storeDrafts, 250);
 }
@@ -100,8 +171,36 @@ export function isDirty(id) {
   );
 }
 
+/** The draft of `id` is dropped (saved, discarded, or replaced by the latest version); no redraw. */
 export function dropDraft(id) {
-  delete state.drafts[id];
+  change({ drafts: draftsWithout(id) });
+  storeDrafts();
+}
+
+/** After a save of what was `sent`: what was typed while it was under way stays, as a draft of
+ * the saved version (`savedId`, whose entity tag is now `etag`). */
+export function keepTypedSince(id, sent, etag, savedId) {
+  const now = state.drafts[id];
+  const unchanged = !now || (now.title === sent.title && now.content === sent.content && now.tags === sent.tags);
+  const drafts = draftsWithout(id);
+  if (!unchanged) drafts[savedId] = { ...now, etag };
+  change({ drafts });
+  storeDrafts();
+}
+
+/** The draft of `id` was based on `before`, which our own change just replaced by `after`. */
+export function carryDraftForward(id, before, after) {
+  const draft = state.drafts[id];
+  if (draft && draft.etag === before) {
+    setDraft(id, { ...draft, etag: after });
+    storeDrafts();
+  }
+}
+
+/** The text shown for `id` is kept as a draft of the version `etag`: the next save replaces
+ * that version with it. */
+export function rebaseDraft(id, etag) {
+  setDraft(id, { ...editorFields(id), etag });
   storeDrafts();
 }
 

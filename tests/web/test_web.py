@@ -69,15 +69,15 @@ class Tab:
 
     @property
     def url(self) -> str:
-        return self.stack.facts["webUrl"]
+        return self.stack.facts.web_url
 
     @property
     def api(self) -> str:
-        return self.stack.facts["apiUrl"]
+        return self.stack.facts.api_url
 
     @property
     def emulator(self) -> str:
-        return self.stack.facts["awsEndpoint"]
+        return self.stack.facts.aws_endpoint
 
     def stored_session(self) -> dict[str, Any] | None:
         kept = self.page.evaluate(f"localStorage.getItem('{SESSION_KEY}')")
@@ -207,7 +207,7 @@ def test_the_whole_journey(browser: Browser, tab: Tab, local_stack: Stack) -> No
 
     # Attach a small file: the progress shows while it goes up, then the attachment.
     data = b"receipt: eggs 2.10, milk 1.05\n"
-    bucket_url = f"{tab.emulator}/{local_stack.facts['bucketName']}"
+    bucket_url = f"{tab.emulator}/{local_stack.facts.bucket_name}"
     held: list[Route] = []
 
     def hold_upload(route: Route) -> None:
@@ -506,6 +506,33 @@ def test_a_file_too_large_is_refused_before_uploading(tab: Tab, user: WebUser) -
     assert asked == []
 
 
+def test_the_rules_checked_before_asking_are_the_settings(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    config = requests.get(f"{tab.url}/config.json", timeout=5).json()
+    stricter = {
+        **config,
+        "passwordPolicy": {**config["passwordPolicy"], "minimumLength": 16, "requireSymbols": False},
+        "fileNameMaxChars": 8,
+    }
+    page.route("**/config.json", lambda route: route.fulfill(json=stricter))
+    asked = requests_where(page, lambda request: request.url.endswith("/attachment"))
+    page.goto(tab.url)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_text("At least 16 characters")).to_be_visible()
+    expect(page.get_by_text("A symbol")).to_have_count(0)
+    page.get_by_label("Email").fill("strict@example.com")
+    page.get_by_label("Password").fill("Only-15-chars-A")
+    page.get_by_role("button", name="Sign up").click()
+    expect(alert(page)).to_have_text("The password needs at least 16 characters.")
+    page.get_by_role("button", name="Sign in").click()
+    user.create_note("short names only", title="Short")
+    sign_in(page, user, go=False)
+    open_note(page, "Short")
+    choose_file(page, "Attach file", "too-long.txt", b"data")
+    expect(alert(page)).to_contain_text("rename the file (at most 8 characters, no slashes)")
+    assert asked == []
+
+
 def test_note_text_and_file_names_show_as_text_and_run_nothing(tab: Tab, user: WebUser) -> None:
     page = tab.page
     markup = "<img src=x onerror=alert(1)>"
@@ -570,6 +597,20 @@ def test_settings_that_cannot_load_are_said_in_words(tab: Tab) -> None:
     expect(page.get_by_role("heading", name="Notes cannot start")).to_be_visible()
     expect(alert(page)).to_contain_text("config.json")
     expect(alert(page)).to_contain_text("500")
+
+
+def test_settings_without_the_shared_rules_are_said_in_words(tab: Tab) -> None:
+    page = tab.page
+    config = requests.get(f"{tab.url}/config.json", timeout=5).json()
+    lacking = {
+        key: value for key, value in config.items() if key not in ("passwordPolicy", "mediaTypePattern")
+    }
+    page.route("**/config.json", lambda route: route.fulfill(json=lacking))
+    page.goto(tab.url)
+    expect(page.get_by_role("heading", name="Notes cannot start")).to_be_visible()
+    expect(alert(page)).to_have_text(
+        "The page's settings (config.json) lack mediaTypePattern, passwordPolicy."
+    )
 
 
 def test_a_busy_api_is_tried_again_then_said_in_words(tab: Tab, user: WebUser) -> None:
