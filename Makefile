@@ -64,7 +64,7 @@ browser:
 	fi
 
 run: $(READY)
-	@$(BIN)/python -m infra.local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT) \
+	@$(BIN)/python -m local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT) \
 		--web-port $(WEB_PORT) --state $(STATE) \
 		$(if $(filter-out 0 no false,$(FRESH)),--fresh) $(if $(filter-out 0 no false,$(NO_RELOAD)),--no-reload)
 
@@ -79,7 +79,7 @@ bench-startup: $(READY)
 	$(BIN)/python -m bench.startup --cold
 
 screenshots: $(READY) browser
-	$(BIN)/python -m tests.screenshots
+	$(BIN)/python -m tools.screenshots
 
 package: $(READY)
 	ALARM_EMAIL="$(ALARM_EMAIL)" $(BIN)/python -m infra.package --stage $(STAGE)

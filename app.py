@@ -7,6 +7,7 @@ HTTP answers in one place (``chalicelib.errors``).
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
@@ -16,7 +17,6 @@ from chalicelib import request_log, validation
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
 from chalicelib.files import FileStore
-from chalicelib.local_auth import verify_tokens_locally
 from chalicelib.models import bind_note_model
 from chalicelib.notes import NotesService
 from chalicelib.settings import Settings
@@ -46,9 +46,13 @@ notes = NotesService(
     note_model, FileStore(settings.bucket_name, settings.region), settings.attachment_max_bytes
 )
 
-# Locally (chalice local, the chalice test client) tokens are checked as API
-# Gateway checks them; deployed, this does nothing and API Gateway checks.
-verify_tokens_locally(app, settings)
+# Locally (chalice local, the chalice test client) tokens are checked as API Gateway checks them,
+# by the local stack's code. Deployed, Chalice's runtime has no local gateway (chalice.local), the
+# local stack is not in the package, nothing of it is imported, and API Gateway checks.
+if importlib.util.find_spec("chalice.local") is not None:
+    from local_stack.gateway_auth import verify_tokens_locally
+
+    verify_tokens_locally(app, settings)
 
 
 def current_request() -> Request:

@@ -555,14 +555,14 @@ def token_verification(rows: list[Row], user: Any) -> None:
     import jwt
 
     import app as notes_app
-    from chalicelib import local_auth
+    from local_stack import gateway_auth
     from tests.tokens import TokenFactory
 
-    verifier = local_auth._VERIFIERS[notes_app.app]
+    verifier = gateway_auth._VERIFIERS[notes_app.app]
     verifier.verify(user.token)  # warm the key cache
     number = 300
     # Tokens the verifier has not seen, signed with the emulated pool's key.
-    factory = TokenFactory(local_auth.issuer(notes_app.settings), notes_app.settings.app_client_ids[0])
+    factory = TokenFactory(gateway_auth.issuer(notes_app.settings), notes_app.settings.app_client_ids[0])
     unseen = iter([factory.id_token() for _ in range(number * REPEATS)])
 
     def stock_decode() -> Any:
@@ -629,7 +629,7 @@ def _fill(stack: Any) -> None:
         token = stack.id_token(f"bench-{n}-{uuid.uuid4().hex[:6]}@example.com")
         for i in range(NOTES_PER_USER):
             response = requests.post(
-                f"{stack.facts['apiUrl']}/notes",
+                f"{stack.facts.api_url}/notes",
                 json={"title": f"note {i}", "content": "a note of a few words " * 4, "tags": ["bench"]},
                 headers={"Authorization": token},
                 timeout=10,

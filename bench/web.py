@@ -70,7 +70,7 @@ def _clicked_until(page: Page, label: str, count: int) -> float:
 
 def first_visit(browser: Browser, stack: Stack) -> tuple[int, int, int]:
     """Files, compressed bytes and uncompressed bytes a first visit loads from the web app's server."""
-    web = stack.facts["webUrl"]
+    web = stack.facts.web_url
     context = browser.new_context(viewport=VIEWPORT)
     try:
         page = context.new_page()
@@ -95,13 +95,13 @@ def first_visit(browser: Browser, stack: Stack) -> tuple[int, int, int]:
 
 def _sign_in_calls(stack: Stack, user: WebUser) -> Callable[[], None]:
     """The page's own calls, made without it: InitiateAuth, then the first page of notes."""
-    endpoint, api = stack.facts["awsEndpoint"], stack.facts["apiUrl"]
+    endpoint, api = stack.facts.aws_endpoint, stack.facts.api_url
 
     def calls() -> None:
         answer = requests.post(
             f"{endpoint}/",
             json={
-                "ClientId": stack.facts["userPoolClientId"],
+                "ClientId": stack.facts.user_pool_client_id,
                 "AuthFlow": "USER_PASSWORD_AUTH",
                 "AuthParameters": {"USERNAME": user.email, "PASSWORD": user.password},
             },
@@ -128,7 +128,7 @@ def sign_in_and_load_more(browser: Browser, stack: Stack, user: WebUser) -> tupl
         context = browser.new_context(viewport=VIEWPORT)
         try:
             page = context.new_page()
-            page.goto(stack.facts["webUrl"])
+            page.goto(stack.facts.web_url)
             page.get_by_label("Email").fill(user.email)
             page.get_by_label("Password").fill(user.password)
             signing_in.append(_clicked_until(page, "Sign in", PAGE))
@@ -160,7 +160,7 @@ def web_rows(stack: Stack) -> list[Row]:
         user.create_note(f"note {number}\nmeasured", title=f"Note {number}", tags=["bench"])
     first_token = user.token
     next_page = requests.get(
-        f"{stack.facts['apiUrl']}/notes",
+        f"{stack.facts.api_url}/notes",
         params={"limit": PAGE},
         headers={"Authorization": f"Bearer {first_token}"},
         timeout=30,
@@ -168,7 +168,7 @@ def web_rows(stack: Stack) -> list[Row]:
 
     def more_calls() -> None:
         requests.get(
-            f"{stack.facts['apiUrl']}/notes",
+            f"{stack.facts.api_url}/notes",
             params={"limit": PAGE, "cursor": next_page},
             headers={"Authorization": f"Bearer {first_token}"},
             timeout=30,

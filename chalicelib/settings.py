@@ -74,7 +74,7 @@ class Settings:
             region=region,
             table_name=_required(env, "NOTES_TABLE_NAME"),
             bucket_name=_required(env, "NOTES_BUCKET_NAME"),
-            attachment_max_bytes=_byte_count(env, "ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES),
+            attachment_max_bytes=attachment_max_bytes(env),
             user_pool_arn=pool_arn,
             app_client_ids=client_ids,
             read_scopes=read_scopes,
@@ -93,10 +93,15 @@ def _required(env: Mapping[str, str], name: str, fallback: str | None = None) ->
     return value
 
 
-def _byte_count(env: Mapping[str, str], name: str, default: int) -> int:
-    value = (env.get(name) or "").strip()
+def attachment_max_bytes(env: Mapping[str, str]) -> int:
+    """The stage's largest file, ``ATTACHMENT_MAX_BYTES``, or the default: the one parser of it.
+
+    Raises SettingsError naming the variable.
+    """
+    name = "ATTACHMENT_MAX_BYTES"
+    value = str(env.get(name) or "").strip()
     if not value:
-        return default
+        return DEFAULT_MAX_BYTES
     if not value.isdigit() or not 1 <= int(value) <= MAX_UPLOAD_BYTES:
         raise SettingsError(
             f"environment variable {name} must be a number of bytes from 1 to {MAX_UPLOAD_BYTES:,} "

@@ -34,7 +34,8 @@ ATTACH_FIELDS = ("uploadId",)
 _ETAG_LIST = re.compile(r'^\s*"\d{1,15}"(\s*,\s*"\d{1,15}")*\s*$')
 _LIMIT = re.compile(r"^\d{1,6}$")
 # RFC 6838 type/subtype, without parameters: the upload policy matches it exactly.
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$")
+MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
+_MEDIA_TYPE = re.compile(MEDIA_TYPE_PATTERN)
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from chalicelib.storage_layout import DEFAULT_MAX_BYTES
-from infra import description, template
+from infra import description, stages, template
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
@@ -242,19 +241,16 @@ def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
         "userPoolId": outputs["UserPoolId"],
         "userPoolClientId": outputs["UserPoolClientId"],
         "cognitoEndpoint": f"https://cognito-idp.{region}.amazonaws.com/",
-        "maxAttachmentBytes": max_attachment_bytes(stage),
+        **description.client_rules(max_attachment_bytes(stage)),
     }
 
 
 def max_attachment_bytes(stage: str) -> int:
-    """The stage's ATTACHMENT_MAX_BYTES (``.chalice/config.json``), or the app's default."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    value = str(config["stages"][stage].get("environment_variables", {}).get("ATTACHMENT_MAX_BYTES", ""))
-    if not value.strip():
-        return DEFAULT_MAX_BYTES
-    if not value.strip().isdigit():
-        raise DeployError(f"ATTACHMENT_MAX_BYTES of stage {stage} is not a number of bytes: {value!r}")
-    return int(value)
+    """The stage's largest file (``.chalice/config.json``); raises DeployError naming a bad value."""
+    try:
+        return stages.max_attachment_bytes(stage)
+    except stages.StageConfigError as error:
+        raise DeployError(str(error)) from error
 
 
 def _keys(s3: Any, bucket: str) -> list[str]:

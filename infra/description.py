@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.storage_layout import FILES_PREFIX, UPLOAD_EXPIRY_DAYS, UPLOADS_PREFIX
+from chalicelib.validation import MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
 
 APP_NAME = "notes"
 STAGES = ("test", "local", "dev", "prod")
@@ -199,6 +200,40 @@ WEB_SECURITY_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
 }
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
+
+
+def client_rules(max_attachment_bytes: int) -> dict[str, Any]:
+    """What a client checks before it asks, in the web app's ``config.json``: the pool's password
+    policy and the API's rules for a file (its size, its name's length, its media type's form)."""
+    policy = PASSWORD_POLICY
+    return {
+        "maxAttachmentBytes": max_attachment_bytes,
+        "passwordPolicy": {
+            "minimumLength": policy["MinimumLength"],
+            "requireUppercase": policy["RequireUppercase"],
+            "requireLowercase": policy["RequireLowercase"],
+            "requireNumbers": policy["RequireNumbers"],
+            "requireSymbols": policy["RequireSymbols"],
+        },
+        "fileNameMaxChars": MAX_FILE_NAME_CHARS,
+        "mediaTypePattern": MEDIA_TYPE_PATTERN,
+    }
+
+
+def password_rules_text() -> str:
+    """The password policy in a few words, as ``make run`` prints it."""
+    policy = PASSWORD_POLICY
+    wanted = [
+        word
+        for word, key in (
+            ("upper", "RequireUppercase"),
+            ("lower", "RequireLowercase"),
+            ("digit", "RequireNumbers"),
+            ("symbol", "RequireSymbols"),
+        )
+        if policy[key]
+    ]
+    return ", ".join([f"{policy['MinimumLength']}+ chars", *wanted])
 
 
 def content_security_policy(api_url: str, cognito_url: str, bucket_urls: Sequence[str]) -> str:

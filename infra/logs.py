@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from infra.deploy import stack_name
-from infra.local_stack import readable
+from infra.log_lines import readable
 
 POLL_SECONDS = 2.0
 BACK_SECONDS = 10 * 60

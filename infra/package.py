@@ -34,7 +34,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra import description, template
+from infra import description, stages, template
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -83,8 +83,7 @@ def stage_operations(stage: str) -> description.Operations:
 
     Raises RuntimeError naming a bad setting.
     """
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    given = config["stages"].get(stage, {}).get("operations")
+    given = stages.operations(stage)
     try:
         return description.operations(stage, given, os.environ.get("ALARM_EMAIL") or None)
     except ValueError as error:

@@ -25,9 +25,10 @@ else the issuer's own. They are fetched on first use (never at import), cached
 for the life of the process and fetched again at most once a minute, when a
 token names a key id the cache does not hold.
 
-Deployed, ``chalice.local`` is not in the Lambda package, so nothing is
-installed and API Gateway does the checking. PyJWT and cryptography (development
-dependencies) are imported on the first verification only.
+Deployed, neither ``chalice.local`` nor this package is in the Lambda package: ``app.py``
+imports this module only where Chalice's local gateway exists, and API Gateway does the
+checking. PyJWT and cryptography (development dependencies) are imported on the first
+verification only.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from infra import description, stages
+from local_stack import HOST, ROOT, STAGE
+
 WEB = ROOT / "web"
 CONFIG_PATH = "/config.json"
 TYPES = {
@@ -34,23 +36,38 @@ TYPES = {
 COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".webmanifest", ".txt")
 
 
+def local_web_server(
+    web_port: int, api_url: str, endpoint: str, region: str, user_pool_id: str, client_id: str
+) -> WebServer:
+    """The web app's server, with the local stage's config.json and content security policy."""
+    config = {
+        "apiUrl": api_url,
+        "region": region,
+        "userPoolId": user_pool_id,
+        "userPoolClientId": client_id,
+        "cognitoEndpoint": f"{endpoint}/",
+        **description.client_rules(stages.max_attachment_bytes(STAGE)),
+        # Locally no email is sent and any confirmation code is accepted: the page says so.
+        "local": True,
+    }
+    # The deployed page's policy, with the local addresses: the emulator answers for Cognito and
+    # S3 alike.
+    policy = description.content_security_policy(api_url, f"{endpoint}/", [f"{endpoint}/"])
+    return WebServer(web_port, config, policy)
+
+
 def security_headers(csp: str) -> dict[str, str]:
     """The headers every answer carries, as the deployed page's response headers policy sets them."""
-    return {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-    }
+    return {"Content-Security-Policy": csp, **description.WEB_SECURITY_HEADERS}
 
 
 class WebServer:
     """Serves ``folder`` and ``config`` on ``127.0.0.1:port`` from a thread, until ``stop``."""
 
     def __init__(self, port: int, config: dict[str, Any], csp: str, folder: Path = WEB) -> None:
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{HOST}:{port}"
         handler = _handler(folder.resolve(), json.dumps(config, indent=2).encode(), security_headers(csp))
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = ThreadingHTTPServer((HOST, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
 

@@ -6,17 +6,16 @@ and from options or environment variables, which win over the file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
+from local_stack import facts
 from notes_cli.errors import CliError
 
 # The directory above the package: the repository root when run from a checkout.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
-STACK_FILE = Path(".local") / "stack.json"
+STACK_FILE = facts.RELATIVE_PATH
 
 NO_API = (
     "no API to talk to: start the local stack with make run, "
@@ -78,18 +77,11 @@ def find_stack_file(start: Path) -> Path | None:
 
 
 def read_stack_file(path: Path) -> dict[str, str]:
-    """The string facts of a stack file; raises CliError when it is missing or malformed."""
+    """The facts a stack file holds; raises CliError when it is missing or malformed."""
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise CliError(f"stack file {path} does not exist (is make run running?)") from error
-    except OSError as error:
-        raise CliError(f"cannot read stack file {path}: {error.strerror}") from error
-    except ValueError as error:
-        raise CliError(f"stack file {path} is not valid JSON: {error}") from error
-    if not isinstance(data, dict):
-        raise CliError(f"stack file {path} must hold a JSON object")
-    return {key: value for key, value in data.items() if isinstance(value, str) and value}
+        return facts.read_known(path)
+    except facts.FactsError as error:
+        raise CliError(str(error)) from error
 
 
 def normalize_url(url: str) -> str:

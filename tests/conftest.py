@@ -54,9 +54,9 @@ from chalice.test import (
 from moto import mock_aws
 
 import app as notes_app
-from chalicelib.local_auth import issuer
 from infra import description
 from infra.provision import Provisioned, provision
+from local_stack.gateway_auth import issuer
 from tests import network_guard
 from tests.tokens import TokenFactory
 

@@ -3,7 +3,6 @@ HTTP; and the presigned POST every client of the attachments makes."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ from typing import Any
 import boto3
 import requests
 
+from local_stack.facts import StackFacts
 from tests.conftest import PASSWORD, ROOT
 
 START_TIMEOUT = 90.0
@@ -104,8 +104,7 @@ class Stack:
         self.process = process
         self.output = output
         self.stack_file = str(stack_file)
-        facts: dict[str, str] = json.loads(stack_file.read_text())
-        self.facts = facts
+        self.facts = StackFacts.read(stack_file)
         self.port = port
         self.emulator_port = emulator_port
 
@@ -127,8 +126,8 @@ class Stack:
         """A client of the stack's emulator."""
         return boto3.client(
             service,
-            region_name=self.facts["region"],
-            endpoint_url=self.facts["awsEndpoint"],
+            region_name=self.facts.region,
+            endpoint_url=self.facts.aws_endpoint,
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
@@ -138,14 +137,14 @@ class Stack:
 
     def bucket_keys(self, prefix: str = "") -> list[str]:
         """Every key in the stack's attachments bucket under ``prefix``."""
-        listed = self.client("s3").list_objects_v2(Bucket=self.facts["bucketName"], Prefix=prefix)
+        listed = self.client("s3").list_objects_v2(Bucket=self.facts.bucket_name, Prefix=prefix)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 
     def id_token(self, email: str) -> str:
         cognito = self.cognito()
-        client_id = self.facts["userPoolClientId"]
+        client_id = self.facts.user_pool_client_id
         cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
-        cognito.admin_confirm_sign_up(UserPoolId=self.facts["userPoolId"], Username=email)
+        cognito.admin_confirm_sign_up(UserPoolId=self.facts.user_pool_id, Username=email)
         auth = cognito.initiate_auth(
             ClientId=client_id,
             AuthFlow="USER_PASSWORD_AUTH",
@@ -217,7 +216,7 @@ class StackUser:
     def token(self) -> str:
         if not self._token:
             auth = self.stack.cognito().initiate_auth(
-                ClientId=self.stack.facts["userPoolClientId"],
+                ClientId=self.stack.facts.user_pool_client_id,
                 AuthFlow="USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": self.email, "PASSWORD": self.password},
             )
@@ -231,7 +230,7 @@ class StackUser:
         if if_match is not None:
             headers["If-Match"] = if_match
         return self.http.request(
-            method, self.stack.facts["apiUrl"] + path, json=body, headers=headers, timeout=TIMEOUT
+            method, self.stack.facts.api_url + path, json=body, headers=headers, timeout=TIMEOUT
         )
 
     def create_note(self, content: str = "", **fields: Any) -> dict[str, Any]:
@@ -273,6 +272,6 @@ def new_user(stack: Stack, prefix: str = "user", email: str | None = None) -> St
     """A user signed up and confirmed at the stack's pool (not yet signed in)."""
     email = email or f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
     cognito = stack.cognito()
-    cognito.sign_up(ClientId=stack.facts["userPoolClientId"], Username=email, Password=PASSWORD)
-    cognito.admin_confirm_sign_up(UserPoolId=stack.facts["userPoolId"], Username=email)
+    cognito.sign_up(ClientId=stack.facts.user_pool_client_id, Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=stack.facts.user_pool_id, Username=email)
     return StackUser(stack, email)

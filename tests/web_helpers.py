@@ -63,7 +63,7 @@ def notes_list(page: Page) -> Any:
 def sign_in(page: Page, user: WebUser, *, go: bool = True) -> None:
     """Signs in as a person does, and waits for the first page of notes."""
     if go:
-        page.goto(user.stack.facts["webUrl"])
+        page.goto(user.stack.facts.web_url)
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(user.password)
     page.get_by_role("button", name="Sign in").click()

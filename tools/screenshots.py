@@ -44,7 +44,7 @@ def screens(stack: Stack) -> None:
         browser = launch(playwright)
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            page.goto(stack.facts["webUrl"])
+            page.goto(stack.facts.web_url)
             expect(page.get_by_role("button", name="Sign in")).to_be_visible()
             shoot(page, "signed-out")
 

@@ -160,7 +160,7 @@ def caller(local_stack: Stack) -> Iterator[Caller]:
             total=None, connect=20, read=2, redirect=0, status=0, allowed_methods=None, backoff_factor=0.1
         )
         session.mount("http://", HTTPAdapter(max_retries=retry))
-        yield Caller(local_stack.facts["apiUrl"], {"Authorization": f"Bearer {token}"}, session)
+        yield Caller(local_stack.facts.api_url, {"Authorization": f"Bearer {token}"}, session)
 
 
 @pytest.fixture(scope="module")

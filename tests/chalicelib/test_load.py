@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 class User:
     def __init__(self, stack: Any) -> None:
-        self.api = stack.facts["apiUrl"]
+        self.api = stack.facts.api_url
         self.email = f"load-{uuid.uuid4().hex[:10]}@example.com"
         self.headers = {"Authorization": stack.id_token(self.email)}
         self.sub = requests.get(f"{self.api}/me", headers=self.headers, timeout=TIMEOUT).json()["userId"]

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import app as notes_app
+from tests.chalicelib.test_lambda_events import invoke, proxy_event, string_claims
 from tests.conftest import ApiUser
 from tests.stack import send_to_s3
-from tests.test_lambda_events import invoke, proxy_event, string_claims
 
 FIELDS = {"level", "logger", "requestId", "message", "method", "route", "status", "latencyMs"}
 FIELDS |= {"dynamodbCalls", "s3Calls", "sub"}

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.test_openapi import resolve
+from tests.docs.test_openapi import resolve
 
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
 REFERENCE = ROOT / "docs" / "api.md"

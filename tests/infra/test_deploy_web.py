@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from infra import deploy
+from chalicelib import validation
+from infra import deploy, stages
 from tests.conftest import aws_client
 
 DAY = "no-cache"  # every file is revalidated: names carry no hash
@@ -146,6 +147,15 @@ def test_config_json_holds_the_stages_values_not_the_trees(outputs: dict[str, st
         "userPoolClientId": "client",
         "cognitoEndpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
         "maxAttachmentBytes": 10 * 1024 * 1024,
+        "passwordPolicy": {
+            "minimumLength": 12,
+            "requireUppercase": True,
+            "requireLowercase": True,
+            "requireNumbers": True,
+            "requireSymbols": True,
+        },
+        "fileNameMaxChars": 255,
+        "mediaTypePattern": validation.MEDIA_TYPE_PATTERN,
     }
 
 
@@ -154,9 +164,9 @@ def test_the_stages_attachment_limit_reaches_config_json(
 ) -> None:
     root = tmp_path / "project"
     (root / ".chalice").mkdir(parents=True)
-    stages = {"prod": {"environment_variables": {"ATTACHMENT_MAX_BYTES": "2097152"}}}
-    (root / ".chalice" / "config.json").write_text(json.dumps({"stages": stages}))
-    monkeypatch.setattr(deploy, "ROOT", root)
+    settings = {"prod": {"environment_variables": {"ATTACHMENT_MAX_BYTES": "2097152"}}}
+    (root / ".chalice" / "config.json").write_text(json.dumps({"stages": settings}))
+    monkeypatch.setattr(stages, "CONFIG_FILE", root / ".chalice" / "config.json")
     deploy.publish_web(Session(), outputs, web, "prod")
     config = json.loads(_objects(outputs["WebBucketName"])["config.json"]["Body"].read())
     assert config["maxAttachmentBytes"] == 2 * 1024 * 1024

@@ -52,7 +52,7 @@ def test_upload_attach_download_and_detach(local_stack: Stack, alice: StackUser,
 
     form = alice.ask_upload(note_id, name, data, "text/plain")
     assert set(form) == {"uploadId", "url", "fields", "expiresAt"}
-    assert form["url"].startswith(local_stack.facts["awsEndpoint"] + "/")
+    assert form["url"].startswith(local_stack.facts.aws_endpoint + "/")
     assert "file" not in form["fields"]
     stored = send_to_s3(form, data)
     assert stored.status_code == 204, stored.text
@@ -80,7 +80,7 @@ def test_upload_attach_download_and_detach(local_stack: Stack, alice: StackUser,
         "contentType": "text/plain",
     }
     assert set(found) == {"url", "expiresAt", "name", "size", "contentType"}
-    assert found["url"].startswith(local_stack.facts["awsEndpoint"] + "/")
+    assert found["url"].startswith(local_stack.facts.aws_endpoint + "/")
     downloaded = requests.get(found["url"], timeout=TIMEOUT)
     assert downloaded.status_code == 200, downloaded.text
     assert downloaded.content == data

@@ -17,9 +17,9 @@ from chalice import Chalice, CognitoUserPoolAuthorizer
 from chalice.test import Client
 
 import app as notes_app
-from chalicelib import local_auth
-from chalicelib.local_auth import CognitoVerifier, JwksCache, SigningKeysUnavailable, TokenRejected
 from chalicelib.settings import Settings
+from local_stack import gateway_auth
+from local_stack.gateway_auth import CognitoVerifier, JwksCache, SigningKeysUnavailable, TokenRejected
 from tests.conftest import ROOT, STAGE, aws_client
 from tests.fakes import jwks_endpoint, stalled_endpoint
 
@@ -217,7 +217,7 @@ def scoped(aws) -> Any:
     def id_claims() -> Any:
         return claims()
 
-    verifier = local_auth.verify_tokens_locally(app, scoped_settings)
+    verifier = gateway_auth.verify_tokens_locally(app, scoped_settings)
     assert verifier is not None
     return Client(app, stage_name=STAGE, project_dir=str(ROOT)).http
 
@@ -324,7 +324,7 @@ def test_unreachable_keys_on_a_cold_cache_are_a_clear_refusal_and_a_warm_cache_k
     fetch = FakeJwks(pool_jwks)
     fetch.down = True
     cold = _verifier(tokens, fetch, time.monotonic)
-    monkeypatch.setitem(local_auth._VERIFIERS, notes_app.app, cold)
+    monkeypatch.setitem(gateway_auth._VERIFIERS, notes_app.app, cold)
     response = alice.get("/me")
     assert response.status_code == 503
     assert "signing keys" in json.loads(response.body)["message"]
@@ -332,7 +332,7 @@ def test_unreachable_keys_on_a_cold_cache_are_a_clear_refusal_and_a_warm_cache_k
 
     fetch.down = False
     warm = _verifier(tokens, fetch, time.monotonic)
-    monkeypatch.setitem(local_auth._VERIFIERS, notes_app.app, warm)
+    monkeypatch.setitem(gateway_auth._VERIFIERS, notes_app.app, warm)
     assert alice.get("/me").status_code == 200
     fetch.down = True
     assert alice.get("/me").status_code == 200
@@ -356,7 +356,7 @@ def test_a_repeated_token_is_not_checked_again_but_its_expiry_is(tokens, pool_jw
     now[0] += 3600
     with pytest.raises(TokenRejected) as refused:
         verifier.verify(token)
-    assert refused.value.message == local_auth.EXPIRED
+    assert refused.value.message == gateway_auth.EXPIRED
     # The other checks are made on every request too: a remembered access token is still held
     # to each route's scopes.
     now[0] -= 3600
@@ -380,7 +380,7 @@ def test_a_remembered_token_is_refused_once_its_key_leaves_the_pool(tokens, pool
 
 
 def test_remembered_tokens_are_bounded(tokens, pool_jwks, monkeypatch):
-    monkeypatch.setattr(local_auth, "CHECKED_TOKENS", 3)
+    monkeypatch.setattr(gateway_auth, "CHECKED_TOKENS", 3)
     verifier = _verifier(tokens, FakeJwks(pool_jwks), time.monotonic)
     for n in range(5):
         verifier.verify(tokens.id_token(jti=str(n)))
@@ -392,9 +392,9 @@ def test_remembered_tokens_are_bounded(tokens, pool_jwks, monkeypatch):
 
 def _over_http(monkeypatch, tokens, url: str, clock=time.monotonic) -> JwksCache:
     """Make the app check tokens with keys fetched from ``url`` (a new, cold cache); return the cache."""
-    keys = JwksCache(url, local_auth.fetch_jwks, clock)
+    keys = JwksCache(url, gateway_auth.fetch_jwks, clock)
     monkeypatch.setitem(
-        local_auth._VERIFIERS, notes_app.app, CognitoVerifier(tokens.issuer, (tokens.client_id,), keys)
+        gateway_auth._VERIFIERS, notes_app.app, CognitoVerifier(tokens.issuer, (tokens.client_id,), keys)
     )
     return keys
 
@@ -405,7 +405,7 @@ def _keys_unavailable(response: Any, url: str) -> None:
     assert message.startswith("cannot fetch the user pool's signing keys from") or "did not answer" in message
     assert url in message
     assert b"Traceback" not in response.body
-    assert int(response.headers["Retry-After"]) == local_auth.KEY_RETRY_SECONDS
+    assert int(response.headers["Retry-After"]) == gateway_auth.KEY_RETRY_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -436,7 +436,7 @@ def test_an_unreachable_jwks_endpoint_stays_a_503_until_it_answers(tokens, pool_
     assert keys.fetches == 1
     with jwks_endpoint(pool_jwks) as server:
         keys.url = server.url
-        now[0] += local_auth.KEY_RETRY_SECONDS
+        now[0] += gateway_auth.KEY_RETRY_SECONDS
         assert alice.get("/me").status_code == 200
         assert server.requests == 1
 
@@ -450,7 +450,7 @@ def test_a_stalled_jwks_endpoint_is_a_503_within_the_fetch_timeout(tokens, alice
         elapsed = time.monotonic() - started
     _keys_unavailable(response, url)
     # A correctness bound (one bounded fetch, then an answer), not a benchmark.
-    assert elapsed < local_auth.JWKS_TIMEOUT_SECONDS + 2
+    assert elapsed < gateway_auth.JWKS_TIMEOUT_SECONDS + 2
 
 
 def test_a_warm_cache_outlives_its_jwks_endpoint(tokens, pool_jwks, alice, monkeypatch):
@@ -461,7 +461,7 @@ def test_a_warm_cache_outlives_its_jwks_endpoint(tokens, pool_jwks, alice, monke
         assert server.requests == 1
     for _ in range(3):
         assert alice.get("/me").status_code == 200
-        now[0] += local_auth.KEY_REFRESH_SECONDS
+        now[0] += gateway_auth.KEY_REFRESH_SECONDS
         # An unknown key id makes the cache try the endpoint, which is gone: that token is
         # refused as API Gateway refuses it, and the cached keys keep working.
         _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="rotated")))
@@ -479,7 +479,7 @@ def test_a_malformed_key_in_the_jwks_is_skipped_not_a_crash(tokens, pool_jwks, a
 
 def test_importing_the_app_fetches_nothing_and_loads_no_crypto():
     code = (
-        "import sys, app; from chalicelib import local_auth as la; "
+        "import sys, app; from local_stack import gateway_auth as la; "
         "v = la._VERIFIERS[app.app]; "
         "print(v.keys.fetches, 'jwt' in sys.modules, 'cryptography' in sys.modules)"
     )

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.local_stack import chalice_local_command
+from chalicelib import validation
+from local_stack.api import chalice_local_command
 from tests.conftest import PASSWORD, ROOT
 from tests.stack import (
     START_TIMEOUT,
@@ -36,7 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
-    assert set(stack.facts) == {
+    assert set(json.loads(Path(stack.stack_file).read_text())) == {
         "apiUrl",
         "awsEndpoint",
         "region",
@@ -46,12 +47,12 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
         "bucketName",
         "webUrl",
     }
-    assert stack.facts["apiUrl"] == f"http://127.0.0.1:{stack.port}"
-    assert stack.facts["awsEndpoint"] == f"http://127.0.0.1:{stack.emulator_port}"
-    pool = stack.cognito().describe_user_pool(UserPoolId=stack.facts["userPoolId"])["UserPool"]
+    assert stack.facts.api_url == f"http://127.0.0.1:{stack.port}"
+    assert stack.facts.aws_endpoint == f"http://127.0.0.1:{stack.emulator_port}"
+    pool = stack.cognito().describe_user_pool(UserPoolId=stack.facts.user_pool_id)["UserPool"]
     assert pool["UsernameAttributes"] == ["email"]
     s3 = stack.client("s3")
-    bucket = stack.facts["bucketName"]
+    bucket = stack.facts.bucket_name
     assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]["Filter"] == {
         "Prefix": "uploads/"
     }
@@ -63,21 +64,30 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
 
 
 def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack) -> None:
-    web = stack.facts["webUrl"]
+    web = stack.facts.web_url
     config = requests.get(f"{web}/config.json", timeout=5)
     assert config.status_code == 200
     assert config.json() == {
-        "apiUrl": stack.facts["apiUrl"],
-        "region": stack.facts["region"],
-        "userPoolId": stack.facts["userPoolId"],
-        "userPoolClientId": stack.facts["userPoolClientId"],
-        "cognitoEndpoint": stack.facts["awsEndpoint"] + "/",
+        "apiUrl": stack.facts.api_url,
+        "region": stack.facts.region,
+        "userPoolId": stack.facts.user_pool_id,
+        "userPoolClientId": stack.facts.user_pool_client_id,
+        "cognitoEndpoint": stack.facts.aws_endpoint + "/",
         "maxAttachmentBytes": 10 * 1024 * 1024,
+        "passwordPolicy": {
+            "minimumLength": 12,
+            "requireUppercase": True,
+            "requireLowercase": True,
+            "requireNumbers": True,
+            "requireSymbols": True,
+        },
+        "fileNameMaxChars": 255,
+        "mediaTypePattern": validation.MEDIA_TYPE_PATTERN,
         "local": True,
     }
     policy = config.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
-    assert f"connect-src 'self' {stack.facts['apiUrl']} {stack.facts['awsEndpoint']}" in policy
+    assert f"connect-src 'self' {stack.facts.api_url} {stack.facts.aws_endpoint}" in policy
     assert config.headers["X-Content-Type-Options"] == "nosniff"
     assert config.headers["X-Frame-Options"] == "DENY"
     for path in ("/../README.md", "/%2e%2e/README.md", "/.gitignore", "/nothing-here.js", "/web/"):
@@ -87,7 +97,7 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
 def test_the_api_allows_exactly_the_web_apps_origin(stack: Stack) -> None:
     def preflight(origin: str) -> requests.Response:
         return requests.options(
-            f"{stack.facts['apiUrl']}/notes",
+            f"{stack.facts.api_url}/notes",
             headers={
                 "Origin": origin,
                 "Access-Control-Request-Method": "POST",
@@ -96,25 +106,25 @@ def test_the_api_allows_exactly_the_web_apps_origin(stack: Stack) -> None:
             timeout=5,
         )
 
-    allowed = preflight(stack.facts["webUrl"])
+    allowed = preflight(stack.facts.web_url)
     assert allowed.status_code == 200
-    assert allowed.headers["Access-Control-Allow-Origin"] == stack.facts["webUrl"]
+    assert allowed.headers["Access-Control-Allow-Origin"] == stack.facts.web_url
     assert "If-Match" in allowed.headers["Access-Control-Allow-Headers"]
     other = preflight("http://127.0.0.1:1")
     assert other.headers.get("Access-Control-Allow-Origin") != "http://127.0.0.1:1"
     # A refused token is readable by the page, as API Gateway's own 401 is deployed.
     refused = requests.get(
-        f"{stack.facts['apiUrl']}/notes",
-        headers={"Origin": stack.facts["webUrl"], "Authorization": "not-a-token"},
+        f"{stack.facts.api_url}/notes",
+        headers={"Origin": stack.facts.web_url, "Authorization": "not-a-token"},
         timeout=5,
     )
     assert refused.status_code == 401
-    assert refused.headers["Access-Control-Allow-Origin"] == stack.facts["webUrl"]
+    assert refused.headers["Access-Control-Allow-Origin"] == stack.facts.web_url
 
 
 def test_the_request_log_is_readable_on_the_terminal(stack: Stack) -> None:
     token = stack.id_token("log-reader@example.com")
-    assert requests.get(f"{stack.facts['apiUrl']}/notes", headers={"Authorization": token}, timeout=5).ok
+    assert requests.get(f"{stack.facts.api_url}/notes", headers={"Authorization": token}, timeout=5).ok
     printed = stack.printed("GET /notes 200")
     line = next(line for line in printed.splitlines() if line.startswith("GET /notes 200"))
     assert " ms  DynamoDB 1  S3 0  sub " in line
@@ -123,7 +133,7 @@ def test_the_request_log_is_readable_on_the_terminal(stack: Stack) -> None:
 
 
 def test_full_crud_over_http_with_real_emulator_tokens(stack: Stack) -> None:
-    api = stack.facts["apiUrl"]
+    api = stack.facts.api_url
     token = stack.id_token("e2e-crud@example.com")
     auth = {"Authorization": f"Bearer {token}"}
     me = requests.get(f"{api}/me", headers=auth, timeout=5)
@@ -184,7 +194,7 @@ def test_the_notes_command_drives_the_stack(stack: Stack, tmp_path: Path) -> Non
 @pytest.mark.parametrize("token", [None, "garbage", "a.b.c"])
 def test_bad_tokens_are_refused_over_http(stack: Stack, token: str | None) -> None:
     headers = {"Authorization": token} if token is not None else {}
-    response = requests.get(f"{stack.facts['apiUrl']}/notes", headers=headers, timeout=5)
+    response = requests.get(f"{stack.facts.api_url}/notes", headers=headers, timeout=5)
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized"}
 
@@ -263,7 +273,7 @@ def test_the_three_ports_must_differ(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "infra.local_stack",
+            "local_stack",
             *("--port", str(port), "--emulator-port", str(free_port())),
             *("--web-port", str(port), "--state", str(tmp_path / "state.pickle")),
         ],

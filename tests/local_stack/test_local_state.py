@@ -19,8 +19,8 @@ import jwt
 import pytest
 import requests
 
-from infra import local_state
-from infra.local_stack import SAVE_INTERVAL_SECONDS
+from local_stack import state_file as local_state
+from local_stack.keeper import SAVE_INTERVAL_SECONDS
 from tests.conftest import PASSWORD, ROOT
 from tests.stack import MAKE, Stack, port_is_free, processes_mentioning, running_stack, send_to_s3
 
@@ -30,7 +30,7 @@ TIMEOUT = 10
 def sign_in(stack: Stack, email: str) -> str:
     """An ID token for an existing user, with the password."""
     auth = stack.cognito().initiate_auth(
-        ClientId=stack.facts["userPoolClientId"],
+        ClientId=stack.facts.user_pool_client_id,
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
     )
@@ -43,7 +43,7 @@ def sub_of(token: str) -> str:
 
 def call(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
     return requests.request(
-        method, f"{stack.facts['apiUrl']}{path}", headers={"Authorization": token}, timeout=TIMEOUT, **kwargs
+        method, f"{stack.facts.api_url}{path}", headers={"Authorization": token}, timeout=TIMEOUT, **kwargs
     )
 
 
@@ -103,9 +103,9 @@ def test_accounts_notes_and_files_survive_a_restart(tmp_path: Path) -> None:
         again = sign_in(second, email)  # the old password
         assert sub_of(again) == sub_of(token)
         assert call(second, again, "GET", "/me").json()["userId"] == sub_of(token)
-        assert (second.facts["userPoolId"], second.facts["userPoolClientId"]) == (
-            first.facts["userPoolId"],
-            first.facts["userPoolClientId"],
+        assert (second.facts.user_pool_id, second.facts.user_pool_client_id) == (
+            first.facts.user_pool_id,
+            first.facts.user_pool_client_id,
         )
         second.interrupt()
 

@@ -35,8 +35,8 @@ import requests
 from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
-from infra.local_stack import chalice_local_command
 from infra.provision import provision
+from local_stack.api import chalice_local_command
 from notes_cli import files
 from notes_cli import stack as stack_module
 from notes_cli.api import NotesApi
@@ -45,7 +45,7 @@ from notes_cli.main import cli
 from notes_cli.stack import resolve
 from tests.stack import send_to_s3
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 STAGE = "test"
 REGION = "us-east-1"

@@ -1,0 +1,130 @@
+"""The whole product on one machine: ``make run``.
+
+Starts, on 127.0.0.1 only:
+
+1. the AWS emulator (Cognito, DynamoDB and S3), in this process, on ``--emulator-port``,
+   with the data saved by the last run (``.local/state.pickle``; see ``state_file``);
+2. the ``local`` stage's user pool, app client, table and bucket, provisioned into it
+   from ``infra/description.py`` (what a saved state already holds is reused);
+3. the web app, its files and the stage's ``config.json``, on ``--web-port``;
+4. the API, ``chalice local --stage local`` on ``--port``, which checks tokens against the
+   emulator's pool as API Gateway would, restarted when the app's own code changes.
+
+It writes the connection facts to ``.local/stack.json`` (``facts``), prints how to use the stack,
+and stays in the foreground. While something changed, the emulator's data is saved every few
+seconds, and once more when the stack stops. SIGINT (Ctrl-C) or SIGTERM stops all of it:
+``chalice local`` runs in a session of its own, so it is stopped with its whole group, and the
+facts file is removed. ``--fresh`` (``make run FRESH=1``) starts empty, keeping the previous
+state beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from local_stack import HOST, ROOT, LaunchError, shown
+from local_stack.api import Api
+from local_stack.banner import banner
+from local_stack.emulator import emulator
+from local_stack.facts import StackFacts, stack_file
+from local_stack.keeper import StateKeeper
+from local_stack.ports import check_ports
+from local_stack.provisioning import provision_local, web_origins
+from local_stack.web_server import local_web_server
+
+STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
+
+
+class Stop(Exception):
+    """A signal asked the stack to stop."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _raise_stop)
+    keeper: StateKeeper | None = None
+    try:
+        check_ports(args.port, args.emulator_port, args.web_port)
+        keeper = StateKeeper(args.state)
+        with emulator(args.emulator_port, keeper, fresh=args.fresh) as endpoint, _facts_file() as path:
+            made = provision_local(endpoint, web_origins(args.web_port))
+            api_url = f"http://{HOST}:{args.port}"
+            web = local_web_server(
+                args.web_port, api_url, endpoint, made.region, made.user_pool_id, made.user_pool_client_id
+            )
+            stack = StackFacts(
+                api_url=api_url,
+                aws_endpoint=endpoint,
+                web_url=web.url,
+                region=made.region,
+                user_pool_id=made.user_pool_id,
+                user_pool_client_id=made.user_pool_client_id,
+                table_name=made.table_name,
+                bucket_name=made.bucket_name,
+            )
+            stack.write(path)
+            api = Api(args.port, endpoint, web_origin=web.url)
+            try:
+                web.start()
+                api.start()
+                print(banner(stack, path, keeper.path), flush=True)
+                api.serve(reload=args.reload)
+            finally:
+                api.stop()
+                web.stop()
+    except Stop:
+        saved = f"; your data is saved in {shown(keeper.path)}" if keeper and keeper.path.exists() else ""
+        print(f"\nstopped: the API and the emulator are gone{saved}.", flush=True)
+        return 0
+    except LaunchError as error:
+        print(f"make run: {error}", file=sys.stderr, flush=True)
+        return 2
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make run", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT") or 8001))
+    # The web app's port: its origin may upload to and download from the bucket.
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT") or 8002))
+    parser.add_argument("--state", type=Path, default=STATE_FILE, help="where the data is saved")
+    parser.add_argument("--fresh", action="store_true", default=_flag("FRESH"), help="start empty (FRESH=1)")
+    parser.add_argument(
+        "--no-reload",
+        dest="reload",
+        action="store_false",
+        default=not _flag("NO_RELOAD"),
+        help="do not restart the API when the app's code changes (NO_RELOAD=1)",
+    )
+    return parser.parse_args(argv)
+
+
+def _flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() not in ("", "0", "no", "false")
+
+
+@contextmanager
+def _facts_file() -> Iterator[Path]:
+    """Where the facts go while the stack runs; removed when it stops."""
+    path = stack_file()
+    path.parent.mkdir(exist_ok=True)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise Stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

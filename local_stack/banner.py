@@ -1,0 +1,42 @@
+"""What ``make run`` prints once the stack is up: where everything is, and what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.description import password_rules_text
+from local_stack import shown
+from local_stack.facts import StackFacts
+
+
+def banner(stack: StackFacts, stack_file: Path, state: Path) -> str:
+    endpoint = stack.aws_endpoint
+    other_port = int(stack.api_url.rsplit(":", 1)[1]) + 10
+    return f"""
+notes is running on this machine (127.0.0.1 only)
+
+  web app        {stack.web_url}  (open it in a browser)
+  API            {stack.api_url}
+  AWS emulator   {endpoint}  (Cognito + DynamoDB + S3)
+  user pool      {stack.user_pool_id}
+  app client     {stack.user_pool_client_id}
+  table          {stack.table_name}
+  bucket         {stack.bucket_name}  (attachments)
+  facts          {shown(stack_file)}
+
+Your data is kept in {shown(state)}: it is there again at the next make run
+(make run FRESH=1 starts empty; make reset deletes it).
+
+Next, in another terminal:
+  .venv/bin/notes signup you@example.com     # asks for a password: {password_rules_text()}
+  .venv/bin/notes confirm you@example.com
+  .venv/bin/notes login you@example.com
+  .venv/bin/notes add "my first note"
+  .venv/bin/notes ls
+
+Or run chalice local yourself against this emulator:
+  AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+    .venv/bin/chalice local --stage local --port {other_port}
+
+Ctrl-C stops everything.
+"""

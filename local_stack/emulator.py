@@ -1,0 +1,111 @@
+"""The AWS emulator on 127.0.0.1: Cognito, DynamoDB and S3 in this process, one request at a time."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from local_stack import HOST
+from local_stack.keeper import StateKeeper
+
+# Emulator requests that only read (DynamoDB's and Cognito's reads are POSTs too).
+READ_TARGETS = frozenset(
+    {
+        "DynamoDB_20120810.GetItem",
+        "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.Query",
+        "DynamoDB_20120810.Scan",
+        "DynamoDB_20120810.DescribeTable",
+        "AWSCognitoIdentityProviderService.GetUser",
+        "AWSCognitoIdentityProviderService.DescribeUserPool",
+        "AWSCognitoIdentityProviderService.DescribeUserPoolClient",
+    }
+)
+# Emulator credentials: never real ones, so nothing here can reach AWS.
+EMULATOR_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    # The emulator derives pool and client ids from their settings, so the
+    # local stage in .chalice/config.json can name them whatever the port.
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+}
+
+
+class OneAtATime:
+    """A WSGI wrapper that lets the emulator answer one request at a time.
+
+    DynamoDB applies conditional writes to an item one at a time; the
+    emulator's conditional writes are not atomic between threads, so two
+    racing ``If-Match`` writes could both win. Serialising requests keeps
+    its answers true under load (the local stack is not about throughput),
+    and lets the state keeper save the data between two requests. Every
+    request that may change something is reported to it.
+    """
+
+    def __init__(self, app: Any, keeper: StateKeeper) -> None:
+        self._app = app
+        self._keeper = keeper
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._keeper.lock:
+            # Read the whole answer inside the lock: a lazy body would run after it.
+            result = self._app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+                if may_change(environ):
+                    self._keeper.changed()
+
+
+def may_change(environ: dict[str, Any]) -> bool:
+    """Whether a request may change the emulator's data (anything but a read)."""
+    if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return environ.get("HTTP_X_AMZ_TARGET") not in READ_TARGETS
+
+
+@contextmanager
+def emulator(port: int, keeper: StateKeeper, *, fresh: bool) -> Iterator[str]:
+    """The emulator with the saved data, serving until the block ends; then the data is saved."""
+    os.environ.update(EMULATOR_ENV)
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    print(keeper.load(fresh), flush=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
+    app = OneAtATime(DomainDispatcherApplication(create_backend_app), keeper)
+
+    class Handler(MotoRequestHandler):
+        # Answers without waiting for the peer's delayed ACK on a reused connection.
+        disable_nagle_algorithm = True
+
+    server = make_server(HOST, port, app, threaded=True, request_handler=Handler)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    keeper.start()
+    try:
+        yield f"http://{HOST}:{port}"
+    finally:
+        # Stopping is not interrupted by a second Ctrl-C: the last save must complete.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+            keeper.close()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -1,0 +1,97 @@
+"""``.local/stack.json``: what a client needs to reach the running local stack. The one definition.
+
+``make run`` writes it once the stack is up and removes it when the stack stops; the ``notes``
+command and the tests read it. Every value is a string::
+
+    apiUrl            the API (chalice local)
+    awsEndpoint       the AWS emulator, for Cognito, DynamoDB and S3 alike
+    webUrl            the web app
+    region            the stage's region
+    userPoolId        the user pool
+    userPoolClientId  its app client
+    tableName         the notes table
+    bucketName        the attachments bucket
+
+Only the standard library is imported here: the ``notes`` command reads the file too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from local_stack import ROOT
+
+# Where make run writes it, unless NOTES_STACK_FILE names another place (the tests' stacks do).
+STACK_FILE_ENV = "NOTES_STACK_FILE"
+RELATIVE_PATH = Path(".local") / "stack.json"
+
+
+def stack_file() -> Path:
+    """Where this checkout's stack writes its facts."""
+    return Path(os.environ.get(STACK_FILE_ENV) or ROOT / RELATIVE_PATH)
+
+
+class FactsError(ValueError):
+    """A stack file cannot be read; the message says why."""
+
+
+def _named(json_name: str) -> Any:
+    return field(metadata={"json": json_name})
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    """The running stack's connection facts (see the module's text for each)."""
+
+    api_url: str = _named("apiUrl")
+    aws_endpoint: str = _named("awsEndpoint")
+    web_url: str = _named("webUrl")
+    region: str = _named("region")
+    user_pool_id: str = _named("userPoolId")
+    user_pool_client_id: str = _named("userPoolClientId")
+    table_name: str = _named("tableName")
+    bucket_name: str = _named("bucketName")
+
+    def to_json(self) -> dict[str, str]:
+        return {JSON_NAMES[name]: value for name, value in asdict(self).items()}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: Path) -> StackFacts:
+        """The facts of a whole stack file. Raises FactsError naming what is missing."""
+        found = read_known(path)
+        missing = [name for name in NAMES if name not in found]
+        if missing:
+            raise FactsError(f"stack file {path} lacks {', '.join(missing)}")
+        return cls(**{attribute: found[name] for attribute, name in JSON_NAMES.items()})
+
+
+# Attribute name -> the file's name, in the file's order.
+JSON_NAMES = {item.name: str(item.metadata["json"]) for item in fields(StackFacts)}
+NAMES = tuple(JSON_NAMES.values())
+
+
+def read_known(path: Path) -> dict[str, str]:
+    """The facts a stack file holds, of those defined here, each a non-empty string.
+
+    A partial file is read as far as it goes (a client given the rest by options).
+    Raises FactsError when the file is missing, unreadable, not JSON, or not an object.
+    """
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise FactsError(f"stack file {path} does not exist (is make run running?)") from error
+    except OSError as error:
+        raise FactsError(f"cannot read stack file {path}: {error.strerror}") from error
+    except ValueError as error:
+        raise FactsError(f"stack file {path} is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise FactsError(f"stack file {path} must hold a JSON object")
+    return {name: data[name] for name in NAMES if isinstance(data.get(name), str) and data[name]}
