@@ -8,67 +8,28 @@ and installs every pinned package (one start; needs the package index).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-MAKE = shutil.which("make") or "make"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.conftest import ROOT
+from tests.stack import running_stack
 
 
 def seconds_to_ready(checkout: Path, timeout: float = 900.0) -> float:
     """Start ``make run`` in ``checkout``, wait for /health, stop it; the seconds it took."""
-    port, emulator_port = _free_port(), _free_port()
-    folder = Path(tempfile.mkdtemp())
-    env = {**os.environ, "NOTES_STACK_FILE": str(folder / "stack.json")}
-    started = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603
-        [
-            MAKE,
-            "--no-print-directory",
-            "run",
-            f"PORT={port}",
-            f"EMULATOR_PORT={emulator_port}",
-            f"STATE={folder / 'state.pickle'}",
-        ],
-        cwd=checkout,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        while time.monotonic() - started < timeout:
-            if process.poll() is not None:
-                raise RuntimeError(f"make run exited with {process.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                    if response.status == 200:
-                        return time.monotonic() - started
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        raise RuntimeError("make run did not become ready")
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.monotonic()
+        with running_stack(Path(folder), checkout=checkout, timeout=timeout) as stack:
+            ready = time.monotonic() - started
+            stack.interrupt(timeout=60)
+    return ready
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cold", action="store_true", help="also time a fresh clone (creates a new .venv)")
     args = parser.parse_args()
     rows = []

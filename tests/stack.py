@@ -153,8 +153,11 @@ class Stack:
         return str(auth["AuthenticationResult"]["IdToken"])
 
 
-def start_stack(stack_file: Path, port: int, emulator_port: int, *make_args: str) -> subprocess.Popen[str]:
-    """``make run`` with its facts and its saved data beside ``stack_file`` (never in the tree)."""
+def start_stack(
+    stack_file: Path, port: int, emulator_port: int, *make_args: str, checkout: Path = ROOT
+) -> subprocess.Popen[str]:
+    """``make run`` in ``checkout``, with its facts and its saved data beside ``stack_file`` (never in
+    the tree)."""
     env = {**os.environ, "NOTES_STACK_FILE": str(stack_file)}
     return subprocess.Popen(
         [
@@ -167,7 +170,7 @@ def start_stack(stack_file: Path, port: int, emulator_port: int, *make_args: str
             f"STATE={stack_file.parent / 'state.pickle'}",
             *make_args,
         ],
-        cwd=ROOT,
+        cwd=checkout,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -177,16 +180,19 @@ def start_stack(stack_file: Path, port: int, emulator_port: int, *make_args: str
 
 
 @contextmanager
-def running_stack(folder: Path, *make_args: str) -> Iterator[Stack]:
-    """``make run`` on free ports, until /health answers; killed on the way out if still running.
+def running_stack(
+    folder: Path, *make_args: str, checkout: Path = ROOT, timeout: float = START_TIMEOUT
+) -> Iterator[Stack]:
+    """``make run`` in ``checkout`` on free ports, until /health answers; killed on the way out if
+    still running. The one way the suite, ``make bench`` and the tools start the real stack.
 
     Its data is saved in ``folder``: a second stack on the same folder starts from it.
     """
     stack_file = folder / "stack.json"
     port, emulator_port = free_port(), free_port()
-    process = start_stack(stack_file, port, emulator_port, *make_args)
+    process = start_stack(stack_file, port, emulator_port, *make_args, checkout=checkout)
     output = Output(process)
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     try:
         while True:
             assert process.poll() is None, output.text(wait=5)

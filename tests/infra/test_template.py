@@ -586,7 +586,8 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
         (runtime / name).symlink_to(packages / name)
     code = (
         "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app; "
-        "print(app.app.app_name, 'chalice.local' in sys.modules, 'jwt' in sys.modules)"
+        "print(app.app.app_name, 'chalice.local' in sys.modules, 'jwt' in sys.modules, "
+        "any(name.split('.')[0] == 'local_stack' for name in sys.modules))"
     )
     env = {
         "PATH": os.environ["PATH"],
@@ -607,7 +608,7 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["notes", "False", "False"]
+    assert result.stdout.split() == ["notes", "False", "False", "False"]
     # The package's modules ran from its bytecode: none was compiled from source at import.
     task = str(tmp_path / "task")
     loaded = [line for line in result.stderr.splitlines() if line.startswith(f"# code object from '{task}")]
@@ -619,6 +620,58 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
         in loaded
     )
     assert [line for line in loaded if not line.endswith(".pyc'")] == []
+
+
+# What stands in for AWS, or serves only a developer: never in the Lambda package.
+LOCAL_ONLY_TOPS = ("local_stack", "infra", "tests", "bench", "tools", "notes_cli", "web", "docs")
+LOCAL_ONLY_FILES = ("chalice/local.py", "chalice/test.py", "chalice/cli/")
+
+
+def local_only(names: list[str]) -> list[str]:
+    """The entries of a zip's file list that only a developer's machine needs."""
+    return [
+        name
+        for name in names
+        if name.split("/", 1)[0] in LOCAL_ONLY_TOPS
+        or name.startswith(LOCAL_ONLY_FILES)
+        or re.search(r"(^|/)(local_auth|gateway_auth)[.]", name)
+    ]
+
+
+def test_the_lambda_package_holds_deployed_code_only(built: tuple[str, Any]) -> None:
+    with zipfile.ZipFile(built[1].zip) as archive:
+        names = archive.namelist()
+    assert local_only(names) == []
+    # The app's own code in the package is exactly app.py and chalicelib/.
+    ours = sorted(
+        name for name in names if name.endswith(".py") and name.split("/")[0] in ("app.py", "chalicelib")
+    )
+    tree = sorted(
+        [
+            "app.py",
+            *(str(path.relative_to(package.ROOT)) for path in (package.ROOT / "chalicelib").glob("*.py")),
+        ]
+    )
+    assert ours == tree
+
+
+def test_local_only_code_in_a_package_is_named() -> None:
+    names = [
+        "app.py",
+        "chalicelib/notes.py",
+        "chalice/app.py",
+        "local_stack/gateway_auth.py",
+        "chalice/local.py",
+        "chalicelib/local_auth.py",
+        "infra/description.py",
+        "pynamodb/models.py",
+    ]
+    assert local_only(names) == [
+        "local_stack/gateway_auth.py",
+        "chalice/local.py",
+        "chalicelib/local_auth.py",
+        "infra/description.py",
+    ]
 
 
 def test_every_module_of_the_lambda_package_is_compiled_for_its_runtime(built: tuple[str, Any]) -> None:

@@ -1,12 +1,10 @@
 """The ``notes`` CLI against a real local stack over HTTP.
 
-One stack for the whole file: moto's server on 127.0.0.1 as Cognito, DynamoDB and
-S3, the ``test`` stage provisioned into it, and ``chalice local`` as the API, which
-checks every token against the emulated pool. The CLI runs in-process through
-click's runner, and as a real process where that is what is being proven.
-
-This file uses none of conftest's fixtures: they start moto's in-process mock,
-which must not stand in for the HTTP emulator here.
+The suite's one real local stack (``make run``: the emulator on 127.0.0.1 as Cognito,
+DynamoDB and S3, the ``local`` stage provisioned into it, and ``chalice local`` as the API,
+which checks every token against the emulated pool), shared with the other tests over HTTP.
+The CLI runs in-process through click's runner, and as a real process where that is what is
+being proven.
 """
 
 from __future__ import annotations
@@ -17,179 +15,28 @@ import os
 import pty
 import re
 import select
-import signal
-import socket
 import stat
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from moto.server import ThreadedMotoServer
 
-from infra.provision import provision
-from local_stack.api import chalice_local_command
 from notes_cli import files
 from notes_cli import stack as stack_module
 from notes_cli.api import NotesApi
 from notes_cli.credentials import config_dir, token_expiry
 from notes_cli.main import cli
 from notes_cli.stack import resolve
-from tests.stack import send_to_s3
+from tests.conftest import PASSWORD, ROOT
+from tests.stack import Stack, free_port, send_to_s3
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-STAGE = "test"
-REGION = "us-east-1"
-PASSWORD = "Correct-Horse-Battery-9"
-READY_TIMEOUT_SECONDS = 30.0
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True)
-class LocalStack:
-    """The running stack's connection facts, as ``make run`` writes them."""
-
-    api_url: str
-    aws_endpoint: str
-    region: str
-    user_pool_id: str
-    client_id: str
-    table_name: str
-    bucket_name: str
-
-    def facts(self) -> dict[str, str]:
-        """The stack file's content."""
-        return {
-            "apiUrl": self.api_url,
-            "awsEndpoint": self.aws_endpoint,
-            "region": self.region,
-            "userPoolId": self.user_pool_id,
-            "userPoolClientId": self.client_id,
-            "tableName": self.table_name,
-            "bucketName": self.bucket_name,
-        }
-
-    def cognito(self) -> Any:
-        """A Cognito client for the emulator, for checking what the pool holds."""
-        return emulator_client("cognito-idp", self.aws_endpoint)
-
-    def s3(self) -> Any:
-        """An S3 client for the emulator, for checking (or spoiling) what the bucket holds."""
-        return emulator_client("s3", self.aws_endpoint)
-
-
-def emulator_client(service: str, endpoint: str) -> Any:
-    """A boto3 client for the HTTP emulator, signed with its dummy keys."""
-    return boto3.client(
-        service,
-        REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        aws_session_token=None,
-    )
-
-
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """Emulator, provisioned test stage and ``chalice local``, all on free ports of 127.0.0.1."""
-    # conftest sets these too; the stage's configured ids depend on them.
-    os.environ["MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY"] = "HASH"
-    os.environ["MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY"] = "HASH"
-    emulator_port, api_port = free_port(), free_port()
-    endpoint = f"http://{HOST}:{emulator_port}"
-    server = ThreadedMotoServer(ip_address=HOST, port=emulator_port, verbose=False)
-    server.start()
-    try:
-        made = provision(
-            STAGE,
-            emulator_client("cognito-idp", endpoint),
-            emulator_client("dynamodb", endpoint),
-            emulator_client("s3", endpoint),
-        )
-        stage_env = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE][
-            "environment_variables"
-        ]
-        assert (made.user_pool_arn, made.user_pool_client_id) == (
-            stage_env["COGNITO_USER_POOL_ARN"],
-            stage_env["COGNITO_APP_CLIENT_IDS"],
-        ), "the test stage in .chalice/config.json must name what infra/description.py provisions"
-        log_path = tmp_path_factory.mktemp("chalice") / "chalice-local.log"
-        api_url = f"http://{HOST}:{api_port}"
-        with log_path.open("wb") as log:
-            api = subprocess.Popen(
-                chalice_local_command(STAGE, api_port),
-                cwd=ROOT,
-                env={
-                    **os.environ,
-                    "AWS_ENDPOINT_URL": endpoint,
-                    "AWS_ACCESS_KEY_ID": "local",
-                    "AWS_SECRET_ACCESS_KEY": "local",
-                },
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_until_healthy(api, api_url, log_path)
-            yield LocalStack(
-                api_url=api_url,
-                aws_endpoint=endpoint,
-                region=made.region,
-                user_pool_id=made.user_pool_id,
-                client_id=made.user_pool_client_id,
-                table_name=made.table_name,
-                bucket_name=made.bucket_name,
-            )
-        finally:
-            stop_process_group(api)
-    finally:
-        server.stop()
-
-
-def wait_until_healthy(api: subprocess.Popen[bytes], api_url: str, log_path: Path) -> None:
-    """Return once GET /health answers 200; fail with chalice's log if it never does."""
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if api.poll() is not None:
-            pytest.fail(f"chalice local exited with {api.returncode}:\n{log_path.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{api_url}/health", timeout=1).status_code == 200:
-                return
-        except requests.exceptions.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"chalice local did not answer /health:\n{log_path.read_text()[-2000:]}")
-
-
-def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process's group, then SIGKILL it if it is still there after a few seconds."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=5)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 class Notes:
@@ -234,10 +81,10 @@ def write_stack_file(path: Path, facts: dict[str, str]) -> Path:
 
 
 @pytest.fixture
-def notes(local_stack: LocalStack, tmp_path: Path) -> Notes:
+def notes(local_stack: Stack, tmp_path: Path) -> Notes:
     """The CLI pointed at the local stack, with a config directory of its own (nobody logged in)."""
-    stack_file = write_stack_file(tmp_path / "stack.json", local_stack.facts())
-    return Notes(local_stack.api_url, stack_file, tmp_path / "config")
+    stack_file = write_stack_file(tmp_path / "stack.json", local_stack.facts.to_json())
+    return Notes(local_stack.facts.api_url, stack_file, tmp_path / "config")
 
 
 def write_session(config: Path, api_url: str) -> None:
@@ -265,17 +112,17 @@ def new_email() -> str:
     return f"cli-{uuid.uuid4().hex[:12]}@example.com"
 
 
-def create_user(local_stack: LocalStack, email: str | None = None) -> str:
+def create_user(local_stack: Stack, email: str | None = None) -> str:
     """A confirmed account, made straight at the pool (the CLI's own signup is tested separately)."""
     email = email or new_email()
     cognito = local_stack.cognito()
-    cognito.sign_up(ClientId=local_stack.client_id, Username=email, Password=PASSWORD)
-    cognito.admin_confirm_sign_up(UserPoolId=local_stack.user_pool_id, Username=email)
+    cognito.sign_up(ClientId=local_stack.facts.user_pool_client_id, Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=local_stack.facts.user_pool_id, Username=email)
     return email
 
 
 @pytest.fixture
-def logged_in(notes: Notes, local_stack: LocalStack) -> str:
+def logged_in(notes: Notes, local_stack: Stack) -> str:
     """A confirmed user, logged in through the CLI; returns the email."""
     email = create_user(local_stack)
     result = notes("login", email, input=PASSWORD + "\n")
@@ -338,14 +185,14 @@ def assert_one_line_error(result: Result | subprocess.CompletedProcess[str], *ex
 # The whole journey.
 
 
-def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: LocalStack) -> None:
+def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: Stack) -> None:
     email = new_email()
     cognito = local_stack.cognito()
 
     signed_up = notes("signup", email, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert signed_up.exit_code == 0, signed_up.output
     assert f"notes confirm {email}" in signed_up.stdout
-    user = cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)
+    user = cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)
     assert user["UserStatus"] == "UNCONFIRMED"
 
     assert_one_line_error(
@@ -356,7 +203,7 @@ def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: 
     confirmed = notes("confirm", email)
     assert confirmed.exit_code == 0, confirmed.output
     assert (
-        cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)["UserStatus"]
+        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)["UserStatus"]
         == "CONFIRMED"
     )
 
@@ -449,7 +296,7 @@ def run_notes(args: list[str], env: dict[str, str], stdin: str = "") -> subproce
     )
 
 
-def test_the_cli_works_as_a_real_process(notes: Notes, local_stack: LocalStack, tmp_path: Path) -> None:
+def test_the_cli_works_as_a_real_process(notes: Notes, local_stack: Stack, tmp_path: Path) -> None:
     email = create_user(local_stack)
     env = {**os.environ, **notes.env}
 
@@ -479,35 +326,35 @@ def test_the_cli_works_as_a_real_process(notes: Notes, local_stack: LocalStack, 
 # Accounts and sessions.
 
 
-def test_login_with_a_wrong_password_or_unknown_email(notes: Notes, local_stack: LocalStack) -> None:
+def test_login_with_a_wrong_password_or_unknown_email(notes: Notes, local_stack: Stack) -> None:
     email = create_user(local_stack)
     assert_one_line_error(notes("login", email, input="Wrong-Horse-Battery-9\n"), "wrong email or password")
     assert_one_line_error(notes("login", new_email(), input=PASSWORD + "\n"), "wrong email or password")
     assert not notes.credentials_path.exists()
 
 
-def test_signup_with_a_weak_password_is_refused(notes: Notes, local_stack: LocalStack) -> None:
+def test_signup_with_a_weak_password_is_refused(notes: Notes, local_stack: Stack) -> None:
     email = new_email()
     assert_one_line_error(notes("signup", email, input="short1!\nshort1!\n"), "password rejected")
     cognito = local_stack.cognito()
     with pytest.raises(cognito.exceptions.UserNotFoundException):
-        cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)
+        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)
 
 
-def test_confirm_with_a_code(notes: Notes, local_stack: LocalStack) -> None:
+def test_confirm_with_a_code(notes: Notes, local_stack: Stack) -> None:
     email = new_email()
     cognito = local_stack.cognito()
-    cognito.sign_up(ClientId=local_stack.client_id, Username=email, Password=PASSWORD)
+    cognito.sign_up(ClientId=local_stack.facts.user_pool_client_id, Username=email, Password=PASSWORD)
     result = notes("confirm", email, "--code", "123456")
     assert result.exit_code == 0, result.output
     assert (
-        cognito.admin_get_user(UserPoolId=local_stack.user_pool_id, Username=email)["UserStatus"]
+        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)["UserStatus"]
         == "CONFIRMED"
     )
     assert_one_line_error(notes("confirm", new_email()), "no account for", "notes signup")
 
 
-def test_signup_twice_says_the_account_exists(notes: Notes, local_stack: LocalStack) -> None:
+def test_signup_twice_says_the_account_exists(notes: Notes, local_stack: Stack) -> None:
     email = create_user(local_stack)
     assert_one_line_error(
         notes("signup", email, input=f"{PASSWORD}\n{PASSWORD}\n"), "already exists", f"notes login {email}"
@@ -532,11 +379,11 @@ def test_commands_need_a_login(notes: Notes, command: list[str]) -> None:
 
 
 def test_credentials_file_is_private_and_keyed_by_api(
-    notes: Notes, logged_in: str, local_stack: LocalStack
+    notes: Notes, logged_in: str, local_stack: Stack
 ) -> None:
     assert stat.S_IMODE(notes.credentials_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(notes.config.stat().st_mode) == 0o700
-    assert list(notes.credentials()["sessions"]) == [local_stack.api_url]
+    assert list(notes.credentials()["sessions"]) == [local_stack.facts.api_url]
     session = notes.session()
     assert session["expiresAt"] == expiry_of(session["idToken"]) > time.time()
 
@@ -683,13 +530,13 @@ def write_file(path: Path, size: int) -> bytes:
     return data
 
 
-def bucket_keys(local_stack: LocalStack, prefix: str = "") -> list[str]:
+def bucket_keys(local_stack: Stack, prefix: str = "") -> list[str]:
     """Every key the bucket holds under ``prefix``."""
-    listed = local_stack.s3().list_objects_v2(Bucket=local_stack.bucket_name, Prefix=prefix)
+    listed = local_stack.client("s3").list_objects_v2(Bucket=local_stack.facts.bucket_name, Prefix=prefix)
     return [item["Key"] for item in listed.get("Contents", [])]
 
 
-def note_keys(local_stack: LocalStack, notes: Notes, note_id: str) -> list[str]:
+def note_keys(local_stack: Stack, notes: Notes, note_id: str) -> list[str]:
     """The keys of one note's files and uploads."""
     sub = api_call(notes, "GET", "/me").json()["userId"]
     return [key for key in bucket_keys(local_stack) if key.split("/")[1:3] == [sub, note_id]]
@@ -710,7 +557,7 @@ def sent_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_attach_show_download_and_detach(
-    notes: Notes, logged_in: str, local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    notes: Notes, logged_in: str, local_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     note_id = notes("add", "my receipts", "--title", "Receipts").stdout.strip()
     data = write_file(tmp_path / "files" / "receipt 2024.pdf", 300_000)
@@ -777,7 +624,7 @@ def test_attach_show_download_and_detach(
 
 
 def test_attach_guesses_the_type_and_replaces_the_file(
-    notes: Notes, logged_in: str, local_stack: LocalStack, tmp_path: Path
+    notes: Notes, logged_in: str, local_stack: Stack, tmp_path: Path
 ) -> None:
     note_id = notes("add", "text").stdout.strip()
     write_file(tmp_path / "notes.txt", 10)
@@ -861,11 +708,11 @@ def spoil_upload_url(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
 
 
 def test_attach_shows_s3_refusing_the_upload(
-    notes: Notes, logged_in: str, local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    notes: Notes, logged_in: str, local_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     note_id = notes("add", "text").stdout.strip()
     write_file(tmp_path / "a.txt", 100)
-    spoil_upload_url(monkeypatch, lambda url: url.replace(local_stack.bucket_name, "no-such-bucket"))
+    spoil_upload_url(monkeypatch, lambda url: url.replace(local_stack.facts.bucket_name, "no-such-bucket"))
     assert_one_line_error(
         notes("attach", note_id, str(tmp_path / "a.txt")),
         "S3 refused the upload (404 NoSuchBucket): The specified bucket does not exist",
@@ -906,13 +753,13 @@ def test_attach_and_download_say_when_s3_cannot_be_reached(
 
 
 def test_download_shows_s3_refusing_and_leaves_nothing_behind(
-    notes: Notes, logged_in: str, local_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    notes: Notes, logged_in: str, local_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     note_id = notes("add", "text").stdout.strip()
     write_file(tmp_path / "a.txt", 100)
     assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
     for key in note_keys(local_stack, notes, note_id):  # the file vanishes behind the API's back
-        local_stack.s3().delete_object(Bucket=local_stack.bucket_name, Key=key)
+        local_stack.client("s3").delete_object(Bucket=local_stack.facts.bucket_name, Key=key)
     out = tmp_path / "out"
     out.mkdir()
     for force in ([], ["--force"]):
@@ -1090,16 +937,16 @@ def test_a_terminal_shows_the_progress(notes: Notes, logged_in: str, tmp_path: P
 # Where the CLI connects.
 
 
-def test_an_api_that_is_not_running(notes: Notes, local_stack: LocalStack, tmp_path: Path) -> None:
+def test_an_api_that_is_not_running(notes: Notes, local_stack: Stack, tmp_path: Path) -> None:
     dead_url = f"http://{HOST}:{free_port()}"
-    write_stack_file(notes.stack_file, {**local_stack.facts(), "apiUrl": dead_url})
+    write_stack_file(notes.stack_file, {**local_stack.facts.to_json(), "apiUrl": dead_url})
     write_session(notes.config, dead_url)
     assert_one_line_error(notes("ls"), f"cannot reach the API at {dead_url}", "make run")
 
 
-def test_an_emulator_that_is_not_running(notes: Notes, local_stack: LocalStack) -> None:
+def test_an_emulator_that_is_not_running(notes: Notes, local_stack: Stack) -> None:
     dead_endpoint = f"http://{HOST}:{free_port()}"
-    write_stack_file(notes.stack_file, {**local_stack.facts(), "awsEndpoint": dead_endpoint})
+    write_stack_file(notes.stack_file, {**local_stack.facts.to_json(), "awsEndpoint": dead_endpoint})
     assert_one_line_error(
         notes("signup", new_email(), input=f"{PASSWORD}\n{PASSWORD}\n"),
         f"cannot reach Cognito at {dead_endpoint}",
