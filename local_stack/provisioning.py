@@ -6,23 +6,11 @@ same ``provision`` the tests use; the local stage of ``.chalice/config.json`` mu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from infra import stages
-from infra.provision import provision
+from infra.provision import Provisioned, provision
 from local_stack import HOST, STAGE, LaunchError
-
-
-@dataclass(frozen=True)
-class LocalStage:
-    """What the emulator holds for the local stage."""
-
-    region: str
-    user_pool_id: str
-    user_pool_client_id: str
-    table_name: str
-    bucket_name: str
 
 
 def web_origins(web_port: int) -> tuple[str, ...]:
@@ -30,7 +18,7 @@ def web_origins(web_port: int) -> tuple[str, ...]:
     return (f"http://{HOST}:{web_port}", f"http://localhost:{web_port}")
 
 
-def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> LocalStage:
+def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> Provisioned:
     """Provision the local stage into the emulator at ``endpoint`` (reusing what it holds).
 
     Raises LaunchError when ``.chalice/config.json`` names something else than was made.
@@ -58,10 +46,4 @@ def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> LocalStage:
             f"NOTES_TABLE_NAME={made.table_name}, "
             f"NOTES_BUCKET_NAME={made.bucket_name}"
         )
-    return LocalStage(
-        region=made.region,
-        user_pool_id=made.user_pool_id,
-        user_pool_client_id=made.user_pool_client_id,
-        table_name=made.table_name,
-        bucket_name=made.bucket_name,
-    )
+    return made

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
+from infra import stages
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = "test"
-STAGE_ENV: dict[str, str] = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE][
-    "environment_variables"
-]
+STAGE_ENV = stages.environment(STAGE)
 
 for _name in list(os.environ):
     if _name.startswith("AWS_") or _name.startswith("NOTES_") or _name.startswith("COGNITO_"):
@@ -62,6 +62,18 @@ from tests.tokens import TokenFactory
 
 network_guard.install()
 PASSWORD = "Correct-Horse-Battery-9"
+# The rules the web app's config.json carries, deployed and locally, besides its addresses and limit.
+WEB_RULES = {
+    "passwordPolicy": {
+        "minimumLength": 12,
+        "requireUppercase": True,
+        "requireLowercase": True,
+        "requireNumbers": True,
+        "requireSymbols": True,
+    },
+    "fileNameMaxChars": 255,
+    "mediaTypePattern": r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$",
+}
 
 _MISSING: Any = object()
 

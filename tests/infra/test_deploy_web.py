@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import validation
 from infra import deploy, stages
-from tests.conftest import aws_client
+from tests.conftest import WEB_RULES, aws_client
 
 DAY = "no-cache"  # every file is revalidated: names carry no hash
 
@@ -147,15 +146,7 @@ def test_config_json_holds_the_stages_values_not_the_trees(outputs: dict[str, st
         "userPoolClientId": "client",
         "cognitoEndpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
         "maxAttachmentBytes": 10 * 1024 * 1024,
-        "passwordPolicy": {
-            "minimumLength": 12,
-            "requireUppercase": True,
-            "requireLowercase": True,
-            "requireNumbers": True,
-            "requireSymbols": True,
-        },
-        "fileNameMaxChars": 255,
-        "mediaTypePattern": validation.MEDIA_TYPE_PATTERN,
+        **WEB_RULES,
     }
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from chalicelib import validation
 from local_stack.api import chalice_local_command
-from tests.conftest import PASSWORD, ROOT
+from tests.conftest import PASSWORD, ROOT, WEB_RULES
 from tests.stack import (
     START_TIMEOUT,
     Stack,
@@ -74,15 +73,7 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
         "userPoolClientId": stack.facts.user_pool_client_id,
         "cognitoEndpoint": stack.facts.aws_endpoint + "/",
         "maxAttachmentBytes": 10 * 1024 * 1024,
-        "passwordPolicy": {
-            "minimumLength": 12,
-            "requireUppercase": True,
-            "requireLowercase": True,
-            "requireNumbers": True,
-            "requireSymbols": True,
-        },
-        "fileNameMaxChars": 255,
-        "mediaTypePattern": validation.MEDIA_TYPE_PATTERN,
+        **WEB_RULES,
         "local": True,
     }
     policy = config.headers["Content-Security-Policy"]
