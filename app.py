@@ -8,12 +8,14 @@ HTTP answers in one place (``chalicelib.errors``).
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import Request
 
 from chalicelib import request_log, validation
+from chalicelib.attachments import Attachments
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
 from chalicelib.files import FileStore
@@ -42,9 +44,9 @@ read_authorizer = authorizer.with_scopes(list(settings.read_scopes)) if settings
 write_authorizer = authorizer.with_scopes(list(settings.write_scopes)) if settings.scoped else authorizer
 
 note_model = bind_note_model(settings.table_name, settings.region)
-notes = NotesService(
-    note_model, FileStore(settings.bucket_name, settings.region), settings.attachment_max_bytes
-)
+files = FileStore(settings.bucket_name, settings.region)
+notes = NotesService(note_model, files)
+attachments = Attachments(note_model, files, settings.attachment_max_bytes)
 
 # Locally (chalice local, the chalice test client) tokens are checked as API Gateway checks them,
 # by the local stack's code. Deployed, Chalice's runtime has no local gateway (chalice.local), the
@@ -53,6 +55,23 @@ if importlib.util.find_spec("chalice.local") is not None:
     from local_stack.gateway_auth import verify_tokens_locally
 
     verify_tokens_locally(app, settings)
+
+
+def route(path: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``app.route``, with the error map (``handle_errors``) around the view: every route's one way in.
+
+    Not a middleware: Chalice answers any exception a view raises with its own 500 (and logs
+    "Caught exception") inside the route's handling, before any middleware sees a response; the
+    one exception it lets through, ChaliceUnhandledError, also skips the route's CORS headers.
+    Between Chalice and the view, a domain error's answer gets the CORS headers, and the request
+    log line its status, like any answer the view returns.
+    """
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        registered: Callable[..., Any] = app.route(path, **options)(handle_errors(view))
+        return registered
+
+    return register
 
 
 def current_request() -> Request:
@@ -88,26 +107,23 @@ def note_response(note: dict[str, Any], status_code: int = 200) -> Response:
     return Response(body=note, status_code=status_code, headers=headers)
 
 
-@app.route("/health", methods=["GET"])
+@route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.route("/me", methods=["GET"], authorizer=read_authorizer)
-@handle_errors
+@route("/me", methods=["GET"], authorizer=read_authorizer)
 def me() -> dict[str, Any]:
     return current_caller().to_public()
 
 
-@app.route("/notes", methods=["POST"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes", methods=["POST"], authorizer=write_authorizer)
 def create_note() -> Response:
     caller = current_caller()
     return note_response(notes.create_note(caller.user_id, request_fields(partial=False)), 201)
 
 
-@app.route("/notes", methods=["GET"], authorizer=read_authorizer)
-@handle_errors
+@route("/notes", methods=["GET"], authorizer=read_authorizer)
 def list_notes() -> dict[str, Any]:
     caller = current_caller()
     query = current_request().query_params
@@ -118,63 +134,55 @@ def list_notes() -> dict[str, Any]:
     return notes.list_notes(caller.user_id, limit, cursor).to_public()
 
 
-@app.route("/notes/{note_id}", methods=["GET"], authorizer=read_authorizer)
-@handle_errors
+@route("/notes/{note_id}", methods=["GET"], authorizer=read_authorizer)
 def get_note(note_id: str) -> Response:
     caller = current_caller()
     return note_response(notes.get_note(caller.user_id, note_id))
 
 
-@app.route("/notes/{note_id}", methods=["PUT"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes/{note_id}", methods=["PUT"], authorizer=write_authorizer)
 def replace_note(note_id: str) -> Response:
     caller = current_caller()
     fields = request_fields(partial=False)
     return note_response(notes.replace_note(caller.user_id, note_id, fields, request_precondition()))
 
 
-@app.route("/notes/{note_id}", methods=["PATCH"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes/{note_id}", methods=["PATCH"], authorizer=write_authorizer)
 def update_note(note_id: str) -> Response:
     caller = current_caller()
     fields = request_fields(partial=True)
     return note_response(notes.update_note(caller.user_id, note_id, fields, request_precondition()))
 
 
-@app.route("/notes/{note_id}", methods=["DELETE"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes/{note_id}", methods=["DELETE"], authorizer=write_authorizer)
 def delete_note(note_id: str) -> Response:
     caller = current_caller()
     notes.delete_note(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)
 
 
-@app.route("/notes/{note_id}/attachment", methods=["POST"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes/{note_id}/attachment", methods=["POST"], authorizer=write_authorizer)
 def start_upload(note_id: str) -> Response:
     caller = current_caller()
     upload = validation.upload_request(request_body(), settings.attachment_max_bytes)
-    return Response(body=notes.start_upload(caller.user_id, note_id, upload), status_code=201)
+    return Response(body=attachments.start_upload(caller.user_id, note_id, upload), status_code=201)
 
 
-@app.route("/notes/{note_id}/attachment", methods=["PUT"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes/{note_id}/attachment", methods=["PUT"], authorizer=write_authorizer)
 def attach_file(note_id: str) -> Response:
     caller = current_caller()
     upload_id = validation.attach_request(request_body())
-    return note_response(notes.attach(caller.user_id, note_id, upload_id, request_precondition()))
+    return note_response(attachments.attach(caller.user_id, note_id, upload_id, request_precondition()))
 
 
-@app.route("/notes/{note_id}/attachment", methods=["GET"], authorizer=read_authorizer)
-@handle_errors
+@route("/notes/{note_id}/attachment", methods=["GET"], authorizer=read_authorizer)
 def download_file(note_id: str) -> dict[str, Any]:
     caller = current_caller()
-    return notes.download(caller.user_id, note_id)
+    return attachments.download(caller.user_id, note_id)
 
 
-@app.route("/notes/{note_id}/attachment", methods=["DELETE"], authorizer=write_authorizer)
-@handle_errors
+@route("/notes/{note_id}/attachment", methods=["DELETE"], authorizer=write_authorizer)
 def detach_file(note_id: str) -> Response:
     caller = current_caller()
-    notes.detach(caller.user_id, note_id, request_precondition())
+    attachments.detach(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)

@@ -225,7 +225,7 @@ def replay(dynamodb: Any, call: tuple[str, dict[str, Any]], note_ids: Iterator[s
 
 
 def requests_and_calls(rows: list[Row], user: Any) -> None:
-    from chalicelib.notes import utc_now
+    from chalicelib.shapes import utc_now
 
     dynamodb = conftest.aws_client("dynamodb")
     note_id = user.create(content="bench")["noteId"]
@@ -506,7 +506,7 @@ def logging_cost(rows: list[Row], user: Any) -> None:
 
 def list_cost(rows: list[Row]) -> None:
     import app as notes_app
-    from chalicelib.notes import utc_now
+    from chalicelib.shapes import utc_now
 
     with in_process_stack() as small:
         big = conftest.new_user(small.http)

@@ -1,7 +1,8 @@
 """Domain errors, and the one place that turns them into HTTP responses.
 
 The service raises these without knowing about HTTP; ``handle_errors`` wraps each
-view so that every route answers the same way for the same failure.
+view (``app.py`` registers every route through one helper that applies it) so that
+every route answers the same way for the same failure.
 """
 
 from __future__ import annotations

@@ -310,7 +310,7 @@ def test_an_upload_over_the_stages_limit_is_refused_and_deleted(alice, monkeypat
     note = alice.create()
     asked = ask_upload(alice, note["noteId"], b"x" * 10).json_body
     send_file(asked, b"x" * 10)
-    monkeypatch.setattr(notes_app.notes, "_max_file_bytes", 9)
+    monkeypatch.setattr(notes_app.attachments, "_max_file_bytes", 9)
     _refused(alice, note, asked["uploadId"], "10 bytes", "at most 9")
     assert keys() == []
 

@@ -1,0 +1,169 @@
+"""Conditional writes to the notes table, and what DynamoDB's failures mean to the caller.
+
+Each change is one conditional DynamoDB write; a failed condition is told apart
+(missing note, no attachment, stale version) only after the fact, on the error
+path. Every function takes the owner (the caller's ``sub``) with the note id, so
+every key it builds starts with that owner.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from chalicelib.errors import NoAttachment, NoteNotFound, StorageUnavailable, VersionMismatch
+from chalicelib.models import NoteModel
+from chalicelib.validation import Precondition
+
+# The notes service's logger: its lines keep the name they have always been logged under.
+log = logging.getLogger("chalicelib.notes")
+
+# Error codes after which DynamoDB is worth retrying later (botocore has
+# already retried them): the caller gets 503 + Retry-After, not a 500.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+_NOTE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def owned_note(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
+    """The owner's note, read consistently. Raises NoteNotFound, StorageUnavailable.
+
+    One GetItem, none for an id that cannot name a note.
+    """
+    note = _load(model, owner, note_id)
+    if note is None:
+        raise NoteNotFound(note_id)
+    return note
+
+
+def check_id(note_id: str) -> None:
+    """Raises NoteNotFound for an id that cannot name a note."""
+    if not _NOTE_ID.match(note_id):
+        raise NoteNotFound(note_id)
+
+
+def condition_for(model: type[NoteModel], precondition: Precondition | None) -> Condition:
+    """A write's condition: the note exists, at one of the versions ``If-Match`` names if any."""
+    condition = model.noteId.exists()
+    if precondition is not None and not precondition.any_version:
+        condition &= model.version.is_in(*precondition.versions)
+    return condition
+
+
+def unversioned(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
+    """A key-only instance for a blind conditional write.
+
+    Any non-None version makes PynamoDB increment the stored version
+    (``ADD version 1``) instead of initialising it; the version condition,
+    if any, is ours (``condition_for``), so the value itself is never sent.
+    Raises NoteNotFound for an id that cannot exist.
+    """
+    check_id(note_id)
+    note = model(owner, note_id)
+    note.version = 0
+    return note
+
+
+def update_returning_old(
+    model: type[NoteModel],
+    owner: str,
+    note_id: str,
+    actions: list[Action],
+    condition: Condition,
+    precondition: Precondition | None,
+    *,
+    needs_attachment: bool = False,
+) -> NoteModel:
+    """One conditional UpdateItem; the note as it was before it."""
+    with conditional(model, owner, note_id, precondition, needs_attachment=needs_attachment):
+        answer = connection(model).update_item(
+            owner, note_id, actions=actions, condition=condition, return_values="ALL_OLD"
+        )
+    return model.from_raw_data(answer["Attributes"])
+
+
+def connection(model: type[NoteModel]) -> Any:
+    return model._get_connection()
+
+
+@contextmanager
+def conditional(
+    model: type[NoteModel],
+    owner: str,
+    note_id: str,
+    precondition: Precondition | None,
+    *,
+    needs_attachment: bool = False,
+) -> Iterator[None]:
+    """Turn a failed write condition into NoteNotFound, VersionMismatch or NoAttachment.
+
+    ``needs_attachment``: the condition also required the note to have an attachment.
+    """
+    try:
+        with dynamodb():
+            yield
+    except _ConditionFailed:
+        versions = precondition.versions if precondition is not None else ()
+        # Without a version or an attachment to compare, only "exists" could have failed.
+        if not versions and not needs_attachment:
+            raise NoteNotFound(note_id) from None
+        note = owned_note(model, owner, note_id)
+        version_held = not versions or note.version in versions
+        if needs_attachment and version_held:
+            raise NoAttachment(note_id) from None  # missing at the time of the write
+        raise VersionMismatch(versions) from None
+
+
+def _load(model: type[NoteModel], owner: str, note_id: str) -> NoteModel | None:
+    if not _NOTE_ID.match(note_id):
+        return None
+    try:
+        with dynamodb():
+            return model.get(owner, note_id, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+class _ConditionFailed(Exception):
+    """A conditional write's condition did not hold."""
+
+
+@contextmanager
+def dynamodb() -> Iterator[None]:
+    """Translate PynamoDB failures into what the caller can act on.
+
+    Throttling and unreachable-table errors (after botocore's own retries)
+    become StorageUnavailable; a failed condition becomes _ConditionFailed;
+    anything else propagates and is answered as a 500.
+    """
+    try:
+        yield
+    except PynamoDBException as error:
+        # Look at the cause's type first: PynamoDB's cause_response_code
+        # fails on a timeout, whose ``response`` attribute is None.
+        cause = error.cause
+        code = error.cause_response_code if isinstance(cause, ClientError) else None
+        if code == CONDITION_FAILED:
+            raise _ConditionFailed() from error
+        if code in RETRYABLE_CODES or isinstance(cause, (HTTPClientError, BotocoreConnectionError)):
+            log.warning("DynamoDB unavailable: %s", error)
+            raise StorageUnavailable("notes store") from error
+        raise
