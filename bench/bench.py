@@ -193,7 +193,7 @@ def in_process_stack() -> Iterator[Any]:
 
     import app as notes_app
     from infra import description
-    from infra.provision import provision
+    from local_stack.provisioning import provision
 
     with mock_aws():
         provision(

@@ -1,15 +1,17 @@
-"""The local stage's user pool, app client, table and bucket, provisioned into the emulator.
+"""A stage's user pool, app client, table and bucket, provisioned through the AWS APIs into an
+emulator: the local stage for ``make run``, the test stage for the in-process tests. Idempotent.
 
-What is made comes from the infrastructure description (``infra/description.py``) through the
-same ``provision`` the tests use; the local stage of ``.chalice/config.json`` must name it.
+What is made comes from the infrastructure description (``infra/description.py``), the same that
+the deploy template is rendered from; the stage in ``.chalice/config.json`` must name it. Deployed,
+CloudFormation makes the same from the template: nothing here runs against AWS.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from infra import stages
-from infra.provision import Provisioned, provision
+from infra import description, stages
 from local_stack import HOST, STAGE, LaunchError
 
 
@@ -47,3 +49,84 @@ def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> Provisioned:
             f"NOTES_BUCKET_NAME={made.bucket_name}"
         )
     return made
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    region: str
+    user_pool_id: str
+    user_pool_arn: str
+    user_pool_client_id: str
+    table_name: str
+    bucket_name: str
+
+
+def provision(
+    stage: str, cognito: Any, dynamodb: Any, s3: Any, web_origins: tuple[str, ...] = ()
+) -> Provisioned:
+    """Create what the stage describes, reusing what already exists (matched by name).
+
+    ``web_origins`` are the origins whose pages may upload to and download from the bucket.
+    """
+    pool = _find_pool(cognito, description.user_pool_name(stage))
+    if pool is None:
+        pool = cognito.create_user_pool(**description.user_pool(stage))["UserPool"]
+    client_id = _find_client(cognito, pool["Id"], description.user_pool_client_name(stage))
+    if client_id is None:
+        client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **description.user_pool_client(stage))
+        client_id = client["UserPoolClient"]["ClientId"]
+    table = description.table(stage)
+    try:
+        dynamodb.describe_table(TableName=table["TableName"])
+    except dynamodb.exceptions.ResourceNotFoundException:
+        dynamodb.create_table(**table)
+        dynamodb.get_waiter("table_exists").wait(
+            TableName=table["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+        )
+    bucket = _bucket(stage, s3, web_origins)
+    return Provisioned(
+        region=cognito.meta.region_name,
+        user_pool_id=pool["Id"],
+        user_pool_arn=pool["Arn"],
+        user_pool_client_id=client_id,
+        table_name=table["TableName"],
+        bucket_name=bucket,
+    )
+
+
+def _bucket(stage: str, s3: Any, web_origins: tuple[str, ...]) -> str:
+    """The stage's attachments bucket, with its settings applied again (they may have changed)."""
+    name = description.bucket_name(stage)
+    try:
+        s3.head_bucket(Bucket=name)
+    except s3.exceptions.ClientError:
+        s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name, PublicAccessBlockConfiguration=dict(description.PUBLIC_ACCESS_BLOCK)
+    )
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=description.BUCKET_ENCRYPTION)
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=description.bucket_lifecycle())
+    if web_origins:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration=description.bucket_cors(list(web_origins)))
+    else:
+        s3.delete_bucket_cors(Bucket=name)
+    # No bucket policy here: the deployed one refuses every request not made over TLS, and the
+    # emulator speaks plain HTTP on loopback (it would refuse everything).
+    return name
+
+
+def _find_pool(cognito: Any, name: str) -> dict[str, Any] | None:
+    for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for pool in page["UserPools"]:
+            if pool["Name"] == name:
+                found: dict[str, Any] = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+                return found
+    return None
+
+
+def _find_client(cognito: Any, pool_id: str, name: str) -> str | None:
+    for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
+        for client in page["UserPoolClients"]:
+            if client["ClientName"] == name:
+                return str(client["ClientId"])
+    return None

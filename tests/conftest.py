@@ -55,8 +55,8 @@ from moto import mock_aws
 
 import app as notes_app
 from infra import description
-from infra.provision import Provisioned, provision
 from local_stack.gateway_auth import issuer
+from local_stack.provisioning import Provisioned, provision
 from tests import network_guard
 from tests.tokens import TokenFactory
 

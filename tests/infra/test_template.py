@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from cfnlint.api import ManualArgs, lint
 
 from infra import description, package, template
-from infra.provision import provision
+from local_stack.provisioning import provision
 from tests.conftest import aws_client
 
 POOL_ARN = {"Fn::GetAtt": ["UserPool", "Arn"]}
@@ -802,7 +802,7 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
 
     # The one difference: the emulator's bucket has no policy. The deployed one refuses every
     # request not made over TLS, and the emulator speaks plain HTTP on loopback, so provision
-    # leaves it out (infra/provision.py); the template's is checked on its own above.
+    # leaves it out (local_stack/provisioning.py); the template's is checked on its own above.
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket=made.bucket_name)
     rendered_policy = rendered["AttachmentsBucketPolicy"]["Properties"]["PolicyDocument"]
