@@ -20,7 +20,7 @@ import requests
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from tests.stack import Stack
-from tests.web_helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list
+from tests.web.helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list
 
 Row = tuple[str, str, str, str]
 RUNS = 5

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import ROOT
 from tests.stack import Stack, running_stack
-from tests.web_helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list, sign_in
+from tests.web.helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list, sign_in
 
 OUT = ROOT / "docs" / "screenshots"
 NOTES = [

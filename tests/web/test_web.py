@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 
 from tests.stack import Stack
 from tests.tokens import TokenFactory
-from tests.web_helpers import (
+from tests.web.helpers import (
     VIEWPORT,
     WebUser,
     choose_file,
