@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 MAX_MESSAGE_CHARS = 300
@@ -32,3 +34,18 @@ class SessionExpired(CliError):
 
     def __init__(self, email: str) -> None:
         super().__init__(f"session expired: run notes login {email}")
+
+
+class UsageProblem(CliError):
+    """The command line asks for something impossible; exit status 2, as for click's usage errors."""
+
+    exit_code = 2
+
+
+class ChangedMeanwhile(CliError):
+    """A write made only if the note was still as read found it changed."""
+
+    def __init__(self, note: dict[str, Any]) -> None:
+        super().__init__(
+            f"the note changed since you read it (version {note.get('version')}); run the command again"
+        )
