@@ -1,19 +1,16 @@
-// The page's state, in one place, and the only module that changes it. Screens are drawn from
-// it (screens.js); actions (app.js) change it through the functions below: update() and
-// reset() for plain changes, named transitions for the rest. Each change makes a new state,
-// deeply frozen: `state` is read everywhere and written nowhere else. A change redraws once per
-// turn of the event loop, except a keystroke's or an upload's progress, which the page already
-// shows.
+// The page's state, and the only module that changes it: screens (screens.js) draw from it,
+// actions (app.js) change it through update(), reset() and the named changes below. Each change
+// makes a new, deeply frozen state and redraws once per turn of the event loop (not for a
+// keystroke or an upload's progress: the page shows them already).
 //
-// Typed text lives in `drafts`, one per note (or "new"), and is kept in localStorage for the
-// signed-in user until it is saved or deliberately dropped: a reload, a conflict or an expired
-// session never throws it away. Signing out forgets it.
+// Typed text lives in `drafts`, one per note (or "new"), kept in localStorage for the signed-in
+// user until saved or dropped: a reload, a conflict or an expired session never loses it.
 
 const DRAFTS_KEY = "notes.drafts";
 
 function initialState() {
   return {
-    config: null, // config.json, as config.js read it: the stage and the rules shared with the server
+    config: null, // config.json, as config.js read it
     screen: "loading", // loading | fatal | signin | signup | confirm | forgot | reset | notes
     fatal: "",
     form: { email: "", password: "", code: "" }, // the signed-out forms' fields, as typed
@@ -33,7 +30,7 @@ function initialState() {
   };
 }
 
-/** Freezes plain objects and arrays all the way down; what is frozen already is left as it is. */
+/** Freezes objects and arrays all the way down (what is frozen already is left alone). */
 function frozen(value) {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -42,7 +39,7 @@ function frozen(value) {
   return value;
 }
 
-/** The current state. Importers see each new state as it is made, and can only read it. */
+/** The current state: importers see each new one, and can only read it. */
 export let state = frozen(initialState());
 
 let redraw = () => {};
@@ -91,8 +88,7 @@ export function uploadProgress(loaded, total) {
 
 // --- the list ------------------------------------------------------------------------------
 
-/** A page of the list arrived: shown after the notes listed already, or instead of them.
- * Returns the notes it added. */
+/** A page of the list, after the notes listed already or instead of them; the notes it added. */
 export function addPage(page, more) {
   const known = new Set(more ? state.notes.map((n) => n.noteId) : []);
   const fresh = page.notes.filter((n) => !known.has(n.noteId));
@@ -147,8 +143,7 @@ function draftsWithout(id) {
   return drafts;
 }
 
-/** Records a keystroke in the editor: no redraw, the field already shows it. After a keystroke,
- * a sign-out warned about unsaved changes warns again. */
+/** A keystroke in the editor (no redraw); a sign-out warned about unsaved text warns again. */
 export function editField(id, field, value) {
   const draft = state.drafts[id] || { ...editorFields(id), etag: id === "new" ? "" : state.open?.etag || "" };
   setDraft(id, { ...draft, [field]: value });
@@ -177,8 +172,7 @@ export function dropDraft(id) {
   storeDrafts();
 }
 
-/** After a save of what was `sent`: what was typed while it was under way stays, as a draft of
- * the saved version (`savedId`, whose entity tag is now `etag`). */
+/** After a save of `sent`: text typed meanwhile stays, a draft of `savedId` at `etag`. */
 export function keepTypedSince(id, sent, etag, savedId) {
   const now = state.drafts[id];
   const unchanged = !now || (now.title === sent.title && now.content === sent.content && now.tags === sent.tags);
@@ -197,8 +191,7 @@ export function carryDraftForward(id, before, after) {
   }
 }
 
-/** The text shown for `id` is kept as a draft of the version `etag`: the next save replaces
- * that version with it. */
+/** The text shown for `id` becomes a draft of version `etag`, which the next save replaces. */
 export function rebaseDraft(id, etag) {
   setDraft(id, { ...editorFields(id), etag });
   storeDrafts();
