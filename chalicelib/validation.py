@@ -36,7 +36,8 @@ _LIMIT = re.compile(r"^\d{1,6}$")
 # RFC 6838 type/subtype, without parameters: the upload policy matches it exactly.
 MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
 _MEDIA_TYPE = re.compile(MEDIA_TYPE_PATTERN)
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# A time-ordered id (UUIDv7, lower case), as the API makes every note id and upload id.
+UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def attach_request(body: Mapping[str, Any]) -> str:
             "field 'uploadId' is required: the uploadId that POST /notes/{noteId}/attachment gave"
         )
     upload_id = _string("uploadId", body["uploadId"])
-    if not _UPLOAD_ID.match(upload_id):
+    if not UUID7.match(upload_id):
         raise InvalidInput(
             f"field 'uploadId' is not an upload id of this API, got {_clip(upload_id)!r}; "
             "pass back 'uploadId' exactly as POST /notes/{noteId}/attachment gave it"

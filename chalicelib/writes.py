@@ -9,7 +9,6 @@ every key it builds starts with that owner.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,7 +21,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.errors import NoAttachment, NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.models import NoteModel
-from chalicelib.validation import Precondition
+from chalicelib.validation import UUID7, Precondition
 
 # The notes service's logger: its lines keep the name they have always been logged under.
 log = logging.getLogger("chalicelib.notes")
@@ -40,8 +39,6 @@ RETRYABLE_CODES = frozenset(
 )
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
-_NOTE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
 
 def owned_note(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
     """The owner's note, read consistently. Raises NoteNotFound, StorageUnavailable.
@@ -56,7 +53,7 @@ def owned_note(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
 
 def check_id(note_id: str) -> None:
     """Raises NoteNotFound for an id that cannot name a note."""
-    if not _NOTE_ID.match(note_id):
+    if not UUID7.match(note_id):
         raise NoteNotFound(note_id)
 
 
@@ -133,7 +130,7 @@ def conditional(
 
 
 def _load(model: type[NoteModel], owner: str, note_id: str) -> NoteModel | None:
-    if not _NOTE_ID.match(note_id):
+    if not UUID7.match(note_id):
         return None
     try:
         with dynamodb():

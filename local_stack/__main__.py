@@ -57,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         with emulator(args.emulator_port, keeper, fresh=args.fresh) as endpoint, _facts_file() as path:
             made = provision_local(endpoint, web_origins(args.web_port))
             api_url = f"http://{HOST}:{args.port}"
-            web = local_web_server(
-                args.web_port, api_url, endpoint, made.region, made.user_pool_id, made.user_pool_client_id
-            )
+            web = local_web_server(args.web_port, api_url, endpoint, made)
             stack = StackFacts(
                 api_url=api_url,
                 aws_endpoint=endpoint,

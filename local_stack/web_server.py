@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from infra import description, stages
 from local_stack import HOST, ROOT, STAGE
+from local_stack.provisioning import Provisioned
 
 WEB = ROOT / "web"
 CONFIG_PATH = "/config.json"
@@ -36,15 +37,13 @@ TYPES = {
 COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".webmanifest", ".txt")
 
 
-def local_web_server(
-    web_port: int, api_url: str, endpoint: str, region: str, user_pool_id: str, client_id: str
-) -> WebServer:
+def local_web_server(web_port: int, api_url: str, endpoint: str, stage: Provisioned) -> WebServer:
     """The web app's server, with the local stage's config.json and content security policy."""
     config = {
         "apiUrl": api_url,
-        "region": region,
-        "userPoolId": user_pool_id,
-        "userPoolClientId": client_id,
+        "region": stage.region,
+        "userPoolId": stage.user_pool_id,
+        "userPoolClientId": stage.user_pool_client_id,
         "cognitoEndpoint": f"{endpoint}/",
         **description.client_rules(stages.max_attachment_bytes(STAGE)),
         # Locally no email is sent and any confirmation code is accepted: the page says so.

@@ -268,7 +268,7 @@ def test_upload_rules_are_the_app_rules(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     assert schemas["FileName"]["maxLength"] == validation.MAX_FILE_NAME_CHARS
     assert schemas["MediaType"]["pattern"] == validation._MEDIA_TYPE.pattern
-    assert schemas["UploadId"]["pattern"] == validation._UPLOAD_ID.pattern
+    assert schemas["UploadId"]["pattern"] == validation.UUID7.pattern
     size = schemas["UploadRequest"]["properties"]["size"]
     assert (size["minimum"], size["maximum"]) == (1, settings.MAX_UPLOAD_BYTES)
     assert f"{storage_layout.DEFAULT_MAX_BYTES:,}" in size["description"]
