@@ -92,6 +92,80 @@ def user_pool_client(stage: str) -> dict[str, Any]:
     }
 
 
+# Scoped mode (a stage's "auth" in .chalice/config.json): the API takes access tokens carrying
+# one of a route's OAuth scopes, which Cognito puts only into tokens from its token endpoint. The
+# pool then has a domain (its sign-in pages), a resource server with a read and a write scope,
+# and three public OAuth clients (authorization code with PKCE, no secret).
+MODES = ("id", "scoped")
+RESOURCE_SERVER = "notes"
+READ_SCOPE = f"{RESOURCE_SERVER}/read"
+WRITE_SCOPE = f"{RESOURCE_SERVER}/write"
+# web: the page signs in and out at the stage's address; cli: ``notes login``'s loopback callback
+# (Cognito allows http only for localhost and 127.0.0.1, on a fixed port); readOnly: for tools
+# that must never write.
+OAUTH_CLIENTS = ("web", "cli", "readOnly")
+CLI_CALLBACK_PORT = 8976
+CLI_CALLBACK_URL = f"http://127.0.0.1:{CLI_CALLBACK_PORT}/callback"
+# What Cognito accepts for a code's PKCE challenge: S256 only.
+CODE_CHALLENGE_METHODS = ("S256",)
+AUTHORIZATION_CODE_SECONDS = 300
+
+
+def oauth_client_name(stage: str, kind: str) -> str:
+    if kind not in OAUTH_CLIENTS:
+        raise ValueError(f"unknown OAuth client {kind!r}; clients: {', '.join(OAUTH_CLIENTS)}")
+    return f"{APP_NAME}-{_check(stage)}-oauth-{kind}"
+
+
+def oauth_scopes(kind: str) -> list[str]:
+    """The scopes the ``kind`` client may ask for: the read-only client never gets the write scope."""
+    if kind == "readOnly":
+        return ["openid", READ_SCOPE]
+    if kind in OAUTH_CLIENTS:
+        return ["openid", "email", READ_SCOPE, WRITE_SCOPE]
+    raise ValueError(f"unknown OAuth client {kind!r}; clients: {', '.join(OAUTH_CLIENTS)}")
+
+
+def resource_server(stage: str) -> dict[str, Any]:
+    """CreateResourceServer parameters (UserPoolId aside): the API, with its read and write scope."""
+    return {
+        "Identifier": RESOURCE_SERVER,
+        "Name": f"{APP_NAME}-{_check(stage)}-api",
+        "Scopes": [
+            {"ScopeName": READ_SCOPE.split("/", 1)[1], "ScopeDescription": "Read your notes and files"},
+            {
+                "ScopeName": WRITE_SCOPE.split("/", 1)[1],
+                "ScopeDescription": "Create, change and delete your notes",
+            },
+        ],
+    }
+
+
+def oauth_client(
+    stage: str, kind: str, callback_urls: Sequence[Any], logout_urls: Sequence[Any]
+) -> dict[str, Any]:
+    """CreateUserPoolClient parameters (UserPoolId aside) for a public OAuth client: no secret,
+    the authorization code flow only (with PKCE: it has no secret), sign-in with the pool's own
+    users, and the refresh token."""
+    return {
+        "ClientName": oauth_client_name(stage, kind),
+        "GenerateSecret": False,
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthScopes": oauth_scopes(kind),
+        "SupportedIdentityProviders": ["COGNITO"],
+        "CallbackURLs": list(callback_urls),
+        "LogoutURLs": list(logout_urls),
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+        "PreventUserExistenceErrors": "ENABLED",
+        "EnableTokenRevocation": True,
+        "AccessTokenValidity": 60,
+        "IdTokenValidity": 60,
+        "RefreshTokenValidity": 30,
+        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+    }
+
+
 def retained(stage: str) -> bool:
     """Whether deleting the stage's stack keeps its user pool (the table is always kept)."""
     return stage == "prod"
