@@ -18,6 +18,7 @@ STATE ?= .local/state.pickle
 help:
 	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
 	@echo "make run FRESH=1   start empty (the data saved before is kept beside it)"
+	@echo "make run SCOPED=1  scoped mode: access tokens with OAuth scopes, from the pool's sign-in page"
 	@echo "make reset  delete the data make run keeps"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  measure, and print a table"
@@ -66,7 +67,7 @@ browser:
 run: $(READY)
 	@$(BIN)/python -m local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT) \
 		--web-port $(WEB_PORT) --state $(STATE) \
-		$(if $(filter-out 0 no false,$(FRESH)),--fresh) $(if $(filter-out 0 no false,$(NO_RELOAD)),--no-reload)
+		$(if $(filter-out 0 no false,$(FRESH)),--fresh) $(if $(filter-out 0 no false,$(SCOPED)),--scoped) $(if $(filter-out 0 no false,$(NO_RELOAD)),--no-reload)
 
 reset:
 	@if [ -e $(STATE) ]; then rm -f $(STATE) && echo "deleted $(STATE): the next make run starts empty"; \

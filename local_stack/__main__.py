@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from local_stack import HOST, ROOT, LaunchError, shown
+from local_stack import HOST, ROOT, LaunchError, scoped, shown
 from local_stack.api import Api
 from local_stack.banner import banner
-from local_stack.emulator import emulator
+from local_stack.emulator import Mounts, emulator
 from local_stack.facts import StackFacts, stack_file
 from local_stack.keeper import StateKeeper
 from local_stack.ports import check_ports
@@ -54,10 +54,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_ports(args.port, args.emulator_port, args.web_port)
         keeper = StateKeeper(args.state)
-        with emulator(args.emulator_port, keeper, fresh=args.fresh) as endpoint, _facts_file() as path:
-            made = provision_local(endpoint, web_origins(args.web_port))
+        mounts = Mounts()
+        with (
+            emulator(args.emulator_port, keeper, fresh=args.fresh, mounts=mounts) as endpoint,
+            _facts_file() as path,
+        ):
+            origins = web_origins(args.web_port)
+            made = provision_local(endpoint, origins)
             api_url = f"http://{HOST}:{args.port}"
-            web = local_web_server(args.web_port, api_url, endpoint, made)
+            if args.scoped:
+                scoped.mount_sign_in(mounts, endpoint, made, origins)
+            web = local_web_server(args.web_port, api_url, endpoint, made, scoped=args.scoped)
             stack = StackFacts(
                 api_url=api_url,
                 aws_endpoint=endpoint,
@@ -67,9 +74,12 @@ def main(argv: list[str] | None = None) -> int:
                 user_pool_client_id=made.user_pool_client_id,
                 table_name=made.table_name,
                 bucket_name=made.bucket_name,
+                mode="scoped" if args.scoped else "id",
+                oauth=scoped.oauth_facts(endpoint, made, origins) if args.scoped else None,
             )
             stack.write(path)
-            api = Api(args.port, endpoint, web_origin=web.url)
+            extra = scoped.api_environment(endpoint, made) if args.scoped else {}
+            api = Api(args.port, endpoint, web_origin=web.url, environment=extra)
             try:
                 web.start()
                 api.start()
@@ -94,6 +104,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     # The web app's port: its origin may upload to and download from the bucket.
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT") or 8002))
     parser.add_argument("--state", type=Path, default=STATE_FILE, help="where the data is saved")
+    parser.add_argument(
+        "--scoped",
+        action="store_true",
+        default=_flag("SCOPED"),
+        help="access tokens with OAuth scopes, from the pool's sign-in page (SCOPED=1)",
+    )
     parser.add_argument("--fresh", action="store_true", default=_flag("FRESH"), help="start empty (FRESH=1)")
     parser.add_argument(
         "--no-reload",

@@ -44,8 +44,11 @@ class Api:
     """``chalice local`` in a process group of its own, its output relayed without the noise,
     restarted when the app's own code changes."""
 
-    def __init__(self, port: int, endpoint: str, web_origin: str) -> None:
+    def __init__(
+        self, port: int, endpoint: str, web_origin: str, environment: dict[str, str] | None = None
+    ) -> None:
         self.port = port
+        self._environment = dict(environment or {})
         self.url = f"http://{HOST}:{port}"
         self._endpoint = endpoint
         self._web_origin = web_origin
@@ -63,6 +66,7 @@ class Api:
             # The local stage's CORS origin is the web app's, whatever WEB_PORT is.
             "CORS_ALLOW_ORIGIN": self._web_origin,
             "PYTHONUNBUFFERED": "1",
+            **self._environment,
         }
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
             env.pop(name, None)

@@ -66,6 +66,24 @@ class OneAtATime:
                     self._keeper.changed()
 
 
+class Mounts:
+    """WSGI: apps added while the emulator runs answer their own paths; the emulator the rest.
+
+    ``make run SCOPED=1`` adds the user pool's sign-in endpoints once the pool is provisioned.
+    """
+
+    def __init__(self, emulator: Any = None) -> None:
+        self.emulator = emulator
+        self._apps: dict[str, Any] = {}
+
+    def add(self, paths: Any, app: Any) -> None:
+        self._apps.update(dict.fromkeys(paths, app))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        app = self._apps.get(environ.get("PATH_INFO", ""), self.emulator)
+        return app(environ, start_response)
+
+
 def may_change(environ: dict[str, Any]) -> bool:
     """Whether a request may change the emulator's data (anything but a read)."""
     if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
@@ -74,8 +92,11 @@ def may_change(environ: dict[str, Any]) -> bool:
 
 
 @contextmanager
-def emulator(port: int, keeper: StateKeeper, *, fresh: bool) -> Iterator[str]:
-    """The emulator with the saved data, serving until the block ends; then the data is saved."""
+def emulator(port: int, keeper: StateKeeper, *, fresh: bool, mounts: Mounts | None = None) -> Iterator[str]:
+    """The emulator with the saved data, serving until the block ends; then the data is saved.
+
+    ``mounts`` receives the apps that answer paths of their own beside the emulator's.
+    """
     os.environ.update(EMULATOR_ENV)
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -86,7 +107,9 @@ def emulator(port: int, keeper: StateKeeper, *, fresh: bool) -> Iterator[str]:
 
     print(keeper.load(fresh), flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
-    app = OneAtATime(DomainDispatcherApplication(create_backend_app), keeper)
+    mounts = mounts or Mounts()
+    mounts.emulator = DomainDispatcherApplication(create_backend_app)
+    app = OneAtATime(mounts, keeper)
 
     class Handler(MotoRequestHandler):
         # Answers without waiting for the peer's delayed ACK on a reused connection.

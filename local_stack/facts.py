@@ -11,6 +11,9 @@ command and the tests read it. Every value is a string::
     userPoolClientId  its app client
     tableName         the notes table
     bucketName        the attachments bucket
+    mode              "id" (ID tokens) or "scoped" (access tokens with OAuth scopes, SCOPED=1)
+    oauth             scoped mode only, an object: the pool's sign-in endpoints and clients
+                      (issuer, domain, scopes, clients; see OAuthFacts)
 
 Only the standard library is imported here: the ``notes`` command reads the file too.
 """
@@ -55,9 +58,18 @@ class StackFacts:
     user_pool_client_id: str = _named("userPoolClientId")
     table_name: str = _named("tableName")
     bucket_name: str = _named("bucketName")
+    mode: str = field(default="id", metadata={"json": "mode"})
+    oauth: dict[str, Any] | None = field(default=None, metadata={"json": "oauth"})
 
-    def to_json(self) -> dict[str, str]:
-        return {JSON_NAMES[name]: value for name, value in asdict(self).items()}
+    @property
+    def scoped(self) -> bool:
+        return self.mode == "scoped"
+
+    def to_json(self) -> dict[str, Any]:
+        found = {JSON_NAMES[name]: value for name, value in asdict(self).items()}
+        if found["oauth"] is None:
+            del found["oauth"]
+        return found
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,12 +82,26 @@ class StackFacts:
         missing = [name for name in NAMES if name not in found]
         if missing:
             raise FactsError(f"stack file {path} lacks {', '.join(missing)}")
-        return cls(**{attribute: found[name] for attribute, name in JSON_NAMES.items()})
+        given: dict[str, Any] = {
+            attribute: found[name] for attribute, name in JSON_NAMES.items() if name in NAMES
+        }
+        return cls(**given, mode=found.get("mode", "id"), oauth=read_oauth(path))
 
 
 # Attribute name -> the file's name, in the file's order.
 JSON_NAMES = {item.name: str(item.metadata["json"]) for item in fields(StackFacts)}
-NAMES = tuple(JSON_NAMES.values())
+# The strings every stack file holds (mode and oauth come after them).
+NAMES = tuple(name for name in JSON_NAMES.values() if name not in ("mode", "oauth"))
+
+
+def read_oauth(path: Path) -> dict[str, Any] | None:
+    """The ``oauth`` object of a scoped stack's file, or None."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    oauth = data.get("oauth") if isinstance(data, dict) else None
+    return oauth if isinstance(oauth, dict) else None
 
 
 def read_known(path: Path) -> dict[str, str]:
@@ -94,4 +120,5 @@ def read_known(path: Path) -> dict[str, str]:
         raise FactsError(f"stack file {path} is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise FactsError(f"stack file {path} must hold a JSON object")
-    return {name: data[name] for name in NAMES if isinstance(data.get(name), str) and data[name]}
+    names = (*NAMES, "mode")
+    return {name: data[name] for name in names if isinstance(data.get(name), str) and data[name]}

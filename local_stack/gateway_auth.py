@@ -61,6 +61,8 @@ JWKS_TIMEOUT_SECONDS = 3.0
 CHECKED_TOKENS = 1024
 _BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
 _DATE_CLAIMS = ("exp", "iat")
+# The issuer to expect instead of Cognito's address: make run SCOPED=1's sign-in endpoints.
+ISSUER_ENV = "NOTES_TOKEN_ISSUER"
 
 Fetch = Callable[[str], Mapping[str, Any]]
 Clock = Callable[[], float]
@@ -328,7 +330,9 @@ def verify_tokens_locally(app: Chalice, settings: Settings) -> CognitoVerifier |
         from chalice import local as chalice_local
     except ImportError:
         return None
-    verifier = CognitoVerifier(issuer(settings), settings.app_client_ids, JwksCache(jwks_url(settings)))
+    # make run SCOPED=1 names the issuer of its sign-in endpoints (local_stack/scoped.py).
+    expected = os.environ.get(ISSUER_ENV) or issuer(settings)
+    verifier = CognitoVerifier(expected, settings.app_client_ids, JwksCache(jwks_url(settings)))
     _VERIFIERS[app] = verifier
     _install(chalice_local)
     return verifier

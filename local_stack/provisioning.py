@@ -8,7 +8,7 @@ CloudFormation makes the same from the template: nothing here runs against AWS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra import description, stages
@@ -40,11 +40,11 @@ def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> Provisioned:
         stage_env["NOTES_TABLE_NAME"],
         stage_env["NOTES_BUCKET_NAME"],
     )
-    if (made.user_pool_arn, made.user_pool_client_id, made.table_name, made.bucket_name) != named:
+    if (made.user_pool_arn, ",".join(made.client_ids), made.table_name, made.bucket_name) != named:
         raise LaunchError(
             "the local stage in .chalice/config.json does not name what infra/description.py provisions: "
             f"set COGNITO_USER_POOL_ARN={made.user_pool_arn}, "
-            f"COGNITO_APP_CLIENT_IDS={made.user_pool_client_id}, "
+            f"COGNITO_APP_CLIENT_IDS={','.join(made.client_ids)}, "
             f"NOTES_TABLE_NAME={made.table_name}, "
             f"NOTES_BUCKET_NAME={made.bucket_name}"
         )
@@ -56,9 +56,16 @@ class Provisioned:
     region: str
     user_pool_id: str
     user_pool_arn: str
-    user_pool_client_id: str
+    user_pool_client_id: str  # the password client (ID-token mode)
     table_name: str
     bucket_name: str
+    # Scoped mode's OAuth clients: kind (description.OAUTH_CLIENTS) -> client id.
+    oauth_clients: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def client_ids(self) -> tuple[str, ...]:
+        """Every app client of the stage, the password client first (COGNITO_APP_CLIENT_IDS)."""
+        return (self.user_pool_client_id, *self.oauth_clients.values())
 
 
 def provision(
@@ -75,6 +82,7 @@ def provision(
     if client_id is None:
         client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **description.user_pool_client(stage))
         client_id = client["UserPoolClient"]["ClientId"]
+    oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins)
     table = description.table(stage)
     try:
         dynamodb.describe_table(TableName=table["TableName"])
@@ -91,7 +99,40 @@ def provision(
         user_pool_client_id=client_id,
         table_name=table["TableName"],
         bucket_name=bucket,
+        oauth_clients=oauth_clients,
     )
+
+
+def redirect_uris(kind: str, web_origins: tuple[str, ...]) -> list[str]:
+    """Where the ``kind`` OAuth client's sign-in may return: the page, or the CLI's loopback callback."""
+    return [f"{origin}/" for origin in web_origins] if kind == "web" else [description.CLI_CALLBACK_URL]
+
+
+def _oauth_clients(stage: str, cognito: Any, pool_id: str, web_origins: tuple[str, ...]) -> dict[str, str]:
+    """Scoped mode's resource server and OAuth clients, their callbacks set to this run's web app.
+
+    Each client is created without callbacks, then given them: the emulator derives a client's id
+    from its first settings, and the web app's port may differ from one run to the next.
+    """
+    server = description.resource_server(stage)
+    try:
+        cognito.describe_resource_server(UserPoolId=pool_id, Identifier=server["Identifier"])
+    except cognito.exceptions.ResourceNotFoundException:
+        cognito.create_resource_server(UserPoolId=pool_id, **server)
+    made = {}
+    for kind in description.OAUTH_CLIENTS:
+        callbacks = redirect_uris(kind, web_origins)
+        client_id = _find_client(cognito, pool_id, description.oauth_client_name(stage, kind))
+        if client_id is None:
+            created = cognito.create_user_pool_client(
+                UserPoolId=pool_id, **description.oauth_client(stage, kind, [], [])
+            )
+            client_id = str(created["UserPoolClient"]["ClientId"])
+        settings = description.oauth_client(stage, kind, callbacks, callbacks)
+        settings.pop("GenerateSecret")
+        cognito.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, **settings)
+        made[kind] = client_id
+    return made
 
 
 def _bucket(stage: str, s3: Any, web_origins: tuple[str, ...]) -> str:

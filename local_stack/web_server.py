@@ -37,8 +37,13 @@ TYPES = {
 COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".webmanifest", ".txt")
 
 
-def local_web_server(web_port: int, api_url: str, endpoint: str, stage: Provisioned) -> WebServer:
+def local_web_server(
+    web_port: int, api_url: str, endpoint: str, stage: Provisioned, *, scoped: bool = False
+) -> WebServer:
     """The web app's server, with the local stage's config.json and content security policy."""
+    from local_stack import scoped as scoped_mode
+
+    web_url = f"http://{HOST}:{web_port}"
     config = {
         "apiUrl": api_url,
         "region": stage.region,
@@ -48,7 +53,10 @@ def local_web_server(web_port: int, api_url: str, endpoint: str, stage: Provisio
         **description.client_rules(stages.max_attachment_bytes(STAGE)),
         # Locally no email is sent and any confirmation code is accepted: the page says so.
         "local": True,
+        "mode": "scoped" if scoped else "id",
     }
+    if scoped:
+        config["oauth"] = scoped_mode.web_oauth(endpoint, stage, web_url)
     # The deployed page's policy, with the local addresses: the emulator answers for Cognito and
     # S3 alike.
     policy = description.content_security_policy(api_url, f"{endpoint}/", [f"{endpoint}/"])

@@ -1,0 +1,695 @@
+"""The user pool's OAuth 2.0 endpoints on the local stack (``make run SCOPED=1``).
+
+Deployed, Cognito serves them on the pool's domain: a sign-in page, and the authorization code
+flow whose tokens are the only ones to carry the resource server's custom scopes. The emulator
+serves none of them (its access tokens always say ``aws.cognito.signin.user.admin``), so a scoped
+stage could not be used locally. This module serves them over the emulator's own users, app
+clients and resource servers, on the emulator's port, under the pool's issuer::
+
+    <issuer>/.well-known/openid-configuration   discovery
+    <issuer>/oauth2/authorize                    the sign-in page (sign in, sign up, confirm)
+    <issuer>/oauth2/token                        authorization_code (PKCE S256), refresh_token
+    <issuer>/oauth2/revoke                       a refresh token
+    <issuer>/oauth2/userInfo                     who an access token names
+    <issuer>/logout                              ends the sign-in page's session
+
+where ``<issuer>`` is ``http://127.0.0.1:<emulator port>/<pool id>``, the tokens' ``iss``. Tokens
+are signed with the key the emulator's JWKS publishes (``<issuer>/.well-known/jwks.json``, served
+by the emulator), so the API checks them as it checks any other token.
+
+The protocol is Authlib's authorization server; what is Cognito's is here: the clients' settings
+(``AllowedOAuthFlows``, ``AllowedOAuthScopes``, ``CallbackURLs``, ``LogoutURLs``), the scopes that
+exist (OpenID's and the resource servers'), PKCE with ``S256`` only, codes that are single-use,
+bound to their client, redirect URI and challenge, and valid five minutes, and the claims of
+Cognito's tokens. Codes, refresh tokens and revocations live on the emulator's pool object, so
+they are saved with the rest of its data: a refresh token outlives a restart, as deployed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import Flask, Response, redirect, request, session
+
+from infra import description
+
+TOKEN_SECONDS = 3600
+CODE_SECONDS = description.AUTHORIZATION_CODE_SECONDS
+# The scopes every pool has (Cognito's standard ones); custom ones come from its resource servers.
+STANDARD_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
+# Paths under the issuer that this module answers; everything else is the emulator's.
+PATHS = (
+    "/.well-known/openid-configuration",
+    "/oauth2/authorize",
+    "/oauth2/token",
+    "/oauth2/revoke",
+    "/oauth2/userInfo",
+    "/login",
+    "/signup",
+    "/confirm",
+    "/logout",
+)
+# The answers a page may read across origins (the web app exchanges its code with fetch).
+CORS_PATHS = ("/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo")
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+Pool = Any  # the emulator's user pool object
+PoolLookup = Callable[[], Pool]
+
+
+# --- what is kept on the pool (saved with the emulator's data) ------------------------------
+
+
+@dataclass
+class Code:
+    code: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    username: str
+    code_challenge: str
+    code_challenge_method: str
+    auth_time: int
+    nonce: str | None
+    expires_at: float
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
+
+
+@dataclass
+class RefreshToken:
+    token: str
+    client_id: str
+    username: str
+    scope: str
+    origin_jti: str
+    auth_time: int
+    revoked: bool = False
+
+    def check_client(self, client: Client) -> bool:
+        return client.client_id == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def is_revoked(self) -> bool:
+        return self.revoked
+
+    def is_expired(self) -> bool:
+        return False
+
+
+@dataclass
+class Kept:
+    """The sign-in server's records, one set per pool."""
+
+    codes: dict[str, Code] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+
+
+def kept(pool: Pool) -> Kept:
+    records = pool.__dict__.get("oauth_records")
+    if not isinstance(records, Kept):
+        records = pool.__dict__["oauth_records"] = Kept()
+    return records
+
+
+# --- the pool's clients, as Authlib sees them -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Client(ClientMixin):  # type: ignore[misc]
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    logout_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        return None  # Cognito needs redirect_uri on every request
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        """The asked scopes the client may have, in its order; none asked: all of them."""
+        if not scope:
+            return " ".join(self.scopes)
+        asked = set(scope.split())
+        return " ".join(allowed for allowed in self.scopes if allowed in asked)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return False  # public clients: no secret
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == "none"
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in ("authorization_code", "refresh_token")
+
+
+def existing_scopes(pool: Pool) -> set[str]:
+    scopes = set(STANDARD_SCOPES)
+    for server in pool.resource_servers.values():
+        for scope in server.scopes or []:
+            scopes.add(f"{server.identifier}/{scope['ScopeName']}")
+    return scopes
+
+
+def find_client(pool: Pool, client_id: str | None) -> Client | None:
+    """The pool's app client ``client_id`` if it may use the code flow, as Cognito decides."""
+    found = pool.clients.get(client_id or "")
+    if found is None:
+        return None
+    config = found.extended_config
+    if not config.get("AllowedOAuthFlowsUserPoolClient") or "code" not in (
+        config.get("AllowedOAuthFlows") or []
+    ):
+        return None
+    if found.generate_secret:
+        return None  # this server speaks to public clients only
+    known = existing_scopes(pool)
+    return Client(
+        client_id=found.id,
+        redirect_uris=tuple(config.get("CallbackURLs") or ()),
+        logout_uris=tuple(config.get("LogoutURLs") or ()),
+        scopes=tuple(scope for scope in config.get("AllowedOAuthScopes") or () if scope in known),
+    )
+
+
+def signed_in_user(pool: Pool, username: str | None) -> Any | None:
+    """The pool's user ``username`` if they may sign in now (confirmed and enabled)."""
+    user = pool.users.get(username or "")
+    if user is None or not user.enabled or user.status != "CONFIRMED":
+        return None
+    return user
+
+
+def attribute(user: Any, name: str) -> str | None:
+    for item in user.attributes:
+        if item.get("Name") == name:
+            return str(item.get("Value"))
+    return None
+
+
+# --- tokens with Cognito's claims ------------------------------------------------------------
+
+
+class Tokens:
+    """Makes the access, ID and refresh tokens Cognito's token endpoint answers."""
+
+    def __init__(self, issuer: str, pool: PoolLookup) -> None:
+        self.issuer = issuer
+        self.pool = pool
+
+    def issue(
+        self, client_id: str, user: Any, scope: str, auth_time: int, origin_jti: str, nonce: str | None = None
+    ) -> dict[str, Any]:
+        from joserfc import jwt
+
+        pool = self.pool()
+        now = int(time.time())
+        groups = sorted(group.group_name for group in user.groups)
+        event_id = str(uuid.uuid4())
+        access: dict[str, Any] = {
+            "sub": user.id,
+            **({"cognito:groups": groups} if groups else {}),
+            "iss": self.issuer,
+            "version": 2,
+            "client_id": client_id,
+            "origin_jti": origin_jti,
+            "event_id": event_id,
+            "token_use": "access",
+            "scope": scope,
+            "auth_time": auth_time,
+            "exp": now + TOKEN_SECONDS,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+            "username": user.username,
+        }
+        header = {"kid": "dummy", "alg": "RS256"}  # the key the emulator's JWKS publishes
+        access_token = jwt.encode(header, access, pool.json_web_key)
+        answer: dict[str, Any] = {"access_token": access_token}
+        if "openid" in scope.split():
+            email = attribute(user, "email")
+            verified = attribute(user, "email_verified")
+            identity: dict[str, Any] = {
+                "at_hash": _at_hash(access_token),
+                "sub": user.id,
+                **({"cognito:groups": groups} if groups else {}),
+                "email_verified": verified == "true" if verified is not None else user.status == "CONFIRMED",
+                "iss": self.issuer,
+                "cognito:username": user.username,
+                **({"nonce": nonce} if nonce else {}),
+                "origin_jti": origin_jti,
+                "aud": client_id,
+                "event_id": event_id,
+                "token_use": "id",
+                "auth_time": auth_time,
+                "exp": now + TOKEN_SECONDS,
+                "iat": now,
+                "jti": str(uuid.uuid4()),
+                **({"email": email} if email else {}),
+            }
+            answer["id_token"] = jwt.encode(header, identity, pool.json_web_key)
+        answer.update({"token_type": "Bearer", "expires_in": TOKEN_SECONDS})
+        return answer
+
+    def claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of an access token this pool signed and that has not expired, else None."""
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
+        try:
+            decoded = jwt.decode(token, self.pool().json_web_key, algorithms=["RS256"])
+        except (JoseError, ValueError, TypeError):
+            return None
+        claims = dict(decoded.claims)
+        exp = claims.get("exp")
+        if (
+            claims.get("iss") != self.issuer
+            or claims.get("token_use") != "access"
+            or not isinstance(exp, int)
+            or exp <= time.time()
+        ):
+            return None
+        return claims
+
+
+def _at_hash(access_token: str) -> str:
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
+
+
+# --- Authlib's grants, bound to the pool -----------------------------------------------------
+
+
+class S256Only(CodeChallenge):  # type: ignore[misc]
+    """PKCE as Cognito takes it: ``S256`` only, and the method always named."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = list(description.CODE_CHALLENGE_METHODS)
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if data.get("code_challenge") and not data.get("code_challenge_method"):
+            raise InvalidRequestError("Missing 'code_challenge_method': only S256 is accepted")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+def _grants(tokens: Tokens) -> tuple[type[AuthorizationCodeGrant], type[RefreshTokenGrant]]:
+    class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+        TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+
+        def save_authorization_code(self, code: str, oauth_request: Any) -> None:
+            data = oauth_request.payload.data
+            user = oauth_request.user
+            kept(tokens.pool()).codes[code] = Code(
+                code=code,
+                client_id=oauth_request.client.client_id,
+                redirect_uri=oauth_request.payload.redirect_uri,
+                scope=oauth_request.client.get_allowed_scope(oauth_request.payload.scope),
+                username=user.username,
+                code_challenge=data.get("code_challenge") or "",
+                code_challenge_method=data.get("code_challenge_method") or "",
+                auth_time=int(session.get("auth_time") or time.time()),
+                nonce=data.get("nonce"),
+                expires_at=time.time() + CODE_SECONDS,
+            )
+
+        def query_authorization_code(self, code: str, client: Client) -> Code | None:
+            records = kept(tokens.pool()).codes
+            for stale in [key for key, item in records.items() if item.expires_at <= time.time()]:
+                del records[stale]
+            found = records.get(code)
+            if found is None or found.client_id != client.client_id:
+                return None
+            return found
+
+        def delete_authorization_code(self, authorization_code: Code) -> None:
+            kept(tokens.pool()).codes.pop(authorization_code.code, None)
+
+        def authenticate_user(self, authorization_code: Code) -> Any | None:
+            return signed_in_user(tokens.pool(), authorization_code.username)
+
+        def generate_token(self, user: Any = None, scope: str | None = None, **_: Any) -> dict[str, Any]:
+            code: Code = self.request.authorization_code
+            origin_jti = str(uuid.uuid4())
+            answer = tokens.issue(code.client_id, user, code.scope, code.auth_time, origin_jti, code.nonce)
+            refresh = secrets.token_urlsafe(48)
+            kept(tokens.pool()).refresh_tokens[refresh] = RefreshToken(
+                refresh, code.client_id, user.username, code.scope, origin_jti, code.auth_time
+            )
+            answer["refresh_token"] = refresh
+            return answer
+
+    class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+        TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+
+        def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+            found = kept(tokens.pool()).refresh_tokens.get(refresh_token)
+            return None if found is None or found.revoked else found
+
+        def authenticate_user(self, refresh_token: RefreshToken) -> Any | None:
+            return signed_in_user(tokens.pool(), refresh_token.username)
+
+        def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+            pass  # Cognito keeps a refresh token until it expires or is revoked
+
+        def create_token_response(self) -> Any:
+            if self.authenticate_user(self.request.refresh_token) is None:
+                from authlib.oauth2.rfc6749 import InvalidGrantError
+
+                raise InvalidGrantError("The user of this refresh token cannot sign in.")
+            return super().create_token_response()
+
+        def generate_token(self, user: Any = None, scope: str | None = None, **_: Any) -> dict[str, Any]:
+            held: RefreshToken = self.request.refresh_token
+            return tokens.issue(held.client_id, user, held.scope, held.auth_time, held.origin_jti)
+
+    return CodeGrant, RefreshGrant
+
+
+def _revocation(tokens: Tokens) -> type[RevocationEndpoint]:
+    class Revocation(RevocationEndpoint):  # type: ignore[misc]
+        CLIENT_AUTH_METHODS = ["none"]
+        SUPPORTED_TOKEN_TYPES = ("refresh_token",)
+
+        def query_token(self, token_string: str, token_type_hint: str | None) -> RefreshToken | None:
+            return kept(tokens.pool()).refresh_tokens.get(token_string)
+
+        def revoke_token(self, token: RefreshToken, oauth_request: Any) -> None:
+            token.revoked = True
+
+    return Revocation
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+
+def oauth_app(issuer: str, pool: PoolLookup, web_origins: Iterable[str] = ()) -> Flask:
+    """The endpoints of the pool at ``issuer``; ``web_origins`` may call the token endpoints."""
+    # Authlib refuses plain HTTP unless told: the local stack is on loopback only.
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    app = Flask("notes-sign-in")
+    app.secret_key = secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_NAME="notes-sign-in", SESSION_COOKIE_SAMESITE="Lax")
+    tokens = Tokens(issuer, pool)
+    origins = frozenset(web_origins)
+
+    def query_client(client_id: str) -> Client | None:
+        return find_client(pool(), client_id)
+
+    server = AuthorizationServer(app, query_client=query_client, save_token=lambda token, req: None)
+    code_grant, refresh_grant = _grants(tokens)
+    server.register_grant(code_grant, [S256Only(required=True)])
+    server.register_grant(refresh_grant)
+    server.register_endpoint(_revocation(tokens))
+    base = "/" + issuer.rstrip("/").rsplit("/", 1)[1]
+
+    @app.after_request
+    def cors(answer: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin in origins and request.path[len(base) :] in CORS_PATHS:
+            answer.headers["Access-Control-Allow-Origin"] = origin
+            answer.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            answer.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            answer.headers["Vary"] = "Origin"
+        answer.headers.setdefault("Cache-Control", "no-store")
+        return answer
+
+    @app.route(f"{base}/.well-known/openid-configuration")
+    def discovery() -> Any:
+        return {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth2/authorize",
+            "token_endpoint": f"{issuer}/oauth2/token",
+            "revocation_endpoint": f"{issuer}/oauth2/revoke",
+            "userinfo_endpoint": f"{issuer}/oauth2/userInfo",
+            "end_session_endpoint": f"{issuer}/logout",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": list(description.CODE_CHALLENGE_METHODS),
+            "scopes_supported": sorted(existing_scopes(pool())),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+        }
+
+    def consent() -> Any:
+        """The validated authorize request, or the answer to give instead."""
+        try:
+            return server.get_consent_grant(end_user=None)
+        except OAuth2Error as error:
+            if error.redirect_uri:
+                return server.handle_error_response(None, error)
+            return _page("Sign-in error", f"<p role='alert'>{_e(error.description or error.error)}</p>", 400)
+
+    def grant_to(user: Any) -> Any:
+        return server.create_authorization_response(grant_user=user, grant=consent())
+
+    def sign_in(user: Any) -> Any:
+        session.clear()
+        session["username"] = user.username
+        session["auth_time"] = int(time.time())
+        return grant_to(user)
+
+    @app.route(f"{base}/oauth2/authorize", methods=["GET"])
+    def authorize() -> Any:
+        grant = consent()
+        if not hasattr(grant, "request"):
+            return grant
+        user = signed_in_user(pool(), session.get("username"))
+        if user is not None:
+            return server.create_authorization_response(grant_user=user, grant=grant)
+        return _sign_in_page(base)
+
+    @app.route(f"{base}/login", methods=["POST"])
+    def login() -> Any:
+        grant = consent()
+        if not hasattr(grant, "request"):
+            return grant
+        if not _csrf_ok():
+            return _sign_in_page(base, "The sign-in form expired: try again.", status=400)
+        email = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        user = pool()._get_user(email) if email else None
+        if user is None or not user.enabled or user.password != password:
+            return _sign_in_page(base, "Incorrect username or password.", email, status=400)
+        if user.status != "CONFIRMED":
+            session["pending"] = user.username
+            return _confirm_page(base, email, "This account is not confirmed yet: enter the code.")
+        return sign_in(user)
+
+    @app.route(f"{base}/signup", methods=["GET", "POST"])
+    def signup() -> Any:
+        grant = consent()
+        if not hasattr(grant, "request"):
+            return grant
+        if request.method == "GET":
+            return _sign_up_page(base)
+        if not _csrf_ok():
+            return _sign_up_page(base, "The sign-up form expired: try again.", status=400)
+        email = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        backend = pool().backend
+        try:
+            user, _ = backend.sign_up(
+                grant.request.client.client_id, email, password, [{"Name": "email", "Value": email}]
+            )
+        except Exception as error:  # the emulator's Cognito errors carry Cognito's message
+            return _sign_up_page(base, _cognito_message(error), email, status=400)
+        session["pending"] = user.username
+        return _confirm_page(base, email)
+
+    @app.route(f"{base}/confirm", methods=["POST"])
+    def confirm() -> Any:
+        grant = consent()
+        if not hasattr(grant, "request"):
+            return grant
+        email = (request.form.get("username") or "").strip()
+        if not _csrf_ok() or not (request.form.get("code") or "").strip():
+            return _confirm_page(base, email, "Enter the confirmation code.", status=400)
+        user = pool()._get_user(email) if email else None
+        if user is None or session.get("pending") != user.username:
+            return _sign_in_page(base, "Sign in to confirm your account.", email, status=400)
+        pool().backend.confirm_sign_up(grant.request.client.client_id, email)
+        return sign_in(user)
+
+    @app.route(f"{base}/oauth2/token", methods=["POST", "OPTIONS"])
+    def token() -> Any:
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        return server.create_token_response()
+
+    @app.route(f"{base}/oauth2/revoke", methods=["POST", "OPTIONS"])
+    def revoke() -> Any:
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        return server.create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
+
+    @app.route(f"{base}/oauth2/userInfo", methods=["GET", "POST", "OPTIONS"])
+    def user_info() -> Any:
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        bearer = request.headers.get("Authorization") or ""
+        claims = tokens.claims(bearer[7:].strip()) if bearer[:7].lower() == "bearer " else None
+        user = signed_in_user(pool(), claims.get("username")) if claims else None
+        if claims is None or user is None or "openid" not in str(claims.get("scope", "")).split():
+            answer = Response('{"error":"invalid_token"}', 401, mimetype="application/json")
+            answer.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return answer
+        verified = attribute(user, "email_verified")
+        return {
+            "sub": user.id,
+            "email_verified": verified if verified is not None else str(user.status == "CONFIRMED").lower(),
+            "email": attribute(user, "email"),
+            "username": user.username,
+        }
+
+    @app.route(f"{base}/logout", methods=["GET"])
+    def logout() -> Any:
+        client = find_client(pool(), request.args.get("client_id"))
+        target = request.args.get("logout_uri") or ""
+        if client is None or target not in client.logout_uris:
+            return _page(
+                "Sign-out error", "<p role='alert'>Unknown client or logout_uri not registered.</p>", 400
+            )
+        session.clear()
+        return redirect(target, 302)
+
+    return app
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    return bool(expected) and secrets.compare_digest(str(expected), request.form.get("csrf") or "")
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _oauth_fields() -> str:
+    """The authorize request's parameters, carried by each form of the sign-in pages."""
+    names = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge")
+    names += ("code_challenge_method", "nonce")
+    csrf = session.setdefault("csrf", secrets.token_urlsafe(24))
+    fields = [f'<input type="hidden" name="csrf" value="{_e(csrf)}">']
+    for name in names:
+        value = request.values.get(name)
+        if value is not None:
+            fields.append(f'<input type="hidden" name="{name}" value="{_e(value)}">')
+    return "".join(fields)
+
+
+def _query() -> str:
+    names = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge")
+    names += ("code_challenge_method", "nonce")
+    return urlencode({name: request.values[name] for name in names if name in request.values})
+
+
+def _sign_in_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
+    alert = f'<p role="alert">{_e(error)}</p>' if error else ""
+    body = f"""{alert}
+<form method="post" action="{base}/login">{_oauth_fields()}
+<label for="username">Email</label>
+<input id="username" name="username" type="email" autocomplete="username" required value="{_e(email)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+<p>New here? <a href="{base}/signup?{_e(_query())}">Sign up</a></p>"""
+    return _page("Sign in", body, status)
+
+
+def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
+    alert = f'<p role="alert">{_e(error)}</p>' if error else ""
+    body = f"""{alert}
+<form method="post" action="{base}/signup">{_oauth_fields()}
+<label for="username">Email</label>
+<input id="username" name="username" type="email" autocomplete="username" required value="{_e(email)}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required>
+<button type="submit">Sign up</button>
+</form>
+<p>Have an account? <a href="{base}/oauth2/authorize?{_e(_query())}">Sign in</a></p>"""
+    return _page("Sign up", body, status)
+
+
+def _confirm_page(base: str, email: str, error: str = "", status: int = 200) -> Response:
+    alert = f'<p role="alert">{_e(error)}</p>' if error else ""
+    body = f"""{alert}
+<p>The local stack sends no email: any confirmation code is accepted.</p>
+<form method="post" action="{base}/confirm">{_oauth_fields()}
+<input type="hidden" name="username" value="{_e(email)}">
+<label for="code">Confirmation code</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
+<button type="submit">Confirm</button>
+</form>"""
+    return _page("Confirm your account", body, status)
+
+
+def _page(title: str, body: str, status: int) -> Response:
+    document = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{_e(title)} · notes</title>
+<style>body{{font:16px system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem}}
+label,input,button{{display:block;width:100%;margin:.3rem 0;box-sizing:border-box}}
+input,button{{padding:.5rem;font:inherit}}[role=alert]{{color:#a00}}</style></head>
+<body><main><h1>{_e(title)}</h1>{body}</main></body></html>"""
+    answer = Response(document, status, mimetype="text/html")
+    answer.headers["Content-Security-Policy"] = PAGE_CSP
+    answer.headers["X-Frame-Options"] = "DENY"
+    answer.headers["Referrer-Policy"] = "no-referrer"
+    return answer
+
+
+def _cognito_message(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error)
+    kind = type(error).__name__
+    if kind == "UsernameExistsException":
+        return "An account with the given email already exists."
+    if kind == "InvalidPasswordException":
+        return f"Password did not conform with policy: {message}"
+    return str(message)
+
+
+def mounted_paths(issuer: str) -> list[str]:
+    """The emulator's paths this module answers, for ``emulator.Mounts``."""
+    base = "/" + issuer.rstrip("/").rsplit("/", 1)[1]
+    return [base + path for path in PATHS]
