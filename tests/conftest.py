@@ -275,3 +275,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
         yield stack
         stack.interrupt()
+
+
+@pytest.fixture(scope="session")
+def scoped_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real local stack in scoped mode (``make run SCOPED=1``) for the whole session."""
+    from tests.stack import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("scoped-stack"), "SCOPED=1") as stack:
+        yield stack
+        stack.interrupt()

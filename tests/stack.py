@@ -3,7 +3,12 @@ HTTP; and the presigned POST every client of the attachments makes."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -16,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import requests
@@ -281,3 +287,86 @@ def new_user(stack: Stack, prefix: str = "user", email: str | None = None) -> St
     cognito.sign_up(ClientId=stack.facts.user_pool_client_id, Username=email, Password=PASSWORD)
     cognito.admin_confirm_sign_up(UserPoolId=stack.facts.user_pool_id, Username=email)
     return StackUser(stack, email)
+
+
+@dataclass
+class SignIn:
+    """One authorization code + PKCE sign-in at a scoped stack's sign-in page, as a browser runs it."""
+
+    stack: Stack
+    client: str = "web"  # a kind of oauth client: web, cli, readOnly
+    scope: str | None = None  # None: the client's allowed scopes
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    state: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    browser: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def oauth(self) -> dict[str, Any]:
+        assert self.stack.facts.oauth is not None, "not a scoped stack"
+        return self.stack.facts.oauth
+
+    @property
+    def client_id(self) -> str:
+        return str(self.oauth["clients"][self.client]["clientId"])
+
+    @property
+    def redirect_uri(self) -> str:
+        return str(self.oauth["clients"][self.client]["redirectUris"][0])
+
+    def url(self, path: str) -> str:
+        return f"{self.oauth['domain']}{path}"
+
+    def query(self, **changes: str) -> dict[str, str]:
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=")
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "state": self.state,
+            "code_challenge": challenge.decode(),
+            "code_challenge_method": "S256",
+            **({"scope": self.scope} if self.scope is not None else {}),
+        }
+        query.update(changes)
+        return {name: value for name, value in query.items() if value != ""}
+
+    def authorize(self, **changes: str) -> requests.Response:
+        """GET the authorize endpoint, not following a redirect."""
+        url, query = self.url("/oauth2/authorize"), self.query(**changes)
+        return self.browser.get(url, params=query, allow_redirects=False, timeout=TIMEOUT)
+
+    def submit(self, page: requests.Response, action: str, **fields: str) -> requests.Response:
+        """Post the page's form (its hidden fields, and ``fields``) to ``action``; no redirect followed."""
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+        data = {name: html.unescape(value) for name, value in hidden.items()}
+        return self.browser.post(
+            self.url(action), data={**data, **fields}, allow_redirects=False, timeout=TIMEOUT
+        )
+
+    def code(self, email: str, password: str = PASSWORD, **changes: str) -> str:
+        """Sign in through the page; the code the redirect carries (its state checked)."""
+        page = self.authorize(**changes)
+        assert page.status_code == 200, page.text
+        answer = self.submit(page, "/login", username=email, password=password)
+        assert answer.status_code == 302, answer.text
+        query = parse_qs(urlsplit(answer.headers["Location"]).query)
+        assert query["state"] == [self.state]
+        return query["code"][0]
+
+    def exchange(self, code: str, **changes: str) -> requests.Response:
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.redirect_uri,
+            "client_id": self.client_id,
+            "code_verifier": self.verifier,
+            **changes,
+        }
+        return requests.post(self.url("/oauth2/token"), data=data, timeout=TIMEOUT)
+
+    def tokens(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        """The whole sign-in: the token endpoint's answer."""
+        answer = self.exchange(self.code(email, password))
+        assert answer.status_code == 200, answer.text
+        tokens: dict[str, Any] = answer.json()
+        return tokens
