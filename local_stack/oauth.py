@@ -36,11 +36,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -146,7 +146,7 @@ def kept(pool: Pool) -> Kept:
 
 
 @dataclass(frozen=True)
-class Client(ClientMixin):  # type: ignore[misc]
+class Client(ClientMixin):
     client_id: str
     redirect_uris: tuple[str, ...]
     logout_uris: tuple[str, ...]
@@ -231,9 +231,10 @@ def attribute(user: Any, name: str) -> str | None:
 class Tokens:
     """Makes the access, ID and refresh tokens Cognito's token endpoint answers."""
 
-    def __init__(self, issuer: str, pool: PoolLookup) -> None:
+    def __init__(self, issuer: str, pool: PoolLookup, clock: Callable[[], float] = time.time) -> None:
         self.issuer = issuer
         self.pool = pool
+        self.clock = clock
 
     def issue(
         self, client_id: str, user: Any, scope: str, auth_time: int, origin_jti: str, nonce: str | None = None
@@ -241,7 +242,7 @@ class Tokens:
         from joserfc import jwt
 
         pool = self.pool()
-        now = int(time.time())
+        now = int(self.clock())
         groups = sorted(group.group_name for group in user.groups)
         event_id = str(uuid.uuid4())
         access: dict[str, Any] = {
@@ -303,7 +304,7 @@ class Tokens:
             claims.get("iss") != self.issuer
             or claims.get("token_use") != "access"
             or not isinstance(exp, int)
-            or exp <= time.time()
+            or exp <= self.clock()
         ):
             return None
         return claims
@@ -317,10 +318,10 @@ def _at_hash(access_token: str) -> str:
 # --- Authlib's grants, bound to the pool -----------------------------------------------------
 
 
-class S256Only(CodeChallenge):  # type: ignore[misc]
+class S256Only(CodeChallenge):
     """PKCE as Cognito takes it: ``S256`` only, and the method always named."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = list(description.CODE_CHALLENGE_METHODS)
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = list(description.CODE_CHALLENGE_METHODS)
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
@@ -330,120 +331,143 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-def _grants(tokens: Tokens) -> tuple[type[AuthorizationCodeGrant], type[RefreshTokenGrant]]:
-    class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
-        TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
-
-        def save_authorization_code(self, code: str, oauth_request: Any) -> None:
-            data = oauth_request.payload.data
-            user = oauth_request.user
-            kept(tokens.pool()).codes[code] = Code(
-                code=code,
-                client_id=oauth_request.client.client_id,
-                redirect_uri=oauth_request.payload.redirect_uri,
-                scope=oauth_request.client.get_allowed_scope(oauth_request.payload.scope),
-                username=user.username,
-                code_challenge=data.get("code_challenge") or "",
-                code_challenge_method=data.get("code_challenge_method") or "",
-                auth_time=int(session.get("auth_time") or time.time()),
-                nonce=data.get("nonce"),
-                expires_at=time.time() + CODE_SECONDS,
-            )
-
-        def query_authorization_code(self, code: str, client: Client) -> Code | None:
-            records = kept(tokens.pool()).codes
-            for stale in [key for key, item in records.items() if item.expires_at <= time.time()]:
-                del records[stale]
-            found = records.get(code)
-            if found is None or found.client_id != client.client_id:
-                return None
-            return found
-
-        def delete_authorization_code(self, authorization_code: Code) -> None:
-            kept(tokens.pool()).codes.pop(authorization_code.code, None)
-
-        def authenticate_user(self, authorization_code: Code) -> Any | None:
-            return signed_in_user(tokens.pool(), authorization_code.username)
-
-        def generate_token(self, user: Any = None, scope: str | None = None, **_: Any) -> dict[str, Any]:
-            code: Code = self.request.authorization_code
-            origin_jti = str(uuid.uuid4())
-            answer = tokens.issue(code.client_id, user, code.scope, code.auth_time, origin_jti, code.nonce)
-            refresh = secrets.token_urlsafe(48)
-            kept(tokens.pool()).refresh_tokens[refresh] = RefreshToken(
-                refresh, code.client_id, user.username, code.scope, origin_jti, code.auth_time
-            )
-            answer["refresh_token"] = refresh
-            return answer
-
-    class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
-        TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
-
-        def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-            found = kept(tokens.pool()).refresh_tokens.get(refresh_token)
-            return None if found is None or found.revoked else found
-
-        def authenticate_user(self, refresh_token: RefreshToken) -> Any | None:
-            return signed_in_user(tokens.pool(), refresh_token.username)
-
-        def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-            pass  # Cognito keeps a refresh token until it expires or is revoked
-
-        def create_token_response(self) -> Any:
-            if self.authenticate_user(self.request.refresh_token) is None:
-                from authlib.oauth2.rfc6749 import InvalidGrantError
-
-                raise InvalidGrantError("The user of this refresh token cannot sign in.")
-            return super().create_token_response()
-
-        def generate_token(self, user: Any = None, scope: str | None = None, **_: Any) -> dict[str, Any]:
-            held: RefreshToken = self.request.refresh_token
-            return tokens.issue(held.client_id, user, held.scope, held.auth_time, held.origin_jti)
-
-    return CodeGrant, RefreshGrant
+def _tokens(grant: Any) -> Tokens:
+    tokens: Tokens = grant.server.tokens
+    return tokens
 
 
-def _revocation(tokens: Tokens) -> type[RevocationEndpoint]:
-    class Revocation(RevocationEndpoint):  # type: ignore[misc]
-        CLIENT_AUTH_METHODS = ["none"]
-        SUPPORTED_TOKEN_TYPES = ("refresh_token",)
+class CodeGrant(AuthorizationCodeGrant):
+    """The authorization code grant over the pool's records."""
 
-        def query_token(self, token_string: str, token_type_hint: str | None) -> RefreshToken | None:
-            return kept(tokens.pool()).refresh_tokens.get(token_string)
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
 
-        def revoke_token(self, token: RefreshToken, oauth_request: Any) -> None:
-            token.revoked = True
+    def save_authorization_code(self, code: str, oauth_request: Any) -> None:
+        tokens, data = _tokens(self), oauth_request.payload.data
+        kept(tokens.pool()).codes[code] = Code(
+            code=code,
+            client_id=oauth_request.client.client_id,
+            redirect_uri=oauth_request.payload.redirect_uri,
+            scope=oauth_request.client.get_allowed_scope(oauth_request.payload.scope),
+            username=oauth_request.user.username,
+            code_challenge=data.get("code_challenge") or "",
+            code_challenge_method=data.get("code_challenge_method") or "",
+            auth_time=int(session.get("auth_time") or tokens.clock()),
+            nonce=data.get("nonce"),
+            expires_at=tokens.clock() + CODE_SECONDS,
+        )
 
-    return Revocation
+    def query_authorization_code(self, code: str, client: Client) -> Code | None:
+        tokens = _tokens(self)
+        records = kept(tokens.pool()).codes
+        for stale in [key for key, item in records.items() if item.expires_at <= tokens.clock()]:
+            del records[stale]
+        found = records.get(code)
+        return found if found is not None and found.client_id == client.client_id else None
+
+    def delete_authorization_code(self, authorization_code: Code) -> None:
+        kept(_tokens(self).pool()).codes.pop(authorization_code.code, None)
+
+    def authenticate_user(self, authorization_code: Code) -> Any | None:
+        return signed_in_user(_tokens(self).pool(), authorization_code.username)
+
+    def generate_token(self, user: Any = None, scope: str | None = None, **_: Any) -> dict[str, Any]:
+        tokens, code = _tokens(self), self.request.authorization_code
+        origin_jti = str(uuid.uuid4())
+        answer = tokens.issue(code.client_id, user, code.scope, code.auth_time, origin_jti, code.nonce)
+        refresh = secrets.token_urlsafe(48)
+        kept(tokens.pool()).refresh_tokens[refresh] = RefreshToken(
+            refresh, code.client_id, user.username, code.scope, origin_jti, code.auth_time
+        )
+        answer["refresh_token"] = refresh
+        return answer
+
+
+class RefreshGrant(RefreshTokenGrant):
+    """New access and ID tokens for a refresh token (no new refresh token, as Cognito)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        found = kept(_tokens(self).pool()).refresh_tokens.get(refresh_token)
+        return None if found is None or found.revoked else found
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> Any | None:
+        return signed_in_user(_tokens(self).pool(), refresh_token.username)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        pass  # Cognito keeps a refresh token until it expires or is revoked
+
+    def create_token_response(self) -> Any:
+        if self.authenticate_user(self.request.refresh_token) is None:
+            raise InvalidGrantError("The user of this refresh token cannot sign in.")
+        return super().create_token_response()
+
+    def generate_token(self, user: Any = None, scope: str | None = None, **_: Any) -> dict[str, Any]:
+        held: RefreshToken = self.request.refresh_token
+        return _tokens(self).issue(held.client_id, user, held.scope, held.auth_time, held.origin_jti)
+
+
+class Revocation(RevocationEndpoint):
+    """Revokes a refresh token (its access tokens stay valid until they expire, as deployed)."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+    SUPPORTED_TOKEN_TYPES = ("refresh_token",)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> RefreshToken | None:
+        return kept(self.server.tokens.pool()).refresh_tokens.get(token_string)
+
+    def revoke_token(self, token: RefreshToken, oauth_request: Any) -> None:
+        token.revoked = True
 
 
 # --- the app -----------------------------------------------------------------------------------
 
 
-def oauth_app(issuer: str, pool: PoolLookup, web_origins: Iterable[str] = ()) -> Flask:
+def oauth_app(
+    issuer: str, pool: PoolLookup, web_origins: Iterable[str] = (), clock: Callable[[], float] = time.time
+) -> Flask:
     """The endpoints of the pool at ``issuer``; ``web_origins`` may call the token endpoints."""
     # Authlib refuses plain HTTP unless told: the local stack is on loopback only.
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     app = Flask("notes-sign-in")
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_NAME="notes-sign-in", SESSION_COOKIE_SAMESITE="Lax")
-    tokens = Tokens(issuer, pool)
-    origins = frozenset(web_origins)
+    SignInServer(app, Tokens(issuer, pool, clock), frozenset(web_origins))
+    return app
 
-    def query_client(client_id: str) -> Client | None:
-        return find_client(pool(), client_id)
 
-    server = AuthorizationServer(app, query_client=query_client, save_token=lambda token, req: None)
-    code_grant, refresh_grant = _grants(tokens)
-    server.register_grant(code_grant, [S256Only(required=True)])
-    server.register_grant(refresh_grant)
-    server.register_endpoint(_revocation(tokens))
-    base = "/" + issuer.rstrip("/").rsplit("/", 1)[1]
+class SignInServer:
+    """The routes of the pool's endpoints on ``app``: Authlib's server, and the sign-in pages."""
 
-    @app.after_request
-    def cors(answer: Response) -> Response:
+    def __init__(self, app: Flask, tokens: Tokens, origins: frozenset[str]) -> None:
+        self.tokens = tokens
+        self.origins = origins
+        self.base = "/" + tokens.issuer.rstrip("/").rsplit("/", 1)[1]
+        self.server = AuthorizationServer(
+            app, query_client=lambda client_id: find_client(tokens.pool(), client_id), save_token=_nothing
+        )
+        self.server.tokens = tokens
+        self.server.register_grant(CodeGrant, [S256Only(required=True)])
+        self.server.register_grant(RefreshGrant)
+        self.server.register_endpoint(Revocation)
+        app.after_request(self.headers)
+        routes: list[tuple[str, Callable[[], Any], list[str]]] = [
+            ("/.well-known/openid-configuration", self.discovery, ["GET"]),
+            ("/oauth2/authorize", self.authorize, ["GET"]),
+            ("/login", self.login, ["POST"]),
+            ("/signup", self.signup, ["GET", "POST"]),
+            ("/confirm", self.confirm, ["POST"]),
+            ("/oauth2/token", self.token, ["POST", "OPTIONS"]),
+            ("/oauth2/revoke", self.revoke, ["POST", "OPTIONS"]),
+            ("/oauth2/userInfo", self.user_info, ["GET", "POST", "OPTIONS"]),
+            ("/logout", self.logout, ["GET"]),
+        ]
+        for path, view, methods in routes:
+            app.add_url_rule(self.base + path, view.__name__, view, methods=methods)
+
+    def headers(self, answer: Response) -> Response:
         origin = request.headers.get("Origin")
-        if origin in origins and request.path[len(base) :] in CORS_PATHS:
+        if origin in self.origins and request.path[len(self.base) :] in CORS_PATHS:
             answer.headers["Access-Control-Allow-Origin"] = origin
             answer.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
             answer.headers["Access-Control-Allow-Methods"] = "GET, POST"
@@ -451,8 +475,8 @@ def oauth_app(issuer: str, pool: PoolLookup, web_origins: Iterable[str] = ()) ->
         answer.headers.setdefault("Cache-Control", "no-store")
         return answer
 
-    @app.route(f"{base}/.well-known/openid-configuration")
-    def discovery() -> Any:
+    def discovery(self) -> Any:
+        issuer = self.tokens.issuer
         return {
             "issuer": issuer,
             "authorization_endpoint": f"{issuer}/oauth2/authorize",
@@ -464,111 +488,104 @@ def oauth_app(issuer: str, pool: PoolLookup, web_origins: Iterable[str] = ()) ->
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": list(description.CODE_CHALLENGE_METHODS),
-            "scopes_supported": sorted(existing_scopes(pool())),
+            "scopes_supported": sorted(existing_scopes(self.tokens.pool())),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["none"],
         }
 
-    def consent() -> Any:
-        """The validated authorize request, or the answer to give instead."""
+    def consent(self) -> tuple[Any, Response | None]:
+        """The validated authorize request, or (None, the answer to give instead).
+
+        An unknown client or a redirect URI it did not register gets an error page, never a
+        redirect; any other error goes back to the redirect URI with ``error`` and the state.
+        """
         try:
-            return server.get_consent_grant(end_user=None)
+            return self.server.get_consent_grant(end_user=None), None
         except OAuth2Error as error:
             if error.redirect_uri:
-                return server.handle_error_response(None, error)
-            return _page("Sign-in error", f"<p role='alert'>{_e(error.description or error.error)}</p>", 400)
+                return None, self.server.handle_error_response(None, error)
+            return None, _page("Sign-in error", _alert(error.description or error.error), 400)
 
-    def grant_to(user: Any) -> Any:
-        return server.create_authorization_response(grant_user=user, grant=consent())
-
-    def sign_in(user: Any) -> Any:
+    def sign_in(self, grant: Any, user: Any) -> Any:
         session.clear()
         session["username"] = user.username
-        session["auth_time"] = int(time.time())
-        return grant_to(user)
+        session["auth_time"] = int(self.tokens.clock())
+        return self.server.create_authorization_response(grant_user=user, grant=grant)
 
-    @app.route(f"{base}/oauth2/authorize", methods=["GET"])
-    def authorize() -> Any:
-        grant = consent()
-        if not hasattr(grant, "request"):
-            return grant
-        user = signed_in_user(pool(), session.get("username"))
-        if user is not None:
-            return server.create_authorization_response(grant_user=user, grant=grant)
-        return _sign_in_page(base)
+    def authorize(self) -> Any:
+        grant, refused = self.consent()
+        if refused is not None:
+            return refused
+        user = signed_in_user(self.tokens.pool(), session.get("username"))
+        if user is not None:  # the sign-in page's session: no password asked again
+            return self.server.create_authorization_response(grant_user=user, grant=grant)
+        return _sign_in_page(self.base)
 
-    @app.route(f"{base}/login", methods=["POST"])
-    def login() -> Any:
-        grant = consent()
-        if not hasattr(grant, "request"):
-            return grant
+    def login(self) -> Any:
+        grant, refused = self.consent()
+        if refused is not None:
+            return refused
         if not _csrf_ok():
-            return _sign_in_page(base, "The sign-in form expired: try again.", status=400)
+            return _sign_in_page(self.base, "The sign-in form expired: try again.", status=400)
         email = (request.form.get("username") or "").strip()
-        password = request.form.get("password") or ""
-        user = pool()._get_user(email) if email else None
-        if user is None or not user.enabled or user.password != password:
-            return _sign_in_page(base, "Incorrect username or password.", email, status=400)
+        user = self.tokens.pool()._get_user(email) if email else None
+        if user is None or not user.enabled or user.password != (request.form.get("password") or ""):
+            return _sign_in_page(self.base, "Incorrect username or password.", email, status=400)
         if user.status != "CONFIRMED":
             session["pending"] = user.username
-            return _confirm_page(base, email, "This account is not confirmed yet: enter the code.")
-        return sign_in(user)
+            return _confirm_page(self.base, email, "This account is not confirmed yet: enter the code.")
+        return self.sign_in(grant, user)
 
-    @app.route(f"{base}/signup", methods=["GET", "POST"])
-    def signup() -> Any:
-        grant = consent()
-        if not hasattr(grant, "request"):
-            return grant
+    def signup(self) -> Any:
+        grant, refused = self.consent()
+        if refused is not None:
+            return refused
         if request.method == "GET":
-            return _sign_up_page(base)
+            return _sign_up_page(self.base)
         if not _csrf_ok():
-            return _sign_up_page(base, "The sign-up form expired: try again.", status=400)
+            return _sign_up_page(self.base, "The sign-up form expired: try again.", status=400)
         email = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        backend = pool().backend
         try:
-            user, _ = backend.sign_up(
+            user, _ = self.tokens.pool().backend.sign_up(
                 grant.request.client.client_id, email, password, [{"Name": "email", "Value": email}]
             )
-        except Exception as error:  # the emulator's Cognito errors carry Cognito's message
-            return _sign_up_page(base, _cognito_message(error), email, status=400)
+        except Exception as error:  # the emulator's Cognito errors carry Cognito's words
+            return _sign_up_page(self.base, _cognito_message(error), email, status=400)
         session["pending"] = user.username
-        return _confirm_page(base, email)
+        return _confirm_page(self.base, email)
 
-    @app.route(f"{base}/confirm", methods=["POST"])
-    def confirm() -> Any:
-        grant = consent()
-        if not hasattr(grant, "request"):
-            return grant
+    def confirm(self) -> Any:
+        grant, refused = self.consent()
+        if refused is not None:
+            return refused
         email = (request.form.get("username") or "").strip()
         if not _csrf_ok() or not (request.form.get("code") or "").strip():
-            return _confirm_page(base, email, "Enter the confirmation code.", status=400)
-        user = pool()._get_user(email) if email else None
+            return _confirm_page(self.base, email, "Enter the confirmation code.", status=400)
+        pool = self.tokens.pool()
+        user = pool._get_user(email) if email else None
         if user is None or session.get("pending") != user.username:
-            return _sign_in_page(base, "Sign in to confirm your account.", email, status=400)
-        pool().backend.confirm_sign_up(grant.request.client.client_id, email)
-        return sign_in(user)
+            return _sign_in_page(self.base, "Sign in to confirm your account.", email, status=400)
+        pool.backend.confirm_sign_up(grant.request.client.client_id, email)  # locally, any code
+        return self.sign_in(grant, user)
 
-    @app.route(f"{base}/oauth2/token", methods=["POST", "OPTIONS"])
-    def token() -> Any:
+    def token(self) -> Any:
         if request.method == "OPTIONS":
             return Response(status=204)
-        return server.create_token_response()
+        return self.server.create_token_response()
 
-    @app.route(f"{base}/oauth2/revoke", methods=["POST", "OPTIONS"])
-    def revoke() -> Any:
+    def revoke(self) -> Any:
         if request.method == "OPTIONS":
             return Response(status=204)
-        return server.create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
+        return self.server.create_endpoint_response(Revocation.ENDPOINT_NAME)
 
-    @app.route(f"{base}/oauth2/userInfo", methods=["GET", "POST", "OPTIONS"])
-    def user_info() -> Any:
+    def user_info(self) -> Any:
         if request.method == "OPTIONS":
             return Response(status=204)
         bearer = request.headers.get("Authorization") or ""
-        claims = tokens.claims(bearer[7:].strip()) if bearer[:7].lower() == "bearer " else None
-        user = signed_in_user(pool(), claims.get("username")) if claims else None
+        claims = self.tokens.claims(bearer[7:].strip()) if bearer[:7].lower() == "bearer " else None
+        user = signed_in_user(self.tokens.pool(), claims.get("username")) if claims else None
         if claims is None or user is None or "openid" not in str(claims.get("scope", "")).split():
             answer = Response('{"error":"invalid_token"}', 401, mimetype="application/json")
             answer.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -581,18 +598,23 @@ def oauth_app(issuer: str, pool: PoolLookup, web_origins: Iterable[str] = ()) ->
             "username": user.username,
         }
 
-    @app.route(f"{base}/logout", methods=["GET"])
-    def logout() -> Any:
-        client = find_client(pool(), request.args.get("client_id"))
+    def logout(self) -> Any:
+        client = find_client(self.tokens.pool(), request.args.get("client_id"))
         target = request.args.get("logout_uri") or ""
         if client is None or target not in client.logout_uris:
             return _page(
-                "Sign-out error", "<p role='alert'>Unknown client or logout_uri not registered.</p>", 400
+                "Sign-out error", _alert("Unknown client, or a logout_uri it did not register."), 400
             )
         session.clear()
         return redirect(target, 302)
 
-    return app
+
+def _nothing(token: Any, oauth_request: Any) -> None:
+    """Authlib's save_token: the grants keep what they issue themselves."""
+
+
+def _alert(text: str) -> str:
+    return f'<p role="alert">{_e(text)}</p>'
 
 
 def _csrf_ok() -> bool:
@@ -604,13 +626,24 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+# The authorize request's parameters, carried by each form of the sign-in pages.
+AUTHORIZE_PARAMETERS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+)
+
+
 def _oauth_fields() -> str:
-    """The authorize request's parameters, carried by each form of the sign-in pages."""
-    names = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge")
-    names += ("code_challenge_method", "nonce")
+    """The hidden fields of a sign-in form: the authorize request, and the form's CSRF token."""
     csrf = session.setdefault("csrf", secrets.token_urlsafe(24))
     fields = [f'<input type="hidden" name="csrf" value="{_e(csrf)}">']
-    for name in names:
+    for name in AUTHORIZE_PARAMETERS:
         value = request.values.get(name)
         if value is not None:
             fields.append(f'<input type="hidden" name="{name}" value="{_e(value)}">')
@@ -618,13 +651,11 @@ def _oauth_fields() -> str:
 
 
 def _query() -> str:
-    names = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge")
-    names += ("code_challenge_method", "nonce")
-    return urlencode({name: request.values[name] for name in names if name in request.values})
+    return urlencode({name: request.values[name] for name in AUTHORIZE_PARAMETERS if name in request.values})
 
 
 def _sign_in_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
-    alert = f'<p role="alert">{_e(error)}</p>' if error else ""
+    alert = _alert(error) if error else ""
     body = f"""{alert}
 <form method="post" action="{base}/login">{_oauth_fields()}
 <label for="username">Email</label>
@@ -638,7 +669,7 @@ def _sign_in_page(base: str, error: str = "", email: str = "", status: int = 200
 
 
 def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
-    alert = f'<p role="alert">{_e(error)}</p>' if error else ""
+    alert = _alert(error) if error else ""
     body = f"""{alert}
 <form method="post" action="{base}/signup">{_oauth_fields()}
 <label for="username">Email</label>
@@ -652,7 +683,7 @@ def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200
 
 
 def _confirm_page(base: str, email: str, error: str = "", status: int = 200) -> Response:
-    alert = f'<p role="alert">{_e(error)}</p>' if error else ""
+    alert = _alert(error) if error else ""
     body = f"""{alert}
 <p>The local stack sends no email: any confirmation code is accepted.</p>
 <form method="post" action="{base}/confirm">{_oauth_fields()}
