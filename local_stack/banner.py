@@ -10,6 +10,41 @@ from local_stack.facts import StackFacts
 
 
 def banner(stack: StackFacts, stack_file: Path, state: Path) -> str:
+    return (_scoped if stack.scoped else _id_tokens)(stack, stack_file, state)
+
+
+def _scoped(stack: StackFacts, stack_file: Path, state: Path) -> str:
+    oauth = stack.oauth or {}
+    ids = {kind: client.get("clientId") for kind, client in oauth.get("clients", {}).items()}
+    scopes = oauth.get("scopes", {})
+    return f"""
+notes is running on this machine (127.0.0.1 only), in scoped mode: the API takes access
+tokens carrying {scopes.get("read")} (reads) or {scopes.get("write")} (writes), from the pool's sign-in page
+
+  web app        {stack.web_url}  (open it in a browser, choose Sign in)
+  API            {stack.api_url}
+  AWS emulator   {stack.aws_endpoint}  (Cognito + DynamoDB + S3)
+  sign-in        {oauth.get("domain")}/oauth2/authorize  (issuer {oauth.get("issuer")})
+  user pool      {stack.user_pool_id}
+  OAuth clients  web {ids.get("web")}, CLI {ids.get("cli")}, read-only {ids.get("readOnly")}
+  table          {stack.table_name}
+  bucket         {stack.bucket_name}  (attachments)
+  facts          {shown(stack_file)}
+
+Your data is kept in {shown(state)}: it is there again at the next make run
+(make run FRESH=1 starts empty; make reset deletes it).
+
+Sign up and sign in on the pool's sign-in page (no email is sent: any confirmation code
+is accepted; passwords: {password_rules_text()}). From a terminal:
+  .venv/bin/notes login                 # opens the sign-in page ($BROWSER chooses the program)
+  .venv/bin/notes add "my first note"
+  .venv/bin/notes login --read-only     # a token that reads and never writes
+
+Ctrl-C stops everything.
+"""
+
+
+def _id_tokens(stack: StackFacts, stack_file: Path, state: Path) -> str:
     endpoint = stack.aws_endpoint
     other_port = int(stack.api_url.rsplit(":", 1)[1]) + 10
     return f"""
