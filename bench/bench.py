@@ -602,12 +602,25 @@ def token_verification(rows: list[Row], user: Any) -> None:
     unverified = median_us(lambda: jwt.decode(user.token, options={"verify_signature": False}), 2000)
     first = median_us(lambda: verifier.verify(next(unseen)), number)
     again = median_us(lambda: verifier.verify(user.token), 2000)
+    # Scoped mode's check: an access token carrying one of the route's scopes.
+    scopes = ["notes/read"]
+    granted = "openid notes/read notes/write"
+    unseen_access = iter([factory.access_token(granted) for _ in range(number * REPEATS)])
+    first_access = median_us(lambda: verifier.verify(next(unseen_access), scopes), number)
     rows.append(("token: decode only, no checks (stock local gateway)", ms(decode), "baseline", "1.0×"))
     rows.append(
         ("token: PyJWT decode, no verification", ms(unverified), "vs stock", ratio(unverified, decode))
     )
     rows.append(("token: full check, a token not seen before", ms(first), "vs stock", ratio(first, decode)))
     rows.append(("token: full check, the same token again", ms(again), "vs stock", ratio(again, decode)))
+    rows.append(
+        (
+            "token: full check, an access token not seen before (scoped route)",
+            ms(first_access),
+            "vs an ID token",
+            ratio(first_access, first),
+        )
+    )
     rows.append(("token: JWKS fetches in this whole run", str(verifier.keys.fetches), "", ""))
 
 
@@ -705,6 +718,51 @@ def local_stack(rows: list[Row]) -> None:
     rows.append((f"make run: saved state, {data}", f"{size / 1024:,.0f} KiB", "", ""))
 
 
+# --- 5b'. scoped mode: a sign-in through the pool's local endpoints ------------------------------
+
+SIGN_INS = 20
+
+
+def scoped_sign_in(rows: list[Row]) -> None:
+    """make run SCOPED=1: authorize (the sign-in page, its form) and the token endpoint, as a browser
+    runs them, then the API's first request with the new access token."""
+    import requests
+
+    from tests.stack import TIMEOUT, SignIn, new_user, running_stack
+
+    with tempfile.TemporaryDirectory() as scratch, running_stack(Path(scratch), "SCOPED=1") as stack:
+        user = new_user(stack, "bench")
+        SignIn(stack).tokens(user.email)  # warm: the first page, the first token
+        sign_ins, first_calls = [], []
+        for _ in range(SIGN_INS):
+            started = time.perf_counter()
+            tokens = SignIn(stack).tokens(user.email)
+            signed_in = time.perf_counter()
+            headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+            answer = requests.get(f"{stack.facts.api_url}/notes", headers=headers, timeout=TIMEOUT)
+            if answer.status_code != 200:
+                raise RuntimeError(f"the scoped stack refused its own access token: {answer.text}")
+            first_calls.append(time.perf_counter() - signed_in)
+            sign_ins.append(signed_in - started)
+        stack.interrupt()
+    rows.append(
+        (
+            "scoped sign-in: authorize page, form, token (local endpoints)",
+            ms(statistics.median(sign_ins) * 1e6),
+            f"median of {SIGN_INS}",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "scoped: first GET /notes with a new access token (HTTP)",
+            ms(statistics.median(first_calls) * 1e6),
+            f"median of {SIGN_INS}",
+            "",
+        )
+    )
+
+
 # --- 5c. the web app in headless Chromium ---------------------------------------------------------
 
 
@@ -778,6 +836,7 @@ def main() -> None:
             token_verification(rows, user)
         list_cost(rows)
         local_stack(rows)
+        scoped_sign_in(rows)
         web_app(rows)
         package_size(rows, packages)
     print_table(rows)
