@@ -49,6 +49,7 @@ from flask import Flask, Response, redirect, request, session
 from infra import description
 
 TOKEN_SECONDS = 3600
+REFRESH_TOKEN_SECONDS = 30 * 24 * 3600  # the clients' RefreshTokenValidity (infra/description.py)
 CODE_SECONDS = description.AUTHORIZATION_CODE_SECONDS
 # The scopes every pool has (Cognito's standard ones); custom ones come from its resource servers.
 STANDARD_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
@@ -112,6 +113,7 @@ class RefreshToken:
     scope: str
     origin_jti: str
     auth_time: int
+    expires_at: float
     revoked: bool = False
 
     def check_client(self, client: Client) -> bool:
@@ -122,9 +124,6 @@ class RefreshToken:
 
     def is_revoked(self) -> bool:
         return self.revoked
-
-    def is_expired(self) -> bool:
-        return False
 
 
 @dataclass
@@ -376,7 +375,13 @@ class CodeGrant(AuthorizationCodeGrant):
         answer = tokens.issue(code.client_id, user, code.scope, code.auth_time, origin_jti, code.nonce)
         refresh = secrets.token_urlsafe(48)
         kept(tokens.pool()).refresh_tokens[refresh] = RefreshToken(
-            refresh, code.client_id, user.username, code.scope, origin_jti, code.auth_time
+            refresh,
+            code.client_id,
+            user.username,
+            code.scope,
+            origin_jti,
+            code.auth_time,
+            expires_at=tokens.clock() + REFRESH_TOKEN_SECONDS,
         )
         answer["refresh_token"] = refresh
         return answer
@@ -388,8 +393,11 @@ class RefreshGrant(RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        found = kept(_tokens(self).pool()).refresh_tokens.get(refresh_token)
-        return None if found is None or found.revoked else found
+        tokens = _tokens(self)
+        found = kept(tokens.pool()).refresh_tokens.get(refresh_token)
+        if found is None or found.revoked or found.expires_at <= tokens.clock():
+            return None
+        return found
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Any | None:
         return signed_in_user(_tokens(self).pool(), refresh_token.username)

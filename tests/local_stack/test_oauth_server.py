@@ -136,3 +136,19 @@ def test_a_refresh_token_outlives_a_saved_and_restored_emulator(
     renewed = browser.post(token_path, data=form)
     assert renewed.status_code == 200, renewed.text
     assert "access_token" in renewed.get_json()
+
+
+def test_a_refresh_token_lasts_thirty_days(
+    server: Any, aws_stack: Provisioned, clock: Clock, email: str
+) -> None:
+    cli = aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    tokens = exchange(server, cli, code_for(server, cli, email, verifier), verifier).get_json()
+    browser, issuer = server
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": cli}
+    token_path = f"{urlsplit(issuer).path}/oauth2/token"
+    clock.now += oauth.REFRESH_TOKEN_SECONDS - 60
+    assert browser.post(token_path, data=form).status_code == 200
+    clock.now += 120
+    expired = browser.post(token_path, data=form)
+    assert (expired.status_code, expired.get_json()["error"]) == (400, "invalid_grant")
