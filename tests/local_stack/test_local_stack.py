@@ -45,7 +45,9 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
         "tableName",
         "bucketName",
         "webUrl",
+        "mode",
     }
+    assert stack.facts.mode == "id"
     assert stack.facts.api_url == f"http://127.0.0.1:{stack.port}"
     assert stack.facts.aws_endpoint == f"http://127.0.0.1:{stack.emulator_port}"
     pool = stack.cognito().describe_user_pool(UserPoolId=stack.facts.user_pool_id)["UserPool"]
@@ -75,6 +77,7 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
         "maxAttachmentBytes": 10 * 1024 * 1024,
         **WEB_RULES,
         "local": True,
+        "mode": "id",
     }
     policy = config.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy

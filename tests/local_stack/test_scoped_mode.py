@@ -280,6 +280,21 @@ def test_the_page_answers_cors_for_the_web_app_only(scoped_stack: Stack, user: S
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_the_web_apps_config_names_its_client_and_the_sign_in_domain(scoped_stack: Stack) -> None:
+    config = requests.get(f"{scoped_stack.facts.web_url}/config.json", timeout=TIMEOUT).json()
+    oauth = scoped_stack.facts.oauth or {}
+    page = f"{scoped_stack.facts.web_url}/"
+    assert config["mode"] == "scoped"
+    assert config["oauth"] == {
+        "domain": oauth["domain"],
+        "clientId": oauth["clients"]["web"]["clientId"],
+        "scopes": f"openid email {READ} {WRITE}",
+        "redirectUri": page,
+        "logoutUri": page,
+    }
+    assert page in oauth["clients"]["web"]["redirectUris"]
+
+
 def test_plain_make_run_serves_no_sign_in_endpoints(local_stack: Stack) -> None:
     assert local_stack.facts.mode == "id"
     assert local_stack.facts.oauth is None
