@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from notes_cli.errors import CliError
+from notes_cli import browser_sign_in
+from notes_cli.cognito import TokenEndpoint
+from notes_cli.credentials import Session
+from notes_cli.errors import CliError, UsageProblem
 from notes_cli.state import State, pass_state
 
 
@@ -36,16 +39,41 @@ def confirm(state: State, email: str, code: str | None) -> None:
 
 
 @click.command()
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Scoped stages: sign in with the read-only app client, whose tokens may read but never write.",
+)
 @pass_state
-def login(state: State, email: str) -> None:
-    """Sign in and keep the tokens for this API. Asks for the password."""
-    api_url = state.connection.require_api()
-    cognito = state.cognito()
-    password = click.prompt("Password", hide_input=True)
-    session = cognito.log_in(email, password)
+def login(state: State, email: str | None, read_only: bool) -> None:
+    """Sign in and keep the tokens for this API.
+
+    \b
+    ID-token stages: notes login EMAIL, and it asks for the password.
+    Scoped stages (make run SCOPED=1): notes login opens the sign-in page in
+    the browser (BROWSER chooses which) and waits for it on 127.0.0.1:8976;
+    EMAIL, if given, is offered to the page.
+    """
+    connection = state.connection
+    api_url = connection.require_api()
+    if connection.scoped:
+        client = connection.require_oauth(read_only)
+        endpoint = TokenEndpoint(client.domain, client.client_id, local=connection.local)
+        session = browser_sign_in.sign_in(endpoint, client.scope, read_only=read_only, login_hint=email)
+    else:
+        if read_only:
+            raise UsageProblem(
+                "--read-only needs a scoped stage (make run SCOPED=1, or --oauth-domain): "
+                "this one signs in with a password"
+            )
+        if not email:
+            raise UsageProblem("missing EMAIL: notes login EMAIL (this stage signs in with a password)")
+        cognito = state.cognito()
+        password = click.prompt("Password", hide_input=True)
+        session = cognito.log_in(email, password)
     state.store.put(api_url, session)
-    click.echo(f"Logged in as {email} at {api_url}")
+    click.echo(f"Logged in as {session.email} at {api_url}{' (read-only)' if session.read_only else ''}")
 
 
 @click.command()
@@ -57,11 +85,24 @@ def logout(state: State) -> None:
     if session is None:
         click.echo(f"Not logged in at {api_url}")
         return
-    try:
-        state.cognito().revoke(session.refresh_token)
-    except CliError:
-        pass  # the tokens are gone from this machine, which is what logging out promises
+    revoked = _revoke(state, session)
     click.echo(f"Logged out {session.email} from {api_url}")
+    if session.scoped and not revoked:
+        click.echo(
+            "warning: the sign-in endpoints did not confirm the refresh token's revocation; "
+            "it stays valid until it expires",
+            err=True,
+        )
+
+
+def _revoke(state: State, session: Session) -> bool:
+    try:
+        if session.scoped:
+            client_id = session.client_id or state.connection.require_oauth(session.read_only).client_id
+            return state.token_endpoint(client_id).revoke(session.refresh_token)
+        return state.cognito().revoke(session.refresh_token)
+    except CliError:
+        return False  # the tokens are gone from this machine, which is what logging out promises
 
 
 @click.command()
@@ -69,8 +110,14 @@ def logout(state: State) -> None:
 def whoami(state: State) -> None:
     """Show who the API thinks you are."""
     me = state.api.me()
+    session = state.store.get(state.api.api_url)
     groups = me.get("groups") or []
-    click.echo(f"email    {me.get('email') or '-'}")
+    # An access token carries no email: the API then knows the user by id, the sign-in by email.
+    email = me.get("email") or (session.email if session is not None and session.scoped else None)
+    click.echo(f"email    {email or '-'}")
     click.echo(f"userId   {me.get('userId')}")
     click.echo(f"groups   {', '.join(groups) if groups else '-'}")
     click.echo(f"api      {state.api.api_url}")
+    if session is not None and session.scoped:
+        access = "read only" if session.read_only else "read and write"
+        click.echo(f"access   {access} ({session.scope or 'no scopes'})")

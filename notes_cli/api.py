@@ -1,8 +1,10 @@
 """The notes API over HTTP, as the signed-in user.
 
-Before each call the stored ID token is refreshed when it expires within a
-minute; a call the API refuses with 401 is refreshed and sent once more, since
-the authorizer refuses it before any of the API's code runs.
+Each call sends the session's token for the API: the ID token in ID-token mode, the
+access token in scoped mode. Before each call that token is refreshed when it expires
+within a minute; a call the API refuses with 401 is refreshed and sent once more, since
+the authorizer refuses it before any of the API's code runs. A read-only session's
+writes are refused for good (its tokens never carry the write scope), and said so.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from notes_cli.credentials import CredentialStore, Session
 from notes_cli.errors import CliError, NotLoggedIn, one_line
 
 REFRESH_MARGIN_SECONDS = 60
+# The methods a read scope allows (the API asks the write scope for every other one).
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 30
 
@@ -35,7 +39,8 @@ class ApiError(CliError):
 
 
 class Refresher(Protocol):
-    """Something that renews a session: the user pool (``notes_cli.cognito.Cognito``)."""
+    """Something that renews a session: the user pool's API (``notes_cli.cognito.Cognito``) or its
+    token endpoint (``notes_cli.cognito.TokenEndpoint``)."""
 
     def refresh(self, session: Session) -> Session:
         """New tokens for ``session``; raises CliError when it cannot be renewed."""
@@ -43,19 +48,25 @@ class Refresher(Protocol):
 
 
 class NotesApi:
-    """One API URL, the session stored for it, and a way to renew that session."""
+    """One API URL, the session stored for it, and a way to renew that session.
+
+    ``refresher`` is asked for what renews a given session; ``login_command`` is what a user
+    with no session is told to run.
+    """
 
     def __init__(
         self,
         api_url: str,
         store: CredentialStore,
-        refresher: Callable[[], Refresher],
+        refresher: Callable[[Session], Refresher],
         http: requests.Session | None = None,
+        login_command: str = "notes login EMAIL",
     ) -> None:
         self.api_url = api_url
         self.store = store
         self._refresher = refresher
         self.http = http or requests.Session()
+        self.login_command = login_command
 
     # The routes of the contract.
 
@@ -113,7 +124,7 @@ class NotesApi:
         """The stored session, refreshed first when it is about to expire, and whether it was."""
         session = self.store.get(self.api_url)
         if session is None:
-            raise NotLoggedIn()
+            raise NotLoggedIn(self.login_command)
         if session.expires_within(REFRESH_MARGIN_SECONDS):
             return self._refresh(session), True
         return session, False
@@ -131,19 +142,26 @@ class NotesApi:
         """Send one request as the signed-in user; raises CliError unless the status is ``expect``."""
         session, refreshed = self.session()
         response = self._send(method, path, session, body, params, headers)
+        writes = method.upper() not in READ_METHODS
+        if response.status_code == 401 and session.read_only and writes:
+            # Renewing would not help: the read-only client's tokens never carry the write scope.
+            raise CliError(
+                "this session may only read (logged in with notes login --read-only), so the API refused "
+                f"the change ({error_message(response)}): run notes login to sign in with write access"
+            )
         if response.status_code == 401 and not refreshed:
             # The pool may have ended the session early, or the clocks disagree.
             session = self._refresh(session)
             response = self._send(method, path, session, body, params, headers)
         if response.status_code == 401:
             refused = error_message(response)
-            raise CliError(f"the API refused the session ({refused}): run notes login {session.email}")
+            raise CliError(f"the API refused the session ({refused}): run {session.login_command}")
         if response.status_code != expect:
             raise api_error(response)
         return Answer(response, self.api_url)
 
     def _refresh(self, session: Session) -> Session:
-        renewed = self._refresher().refresh(session)
+        renewed = self._refresher(session).refresh(session)
         self.store.put(self.api_url, renewed)
         return renewed
 
@@ -157,7 +175,7 @@ class NotesApi:
         headers: dict[str, str] | None,
     ) -> requests.Response:
         url = self.api_url + path
-        sent = {"Authorization": session.id_token, "Accept": "application/json", **(headers or {})}
+        sent = {"Authorization": session.bearer, "Accept": "application/json", **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode("utf-8")

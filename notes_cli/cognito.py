@@ -3,6 +3,10 @@
 Every operation the CLI needs is one a public app client may call without AWS
 credentials, except ``AdminConfirmSignUp``, which only the local emulator is
 asked for (it accepts any signature there).
+
+``Cognito`` is the pool's API (ID-token mode's password sign-in, and sign-up for both modes);
+``TokenEndpoint`` is the pool's OAuth 2.0 endpoints (scoped mode), where the authorization
+code is exchanged for tokens, the tokens are refreshed and the refresh token is revoked.
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import botocore
 import botocore.exceptions
+import requests
 from botocore.config import Config
 
-from notes_cli.credentials import Session
-from notes_cli.errors import CliError, SessionExpired
+from notes_cli.credentials import API_GETS_ACCESS, Session, token_claims
+from notes_cli.errors import CliError, SessionExpired, one_line
 from notes_cli.stack import Connection
 
 # The emulator tells services apart by the request's signature, so it gets
@@ -101,12 +107,12 @@ class Cognito:
                 AuthParameters={"REFRESH_TOKEN": session.refresh_token},
             )
         except botocore.exceptions.ClientError as error:
-            raise SessionExpired(session.email) from error
+            raise SessionExpired(session.login_command) from error
         except botocore.exceptions.BotoCoreError as error:
             raise CliError(self._unreachable(error)) from error
         result = answer.get("AuthenticationResult") or {}
         if "IdToken" not in result:
-            raise SessionExpired(session.email)
+            raise SessionExpired(session.login_command)
         # Cognito keeps the refresh token unless rotation hands out a new one.
         return Session.from_tokens(
             session.email,
@@ -140,6 +146,140 @@ class Cognito:
     def _unreachable(self, error: Exception) -> str:
         hint = " (is the local stack running? start it with make run)" if self.connection.local else ""
         return f"cannot reach Cognito at {self.endpoint}: {error}{hint}"
+
+
+class TokenEndpoint:
+    """The pool's OAuth 2.0 endpoints under ``domain``, as one public app client (no secret)."""
+
+    def __init__(
+        self, domain: str, client_id: str, *, local: bool = False, http: requests.Session | None = None
+    ) -> None:
+        self.domain = domain
+        self.client_id = client_id
+        self.local = local
+        self.http = http or requests.Session()
+
+    def authorize_url(
+        self, redirect_uri: str, scope: str, state: str, challenge: str, login_hint: str | None = None
+    ) -> str:
+        """The sign-in page's address for an authorization code with PKCE (S256)."""
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        if login_hint:
+            query["login_hint"] = login_hint
+        return f"{self.domain}/oauth2/authorize?{urlencode(query)}"
+
+    def exchange(self, code: str, redirect_uri: str, verifier: str, *, read_only: bool = False) -> Session:
+        """The session the sign-in's code stands for; raises CliError when it is refused."""
+        answer = self._post(
+            "/oauth2/token",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": self.client_id,
+                "code_verifier": verifier,
+            },
+        )
+        if answer.status_code != 200:
+            raise CliError(f"the sign-in could not be completed: {self._refusal(answer)}")
+        tokens = self._tokens(answer, ("access_token", "id_token", "refresh_token"))
+        return Session.from_tokens(
+            email_of(tokens["id_token"], tokens["access_token"]),
+            tokens["id_token"],
+            tokens["access_token"],
+            tokens["refresh_token"],
+            tokens["expires_in"],
+            api_token=API_GETS_ACCESS,
+            client_id=self.client_id,
+            read_only=read_only,
+        )
+
+    def refresh(self, session: Session) -> Session:
+        """New access and ID tokens from the refresh token; raises SessionExpired when refused."""
+        answer = self._post(
+            "/oauth2/token",
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": session.refresh_token,
+                "client_id": self.client_id,
+            },
+        )
+        if answer.status_code == 400:
+            raise SessionExpired(session.login_command)
+        if answer.status_code != 200:
+            raise CliError(f"cannot refresh the session: {self._refusal(answer)}")
+        tokens = self._tokens(answer, ("access_token",))
+        # The token endpoint keeps the refresh token: its answer carries none.
+        return Session.from_tokens(
+            session.email,
+            tokens.get("id_token") or session.id_token,
+            tokens["access_token"],
+            tokens.get("refresh_token") or session.refresh_token,
+            tokens["expires_in"],
+            api_token=API_GETS_ACCESS,
+            client_id=self.client_id,
+            read_only=session.read_only,
+        )
+
+    def revoke(self, refresh_token: str) -> bool:
+        """Revoke the refresh token (and the tokens made from it); returns whether it was accepted."""
+        try:
+            answer = self._post("/oauth2/revoke", {"token": refresh_token, "client_id": self.client_id})
+        except CliError:
+            return False
+        return answer.status_code == 200
+
+    def _post(self, path: str, form: dict[str, str]) -> requests.Response:
+        try:
+            return self.http.post(
+                self.domain + path,
+                data=form,
+                headers={"Accept": "application/json"},
+                timeout=(CLIENT_CONFIG.connect_timeout, CLIENT_CONFIG.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as error:
+            hint = " (is the local stack running? start it with make run SCOPED=1)" if self.local else ""
+            raise CliError(f"cannot reach the sign-in endpoints at {self.domain}: {error}{hint}") from error
+
+    def _tokens(self, answer: requests.Response, needed: tuple[str, ...]) -> dict[str, Any]:
+        try:
+            tokens = answer.json()
+        except ValueError:
+            tokens = None
+        if not isinstance(tokens, dict) or not all(isinstance(tokens.get(name), str) for name in needed):
+            raise CliError(f"the token endpoint at {self.domain} sent an answer without the tokens")
+        expires_in = tokens.get("expires_in")
+        tokens["expires_in"] = expires_in if isinstance(expires_in, int) else 3600
+        return tokens
+
+    def _refusal(self, answer: requests.Response) -> str:
+        """The endpoint's ``error`` and ``error_description``, or its status."""
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            description = body.get("error_description")
+            return f"{body['error']}: {description}" if description else body["error"]
+        return f"{answer.status_code} {one_line(answer.text or answer.reason or '', 120)}".strip()
+
+
+def email_of(id_token: str, access_token: str) -> str:
+    """Who the tokens name: the ID token's email, else the pool's username."""
+    identity, access = token_claims(id_token), token_claims(access_token)
+    for value in (identity.get("email"), identity.get("cognito:username"), access.get("username")):
+        if isinstance(value, str) and value:
+            return value
+    raise CliError("the sign-in's tokens name no user")
 
 
 def explain(error: botocore.exceptions.ClientError, action: str, email: str, client_id: str) -> str:

@@ -3,6 +3,12 @@
 ``$NOTES_CONFIG_DIR/credentials.json``, else ``$XDG_CONFIG_HOME/notes/credentials.json``,
 else ``~/.config/notes/credentials.json``. The file holds bearer tokens, so it is
 only ever written as a new 0600 file that replaces the old one in one step.
+
+``{"version": 1, "sessions": {API_URL: SESSION}}``, each session ``email``, ``idToken``,
+``accessToken``, ``refreshToken`` and ``expiresAt``; a scoped session (from the sign-in page)
+also has ``apiToken: "access"`` (the API is sent the access token), ``clientId`` (whose refresh
+token it is), ``scope`` and ``readOnly``. A session without ``apiToken`` sends the ID token, as
+every session did before scoped mode, and is written back unchanged.
 """
 
 from __future__ import annotations
@@ -36,37 +42,98 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
     return base / "notes"
 
 
+# Which token a session sends the API: the ID token (ID-token mode, and every session stored before
+# there was a choice) or the access token (scoped mode, whose tokens come from the token endpoint).
+API_GETS_ID = "id"
+API_GETS_ACCESS = "access"
+API_TOKENS = (API_GETS_ID, API_GETS_ACCESS)
+
+
 @dataclass(frozen=True)
 class Session:
-    """A signed-in user's tokens at one API; ``expires_at`` is the ID token's ``exp`` (epoch seconds)."""
+    """A signed-in user's tokens at one API.
+
+    ``api_token`` says which token the API is sent (``API_GETS_ID`` or ``API_GETS_ACCESS``) and
+    ``expires_at`` is that token's ``exp`` (epoch seconds). A scoped session also names the app
+    client its refresh token belongs to (``client_id``), the scopes it was granted, and whether it
+    was asked for read access only.
+    """
 
     email: str
     id_token: str
     access_token: str
     refresh_token: str
     expires_at: int
+    api_token: str = API_GETS_ID
+    client_id: str | None = None
+    scope: str | None = None
+    read_only: bool = False
+
+    @property
+    def bearer(self) -> str:
+        """The token the API is sent."""
+        return self.access_token if self.api_token == API_GETS_ACCESS else self.id_token
+
+    @property
+    def scoped(self) -> bool:
+        """True for a session from the sign-in page (access tokens with scopes)."""
+        return self.api_token == API_GETS_ACCESS
+
+    @property
+    def login_command(self) -> str:
+        """The command that makes this kind of session again."""
+        if not self.scoped:
+            return f"notes login {self.email}"
+        return "notes login --read-only" if self.read_only else "notes login"
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
-        """True when the ID token is expired or will be within ``seconds``."""
+        """True when the API's token is expired or will be within ``seconds``."""
         return self.expires_at - (time.time() if now is None else now) < seconds
 
     def to_json(self) -> dict[str, Any]:
-        """The session as the credentials file stores it."""
-        return {
+        """The session as the credentials file stores it (an ID-token session as it always was)."""
+        stored: dict[str, Any] = {
             "email": self.email,
             "idToken": self.id_token,
             "accessToken": self.access_token,
             "refreshToken": self.refresh_token,
             "expiresAt": self.expires_at,
         }
+        if self.scoped:
+            stored["apiToken"] = self.api_token
+            stored["clientId"] = self.client_id
+            stored["scope"] = self.scope
+            stored["readOnly"] = self.read_only
+        return stored
 
     @classmethod
     def from_tokens(
-        cls, email: str, id_token: str, access_token: str, refresh_token: str, expires_in: int
+        cls,
+        email: str,
+        id_token: str,
+        access_token: str,
+        refresh_token: str,
+        expires_in: int,
+        *,
+        api_token: str = API_GETS_ID,
+        client_id: str | None = None,
+        read_only: bool = False,
     ) -> Session:
-        """A session from Cognito's AuthenticationResult; the expiry is read from the ID token."""
-        expires_at = token_expiry(id_token) or int(time.time()) + int(expires_in)
-        return cls(email, id_token, access_token, refresh_token, expires_at)
+        """A session from Cognito's tokens; the expiry is read from the token the API is sent."""
+        sent = access_token if api_token == API_GETS_ACCESS else id_token
+        expires_at = token_expiry(sent) or int(time.time()) + int(expires_in)
+        scope = token_claims(access_token).get("scope") if api_token == API_GETS_ACCESS else None
+        return cls(
+            email,
+            id_token,
+            access_token,
+            refresh_token,
+            expires_at,
+            api_token=api_token,
+            client_id=client_id,
+            scope=str(scope) if scope is not None else None,
+            read_only=read_only,
+        )
 
     @classmethod
     def from_json(cls, data: Any) -> Session | None:
@@ -74,24 +141,40 @@ class Session:
         if not isinstance(data, dict):
             return None
         try:
+            api_token = str(data.get("apiToken") or API_GETS_ID)
+            if api_token not in API_TOKENS:
+                return None
+            client_id, scope = data.get("clientId"), data.get("scope")
             return cls(
                 email=str(data["email"]),
                 id_token=str(data["idToken"]),
                 access_token=str(data["accessToken"]),
                 refresh_token=str(data["refreshToken"]),
                 expires_at=int(data["expiresAt"]),
+                api_token=api_token,
+                client_id=str(client_id) if client_id else None,
+                scope=str(scope) if scope is not None else None,
+                read_only=data.get("readOnly") is True,
             )
         except (KeyError, TypeError, ValueError):
             return None
 
 
-def token_expiry(token: str) -> int | None:
-    """The ``exp`` claim of a JWT, read without verifying it (the API verifies), or None."""
+def token_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, read without verifying it (the API verifies), or {} for anything else."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return int(claims["exp"])
-    except (IndexError, KeyError, TypeError, ValueError, binascii.Error):
+    except (IndexError, TypeError, ValueError, binascii.Error):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def token_expiry(token: str) -> int | None:
+    """The ``exp`` claim of a JWT, read without verifying it (the API verifies), or None."""
+    try:
+        return int(token_claims(token)["exp"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -23,17 +23,17 @@ class CliError(click.ClickException):
 
 
 class NotLoggedIn(CliError):
-    """No stored session for this API."""
+    """No stored session for this API; ``command`` is how to make one."""
 
-    def __init__(self) -> None:
-        super().__init__("not logged in: run notes login EMAIL")
+    def __init__(self, command: str = "notes login EMAIL") -> None:
+        super().__init__(f"not logged in: run {command}")
 
 
 class SessionExpired(CliError):
-    """The stored session can no longer be refreshed."""
+    """The stored session can no longer be refreshed; ``command`` is how to make a new one."""
 
-    def __init__(self, email: str) -> None:
-        super().__init__(f"session expired: run notes login {email}")
+    def __init__(self, command: str) -> None:
+        super().__init__(f"session expired: run {command}")
 
 
 class UsageProblem(CliError):

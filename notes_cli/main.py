@@ -43,7 +43,28 @@ class NotesGroup(click.Group):
 @click.option(
     "--user-pool-id", envvar="NOTES_USER_POOL_ID", show_envvar=True, metavar="ID", help="The user pool."
 )
-@click.option("--client-id", envvar="NOTES_CLIENT_ID", show_envvar=True, metavar="ID", help="The app client.")
+@click.option(
+    "--client-id",
+    envvar="NOTES_CLIENT_ID",
+    show_envvar=True,
+    metavar="ID",
+    help="The app client (on a scoped stage: the CLI's client at the sign-in endpoints).",
+)
+@click.option(
+    "--oauth-domain",
+    envvar="NOTES_OAUTH_DOMAIN",
+    show_envvar=True,
+    metavar="URL",
+    help="A scoped stage's sign-in endpoints, e.g. https://PREFIX.auth.REGION.amazoncognito.com; "
+    "makes notes login sign in through the browser.",
+)
+@click.option(
+    "--read-only-client-id",
+    envvar="NOTES_READ_ONLY_CLIENT_ID",
+    show_envvar=True,
+    metavar="ID",
+    help="A scoped stage's read-only app client, for notes login --read-only.",
+)
 @click.option(
     "--stack",
     "stack_file",
@@ -60,6 +81,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
 
     \b
     First time:  notes signup EMAIL, notes confirm EMAIL, notes login EMAIL
+                 (scoped stages: notes login, in the browser)
     Then:        notes add "text", notes ls, notes show ID, notes edit ID, notes rm ID
     Files:       notes attach ID FILE, notes download ID, notes detach ID
     """

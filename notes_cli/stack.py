@@ -2,12 +2,18 @@
 
 The facts come from a stack file (``.local/stack.json``, written by ``make run``)
 and from options or environment variables, which win over the file.
+
+A stage is in ID-token mode (the API takes ID tokens; ``notes login`` signs in with a
+password) or in scoped mode (the API takes access tokens with the ``notes/read`` and
+``notes/write`` scopes, which only the pool's sign-in endpoints hand out; ``notes login``
+signs in through the browser). Scoped mode is a stack file that says so, or ``--oauth-domain``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from local_stack import facts
@@ -16,6 +22,10 @@ from notes_cli.errors import CliError
 # The directory above the package: the repository root when run from a checkout.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 STACK_FILE = facts.RELATIVE_PATH
+
+# Scoped mode's scopes, unless the stack file names others (infra/description.py defines them).
+DEFAULT_READ_SCOPE = "notes/read"
+DEFAULT_WRITE_SCOPE = "notes/write"
 
 NO_API = (
     "no API to talk to: start the local stack with make run, "
@@ -37,11 +47,46 @@ class Connection:
     user_pool_id: str | None
     client_id: str | None
     aws_endpoint: str | None = None
+    # Scoped mode only: the base URL of the pool's OAuth 2.0 endpoints, and its two CLI clients.
+    oauth_domain: str | None = None
+    oauth_client_id: str | None = None
+    read_only_client_id: str | None = None
+    read_scope: str = DEFAULT_READ_SCOPE
+    write_scope: str = DEFAULT_WRITE_SCOPE
 
     @property
     def local(self) -> bool:
         """True when the pool lives in the local emulator (no email is ever sent)."""
         return self.aws_endpoint is not None
+
+    @property
+    def scoped(self) -> bool:
+        """True when the API takes access tokens from the pool's sign-in endpoints."""
+        return self.oauth_domain is not None
+
+    @property
+    def login_command(self) -> str:
+        """How to log in at this stage."""
+        return "notes login" if self.scoped else "notes login EMAIL"
+
+    def require_oauth(self, read_only: bool) -> OAuthClient:
+        """The sign-in endpoints and the CLI's client there; raises CliError when something is missing."""
+        if not self.oauth_domain:
+            raise CliError(
+                "no sign-in endpoints: this stage is not scoped (make run SCOPED=1), "
+                "or pass --oauth-domain (NOTES_OAUTH_DOMAIN)"
+            )
+        if read_only:
+            if not self.read_only_client_id:
+                raise CliError(
+                    "no read-only app client: pass --read-only-client-id (NOTES_READ_ONLY_CLIENT_ID) "
+                    "or use a stack file"
+                )
+            return OAuthClient(self.oauth_domain, self.read_only_client_id, ("openid", self.read_scope))
+        if not self.oauth_client_id:
+            raise CliError("no app client id: pass --client-id (NOTES_CLIENT_ID) or use a stack file")
+        scopes = ("openid", "email", self.read_scope, self.write_scope)
+        return OAuthClient(self.oauth_domain, self.oauth_client_id, scopes)
 
     def require_api(self) -> str:
         """The API URL; raises CliError when none is configured."""
@@ -66,6 +111,20 @@ class Connection:
         return self.user_pool_id
 
 
+@dataclass(frozen=True)
+class OAuthClient:
+    """One public app client at the pool's OAuth 2.0 endpoints, and the scopes the CLI asks it for."""
+
+    domain: str
+    client_id: str
+    scopes: tuple[str, ...]
+
+    @property
+    def scope(self) -> str:
+        """The scopes as the authorize endpoint takes them."""
+        return " ".join(self.scopes)
+
+
 def find_stack_file(start: Path) -> Path | None:
     """``.local/stack.json`` in ``start`` or one of its parents, else in the repository root."""
     for folder in (start, *start.parents):
@@ -77,11 +136,42 @@ def find_stack_file(start: Path) -> Path | None:
 
 
 def read_stack_file(path: Path) -> dict[str, str]:
-    """The facts a stack file holds; raises CliError when it is missing or malformed."""
+    """The facts a stack file holds; raises CliError when it is missing or malformed.
+
+    A scoped stack's sign-in facts are added under the names of the options they stand for:
+    ``oauthDomain``, ``oauthClientId`` (the cli client), ``readOnlyClientId``, ``readScope``
+    and ``writeScope``.
+    """
     try:
-        return facts.read_known(path)
+        found = facts.read_known(path)
     except facts.FactsError as error:
         raise CliError(str(error)) from error
+    if found.get("mode") == "scoped":
+        found.update(_oauth_facts(facts.read_oauth(path) or {}))
+        if "oauthDomain" not in found:
+            raise CliError(f"stack file {path} is scoped but names no sign-in endpoints (oauth.domain)")
+    return found
+
+
+def _oauth_facts(oauth: dict[str, Any]) -> dict[str, str]:
+    clients = _object(oauth.get("clients"))
+    scopes = _object(oauth.get("scopes"))
+    named = {
+        "oauthDomain": oauth.get("domain"),
+        "oauthClientId": _client_id(clients.get("cli")),
+        "readOnlyClientId": _client_id(clients.get("readOnly")),
+        "readScope": scopes.get("read"),
+        "writeScope": scopes.get("write"),
+    }
+    return {name: value for name, value in named.items() if isinstance(value, str) and value}
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _client_id(client: Any) -> Any:
+    return _object(client).get("clientId")
 
 
 def normalize_url(url: str) -> str:
@@ -100,28 +190,39 @@ def resolve(
     client_id: str | None,
     stack_file: Path | None,
     cwd: Path,
+    oauth_domain: str | None = None,
+    read_only_client_id: str | None = None,
 ) -> Connection:
     """Merge the explicit options with the stack file (explicit ``stack_file`` or the one found).
 
-    The file's pool facts (region, pool, client, emulator endpoint) only apply to
-    the file's own pool: once an option names another pool or app client, the CLI
-    talks to that pool at its region's Cognito.
+    The file's pool facts (region, pool, clients, emulator endpoint, sign-in endpoints) only
+    apply to the file's own pool: once an option names another pool or app client, the CLI
+    talks to that pool at its region's Cognito. In scoped mode ``client_id`` is also the CLI's
+    client at the sign-in endpoints (a scoped stage's pool has no password client).
     """
     path = stack_file if stack_file is not None else find_stack_file(cwd)
     facts = read_stack_file(path) if path is not None else {}
+    file_clients = (facts.get("userPoolClientId"), facts.get("oauthClientId"), facts.get("readOnlyClientId"))
     same_pool = (user_pool_id is None or user_pool_id == facts.get("userPoolId")) and (
-        client_id is None or client_id == facts.get("userPoolClientId")
+        client_id is None or client_id in file_clients
     )
     pool_facts = facts if same_pool else {}
     pool = user_pool_id or pool_facts.get("userPoolId")
     endpoint = pool_facts.get("awsEndpoint")
     api_url = api or facts.get("apiUrl")
+    domain = oauth_domain or pool_facts.get("oauthDomain")
+    named_client = client_id if client_id != pool_facts.get("userPoolClientId") else None
     return Connection(
         api_url=normalize_url(api_url) if api_url else None,
         region=region or pool_facts.get("region") or _region_of_pool(pool),
         user_pool_id=pool,
-        client_id=client_id or pool_facts.get("userPoolClientId"),
+        client_id=client_id or pool_facts.get("userPoolClientId") or pool_facts.get("oauthClientId"),
         aws_endpoint=normalize_url(endpoint) if endpoint else None,
+        oauth_domain=normalize_url(domain) if domain else None,
+        oauth_client_id=named_client or pool_facts.get("oauthClientId"),
+        read_only_client_id=read_only_client_id or pool_facts.get("readOnlyClientId"),
+        read_scope=pool_facts.get("readScope") or DEFAULT_READ_SCOPE,
+        write_scope=pool_facts.get("writeScope") or DEFAULT_WRITE_SCOPE,
     )
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from notes_cli.api import NotesApi
-from notes_cli.cognito import Cognito
-from notes_cli.credentials import CredentialStore, config_dir
+from notes_cli.api import NotesApi, Refresher
+from notes_cli.cognito import Cognito, TokenEndpoint
+from notes_cli.credentials import CredentialStore, Session, config_dir
+from notes_cli.errors import CliError
 from notes_cli.stack import Connection, resolve
 
 
@@ -27,12 +28,16 @@ class State:
         user_pool_id: str | None,
         client_id: str | None,
         stack_file: Path | None,
+        oauth_domain: str | None = None,
+        read_only_client_id: str | None = None,
     ) -> None:
         self._api = _text(api)
         self._region = _text(region)
         self._user_pool_id = _text(user_pool_id)
         self._client_id = _text(client_id)
         self._stack_file = stack_file
+        self._oauth_domain = _text(oauth_domain)
+        self._read_only_client_id = _text(read_only_client_id)
         self._cognito: Cognito | None = None
 
     @cached_property
@@ -45,6 +50,8 @@ class State:
             client_id=self._client_id,
             stack_file=self._stack_file,
             cwd=Path.cwd(),
+            oauth_domain=self._oauth_domain,
+            read_only_client_id=self._read_only_client_id,
         )
 
     @cached_property
@@ -55,13 +62,32 @@ class State:
     @cached_property
     def api(self) -> NotesApi:
         """The API as the signed-in user."""
-        return NotesApi(self.connection.require_api(), self.store, self.cognito)
+        connection = self.connection
+        return NotesApi(
+            connection.require_api(), self.store, self.refresher, login_command=connection.login_command
+        )
 
     def cognito(self) -> Cognito:
         """The stage's user pool (the client is made on first use)."""
         if self._cognito is None:
             self._cognito = Cognito(self.connection)
         return self._cognito
+
+    def token_endpoint(self, client_id: str) -> TokenEndpoint:
+        """The stage's OAuth 2.0 endpoints, as the app client ``client_id``."""
+        connection = self.connection
+        if not connection.oauth_domain:
+            raise CliError(
+                "this session comes from a sign-in page, but this stage names none: "
+                "pass --oauth-domain (NOTES_OAUTH_DOMAIN)"
+            )
+        return TokenEndpoint(connection.oauth_domain, client_id, local=connection.local)
+
+    def refresher(self, session: Session) -> Refresher:
+        """What renews ``session``: the token endpoint for a scoped session, else the pool's API."""
+        if session.scoped:
+            return self.token_endpoint(session.client_id or self.connection.require_oauth(False).client_id)
+        return self.cognito()
 
 
 def _text(value: str | None) -> str | None:
