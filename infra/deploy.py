@@ -6,9 +6,9 @@ encrypted, made on first use), creates a change set for stack ``notes-<stage>``
 and executes it, waits, then publishes the web app: the files of ``web/`` and
 the stage's ``config.json`` to the stack's web bucket, what is no longer in
 ``web/`` deleted, the distribution's cache invalidated. It prints the page's URL
-and what a client needs. Destroy empties the web bucket and deletes the stack;
-the table, the attachments bucket (and prod's user pool) are retained by their
-deletion policies.
+and what a client needs (the stage's mode, and that mode's clients). Destroy
+empties the web bucket and deletes the stack; the table, the attachments bucket
+(and prod's user pool) are retained by their deletion policies.
 Credentials and region come from the standard AWS configuration (``AWS_PROFILE``,
 ``AWS_REGION``...).
 """
@@ -32,7 +32,21 @@ WEB = ROOT / "web"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # a role, and the SAM transform
 TEMPLATE_BODY_LIMIT = 51_200
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
-CLIENT_OUTPUTS = ("WebUrl", "EndpointURL", "Region", "UserPoolId", "UserPoolClientId", "TableName")
+# What make deploy prints for a client, by the stage's mode: ID-token mode's password client;
+# scoped mode's sign-in domain and its three OAuth clients.
+CLIENT_OUTPUTS = {
+    "id": ("WebUrl", "EndpointURL", "Region", "AuthMode", "UserPoolId", "UserPoolClientId", "TableName"),
+    "scoped": (
+        "WebUrl",
+        "EndpointURL",
+        "Region",
+        "AuthMode",
+        "UserPoolId",
+        template.AUTH_DOMAIN_OUTPUT,
+        *(template.OAUTH_CLIENT_OUTPUTS[kind] for kind in description.OAUTH_CLIENTS),
+        "TableName",
+    ),
+}
 # The page and its settings are asked for again at every load; the rest is kept a day.
 # The files' names carry no hash: a browser revalidates each (cheap, with ETags), so a page never
 # runs the modules of another deploy.
@@ -232,17 +246,49 @@ def cache_control(key: str) -> str:
     return NO_CACHE
 
 
+def auth_mode(outputs: dict[str, str]) -> str:
+    """The deployed stack's mode, from its outputs (a stack from before modes is ID-token mode)."""
+    mode = outputs.get(template.AUTH_MODE_OUTPUT) or "id"
+    if mode not in description.MODES:
+        raise DeployError(f"the stack's {template.AUTH_MODE_OUTPUT} output is {mode!r}, not a mode")
+    return mode
+
+
 def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
-    """The stage's ``config.json``: what the page needs to reach the API, Cognito and the bucket."""
-    region = outputs["Region"]
-    return {
+    """The stage's ``config.json``: what the page needs to reach the API, Cognito and the bucket.
+
+    ``userPoolClientId`` is the client the page signs in with: the password client in ID-token
+    mode, the web OAuth client in scoped mode, where ``oauth`` also says where and how the page
+    signs in (the pool's domain, the scopes it asks for, its own address to come back to).
+    """
+    mode = auth_mode(outputs)
+    web_client = template.OAUTH_CLIENT_OUTPUTS["web"]
+    wanted = ["ApiUrl", "Region", "UserPoolId"]
+    wanted += ["UserPoolClientId"] if mode == "id" else [template.AUTH_DOMAIN_OUTPUT, web_client, "WebUrl"]
+    missing = [key for key in wanted if not outputs.get(key)]
+    if missing:
+        raise DeployError(f"the stack has no output {', '.join(missing)}: run make package, then deploy")
+    # The pool's region: the stack's, unless the stage names an existing pool elsewhere.
+    prefix, separator, _ = outputs["UserPoolId"].partition("_")
+    pool_region = prefix if separator and prefix else outputs["Region"]
+    config: dict[str, Any] = {
         "apiUrl": outputs["ApiUrl"],
-        "region": region,
+        "region": pool_region,
+        "mode": mode,
         "userPoolId": outputs["UserPoolId"],
-        "userPoolClientId": outputs["UserPoolClientId"],
-        "cognitoEndpoint": f"https://cognito-idp.{region}.amazonaws.com/",
-        **description.client_rules(max_attachment_bytes(stage)),
+        "userPoolClientId": outputs["UserPoolClientId" if mode == "id" else web_client],
+        "cognitoEndpoint": f"https://cognito-idp.{pool_region}.amazonaws.com/",
     }
+    if mode == "scoped":
+        page = outputs["WebUrl"].rstrip("/") + "/"
+        config["oauth"] = {
+            "domain": outputs[template.AUTH_DOMAIN_OUTPUT].rstrip("/"),
+            "clientId": outputs[web_client],
+            "scopes": " ".join(description.oauth_scopes("web")),
+            "redirectUri": page,
+            "logoutUri": page,
+        }
+    return {**config, **description.client_rules(max_attachment_bytes(stage))}
 
 
 def max_attachment_bytes(stage: str) -> int:
@@ -343,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         f"web app: {len(published.uploaded)} files uploaded, {len(published.deleted)} deleted, "
         f"cache invalidation {published.invalidation}"
     )
-    for key in CLIENT_OUTPUTS:
+    for key in CLIENT_OUTPUTS[auth_mode(outputs)]:
         print(f"{key:<18}{outputs.get(key, '?')}")
     return 0
 

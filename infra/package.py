@@ -1,7 +1,9 @@
 """``make package STAGE=dev``: a deployable template and Lambda package, offline, without credentials.
 
 Runs ``chalice package --stage STAGE --merge-template`` with the stage's
-resources from ``infra/template.py`` and binds the API's OPTIONS methods to the
+resources from ``infra/template.py`` (its auth mode from ``.chalice/config.json``:
+a scoped stage's app is imported with its read and write scopes, so that Chalice
+writes each method's scope into the API) and binds the API's OPTIONS methods to the
 web app's origin, then takes out of the Lambda package what the Lambda Python
 runtime already provides (boto3, botocore and their dependencies), adds compiled
 bytecode for every module in it, and reports the sizes.
@@ -54,6 +56,12 @@ PACKAGING_ENV = {
     "NOTES_BUCKET_NAME": "packaging",
     "CORS_ALLOW_ORIGIN": PACKAGING_ORIGIN,
 }
+# Not stand-ins: a scoped stage's scopes, which Chalice writes into each method's security
+# requirement (the merge template sets the same on the function).
+SCOPED_ENV = {
+    "COGNITO_READ_SCOPES": description.READ_SCOPE,
+    "COGNITO_WRITE_SCOPES": description.WRITE_SCOPE,
+}
 # Shipped by the Lambda Python runtime: botocore (which PynamoDB uses) and what it needs.
 RUNTIME_PROVIDED = (
     "boto3",
@@ -90,6 +98,22 @@ def stage_operations(stage: str) -> description.Operations:
         raise RuntimeError(f"{error} (.chalice/config.json, stages.{stage}.operations)") from error
 
 
+def stage_auth(stage: str) -> description.Auth:
+    """The stage's auth mode and user pool: its "auth" in .chalice/config.json.
+
+    Raises RuntimeError naming a bad setting.
+    """
+    try:
+        return description.auth(stage, stages.auth(stage))
+    except ValueError as error:
+        raise RuntimeError(f"{error} (.chalice/config.json, stages.{stage}.auth)") from error
+
+
+def packaging_env(auth: description.Auth) -> dict[str, str]:
+    """What the app is imported with to be packaged: the stand-ins, and a scoped stage's scopes."""
+    return {**PACKAGING_ENV, **(SCOPED_ENV if auth.scoped else {})}
+
+
 def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Package:
     """Build ``<out>/package/{sam.json,deployment.zip}`` (``out`` defaults to ``build/<stage>``).
 
@@ -103,7 +127,8 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     merge = out / "merge.json"
-    merge.write_text(json.dumps(template.merge_template(stage, stage_operations(stage)), indent=2))
+    auth = stage_auth(stage)
+    merge.write_text(json.dumps(template.merge_template(stage, stage_operations(stage), auth), indent=2))
     # Chalice wants a policy file when it does not generate one; the merge
     # template puts the same policy, bound to the table and the bucket, on the role.
     policy = ROOT / ".chalice" / f"policy-{stage}.json"
@@ -112,8 +137,13 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
     if not policy.is_file() or policy.read_text() != wanted:
         policy.write_text(wanted)
 
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    env.update(PACKAGING_ENV)
+    # Only what packaging sets: no AWS settings, no scopes from the caller's environment.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("AWS_") and name not in SCOPED_ENV
+    }
+    env.update(packaging_env(auth))
     env["NOTES_TABLE_NAME"] = description.table_name(stage)
     if WHEELS.is_dir():
         env.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELS)})

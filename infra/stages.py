@@ -1,4 +1,4 @@
-"""The one reader of ``.chalice/config.json``: each stage's environment, operations and limits.
+"""The one reader of ``.chalice/config.json``: each stage's environment, operations, auth and limits.
 
 Chalice reads the file itself for ``chalice local``, ``package`` and ``deploy``; everything of this
 project that needs a stage's settings (the deploy path, the local stack, the tests) asks here.
@@ -41,6 +41,13 @@ def environment(name: str, path: Path | None = None) -> dict[str, str]:
 def operations(name: str, path: Path | None = None) -> dict[str, Any] | None:
     """The stage's ``operations`` (throttling and alarms), or None when it sets none."""
     given: dict[str, Any] | None = stage(name, path).get("operations")
+    return given
+
+
+def auth(name: str, path: Path | None = None) -> dict[str, Any] | None:
+    """The stage's ``auth`` (its mode: ID tokens or scoped access tokens; an existing user pool),
+    or None when it sets none. ``infra.description.auth`` parses it."""
+    given: dict[str, Any] | None = stage(name, path).get("auth")
     return given
 
 

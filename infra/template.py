@@ -9,6 +9,13 @@ environment and its role's policy, each by reference to the resources of the sam
 stack. ``bind_preflight_origin`` then sets the web app's origin on the OPTIONS
 methods Chalice generates, which a merge cannot reach without knowing every path.
 
+A stage's auth (``description.Auth``) chooses what of Cognito is made. ID-token mode: the
+pool and its password client. Scoped mode: the pool, its domain (the sign-in pages), the
+resource server with the read and the write scope, and the three OAuth clients, each made
+after the resource server (a client naming a scope that does not exist yet fails). A stage
+naming an existing pool makes none of it: the authorizer and the function name that pool and
+its clients.
+
 The web app's origin, ``https://<the distribution's domain>``, is the only one the
 API and the attachments bucket allow. So the API, the function and the bucket
 depend on the distribution, and the distribution depends on none of them: its
@@ -28,7 +35,19 @@ from typing import Any
 from infra import description
 
 USER_POOL = "UserPool"
-USER_POOL_CLIENT = "UserPoolClient"
+USER_POOL_CLIENT = "UserPoolClient"  # ID-token mode's password client
+# Scoped mode.
+USER_POOL_DOMAIN = "UserPoolDomain"
+RESOURCE_SERVER = "UserPoolResourceServer"
+OAUTH_CLIENT_RESOURCES = {"web": "WebClient", "cli": "CliClient", "readOnly": "ReadOnlyClient"}
+OAUTH_CLIENT_OUTPUTS = {kind: f"{name}Id" for kind, name in OAUTH_CLIENT_RESOURCES.items()}
+AUTH_DOMAIN_OUTPUT = "AuthDomain"
+AUTH_MODE_OUTPUT = "AuthMode"
+# The classic hosted UI: it works on every feature plan of a pool, Lite included; managed login
+# (version 2) needs Essentials or Plus and a branding resource per client (docs/deploying.md).
+MANAGED_LOGIN_VERSION = 1
+# Where Cognito serves a prefix's sign-in pages and OAuth endpoints (for Fn::Sub).
+COGNITO_DOMAIN = "https://{prefix}.auth.${{AWS::Region}}.amazoncognito.com"
 TABLE = "NotesTable"
 BUCKET = "AttachmentsBucket"
 BUCKET_POLICY = "AttachmentsBucketPolicy"
@@ -78,6 +97,111 @@ def _user_pool(stage: str) -> dict[str, Any]:
 def _user_pool_client(stage: str) -> dict[str, Any]:
     properties = {**description.user_pool_client(stage), "UserPoolId": {"Ref": USER_POOL}}
     return {"Type": "AWS::Cognito::UserPoolClient", "Properties": properties}
+
+
+def _sub(text: str) -> Any:
+    """``text`` as Fn::Sub when it names a parameter, else as it is."""
+    return {"Fn::Sub": text} if "${" in text else text
+
+
+def domain_prefix(stage: str, auth: description.Auth) -> str:
+    """The prefix of the domain the stack makes for its pool (for Fn::Sub): the stage's
+    ``domain_prefix``, or one unique per stage and account (prefixes are unique per region)."""
+    return auth.domain_prefix or f"{description.APP_NAME}-{stage}-${{AWS::AccountId}}"
+
+
+def auth_domain(stage: str, auth: description.Auth) -> str | None:
+    """The pool's sign-in domain as an https URL without a trailing slash (for Fn::Sub), in
+    scoped mode; None in ID-token mode."""
+    if not auth.scoped:
+        return None
+    if auth.domain:
+        return auth.domain
+    return COGNITO_DOMAIN.format(prefix=domain_prefix(stage, auth))
+
+
+def _oauth_client(stage: str, kind: str) -> dict[str, Any]:
+    # The page signs in and out at its own address; the CLI and read-only tools at the CLI's
+    # loopback callback.
+    urls: list[Any] = [{"Fn::Sub": f"{WEB_ORIGIN}/"}] if kind == "web" else [description.CLI_CALLBACK_URL]
+    return {
+        "Type": "AWS::Cognito::UserPoolClient",
+        # The client's scopes must exist when it is made.
+        "DependsOn": [RESOURCE_SERVER],
+        "Properties": {
+            **description.oauth_client(stage, kind, urls, urls),
+            "UserPoolId": {"Ref": USER_POOL},
+        },
+    }
+
+
+def _cognito(stage: str, auth: description.Auth) -> dict[str, Any]:
+    """The Cognito resources the stage makes: none for an existing pool."""
+    if auth.existing_pool:
+        return {}
+    if not auth.scoped:
+        return {USER_POOL: _user_pool(stage), USER_POOL_CLIENT: _user_pool_client(stage)}
+    resources: dict[str, Any] = {
+        USER_POOL: _user_pool(stage),
+        USER_POOL_DOMAIN: {
+            "Type": "AWS::Cognito::UserPoolDomain",
+            "Properties": {
+                "UserPoolId": {"Ref": USER_POOL},
+                "Domain": _sub(domain_prefix(stage, auth)),
+                "ManagedLoginVersion": MANAGED_LOGIN_VERSION,
+            },
+        },
+        RESOURCE_SERVER: {
+            "Type": "AWS::Cognito::UserPoolResourceServer",
+            "Properties": {**description.resource_server(stage), "UserPoolId": {"Ref": USER_POOL}},
+        },
+    }
+    for kind in description.OAUTH_CLIENTS:
+        resources[OAUTH_CLIENT_RESOURCES[kind]] = _oauth_client(stage, kind)
+    return resources
+
+
+def _pool_arn(auth: description.Auth) -> Any:
+    return auth.user_pool_arn or {"Fn::GetAtt": [USER_POOL, "Arn"]}
+
+
+def _client_ids(auth: description.Auth) -> Any:
+    """``COGNITO_APP_CLIENT_IDS``: the clients whose tokens the API takes."""
+    if auth.client_ids is not None:
+        return ",".join(auth.client_ids[kind] for kind in description.EXISTING_POOL_CLIENTS[auth.mode])
+    if not auth.scoped:
+        return {"Ref": USER_POOL_CLIENT}
+    return {"Fn::Join": [",", [{"Ref": OAUTH_CLIENT_RESOURCES[kind]} for kind in description.OAUTH_CLIENTS]]}
+
+
+def _function_auth(auth: description.Auth) -> dict[str, Any]:
+    """The function's auth environment: the pool, its clients and, scoped, the two scopes."""
+    variables: dict[str, Any] = {
+        "COGNITO_USER_POOL_ARN": _pool_arn(auth),
+        "COGNITO_APP_CLIENT_IDS": _client_ids(auth),
+    }
+    if auth.scoped:
+        variables["COGNITO_READ_SCOPES"] = description.READ_SCOPE
+        variables["COGNITO_WRITE_SCOPES"] = description.WRITE_SCOPE
+    return variables
+
+
+def _auth_outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
+    """What a client needs of the stage's pool: its id, the mode and the mode's clients (and,
+    scoped, the sign-in domain)."""
+    outputs: dict[str, Any] = {
+        "UserPoolId": {"Value": auth.user_pool_id or {"Ref": USER_POOL}},
+        AUTH_MODE_OUTPUT: {"Value": auth.mode},
+    }
+    if not auth.scoped:
+        client = auth.client_ids["password"] if auth.client_ids else {"Ref": USER_POOL_CLIENT}
+        outputs["UserPoolClientId"] = {"Value": client}
+        return outputs
+    outputs[AUTH_DOMAIN_OUTPUT] = {"Value": _sub(auth_domain(stage, auth) or "")}
+    for kind in description.OAUTH_CLIENTS:
+        client = auth.client_ids[kind] if auth.client_ids else {"Ref": OAUTH_CLIENT_RESOURCES[kind]}
+        outputs[OAUTH_CLIENT_OUTPUTS[kind]] = {"Value": client}
+    return outputs
 
 
 def _table(stage: str) -> dict[str, Any]:
@@ -273,27 +397,33 @@ def _web_origin_access() -> dict[str, Any]:
     }
 
 
-def content_security_policy() -> dict[str, str]:
+def content_security_policy(
+    auth_domain_url: str | None = None, user_pool_region: str | None = None
+) -> dict[str, str]:
     """The deployed page's Content-Security-Policy, as ``Fn::Sub``.
 
     It names the API and the attachments bucket by their region's host patterns: each of them
     allows the distribution's origin, so naming them by reference here would make the
-    distribution depend on them and close a circle.
+    distribution depend on them and close a circle. ``auth_domain_url`` (scoped mode: the pool's
+    sign-in domain, ``auth_domain``) is named exactly, by its prefix, not by reference;
+    ``user_pool_region`` is an existing pool's region, when it is not the stack's.
     """
     suffix = "${AWS::Region}.${AWS::URLSuffix}"
+    cognito = f"https://cognito-idp.{user_pool_region}.amazonaws.com" if user_pool_region else None
     policy = description.content_security_policy(
         f"https://*.execute-api.{suffix}",
-        f"https://cognito-idp.{suffix}",
+        cognito or f"https://cognito-idp.{suffix}",
         ["https://*.s3.${AWS::URLSuffix}", f"https://*.s3.{suffix}"],
+        auth_url=auth_domain_url,
     )
     return {"Fn::Sub": policy}
 
 
-def _security_headers() -> dict[str, Any]:
+def _security_headers(policy: dict[str, str]) -> dict[str, Any]:
     """``SecurityHeadersConfig``: the content security policy, HSTS, and the web app's security
     headers (``description.WEB_SECURITY_HEADERS``); a header it cannot render is an error."""
     config: dict[str, Any] = {
-        "ContentSecurityPolicy": {"ContentSecurityPolicy": content_security_policy(), "Override": True},
+        "ContentSecurityPolicy": {"ContentSecurityPolicy": policy, "Override": True},
         "StrictTransportSecurity": {
             "AccessControlMaxAgeSec": description.HSTS_MAX_AGE_SECONDS,
             "IncludeSubdomains": True,
@@ -313,14 +443,14 @@ def _security_headers() -> dict[str, Any]:
     return config
 
 
-def _web_headers_policy() -> dict[str, Any]:
+def _web_headers_policy(policy: dict[str, str]) -> dict[str, Any]:
     return {
         "Type": "AWS::CloudFront::ResponseHeadersPolicy",
         "Properties": {
             "ResponseHeadersPolicyConfig": {
                 "Name": {"Fn::Sub": "${AWS::StackName}-${AWS::Region}-web"},
                 "Comment": "The web app's security headers",
-                "SecurityHeadersConfig": _security_headers(),
+                "SecurityHeadersConfig": _security_headers(policy),
             }
         },
     }
@@ -488,12 +618,16 @@ def _throttling(operations: description.Operations) -> list[dict[str, Any]]:
     ]
 
 
-def merge_template(stage: str, operations: description.Operations | None = None) -> dict[str, Any]:
+def merge_template(
+    stage: str, operations: description.Operations | None = None, auth: description.Auth | None = None
+) -> dict[str, Any]:
     """The document ``chalice package --merge-template`` merges for ``stage``; ``operations``
-    defaults to the stage's defaults."""
+    defaults to the stage's defaults, ``auth`` to ID-token mode with a pool of the stack's own."""
     if stage not in description.DEPLOYED_STAGES:
         raise ValueError(f"stage {stage!r} is not deployed; deployed stages: {description.DEPLOYED_STAGES}")
     operations = operations or description.operations(stage)
+    auth = auth or description.Auth()
+    policy = content_security_policy(auth_domain(stage, auth), auth.user_pool_region)
     return {
         "Resources": {
             ALARM_TOPIC: _alarm_topic(operations.alarm_email),
@@ -505,23 +639,21 @@ def merge_template(stage: str, operations: description.Operations | None = None)
                 "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}},
             },
             **_alarms(stage),
-            USER_POOL: _user_pool(stage),
-            USER_POOL_CLIENT: _user_pool_client(stage),
+            **_cognito(stage, auth),
             TABLE: _table(stage),
             BUCKET: _bucket({"Fn::Sub": WEB_ORIGIN}),
             BUCKET_POLICY: _bucket_policy(),
             WEB_BUCKET: _web_bucket(),
             WEB_BUCKET_POLICY: _web_bucket_policy(),
             WEB_ORIGIN_ACCESS: _web_origin_access(),
-            WEB_HEADERS_POLICY: _web_headers_policy(),
+            WEB_HEADERS_POLICY: _web_headers_policy(policy),
             WEB_DISTRIBUTION: _web_distribution(),
             FUNCTION: {
                 "Properties": {
                     "Environment": {
                         "Variables": {
                             "NOTES_TABLE_NAME": {"Ref": TABLE},
-                            "COGNITO_USER_POOL_ARN": {"Fn::GetAtt": [USER_POOL, "Arn"]},
-                            "COGNITO_APP_CLIENT_IDS": {"Ref": USER_POOL_CLIENT},
+                            **_function_auth(auth),
                             "NOTES_BUCKET_NAME": {"Ref": BUCKET},
                             "CORS_ALLOW_ORIGIN": {"Fn::Sub": WEB_ORIGIN},
                         }
@@ -543,9 +675,7 @@ def merge_template(stage: str, operations: description.Operations | None = None)
                     "DefinitionBody": {
                         "securityDefinitions": {
                             AUTHORIZER: {
-                                "x-amazon-apigateway-authorizer": {
-                                    "providerARNs": [{"Fn::GetAtt": [USER_POOL, "Arn"]}]
-                                }
+                                "x-amazon-apigateway-authorizer": {"providerARNs": [_pool_arn(auth)]}
                             }
                         }
                     },
@@ -554,8 +684,7 @@ def merge_template(stage: str, operations: description.Operations | None = None)
         },
         "Outputs": {
             "Region": {"Value": {"Ref": "AWS::Region"}},
-            "UserPoolId": {"Value": {"Ref": USER_POOL}},
-            "UserPoolClientId": {"Value": {"Ref": USER_POOL_CLIENT}},
+            **_auth_outputs(stage, auth),
             "TableName": {"Value": {"Ref": TABLE}},
             "BucketName": {"Value": {"Ref": BUCKET}},
             "ApiUrl": {"Value": {"Fn::Sub": API_URL}},

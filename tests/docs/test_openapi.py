@@ -1,15 +1,20 @@
 """docs/openapi.yaml describes the app's routes: the same operations, path parameters and security.
 
 A route added to ``app.py`` without its operation in the document (or an operation the app does
-not serve, or a route whose authorizer the document does not show) fails here, naming it. The
-document itself must be valid OpenAPI. The comparison is also run on altered copies of the
+not serve, or a route whose authorizer the document does not show, or whose scope on a scoped
+stage the document does not name) fails here, naming it. The document itself must be valid
+OpenAPI. The comparison is also run on altered copies of the
 document and of the routes, so that it is known to notice each kind of drift.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +28,8 @@ from openapi_spec_validator import validate
 import app as notes_app
 from chalicelib import settings, storage_layout, validation
 from chalicelib.errors import InvalidInput
-from tests.conftest import ROOT
+from infra import description
+from tests.conftest import ROOT, STAGE_ENV
 
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -106,6 +112,42 @@ def security_problem(
     return None
 
 
+def scoped_routes() -> dict[Operation, list[str]]:
+    """The scopes each route behind an authorizer takes on a scoped stage: the app imported, in a
+    new interpreter, with the scoped stage's read and write scopes."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        **STAGE_ENV,
+        "COGNITO_READ_SCOPES": description.READ_SCOPE,
+        "COGNITO_WRITE_SCOPES": description.WRITE_SCOPE,
+    }
+    code = (
+        "import json, app; print(json.dumps([[m, p, e.authorizer.scopes] for p, ms in app.app.routes.items()"
+        " for m, e in ms.items() if e.authorizer is not None]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    return {(method.upper(), documented_path(path)): scopes for method, path, scopes in found}
+
+
+def scope_problems(document: Mapping[str, Any], scoped: Mapping[Operation, list[str]]) -> list[str]:
+    """Every operation whose documented scopes are not those its route takes on a scoped stage."""
+    found = []
+    for key, operation in sorted(document_operations(document).items()):
+        requirements = operation.get("security", document.get("security", []))
+        documented = sorted(
+            {scope for requirement in requirements for scopes in requirement.values() for scope in scopes}
+        )
+        wanted = sorted(scoped.get(key, []))
+        if documented != wanted:
+            method, path = key
+            found.append(f"{method} {path}: documents scopes {documented}, a scoped stage takes {wanted}")
+    return found
+
+
 def problems(document: Mapping[str, Any], routes: Routes) -> list[str]:
     """Every difference between the document and the app's routes, one line each."""
     served = app_operations(routes)
@@ -160,8 +202,45 @@ def test_every_authorizer_is_the_documented_cognito_scheme(document: dict[str, A
     # The comparison above accepts any scheme of the right shape; this pins the one scheme by name.
     scheme = document["components"]["securitySchemes"]["CognitoUserPool"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
-    assert document["security"] == [{"CognitoUserPool": []}]
+    # As API Gateway imports a Cognito user pool authorizer.
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "cognito_user_pools"
+    (arn,) = authorizer["providerARNs"]
+    assert re.fullmatch(r"arn:aws:cognito-idp:([a-z0-9-]+):\d{12}:userpool/\1_\w+", arn), arn
     assert document["paths"]["/health"]["get"]["security"] == []
+    # Each operation names its requirement itself: none falls back on a document-wide one.
+    assert "security" not in document
+    assert all("security" in operation for operation in document_operations(document).values())
+
+
+@pytest.fixture(scope="module")
+def scoped() -> dict[Operation, list[str]]:
+    return scoped_routes()
+
+
+def test_every_operation_names_the_scope_its_route_takes_on_a_scoped_stage(
+    document: dict[str, Any], scoped: dict[Operation, list[str]]
+) -> None:
+    assert scope_problems(document, scoped) == []
+    # The contract: reading takes the read scope, everything else the write scope.
+    assert scoped
+    for (method, path), scopes in scoped.items():
+        wanted = description.READ_SCOPE if method == "GET" else description.WRITE_SCOPE
+        assert scopes == [wanted], (method, path)
+        assert document["paths"][path][method.lower()]["security"] == [{"CognitoUserPool": [wanted]}]
+
+
+def test_a_wrong_or_missing_scope_is_named(
+    document: dict[str, Any], scoped: dict[Operation, list[str]]
+) -> None:
+    changed = copy.deepcopy(document)
+    changed["paths"]["/notes/{noteId}"]["delete"]["security"] = [{"CognitoUserPool": ["notes/read"]}]
+    changed["paths"]["/me"]["get"]["security"] = [{"CognitoUserPool": []}]
+    assert scope_problems(changed, scoped) == [
+        "DELETE /notes/{noteId}: documents scopes ['notes/read'], a scoped stage takes ['notes/write']",
+        "GET /me: documents scopes [], a scoped stage takes ['notes/read']",
+    ]
 
 
 def without_operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
@@ -200,7 +279,7 @@ def test_an_operation_documented_without_security_is_named(document: dict[str, A
 
 def test_a_public_route_documented_with_security_is_named(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
-    del changed["paths"]["/health"]["get"]["security"]
+    changed["paths"]["/health"]["get"]["security"] = [{"CognitoUserPool": [description.READ_SCOPE]}]
     assert problems(changed, notes_app.app.routes) == [
         "GET /health: documented with security, served without an authorizer"
     ]

@@ -19,6 +19,7 @@ from tests.conftest import aws_client
 OUTPUTS = {
     "EndpointURL": "https://abc.execute-api.us-east-1.amazonaws.com/api/",
     "Region": "us-east-1",
+    "AuthMode": "id",
     "UserPoolId": "us-east-1_Pool",
     "UserPoolClientId": "client",
     "TableName": "notes-dev",

@@ -65,6 +65,7 @@ def outputs(aws_stack: Any) -> dict[str, str]:
         "EndpointURL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api/",
         "ApiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api",
         "Region": "us-east-1",
+        "AuthMode": "id",
         "UserPoolId": "us-east-1_Pool",
         "UserPoolClientId": "client",
         "TableName": "notes-dev",
@@ -142,12 +143,75 @@ def test_config_json_holds_the_stages_values_not_the_trees(outputs: dict[str, st
     assert config == {
         "apiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api",
         "region": "us-east-1",
+        "mode": "id",
         "userPoolId": "us-east-1_Pool",
         "userPoolClientId": "client",
         "cognitoEndpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
         "maxAttachmentBytes": 10 * 1024 * 1024,
         **WEB_RULES,
     }
+
+
+def scoped(outputs: dict[str, str]) -> dict[str, str]:
+    """A scoped stack's outputs: its mode, the pool's domain and the three OAuth clients, no
+    password client."""
+    given = {key: value for key, value in outputs.items() if key != "UserPoolClientId"}
+    return {
+        **given,
+        "AuthMode": "scoped",
+        "AuthDomain": "https://notes-prod-123456789012.auth.us-east-1.amazoncognito.com",
+        "WebClientId": "webclient",
+        "CliClientId": "cliclient",
+        "ReadOnlyClientId": "readonlyclient",
+    }
+
+
+def test_a_scoped_stages_config_json_says_where_and_how_the_page_signs_in(
+    outputs: dict[str, str], web: Path
+) -> None:
+    deploy.publish_web(Session(), scoped(outputs), web, "prod")
+    config = json.loads(_objects(outputs["WebBucketName"])["config.json"]["Body"].read())
+    assert config == {
+        "apiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api",
+        "region": "us-east-1",
+        "mode": "scoped",
+        "userPoolId": "us-east-1_Pool",
+        "userPoolClientId": "webclient",
+        "cognitoEndpoint": "https://cognito-idp.us-east-1.amazonaws.com/",
+        "oauth": {
+            "domain": "https://notes-prod-123456789012.auth.us-east-1.amazoncognito.com",
+            "clientId": "webclient",
+            "scopes": "openid email notes/read notes/write",
+            "redirectUri": "https://d111111abcdef8.cloudfront.net/",
+            "logoutUri": "https://d111111abcdef8.cloudfront.net/",
+        },
+        "maxAttachmentBytes": 10 * 1024 * 1024,
+        **WEB_RULES,
+    }
+
+
+def test_an_existing_pool_in_another_region_is_reached_in_its_region(outputs: dict[str, str]) -> None:
+    given = {
+        **scoped(outputs),
+        "UserPoolId": "eu-central-1_AbCdEf123",
+        "AuthDomain": "https://sign-in.example.com/",
+    }
+    config = deploy.web_config(given, "prod")
+    assert (config["region"], config["cognitoEndpoint"]) == (
+        "eu-central-1",
+        "https://cognito-idp.eu-central-1.amazonaws.com/",
+    )
+    assert config["oauth"]["domain"] == "https://sign-in.example.com"  # no trailing slash
+
+
+@pytest.mark.parametrize("missing", ["AuthDomain", "WebClientId", "WebUrl"])
+def test_a_scoped_stack_without_what_the_page_signs_in_with_is_refused(
+    outputs: dict[str, str], web: Path, missing: str
+) -> None:
+    given = {key: value for key, value in scoped(outputs).items() if key != missing}
+    with pytest.raises(deploy.DeployError, match=missing):
+        deploy.publish_web(Session(), given, web, "prod")
+    assert _objects(outputs["WebBucketName"]) == {}
 
 
 def test_the_stages_attachment_limit_reaches_config_json(
@@ -264,3 +328,31 @@ def test_make_deploy_publishes_the_page_and_prints_its_url(
     printed = capsys.readouterr().out
     assert f"WebUrl            {outputs['WebUrl']}" in printed.splitlines()
     assert "EndpointURL" in printed
+    assert "UserPoolClientId  client" in printed.splitlines()
+    assert "AuthMode          id" in printed.splitlines()
+
+
+def test_a_stack_from_before_modes_is_an_id_token_stage(outputs: dict[str, str]) -> None:
+    given = {key: value for key, value in outputs.items() if key != "AuthMode"}
+    assert deploy.web_config(given, "dev") == deploy.web_config(outputs, "dev")
+    assert deploy.web_config(given, "dev")["mode"] == "id"
+    with pytest.raises(deploy.DeployError, match="AuthMode"):
+        deploy.web_config({**outputs, "AuthMode": "password"}, "dev")
+
+
+def test_make_deploy_prints_a_scoped_stages_domain_and_clients(
+    outputs: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(deploy, "deploy", lambda stage, session, build: scoped(outputs))
+    monkeypatch.setattr(deploy, "publish_web", lambda *args: deploy.Published(["index.html"], [], "I1"))
+    assert deploy.main(["--stage", "prod"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    for line in (
+        "AuthMode          scoped",
+        "AuthDomain        https://notes-prod-123456789012.auth.us-east-1.amazoncognito.com",
+        "CliClientId       cliclient",
+        "WebClientId       webclient",
+        "ReadOnlyClientId  readonlyclient",
+    ):
+        assert line in printed
+    assert not [line for line in printed if line.startswith("UserPoolClientId")]  # no password client

@@ -19,6 +19,7 @@ from cfnlint.api import ManualArgs, lint
 from infra import description, package, template
 from local_stack.provisioning import provision
 from tests.conftest import aws_client
+from tests.infra.conftest import Packaged
 
 POOL_ARN = {"Fn::GetAtt": ["UserPool", "Arn"]}
 WEB_ORIGIN = {"Fn::Sub": "https://${WebDistribution.DomainName}"}
@@ -46,11 +47,25 @@ NOTES_ROUTES = [
 ]
 
 
+READ_ROUTES = [(path, method) for path, method in NOTES_ROUTES if method == "get"]
+# The scope each route takes on a scoped stage: reading needs the read scope, the rest the write scope.
+ROUTE_SCOPES = {
+    route: description.READ_SCOPE if route in READ_ROUTES else description.WRITE_SCOPE
+    for route in NOTES_ROUTES
+}
+OAUTH_CLIENTS = {"web": "WebClient", "cli": "CliClient", "readOnly": "ReadOnlyClient"}
+
+
 @pytest.fixture(scope="module", params=description.DEPLOYED_STAGES)
-def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
-    assert package.WHEELS.is_dir(), "the wheelhouse is made with the virtual environment: run make test"
+def built(request: pytest.FixtureRequest, packaged: Packaged) -> tuple[str, Any]:
     stage = request.param
-    return stage, package.package(stage, tmp_path_factory.mktemp(stage))
+    return stage, packaged(stage)
+
+
+def _mode(cfn: dict[str, Any]) -> str:
+    """The mode the rendered stack says it is in."""
+    mode: str = cfn["Outputs"]["AuthMode"]["Value"]
+    return mode
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +103,37 @@ def test_user_pool_uses_email_as_the_username(built: tuple[str, Any], cfn: dict[
         assert pool["DeletionPolicy"] == "Delete"
 
 
-def test_app_client_has_no_secret(cfn: dict[str, Any]) -> None:
-    client = cfn["Resources"]["UserPoolClient"]["Properties"]
-    assert client["GenerateSecret"] is False
-    assert client["UserPoolId"] == {"Ref": "UserPool"}
-    assert set(client["ExplicitAuthFlows"]) == {
-        "ALLOW_USER_PASSWORD_AUTH",
-        "ALLOW_USER_SRP_AUTH",
-        "ALLOW_REFRESH_TOKEN_AUTH",
+def test_dev_is_an_id_token_stage_and_prod_a_scoped_one(built: tuple[str, Any], cfn: dict[str, Any]) -> None:
+    assert _mode(cfn) == {"dev": "id", "prod": "scoped"}[built[0]]
+    cognito = sorted(name for name, r in cfn["Resources"].items() if r["Type"].startswith("AWS::Cognito::"))
+    if _mode(cfn) == "id":
+        assert cognito == ["UserPool", "UserPoolClient"]
+    else:
+        # The password client of ID-token mode is not made on a scoped stage.
+        assert cognito == sorted(
+            ["UserPool", "UserPoolDomain", "UserPoolResourceServer", *OAUTH_CLIENTS.values()]
+        )
+
+
+def test_app_clients_have_no_secret(cfn: dict[str, Any]) -> None:
+    clients = {
+        name: resource["Properties"]
+        for name, resource in cfn["Resources"].items()
+        if resource["Type"] == "AWS::Cognito::UserPoolClient"
     }
+    assert clients
+    for name, client in clients.items():
+        assert client["GenerateSecret"] is False, name
+        assert client["UserPoolId"] == {"Ref": "UserPool"}, name
+    if _mode(cfn) == "id":
+        assert set(clients["UserPoolClient"]["ExplicitAuthFlows"]) == {
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        }
+    else:
+        # No password or SRP sign-in: tokens come from the authorization code flow only.
+        assert all(client["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"] for client in clients.values())
 
 
 def test_table_keys_billing_backups_encryption_and_retention(cfn: dict[str, Any]) -> None:
@@ -118,8 +155,12 @@ def test_every_notes_route_is_bound_to_the_stacks_pool_and_health_is_open(cfn: d
     assert list(definitions) == ["NotesUserPool"]
     authorizer = definitions["NotesUserPool"]["x-amazon-apigateway-authorizer"]
     assert authorizer == {"type": "cognito_user_pools", "providerARNs": [POOL_ARN]}
-    for path, method in NOTES_ROUTES:
-        assert body["paths"][path][method]["security"] == [{"NotesUserPool": []}], (path, method)
+    for route in NOTES_ROUTES:
+        # ID tokens carry no scopes: an ID-token stage's methods name none; a scoped stage's each
+        # name the one scope they take (GET the read scope, the others the write scope).
+        scopes = [ROUTE_SCOPES[route]] if _mode(cfn) == "scoped" else []
+        path, method = route
+        assert body["paths"][path][method]["security"] == [{"NotesUserPool": scopes}], route
     assert "security" not in body["paths"]["/health"]["get"]
     documented = {(p, m) for p, methods in body["paths"].items() for m in methods if m != "options"}
     assert documented == {*NOTES_ROUTES, ("/health", "get")}
@@ -155,7 +196,16 @@ def test_the_function_is_configured_by_reference(cfn: dict[str, Any]) -> None:
     variables = cfn["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert variables["NOTES_TABLE_NAME"] == {"Ref": "NotesTable"}
     assert variables["COGNITO_USER_POOL_ARN"] == POOL_ARN
-    assert variables["COGNITO_APP_CLIENT_IDS"] == {"Ref": "UserPoolClient"}
+    if _mode(cfn) == "id":
+        assert variables["COGNITO_APP_CLIENT_IDS"] == {"Ref": "UserPoolClient"}
+        assert "COGNITO_READ_SCOPES" not in variables and "COGNITO_WRITE_SCOPES" not in variables
+    else:
+        clients = [{"Ref": name} for name in OAUTH_CLIENTS.values()]
+        assert variables["COGNITO_APP_CLIENT_IDS"] == {"Fn::Join": [",", clients]}
+        assert (variables["COGNITO_READ_SCOPES"], variables["COGNITO_WRITE_SCOPES"]) == (
+            "notes/read",
+            "notes/write",
+        )
     assert variables["NOTES_BUCKET_NAME"] == {"Ref": "AttachmentsBucket"}
     assert variables["CORS_ALLOW_ORIGIN"] == WEB_ORIGIN
     assert "AWS_REGION" not in variables and "AWS_DEFAULT_REGION" not in variables  # reserved by Lambda
@@ -163,7 +213,16 @@ def test_the_function_is_configured_by_reference(cfn: dict[str, Any]) -> None:
 
 
 def test_outputs_name_what_a_client_needs(cfn: dict[str, Any]) -> None:
-    assert {"EndpointURL", "Region", "UserPoolId", "UserPoolClientId", "TableName"} <= set(cfn["Outputs"])
+    outputs = cfn["Outputs"]
+    assert {"EndpointURL", "Region", "UserPoolId", "AuthMode", "TableName"} <= set(outputs)
+    assert outputs["UserPoolId"] == {"Value": {"Ref": "UserPool"}}
+    oauth = {"AuthDomain", "WebClientId", "CliClientId", "ReadOnlyClientId"}
+    if _mode(cfn) == "id":
+        assert outputs["UserPoolClientId"] == {"Value": {"Ref": "UserPoolClient"}}
+        assert not oauth & set(outputs)
+    else:
+        assert "UserPoolClientId" not in outputs  # no password client
+        assert oauth <= set(outputs)
 
 
 def test_outputs_name_the_bucket(cfn: dict[str, Any]) -> None:
@@ -428,7 +487,8 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
     }
     # The same directives as the local page's (description.content_security_policy), with the
     # deployed addresses.
-    assert policy == template.content_security_policy()["Fn::Sub"]
+    domain = cfn["Outputs"]["AuthDomain"]["Value"]["Fn::Sub"] if _mode(cfn) == "scoped" else None
+    assert policy == template.content_security_policy(domain)["Fn::Sub"]
 
     # Deployed, the page may reach its API, Cognito and the attachments bucket, nothing else.
     connect = _csp_directives(_deployed(policy))["connect-src"]
@@ -447,8 +507,14 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
         "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api/notes",  # another region's
         "https://cognito-idp.us-east-1.amazonaws.com/",
         "http://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api/notes",  # not over TLS
+        "https://other-prefix.auth.eu-west-1.amazoncognito.com/oauth2/token",  # another pool's domain
     ):
         assert not _csp_allows(connect, url), url
+    # Scoped, the page also calls the pool's own domain (its token endpoint), and no other.
+    token_endpoint = "https://notes-prod-123456789012.auth.eu-west-1.amazoncognito.com/oauth2/token"
+    connect_in_account = [source.replace("${AWS::AccountId}", "123456789012") for source in connect]
+    assert _csp_allows(connect_in_account, token_endpoint) is (_mode(cfn) == "scoped")
+    assert not _csp_allows(connect_in_account, token_endpoint.replace("eu-west-1", "us-east-1"))
 
 
 def test_the_page_has_the_security_headers(cfn: dict[str, Any]) -> None:
