@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, InvalidRequestError, OAuth2Error
@@ -673,7 +673,7 @@ def _sign_in_page(base: str, error: str = "", email: str = "", status: int = 200
 <button type="submit">Sign in</button>
 </form>
 <p>New here? <a href="{base}/signup?{_e(_query())}">Sign up</a></p>"""
-    return _page("Sign in", body, status)
+    return _page("Sign in", body, status, _form_action())
 
 
 def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
@@ -687,7 +687,7 @@ def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200
 <button type="submit">Sign up</button>
 </form>
 <p>Have an account? <a href="{base}/oauth2/authorize?{_e(_query())}">Sign in</a></p>"""
-    return _page("Sign up", body, status)
+    return _page("Sign up", body, status, _form_action())
 
 
 def _confirm_page(base: str, email: str, error: str = "", status: int = 200) -> Response:
@@ -700,10 +700,21 @@ def _confirm_page(base: str, email: str, error: str = "", status: int = 200) -> 
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
 <button type="submit">Confirm</button>
 </form>"""
-    return _page("Confirm your account", body, status)
+    return _page("Confirm your account", body, status, _form_action())
 
 
-def _page(title: str, body: str, status: int) -> Response:
+def _form_action() -> str:
+    """The sign-in pages' form-action: the page itself, and where its forms' answers redirect.
+
+    A browser checks form-action on every redirect a form's answer makes, so the redirect to the
+    client's callback (already checked against the client's CallbackURLs) must be allowed too.
+    """
+    target = urlsplit(request.values.get("redirect_uri") or "")
+    allowed = target.scheme in ("http", "https") and all(c not in target.netloc for c in " ;,'\"")
+    return f"form-action 'self' {target.scheme}://{target.netloc}" if allowed and target.netloc else ""
+
+
+def _page(title: str, body: str, status: int, form_action: str = "") -> Response:
     document = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{_e(title)} · notes</title>
@@ -712,7 +723,9 @@ label,input,button{{display:block;width:100%;margin:.3rem 0;box-sizing:border-bo
 input,button{{padding:.5rem;font:inherit}}[role=alert]{{color:#a00}}</style></head>
 <body><main><h1>{_e(title)}</h1>{body}</main></body></html>"""
     answer = Response(document, status, mimetype="text/html")
-    answer.headers["Content-Security-Policy"] = PAGE_CSP
+    answer.headers["Content-Security-Policy"] = (
+        PAGE_CSP.replace("form-action 'self'", form_action) if form_action else PAGE_CSP
+    )
     answer.headers["X-Frame-Options"] = "DENY"
     answer.headers["Referrer-Policy"] = "no-referrer"
     return answer

@@ -1,7 +1,8 @@
-// The notes API: the only module that knows its URLs. Every request carries the ID token; every
-// write of a note carries If-Match. A 503 is tried again after its Retry-After (twice at most),
-// an expired token is renewed once with the refresh token, and every failure becomes an
-// ApiError whose message is meant for people.
+// The notes API: the only module that knows its URLs. Every request carries the session's token
+// (the ID token; in scoped mode the access token); every write of a note carries If-Match. A 503
+// is tried again after its Retry-After (twice at most), an expired token is renewed once with the
+// refresh token (in scoped mode after any 401), and every failure becomes an ApiError whose
+// message is meant for people.
 
 import { isExpired } from "./session.js";
 
@@ -25,7 +26,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const notePath = (id) => `/notes/${encodeURIComponent(id)}`;
 
 /**
- * auth: { token() → the current ID token, renew() → a new ID token (or throws) }
+ * auth: { token() → the current token, renew() → a new one (or throws) }
  * onWait(seconds): told before waiting out a 503, so that the page can say so.
  */
 export function apiClient(config, auth, { onWait = () => {} } = {}) {
@@ -85,7 +86,7 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
         return { data: answer, etag: response.headers.get("ETag") || "", status: response.status };
       }
       const said = (answer && (answer.Message || answer.message)) || "";
-      if (response.status === 401 && said === EXPIRED && !renewed) {
+      if (response.status === 401 && (said === EXPIRED || config.mode === "scoped") && !renewed) {
         token = await renew();
         renewed = true;
         attempt -= 1; // a renewal is not one of the 503 retries

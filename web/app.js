@@ -1,7 +1,8 @@
 // The page's wiring: each action a person can take, from the state to the API or the user pool
 // and back. Screens are drawn in screens.js; the state lives in state.js, and is changed only
 // through the functions it exports. The rules shared with the server come from config.json
-// (state.config).
+// (state.config). In scoped mode (config.mode) the page signs in at the pool's own sign-in page
+// (oauth.js, loaded only then) and sends the API the access token.
 
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
@@ -36,25 +37,43 @@ import { UploadError, uploadFile } from "./upload.js";
 
 const FILE_NAME_FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
 
+// The pool's sign-in page comes back with ?code=…&state=… (or ?error=…): they leave the address
+// before anything else is done, so that no code stays in the history or on screen.
+let returned = fromSignInPage();
+
 let cognito = null;
+let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
 
+function fromSignInPage() {
+  const url = new URL(location.href);
+  const names = ["code", "state", "error", "error_description"];
+  if (!names.some((name) => url.searchParams.has(name))) return null;
+  const found = Object.fromEntries(names.map((name) => [name, url.searchParams.get(name) || ""]));
+  for (const name of names) url.searchParams.delete(name);
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+  return found;
+}
+
 // --- the session ---------------------------------------------------------------------------
 
+/** The app client whose tokens the session holds. */
+const sessionClient = () => (oauth ? state.config.oauth.clientId : state.config.userPoolClientId);
+
 const auth = {
-  token: () => session?.idToken || "",
-  /** A new ID token from the refresh token; concurrent callers share one renewal. */
+  token: () => (oauth ? session?.accessToken : session?.idToken) || "",
+  /** A new token from the refresh token; concurrent callers share one renewal. */
   renew() {
     if (!session) return Promise.reject(new Error("signed out"));
     if (!renewing) {
-      const clientId = state.config.userPoolClientId;
-      renewing = cognito
+      const clientId = sessionClient();
+      renewing = (oauth || cognito)
         .refresh(session.refreshToken)
         .then((tokens) => {
           session = saveSession(clientId, tokens, session.email);
-          return session.idToken;
+          return auth.token();
         })
         .finally(() => {
           renewing = null;
@@ -92,7 +111,7 @@ function sessionEnded(message, { keepDrafts = true } = {}) {
   else forgetDrafts();
   forgetSession();
   session = null;
-  reset({ screen: "signin", form: { email, password: "", code: "" }, focus: "password" });
+  reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : "password" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
   warn(`${message}${kept}`);
 }
@@ -144,6 +163,18 @@ const actions = {
   go(screen) {
     clearMessages();
     update({ screen, focus: "screen-heading" });
+  },
+
+  /** Scoped mode: off to the pool's sign-in page, where signing up happens too. */
+  signInAtPool() {
+    return busy("signin", async () => {
+      say("Going to the sign-in page…");
+      try {
+        await oauth.signIn(location.hash);
+      } catch (error) {
+        warn(`The sign-in page could not be opened: ${error.message}`);
+      }
+    });
   },
 
   signIn(values) {
@@ -244,12 +275,14 @@ const actions = {
     }
     say("Signing out…");
     let afterwards = "";
+    let unreachable = false;
     if (session?.refreshToken) {
       try {
-        await cognito.revoke(session.refreshToken);
+        await (oauth || cognito).revoke(session.refreshToken);
       } catch (error) {
+        unreachable = Boolean(error.unreachable);
         // The local pool has no RevokeToken: forgetting the tokens is all there is to do.
-        if (!state.config.local) {
+        if (oauth || !state.config.local) {
           afterwards = ` The sign-in service could not end the session (${error.message}); it ends by itself when it expires.`;
         }
       }
@@ -258,6 +291,13 @@ const actions = {
     forgetDrafts();
     session = null;
     setAddress(null);
+    if (oauth && !unreachable) {
+      // The sign-in page's own session ends too, and it comes back here.
+      reset({ screen: "loading" });
+      say("Signing out…");
+      oauth.signOut(`You are signed out.${afterwards}`);
+      return;
+    }
     reset({ screen: "signin", focus: "screen-heading" });
     say(`You are signed out.${afterwards}`);
   },
@@ -583,21 +623,60 @@ async function start() {
     warn(error.message);
     return;
   }
+  if (config.mode === "scoped" && !oauth) {
+    try {
+      oauth = (await import("./oauth.js")).oauthClient(config);
+    } catch {
+      const words = "The page could not load its sign-in code (oauth.js): reload it.";
+      update({ screen: "fatal", fatal: words });
+      warn(words);
+      return;
+    }
+  }
   clearMessages();
   update({ config });
   cognito = cognitoClient(config);
   api = apiClient(config, auth, {
     onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
   });
-  const kept = loadSession(config.userPoolClientId);
-  if (kept) signedIn(kept, null);
-  else update({ screen: "signin" });
+  const answer = returned;
+  returned = null;
+  if (answer && oauth) return finishSignIn(answer);
+  const kept = loadSession(sessionClient(), Boolean(oauth));
+  if (kept) return signedIn(kept, null);
+  update({ screen: "signin" });
+  const news = oauth?.signedOutNews();
+  if (news) say(news);
+}
+
+/** Scoped mode: back from the pool's sign-in page, its code becomes the session. */
+async function finishSignIn(answer) {
+  update({ screen: "loading" });
+  say("Signing in…");
+  try {
+    const { tokens, hash } = await oauth.finish(answer);
+    const newSession = saveSession(sessionClient(), tokens);
+    if (hash) history.replaceState(null, "", location.pathname + location.search + hash);
+    say(`Signed in as ${newSession.email || "you"}.`);
+    signedIn(newSession, "notes-heading");
+  } catch (error) {
+    // Back at an old answer (the browser's Back button) while signed in: the session goes on.
+    const kept = loadSession(sessionClient(), true);
+    if (kept) {
+      clearMessages();
+      signedIn(kept, null);
+      if (error.type !== "state") warn(error.message);
+      return;
+    }
+    update({ screen: "signin", focus: "sign-in" });
+    warn(`You are not signed in. ${error.message}`);
+  }
 }
 
 // Another window signed in, renewed or signed out: follow it.
 addEventListener("storage", (event) => {
   if (event.key !== SESSION_KEY || !state.config) return;
-  const now = loadSession(state.config.userPoolClientId);
+  const now = loadSession(sessionClient(), Boolean(oauth));
   if (now && session && now.sub === session.sub) session = now;
   else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
 });

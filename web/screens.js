@@ -184,7 +184,32 @@ function passwordField(state, actions, id, label, autocomplete) {
   ];
 }
 
+/** Scoped mode: passwords are typed only into the pool's own sign-in page, where signing up is too. */
+function poolSignIn(state, actions) {
+  return card(
+    "Sign in",
+    h("p", {}, "You sign in on the sign-in page of your notes' accounts, then come back here."),
+    h("p", { class: "hint" }, "New here? Choose Sign in, then Sign up on the sign-in page."),
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "primary",
+          id: "sign-in",
+          "aria-busy": state.busy === "signin" ? "true" : null,
+          on: { click: actions.signInAtPool },
+        },
+        "Sign in",
+      ),
+    ),
+  );
+}
+
 function signIn(state, actions) {
+  if (state.config?.mode === "scoped") return poolSignIn(state, actions);
   return card(
     "Sign in",
     authForm(

@@ -1,8 +1,9 @@
 // The signed-in session: the user pool's tokens, kept in this browser's localStorage so that a
-// reload stays signed in. Tokens never go into a URL; signing out forgets them.
+// reload stays signed in. Tokens never go into a URL; signing out forgets them. The API is sent
+// the ID token, or in scoped mode the access token; the email shown is always the ID token's.
 
 export const SESSION_KEY = "notes.session";
-const EARLY_SECONDS = 30; // renew a little before the ID token's expiry, not after a refusal
+const EARLY_SECONDS = 30; // renew a little before the token's expiry, not after a refusal
 
 /** The claims of a JWT, unchecked (the API checks them), or null when it is not one. */
 export function claims(token) {
@@ -22,15 +23,15 @@ export function isExpired(token, now = Date.now()) {
   return typeof exp !== "number" || exp * 1000 <= now + EARLY_SECONDS * 1000;
 }
 
-/** The stored session for this app client, or null. */
-export function loadSession(clientId) {
+/** The stored session for this app client (with an access token when `access`), or null. */
+export function loadSession(clientId, access = false) {
   let stored = null;
   try {
     stored = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
   } catch {
     stored = null;
   }
-  if (!stored || stored.clientId !== clientId || !stored.idToken || !stored.refreshToken) {
+  if (!stored || stored.clientId !== clientId || !stored.idToken || !stored.refreshToken || (access && !stored.accessToken)) {
     return null;
   }
   return describe(stored);

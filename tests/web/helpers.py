@@ -3,13 +3,26 @@ browser, the users and notes a page starts from, and signing in as a person does
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from playwright.sync_api import Browser, FilePayload, Page, Playwright, Request, ViewportSize, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    FilePayload,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    ViewportSize,
+    expect,
+)
 
 from tests.stack import Stack, StackUser
 from tests.stack import new_user as stack_user
@@ -32,6 +45,7 @@ INSTALL_HINT = (
 )
 VIEWPORT = ViewportSize(width=1280, height=800)
 TIMEOUT = 10
+SESSION_KEY = "notes.session"  # where the page keeps its session (web/session.js)
 
 
 def chromium_missing() -> str | None:
@@ -94,3 +108,109 @@ def requests_where(page: Page, wanted: Callable[[Request], bool]) -> list[Reques
 
     page.on("request", record)
     return seen
+
+
+def serious_violations(page: Page) -> list[str]:
+    """The page's serious and critical accessibility violations, as axe finds them."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in found
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def sign_in_at_pool(page: Page, email: str, password: str, *, go: bool = True) -> None:
+    """Scoped mode: "Sign in" on the page, the pool's sign-in page, and back with the first notes."""
+    if go:
+        page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    wait_for_notes(page)
+
+
+@dataclass
+class Tab:
+    """A page of the web app, and everything it said that a person would not see."""
+
+    page: Page
+    stack: Stack
+    page_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.stack.facts.web_url
+
+    @property
+    def api(self) -> str:
+        return self.stack.facts.api_url
+
+    @property
+    def emulator(self) -> str:
+        return self.stack.facts.aws_endpoint
+
+    def stored_session(self) -> dict[str, Any] | None:
+        kept = self.page.evaluate(f"localStorage.getItem('{SESSION_KEY}')")
+        return json.loads(kept) if kept else None
+
+
+T = TypeVar("T", bound=Tab)
+
+
+def open_tab(context: BrowserContext, stack: Stack, kind: type[T]) -> T:
+    """A new tab of ``context`` on ``stack``'s web app, recording what it says to nobody."""
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    tab = kind(page, stack)
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            tab.console_errors.append(message.text)
+
+    page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
+    page.on("console", console)
+
+    def dismiss(dialog: Any) -> None:
+        tab.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return tab
+
+
+def alert(page: Page) -> Any:
+    return page.get_by_role("alert")
+
+
+def status(page: Page) -> Any:
+    return page.get_by_role("status")
+
+
+def items(page: Page) -> Any:
+    return notes_list(page).get_by_role("listitem")
+
+
+def refuse_first_get(page: Page, url: str, origin: str, message: str) -> list[str]:
+    """Answer the first GET to ``url`` (a route pattern) with API Gateway's 401 saying ``message``;
+    the list of what was refused fills as it happens."""
+    refused: list[str] = []
+
+    def refuse_once(route: Route) -> None:
+        if route.request.method == "GET" and not refused:
+            refused.append(route.request.url)
+            route.fulfill(
+                status=401,
+                headers={"Access-Control-Allow-Origin": origin, "Content-Type": "application/json"},
+                body=json.dumps({"message": message}, separators=(",", ":")),
+            )
+        else:
+            route.continue_()
+
+    page.route(url, refuse_once)
+    return refused

@@ -6,131 +6,47 @@ tests never skip: without Chromium they fail, saying how to get it.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import jwt
 import pytest
 import requests
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.stack import Stack
 from tests.tokens import TokenFactory
 from tests.web.helpers import (
+    SESSION_KEY,
     VIEWPORT,
+    Tab,
     WebUser,
+    alert,
     choose_file,
-    chromium_missing,
-    launch,
+    items,
     new_user,
     notes_list,
+    open_tab,
+    refuse_first_get,
     requests_where,
+    serious_violations,
     sign_in,
+    status,
     wait_for_notes,
 )
 
-SESSION_KEY = "notes.session"
 CORS = "Access-Control-Allow-Origin"
 
 expect.set_options(timeout=10_000)
 
 
-def in_ci() -> bool:
-    return (os.environ.get("CI") or "").strip().lower() in ("true", "1", "yes")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    missing = chromium_missing()
-    if missing:
-        if in_ci():
-            pytest.fail(missing, pytrace=False)
-        pytest.skip(missing)
-    with sync_playwright() as playwright:
-        started = launch(playwright)
-        yield started
-        started.close()
-
-
-@dataclass
-class Tab:
-    """A page of the web app, and everything it said that a person would not see."""
-
-    page: Page
-    stack: Stack
-    page_errors: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return self.stack.facts.web_url
-
-    @property
-    def api(self) -> str:
-        return self.stack.facts.api_url
-
-    @property
-    def emulator(self) -> str:
-        return self.stack.facts.aws_endpoint
-
-    def stored_session(self) -> dict[str, Any] | None:
-        kept = self.page.evaluate(f"localStorage.getItem('{SESSION_KEY}')")
-        return json.loads(kept) if kept else None
-
-
-def open_tab(context: BrowserContext, stack: Stack) -> Tab:
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    tab = Tab(page, stack)
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            tab.console_errors.append(message.text)
-
-    page.on("pageerror", lambda error: tab.page_errors.append(str(error)))
-    page.on("console", console)
-
-    def dismiss(dialog: Any) -> None:
-        tab.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", dismiss)
-    return tab
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    opened = browser.new_context(viewport=VIEWPORT)
-    yield opened
-    opened.close()
-
-
 @pytest.fixture
 def tab(context: BrowserContext, local_stack: Stack) -> Tab:
-    return open_tab(context, local_stack)
+    return open_tab(context, local_stack, Tab)
 
 
 @pytest.fixture
 def user(local_stack: Stack) -> WebUser:
     return new_user(local_stack)
-
-
-def alert(page: Page) -> Any:
-    return page.get_by_role("alert")
-
-
-def status(page: Page) -> Any:
-    return page.get_by_role("status")
-
-
-def items(page: Page) -> Any:
-    return notes_list(page).get_by_role("listitem")
 
 
 def open_note(page: Page, label: str) -> None:
@@ -245,7 +161,7 @@ def test_the_whole_journey(browser: Browser, tab: Tab, local_stack: Stack) -> No
     # A conflict: the same note changed in a second browser (B) before A saves.
     other_context = browser.new_context(viewport=VIEWPORT)
     try:
-        other = open_tab(other_context, local_stack).page
+        other = open_tab(other_context, local_stack, Tab).page
         sign_in(other, person)
         open_note(other, "Groceries for Sunday")
         other.get_by_label("Content").fill("B changed this")
@@ -369,20 +285,7 @@ def test_an_expired_id_token_is_renewed_with_the_refresh_token(tab: Tab, user: W
 def test_an_expired_answer_from_the_api_renews_once_and_tries_again(tab: Tab, user: WebUser) -> None:
     page = tab.page
     user.create_note("after a 401", title="Renewed on 401")
-    refused: list[str] = []
-
-    def expire_once(route: Route) -> None:
-        if route.request.method == "GET" and not refused:
-            refused.append(route.request.url)
-            route.fulfill(
-                status=401,
-                headers={CORS: tab.url, "Content-Type": "application/json"},
-                body='{"message":"The incoming token has expired"}',
-            )
-        else:
-            route.continue_()
-
-    page.route(f"{tab.api}/notes?*", expire_once)
+    refused = refuse_first_get(page, f"{tab.api}/notes?*", tab.url, "The incoming token has expired")
     sign_in(page, user)
     expect(items(page)).to_have_count(1)
     assert len(refused) == 1
@@ -689,15 +592,6 @@ def test_keyboard_only(tab: Tab, user: WebUser) -> None:
     page.keyboard.press("Enter")
     expect(status(page)).to_have_text("Note deleted.")
     expect(page.get_by_role("button", name="New note")).to_be_focused()
-
-
-def serious_violations(page: Page) -> list[str]:
-    found = Axe().run(page).response["violations"]
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in found
-        if v.get("impact") in ("serious", "critical")
-    ]
 
 
 def test_no_serious_accessibility_violation_on_any_screen(tab: Tab, user: WebUser) -> None:
