@@ -301,3 +301,19 @@ def test_plain_make_run_serves_no_sign_in_endpoints(local_stack: Stack) -> None:
     issuer = f"{local_stack.facts.aws_endpoint}/{local_stack.facts.user_pool_id}"
     found = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=TIMEOUT)
     assert "authorization_endpoint" not in found.text
+
+
+def test_groups_reach_both_tokens_and_the_api(scoped_stack: Stack, user: StackUser) -> None:
+    cognito = scoped_stack.cognito()
+    pool = scoped_stack.facts.user_pool_id
+    for group in ("editors", "admins"):
+        try:
+            cognito.create_group(GroupName=group, UserPoolId=pool)
+        except cognito.exceptions.GroupExistsException:
+            pass
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.email, GroupName=group)
+    tokens = SignIn(scoped_stack).tokens(user.email)
+    assert claims(tokens["access_token"])["cognito:groups"] == ["admins", "editors"]
+    assert claims(tokens["id_token"])["cognito:groups"] == ["admins", "editors"]
+    me = call(scoped_stack, tokens["access_token"], "GET", "/me").json()
+    assert sorted(me["groups"]) == ["admins", "editors"]
