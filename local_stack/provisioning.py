@@ -78,11 +78,12 @@ def provision(
     pool = _find_pool(cognito, description.user_pool_name(stage))
     if pool is None:
         pool = cognito.create_user_pool(**description.user_pool(stage))["UserPool"]
-    client_id = _find_client(cognito, pool["Id"], description.user_pool_client_name(stage))
+    clients = _clients(cognito, pool["Id"])
+    client_id = clients.get(description.user_pool_client_name(stage))
     if client_id is None:
         client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **description.user_pool_client(stage))
         client_id = client["UserPoolClient"]["ClientId"]
-    oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins)
+    oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins, clients)
     table = description.table(stage)
     try:
         dynamodb.describe_table(TableName=table["TableName"])
@@ -108,7 +109,9 @@ def redirect_uris(kind: str, web_origins: tuple[str, ...]) -> list[str]:
     return [f"{origin}/" for origin in web_origins] if kind == "web" else [description.CLI_CALLBACK_URL]
 
 
-def _oauth_clients(stage: str, cognito: Any, pool_id: str, web_origins: tuple[str, ...]) -> dict[str, str]:
+def _oauth_clients(
+    stage: str, cognito: Any, pool_id: str, web_origins: tuple[str, ...], clients: dict[str, str]
+) -> dict[str, str]:
     """Scoped mode's resource server and OAuth clients, their callbacks set to this run's web app.
 
     Each client is created without callbacks, then given them: the emulator derives a client's id
@@ -122,7 +125,7 @@ def _oauth_clients(stage: str, cognito: Any, pool_id: str, web_origins: tuple[st
     made = {}
     for kind in description.OAUTH_CLIENTS:
         callbacks = redirect_uris(kind, web_origins)
-        client_id = _find_client(cognito, pool_id, description.oauth_client_name(stage, kind))
+        client_id = clients.get(description.oauth_client_name(stage, kind))
         if client_id is None:
             created = cognito.create_user_pool_client(
                 UserPoolId=pool_id, **description.oauth_client(stage, kind, [], [])
@@ -165,9 +168,10 @@ def _find_pool(cognito: Any, name: str) -> dict[str, Any] | None:
     return None
 
 
-def _find_client(cognito: Any, pool_id: str, name: str) -> str | None:
+def _clients(cognito: Any, pool_id: str) -> dict[str, str]:
+    """The pool's app clients, name -> id."""
+    found = {}
     for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
         for client in page["UserPoolClients"]:
-            if client["ClientName"] == name:
-                return str(client["ClientId"])
-    return None
+            found[str(client["ClientName"])] = str(client["ClientId"])
+    return found
