@@ -3,6 +3,8 @@ API admitting only access tokens with a route's scope, as API Gateway does."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -77,6 +79,10 @@ def test_the_code_flow_gives_tokens_with_cognitos_claims_that_read_and_write(
     assert identity["email_verified"] is True
     assert identity["sub"] == access["sub"] == identity["cognito:username"] == access["username"]
     assert identity["origin_jti"] == access["origin_jti"]
+    assert identity["event_id"] == access["event_id"]
+    digest = hashlib.sha256(tokens["access_token"].encode()).digest()
+    assert identity["at_hash"] == base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    assert identity["auth_time"] == access["auth_time"] <= access["iat"]
     assert access["exp"] - access["iat"] == 3600
 
     created = call(scoped_stack, tokens["access_token"], "POST", "/notes", {"content": "scoped"})
