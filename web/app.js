@@ -33,7 +33,6 @@ import {
   update,
   uploadProgress,
 } from "./state.js";
-import { UploadError, uploadFile } from "./upload.js";
 
 const FILE_NAME_FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
 
@@ -59,16 +58,13 @@ function fromSignInPage() {
 
 // --- the session ---------------------------------------------------------------------------
 
-/** The app client whose tokens the session holds. */
-const sessionClient = () => (oauth ? state.config.oauth.clientId : state.config.userPoolClientId);
-
 const auth = {
   token: () => (oauth ? session?.accessToken : session?.idToken) || "",
   /** A new token from the refresh token; concurrent callers share one renewal. */
   renew() {
     if (!session) return Promise.reject(new Error("signed out"));
     if (!renewing) {
-      const clientId = sessionClient();
+      const clientId = oauth?.clientId || state.config.userPoolClientId;
       renewing = (oauth || cognito)
         .refresh(session.refreshToken)
         .then((tokens) => {
@@ -167,14 +163,7 @@ const actions = {
 
   /** Scoped mode: off to the pool's sign-in page, where signing up happens too. */
   signInAtPool() {
-    return busy("signin", async () => {
-      say("Going to the sign-in page…");
-      try {
-        await oauth.signIn(location.hash);
-      } catch (error) {
-        warn(`The sign-in page could not be opened: ${error.message}`);
-      }
-    });
+    return busy("signin", () => oauth.signIn(location.hash));
   },
 
   signIn(values) {
@@ -275,12 +264,12 @@ const actions = {
     }
     say("Signing out…");
     let afterwards = "";
-    let unreachable = false;
+    let failure = null;
     if (session?.refreshToken) {
       try {
         await (oauth || cognito).revoke(session.refreshToken);
       } catch (error) {
-        unreachable = Boolean(error.unreachable);
+        failure = error;
         // The local pool has no RevokeToken: forgetting the tokens is all there is to do.
         if (oauth || !state.config.local) {
           afterwards = ` The sign-in service could not end the session (${error.message}); it ends by itself when it expires.`;
@@ -291,15 +280,10 @@ const actions = {
     forgetDrafts();
     session = null;
     setAddress(null);
-    if (oauth && !unreachable) {
-      // The sign-in page's own session ends too, and it comes back here.
-      reset({ screen: "loading" });
-      say("Signing out…");
-      oauth.signOut(`You are signed out.${afterwards}`);
-      return;
-    }
+    const news = `You are signed out.${afterwards}`;
+    if (oauth?.signOut(news, failure)) return; // scoped mode: on the way to the pool's logout
     reset({ screen: "signin", focus: "screen-heading" });
-    say(`You are signed out.${afterwards}`);
+    say(news);
   },
 
   retryStart() {
@@ -590,9 +574,11 @@ async function attach(id, file) {
   const before = state.open.etag;
   update({ upload: { name, loaded: 0, total: file.size } });
   say(`Uploading “${name}”…`);
+  let sender = null; // upload.js, loaded at the first upload only
   try {
+    sender = await import("./upload.js");
     const form = await api.requestUpload(id, { name, contentType, size: file.size });
-    await uploadFile(form, file, (loaded, total) => {
+    await sender.uploadFile(form, file, (loaded, total) => {
       if (!state.upload) return;
       uploadProgress(loaded, total);
       showProgress(state.upload);
@@ -604,7 +590,8 @@ async function attach(id, file) {
     if (state.openId === id) update({ open: attached });
     say(`Attached “${name}” to “${noteLabel(attached.note)}”.`);
   } catch (error) {
-    if (error instanceof UploadError) warn(error.message);
+    if (!sender) warn("The page could not load its upload code (upload.js): reload it and attach the file again.");
+    else if (error instanceof sender.UploadError) warn(error.message);
     else conflictOrFailure(error, id, "The file was not attached:", "attach");
   } finally {
     update({ upload: null });
@@ -618,20 +605,16 @@ async function start() {
   let config;
   try {
     config = await loadConfig();
+    if (config.mode === "scoped" && !oauth) {
+      const scoped = await import("./oauth.js").catch(() => {
+        throw new Error("The page could not load its sign-in code (oauth.js): reload it.");
+      });
+      oauth = scoped.oauthClient(config);
+    }
   } catch (error) {
     update({ screen: "fatal", fatal: error.message });
     warn(error.message);
     return;
-  }
-  if (config.mode === "scoped" && !oauth) {
-    try {
-      oauth = (await import("./oauth.js")).oauthClient(config);
-    } catch {
-      const words = "The page could not load its sign-in code (oauth.js): reload it.";
-      update({ screen: "fatal", fatal: words });
-      warn(words);
-      return;
-    }
   }
   clearMessages();
   update({ config });
@@ -639,44 +622,20 @@ async function start() {
   api = apiClient(config, auth, {
     onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
   });
-  const answer = returned;
-  returned = null;
-  if (answer && oauth) return finishSignIn(answer);
-  const kept = loadSession(sessionClient(), Boolean(oauth));
-  if (kept) return signedIn(kept, null);
-  update({ screen: "signin" });
-  const news = oauth?.signedOutNews();
-  if (news) say(news);
-}
-
-/** Scoped mode: back from the pool's sign-in page, its code becomes the session. */
-async function finishSignIn(answer) {
-  update({ screen: "loading" });
-  say("Signing in…");
-  try {
-    const { tokens, hash } = await oauth.finish(answer);
-    const newSession = saveSession(sessionClient(), tokens);
-    if (hash) history.replaceState(null, "", location.pathname + location.search + hash);
-    say(`Signed in as ${newSession.email || "you"}.`);
-    signedIn(newSession, "notes-heading");
-  } catch (error) {
-    // Back at an old answer (the browser's Back button) while signed in: the session goes on.
-    const kept = loadSession(sessionClient(), true);
-    if (kept) {
-      clearMessages();
-      signedIn(kept, null);
-      if (error.type !== "state") warn(error.message);
-      return;
-    }
-    update({ screen: "signin", focus: "sign-in" });
-    warn(`You are not signed in. ${error.message}`);
+  if (oauth) {
+    const answer = returned;
+    returned = null;
+    return oauth.start(answer, signedIn);
   }
+  const kept = loadSession(config.userPoolClientId);
+  if (kept) signedIn(kept, null);
+  else update({ screen: "signin" });
 }
 
 // Another window signed in, renewed or signed out: follow it.
 addEventListener("storage", (event) => {
   if (event.key !== SESSION_KEY || !state.config) return;
-  const now = loadSession(sessionClient(), Boolean(oauth));
+  const now = oauth ? oauth.keptSession() : loadSession(state.config.userPoolClientId);
   if (now && session && now.sub === session.sub) session = now;
   else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
 });
@@ -689,6 +648,6 @@ addEventListener("error", (event) => {
   if (event.error) failed(event.error, "Something went wrong:");
 });
 
-onChange((current) => render(current, actions));
+onChange((current) => render(current, actions, oauth?.screens));
 document.documentElement.dataset.started = "true";
 start();

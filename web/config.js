@@ -3,12 +3,11 @@
 // file, the form of a file's name and media type). The server writes them from its own rules:
 // none is copied here, and settings without them are said to be broken.
 // `mode`: "id" (the default; the pool's JSON API, ID tokens) or "scoped" (the pool's sign-in
-// page, as `oauth` says; access tokens).
+// page, as `oauth` says, which oauth.js checks as it starts; access tokens).
 
 const REQUIRED = ["apiUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"];
 const count = (v) => Number.isSafeInteger(v) && v > 0;
 const flag = (v) => typeof v === "boolean";
-const OAUTH = ["domain", "clientId", "scopes", "redirectUri", "logoutUri"];
 const SWITCHES = ["requireUppercase", "requireLowercase", "requireNumbers", "requireSymbols"];
 const RULES = {
   maxAttachmentBytes: count,
@@ -55,18 +54,12 @@ export async function loadConfig(url = "config.json") {
     throw new ConfigError(`The page's settings (config.json) ${wrong.filter(Boolean).join(" and ")}.`);
   }
   const mode = config.mode ?? "id";
-  const oauth = config.oauth;
   if (mode !== "id" && mode !== "scoped") {
     throw new ConfigError(`The page's settings (config.json) have an unknown mode: ${JSON.stringify(mode)}.`);
-  }
-  const unset = mode === "scoped" ? OAUTH.filter((name) => typeof oauth?.[name] !== "string" || !oauth[name]) : [];
-  if (unset.length) {
-    throw new ConfigError(`The page's settings (config.json) are for scoped mode but lack oauth.${unset.join(", oauth.")}.`);
   }
   return Object.freeze({
     ...config,
     mode,
-    oauth: mode === "scoped" ? Object.freeze({ ...oauth, domain: oauth.domain.replace(/\/+$/, "") }) : null,
     apiUrl: config.apiUrl.replace(/\/+$/, ""),
     cognitoEndpoint: config.cognitoEndpoint.endsWith("/") ? config.cognitoEndpoint : `${config.cognitoEndpoint}/`,
     passwordPolicy: Object.freeze({ ...config.passwordPolicy }),

@@ -39,12 +39,13 @@ export function clearMessages() {
 
 // --- drawing -------------------------------------------------------------------------------
 
-export function render(state, actions) {
+/** `own`: screens drawn a mode's own way, by name (scoped mode's sign-in, oauth.js). */
+export function render(state, actions, own = {}) {
   const main = document.getElementById("main");
   const kept = focusedField();
   document.body.dataset.screen = state.screen;
   replace(document.getElementById("account"), account(state, actions));
-  replace(main, screen(state, actions));
+  replace(main, (own[state.screen] || screen)(state, actions));
   if (state.focus) {
     const target = document.getElementById(state.focus);
     if (target) {
@@ -135,7 +136,7 @@ function authForm(state, name, onSubmit, ...children) {
   );
 }
 
-function card(title, ...children) {
+export function card(title, ...children) {
   return h(
     "section",
     { class: "card" },
@@ -184,32 +185,7 @@ function passwordField(state, actions, id, label, autocomplete) {
   ];
 }
 
-/** Scoped mode: passwords are typed only into the pool's own sign-in page, where signing up is too. */
-function poolSignIn(state, actions) {
-  return card(
-    "Sign in",
-    h("p", {}, "You sign in on the sign-in page of your notes' accounts, then come back here."),
-    h("p", { class: "hint" }, "New here? Choose Sign in, then Sign up on the sign-in page."),
-    h(
-      "div",
-      { class: "actions" },
-      h(
-        "button",
-        {
-          type: "button",
-          class: "primary",
-          id: "sign-in",
-          "aria-busy": state.busy === "signin" ? "true" : null,
-          on: { click: actions.signInAtPool },
-        },
-        "Sign in",
-      ),
-    ),
-  );
-}
-
 function signIn(state, actions) {
-  if (state.config?.mode === "scoped") return poolSignIn(state, actions);
   return card(
     "Sign in",
     authForm(

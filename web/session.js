@@ -23,15 +23,15 @@ export function isExpired(token, now = Date.now()) {
   return typeof exp !== "number" || exp * 1000 <= now + EARLY_SECONDS * 1000;
 }
 
-/** The stored session for this app client (with an access token when `access`), or null. */
-export function loadSession(clientId, access = false) {
+/** The stored session for this app client, or null. */
+export function loadSession(clientId) {
   let stored = null;
   try {
     stored = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
   } catch {
     stored = null;
   }
-  if (!stored || stored.clientId !== clientId || !stored.idToken || !stored.refreshToken || (access && !stored.accessToken)) {
+  if (!stored || stored.clientId !== clientId || !stored.idToken || !stored.refreshToken) {
     return null;
   }
   return describe(stored);

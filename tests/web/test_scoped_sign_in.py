@@ -275,6 +275,29 @@ def test_a_sign_in_that_fails_is_said_in_words(tab: ScopedTab, failure: str, wor
     assert tab.page_errors == []
 
 
+def test_settings_for_scoped_mode_without_its_oauth_settings_are_said_in_words(tab: ScopedTab) -> None:
+    page = tab.page
+    config = requests.get(f"{tab.url}/config.json", timeout=5).json()
+    lacking = {**config, "oauth": {key: value for key, value in config["oauth"].items() if key != "clientId"}}
+    page.route("**/config.json", lambda route: route.fulfill(json=lacking))
+    page.goto(tab.url)
+    expect(page.get_by_role("heading", name="Notes cannot start")).to_be_visible()
+    expect(alert(page)).to_have_text(
+        "The page's settings (config.json) are for scoped mode but lack oauth.clientId."
+    )
+    assert tab.page_errors == []
+
+
+def test_sign_in_code_that_cannot_load_is_said_in_words(tab: ScopedTab) -> None:
+    page = tab.page
+    page.route("**/oauth.js", lambda route: route.abort("connectionrefused"))
+    page.goto(tab.url)
+    expect(page.get_by_role("heading", name="Notes cannot start")).to_be_visible()
+    expect(alert(page)).to_have_text("The page could not load its sign-in code (oauth.js): reload it.")
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+    assert tab.page_errors == []
+
+
 def test_a_refusal_of_the_api_renews_the_access_token_once(tab: ScopedTab) -> None:
     page = tab.page
     user = new_user(tab.stack, "scoped")

@@ -395,6 +395,28 @@ def test_replace_and_remove_the_attachment(tab: Tab, user: WebUser, local_stack:
     assert [key for key in local_stack.bucket_keys() if f"/{note['noteId']}/" in key] == []
 
 
+def test_the_upload_code_is_loaded_at_the_first_upload_and_its_failure_said(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    loaded = requests_where(page, lambda request: request.url.endswith((".js", ".css")))
+    user.create_note("a file comes later", title="Later")
+    sign_in(page, user)
+    open_note(page, "Later")
+    names = {request.url.rsplit("/", 1)[-1] for request in loaded}
+    assert "app.js" in names
+    assert {"upload.js", "oauth.js"} & names == set()  # neither a first visit nor ID mode needs them
+
+    asked = requests_where(page, lambda request: request.url.startswith(f"{tab.api}/"))
+    page.route("**/upload.js", lambda route: route.abort("connectionrefused"))
+    choose_file(page, "Attach file", "later.txt", b"later")
+    expect(alert(page)).to_have_text(
+        "The page could not load its upload code (upload.js): reload it and attach the file again."
+    )
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+    expect(page.get_by_role("button", name="Attach file")).to_be_enabled()
+    assert asked == []  # nothing was asked of the API
+    assert tab.page_errors == []
+
+
 def test_a_file_too_large_is_refused_before_uploading(tab: Tab, user: WebUser) -> None:
     page = tab.page
     config = requests.get(f"{tab.url}/config.json", timeout=5).json()
