@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             _facts_file() as path,
         ):
             origins = web_origins(args.web_port)
-            made = provision_local(endpoint, origins)
+            made = provision_local(endpoint, origins, scoped=args.scoped)
             api_url = f"http://{HOST}:{args.port}"
             if args.scoped:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)

@@ -20,8 +20,9 @@ def web_origins(web_port: int) -> tuple[str, ...]:
     return (f"http://{HOST}:{web_port}", f"http://localhost:{web_port}")
 
 
-def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> Provisioned:
-    """Provision the local stage into the emulator at ``endpoint`` (reusing what it holds).
+def provision_local(endpoint: str, web_origins: tuple[str, ...], *, scoped: bool = False) -> Provisioned:
+    """Provision the local stage into the emulator at ``endpoint`` (reusing what it holds); with
+    ``scoped``, scoped mode's resource server and OAuth clients too.
 
     Raises LaunchError when ``.chalice/config.json`` names something else than was made.
     """
@@ -33,14 +34,25 @@ def provision_local(endpoint: str, web_origins: tuple[str, ...]) -> Provisioned:
     def client(service: str) -> Any:
         return boto3.client(service, region_name=region, endpoint_url=endpoint)
 
-    made = provision(STAGE, client("cognito-idp"), client("dynamodb"), client("s3"), web_origins)
+    made = provision(
+        STAGE, client("cognito-idp"), client("dynamodb"), client("s3"), web_origins, oauth=scoped
+    )
     named = (
         stage_env["COGNITO_USER_POOL_ARN"],
         stage_env["COGNITO_APP_CLIENT_IDS"],
         stage_env["NOTES_TABLE_NAME"],
         stage_env["NOTES_BUCKET_NAME"],
     )
-    if (made.user_pool_arn, ",".join(made.client_ids), made.table_name, made.bucket_name) != named:
+    # The stage names all four clients; without scoped mode only the first one is made (the
+    # emulator derives each id from its settings, so the others are the same whenever made).
+    client_ids = ",".join(made.client_ids)
+    if not scoped:
+        client_ids = ",".join([client_ids, *named[1].split(",")[1:]])
+    if (made.user_pool_arn, client_ids, made.table_name, made.bucket_name) != named:
+        # The message names every client the stage must list: all four are made for it.
+        made = provision(
+            STAGE, client("cognito-idp"), client("dynamodb"), client("s3"), web_origins, oauth=True
+        )
         raise LaunchError(
             "the local stage in .chalice/config.json does not name what infra/description.py provisions: "
             f"set COGNITO_USER_POOL_ARN={made.user_pool_arn}, "
@@ -69,11 +81,19 @@ class Provisioned:
 
 
 def provision(
-    stage: str, cognito: Any, dynamodb: Any, s3: Any, web_origins: tuple[str, ...] = ()
+    stage: str,
+    cognito: Any,
+    dynamodb: Any,
+    s3: Any,
+    web_origins: tuple[str, ...] = (),
+    *,
+    oauth: bool = False,
 ) -> Provisioned:
     """Create what the stage describes, reusing what already exists (matched by name).
 
-    ``web_origins`` are the origins whose pages may upload to and download from the bucket.
+    ``web_origins`` are the origins whose pages may upload to and download from the bucket (and,
+    with ``oauth``, return to from the pool's sign-in page). ``oauth``: scoped mode's resource
+    server and OAuth clients too.
     """
     pool = _find_pool(cognito, description.user_pool_name(stage))
     if pool is None:
@@ -83,7 +103,7 @@ def provision(
     if client_id is None:
         client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **description.user_pool_client(stage))
         client_id = client["UserPoolClient"]["ClientId"]
-    oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins, clients)
+    oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins, clients) if oauth else {}
     table = description.table(stage)
     try:
         dynamodb.describe_table(TableName=table["TableName"])

@@ -139,7 +139,9 @@ def aws_client(service: str) -> Any:
 def aws_stack() -> Iterator[Provisioned]:
     """In-process AWS for the whole session, with the test stage provisioned once."""
     with mock_aws():
-        stack = provision(STAGE, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"))
+        stack = provision(
+            STAGE, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"), oauth=True
+        )
         assert (stack.user_pool_arn, stack.user_pool_client_id, stack.table_name, stack.bucket_name) == (
             notes_app.settings.user_pool_arn,
             notes_app.settings.app_client_ids[0],
