@@ -280,14 +280,9 @@ def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
         "cognitoEndpoint": f"https://cognito-idp.{pool_region}.amazonaws.com/",
     }
     if mode == "scoped":
-        page = outputs["WebUrl"].rstrip("/") + "/"
-        config["oauth"] = {
-            "domain": outputs[template.AUTH_DOMAIN_OUTPUT].rstrip("/"),
-            "clientId": outputs[web_client],
-            "scopes": " ".join(description.oauth_scopes("web")),
-            "redirectUri": page,
-            "logoutUri": page,
-        }
+        config["oauth"] = description.web_oauth(
+            outputs[template.AUTH_DOMAIN_OUTPUT], outputs[web_client], outputs["WebUrl"]
+        )
     return {**config, **description.client_rules(max_attachment_bytes(stage))}
 
 

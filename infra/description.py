@@ -73,6 +73,19 @@ def user_pool(stage: str) -> dict[str, Any]:
     }
 
 
+# What every app client's tokens are: revocable, ID and access tokens an hour, refresh tokens 30 days.
+TOKEN_MINUTES = 60
+REFRESH_TOKEN_DAYS = 30
+CLIENT_TOKENS: dict[str, Any] = {
+    "PreventUserExistenceErrors": "ENABLED",
+    "EnableTokenRevocation": True,
+    "AccessTokenValidity": TOKEN_MINUTES,
+    "IdTokenValidity": TOKEN_MINUTES,
+    "RefreshTokenValidity": REFRESH_TOKEN_DAYS,
+    "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+}
+
+
 def user_pool_client(stage: str) -> dict[str, Any]:
     """CreateUserPoolClient parameters (UserPoolId aside): no secret; password, SRP and refresh flows."""
     return {
@@ -83,12 +96,7 @@ def user_pool_client(stage: str) -> dict[str, Any]:
             "ALLOW_USER_SRP_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
-        "PreventUserExistenceErrors": "ENABLED",
-        "EnableTokenRevocation": True,
-        "AccessTokenValidity": 60,
-        "IdTokenValidity": 60,
-        "RefreshTokenValidity": 30,
-        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+        **CLIENT_TOKENS,
     }
 
 
@@ -126,6 +134,20 @@ def oauth_scopes(kind: str) -> list[str]:
     raise ValueError(f"unknown OAuth client {kind!r}; clients: {', '.join(OAUTH_CLIENTS)}")
 
 
+def web_oauth(domain: str, client_id: str, page_url: str) -> dict[str, str]:
+    """The page's ``oauth`` settings in its ``config.json`` on a scoped stage, deployed and locally:
+    the pool's sign-in domain, the web client, the scopes it asks for, and the page's own address
+    (where the sign-in and the sign-out come back to)."""
+    page = page_url.rstrip("/") + "/"
+    return {
+        "domain": domain.rstrip("/"),
+        "clientId": client_id,
+        "scopes": " ".join(oauth_scopes("web")),
+        "redirectUri": page,
+        "logoutUri": page,
+    }
+
+
 def resource_server(stage: str) -> dict[str, Any]:
     """CreateResourceServer parameters (UserPoolId aside): the API, with its read and write scope."""
     return {
@@ -157,12 +179,7 @@ def oauth_client(
         "CallbackURLs": list(callback_urls),
         "LogoutURLs": list(logout_urls),
         "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
-        "PreventUserExistenceErrors": "ENABLED",
-        "EnableTokenRevocation": True,
-        "AccessTokenValidity": 60,
-        "IdTokenValidity": 60,
-        "RefreshTokenValidity": 30,
-        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+        **CLIENT_TOKENS,
     }
 
 

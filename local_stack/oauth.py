@@ -48,8 +48,9 @@ from flask import Flask, Response, redirect, request, session
 
 from infra import description
 
-TOKEN_SECONDS = 3600
-REFRESH_TOKEN_SECONDS = 30 * 24 * 3600  # the clients' RefreshTokenValidity (infra/description.py)
+# The clients' token validity (infra/description.py).
+TOKEN_SECONDS = description.TOKEN_MINUTES * 60
+REFRESH_TOKEN_SECONDS = description.REFRESH_TOKEN_DAYS * 24 * 3600
 CODE_SECONDS = description.AUTHORIZATION_CODE_SECONDS
 # The scopes every pool has (Cognito's standard ones); custom ones come from its resource servers.
 STANDARD_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
@@ -663,31 +664,30 @@ def _query() -> str:
 
 
 def _sign_in_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
-    alert = _alert(error) if error else ""
-    body = f"""{alert}
-<form method="post" action="{base}/login">{_oauth_fields()}
-<label for="username">Email</label>
-<input id="username" name="username" type="email" autocomplete="username" required value="{_e(email)}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>
-<p>New here? <a href="{base}/signup?{_e(_query())}">Sign up</a></p>"""
-    return _page("Sign in", body, status, _form_action())
+    other = f'New here? <a href="{base}/signup?{_e(_query())}">Sign up</a>'
+    return _credentials_page(base, "Sign in", "/login", "current-password", other, error, email, status)
 
 
 def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
+    other = f'Have an account? <a href="{base}/oauth2/authorize?{_e(_query())}">Sign in</a>'
+    return _credentials_page(base, "Sign up", "/signup", "new-password", other, error, email, status)
+
+
+def _credentials_page(
+    base: str, title: str, action: str, password_use: str, other: str, error: str, email: str, status: int
+) -> Response:
+    """A form of an email and a password, posting to ``action``, with a link to the other form."""
     alert = _alert(error) if error else ""
     body = f"""{alert}
-<form method="post" action="{base}/signup">{_oauth_fields()}
+<form method="post" action="{base}{action}">{_oauth_fields()}
 <label for="username">Email</label>
 <input id="username" name="username" type="email" autocomplete="username" required value="{_e(email)}">
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="new-password" required>
-<button type="submit">Sign up</button>
+<input id="password" name="password" type="password" autocomplete="{password_use}" required>
+<button type="submit">{title}</button>
 </form>
-<p>Have an account? <a href="{base}/oauth2/authorize?{_e(_query())}">Sign in</a></p>"""
-    return _page("Sign up", body, status, _form_action())
+<p>{other}</p>"""
+    return _page(title, body, status, _form_action())
 
 
 def _confirm_page(base: str, email: str, error: str = "", status: int = 200) -> Response:

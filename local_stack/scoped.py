@@ -35,15 +35,9 @@ def oauth_facts(endpoint: str, made: Provisioned, web_origins: tuple[str, ...]) 
     }
 
 
-def web_oauth(endpoint: str, made: Provisioned, web_url: str) -> dict[str, Any]:
-    """The page's ``oauth`` settings in its ``config.json`` (the deployed page gets the same shape)."""
-    return {
-        "domain": issuer(endpoint, made),
-        "clientId": made.oauth_clients["web"],
-        "scopes": " ".join(description.oauth_scopes("web")),
-        "redirectUri": f"{web_url}/",
-        "logoutUri": f"{web_url}/",
-    }
+def web_oauth(endpoint: str, made: Provisioned, web_url: str) -> dict[str, str]:
+    """The page's ``oauth`` settings in its ``config.json`` (the deployed page's shape)."""
+    return description.web_oauth(issuer(endpoint, made), made.oauth_clients["web"], web_url)
 
 
 def api_environment(endpoint: str, made: Provisioned) -> dict[str, str]:
