@@ -353,7 +353,8 @@ class SignIn:
         assert query["state"] == [self.state]
         return query["code"][0]
 
-    def exchange(self, code: str, **changes: str) -> requests.Response:
+    def exchange(self, code: str, headers: dict[str, str] | None = None, **changes: str) -> requests.Response:
+        """The token endpoint's answer to ``code`` (its form's fields changed by ``changes``)."""
         data = {
             "grant_type": "authorization_code",
             "code": code,
@@ -362,7 +363,16 @@ class SignIn:
             "code_verifier": self.verifier,
             **changes,
         }
-        return requests.post(self.url("/oauth2/token"), data=data, timeout=TIMEOUT)
+        return requests.post(self.url("/oauth2/token"), data=data, headers=headers, timeout=TIMEOUT)
+
+    def refresh(self, refresh_token: str, **changes: str) -> requests.Response:
+        """The token endpoint's answer to a refresh token of this client (or ``client_id=``)."""
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
+        return requests.post(self.url("/oauth2/token"), data={**data, **changes}, timeout=TIMEOUT)
+
+    def revoke(self, refresh_token: str) -> requests.Response:
+        data = {"token": refresh_token, "client_id": self.client_id}
+        return requests.post(self.url("/oauth2/revoke"), data=data, timeout=TIMEOUT)
 
     def tokens(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
         """The whole sign-in: the token endpoint's answer."""

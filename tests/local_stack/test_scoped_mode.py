@@ -186,12 +186,7 @@ def test_authorize_errors_go_back_with_the_state_and_unknown_targets_get_a_page(
 def test_refresh_works_until_the_refresh_token_is_revoked(scoped_stack: Stack, user: StackUser) -> None:
     sign_in = SignIn(scoped_stack)
     tokens = sign_in.tokens(user.email)
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": tokens["refresh_token"],
-        "client_id": sign_in.client_id,
-    }
-    renewed = requests.post(sign_in.url("/oauth2/token"), data=form, timeout=TIMEOUT)
+    renewed = sign_in.refresh(tokens["refresh_token"])
     assert renewed.status_code == 200, renewed.text
     fresh = renewed.json()
     assert "refresh_token" not in fresh
@@ -199,12 +194,11 @@ def test_refresh_works_until_the_refresh_token_is_revoked(scoped_stack: Stack, u
     assert (
         call(scoped_stack, fresh["access_token"], "POST", "/notes", {"content": "renewed"}).status_code == 201
     )
-    # Another client cannot use it, nor revoke it.
-    foreign = {**form, "client_id": SignIn(scoped_stack, client="cli").client_id}
-    assert requests.post(sign_in.url("/oauth2/token"), data=foreign, timeout=TIMEOUT).status_code == 400
-    revoke = {"token": tokens["refresh_token"], "client_id": sign_in.client_id}
-    assert requests.post(sign_in.url("/oauth2/revoke"), data=revoke, timeout=TIMEOUT).status_code == 200
-    after = requests.post(sign_in.url("/oauth2/token"), data=form, timeout=TIMEOUT)
+    # Another client cannot use it.
+    cli = SignIn(scoped_stack, client="cli")
+    assert sign_in.refresh(tokens["refresh_token"], client_id=cli.client_id).status_code == 400
+    assert sign_in.revoke(tokens["refresh_token"]).status_code == 200
+    after = sign_in.refresh(tokens["refresh_token"])
     assert (after.status_code, after.json()["error"]) == (400, "invalid_grant")
 
 
@@ -267,22 +261,12 @@ def test_sign_up_and_confirmation_on_the_page_sign_the_new_user_in(scoped_stack:
 
 def test_the_page_answers_cors_for_the_web_app_only(scoped_stack: Stack, user: StackUser) -> None:
     sign_in = SignIn(scoped_stack)
-    code = sign_in.code(user.email)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": sign_in.redirect_uri,
-        "client_id": sign_in.client_id,
-        "code_verifier": sign_in.verifier,
-    }
     origin = scoped_stack.facts.web_url
-    answer = requests.post(
-        sign_in.url("/oauth2/token"), data=form, headers={"Origin": origin}, timeout=TIMEOUT
-    )
+    answer = sign_in.exchange(sign_in.code(user.email), headers={"Origin": origin})
+    assert answer.status_code == 200, answer.text
     assert answer.headers["Access-Control-Allow-Origin"] == origin
-    other = requests.post(
-        sign_in.url("/oauth2/token"), data=form, headers={"Origin": "http://127.0.0.1:1"}, timeout=TIMEOUT
-    )
+    other = sign_in.exchange(sign_in.code(user.email), headers={"Origin": "http://127.0.0.1:1"})
+    assert other.status_code == 200, other.text
     assert "Access-Control-Allow-Origin" not in other.headers
 
 

@@ -32,7 +32,7 @@ from notes_cli.credentials import Session, token_claims
 from notes_cli.stack import resolve
 from tests.conftest import PASSWORD, ROOT
 from tests.notes_cli.helpers import Notes, assert_one_line_error, create_user, expiry_of, write_stack_file
-from tests.stack import Stack, port_is_free
+from tests.stack import SignIn, Stack, port_is_free
 
 BROWSER_PROGRAM = Path(__file__).with_name("sign_in_browser.py")
 BROWSER = f"{shlex.join([sys.executable, str(BROWSER_PROGRAM)])} %s"
@@ -116,17 +116,8 @@ def log_in(notes: Notes, tmp_path: Path, email: str, *args: str) -> Login:
     return login
 
 
-def token_answer(stack: Stack, **form: str) -> requests.Response:
-    return requests.post(f"{oauth(stack)['domain']}/oauth2/token", data=form, timeout=TIMEOUT)
-
-
 def refresh_answer(stack: Stack, session: dict[str, Any]) -> requests.Response:
-    return token_answer(
-        stack,
-        grant_type="refresh_token",
-        refresh_token=session["refreshToken"],
-        client_id=session["clientId"],
-    )
+    return SignIn(stack).refresh(session["refreshToken"], client_id=session["clientId"])
 
 
 def api_status(notes: Notes, method: str, path: str, token: str, body: Any = None) -> int:

@@ -19,7 +19,7 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, Request, Route, expect
 
-from tests.stack import Stack
+from tests.stack import SignIn, Stack
 from tests.web.helpers import (
     SESSION_KEY,
     Tab,
@@ -186,12 +186,7 @@ def test_sign_up_write_reload_sign_out_and_in_at_the_pools_page(tab: ScopedTab) 
     expect(status(page)).to_have_text("You are signed out.")
     signed_out_clean(tab)
     assert len(revoked) == 1
-    refresh = {
-        "grant_type": "refresh_token",
-        "client_id": tab.client_id,
-        "refresh_token": stored["refreshToken"],
-    }
-    again = requests.post(f"{tab.domain}/oauth2/token", data=refresh, timeout=5)
+    again = SignIn(tab.stack).refresh(stored["refreshToken"])
     assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
     # Signing in again shows the pool's sign-in page (its session ended): email and password there.
