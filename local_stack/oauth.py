@@ -54,18 +54,19 @@ REFRESH_TOKEN_SECONDS = description.REFRESH_TOKEN_DAYS * 24 * 3600
 CODE_SECONDS = description.AUTHORIZATION_CODE_SECONDS
 # The scopes every pool has (Cognito's standard ones); custom ones come from its resource servers.
 STANDARD_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
-# Paths under the issuer that this module answers; everything else is the emulator's.
-PATHS = (
-    "/.well-known/openid-configuration",
-    "/oauth2/authorize",
-    "/oauth2/token",
-    "/oauth2/revoke",
-    "/oauth2/userInfo",
-    "/login",
-    "/signup",
-    "/confirm",
-    "/logout",
-)
+# Paths under the issuer that this module answers (everything else is the emulator's): the view
+# of ``SignInServer`` for each, and its methods.
+ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "/.well-known/openid-configuration": ("discovery", ("GET",)),
+    "/oauth2/authorize": ("authorize", ("GET",)),
+    "/login": ("login", ("POST",)),
+    "/signup": ("signup", ("GET", "POST")),
+    "/confirm": ("confirm", ("POST",)),
+    "/oauth2/token": ("token", ("POST", "OPTIONS")),
+    "/oauth2/revoke": ("revoke", ("POST", "OPTIONS")),
+    "/oauth2/userInfo": ("user_info", ("GET", "POST", "OPTIONS")),
+    "/logout": ("logout", ("GET",)),
+}
 # The answers a page may read across origins (the web app exchanges its code with fetch).
 CORS_PATHS = ("/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo")
 PAGE_CSP = (
@@ -99,12 +100,6 @@ class Code:
     def get_scope(self) -> str:
         return self.scope
 
-    def get_nonce(self) -> str | None:
-        return self.nonce
-
-    def get_auth_time(self) -> int:
-        return self.auth_time
-
 
 @dataclass
 class RefreshToken:
@@ -122,9 +117,6 @@ class RefreshToken:
 
     def get_scope(self) -> str:
         return self.scope
-
-    def is_revoked(self) -> bool:
-        return self.revoked
 
 
 @dataclass
@@ -451,7 +443,7 @@ class SignInServer:
     def __init__(self, app: Flask, tokens: Tokens, origins: frozenset[str]) -> None:
         self.tokens = tokens
         self.origins = origins
-        self.base = "/" + tokens.issuer.rstrip("/").rsplit("/", 1)[1]
+        self.base = _issuer_path(tokens.issuer)
         self.server = AuthorizationServer(
             app, query_client=lambda client_id: find_client(tokens.pool(), client_id), save_token=_nothing
         )
@@ -460,19 +452,8 @@ class SignInServer:
         self.server.register_grant(RefreshGrant)
         self.server.register_endpoint(Revocation)
         app.after_request(self.headers)
-        routes: list[tuple[str, Callable[[], Any], list[str]]] = [
-            ("/.well-known/openid-configuration", self.discovery, ["GET"]),
-            ("/oauth2/authorize", self.authorize, ["GET"]),
-            ("/login", self.login, ["POST"]),
-            ("/signup", self.signup, ["GET", "POST"]),
-            ("/confirm", self.confirm, ["POST"]),
-            ("/oauth2/token", self.token, ["POST", "OPTIONS"]),
-            ("/oauth2/revoke", self.revoke, ["POST", "OPTIONS"]),
-            ("/oauth2/userInfo", self.user_info, ["GET", "POST", "OPTIONS"]),
-            ("/logout", self.logout, ["GET"]),
-        ]
-        for path, view, methods in routes:
-            app.add_url_rule(self.base + path, view.__name__, view, methods=methods)
+        for path, (view, methods) in ROUTES.items():
+            app.add_url_rule(self.base + path, view, getattr(self, view), methods=list(methods))
 
     def headers(self, answer: Response) -> Response:
         origin = request.headers.get("Origin")
@@ -743,5 +724,9 @@ def _cognito_message(error: Exception) -> str:
 
 def mounted_paths(issuer: str) -> list[str]:
     """The emulator's paths this module answers, for ``emulator.Mounts``."""
-    base = "/" + issuer.rstrip("/").rsplit("/", 1)[1]
-    return [base + path for path in PATHS]
+    return [_issuer_path(issuer) + path for path in ROUTES]
+
+
+def _issuer_path(issuer: str) -> str:
+    """The issuer's path on the emulator: ``/<pool id>``."""
+    return "/" + issuer.rstrip("/").rsplit("/", 1)[1]
