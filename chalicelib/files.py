@@ -46,13 +46,12 @@ _ATTR_CHARS = "!#$&+-.^_`|~"
 
 @dataclass(frozen=True)
 class StoredObject:
-    """What HeadObject says of an upload: its real size and type, and what was declared."""
+    """What HeadObject says of an upload: its real size and type, and the name it was stored with."""
 
     size: int
     content_type: str
     etag: str
     declared_name: str | None
-    declared_size: int | None
 
 
 class FileStore:
@@ -113,13 +112,11 @@ class FileStore:
                 return None
             raise
         metadata = found.get("Metadata") or {}
-        declared_size = metadata.get(SIZE_METADATA, "")
         return StoredObject(
             size=int(found["ContentLength"]),
             content_type=found.get("ContentType") or "",
             etag=found["ETag"],
             declared_name=unquote(metadata[NAME_METADATA]) if NAME_METADATA in metadata else None,
-            declared_size=int(declared_size) if declared_size.isdigit() else None,
         )
 
     def copy(self, source: str, target: str, etag: str) -> bool:

@@ -52,6 +52,9 @@ class NoteModel(Model):
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
     version = VersionAttribute()
+    # The uploads issued for this note and not yet attached, by uploadId: what the server declared
+    # of each file ({"name", "size", "contentType"}), the only facts an attach may record.
+    uploads = MapAttribute[str, object](null=True)
 
 
 def bind_note_model(table_name: str, region: str) -> type[NoteModel]:

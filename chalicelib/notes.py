@@ -46,6 +46,7 @@ class NotesService:
             tags=fields["tags"],
             createdAt=now,
             updatedAt=now,
+            uploads={},  # none waiting yet: asking for an upload is then one write
         )
         with writes.dynamodb():
             # The version attribute adds "version does not exist"; the key

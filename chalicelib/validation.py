@@ -31,8 +31,11 @@ UPLOAD_FIELDS = ("name", "contentType", "size")
 ATTACH_FIELDS = ("uploadId",)
 
 # If-Match: "*" or a list of strong entity tags, each a quoted version number.
-_ETAG_LIST = re.compile(r'^\s*"\d{1,15}"(\s*,\s*"\d{1,15}")*\s*$')
-_LIMIT = re.compile(r"^\d{1,6}$")
+# Only ASCII digits are numbers here (``\d`` would take any script's, such as "５").
+_ETAG_LIST = re.compile(r'\s*"[0-9]{1,15}"(\s*,\s*"[0-9]{1,15}")*\s*', re.ASCII)
+_LIMIT = re.compile(r"[0-9]{1,6}", re.ASCII)
+# DynamoDB compares a value with at most 100 others in one condition (IN).
+MAX_IF_MATCH_VERSIONS = 100
 # RFC 6838 type/subtype, without parameters: the upload policy matches it exactly.
 MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
 _MEDIA_TYPE = re.compile(MEDIA_TYPE_PATTERN)
@@ -186,11 +189,23 @@ def check_file_name(name: str) -> str:
     if not 1 <= len(name) <= MAX_FILE_NAME_CHARS:
         raise InvalidInput(f"field 'name' must be 1 to {MAX_FILE_NAME_CHARS} characters long")
     for char in name:
-        if char in "/\\" or unicodedata.category(char) == "Cc":
+        if char in "/\\" or unicodedata.category(char) in _NOT_IN_NAMES:
             raise InvalidInput(
-                f"field 'name' must not contain {char!r}: a file name has no '/', '\\' or control characters"
+                f"field 'name' must not contain {_codepoint(char)}: a file name has no '/', '\\', "
+                "control, format (such as right-to-left overrides) or line and paragraph separator characters"
             )
     return name
+
+
+# Control, format (bidirectional overrides, zero-width characters) and line or paragraph
+# separators: each can make a name show as another one.
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _codepoint(char: str) -> str:
+    """How a refused character is named: visibly, whatever it does to text around it."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
 def check_media_type(value: str) -> str:
@@ -230,7 +245,7 @@ def parse_limit(params: Mapping[str, list[str]]) -> int:
     value = single_param(params, "limit")
     if value is None:
         return DEFAULT_LIMIT
-    if not _LIMIT.match(value) or not 1 <= int(value) <= MAX_LIMIT:
+    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise InvalidInput(
             f"query parameter 'limit' must be an integer from 1 to {MAX_LIMIT}, got {_clip(value)!r}"
         )
@@ -262,11 +277,16 @@ def parse_if_match(header: str | None) -> Precondition | None:
         return None
     if header.strip() == "*":
         return Precondition()
-    if not _ETAG_LIST.match(header):
+    if not _ETAG_LIST.fullmatch(header):
         raise InvalidInput(
             "header 'If-Match' must be * or a quoted version from the note's ETag, such as \"3\""
         )
-    return Precondition(tuple(int(tag) for tag in re.findall(r"\d+", header)))
+    versions = tuple(dict.fromkeys(int(tag) for tag in re.findall(r"[0-9]+", header)))
+    if len(versions) > MAX_IF_MATCH_VERSIONS:
+        raise InvalidInput(
+            f"header 'If-Match' names {len(versions):,} versions; at most {MAX_IF_MATCH_VERSIONS} are allowed"
+        )
+    return Precondition(versions)
 
 
 def _string(name: str, value: Any, nullable: bool = False) -> str:

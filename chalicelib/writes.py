@@ -9,7 +9,7 @@ every key it builds starts with that owner.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -88,13 +88,30 @@ def update_returning_old(
     precondition: Precondition | None,
     *,
     needs_attachment: bool = False,
+    explain: Callable[[NoteModel], None] | None = None,
 ) -> NoteModel:
-    """One conditional UpdateItem; the note as it was before it."""
-    with conditional(model, owner, note_id, precondition, needs_attachment=needs_attachment):
+    """One conditional UpdateItem; the note as it was before it.
+
+    ``explain``: when the condition failed on a note that exists, it is given the note as it is
+    now and raises what refused the write, before the version is looked at.
+    """
+    with conditional(model, owner, note_id, precondition, needs_attachment=needs_attachment, explain=explain):
         answer = connection(model).update_item(
             owner, note_id, actions=actions, condition=condition, return_values="ALL_OLD"
         )
     return model.from_raw_data(answer["Attributes"])
+
+
+def update_if(
+    model: type[NoteModel], owner: str, note_id: str, actions: list[Action], condition: Condition
+) -> bool:
+    """One conditional UpdateItem; False when its condition did not hold. Raises StorageUnavailable."""
+    try:
+        with dynamodb():
+            connection(model).update_item(owner, note_id, actions=actions, condition=condition)
+    except _ConditionFailed:
+        return False
+    return True
 
 
 def connection(model: type[NoteModel]) -> Any:
@@ -109,20 +126,24 @@ def conditional(
     precondition: Precondition | None,
     *,
     needs_attachment: bool = False,
+    explain: Callable[[NoteModel], None] | None = None,
 ) -> Iterator[None]:
     """Turn a failed write condition into NoteNotFound, VersionMismatch or NoAttachment.
 
     ``needs_attachment``: the condition also required the note to have an attachment.
+    ``explain``: the condition held more than these; see ``update_returning_old``.
     """
     try:
         with dynamodb():
             yield
     except _ConditionFailed:
         versions = precondition.versions if precondition is not None else ()
-        # Without a version or an attachment to compare, only "exists" could have failed.
-        if not versions and not needs_attachment:
+        # Without a version, an attachment or more to compare, only "exists" could have failed.
+        if not versions and not needs_attachment and explain is None:
             raise NoteNotFound(note_id) from None
         note = owned_note(model, owner, note_id)
+        if explain is not None:
+            explain(note)
         version_held = not versions or note.version in versions
         if needs_attachment and version_held:
             raise NoAttachment(note_id) from None  # missing at the time of the write

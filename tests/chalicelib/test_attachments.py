@@ -217,6 +217,27 @@ UPLOAD_CASES: list[tuple[str, Any, list[str]]] = [
     ("name with backslash", {"name": "a\\b", "contentType": "text/plain", "size": 1}, ["name"]),
     ("name with newline", {"name": "a\nb", "contentType": "text/plain", "size": 1}, ["name", "control"]),
     ("name with DEL", {"name": "a\x7fb", "contentType": "text/plain", "size": 1}, ["name", "control"]),
+    (
+        "name with right-to-left override",
+        {"name": "invoice\u202etxt.exe", "contentType": "text/plain", "size": 1},
+        ["name", "U+202E", "format"],
+    ),
+    (
+        "name with zero-width space",
+        {"name": "a\u200bb.txt", "contentType": "text/plain", "size": 1},
+        ["name", "U+200B", "format"],
+    ),
+    (
+        "name with line separator",
+        {"name": "a\u2028b.txt", "contentType": "text/plain", "size": 1},
+        ["name", "U+2028", "separator"],
+    ),
+    (
+        "name with paragraph separator",
+        {"name": "a\u2029b.txt", "contentType": "text/plain", "size": 1},
+        ["name", "U+2029", "separator"],
+    ),
+    ("name with C1 control", {"name": "a\x85b", "contentType": "text/plain", "size": 1}, ["name", "control"]),
     ("name lone surrogate", {"name": "\ud800", "contentType": "text/plain", "size": 1}, ["name", "Unicode"]),
     ("contentType no subtype", {"name": "a", "contentType": "pdf", "size": 1}, ["contentType"]),
     (
@@ -365,6 +386,81 @@ def test_an_upload_stored_with_other_fields_than_its_form_is_refused_and_deleted
     send_file({**asked, "fields": {**asked["fields"], field: value}}, b"12345")
     _refused(alice, note, asked["uploadId"], *words)
     assert keys() == []
+
+
+def test_an_upload_is_checked_against_what_the_server_declared_not_its_own_metadata(alice):
+    # Declared 5 bytes; stored 5,000 with metadata that claims 5,000 (a client writing the bucket
+    # directly chooses every header): the server compares with what it declared itself.
+    note = alice.create()
+    asked = ask_upload(alice, note["noteId"], b"12345").json_body
+    send_file({**asked, "fields": {**asked["fields"], "x-amz-meta-size": "5000"}}, b"x" * 5000)
+    _refused(alice, note, asked["uploadId"], "5,000 bytes", "5 were declared", "deleted")
+    assert keys() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("Content-Type", "text/html", ["contentType", "'text/html'", "'text/plain' was declared"]),
+        (
+            "x-amz-meta-name",
+            urllib.parse.quote("evil name<script>.exe", safe=""),
+            ["name", "'evil name<script>.exe'", "'ok.txt' was declared"],
+        ),
+    ],
+)
+def test_an_upload_stored_with_another_valid_name_or_type_is_refused(alice, field, value, words):
+    note = alice.create()
+    asked = ask_upload(alice, note["noteId"], b"12345", "ok.txt").json_body
+    send_file({**asked, "fields": {**asked["fields"], field: value}}, b"12345")
+    _refused(alice, note, asked["uploadId"], *words, "deleted")
+    assert keys() == []
+
+
+def test_an_upload_the_server_never_issued_is_refused_whatever_its_metadata(alice):
+    note = alice.create()
+    never_issued = str(uuid7())
+    aws_client("s3").put_object(
+        Bucket=BUCKET,
+        Key=f"{UPLOADS_PREFIX}{alice.sub}/{note['noteId']}/{never_issued}",
+        Body=b"forged",
+        ContentType="text/plain",
+        Metadata={"name": "forged.txt", "size": "6"},
+    )
+    _refused(alice, note, never_issued, "never asked for here")
+    assert keys(FILES_PREFIX) == []
+
+
+def test_a_second_attach_of_one_upload_is_refused_even_if_its_object_is_put_back(alice):
+    note = alice.create()
+    upload_id = uploaded(alice, note["noteId"], b"once")
+    first = attach(alice, note["noteId"], upload_id)
+    assert first.status_code == 200, first.body
+    # The same object written again under the upload's key: the server issued it for one attach.
+    aws_client("s3").put_object(
+        Bucket=BUCKET,
+        Key=f"{UPLOADS_PREFIX}{alice.sub}/{note['noteId']}/{upload_id}",
+        Body=b"once",
+        ContentType="text/plain",
+        Metadata={"name": "notes.txt", "size": "4"},
+    )
+    again = attach(alice, note["noteId"], upload_id)
+    assert again.status_code == 400, again.body
+    assert "already attached" in again.json_body["Message"]
+    assert alice.get(f"/notes/{note['noteId']}").json_body == first.json_body
+
+
+def test_a_note_has_at_most_twenty_uploads_waiting_and_expired_ones_make_room(alice, monkeypatch):
+    note = alice.create()
+    for _ in range(20):
+        assert ask_upload(alice, note["noteId"], b"x").status_code == 201
+    refused = ask_upload(alice, note["noteId"], b"x")
+    assert refused.status_code == 400, refused.body
+    assert "20 uploads waiting" in refused.json_body["Message"]
+    # An hour later the twenty have expired: asking again forgets them and succeeds.
+    monkeypatch.setattr("chalicelib.attachments._expired", lambda upload_id: True)
+    assert ask_upload(alice, note["noteId"], b"x").status_code == 201
+    assert alice.get(f"/notes/{note['noteId']}").json_body == note  # the note itself never changed
 
 
 @pytest.mark.parametrize(

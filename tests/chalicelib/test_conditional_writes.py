@@ -60,7 +60,22 @@ def test_etag_from_a_read_is_the_if_match_for_the_next_write(alice):
     assert alice.get(f"/notes/{note_id}").json_body["content"] == "first"
 
 
-@pytest.mark.parametrize("value", ["3", 'W/"1"', '"one"', '"1",', "", '"1" "2"'])
+def test_if_match_names_at_most_100_versions(alice):
+    # DynamoDB compares a value with at most 100 others in one condition.
+    note_id = alice.create()["noteId"]
+    hundred = ", ".join(f'"{version}"' for version in range(1, 101))
+    assert alice.patch(f"/notes/{note_id}", {"title": "a"}, headers={"If-Match": hundred}).status_code == 200
+    for count in (101, 150, 2000):
+        many = ", ".join(f'"{version}"' for version in range(1, count + 1))
+        response = alice.patch(f"/notes/{note_id}", {"title": "b"}, headers={"If-Match": many})
+        assert response.status_code == 400, (count, response.body)
+        assert response.json_body["Message"] == (
+            f"header 'If-Match' names {count:,} versions; at most 100 are allowed"
+        )
+    assert alice.get(f"/notes/{note_id}").json_body["title"] == "a"
+
+
+@pytest.mark.parametrize("value", ["3", 'W/"1"', '"one"', '"1",', "", '"1" "2"', '"\uff11"'])
 def test_malformed_if_match_is_400_naming_the_header(alice, value):
     note_id = alice.create()["noteId"]
     response = alice.patch(f"/notes/{note_id}", {"title": "x"}, headers={"If-Match": value})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 import app as notes_app
@@ -115,9 +117,13 @@ def test_a_final_page_cut_short_by_dynamodb_still_ends_with_a_null_cursor(alice,
     assert all(pages)
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", "", "99999999999"])
+@pytest.mark.parametrize(
+    "limit",
+    ["0", "101", "-1", "abc", "1.5", "", "99999999999", "\uff15", "\u0665", "1\uff10", "5\n", " 5"],
+)
 def test_bad_limit_is_400_naming_limit(alice, limit):
-    response = alice.get(f"/notes?limit={limit}")
+    # Only ASCII digits are numbers: a full-width "５" or an Arabic-Indic "٥" is not 5.
+    response = alice.get(f"/notes?limit={quote(limit)}")
     assert response.status_code == 400
     assert response.json_body["Code"] == "BadRequestError"
     assert "limit" in response.json_body["Message"]

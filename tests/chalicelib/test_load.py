@@ -193,3 +193,25 @@ def test_concurrent_attaches_have_one_winner_and_leave_no_orphan(local_stack: An
     # Attached uploads are deleted; the losers' uploads stay (to be attached again after a reload)
     # until the lifecycle rule takes them.
     assert len(local_stack.bucket_keys(f"uploads/{user.sub}/{note_id}/")) == ATTACHERS - 1
+
+
+def test_one_upload_attached_in_parallel_is_attached_once(local_stack: Any) -> None:
+    user = User(local_stack)
+    note_id = user.call("POST", "/notes", json={"content": "one upload, many attaches"}).json()["noteId"]
+    upload_id = send_upload(user, note_id, b"only once", "once.bin")
+    barrier = threading.Barrier(ATTACHERS, timeout=TIMEOUT)
+
+    def attach() -> requests.Response:
+        barrier.wait()
+        return user.call("PUT", f"/notes/{note_id}/attachment", json={"uploadId": upload_id})
+
+    answers = in_parallel([attach] * ATTACHERS)
+    assert Counter(a.status_code for a in answers) == {200: 1, 400: ATTACHERS - 1}, [a.text for a in answers]
+    # The losers are told what a second attach, made afterwards, is told.
+    again = user.call("PUT", f"/notes/{note_id}/attachment", json={"uploadId": upload_id})
+    assert again.status_code == 400
+    assert {a.text for a in answers if a.status_code == 400} == {again.text}
+    note = user.call("GET", f"/notes/{note_id}").json()
+    assert note["version"] == 2  # one change, not one per attach
+    assert len(local_stack.bucket_keys(f"files/{user.sub}/{note_id}/")) == 1
+    assert local_stack.bucket_keys(f"uploads/{user.sub}/{note_id}/") == []
