@@ -61,6 +61,7 @@ JWKS_TIMEOUT_SECONDS = 3.0
 CHECKED_TOKENS = 1024
 _BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
 _DATE_CLAIMS = ("exp", "iat")
+_LAST_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z
 # The issuer to expect instead of Cognito's address: make run SCOPED=1's sign-in endpoints.
 ISSUER_ENV = "NOTES_TOKEN_ISSUER"
 
@@ -196,22 +197,35 @@ class CognitoVerifier:
         claims = self._verified_claims(_token(header_value))
         if claims.get("iss") != self.issuer:
             raise TokenRejected()
+        # Cognito's dates are whole seconds in the years it can write: a validly signed token with
+        # any other exp or iat (a string, 10^30, Infinity) is refused, as any token it never issues.
         exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        if not isinstance(exp, int) or not all(_is_date(claims.get(name)) for name in _DATE_CLAIMS):
             raise TokenRejected()
-        if scopes:
-            granted = str(claims.get("scope", "")).split()
-            if claims.get("token_use") != "access" or claims.get("client_id") not in self.client_ids:
-                raise TokenRejected()
-            if not set(granted) & set(scopes):
-                raise TokenRejected()
-        elif claims.get("token_use") != "id" or claims.get("aud") not in self.client_ids:
+        if not self._for_route(claims, scopes):
             raise TokenRejected()
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise TokenRejected()
         if exp <= self._clock():
             raise TokenRejected(EXPIRED)
         return gateway_claims(claims)
+
+    def _for_route(self, claims: Mapping[str, Any], scopes: list[str] | tuple[str, ...]) -> bool:
+        """Whether the token is of the kind the route takes, from one of the clients."""
+        if not scopes:
+            # Cognito's ID tokens name their one client as a string, never a list of audiences.
+            audience = claims.get("aud")
+            return (
+                claims.get("token_use") == "id" and isinstance(audience, str) and audience in self.client_ids
+            )
+        scope, client_id = claims.get("scope", ""), claims.get("client_id")
+        if (
+            claims.get("token_use") != "access"
+            or not isinstance(client_id, str)
+            or not isinstance(scope, str)
+        ):
+            return False
+        return client_id in self.client_ids and bool(set(scope.split()) & set(scopes))
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """The claims of a token whose signature is good, checked once while its key is in the pool."""
@@ -251,9 +265,15 @@ class CognitoVerifier:
                     "verify_iss": False,
                 },
             )
-        except jwt.PyJWTError as error:
+        # A payload nested too deeply for the decoder is refused like any token that does not decode.
+        except (jwt.PyJWTError, RecursionError) as error:
             raise TokenRejected() from error
         return kid, key, claims
+
+
+def _is_date(value: Any) -> bool:
+    """A date as Cognito writes one: whole seconds since 1970, up to the end of the year 9999."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _LAST_DATE
 
 
 def _unverified_header(token: str) -> dict[str, Any]:

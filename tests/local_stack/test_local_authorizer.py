@@ -12,7 +12,9 @@ import sys
 import time
 from typing import Any
 
+import jwt
 import pytest
+import requests
 from chalice import Chalice, CognitoUserPoolAuthorizer
 from chalice.test import Client
 
@@ -22,6 +24,7 @@ from local_stack import gateway_auth
 from local_stack.gateway_auth import CognitoVerifier, JwksCache, SigningKeysUnavailable, TokenRejected
 from tests.conftest import ROOT, STAGE, aws_client
 from tests.fakes import jwks_endpoint, stalled_endpoint
+from tests.tokens import TokenFactory
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 EXPIRED = {"message": "The incoming token has expired"}
@@ -122,11 +125,72 @@ def test_an_expired_token_gets_the_expired_message(http, tokens):
         {"token_use": "access"},
         {"exp": "tomorrow"},
         {"sub": ""},
+        {"exp": 10**30},
+        {"iat": 10**30},
+        {"exp": float("inf")},
+        {"iat": "yesterday"},
+        {"exp": int(time.time()) + 600.5},
+        {"exp": True},
+        {"aud": None},
     ],
-    ids=["other pool", "other region", "other client", "wrong token_use", "bad exp", "empty sub"],
+    ids=[
+        "other pool",
+        "other region",
+        "other client",
+        "wrong token_use",
+        "bad exp",
+        "empty sub",
+        "exp past the year 9999",
+        "iat past the year 9999",
+        "exp Infinity",
+        "bad iat",
+        "fractional exp",
+        "boolean exp",
+        "no aud",
+    ],
 )
 def test_tokens_for_another_pool_client_or_use_are_refused(http, tokens, overrides):
     _refused(_call(http, tokens.id_token(**overrides)))
+
+
+def test_an_audience_list_is_refused_even_naming_the_client(http, tokens):
+    # Cognito's ID tokens name their client as a string; a list (JWT allows one) is never issued.
+    _refused(_call(http, tokens.id_token(aud=[tokens.client_id])))
+    _refused(_call(http, tokens.id_token(aud={"client": tokens.client_id})))
+
+
+def test_a_payload_nested_too_deeply_to_decode_is_refused(http, tokens):
+    claims = json.dumps(tokens.claims("id"))
+    payload = f'{claims[:-1]}, "nested": {"[" * 5000}{"]" * 5000}}}'.encode()
+    token = jwt.api_jws.encode(payload, tokens.pool_key, algorithm="RS256", headers={"kid": "dummy"})
+    _refused(_call(http, token))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"exp": 10**30}, {"iat": 10**30}, {"exp": float("inf")}, {"aud": ["CLIENT"]}],
+    ids=["exp 10^30", "iat 10^30", "exp Infinity", "audience list"],
+)
+def test_chalice_local_answers_unusual_signed_tokens_with_401_not_a_dropped_connection(
+    local_stack, overrides
+):
+    facts = local_stack.facts
+    signer = TokenFactory(
+        f"https://cognito-idp.{facts.region}.amazonaws.com/{facts.user_pool_id}", facts.user_pool_client_id
+    )
+    if overrides.get("aud") == ["CLIENT"]:
+        overrides = {"aud": [facts.user_pool_client_id]}
+    assert (
+        requests.get(
+            f"{facts.api_url}/me", headers={"Authorization": signer.id_token()}, timeout=10
+        ).status_code
+        == 200
+    )  # the same token without the unusual claim is accepted
+    answer = requests.get(
+        f"{facts.api_url}/me", headers={"Authorization": signer.id_token(**overrides)}, timeout=10
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json() == UNAUTHORIZED
 
 
 def test_an_access_token_on_an_unscoped_route_is_refused(http, tokens, alice):
