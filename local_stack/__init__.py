@@ -6,6 +6,12 @@ chalice test client check tokens with ``gateway_auth``. One job per module:
 - ``__main__``      make run: its arguments and the order things start and stop
 - ``ports``         the three ports, checked before anything starts
 - ``emulator``      the AWS emulator (Cognito, DynamoDB, S3), one request at a time
+- ``credentials``   the pair of keys each make run makes, the only one the emulator takes
+- ``guard``         what AWS refuses, refused in front of the emulator (signatures, presigned URLs)
+- ``signatures``    Signature Version 4 checked with botocore's signer
+- ``post_policy``   a presigned POST's policy, signature and conditions, checked as S3 does
+- ``cors``          the emulator's CORS, for the web app's origin only
+- ``lifecycle``     the bucket's lifecycle rule, applied by the stack itself
 - ``state_file``    the saved data's format: snapshot, atomic save, load
 - ``keeper``        saves the emulator's data while it changes, and at the end
 - ``provisioning``  the local stage's pool, client, table and bucket, from the infrastructure description

@@ -3,9 +3,12 @@
 Starts, on 127.0.0.1 only:
 
 1. the AWS emulator (Cognito, DynamoDB and S3), in this process, on ``--emulator-port``,
-   with the data saved by the last run (``.local/state.pickle``; see ``state_file``);
+   with the data saved by the last run (``.local/state.pickle``; see ``state_file``), taking
+   only requests signed with this run's own pair of keys (``credentials``, ``guard``) and
+   answering CORS for the web app's origin only (``cors``);
 2. the ``local`` stage's user pool, app client, table and bucket, provisioned into it
-   from ``infra/description.py`` (what a saved state already holds is reused);
+   from ``infra/description.py`` (what a saved state already holds is reused), and the
+   bucket's lifecycle rule applied while it runs (``lifecycle``);
 3. the web app, its files and the stage's ``config.json``, on ``--web-port``;
 4. the API, ``chalice local --stage local`` on ``--port``, which checks tokens against the
    emulator's pool as API Gateway would, restarted when the app's own code changes.
@@ -32,9 +35,11 @@ from types import FrameType
 from local_stack import HOST, ROOT, LaunchError, scoped, shown
 from local_stack.api import Api
 from local_stack.banner import banner
+from local_stack.credentials import new_keys
 from local_stack.emulator import Mounts, emulator
 from local_stack.facts import StackFacts, stack_file
 from local_stack.keeper import StateKeeper
+from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
 from local_stack.web_server import local_web_server
@@ -55,11 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         check_ports(args.port, args.emulator_port, args.web_port)
         keeper = StateKeeper(args.state)
         mounts = Mounts()
+        keys = new_keys()
+        origins = web_origins(args.web_port)
         with (
-            emulator(args.emulator_port, keeper, fresh=args.fresh, mounts=mounts) as endpoint,
+            emulator(
+                args.emulator_port, keeper, fresh=args.fresh, keys=keys, web_origins=origins, mounts=mounts
+            ) as endpoint,
             _facts_file() as path,
         ):
-            origins = web_origins(args.web_port)
             made = provision_local(endpoint, origins, scoped=args.scoped)
             api_url = f"http://{HOST}:{args.port}"
             if args.scoped:
@@ -74,17 +82,20 @@ def main(argv: list[str] | None = None) -> int:
                 user_pool_client_id=made.user_pool_client_id,
                 table_name=made.table_name,
                 bucket_name=made.bucket_name,
+                aws_access_key_id=keys.access_key_id,
+                aws_secret_access_key=keys.secret_access_key,
                 mode="scoped" if args.scoped else "id",
                 oauth=scoped.oauth_facts(endpoint, made, origins) if args.scoped else None,
             )
             stack.write(path)
             extra = scoped.api_environment(endpoint, made) if args.scoped else {}
-            api = Api(args.port, endpoint, web_origin=web.url, environment=extra)
+            api = Api(args.port, endpoint, web_origin=web.url, keys=keys, environment=extra)
             try:
                 web.start()
                 api.start()
                 print(banner(stack, path, keeper.path), flush=True)
-                api.serve(reload=args.reload)
+                with sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys)):
+                    api.serve(reload=args.reload)
             finally:
                 api.stop()
                 web.stop()

@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 
 from infra.log_lines import readable
 from local_stack import HOST, ROOT, STAGE, LaunchError
-from local_stack.emulator import EMULATOR_ENV
+from local_stack.credentials import Keys
+from local_stack.emulator import FOREIGN_CREDENTIALS, client_environment
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
@@ -45,9 +46,15 @@ class Api:
     restarted when the app's own code changes."""
 
     def __init__(
-        self, port: int, endpoint: str, web_origin: str, environment: dict[str, str] | None = None
+        self,
+        port: int,
+        endpoint: str,
+        web_origin: str,
+        keys: Keys,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self.port = port
+        self._keys = keys
         self._environment = dict(environment or {})
         self.url = f"http://{HOST}:{port}"
         self._endpoint = endpoint
@@ -61,14 +68,15 @@ class Api:
         command = wrapper + chalice_local_command(STAGE, self.port)
         env = {
             **os.environ,
-            **EMULATOR_ENV,
+            # The run's own pair: the emulator takes nothing else.
+            **client_environment(self._keys),
             "AWS_ENDPOINT_URL": self._endpoint,
             # The local stage's CORS origin is the web app's, whatever WEB_PORT is.
             "CORS_ALLOW_ORIGIN": self._web_origin,
             "PYTHONUNBUFFERED": "1",
             **self._environment,
         }
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        for name in FOREIGN_CREDENTIALS:
             env.pop(name, None)
         # A session of its own: the terminal's Ctrl-C reaches us only, and we stop it as a group.
         self._process = subprocess.Popen(  # noqa: S603

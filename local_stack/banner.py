@@ -46,6 +46,7 @@ Ctrl-C stops everything.
 
 def _id_tokens(stack: StackFacts, stack_file: Path, state: Path) -> str:
     endpoint = stack.aws_endpoint
+    facts = shown(stack_file)
     other_port = int(stack.api_url.rsplit(":", 1)[1]) + 10
     return f"""
 notes is running on this machine (127.0.0.1 only)
@@ -69,8 +70,9 @@ Next, in another terminal:
   .venv/bin/notes add "my first note"
   .venv/bin/notes ls
 
-Or run chalice local yourself against this emulator:
-  AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+Or run chalice local yourself against this emulator, signing with this run's keys:
+  AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=$(jq -r .awsAccessKeyId {facts}) \\
+    AWS_SECRET_ACCESS_KEY=$(jq -r .awsSecretAccessKey {facts}) \\
     .venv/bin/chalice local --stage local --port {other_port}
 
 Ctrl-C stops everything.

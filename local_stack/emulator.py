@@ -1,4 +1,10 @@
-"""The AWS emulator on 127.0.0.1: Cognito, DynamoDB and S3 in this process, one request at a time."""
+"""The AWS emulator on 127.0.0.1: Cognito, DynamoDB and S3 in this process, one request at a time.
+
+In front of it, two WSGI layers hold what AWS holds: ``local_stack.guard`` refuses what AWS
+refuses (unsigned S3 and DynamoDB calls, signatures not made with the local pair, expired or
+altered presigned URLs, upload forms whose policy does not hold), and ``local_stack.cors`` lets
+only the web app's pages read its answers.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from local_stack import HOST
+from local_stack.cors import Cors
+from local_stack.credentials import Keys
+from local_stack.guard import Guard
 from local_stack.keeper import StateKeeper
 
 # Emulator requests that only read (DynamoDB's and Cognito's reads are POSTs too).
@@ -26,16 +35,16 @@ READ_TARGETS = frozenset(
         "AWSCognitoIdentityProviderService.DescribeUserPoolClient",
     }
 )
-# Emulator credentials: never real ones, so nothing here can reach AWS.
+# The emulator's settings. Its credentials are the run's own pair (local_stack.credentials),
+# never real ones, so nothing here can reach AWS.
 EMULATOR_ENV = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": "local",
     # The emulator derives pool and client ids from their settings, so the
     # local stage in .chalice/config.json can name them whatever the port.
     "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
     "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
 }
+# Credentials of the outer environment that must not sign anything here.
+FOREIGN_CREDENTIALS = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
 class OneAtATime:
@@ -91,13 +100,30 @@ def may_change(environ: dict[str, Any]) -> bool:
     return environ.get("HTTP_X_AMZ_TARGET") not in READ_TARGETS
 
 
+def client_environment(keys: Keys) -> dict[str, str]:
+    """This process's AWS settings while the emulator runs: the run's pair signs every client here."""
+    return {**EMULATOR_ENV, **keys.environment()}
+
+
 @contextmanager
-def emulator(port: int, keeper: StateKeeper, *, fresh: bool, mounts: Mounts | None = None) -> Iterator[str]:
+def emulator(
+    port: int,
+    keeper: StateKeeper,
+    *,
+    fresh: bool,
+    keys: Keys,
+    web_origins: tuple[str, ...] = (),
+    mounts: Mounts | None = None,
+) -> Iterator[str]:
     """The emulator with the saved data, serving until the block ends; then the data is saved.
 
-    ``mounts`` receives the apps that answer paths of their own beside the emulator's.
+    Only requests signed with ``keys`` (or open as in AWS) reach it, and only ``web_origins`` may
+    read its answers from a page. ``mounts`` receives the apps that answer paths of their own
+    beside the emulator's (they check their own callers).
     """
-    os.environ.update(EMULATOR_ENV)
+    os.environ.update(client_environment(keys))
+    for name in FOREIGN_CREDENTIALS:
+        os.environ.pop(name, None)
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -105,10 +131,13 @@ def emulator(port: int, keeper: StateKeeper, *, fresh: bool, mounts: Mounts | No
     )
     from werkzeug.serving import make_server
 
+    from local_stack import revoke_token
+
+    revoke_token.install()
     print(keeper.load(fresh), flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
     mounts = mounts or Mounts()
-    mounts.emulator = DomainDispatcherApplication(create_backend_app)
+    mounts.emulator = Cors(Guard(DomainDispatcherApplication(create_backend_app), keys), web_origins)
     app = OneAtATime(mounts, keeper)
 
     class Handler(MotoRequestHandler):

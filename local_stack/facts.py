@@ -11,6 +11,9 @@ command and the tests read it. Every value is a string::
     userPoolClientId  its app client
     tableName         the notes table
     bucketName        the attachments bucket
+    awsAccessKeyId    the access key id every request to the emulator is signed with (made
+                      afresh by each make run; the file is readable by its owner only)
+    awsSecretAccessKey  its secret
     mode              "id" (ID tokens) or "scoped" (access tokens with OAuth scopes, SCOPED=1)
     oauth             scoped mode only, an object: the pool's sign-in endpoints and clients
                       (issuer, domain, scopes, clients; see OAuthFacts)
@@ -42,8 +45,8 @@ class FactsError(ValueError):
     """A stack file cannot be read; the message says why."""
 
 
-def _named(json_name: str) -> Any:
-    return field(metadata={"json": json_name})
+def _named(json_name: str, *, shown: bool = True) -> Any:
+    return field(repr=shown, metadata={"json": json_name})
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class StackFacts:
     user_pool_client_id: str = _named("userPoolClientId")
     table_name: str = _named("tableName")
     bucket_name: str = _named("bucketName")
+    aws_access_key_id: str = _named("awsAccessKeyId")
+    aws_secret_access_key: str = _named("awsSecretAccessKey", shown=False)
     mode: str = field(default="id", metadata={"json": "mode"})
     oauth: dict[str, Any] | None = field(default=None, metadata={"json": "oauth"})
 
@@ -72,8 +77,12 @@ class StackFacts:
         return found
 
     def write(self, path: Path) -> None:
+        """Write the file, readable and writable by its owner only: it holds the pair's secret."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o600)
+            file.write(json.dumps(self.to_json(), indent=2) + "\n")
 
     @classmethod
     def read(cls, path: Path) -> StackFacts:

@@ -142,9 +142,12 @@ class _Handler(BaseHTTPRequestHandler):
 def _file(folder: Path, path: str) -> Path | None:
     """The file of ``folder`` that ``path`` names, or None (outside it, hidden, or not a file)."""
     parts = [part for part in path.split("/") if part]
-    if not parts or any(part.startswith(".") or "\\" in part for part in parts):
-        return None
-    candidate = folder.joinpath(*parts).resolve()
-    if folder not in candidate.parents or not candidate.is_file() or candidate.name == "config.json":
+    if not parts or any(part.startswith(".") or "\\" in part or not part.isprintable() for part in parts):
+        return None  # no file of web/ has a NUL, a control character or a hidden part in its name
+    try:
+        candidate = folder.joinpath(*parts).resolve()
+        if folder not in candidate.parents or not candidate.is_file() or candidate.name == "config.json":
+            return None
+    except (OSError, ValueError):  # a name too long for the file system, say: no such file
         return None
     return candidate

@@ -134,8 +134,9 @@ class Stack:
             service,
             region_name=self.facts.region,
             endpoint_url=self.facts.aws_endpoint,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
+            # The stack's own pair: its emulator takes no other signature.
+            aws_access_key_id=self.facts.aws_access_key_id,
+            aws_secret_access_key=self.facts.aws_secret_access_key,
         )
 
     def cognito(self) -> Any:

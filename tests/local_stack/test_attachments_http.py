@@ -127,7 +127,7 @@ def test_another_user_gets_404_on_every_attachment_route(local_stack: Stack, ali
     # Nor can bob attach alice's upload to a note of his own.
     his = bob.create_note("with a file")["noteId"]
     stolen = bob.call("PUT", f"/notes/{his}/attachment", {"uploadId": pending["uploadId"]})
-    assert stolen.status_code == 400 and "holds no file for this note" in stolen.json()["Message"]
+    assert stolen.status_code == 400 and "holds no file waiting for this note" in stolen.json()["Message"]
     assert bob.call("GET", f"/notes/{his}").json()["attachment"] is None
 
     # Alice's note and file are as they were.
@@ -142,7 +142,7 @@ def test_an_upload_that_cannot_be_attached_is_a_400(local_stack: Stack, alice: S
 
     never_sent = alice.ask_upload(note_id, "a.txt", b"abc", "text/plain")
     missing = alice.call("PUT", path, {"uploadId": never_sent["uploadId"]})
-    assert missing.status_code == 400 and "holds no file for this note" in missing.json()["Message"]
+    assert missing.status_code == 400 and "holds no file waiting for this note" in missing.json()["Message"]
 
     expired = alice.call("PUT", path, {"uploadId": upload_id_made_ago(2 * 3600)})
     assert expired.status_code == 400 and "has expired" in expired.json()["Message"]

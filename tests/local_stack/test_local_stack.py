@@ -45,6 +45,8 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
         "tableName",
         "bucketName",
         "webUrl",
+        "awsAccessKeyId",
+        "awsSecretAccessKey",
         "mode",
     }
     assert stack.facts.mode == "id"
@@ -86,6 +88,11 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
     assert config.headers["X-Frame-Options"] == "DENY"
     for path in ("/../README.md", "/%2e%2e/README.md", "/.gitignore", "/nothing-here.js", "/web/"):
         assert requests.get(f"{web}{path}", timeout=5).status_code == 404, path
+    # Names no file has: a NUL, a control character, a name longer than the file system allows.
+    for path in ("/%00", "/app.js%00.png", "/a%0ab.js", "/" + "a" * 300):
+        answer = requests.get(f"{web}{path}", timeout=5)
+        assert answer.status_code == 404, path
+        assert answer.text == "not found\n"
 
 
 def test_the_api_allows_exactly_the_web_apps_origin(stack: Stack) -> None:
@@ -181,7 +188,7 @@ def test_the_notes_command_drives_the_stack(stack: Stack, tmp_path: Path) -> Non
     assert [n["noteId"] for n in listed["notes"]] == [note_id]
     run("edit", note_id, "--title", "edited")
     assert json.loads(run("show", note_id, "--json"))["title"] == "edited"
-    run("rm", note_id)
+    run("rm", "--yes", note_id)
     assert json.loads(run("ls", "--json"))["notes"] == []
 
 
