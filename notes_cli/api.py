@@ -10,6 +10,7 @@ writes are refused for good (its tokens never carry the write scope), and said s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, Protocol
@@ -28,14 +29,17 @@ READ_TIMEOUT_SECONDS = 30
 
 
 class ApiError(CliError):
-    """The API answered with an error status."""
+    """The API answered with an error status; the message is a sentence about the user's note.
 
-    def __init__(self, status: int, code: str | None, message: str) -> None:
+    ``status`` and ``code`` are kept for the commands that act on them (a 412, say); ``detail`` is
+    the API's own message.
+    """
+
+    def __init__(self, status: int, code: str | None, detail: str, sentence: str) -> None:
         self.status = status
         self.code = code
-        self.detail = message
-        named = f"{status} {code}" if code else str(status)
-        super().__init__(f"the API answered {named}: {message}")
+        self.detail = detail
+        super().__init__(sentence)
 
 
 class Refresher(Protocol):
@@ -68,15 +72,15 @@ class NotesApi:
         self.http = http or requests.Session()
         self.login_command = login_command
 
-    # The routes of the contract.
+    # The routes of the contract. Each names what did not happen, for the sentence of an error.
 
     def me(self) -> dict[str, Any]:
         """GET /me: the caller as the API sees them."""
-        return self.call("GET", "/me").json_body
+        return self.call("GET", "/me", failed="could not look up your account").json_body
 
     def create_note(self, fields: dict[str, Any]) -> dict[str, Any]:
         """POST /notes: the new note."""
-        return self.call("POST", "/notes", body=fields, expect=201).json_body
+        return self.call("POST", "/notes", body=fields, expect=201, failed="the note was not added").json_body
 
     def list_notes(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
         """GET /notes: one page, ``{"notes": [...], "nextCursor": str | None}``."""
@@ -85,38 +89,87 @@ class NotesApi:
             params["limit"] = str(limit)
         if cursor is not None:
             params["cursor"] = cursor
-        return self.call("GET", "/notes", params=params).json_body
+        return self.call("GET", "/notes", params=params, failed="could not list your notes").json_body
 
     def get_note(self, note_id: str) -> tuple[dict[str, Any], str]:
         """GET /notes/{id}: the note and its ETag."""
-        answer = self.call("GET", note_path(note_id))
+        answer = self.call(
+            "GET", note_path(note_id), failed=f"could not read note {note_id}", note_id=note_id
+        )
         return answer.json_body, answer.etag or f'"{answer.json_body.get("version")}"'
 
     def update_note(self, note_id: str, fields: dict[str, Any], etag: str) -> dict[str, Any]:
         """PATCH /notes/{id} if the note is still at ``etag``; a 412 raises ApiError."""
-        return self.call("PATCH", note_path(note_id), body=fields, headers={"If-Match": etag}).json_body
+        return self.call(
+            "PATCH",
+            note_path(note_id),
+            body=fields,
+            headers={"If-Match": etag},
+            failed=f"note {note_id} was not changed",
+            note_id=note_id,
+        ).json_body
 
-    def delete_note(self, note_id: str) -> None:
-        """DELETE /notes/{id}."""
-        self.call("DELETE", note_path(note_id), expect=204)
+    def delete_note(self, note_id: str, etag: str | None = None) -> None:
+        """DELETE /notes/{id}, if the note is still at ``etag`` when one is given."""
+        headers = {"If-Match": etag} if etag else None
+        self.call(
+            "DELETE",
+            note_path(note_id),
+            headers=headers,
+            expect=204,
+            failed=f"note {note_id} was not deleted",
+            note_id=note_id,
+        )
 
     def start_upload(self, note_id: str, name: str, content_type: str, size: int) -> dict[str, Any]:
         """POST /notes/{id}/attachment: a presigned upload, ``{"uploadId", "url", "fields", "expiresAt"}``."""
         body = {"name": name, "contentType": content_type, "size": size}
-        return self.call("POST", attachment_path(note_id), body=body, expect=201).json_body
+        failed = f"the file was not attached to note {note_id}"
+        return self.call(
+            "POST", attachment_path(note_id), body=body, expect=201, failed=failed, note_id=note_id
+        ).json_body
 
     def attach(self, note_id: str, upload_id: str) -> dict[str, Any]:
         """PUT /notes/{id}/attachment: the uploaded file becomes the note's attachment; the note."""
-        return self.call("PUT", attachment_path(note_id), body={"uploadId": upload_id}).json_body
+        failed = f"the file was not attached to note {note_id}"
+        return self.call(
+            "PUT", attachment_path(note_id), body={"uploadId": upload_id}, failed=failed, note_id=note_id
+        ).json_body
 
     def download_link(self, note_id: str) -> dict[str, Any]:
         """GET /notes/{id}/attachment: ``{"url", "expiresAt", "name", "size", "contentType"}``."""
-        return self.call("GET", attachment_path(note_id)).json_body
+        try:
+            return self.call(
+                "GET", attachment_path(note_id), failed=f"could not download the file of note {note_id}"
+            ).json_body
+        except ApiError as error:
+            raise self._no_file(note_id, error) from error
 
     def detach(self, note_id: str, etag: str | None = None) -> None:
         """DELETE /notes/{id}/attachment, if the note is still at ``etag`` when one is given."""
         headers = {"If-Match": etag} if etag else None
-        self.call("DELETE", attachment_path(note_id), headers=headers, expect=204)
+        try:
+            self.call(
+                "DELETE",
+                attachment_path(note_id),
+                headers=headers,
+                expect=204,
+                failed=f"the file of note {note_id} was not removed",
+            )
+        except ApiError as error:
+            raise self._no_file(note_id, error) from error
+
+    def _no_file(self, note_id: str, error: ApiError) -> ApiError:
+        """A 404 of a note's file is either no note or a note without a file: the note tells which."""
+        if error.status != 404:
+            return error
+        self.get_note(note_id)  # raises "you have no note ..." when it is the note that is missing
+        return ApiError(
+            error.status,
+            error.code,
+            error.detail,
+            f"note {note_id} has no file: attach one with notes attach {note_id} FILE",
+        )
 
     # The plumbing.
 
@@ -138,26 +191,30 @@ class NotesApi:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         expect: int = 200,
+        failed: str = "the request failed",
+        note_id: str | None = None,
     ) -> Answer:
-        """Send one request as the signed-in user; raises CliError unless the status is ``expect``."""
+        """Send one request as the signed-in user; raises CliError unless the status is ``expect``.
+
+        ``failed`` says what did not happen, and ``note_id`` names the note a 404 is about.
+        """
         session, refreshed = self.session()
         response = self._send(method, path, session, body, params, headers)
         writes = method.upper() not in READ_METHODS
         if response.status_code == 401 and session.read_only and writes:
             # Renewing would not help: the read-only client's tokens never carry the write scope.
             raise CliError(
-                "this session may only read (logged in with notes login --read-only), so the API refused "
-                f"the change ({error_message(response)}): run notes login to sign in with write access"
+                f"{failed}: this session may only read (logged in with notes login --read-only); "
+                "run notes login to sign in with write access"
             )
         if response.status_code == 401 and not refreshed:
             # The pool may have ended the session early, or the clocks disagree.
             session = self._refresh(session)
             response = self._send(method, path, session, body, params, headers)
         if response.status_code == 401:
-            refused = error_message(response)
-            raise CliError(f"the API refused the session ({refused}): run {session.login_command}")
+            raise CliError(f"{failed}: your session was refused; run {session.login_command}")
         if response.status_code != expect:
-            raise api_error(response)
+            raise api_error(response, failed, note_id, self.api_url)
         return Answer(response, self.api_url)
 
     def _refresh(self, session: Session) -> Session:
@@ -251,11 +308,63 @@ def error_message(response: requests.Response) -> str:
     return text or str(response.reason or "no message")
 
 
-def api_error(response: requests.Response) -> ApiError:
-    """The ApiError for an error response, keeping the API's ``Code`` when it sent one."""
+def api_error(
+    response: requests.Response, failed: str, note_id: str | None = None, api_url: str = "the API"
+) -> ApiError:
+    """The ApiError for an error response: a sentence saying what did not happen and why, in the
+    words of the user's notes rather than the API's status and ``Code`` (both kept on the error)."""
     try:
         body = response.json()
     except ValueError:
         body = None
     code = body.get("Code") if isinstance(body, dict) and isinstance(body.get("Code"), str) else None
-    return ApiError(response.status_code, code, error_message(response))
+    detail = error_message(response)
+    return ApiError(response.status_code, code, detail, explain(response, failed, note_id, detail, api_url))
+
+
+def explain(response: requests.Response, failed: str, note_id: str | None, detail: str, api_url: str) -> str:
+    """What ``failed`` because of ``response``, as one sentence for the person whose note it is."""
+    status = response.status_code
+    if status == 404 and note_id is not None:
+        return f"you have no note {note_id}: check the id with notes ls"
+    if status == 400:
+        return f"{failed}: {plain_words(detail)}"
+    if status == 412:
+        return f"{failed}: the note changed meanwhile"
+    if status in (403, 404, 405):
+        # No such route: the base URL is wrong (a deployed stage's ends in /api).
+        return f"{failed}: {api_url} is not a notes API address: check --api (deployed, it ends in /api)"
+    if status == 413:
+        return f"{failed}: it is too large for the notes service"
+    if status in (502, 503, 504):
+        wait = response.headers.get("Retry-After", "")
+        when = f"in {wait} seconds" if wait.isdigit() else "in a moment"
+        return f"{failed}: the notes service is unavailable for now; try again {when}"
+    if status >= 500:
+        return f"{failed}: the notes service failed unexpectedly; try again, and report it if it goes on"
+    return f"{failed}: the notes service refused it ({one_line(detail, 120)})"
+
+
+# The fields the API's messages name, in the words the CLI uses for them.
+FIELD_WORDS = {
+    "title": "the title",
+    "content": "the content",
+    "tags": "the tags",
+    "name": "the file's name",
+    "size": "the file's size",
+    "contentType": "the file's type",
+    "uploadId": "the upload",
+}
+_FIELD = re.compile(r"field '([A-Za-z]+)(?:\[(\d+)\])?'")
+
+
+def plain_words(detail: str) -> str:
+    """The API's message with ``field 'title'`` said as "the title", ``field 'tags[2]'`` as "tag 3"."""
+
+    def words(match: re.Match[str]) -> str:
+        name, index = match.group(1), match.group(2)
+        if index is not None and name == "tags":
+            return f"tag {int(index) + 1}"
+        return FIELD_WORDS.get(name, match.group(0))
+
+    return _FIELD.sub(words, detail)

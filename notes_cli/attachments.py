@@ -9,15 +9,18 @@ import click
 
 from notes_cli import files
 from notes_cli.api import ApiError
-from notes_cli.errors import ChangedMeanwhile, CliError, one_line
-from notes_cli.local_files import AlreadyThere, open_upload, safe_file_name, save
-from notes_cli.output import attachment_line, printable, progress_bar
+from notes_cli.errors import ChangedMeanwhile, CliError
+from notes_cli.ids import resolve_note_id
+from notes_cli.local_files import AlreadyThere, download_target, folder_for, open_upload, save
+from notes_cli.notes import ID_HELP, current_version
+from notes_cli.output import attachment_line, label, printable, progress_bar
+from notes_cli.prompts import confirm
 from notes_cli.state import State, pass_state
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
-@click.command()
+@click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @pass_state
@@ -28,33 +31,36 @@ def attach(state: State, note_id: str, path: Path) -> None:
     straight to the file store, with the progress shown on a terminal.
     """
     with open_upload(path) as (file, size):
+        note_id = resolve_note_id(state.api, note_id)
         name = path.name
         content_type = mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
         form = state.api.start_upload(note_id, name, content_type, size)
         upload_id = form.get("uploadId")
         if not isinstance(upload_id, str):
-            raise CliError("the API sent an upload without an uploadId")
+            raise CliError(f"the file was not attached to note {note_id}: the upload came without its id")
         upload = files.Upload(form, file, name, content_type)
         with progress_bar(upload.length, f"uploading {printable(name)}") as bar:
             upload.send(state.api.http, bar.update)
     note = state.api.attach(note_id, upload_id)
     attachment = note.get("attachment")
     if not isinstance(attachment, dict):
-        raise CliError("the API answered the attach without the note's attachment")
+        raise CliError(
+            f"note {note_id} came back without its file after attaching it: see notes show {note_id}"
+        )
     click.echo(
         f"attached to {note.get('noteId')} (version {note.get('version')}): {attachment_line(attachment)}"
     )
 
 
-@click.command()
+@click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     metavar="PATH",
-    help="Where to save it: a file, or a folder to save it in under its own name. "
-    "Default: its own name, in the current folder.",
+    help="Where to save it: a file, or a folder to save it in under its own name (a PATH ending "
+    "in / is a folder, made if missing). Default: its own name, in the current folder.",
 )
 @click.option(
     "--force",
@@ -62,46 +68,63 @@ def attach(state: State, note_id: str, path: Path) -> None:
     help="Overwrite a file already there (replaced only once the download is complete).",
 )
 @pass_state
-def download(state: State, note_id: str, output: Path | None, force: bool) -> None:
-    """Save a note's file. An existing file is never overwritten without --force."""
+def download(state: State, note_id: str, output: str | None, force: bool) -> None:
+    """Save a note's file. An existing file is never overwritten without --force.
+
+    Saved under its own name, the file never lands outside the folder and is
+    never a dot-file: such a name needs -o PATH. Control, format and line
+    separator characters in the name are saved as _.
+    """
+    note_id = resolve_note_id(state.api, note_id)
     link = state.api.download_link(note_id)
     url, name, size = link.get("url"), link.get("name"), link.get("size")
     if not isinstance(url, str) or not isinstance(name, str) or not isinstance(size, int):
-        raise CliError("the API sent a download without a URL, a name or a size")
-    target = output if output is not None and not output.is_dir() else None
-    if target is None:
-        if not safe_file_name(name):
-            raise CliError(
-                f"choose where to save it with -o PATH: the file's name {one_line(repr(name), 60)} "
-                "is not a safe file name here"
-            )
-        target = (output or Path()) / name
+        raise CliError(f"could not download the file of note {note_id}: its address, name or size is missing")
+    target, replaced, make_folder = download_target(output, name)
     if not force and (target.exists() or target.is_symlink()):
         raise AlreadyThere(target)
-    with progress_bar(size, f"downloading {printable(name)}") as bar:
+    with folder_for(target, make_folder), progress_bar(size, f"downloading {printable(name)}") as bar:
         written = save(
             target, force, lambda file: files.download(state.api.http, url, file, bar.update), size
         )
-    click.echo(f"saved {target} ({written:,} bytes)")
+    renamed = (
+        f"; {replaced} hidden character{'s' if replaced != 1 else ''} of its name saved as _"
+        if replaced
+        else ""
+    )
+    click.echo(f"saved {printable(str(target))} ({written:,} bytes{renamed})")
 
 
-@click.command()
+@click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Remove it without asking (for scripts: needed without a terminal)."
+)
 @pass_state
-def detach(state: State, note_id: str) -> None:
+def detach(state: State, note_id: str, yes: bool) -> None:
     """Remove a note's file.
 
+    At a terminal it asks first; elsewhere it removes the file only with --yes.
     The note is read first, and the file removed only if the note is still at the
     version read, so a file attached meanwhile is never the one removed.
     """
+    note_id = resolve_note_id(state.api, note_id)
     note, etag = state.api.get_note(note_id)
     attachment = note.get("attachment")
     if not isinstance(attachment, dict):
-        raise CliError(f"note {note_id} has no attachment")
+        raise CliError(f"note {note_id} has no file to remove")
+    name = printable(str(attachment.get("name")))
+    confirm(
+        f"Remove the file {name} from the note “{label(note)}”?",
+        yes=yes,
+        not_done=f"the file of note {note_id} was not removed",
+    )
     try:
         state.api.detach(note_id, etag)
     except ApiError as error:
-        if error.status == 412:
-            raise ChangedMeanwhile(note) from error
-        raise
-    click.echo(f"detached {printable(str(attachment.get('name')))} from {note_id}")
+        if error.status != 412:
+            raise
+        raise ChangedMeanwhile(
+            note_id, current_version(state.api, note_id), "its file was not removed", "notes detach"
+        ) from error
+    click.echo(f"detached {name} from {note_id}")

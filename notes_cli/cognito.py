@@ -36,6 +36,14 @@ CLIENT_CONFIG = Config(
 )
 
 
+class PasswordRefused(CliError):
+    """The pool refused a new password; ``pool_message`` is what it said."""
+
+    def __init__(self, pool_message: str) -> None:
+        self.pool_message = pool_message
+        super().__init__(f"password rejected: {pool_message}")
+
+
 class Cognito:
     """The stage's user pool, reached through its app client (which has no secret)."""
 
@@ -139,6 +147,9 @@ class Cognito:
         try:
             yield
         except botocore.exceptions.ClientError as error:
+            details = error.response.get("Error", {})
+            if details.get("Code") == "InvalidPasswordException":
+                raise PasswordRefused(str(details.get("Message") or "")) from error
             raise CliError(explain(error, action, email, self.client_id)) from error
         except botocore.exceptions.BotoCoreError as error:
             raise CliError(self._unreachable(error)) from error
@@ -294,7 +305,7 @@ def explain(error: botocore.exceptions.ClientError, action: str, email: str, cli
         "UserNotConfirmedException": f"confirm first: notes confirm {email}",
         "UserNotFoundException": f"no account for {email}: notes signup {email}",
         "UsernameExistsException": f"an account for {email} already exists: notes login {email}",
-        "InvalidPasswordException": f"password rejected: {message}",
+        "InvalidParameterException": f"cannot {action} {email}: {message}",
         "CodeMismatchException": "wrong confirmation code: check the email and try again",
         "ExpiredCodeException": "the confirmation code has expired: ask for a new one",
         "TooManyRequestsException": f"too many requests, wait a moment and retry: {message}",

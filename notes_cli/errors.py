@@ -43,9 +43,17 @@ class UsageProblem(CliError):
 
 
 class ChangedMeanwhile(CliError):
-    """A write made only if the note was still as read found it changed."""
+    """A write made only if the note was still as read found it changed: nothing was written.
 
-    def __init__(self, note: dict[str, Any]) -> None:
-        super().__init__(
-            f"the note changed since you read it (version {note.get('version')}); run the command again"
+    ``version`` is the note's version now, ``not_done`` what did not happen, ``kept`` where what the
+    user gave is kept (if anywhere), ``again`` the command to run once they have looked.
+    """
+
+    def __init__(self, note_id: str, version: Any, not_done: str, again: str, kept: str = "") -> None:
+        now = f" (it is now at version {version})" if version is not None else ""
+        message = (
+            f"note {note_id} changed since it was read{now}, so {not_done}{kept}: "
+            f"see it with notes show {note_id}, then run {again} again"
         )
+        # Longer than most: it names the note twice, and may name a file.
+        click.ClickException.__init__(self, one_line(message, 2 * MAX_MESSAGE_CHARS))

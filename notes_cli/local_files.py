@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from notes_cli.errors import CliError
+from notes_cli.errors import CliError, one_line
 
 # No stage takes a larger file: one presigned POST carries at most 5 GiB. A stage's own,
 # usually lower, limit is the API's to tell (it refuses the upload before any byte is sent).
@@ -100,15 +100,125 @@ def current_umask() -> int:
     return mask
 
 
-def safe_file_name(name: str) -> bool:
-    """Whether ``name`` is one plain file name here: not empty, ``.`` or ``..``, no separator,
-    no control character, and short enough for the file system."""
-    if name in ("", ".", ".."):
-        return False
+# Characters a saved file's name never holds as they are: control, format (such as the bidirectional
+# overrides that show "exe.pdf" as "fdp.exe") and line or paragraph separators. Each becomes this.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+REPLACEMENT = "_"
+
+
+def name_here(name: str) -> tuple[str, int]:
+    """The name a note's file is saved under in a folder, when no ``-o`` names the file itself, and
+    how many of its characters were replaced (each control, format or separator character by ``_``).
+
+    Raises CliError, asking for ``-o PATH``, when the name would not be one plain, visible file in
+    that folder: empty, a dot-file (``.bashrc``, ``.`` and ``..`` among them), holding a path
+    separator, or too long for the file system.
+    """
+    shown = one_line(repr(name), 60)
+    clean = "".join(REPLACEMENT if unicodedata.category(char) in HIDDEN_CATEGORIES else char for char in name)
+    replaced = sum(1 for a, b in zip(name, clean, strict=True) if a != b)
     separators = {"/", "\\", os.sep, *(os.altsep or "")}
-    if any(char in separators or unicodedata.category(char) == "Cc" for char in name):
-        return False
+    why = None
+    if not clean:
+        why = "it is empty"
+    elif clean.startswith("."):
+        why = "it starts with a dot, so it would be a hidden file or name a folder"
+    elif any(char in separators for char in clean):
+        why = "it holds a path separator"
+    else:
+        try:
+            too_long = len(os.fsencode(clean)) > MAX_LOCAL_NAME_BYTES
+        except UnicodeError:
+            too_long = True
+        if too_long:
+            why = f"it is longer than the {MAX_LOCAL_NAME_BYTES} bytes a file name may be here"
+    if why:
+        raise CliError(
+            f"choose where to save it with -o PATH: the file's name {shown} "
+            f"is not a safe file name here ({why})"
+        )
+    return clean, replaced
+
+
+def download_target(output: str | None, name: str) -> tuple[Path, int, bool]:
+    """Where ``notes download [-o OUTPUT]`` saves a file named ``name``, how many characters of its
+    name were replaced, and whether the folders missing above it are to be made.
+
+    No OUTPUT: the current folder. An OUTPUT that is a folder, or that ends in ``/`` (a folder,
+    made if missing): in it, under ``name_here(name)``. Any other OUTPUT is the file itself, as given.
+    """
+    if output is None:
+        clean, replaced = name_here(name)
+        return Path(clean), replaced, False
+    path = Path(output)
+    names_a_folder = output.endswith(("/", os.sep, *(os.altsep or "")))
+    if names_a_folder and (path.exists() or path.is_symlink()) and not path.is_dir():
+        raise CliError(f"{output} is not a folder: give -o a folder ending in /, or the file's path")
+    if names_a_folder or path.is_dir():
+        clean, replaced = name_here(name)
+        return path / clean, replaced, names_a_folder
+    return path, 0, False
+
+
+@contextmanager
+def folder_for(target: Path, make: bool) -> Iterator[None]:
+    """With ``make``, make the missing folders above ``target`` for the block, and remove those it
+    made if the block fails; without it, nothing."""
+    folder = target.parent
+    missing: list[Path] = []
+    while make and not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir()
+        except OSError as error:
+            _remove_empty(missing)
+            raise CliError(f"cannot make the folder {made}: {error.strerror or error}") from error
     try:
-        return len(os.fsencode(name)) <= MAX_LOCAL_NAME_BYTES
-    except UnicodeError:
+        yield
+    except BaseException:
+        _remove_empty(missing)
+        raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # the deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def keep_unsaved(note_id: str, text: str) -> str | None:
+    """Write ``text``, which could not be saved to note ``note_id``, to a new private file; where it
+    is (a name in the current folder, else a path in the temporary folder), or None if nowhere."""
+    data = text.encode("utf-8", "surrogateescape")
+    stem = f"notes-unsaved-{note_id}"
+    for attempt in range(1, 100):
+        name = f"{stem}.txt" if attempt == 1 else f"{stem}-{attempt}.txt"
+        try:
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+        if _write_all(descriptor, data, Path(name)):
+            return name
+        break
+    try:
+        descriptor, path = tempfile.mkstemp(prefix=f"{stem}-", suffix=".txt")
+    except OSError:
+        return None
+    return path if _write_all(descriptor, data, Path(path)) else None
+
+
+def _write_all(descriptor: int, data: bytes, path: Path) -> bool:
+    """Write ``data`` to the new file ``path``, open as ``descriptor``; remove it if that fails."""
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+    except OSError:
+        path.unlink(missing_ok=True)
         return False
+    return True

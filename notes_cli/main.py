@@ -66,6 +66,14 @@ class NotesGroup(click.Group):
     help="A scoped stage's read-only app client, for notes login --read-only.",
 )
 @click.option(
+    "--web-url",
+    envvar="NOTES_WEB_URL",
+    show_envvar=True,
+    metavar="URL",
+    help="The stage's web app (make deploy prints it as WebUrl), whose config.json holds the "
+    "password rules notes signup checks.",
+)
+@click.option(
     "--stack",
     "stack_file",
     envvar="NOTES_STACK_FILE",
@@ -84,6 +92,8 @@ def cli(ctx: click.Context, **options: Any) -> None:
                  (scoped stages: notes login, in the browser)
     Then:        notes add "text", notes ls, notes show ID, notes edit ID, notes rm ID
     Files:       notes attach ID FILE, notes download ID, notes detach ID
+
+    An ID is a note's id as notes ls shows it, or its first 8 or more characters.
     """
     ctx.obj = State(**options)  # the options above, by name
 

@@ -12,25 +12,78 @@ import click
 from notes_cli.errors import one_line
 
 SUMMARY_CHARS = 60
+# The web app's rule (web/screens.js, noteLabel): the title, else the content's first non-blank
+# line (its first 80 characters), else this.
+UNTITLED = "Untitled note"
+FIRST_LINE_CHARS = 80
+# What JavaScript's String.prototype.trim removes, as the page trims: its white space (Zs among
+# them) and line terminators. Python's str.strip differs (it keeps U+FEFF, drops U+001C-U+001F).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+_JS_SPACE += "\u2028\u2029\u202f\u205f\u3000\ufeff"
+# Characters that would move the cursor, reorder the text or hide in a terminal.
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def summary(note: dict[str, Any]) -> str:
-    """The title, else the first non-blank line of the content, on one short line."""
-    text = note.get("title") or next(
-        (line for line in str(note.get("content") or "").splitlines() if line.strip()), ""
-    )
-    return one_line(text, SUMMARY_CHARS) if text.strip() else "(empty)"
+def label(note: dict[str, Any], limit: int = SUMMARY_CHARS) -> str:
+    """The note's name as the web app shows it, on one line of at most ``limit`` characters."""
+    return one_line(printable(full_label(note)), limit)
+
+
+def full_label(note: dict[str, Any]) -> str:
+    """The title, else the first 80 characters of the content's first non-blank line, else
+    "Untitled note": the web app's rule, exactly."""
+    title = str(note.get("title") or "").strip(_JS_SPACE)
+    if title:
+        return title
+    lines = str(note.get("content") or "").split("\n")
+    first = next((line for line in lines if line.strip(_JS_SPACE)), "")
+    return _utf16_prefix(first.strip(_JS_SPACE), FIRST_LINE_CHARS) or UNTITLED
+
+
+def _utf16_prefix(text: str, units: int) -> str:
+    """The start of ``text`` that JavaScript's ``slice(0, units)`` keeps (it counts UTF-16 code
+    units), without the half of a character it may cut in two."""
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            break
+        kept.append(char)
+    return "".join(kept)
 
 
 def tag_list(note: dict[str, Any]) -> str:
-    """`` [a, b]`` for a note with tags, else nothing."""
+    """``  [a, b]`` for a note with tags, else nothing."""
     tags = note.get("tags") or []
-    return f"  [{', '.join(tags)}]" if tags else ""
+    return f"  [{printable(', '.join(str(tag) for tag in tags))}]" if tags else ""
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters shown as U+FFFD, so a name cannot move the cursor."""
-    return "".join("\ufffd" if unicodedata.category(char) == "Cc" else char for char in text)
+    """``text`` with control, format and line or paragraph separator characters shown as U+FFFD,
+    so that a name can neither move the cursor nor reorder what is shown around it."""
+    return "".join(
+        "\ufffd" if unicodedata.category(char) in UNPRINTABLE_CATEGORIES else char for char in text
+    )
+
+
+# The listing's columns: id, when made, a mark for a note with a file, then the name and tags.
+ID_WIDTH = 36
+CREATED_WIDTH = 24
+FILE_MARK = "file"
+LIST_HEADER = (
+    f"{'ID':<{ID_WIDTH}}  {'CREATED (UTC)':<{CREATED_WIDTH}}  {'FILE':<{len(FILE_MARK)}}  TITLE  [TAGS]"
+)
+
+
+def list_line(note: dict[str, Any]) -> str:
+    """One note of ``notes ls``, in the columns of ``LIST_HEADER``."""
+    has_file = isinstance(note.get("attachment"), dict)
+    mark = FILE_MARK if has_file else "-"
+    return (
+        f"{note.get('noteId')!s:<{ID_WIDTH}}  {note.get('createdAt')!s:<{CREATED_WIDTH}}  "
+        f"{mark:<{len(FILE_MARK)}}  {label(note)}{tag_list(note)}"
+    )
 
 
 def attachment_line(attachment: dict[str, Any]) -> str:

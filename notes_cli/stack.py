@@ -53,6 +53,8 @@ class Connection:
     read_only_client_id: str | None = None
     read_scope: str = DEFAULT_READ_SCOPE
     write_scope: str = DEFAULT_WRITE_SCOPE
+    # The stage's web app, whose config.json holds the pool's password rules.
+    web_url: str | None = None
 
     @property
     def local(self) -> bool:
@@ -192,12 +194,14 @@ def resolve(
     cwd: Path,
     oauth_domain: str | None = None,
     read_only_client_id: str | None = None,
+    web_url: str | None = None,
 ) -> Connection:
     """Merge the explicit options with the stack file (explicit ``stack_file`` or the one found).
 
     The file's pool facts (region, pool, clients, emulator endpoint, sign-in endpoints) only
     apply to the file's own pool: once an option names another pool or app client, the CLI
-    talks to that pool at its region's Cognito. In scoped mode ``client_id`` is also the CLI's
+    talks to that pool at its region's Cognito. The file's web app (``webUrl``, where the pool's
+    password rules are published) is a pool fact too. In scoped mode ``client_id`` is also the CLI's
     client at the sign-in endpoints (a scoped stage's pool has no password client).
     """
     path = stack_file if stack_file is not None else find_stack_file(cwd)
@@ -211,6 +215,7 @@ def resolve(
     endpoint = pool_facts.get("awsEndpoint")
     api_url = api or facts.get("apiUrl")
     domain = oauth_domain or pool_facts.get("oauthDomain")
+    web = web_url or pool_facts.get("webUrl")
     named_client = client_id if client_id != pool_facts.get("userPoolClientId") else None
     return Connection(
         api_url=normalize_url(api_url) if api_url else None,
@@ -223,6 +228,7 @@ def resolve(
         read_only_client_id=read_only_client_id or pool_facts.get("readOnlyClientId"),
         read_scope=pool_facts.get("readScope") or DEFAULT_READ_SCOPE,
         write_scope=pool_facts.get("writeScope") or DEFAULT_WRITE_SCOPE,
+        web_url=normalize_url(web) if web else None,
     )
 
 

@@ -30,6 +30,7 @@ class State:
         stack_file: Path | None,
         oauth_domain: str | None = None,
         read_only_client_id: str | None = None,
+        web_url: str | None = None,
     ) -> None:
         self._api = _text(api)
         self._region = _text(region)
@@ -38,6 +39,7 @@ class State:
         self._stack_file = stack_file
         self._oauth_domain = _text(oauth_domain)
         self._read_only_client_id = _text(read_only_client_id)
+        self._web_url = _text(web_url)
         self._cognito: Cognito | None = None
 
     @cached_property
@@ -52,6 +54,7 @@ class State:
             cwd=Path.cwd(),
             oauth_domain=self._oauth_domain,
             read_only_client_id=self._read_only_client_id,
+            web_url=self._web_url,
         )
 
     @cached_property

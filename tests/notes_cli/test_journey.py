@@ -64,11 +64,12 @@ def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: 
 
     listed = notes("ls")
     assert listed.exit_code == 0, listed.output
-    lines = listed.stdout.splitlines()
+    header, *lines = listed.stdout.splitlines()
+    assert header.split() == ["ID", "CREATED", "(UTC)", "FILE", "TITLE", "[TAGS]"]
     assert len(lines) == 2
     assert lines[0].startswith(letter) and "line one" in lines[0] and "line two" not in lines[0]
     assert lines[1].startswith(groceries) and "Groceries" in lines[1] and "[home, shop]" in lines[1]
-    assert stored_note(notes, groceries)["updatedAt"] in lines[1]
+    assert stored_note(notes, groceries)["createdAt"] in lines[1]
 
     shown = notes("show", groceries)
     assert shown.exit_code == 0, shown.output
@@ -97,8 +98,8 @@ def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: 
         "version": 2,
     }
 
-    removed = notes("rm", groceries)
+    removed = notes("rm", groceries, "--yes")
     assert removed.exit_code == 0, removed.output
     assert api_call(notes, "GET", f"/notes/{groceries}").status_code == 404
-    remaining = notes("ls").stdout.splitlines()
+    remaining = notes("ls").stdout.splitlines()[1:]
     assert len(remaining) == 1 and remaining[0].startswith(letter)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +14,7 @@ from tests.notes_cli.helpers import (
     Notes,
     api_call,
     assert_one_line_error,
-    someone_else_writes_after_each_read,
+    someone_else_writes_after_the_first_read,
     stored_note,
 )
 
@@ -21,10 +23,10 @@ def test_edit_refuses_to_overwrite_a_change_made_meanwhile(
     notes: Notes, logged_in: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     note_id = notes("add", "original", "--title", "mine").stdout.strip()
-    someone_else_writes_after_each_read(notes, monkeypatch)
+    someone_else_writes_after_the_first_read(notes, monkeypatch)
     assert_one_line_error(
         notes("edit", note_id, "--title", "my edit"),
-        "the note changed since you read it (version 1); run the command again",
+        f"note {note_id} changed since it was read (it is now at version 2), so your edit was not saved",
     )
     stored = stored_note(notes, note_id)
     assert (stored["title"], stored["content"], stored["version"]) == ("changed elsewhere", "original", 2)
@@ -48,11 +50,11 @@ def test_ls_pages_and_all(notes: Notes, logged_in: str) -> None:
 
     page = notes("ls", "--limit", "2")
     assert page.exit_code == 0, page.output
-    assert [line.split()[0] for line in page.stdout.splitlines()] == newest_first[:2]
+    assert [line.split()[0] for line in page.stdout.splitlines()[1:]] == newest_first[:2]
     assert "more notes follow" in page.stderr
 
     every = notes("ls", "--limit", "1", "--all")
-    assert [line.split()[0] for line in every.stdout.splitlines()] == newest_first
+    assert [line.split()[0] for line in every.stdout.splitlines()[1:]] == newest_first
     assert "more notes follow" not in every.stderr
 
     as_json = json.loads(notes("ls", "--all", "--json").stdout)
@@ -60,12 +62,27 @@ def test_ls_pages_and_all(notes: Notes, logged_in: str) -> None:
     assert as_json["nextCursor"] is None
 
 
-def test_api_errors_show_status_and_message(notes: Notes, logged_in: str) -> None:
-    assert_one_line_error(
-        notes("show", "0193a1e4-7c2b-7d41-9a8e-3f1c2b4d5e6f"), "404 NotFoundError", "not found"
+def test_api_errors_are_sentences_about_the_note(notes: Notes, logged_in: str) -> None:
+    missing = "0193a1e4-7c2b-7d41-9a8e-3f1c2b4d5e6f"
+    for command in (["show"], ["edit", "--title", "x"], ["rm", "--yes"], ["download"], ["detach", "--yes"]):
+        line = assert_one_line_error(
+            notes(command[0], missing, *command[1:]),
+            f"you have no note {missing}: check the id with notes ls",
+        )
+        assert "404" not in line and "NotFound" not in line and "API" not in line
+    line = assert_one_line_error(
+        notes("add", "text", "--title", "t" * 201),
+        "the note was not added: the title is 201 characters; at most 200 are allowed",
     )
-    assert_one_line_error(notes("add", "text", "--title", "t" * 201), "400 BadRequestError", "title")
+    assert "400" not in line and "BadRequest" not in line and "field" not in line
+    assert_one_line_error(
+        notes("add", "text", "--tag", "a", "--tag", "a"), "the note was not added: tag 2 repeats the tag 'a'"
+    )
     assert api_call(notes, "GET", "/notes").json()["notes"] == []
+
+    note_id = notes("add", "text").stdout.strip()
+    line = assert_one_line_error(notes("download", note_id), f"note {note_id} has no file: attach one")
+    assert "API" not in line and "404" not in line
 
 
 @pytest.mark.parametrize("command", ["add", "edit"])
@@ -76,3 +93,140 @@ def test_the_attachment_is_no_note_field_on_the_command_line(command: str) -> No
     assert "notes attach" in shown.stdout
     refused = CliRunner().invoke(cli, [command, "x", "--attachment", "key"])
     assert refused.exit_code == 2 and "No such option '--attachment'" in refused.stderr
+
+
+def listed(notes: Notes) -> dict[str, str]:
+    """``notes ls --all``: each note's line by its id (the header line checked and left out)."""
+    shown = notes("ls", "--all")
+    assert shown.exit_code == 0, shown.output
+    header, *lines = shown.stdout.splitlines()
+    assert header.split() == ["ID", "CREATED", "(UTC)", "FILE", "TITLE", "[TAGS]"]
+    return {line.split()[0]: line for line in lines}
+
+
+def test_a_note_is_named_as_the_page_names_it(notes: Notes, logged_in: str) -> None:
+    # The page's rule: the title, else the content's first non-blank line, else "Untitled note".
+    blank_title = notes("add", "\n   \n  first line  \nsecond line", "--title", "   ").stdout.strip()
+    empty = notes("add", "", "--title", " \t ").stdout.strip()
+    titled = notes("add", "text", "--title", "  Groceries ").stdout.strip()
+    long_line = notes("add", "x" * 100).stdout.strip()
+    lines = listed(notes)
+    assert lines[blank_title].endswith("  first line")
+    assert lines[empty].endswith("  Untitled note") and "(empty)" not in lines[empty]
+    assert lines[titled].endswith("  Groceries")
+    assert lines[long_line].endswith("  " + "x" * 59 + "…")  # clipped to the listing's width
+    assert notes("show", empty).stdout.splitlines()[0] == "Untitled note"
+    assert notes("show", blank_title).stdout.splitlines()[0] == "first line"
+    assert notes("show", long_line).stdout.splitlines()[0] == "x" * 80  # the page's first 80
+
+
+def test_a_title_alone_makes_a_note(notes: Notes, logged_in: str) -> None:
+    added = notes("add", "--title", "Call the plumber")
+    assert added.exit_code == 0, added.output
+    stored = stored_note(notes, added.stdout.strip())
+    assert (stored["title"], stored["content"]) == ("Call the plumber", "")
+    piped = notes("add", "--title", "With text", input="from stdin\n")
+    assert stored_note(notes, piped.stdout.strip())["content"] == "from stdin\n"
+    # Nothing at all is no note.
+    assert_one_line_error(notes("add", "--title", "   "), "no content")
+    assert len(api_call(notes, "GET", "/notes").json()["notes"]) == 2
+
+
+def test_ls_shows_a_header_when_each_note_was_made_and_which_have_a_file(
+    notes: Notes, logged_in: str, tmp_path: Path
+) -> None:
+    with_file = notes("add", "has a file").stdout.strip()
+    without = notes("add", "has none", "--tag", "plain").stdout.strip()
+    (tmp_path / "a.txt").write_text("some text")
+    assert notes("attach", with_file, str(tmp_path / "a.txt")).exit_code == 0
+    assert notes("edit", without, "--title", "Changed later").exit_code == 0
+    stored = {note_id: stored_note(notes, note_id) for note_id in (with_file, without)}
+    assert all(note["updatedAt"] != note["createdAt"] for note in stored.values())
+
+    lines = listed(notes)
+    assert list(lines) == [without, with_file]  # newest first, by creation
+    for note_id, line in lines.items():
+        assert line.split()[1] == stored[note_id]["createdAt"]
+        assert stored[note_id]["updatedAt"] not in line
+    assert lines[with_file].split()[2] == "file"
+    assert lines[without].split()[2] == "-"
+    assert lines[without].endswith("  Changed later  [plain]")
+
+
+def test_an_edit_refused_for_a_change_meanwhile_keeps_the_new_content(
+    notes: Notes, logged_in: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    note_id = notes("add", "original").stdout.strip()
+    monkeypatch.chdir(tmp_path)
+    someone_else_writes_after_the_first_read(notes, monkeypatch)
+    text = "my long\nnew text\n"
+    line = assert_one_line_error(
+        notes("edit", note_id, "--content", "-", input=text),
+        f"note {note_id} changed since it was read (it is now at version 2), so your edit was not saved",
+        f"your new content is kept in notes-unsaved-{note_id}.txt",
+    )
+    assert "version 1" not in line
+    kept = tmp_path / f"notes-unsaved-{note_id}.txt"
+    assert kept.read_text() == text
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    stored = stored_note(notes, note_id)
+    assert (stored["content"], stored["version"]) == ("original", 2)
+    # A second refusal never overwrites the first one's file.
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    someone_else_writes_after_the_first_read(notes, monkeypatch)
+    assert_one_line_error(
+        notes("edit", note_id, "--content", "again"), f"kept in notes-unsaved-{note_id}-2.txt", "version 3"
+    )
+    assert kept.read_text() == text
+    assert (tmp_path / f"notes-unsaved-{note_id}-2.txt").read_text() == "again"
+
+
+def test_rm_without_a_terminal_needs_yes(notes: Notes, logged_in: str) -> None:
+    note_id = notes("add", "keep me").stdout.strip()
+    result = notes("rm", note_id)
+    assert result.exit_code == 2
+    assert_one_line_error(result, f"note {note_id} was not deleted", "no terminal", "--yes")
+    assert stored_note(notes, note_id)["content"] == "keep me"
+    deleted = notes("rm", note_id, "--yes")
+    assert deleted.exit_code == 0, deleted.output
+    assert deleted.stdout == f"deleted {note_id}\n"
+    assert api_call(notes, "GET", f"/notes/{note_id}").status_code == 404
+
+
+def test_a_note_is_named_by_a_unique_prefix_of_its_id(notes: Notes, logged_in: str, tmp_path: Path) -> None:
+    first = notes("add", "first", "--title", "First").stdout.strip()
+    second = notes("add", "second", "--title", "Second").stdout.strip()
+    common = next(first[:n] for n in range(len(first)) if first[n] != second[n])
+    assert len(common) >= 8, (first, second)  # ids made a moment apart share their start
+    unique = second[: len(common) + 1]
+
+    shown = notes("show", unique)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0] == "Second"
+    assert notes("show", unique.upper()).stdout.splitlines()[0] == "Second"
+
+    ambiguous = assert_one_line_error(notes("show", common), f"{common} starts the ids of 2 notes")
+    assert f"{first} (First)" in ambiguous and f"{second} (Second)" in ambiguous
+    assert "give more of the id" in ambiguous
+    short = notes("show", first[:7])
+    assert short.exit_code == 2
+    assert_one_line_error(short, "too short to name a note", "at least 8 characters")
+    assert_one_line_error(
+        notes("show", "ffffffff-ff"), "none of your notes has an id starting with ffffffff-ff"
+    )
+    assert_one_line_error(notes("show", "not-an-id!"), "'not-an-id!' is not a note id")
+
+    # Every command that takes an ID.
+    assert notes("edit", unique, "--title", "Second, edited").exit_code == 0
+    assert stored_note(notes, second)["title"] == "Second, edited"
+    (tmp_path / "a.txt").write_text("file")
+    assert notes("attach", unique, str(tmp_path / "a.txt")).exit_code == 0
+    saved = notes("download", unique, "-o", str(tmp_path / "back.txt"))
+    assert saved.exit_code == 0, saved.output
+    assert (tmp_path / "back.txt").read_text() == "file"
+    assert notes("detach", unique, "--yes").exit_code == 0
+    assert stored_note(notes, second)["attachment"] is None
+    assert_one_line_error(notes("rm", common, "--yes"), "starts the ids of 2 notes")
+    assert notes("rm", unique, "--yes").stdout == f"deleted {second}\n"
+    assert [note["noteId"] for note in api_call(notes, "GET", "/notes").json()["notes"]] == [first]

@@ -185,7 +185,7 @@ def test_login_through_the_browser_then_notes_with_the_access_token(
     note_id = added.stdout.strip()
     listed = scoped("ls")
     assert listed.exit_code == 0, listed.output
-    assert listed.stdout.startswith(f"{note_id}  ") and "Scoped" in listed.stdout
+    assert listed.stdout.splitlines()[1].startswith(f"{note_id}  ") and "Scoped" in listed.stdout
     whoami = scoped("whoami")
     assert whoami.exit_code == 0, whoami.output
     assert f"email    {user}\n" in whoami.stdout
@@ -221,7 +221,8 @@ def test_read_only_login_reads_but_never_writes(
     refused = scoped("add", "may not be written")
     assert_one_line_error(refused, "may only read", "--read-only", "run notes login")
     assert "may not be written" not in scoped("ls").stdout
-    assert_one_line_error(scoped("rm", listed.stdout.split()[0]), "may only read")
+    note_id = listed.stdout.splitlines()[1].split()[0]
+    assert_one_line_error(scoped("rm", note_id, "--yes"), f"note {note_id} was not deleted", "may only read")
     assert "written before" in scoped("ls").stdout
 
 
