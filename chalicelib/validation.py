@@ -199,7 +199,9 @@ def check_file_name(name: str) -> str:
 
 # Control, format (bidirectional overrides, zero-width characters) and line or paragraph
 # separators: each can make a name show as another one.
-_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_NOT_IN_NAMES = ("Cc", "Cf", "Zl", "Zp")
+# The same rule as a pattern a browser compiles (JavaScript, with the "u" flag): the web app's.
+FILE_NAME_FORBIDDEN_PATTERN = "[/\\\\" + "".join(f"\\p{{{category}}}" for category in _NOT_IN_NAMES) + "]"
 
 
 def _codepoint(char: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.storage_layout import FILES_PREFIX, UPLOAD_EXPIRY_DAYS, UPLOADS_PREFIX
-from chalicelib.validation import MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
+from chalicelib.validation import FILE_NAME_FORBIDDEN_PATTERN, MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
 
 APP_NAME = "notes"
 STAGES = ("test", "local", "dev", "prod")
@@ -307,6 +307,7 @@ def client_rules(max_attachment_bytes: int) -> dict[str, Any]:
             "requireSymbols": policy["RequireSymbols"],
         },
         "fileNameMaxChars": MAX_FILE_NAME_CHARS,
+        "fileNameForbiddenPattern": FILE_NAME_FORBIDDEN_PATTERN,
         "mediaTypePattern": MEDIA_TYPE_PATTERN,
     }
 

@@ -2,7 +2,8 @@
 // and back. Screens are drawn in screens.js; the state lives in state.js, and is changed only
 // through the functions it exports. The rules shared with the server come from config.json
 // (state.config). In scoped mode (config.mode) the page signs in at the pool's own sign-in page
-// (oauth.js, loaded only then) and sends the API the access token.
+// (oauth.js, loaded only then) and sends the API the access token. The signed-in screen
+// (notes-screen.js) is loaded at sign-in, while the pool checks the password.
 
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
@@ -34,7 +35,6 @@ import {
   uploadProgress,
 } from "./state.js";
 
-const FILE_NAME_FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
 
 // The pool's sign-in page comes back with ?code=…&state=… (or ?error=…): they leave the address
 // before anything else is done, so that no code stays in the history or on screen.
@@ -45,6 +45,8 @@ let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
+let notesScreen = null; // notes-screen.js's drawing, once loaded
+let loadingNotesScreen = null;
 
 function fromSignInPage() {
   const url = new URL(location.href);
@@ -79,8 +81,30 @@ const auth = {
   },
 };
 
-function signedIn(newSession, focus) {
+/** Loads the signed-in screen (once; again after a failure). */
+function loadNotesScreen() {
+  loadingNotesScreen ||= import("./notes-screen.js").then(
+    (drawing) => {
+      notesScreen = drawing.notesScreen;
+    },
+    (error) => {
+      loadingNotesScreen = null;
+      throw error;
+    },
+  );
+  return loadingNotesScreen;
+}
+
+async function signedIn(newSession, focus) {
   session = newSession;
+  try {
+    await loadNotesScreen();
+  } catch {
+    const words = "The page could not load its notes screen (notes-screen.js): reload it.";
+    update({ screen: "fatal", fatal: words });
+    warn(words);
+    return;
+  }
   update({
     screen: "notes",
     user: { email: newSession.email, sub: newSession.sub },
@@ -158,6 +182,7 @@ const actions = {
 
   go(screen) {
     clearMessages();
+    editForm("shown", false); // a password shown on one screen is hidden on the next
     update({ screen, focus: "screen-heading" });
   },
 
@@ -172,11 +197,12 @@ const actions = {
     if (!need({ ...values, email }, ["email", "password"])) return;
     return busy("signin", async () => {
       say("Signing in…");
+      loadNotesScreen().catch(() => {}); // meanwhile; a failure is said once signed in
       try {
         const tokens = await cognito.signIn(email, values.password);
         const newSession = saveSession(state.config.userPoolClientId, tokens, email);
-        say(`Signed in as ${newSession.email || email}.`);
-        signedIn(newSession, "notes-heading");
+        clearMessages(); // the header says who is signed in
+        await signedIn(newSession, "notes-heading");
       } catch (error) {
         if (error.type === "UserNotConfirmedException") {
           update({ screen: "confirm", focus: "code" });
@@ -270,10 +296,7 @@ const actions = {
         await (oauth || cognito).revoke(session.refreshToken);
       } catch (error) {
         failure = error;
-        // The local pool has no RevokeToken: forgetting the tokens is all there is to do.
-        if (oauth || !state.config.local) {
-          afterwards = ` The sign-in service could not end the session (${error.message}); it ends by itself when it expires.`;
-        }
+        afterwards = ` The sign-in service could not end the session (${error.message}); it ends by itself when it expires.`;
       }
     }
     forgetSession();
@@ -368,16 +391,18 @@ const actions = {
     }
   },
 
-  askDelete() {
-    update({ confirming: "delete", focus: "cancel-delete" });
+  /** Deleting the note, or removing its attachment, is asked in the page first. */
+  ask(action) {
+    update({ confirming: action, focus: `cancel-${action}` });
   },
 
-  cancelDelete() {
-    update({ confirming: "", focus: "delete" });
+  cancelAsked() {
+    update({ confirming: "", focus: state.confirming === "remove" ? "remove-attachment" : "delete" });
   },
 
-  confirmDelete() {
+  confirmAsked() {
     const id = state.openId;
+    if (state.confirming === "remove") return actions.removeAttachment();
     if (id === "new") {
       dropDraft("new");
       update({ openId: null, confirming: "", focus: "new-note" });
@@ -440,6 +465,7 @@ const actions = {
   removeAttachment() {
     const id = state.openId;
     if (!id || !state.open) return;
+    update({ confirming: "" });
     return busy("remove", async () => {
       const before = state.open.etag;
       say("Removing the attachment…");
@@ -559,15 +585,16 @@ function conflictOrFailure(error, id, context, action = "save") {
 }
 
 async function attach(id, file) {
-  const { maxAttachmentBytes: max, fileNameMaxChars, mediaTypePattern } = state.config;
+  const { maxAttachmentBytes: max, fileNameMaxChars, mediaTypePattern, fileNameForbiddenPattern } = state.config;
   const name = file.name;
   if (file.size === 0) return warn(`“${name}” is empty: there is nothing to attach.`);
   if (file.size > max) {
-    return warn(`“${name}” is ${fileSize(file.size)}: a note can carry a file of at most ${fileSize(max)}.`);
+    const exact = fileSize(file.size) === fileSize(max); // the same once rounded: both in bytes
+    return warn(`“${name}” is ${fileSize(file.size, exact)}: a note can carry a file of at most ${fileSize(max, exact)}.`);
   }
-  if (!name || [...name].length > fileNameMaxChars || FILE_NAME_FORBIDDEN.test(name)) {
+  if (!name || [...name].length > fileNameMaxChars || new RegExp(fileNameForbiddenPattern, "u").test(name)) {
     return warn(
-      `This file's name cannot be used: rename the file (at most ${fileNameMaxChars} characters, no slashes) and attach it again.`,
+      `This file's name cannot be used: rename the file (at most ${fileNameMaxChars} characters, no slashes, control or invisible formatting characters) and attach it again.`,
     );
   }
   const contentType = new RegExp(mediaTypePattern).test(file.type) ? file.type.toLowerCase() : "application/octet-stream";
@@ -648,6 +675,6 @@ addEventListener("error", (event) => {
   if (event.error) failed(event.error, "Something went wrong:");
 });
 
-onChange((current) => render(current, actions, oauth?.screens));
+onChange((current) => render(current, actions, { ...oauth?.screens, notes: notesScreen }));
 document.documentElement.dataset.started = "true";
 start();

@@ -13,14 +13,15 @@ const RULES = {
   maxAttachmentBytes: count,
   fileNameMaxChars: count,
   mediaTypePattern: (v) => typeof v === "string" && v !== "" && compiles(v),
+  fileNameForbiddenPattern: (v) => typeof v === "string" && v !== "" && compiles(v, "u"),
   passwordPolicy: (v) => typeof v === "object" && !Array.isArray(v) && count(v.minimumLength) && SWITCHES.every((s) => flag(v[s])),
 };
 
 export class ConfigError extends Error {}
 
-function compiles(pattern) {
+function compiles(pattern, flags = "") {
   try {
-    return Boolean(new RegExp(pattern));
+    return Boolean(new RegExp(pattern, flags));
   } catch {
     return false;
   }

@@ -150,7 +150,7 @@ export function oauthClient(config) {
       const { tokens: got, hash } = await exchange(returned);
       const session = saveSession(clientId, got);
       if (hash) history.replaceState(null, "", location.pathname + location.search + hash);
-      say(`Signed in as ${session.email || "you"}.`);
+      clearMessages(); // the header says who is signed in
       signedIn(session, "notes-heading");
     } catch (error) {
       // Back at an old answer (the browser's Back button) while signed in: the session goes on.

@@ -2,11 +2,11 @@
 // text (dom.js): nothing a user or the API wrote is ever parsed as HTML. The live regions of
 // index.html (#alert, #status) carry every message, so that it is both seen and announced.
 // Screens only read the state: what a person does goes to an action (app.js), which changes the
-// state through state.js.
+// state through state.js. The signed-in screen, the notes and the note open, is drawn by
+// notes-screen.js, which app.js loads at sign-in: a first visit does without it.
 
 import { passwordRules } from "./config.js";
 import { h, replace } from "./dom.js";
-import { editorFields, isDirty } from "./state.js";
 
 /** The rules of the pool's password policy (config.json) that `password` does not follow. */
 export function missingRules(policy, password) {
@@ -39,7 +39,7 @@ export function clearMessages() {
 
 // --- drawing -------------------------------------------------------------------------------
 
-/** `own`: screens drawn a mode's own way, by name (scoped mode's sign-in, oauth.js). */
+/** `own`: screens drawn by another module, by name (the notes; scoped mode's sign-in, oauth.js). */
 export function render(state, actions, own = {}) {
   const main = document.getElementById("main");
   const kept = focusedField();
@@ -58,8 +58,6 @@ export function render(state, actions, own = {}) {
 
 function screen(state, actions) {
   switch (state.screen) {
-    case "loading":
-      return h("p", {}, "Loading…");
     case "fatal":
       return fatal(state, actions);
     case "signin":
@@ -73,14 +71,14 @@ function screen(state, actions) {
     case "reset":
       return resetPassword(state, actions);
     default:
-      return notesScreen(state, actions);
+      return h("p", {}, "Loading…");
   }
 }
 
 function account(state, actions) {
   if (!state.user) return [];
   return [
-    h("span", { class: "who" }, "Signed in as ", h("strong", {}, state.user.email || "you")),
+    h("span", { class: "who" }, h("span", { class: "who-words" }, "Signed in as "), h("strong", {}, state.user.email || "you")),
     h("button", { type: "button", id: "sign-out", on: { click: actions.signOut } }, "Sign out"),
   ];
 }
@@ -99,6 +97,7 @@ function fatal(state, actions) {
 
 function field(state, actions, { id, label, type = "text", autocomplete, hint, value, inputmode }) {
   const described = hint ? `${id}-hint` : null;
+  const secret = type === "password";
   return h(
     "div",
     { class: "field" },
@@ -106,7 +105,7 @@ function field(state, actions, { id, label, type = "text", autocomplete, hint, v
     h("input", {
       id,
       name: id,
-      type,
+      type: secret && state.form.shown ? "text" : type,
       autocomplete,
       inputmode,
       required: true,
@@ -114,7 +113,30 @@ function field(state, actions, { id, label, type = "text", autocomplete, hint, v
       value: value ?? state.form[id] ?? "",
       on: { input: (event) => actions.editForm(id, event.target.value) },
     }),
+    secret ? showPassword(state, actions, id) : null,
     hint ? h("p", { id: described, class: "hint" }, hint) : null,
+  );
+}
+
+/** A toggle that shows the password typed, or hides it again; the field keeps its text. */
+function showPassword(state, actions, id) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "link show",
+      "aria-controls": id,
+      "aria-pressed": String(Boolean(state.form.shown)),
+      on: {
+        click: (event) => {
+          const shown = event.currentTarget.getAttribute("aria-pressed") !== "true";
+          event.currentTarget.setAttribute("aria-pressed", String(shown));
+          document.getElementById(id).type = shown ? "text" : "password";
+          actions.editForm("shown", shown);
+        },
+      },
+    },
+    "Show password",
   );
 }
 
@@ -271,202 +293,30 @@ function resetPassword(state, actions) {
   );
 }
 
-// --- signed in -----------------------------------------------------------------------------
+// --- signed in: what app.js and notes-screen.js share -------------------------------------
 
+/**
+ * The title, else the first 80 characters (code points, never half of one) of the content's first
+ * line that is not blank, else "Untitled note". Blank is what trim() removes, and the ends of the
+ * title and the line are trimmed. The notes command names a note by the same rule.
+ */
 export function noteLabel(note) {
   const firstLine = (note.content || "").split("\n").find((line) => line.trim()) || "";
-  return (note.title || "").trim() || firstLine.trim().slice(0, 80) || "Untitled note";
+  return (note.title || "").trim() || [...firstLine.trim()].slice(0, 80).join("") || "Untitled note";
 }
 
-export function fileSize(bytes) {
-  if (bytes < 1024) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
+/** `exact`: the count of bytes, for sizes whose rounded figures would be the same. */
+export function fileSize(bytes, exact) {
+  if (exact || bytes < 1024) return `${bytes.toLocaleString("en")} ${bytes === 1 ? "byte" : "bytes"}`;
   const units = ["KB", "MB", "GB"];
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  // Rounded as shown: 1,048,575 bytes is "1.0 MB", not "1024 KB".
+  while (Math.round(value) >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
   return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
-function when(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return h("span", {}, "");
-  return h("time", { datetime: iso }, date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
-}
-
-function notesScreen(state, actions) {
-  return h(
-    "div",
-    { class: "layout" },
-    notesList(state, actions),
-    state.openId ? editor(state, actions) : placeholder(state),
-  );
-}
-
-function notesList(state, actions) {
-  const items = state.notes.map((note) => {
-    const current = note.noteId === state.openId;
-    return h(
-      "li",
-      {},
-      h(
-        "button",
-        {
-          type: "button",
-          id: `note-${note.noteId}`,
-          class: "note-link",
-          "aria-current": current ? "true" : null,
-          on: { click: () => actions.openNote(note.noteId) },
-        },
-        h("span", { class: "note-title" }, noteLabel(note)),
-        h(
-          "span",
-          { class: "note-meta" },
-          when(note.updatedAt),
-          note.tags?.length ? ` · ${note.tags.join(", ")}` : "",
-          note.attachment ? " · 1 file" : "",
-          isDirty(note.noteId) ? " · unsaved changes" : "",
-        ),
-      ),
-    );
-  });
-  let footer = null;
-  if (state.listState === "loading") {
-    footer = h("p", { class: "hint" }, state.notes.length ? "Loading more notes…" : "Loading your notes…");
-  } else if (state.listState === "error") {
-    footer = h(
-      "p",
-      {},
-      "Your notes could not be loaded. ",
-      h("button", { type: "button", id: "retry-list", on: { click: actions.retryList } }, "Try again"),
-    );
-  } else if (state.listState === "loaded" && !state.notes.length) {
-    footer = h("p", { class: "hint" }, "No notes yet: choose “New note” to write one.");
-  }
-  return h(
-    "section",
-    { class: "list", "aria-labelledby": "notes-heading" },
-    h(
-      "div",
-      { class: "list-head" },
-      h("h1", { id: "notes-heading", tabindex: "-1" }, "Your notes"),
-      h("button", { type: "button", id: "new-note", class: "primary", on: { click: actions.newNote } }, "New note"),
-    ),
-    h("ul", { "aria-label": "Notes", class: "notes", "aria-busy": state.listState === "loading" ? "true" : null }, items),
-    footer,
-    state.nextCursor && state.listState !== "error"
-      ? h("button", { type: "button", id: "load-more", on: { click: actions.loadMore } }, "Load more")
-      : null,
-  );
-}
-
-function placeholder(state) {
-  return h(
-    "section",
-    { class: "editor empty", "aria-label": "Note" },
-    h("p", {}, state.notes.length ? "Choose a note to read or edit it, or write a new one." : "Your notes will show here."),
-  );
-}
-
-function editor(state, actions) {
-  const id = state.openId;
-  const isNew = id === "new";
-  const fields = editorFields(id);
-  const note = isNew ? null : state.open?.note;
-  const edit = (name) => (event) => actions.edit(name, event.target.value);
-  if (!isNew && !note) {
-    return h("section", { class: "editor", "aria-label": "Note", "aria-busy": "true" }, h("p", {}, "Loading the note…"));
-  }
-  return h(
-    "section",
-    { class: "editor", "aria-labelledby": "editor-heading" },
-    h("h2", { id: "editor-heading", tabindex: "-1" }, isNew ? "New note, not saved yet" : "Edit note"),
-    state.conflict?.id === id ? conflictBox(state, actions) : null,
-    h(
-      "form",
-      {
-        id: "editor-form",
-        method: "post",
-        novalidate: true,
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            actions.save();
-          },
-        },
-      },
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "title" }, "Title"),
-        h("input", { id: "title", name: "title", type: "text", value: fields.title, on: { input: edit("title") } }),
-      ),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "content" }, "Content"),
-        h("textarea", { id: "content", name: "content", rows: "10", value: fields.content, on: { input: edit("content") } }),
-      ),
-      h(
-        "div",
-        { class: "field" },
-        h("label", { for: "tags" }, "Tags"),
-        h("input", {
-          id: "tags",
-          name: "tags",
-          type: "text",
-          "aria-describedby": "tags-hint",
-          value: fields.tags,
-          on: { input: edit("tags") },
-        }),
-        h("p", { id: "tags-hint", class: "hint" }, "Comma-separated, such as: home, work"),
-      ),
-      state.confirming === "delete" ? deleteConfirmation(state, actions, note) : editorActions(state, actions),
-    ),
-    isNew ? h("p", { class: "hint" }, "Save the note to attach a file to it.") : attachment(state, actions, note),
-    note
-      ? h(
-          "p",
-          { class: "hint meta" },
-          `Version ${note.version} · last changed `,
-          when(note.updatedAt),
-          isDirty(id) ? " · unsaved changes" : "",
-        )
-      : null,
-  );
-}
-
-function editorActions(state, actions) {
-  return h(
-    "div",
-    { class: "actions" },
-    h("button", { type: "submit", id: "save", class: "primary", "aria-busy": state.busy === "save" ? "true" : null }, "Save"),
-    h("button", { type: "button", id: "delete", class: "danger", on: { click: actions.askDelete } }, "Delete"),
-  );
-}
-
-function deleteConfirmation(state, actions, note) {
-  const what = note ? `“${noteLabel(note)}”${note.attachment ? " and its file" : ""}` : "This new note";
-  return h(
-    "div",
-    {
-      role: "alertdialog",
-      class: "confirm",
-      "aria-labelledby": "confirm-heading",
-      "aria-describedby": "confirm-text",
-      on: { keydown: (event) => event.key === "Escape" && actions.cancelDelete() },
-    },
-    h("h3", { id: "confirm-heading" }, note ? "Delete this note?" : "Discard this new note?"),
-    h("p", { id: "confirm-text" }, `${what} will be deleted. This cannot be undone.`),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", id: "confirm-delete", class: "danger", on: { click: actions.confirmDelete } }, "Delete"),
-      h("button", { type: "button", id: "cancel-delete", on: { click: actions.cancelDelete } }, "Cancel"),
-    ),
-  );
 }
 
 /** What did not happen when a write met a change made elsewhere. */
@@ -477,100 +327,6 @@ export function notDone(action) {
       attach: "the file was not attached",
       remove: "the attachment was not removed",
     }[action] || "your changes were not saved"
-  );
-}
-
-function conflictBox(state, actions) {
-  const what = notDone(state.conflict.action);
-  if (state.conflict.gone) {
-    return h(
-      "div",
-      { class: "conflict", role: "group", "aria-labelledby": "conflict-heading" },
-      h("h3", { id: "conflict-heading", tabindex: "-1" }, "Deleted elsewhere"),
-      h("p", {}, `This note was deleted elsewhere, so ${what}. Your text is still here.`),
-      h(
-        "div",
-        { class: "actions" },
-        h("button", { type: "button", id: "save-as-new", on: { click: actions.saveAsNew } }, "Save as a new note"),
-      ),
-    );
-  }
-  return h(
-    "div",
-    { class: "conflict", role: "group", "aria-labelledby": "conflict-heading" },
-    h("h3", { id: "conflict-heading", tabindex: "-1" }, "Changed elsewhere"),
-    h(
-      "p",
-      {},
-      `This note was changed elsewhere (in another window or on another device) after you opened it, so ${what}. Your text is still here.`,
-    ),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", id: "keep-mine", on: { click: actions.keepMine } }, "Keep my text"),
-      h("button", { type: "button", id: "reload-note", on: { click: actions.reloadNote } }, "Reload the note"),
-    ),
-    h(
-      "p",
-      { class: "hint" },
-      "Keep my text, then Save, to replace the other version with yours. Reload the note to see the other version: your changes are then dropped.",
-    ),
-  );
-}
-
-function attachment(state, actions, note) {
-  const file = note?.attachment;
-  const max = fileSize(state.config.maxAttachmentBytes);
-  return h(
-    "section",
-    { class: "attachment", "aria-labelledby": "attachment-heading" },
-    h("h3", { id: "attachment-heading" }, "Attachment"),
-    file
-      ? h(
-          "p",
-          { class: "file" },
-          h("span", { class: "file-name" }, file.name),
-          ` (${fileSize(file.size)}, ${file.contentType})`,
-        )
-      : h("p", { class: "hint" }, "No file attached."),
-    h(
-      "div",
-      { class: "actions" },
-      file ? h("button", { type: "button", id: "download", on: { click: actions.download } }, "Download") : null,
-      h(
-        "button",
-        { type: "button", id: "attach", "aria-describedby": "attach-hint", on: { click: actions.pickFile } },
-        "Attach file",
-      ),
-      file
-        ? h("button", { type: "button", id: "remove-attachment", on: { click: actions.removeAttachment } }, "Remove attachment")
-        : null,
-    ),
-    h(
-      "p",
-      { id: "attach-hint", class: "hint" },
-      file ? `One file per note, up to ${max}: a file attached replaces “${file.name}”.` : `One file per note, up to ${max}.`,
-    ),
-    h("input", {
-      type: "file",
-      id: "file",
-      hidden: true,
-      tabindex: "-1",
-      "aria-label": "File to attach",
-      on: { change: actions.fileChosen },
-    }),
-    state.upload ? progress(state.upload) : null,
-  );
-}
-
-function progress(upload) {
-  const percent = upload.total ? Math.floor((upload.loaded / upload.total) * 100) : 0;
-  return h(
-    "div",
-    { class: "progress" },
-    h("label", { for: "upload-progress" }, `Uploading ${upload.name}`),
-    h("progress", { id: "upload-progress", max: "100", value: String(percent) }, `${percent}%`),
-    h("span", { id: "upload-percent", "aria-hidden": "true" }, `${percent}%`),
   );
 }
 

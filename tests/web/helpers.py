@@ -44,6 +44,7 @@ INSTALL_HINT = (
     "or install Chromium yourself and set CHROMIUM=/path/to/chromium"
 )
 VIEWPORT = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)  # a phone held upright
 TIMEOUT = 10
 SESSION_KEY = "notes.session"  # where the page keeps its session (web/session.js)
 

@@ -6,16 +6,20 @@ tests never skip: without Chromium they fail, saying how to get it.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator
 
 import jwt
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.stack import Stack
 from tests.tokens import TokenFactory
 from tests.web.helpers import (
+    PHONE,
     SESSION_KEY,
     VIEWPORT,
     Tab,
@@ -47,6 +51,19 @@ def tab(context: BrowserContext, local_stack: Stack) -> Tab:
 @pytest.fixture
 def user(local_stack: Stack) -> WebUser:
     return new_user(local_stack)
+
+
+@pytest.fixture
+def phone(browser: Browser, local_stack: Stack) -> Iterator[Tab]:
+    """A tab on a phone's screen, 390 px wide."""
+    context = browser.new_context(viewport=PHONE)
+    yield open_tab(context, local_stack, Tab)
+    context.close()
+
+
+def shown_text(page: Page) -> str:
+    """Everything the page shows in words, as a person reads it."""
+    return page.locator("body").inner_text()
 
 
 def open_note(page: Page, label: str) -> None:
@@ -203,13 +220,25 @@ def test_the_whole_journey(browser: Browser, tab: Tab, local_stack: Stack) -> No
     assert person.note(note_id).status_code == 404
     assert [key for key in local_stack.bucket_keys() if f"/{note_id}/" in key] == []
 
-    # Sign out: the tokens are forgotten, and no error is shown although the local pool has no
-    # RevokeToken.
+    # Sign out: the refresh token is revoked at the pool (it renews nothing any more) and forgotten,
+    # with no error on the page, in its console or in the make run terminal.
+    kept = tab.stored_session()
+    assert kept is not None
+    refresh_token = kept["refreshToken"]
+    errors_before = len(tab.console_errors)  # the 412 of the conflict above is logged by the browser
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(status(page)).to_have_text("You are signed out.")
     expect(alert(page)).to_have_count(0)  # no error shown
     assert tab.stored_session() is None
+    with pytest.raises(ClientError, match="NotAuthorizedException"):
+        local_stack.cognito().initiate_auth(
+            ClientId=local_stack.facts.user_pool_client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
+        )
+    assert tab.console_errors[errors_before:] == []
+    assert "Traceback" not in local_stack.output.text()
 
     # And in again.
     page.get_by_label("Email").fill(email)
@@ -371,6 +400,34 @@ def test_a_note_without_title_is_listed_by_its_first_line(tab: Tab, user: WebUse
     expect(items(tab.page).first).not_to_contain_text("second line")
 
 
+def test_a_blank_title_gives_way_to_the_first_line_then_to_untitled(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    # The rule: the title, else the content's first line that is not blank (its first 80
+    # characters), else "Untitled note"; blank is what JavaScript's trim() removes.
+    cases = [
+        (" \t ", "\n \t\nfirst line\nsecond line", "first line"),
+        ("\u00a0\u3000", "\r\n  the line after a blank one\r\n", "the line after a blank one"),
+        ("   ", "  \n\t", "Untitled note"),
+        ("\n", "", "Untitled note"),
+        ("  ", "x" * 79 + "😀 is the 80th character", "x" * 79 + "😀"),  # never half a character
+    ]
+    for title, content, _ in cases:
+        user.create_note(content, title=title)
+    sign_in(page, user)
+    listed = [label for _, _, label in reversed(cases)]  # newest first
+    expect(notes_list(page).locator(".note-title")).to_have_text(listed)
+    expect(items(page).first).not_to_contain_text("\ufffd")
+
+    # Where the page names a note it uses the same label: deleting, attaching.
+    notes_list(page).get_by_role("button", name="first line").click()
+    expect(page.get_by_label("Title")).to_have_value(" \t ")  # what was saved is kept as it is
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("“first line” will be deleted.")
+    page.get_by_role("button", name="Cancel").click()
+    choose_file(page, "Attach file", "list.txt", b"list")
+    expect(status(page)).to_have_text("Attached “list.txt” to “first line”.")
+
+
 def test_replace_and_remove_the_attachment(tab: Tab, user: WebUser, local_stack: Stack) -> None:
     page = tab.page
     note = user.create_note("with files", title="Files")
@@ -388,9 +445,46 @@ def test_replace_and_remove_the_attachment(tab: Tab, user: WebUser, local_stack:
     assert len(files) == 1  # the file replaced was deleted
 
     page.get_by_role("button", name="Remove attachment").click()
+    question = page.get_by_role("alertdialog", name="Remove the attachment?")
+    question.get_by_role("button", name="Remove").click()
     expect(status(page)).to_have_text("Attachment removed.")
     expect(attachment).to_contain_text("No file attached.")
     expect(page.get_by_role("button", name="Attach file")).to_be_focused()
+    assert user.note(note["noteId"]).json()["attachment"] is None
+    assert [key for key in local_stack.bucket_keys() if f"/{note['noteId']}/" in key] == []
+
+
+def test_removing_the_attachment_asks_first(tab: Tab, user: WebUser, local_stack: Stack) -> None:
+    page = tab.page
+    note = user.create_note("with a file", title="Asked")
+    user.attach(note["noteId"], "kept.txt", b"kept")
+    sign_in(page, user)
+    open_note(page, "Asked")
+    attachment = page.get_by_role("region", name="Attachment")
+    question = page.get_by_role("alertdialog", name="Remove the attachment?")
+
+    # Asked, then cancelled with the button and with Escape: the file stays.
+    for cancel in ("button", "Escape"):
+        page.get_by_role("button", name="Remove attachment").click()
+        expect(question).to_be_visible()
+        expect(question).to_have_accessible_description(
+            "“kept.txt” will be removed from this note and deleted. This cannot be undone."
+        )
+        expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+        if cancel == "button":
+            question.get_by_role("button", name="Cancel").click()
+        else:
+            page.keyboard.press("Escape")
+        expect(question).to_have_count(0)
+        expect(page.get_by_role("button", name="Remove attachment")).to_be_focused()
+        expect(attachment).to_contain_text("kept.txt")
+        assert user.note(note["noteId"]).json()["attachment"]["name"] == "kept.txt"
+
+    page.get_by_role("button", name="Remove attachment").click()
+    assert serious_violations(page) == []
+    question.get_by_role("button", name="Remove").click()
+    expect(status(page)).to_have_text("Attachment removed.")
+    expect(attachment).to_contain_text("No file attached.")
     assert user.note(note["noteId"]).json()["attachment"] is None
     assert [key for key in local_stack.bucket_keys() if f"/{note['noteId']}/" in key] == []
 
@@ -417,6 +511,30 @@ def test_the_upload_code_is_loaded_at_the_first_upload_and_its_failure_said(tab:
     assert tab.page_errors == []
 
 
+def test_the_notes_screen_is_loaded_at_sign_in_and_its_failure_said(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    loaded = requests_where(page, lambda request: request.url.endswith("/notes-screen.js"))
+    user.create_note("shown once loaded", title="Loaded")
+    page.goto(tab.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert loaded == []  # a first visit does without it
+
+    page.route("**/notes-screen.js", lambda route: route.abort("connectionrefused"))
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Notes cannot start")).to_be_visible()
+    expect(alert(page)).to_have_text("The page could not load its notes screen (notes-screen.js): reload it.")
+    assert tab.page_errors == []
+
+    page.unroute("**/notes-screen.js")
+    page.reload()  # still signed in
+    expect(items(page)).to_have_count(1)
+    expect(items(page).first).to_contain_text("Loaded")
+    expect(alert(page)).to_have_count(0)
+
+
 def test_a_file_too_large_is_refused_before_uploading(tab: Tab, user: WebUser) -> None:
     page = tab.page
     config = requests.get(f"{tab.url}/config.json", timeout=5).json()
@@ -428,6 +546,33 @@ def test_a_file_too_large_is_refused_before_uploading(tab: Tab, user: WebUser) -
     expect(page.get_by_text("up to 8 bytes")).to_be_visible()
     choose_file(page, "Attach file", "big.txt", b"x" * 20)
     expect(alert(page)).to_contain_text("“big.txt” is 20 bytes: a note can carry a file of at most 8 bytes")
+    assert asked == []
+
+
+def test_a_size_just_under_a_unit_is_said_in_that_unit(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    note = user.create_note("a file of 1 MiB less one byte", title="Almost")
+    user.attach(note["noteId"], "almost.bin", b"\0" * (1024 * 1024 - 1))
+    sign_in(page, user)
+    open_note(page, "Almost")
+    attachment = page.get_by_role("region", name="Attachment")
+    expect(attachment).to_contain_text("1.0 MB")  # rounded as shown, never "1024 KB"
+    expect(attachment).not_to_contain_text("1024 KB")
+
+
+def test_a_file_just_over_the_limit_is_said_in_figures_that_differ(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    limit = requests.get(f"{tab.url}/config.json", timeout=5).json()["maxAttachmentBytes"]
+    assert limit == 10 * 1024 * 1024  # the stage's default, 10 MB as the page rounds it
+    asked = requests_where(page, lambda request: request.url.endswith("/attachment"))
+    user.create_note("a large file", title="Large")
+    sign_in(page, user)
+    open_note(page, "Large")
+    choose_file(page, "Attach file", "big.bin", b"\0" * (limit + 1), "application/octet-stream")
+    # Both sizes round to "10 MB": the page says them in bytes.
+    expect(alert(page)).to_have_text(
+        "“big.bin” is 10,485,761 bytes: a note can carry a file of at most 10,485,760 bytes."
+    )
     assert asked == []
 
 
@@ -453,8 +598,14 @@ def test_the_rules_checked_before_asking_are_the_settings(tab: Tab, user: WebUse
     user.create_note("short names only", title="Short")
     sign_in(page, user, go=False)
     open_note(page, "Short")
+    # Short enough, but a right-to-left override shows "a\u202eb.txt" as "atxt.b": refused, as by the API.
+    choose_file(page, "Attach file", "a\u202eb.txt", b"data")
+    expect(alert(page)).to_contain_text("invisible formatting characters")
+    assert asked == []
+    page.reload()
+    open_note(page, "Short")
     choose_file(page, "Attach file", "too-long.txt", b"data")
-    expect(alert(page)).to_contain_text("rename the file (at most 8 characters, no slashes)")
+    expect(alert(page)).to_contain_text("rename the file (at most 8 characters, no slashes")
     assert asked == []
 
 
@@ -476,6 +627,35 @@ def test_note_text_and_file_names_show_as_text_and_run_nothing(tab: Tab, user: W
     assert tab.dialogs == []
     assert tab.console_errors == []
     assert tab.page_errors == []
+
+
+def test_a_conflict_is_said_once(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    note = user.create_note("as it was", title="Said once")
+    sign_in(page, user)
+    open_note(page, "Said once")
+    changed = user.call("PATCH", f"/notes/{note['noteId']}", {"content": "changed in another window"})
+    assert changed.status_code == 200
+    page.get_by_label("Content").fill("typed here")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("group", name="Changed elsewhere")).to_be_visible()
+    expect(alert(page)).to_have_text(
+        "This note was changed elsewhere since you opened it, so your changes were not saved."
+        " Your text is still here."
+    )
+    assert shown_text(page).count("your changes were not saved") == 1
+    assert shown_text(page).count("Your text is still here") == 1
+
+    # Deleted elsewhere meanwhile: said once too.
+    assert user.call("DELETE", f"/notes/{note['noteId']}").status_code == 204
+    page.get_by_role("button", name="Keep my text").click()
+    expect(page.get_by_role("group", name="Deleted elsewhere")).to_be_visible()
+    expect(alert(page)).to_have_text(
+        "This note was deleted elsewhere, so your changes were not saved. Your text is still here."
+    )
+    assert shown_text(page).count("your changes were not saved") == 1
+    assert shown_text(page).count("Your text is still here") == 1
+    expect(page.get_by_label("Content")).to_have_value("typed here")
 
 
 # --- errors, in words ----------------------------------------------------------------------
@@ -569,6 +749,156 @@ def test_a_refusal_of_the_api_is_said_with_its_message(tab: Tab, user: WebUser) 
     expect(alert(page)).to_contain_text("The note was not saved:")
     expect(alert(page)).to_contain_text("tags[0]")
     expect(page.get_by_label("Tags")).to_have_value("x" * 51)
+
+
+# --- on a phone, and messages ---------------------------------------------------------------
+
+# What of the page scrolls sideways, or reaches past the right edge of the screen (and is not cut
+# off by a box within it, as a title cut with an ellipsis is).
+WIDER_THAN_THE_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const right = (element) => Math.round(element.getBoundingClientRect().right);
+  const clips = (e) => /hidden|clip/.test(getComputedStyle(e).overflowX) && right(e) <= width;
+  const found = [];
+  for (const scroller of [document.documentElement, document.querySelector("main")]) {
+    const wide = scroller.scrollWidth;
+    if (wide > scroller.clientWidth) found.push(`${scroller.tagName} is ${wide} px wide`);
+  }
+  for (const element of document.body.querySelectorAll("*")) {
+    if (right(element) <= width) continue;
+    let outer = element.parentElement;
+    while (outer && !clips(outer)) outer = outer.parentElement;
+    if (!outer) found.push(`${element.outerHTML.slice(0, 60)} ends at ${right(element)} px`);
+  }
+  return found;
+}"""
+
+
+def test_on_a_phone_the_page_is_never_wider_than_the_screen(phone: Tab, local_stack: Stack) -> None:
+    page = phone.page
+    person = new_user(local_stack, email=f"someone-with-a-rather-long-address-{time.time_ns()}@example.com")
+    title = "A note whose title is far longer than a phone's screen is wide, however it is held"
+    note = person.create_note("the content", title=title, tags=["one-long-tag-without-a-single-space-in-it"])
+    person.attach(note["noteId"], "a-file-whose-name-goes-on-without-a-space-" + "x" * 40 + ".txt", b"x")
+    page.goto(phone.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    page.get_by_role("button", name="Sign in").click()
+
+    sign_in(page, person, go=False)
+    expect(items(page)).to_have_count(1)
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    expect(page.get_by_role("button", name="New note")).to_be_in_viewport(ratio=1)
+    # The title is cut with an ellipsis on screen; the button is still named by all of it.
+    shown = notes_list(page).locator(".note-title")
+    assert shown.evaluate("(e) => getComputedStyle(e).textOverflow") == "ellipsis"
+    assert shown.evaluate("(e) => e.scrollWidth > e.clientWidth")
+    expect(notes_list(page).get_by_role("button")).to_have_accessible_name(re.compile(f"^{re.escape(title)}"))
+
+    open_note(page, title)
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    page.get_by_role("button", name="Remove attachment").click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+
+
+# The note's fields that something else is drawn over, at any place they take while the page
+# scrolls from top to bottom (a frame drawn at each step) and they are in view.
+FIELDS_COVERED = """async () => {
+  const fields = ["title", "content", "tags", "save"].map((id) => document.getElementById(id));
+  const scrolls = (e) => e.scrollHeight > e.clientHeight && /auto|scroll/.test(getComputedStyle(e).overflowY);
+  let scroller = fields[0].parentElement;
+  while (scroller && !scrolls(scroller)) scroller = scroller.parentElement;
+  scroller = scroller || document.scrollingElement;
+  const whole = scroller === document.scrollingElement;
+  const view = whole ? { top: 0, bottom: innerHeight } : scroller.getBoundingClientRect();
+  const covered = [];
+  for (let top = 0; top <= scroller.scrollHeight; top += 20) {
+    scroller.scrollTop = top;
+    await new Promise(requestAnimationFrame);
+    for (const field of fields) {
+      const box = field.getBoundingClientRect();
+      const x = box.left + box.width / 2;
+      const y = box.top + box.height / 2;
+      if (y < view.top + 1 || y > view.bottom - 1) continue;
+      const seen = document.elementFromPoint(x, y);
+      if (seen && !field.contains(seen)) covered.push(`${field.id} under ${seen.outerHTML.slice(0, 50)}`);
+    }
+  }
+  return { covered: [...new Set(covered)], scrolled: scroller.scrollTop };
+}"""
+
+
+def fields_covered(page: Page) -> list[str]:
+    seen = page.evaluate(FIELDS_COVERED)
+    assert seen["scrolled"] > 400  # the note's fields went out of view at the top
+    covered: list[str] = seen["covered"]
+    return covered
+
+
+def test_a_message_never_covers_the_note_being_written(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    for number in range(1, 21):  # a list longer than the screen: the page scrolls past the note
+        user.create_note(f"body {number}", title=f"Note {number:02d}")
+    sign_in(page, user)
+    open_note(page, "Note 02")
+    page.get_by_label("Content").fill("saved on a phone")
+    save(page)
+    assert fields_covered(page) == []
+    expect(status(page)).to_be_in_viewport()  # the message is still in view, the page scrolled
+    page.get_by_label("Tags").fill("x" * 51)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(alert(page)).to_contain_text("The note was not saved:")
+    assert fields_covered(page) == []
+    expect(alert(page)).to_be_in_viewport()
+
+
+def test_who_is_signed_in_is_said_once(tab: Tab, user: WebUser) -> None:
+    page = tab.page
+    sign_in(page, user)
+    expect(page.get_by_role("banner")).to_contain_text(f"Signed in as {user.email}")
+    expect(status(page)).to_have_count(0)  # nothing else said
+    assert shown_text(page).count("Signed in as") == 1
+
+
+def test_a_password_typed_can_be_shown(tab: Tab) -> None:
+    page = tab.page
+    toggle = page.get_by_role("button", name="Show password")
+
+    def shown_then_hidden(label: str) -> None:
+        password = page.get_by_label(label)
+        password.fill("Seen-As-Typed-123")
+        expect(password).to_have_attribute("type", "password")
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+        toggle.click()
+        expect(password).to_have_attribute("type", "text")
+        expect(password).to_have_value("Seen-As-Typed-123")
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+        toggle.press("Space")  # the keyboard's way
+        expect(password).to_have_attribute("type", "password")
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+
+    page.goto(tab.url)
+    page.get_by_role("button", name="Sign up").click()
+    shown_then_hidden("Password")
+    # Still shown when the page draws the form again (here: the email is missing).
+    toggle.click()
+    page.get_by_role("button", name="Sign up").click()
+    expect(alert(page)).to_have_text("Enter your email.")
+    expect(page.get_by_label("Password")).to_have_attribute("type", "text")
+    expect(page.get_by_label("Password")).to_have_value("Seen-As-Typed-123")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+
+    # Another form starts hidden; signing in and choosing a new password have the toggle too.
+    page.get_by_role("button", name="Sign in").click()
+    shown_then_hidden("Password")
+    page.get_by_role("button", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("forgot@example.com")
+    page.get_by_role("button", name="Send code").click()
+    shown_then_hidden("New password")
 
 
 # --- keyboard and accessibility ------------------------------------------------------------

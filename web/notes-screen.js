@@ -1,0 +1,290 @@
+// The signed-in screen: the list of notes and the note open, with its attachment. Loaded by
+// app.js at sign-in (a first visit, signed out, does without it) and drawn by screens.js's
+// render() as the "notes" screen; like every screen it only reads the state, text as text.
+
+import { h } from "./dom.js";
+import { fileSize, noteLabel } from "./screens.js";
+import { editorFields, isDirty } from "./state.js";
+
+function when(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return h("span", {}, "");
+  return h("time", { datetime: iso }, date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
+}
+
+export function notesScreen(state, actions) {
+  return h(
+    "div",
+    { class: "layout" },
+    notesList(state, actions),
+    state.openId ? editor(state, actions) : placeholder(state),
+  );
+}
+
+function notesList(state, actions) {
+  const items = state.notes.map((note) => {
+    const current = note.noteId === state.openId;
+    return h(
+      "li",
+      {},
+      h(
+        "button",
+        {
+          type: "button",
+          id: `note-${note.noteId}`,
+          class: "note-link",
+          "aria-current": current ? "true" : null,
+          on: { click: () => actions.openNote(note.noteId) },
+        },
+        h("span", { class: "note-title" }, noteLabel(note)),
+        h(
+          "span",
+          { class: "note-meta" },
+          when(note.updatedAt),
+          note.tags?.length ? ` · ${note.tags.join(", ")}` : "",
+          note.attachment ? " · 1 file" : "",
+          isDirty(note.noteId) ? " · unsaved changes" : "",
+        ),
+      ),
+    );
+  });
+  let footer = null;
+  if (state.listState === "loading") {
+    footer = h("p", { class: "hint" }, state.notes.length ? "Loading more notes…" : "Loading your notes…");
+  } else if (state.listState === "error") {
+    footer = h(
+      "p",
+      {},
+      "Your notes could not be loaded. ",
+      h("button", { type: "button", id: "retry-list", on: { click: actions.retryList } }, "Try again"),
+    );
+  } else if (state.listState === "loaded" && !state.notes.length) {
+    footer = h("p", { class: "hint" }, "No notes yet: choose “New note” to write one.");
+  }
+  return h(
+    "section",
+    { class: "list", "aria-labelledby": "notes-heading" },
+    h(
+      "div",
+      { class: "list-head" },
+      h("h1", { id: "notes-heading", tabindex: "-1" }, "Your notes"),
+      h("button", { type: "button", id: "new-note", class: "primary", on: { click: actions.newNote } }, "New note"),
+    ),
+    h("ul", { "aria-label": "Notes", class: "notes", "aria-busy": state.listState === "loading" ? "true" : null }, items),
+    footer,
+    state.nextCursor && state.listState !== "error"
+      ? h("button", { type: "button", id: "load-more", on: { click: actions.loadMore } }, "Load more")
+      : null,
+  );
+}
+
+function placeholder(state) {
+  return h(
+    "section",
+    { class: "editor empty", "aria-label": "Note" },
+    h("p", {}, state.notes.length ? "Choose a note to read or edit it, or write a new one." : "Your notes will show here."),
+  );
+}
+
+function editor(state, actions) {
+  const id = state.openId;
+  const isNew = id === "new";
+  const fields = editorFields(id);
+  const note = isNew ? null : state.open?.note;
+  const edit = (name) => (event) => actions.edit(name, event.target.value);
+  if (!isNew && !note) {
+    return h("section", { class: "editor", "aria-label": "Note", "aria-busy": "true" }, h("p", {}, "Loading the note…"));
+  }
+  return h(
+    "section",
+    { class: "editor", "aria-labelledby": "editor-heading" },
+    h("h2", { id: "editor-heading", tabindex: "-1" }, isNew ? "New note, not saved yet" : "Edit note"),
+    state.conflict?.id === id ? conflictBox(state, actions) : null,
+    h(
+      "form",
+      {
+        id: "editor-form",
+        method: "post",
+        novalidate: true,
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            actions.save();
+          },
+        },
+      },
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "title" }, "Title"),
+        h("input", { id: "title", name: "title", type: "text", value: fields.title, on: { input: edit("title") } }),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "content" }, "Content"),
+        h("textarea", { id: "content", name: "content", rows: "10", value: fields.content, on: { input: edit("content") } }),
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "tags" }, "Tags"),
+        h("input", {
+          id: "tags",
+          name: "tags",
+          type: "text",
+          "aria-describedby": "tags-hint",
+          value: fields.tags,
+          on: { input: edit("tags") },
+        }),
+        h("p", { id: "tags-hint", class: "hint" }, "Comma-separated, such as: home, work"),
+      ),
+      state.confirming === "delete" ? deleteConfirmation(actions, note) : editorActions(state, actions),
+    ),
+    isNew ? h("p", { class: "hint" }, "Save the note to attach a file to it.") : attachment(state, actions, note),
+    note
+      ? h(
+          "p",
+          { class: "hint meta" },
+          `Version ${note.version} · last changed `,
+          when(note.updatedAt),
+          isDirty(id) ? " · unsaved changes" : "",
+        )
+      : null,
+  );
+}
+
+function editorActions(state, actions) {
+  return h(
+    "div",
+    { class: "actions" },
+    h("button", { type: "submit", id: "save", class: "primary", "aria-busy": state.busy === "save" ? "true" : null }, "Save"),
+    h("button", { type: "button", id: "delete", class: "danger", on: { click: () => actions.ask("delete") } }, "Delete"),
+  );
+}
+
+function deleteConfirmation(actions, note) {
+  const what = note ? `“${noteLabel(note)}”${note.attachment ? " and its file" : ""}` : "This new note";
+  const question = note ? "Delete this note?" : "Discard this new note?";
+  return confirmation(actions, "delete", question, `${what} will be deleted.`, "Delete");
+}
+
+/** Asks before `action` (app.js confirms it), in the place of the buttons that asked. */
+function confirmation(actions, action, question, what, yes) {
+  return h(
+    "div",
+    {
+      role: "alertdialog",
+      class: "confirm",
+      "aria-labelledby": "confirm-heading",
+      "aria-describedby": "confirm-text",
+      on: { keydown: (event) => event.key === "Escape" && actions.cancelAsked() },
+    },
+    h("h3", { id: "confirm-heading" }, question),
+    h("p", { id: "confirm-text" }, `${what} This cannot be undone.`),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", id: `confirm-${action}`, class: "danger", on: { click: actions.confirmAsked } }, yes),
+      h("button", { type: "button", id: `cancel-${action}`, on: { click: actions.cancelAsked } }, "Cancel"),
+    ),
+  );
+}
+
+function conflictBox(state, actions) {
+  // What happened is said once, in the alert (app.js); the box holds what can be done about it.
+  if (state.conflict.gone) {
+    return h(
+      "div",
+      { class: "conflict", role: "group", "aria-labelledby": "conflict-heading" },
+      h("h3", { id: "conflict-heading", tabindex: "-1" }, "Deleted elsewhere"),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "save-as-new", on: { click: actions.saveAsNew } }, "Save as a new note"),
+      ),
+    );
+  }
+  return h(
+    "div",
+    { class: "conflict", role: "group", "aria-labelledby": "conflict-heading" },
+    h("h3", { id: "conflict-heading", tabindex: "-1" }, "Changed elsewhere"),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", id: "keep-mine", on: { click: actions.keepMine } }, "Keep my text"),
+      h("button", { type: "button", id: "reload-note", on: { click: actions.reloadNote } }, "Reload the note"),
+    ),
+    h(
+      "p",
+      { class: "hint" },
+      "Keep my text, then Save, to replace the other version with yours. Reload the note to see the other version: your changes are then dropped.",
+    ),
+  );
+}
+
+function attachment(state, actions, note) {
+  const file = note?.attachment;
+  const max = fileSize(state.config.maxAttachmentBytes);
+  return h(
+    "section",
+    { class: "attachment", "aria-labelledby": "attachment-heading" },
+    h("h3", { id: "attachment-heading" }, "Attachment"),
+    file
+      ? h(
+          "p",
+          { class: "file" },
+          h("span", { class: "file-name" }, file.name),
+          ` (${fileSize(file.size)}, ${file.contentType})`,
+        )
+      : h("p", { class: "hint" }, "No file attached."),
+    file && state.confirming === "remove" ? removeConfirmation(actions, file) : attachmentActions(actions, file),
+    h(
+      "p",
+      { id: "attach-hint", class: "hint" },
+      file ? `One file per note, up to ${max}: a file attached replaces “${file.name}”.` : `One file per note, up to ${max}.`,
+    ),
+    h("input", {
+      type: "file",
+      id: "file",
+      hidden: true,
+      tabindex: "-1",
+      "aria-label": "File to attach",
+      on: { change: actions.fileChosen },
+    }),
+    state.upload ? progress(state.upload) : null,
+  );
+}
+
+function attachmentActions(actions, file) {
+  return h(
+    "div",
+    { class: "actions" },
+    file ? h("button", { type: "button", id: "download", on: { click: actions.download } }, "Download") : null,
+    h(
+      "button",
+      { type: "button", id: "attach", "aria-describedby": "attach-hint", on: { click: actions.pickFile } },
+      "Attach file",
+    ),
+    file
+      ? h("button", { type: "button", id: "remove-attachment", on: { click: () => actions.ask("remove") } }, "Remove attachment")
+      : null,
+  );
+}
+
+function removeConfirmation(actions, file) {
+  const what = `“${file.name}” will be removed from this note and deleted.`;
+  return confirmation(actions, "remove", "Remove the attachment?", what, "Remove");
+}
+
+function progress(upload) {
+  const percent = upload.total ? Math.floor((upload.loaded / upload.total) * 100) : 0;
+  return h(
+    "div",
+    { class: "progress" },
+    h("label", { for: "upload-progress" }, `Uploading ${upload.name}`),
+    h("progress", { id: "upload-progress", max: "100", value: String(percent) }, `${percent}%`),
+    h("span", { id: "upload-percent", "aria-hidden": "true" }, `${percent}%`),
+  );
+}
+
