@@ -76,7 +76,7 @@ class Attachments:
             if recorded:
                 break
             recorded = self._record_upload(writes.owned_note(model, owner, note_id), upload_id, declared)
-        else:  # uploads asked for at the same moment kept changing the record
+        if not recorded:  # uploads asked for at the same moment kept changing the record
             raise StorageUnavailable("notes store")
         form = self._files.upload_form(
             _upload_key(owner, note_id, upload_id),
@@ -159,13 +159,7 @@ class Attachments:
             )
         now = self._clock()
         stored = {"name": found.declared_name or "", "size": found.size, "contentType": found.content_type}
-        attachment = AttachmentAttribute(
-            key=file_key,
-            name=stored["name"],
-            size=found.size,
-            contentType=found.content_type,
-            uploadedAt=now,
-        )
+        attachment = AttachmentAttribute(key=file_key, uploadedAt=now, **stored)
         model = self._model
         declared = writes.condition_for(model, precondition)
         for fact, value in stored.items():

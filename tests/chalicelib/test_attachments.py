@@ -450,6 +450,31 @@ def test_a_second_attach_of_one_upload_is_refused_even_if_its_object_is_put_back
     assert alice.get(f"/notes/{note['noteId']}").json_body == first.json_body
 
 
+def test_an_upload_recorded_on_the_last_try_is_issued(alice, monkeypatch):
+    # Uploads of the same note recorded at the same moment defeat the first tries: the last try,
+    # if it succeeds, issues the form; only a note that kept changing through every try is a 503.
+    from chalicelib import attachments, writes
+
+    note = alice.create()
+    real = writes.update_if
+    failures: list[bool] = []
+
+    def crowded(*args: Any, **kwargs: Any) -> bool:
+        return failures.pop() if failures else real(*args, **kwargs)
+
+    monkeypatch.setattr(writes, "update_if", crowded)
+    failures[:] = [False] * attachments.RECORD_ATTEMPTS  # the first write and all retries but the last
+    asked = ask_upload(alice, note["noteId"], b"last try")
+    assert asked.status_code == 201, asked.body
+    send_file(asked.json_body, b"last try")
+    assert attach(alice, note["noteId"], asked.json_body["uploadId"]).status_code == 200
+
+    failures[:] = [False] * (attachments.RECORD_ATTEMPTS + 1)  # every try
+    crowded_out = ask_upload(alice, note["noteId"], b"no room")
+    assert crowded_out.status_code == 503, crowded_out.body
+    assert failures == []
+
+
 def test_a_note_has_at_most_twenty_uploads_waiting_and_expired_ones_make_room(alice, monkeypatch):
     note = alice.create()
     for _ in range(20):
