@@ -35,7 +35,6 @@ import {
   uploadProgress,
 } from "./state.js";
 
-
 // The pool's sign-in page comes back with ?code=…&state=… (or ?error=…): they leave the address
 // before anything else is done, so that no code stays in the history or on screen.
 let returned = fromSignInPage();
