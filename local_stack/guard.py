@@ -32,7 +32,15 @@ from werkzeug.wsgi import get_input_stream
 
 from local_stack import post_policy
 from local_stack.credentials import Keys
-from local_stack.signatures import Checker, Clock, Incoming, Refusal, access_denied, parse_authorization
+from local_stack.signatures import (
+    UNSUPPORTED,
+    Checker,
+    Clock,
+    Incoming,
+    Refusal,
+    access_denied,
+    parse_authorization,
+)
 
 COGNITO_TARGET = "AWSCognitoIdentityProviderService."
 DYNAMODB_TARGET = "DynamoDB_20120810."
@@ -81,11 +89,6 @@ PUBLIC_PATHS = ("/.well-known/jwks.json", "/.well-known/openid-configuration")
 # The emulator's own control and dashboard paths: never served.
 CONTROL_PATHS = ("/moto-api", "/favicon.ico", "/latest/")
 PRESIGNED_PARAMETERS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"})
-UNSUPPORTED = Refusal(
-    "InvalidRequest",
-    "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-    400,
-)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # S3's refusals as DynamoDB and Cognito word them (their status is 400).
 _JSON_REFUSALS = {

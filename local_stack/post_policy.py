@@ -27,7 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from local_stack.signatures import ALGORITHM, Checker, Refusal, Scope, access_denied
+from local_stack.signatures import ALGORITHM, UNSUPPORTED, Checker, Refusal, Scope, access_denied
 
 # Fields a policy need not name.
 EXEMPT_FIELDS = frozenset({"x-amz-signature", "file", "policy"})
@@ -83,11 +83,7 @@ def check(form: Form, bucket: str, checker: Checker) -> None:
     if form.value("policy") is None:
         raise access_denied()  # an anonymous upload, into a bucket nobody may write anonymously
     if form.value("awsaccesskeyid") is not None or form.value("x-amz-algorithm") != ALGORITHM:
-        raise Refusal(
-            "InvalidRequest",
-            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-            400,
-        )
+        raise UNSUPPORTED
     for name in ("x-amz-credential", "x-amz-date", "x-amz-signature", "key"):
         if not form.value(name):
             raise _invalid_argument(f"Bucket POST must contain a field named '{name}'.")
@@ -95,13 +91,7 @@ def check(form: Form, bucket: str, checker: Checker) -> None:
     scope = Scope.parse(form.value("x-amz-credential") or "", credential)
     checker.check_scope(scope, "s3", credential)
     policy_text = form.value("policy") or ""
-    expected = checker.policy_signature(scope, policy_text)
-    if not secrets.compare_digest(expected.encode(), (form.value("x-amz-signature") or "").encode()):
-        raise Refusal(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your key and signing method.",
-        )
+    checker.check_policy(scope, policy_text, form.value("x-amz-signature") or "")
     policy = _policy(policy_text)
     if checker.clock() >= policy.expiration:
         raise access_denied("Invalid according to Policy: Policy expired.")

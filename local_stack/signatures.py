@@ -65,6 +65,12 @@ SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your key and signing method."
 )
+# Signature Version 2 (an AccessKeyId and a Signature), which the local stack does not take.
+UNSUPPORTED = Refusal(
+    "InvalidRequest",
+    "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    400,
+)
 
 
 @dataclass(frozen=True)
@@ -187,12 +193,12 @@ class Checker:
         _compare(expected, found["X-Amz-Signature"])
         return scope
 
-    def policy_signature(self, scope: Scope, policy: str) -> str:
+    def check_policy(self, scope: Scope, policy: str, given: str) -> None:
         """A presigned POST's ``x-amz-signature``: its base64 policy signed with the scope's key."""
         signer = SigV4Auth(self._credentials, scope.service, scope.region)
         request = AWSRequest(method="POST", url="http://localhost/")
         request.context["timestamp"] = f"{scope.date}T000000Z"
-        return str(signer.signature(policy, request))
+        _compare(str(signer.signature(policy, request)), given)
 
     def check_scope(self, scope: Scope, service: str, refusal: Refusal) -> None:
         """Refuse a scope of another key than the local one, or of another service (``refusal``'s code)."""
