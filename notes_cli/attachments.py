@@ -8,11 +8,10 @@ from pathlib import Path
 import click
 
 from notes_cli import files
-from notes_cli.api import ApiError
-from notes_cli.errors import ChangedMeanwhile, CliError
+from notes_cli.errors import CliError
 from notes_cli.ids import resolve_note_id
 from notes_cli.local_files import AlreadyThere, download_target, folder_for, open_upload, save
-from notes_cli.notes import ID_HELP, current_version
+from notes_cli.notes import ID_HELP, unless_changed
 from notes_cli.output import attachment_line, label, printable, progress_bar
 from notes_cli.prompts import confirm
 from notes_cli.state import State, pass_state
@@ -119,12 +118,6 @@ def detach(state: State, note_id: str, yes: bool) -> None:
         yes=yes,
         not_done=f"the file of note {note_id} was not removed",
     )
-    try:
+    with unless_changed(state.api, note_id, "its file was not removed", "notes detach"):
         state.api.detach(note_id, etag)
-    except ApiError as error:
-        if error.status != 412:
-            raise
-        raise ChangedMeanwhile(
-            note_id, current_version(state.api, note_id), "its file was not removed", "notes detach"
-        ) from error
     click.echo(f"detached {name} from {note_id}")

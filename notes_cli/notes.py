@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -148,18 +150,13 @@ def edit(
     # Read, then write only if nothing changed in between: If-Match turns a
     # concurrent edit into a 412 instead of silently overwriting it.
     _, etag = state.api.get_note(note_id)
-    try:
+
+    def keep() -> str:
+        where = keep_unsaved(note_id, fields["content"]) if "content" in fields else None
+        return f"; your new content is kept in {where}" if where else ""
+
+    with unless_changed(state.api, note_id, "your edit was not saved", "the edit", keep):
         updated = state.api.update_note(note_id, fields, etag)
-    except ApiError as error:
-        if error.status != 412:
-            raise
-        kept = ""
-        if "content" in fields:
-            where = keep_unsaved(note_id, fields["content"])
-            kept = f"; your new content is kept in {where}" if where else ""
-        raise ChangedMeanwhile(
-            note_id, current_version(state.api, note_id), "your edit was not saved", "the edit", kept
-        ) from error
     click.echo(f"updated {updated.get('noteId')} (version {updated.get('version')})")
 
 
@@ -186,15 +183,23 @@ def rm(state: State, note_id: str, yes: bool) -> None:
         )
         # The note asked about is the one deleted: If-Match refuses it once it has changed.
         confirm(f"Delete the note “{label(note)}”{with_file}?", yes=False, not_done=not_done)
-    try:
+    with unless_changed(state.api, note_id, "it was not deleted", "notes rm"):
         state.api.delete_note(note_id, etag)
+    click.echo(f"deleted {note_id}")
+
+
+@contextmanager
+def unless_changed(
+    api: NotesApi, note_id: str, not_done: str, again: str, keep: Callable[[], str] = lambda: ""
+) -> Iterator[None]:
+    """A write made only if the note is still as read: the API's 412 becomes ChangedMeanwhile,
+    naming the note's version now, ``not_done`` and ``again``, and where ``keep`` kept the input."""
+    try:
+        yield
     except ApiError as error:
         if error.status != 412:
             raise
-        raise ChangedMeanwhile(
-            note_id, current_version(state.api, note_id), "it was not deleted", "notes rm"
-        ) from error
-    click.echo(f"deleted {note_id}")
+        raise ChangedMeanwhile(note_id, current_version(api, note_id), not_done, again, keep()) from error
 
 
 def current_version(api: NotesApi, note_id: str) -> Any:

@@ -457,9 +457,9 @@ def test_an_upload_recorded_on_the_last_try_is_issued(alice, monkeypatch):
 
     note = alice.create()
     real = writes.update_if
-    failures: list[bool] = []
+    failures = []
 
-    def crowded(*args: Any, **kwargs: Any) -> bool:
+    def crowded(*args, **kwargs):
         return failures.pop() if failures else real(*args, **kwargs)
 
     monkeypatch.setattr(writes, "update_if", crowded)
