@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import os
 import re
 import secrets
@@ -141,6 +142,17 @@ class Stack:
 
     def cognito(self) -> Any:
         return self.client("cognito-idp")
+
+    def pool_call(self, action: str, body: dict[str, Any], origin: str | None = None) -> requests.Response:
+        """A call of the user pool's JSON API as the web app makes it: unsigned, from ``origin``."""
+        headers = {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
+            **({"Origin": origin} if origin else {}),
+        }
+        return requests.post(
+            f"{self.facts.aws_endpoint}/", data=json.dumps(body), headers=headers, timeout=TIMEOUT
+        )
 
     def bucket_keys(self, prefix: str = "") -> list[str]:
         """Every key in the stack's attachments bucket under ``prefix``."""

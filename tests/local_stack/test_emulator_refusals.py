@@ -399,21 +399,7 @@ def test_cognito_admin_calls_need_the_stacks_signature_and_open_calls_do_not(loc
     email = "open-calls@example.com"
     others.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
     others.admin_confirm_sign_up(UserPoolId=pool, Username=email)
-    signed_in = requests.post(
-        f"{local_stack.facts.aws_endpoint}/",
-        data=json.dumps(
-            {
-                "ClientId": client_id,
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "AuthParameters": {"USERNAME": email, "PASSWORD": PASSWORD},
-            }
-        ),
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-        },
-        timeout=TIMEOUT,
-    )
+    signed_in = local_stack.pool_call("InitiateAuth", password_auth(client_id, email))
     assert signed_in.status_code == 200 and "IdToken" in signed_in.json()["AuthenticationResult"]
 
 
@@ -499,21 +485,10 @@ def test_another_origin_reads_nothing_from_s3_cognito_or_dynamodb(
     answers = {
         "S3 download": requests.get(link, headers=origin, timeout=TIMEOUT),
         "S3 list": requests.get(bucket, headers=origin, timeout=TIMEOUT),
-        "Cognito": requests.post(
-            f"{endpoint}/",
-            data=json.dumps(
-                {
-                    "ClientId": local_stack.facts.user_pool_client_id,
-                    "AuthFlow": "USER_PASSWORD_AUTH",
-                    "AuthParameters": {"USERNAME": alice.email, "PASSWORD": PASSWORD},
-                }
-            ),
-            headers={
-                **origin,
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-            },
-            timeout=TIMEOUT,
+        "Cognito": local_stack.pool_call(
+            "InitiateAuth",
+            password_auth(local_stack.facts.user_pool_client_id, alice.email),
+            origin["Origin"],
         ),
         "DynamoDB": _signed_scan_from(local_stack, FOREIGN_ORIGIN),
     }
@@ -551,23 +526,19 @@ def test_the_web_apps_origin_still_reads_cognito_and_the_bucket(local_stack: Sta
         timeout=TIMEOUT,
     )
     assert refused.status_code == 403 and refused.headers["Access-Control-Allow-Origin"] == web
-    signed_in = requests.post(
-        f"{endpoint}/",
-        data=json.dumps(
-            {
-                "ClientId": local_stack.facts.user_pool_client_id,
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "AuthParameters": {"USERNAME": alice.email, "PASSWORD": PASSWORD},
-            }
-        ),
-        headers={
-            "Origin": web,
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-        },
-        timeout=TIMEOUT,
+    signed_in = local_stack.pool_call(
+        "InitiateAuth", password_auth(local_stack.facts.user_pool_client_id, alice.email), web
     )
     assert signed_in.status_code == 200 and signed_in.headers["Access-Control-Allow-Origin"] == web
+
+
+def password_auth(client_id: str, email: str) -> dict[str, Any]:
+    """InitiateAuth's body for a sign-in with the suite's password."""
+    return {
+        "ClientId": client_id,
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": email, "PASSWORD": PASSWORD},
+    }
 
 
 def _signed_scan_from(stack: Stack, origin: str) -> requests.Response:

@@ -3,18 +3,14 @@ no traceback in the ``make run`` terminal and an answer a page on the web app's 
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
 from tests.conftest import PASSWORD
 from tests.stack import Stack
-
-TARGET = "AWSCognitoIdentityProviderService."
 
 
 def signed_in(stack: Stack) -> dict[str, Any]:
@@ -32,20 +28,6 @@ def signed_in(stack: Stack) -> dict[str, Any]:
     return result
 
 
-def as_the_page(stack: Stack, action: str, body: dict[str, Any]) -> requests.Response:
-    """What the web app's code sends: an unsigned JSON call from the page's origin."""
-    return requests.post(
-        f"{stack.facts.aws_endpoint}/",
-        data=json.dumps(body),
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": TARGET + action,
-            "Origin": stack.facts.web_url,
-        },
-        timeout=10,
-    )
-
-
 def error_code(call: Any) -> str:
     with pytest.raises(ClientError) as refused:
         call()
@@ -56,8 +38,9 @@ def test_a_revoked_refresh_token_and_its_access_token_stop_working(local_stack: 
     tokens = signed_in(local_stack)
     cognito, client_id = local_stack.cognito(), local_stack.facts.user_pool_client_id
     assert cognito.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]
+    revoking = {"ClientId": client_id, "Token": tokens["RefreshToken"]}  # as the web app sends it
 
-    answer = as_the_page(local_stack, "RevokeToken", {"ClientId": client_id, "Token": tokens["RefreshToken"]})
+    answer = local_stack.pool_call("RevokeToken", revoking, local_stack.facts.web_url)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {}
     assert answer.headers.get("Access-Control-Allow-Origin") == local_stack.facts.web_url
@@ -73,7 +56,7 @@ def test_a_revoked_refresh_token_and_its_access_token_stop_working(local_stack: 
     )
     assert error_code(lambda: cognito.get_user(AccessToken=tokens["AccessToken"])) == "NotAuthorizedException"
     # Revoking again, or signing out twice, is no error.
-    again = as_the_page(local_stack, "RevokeToken", {"ClientId": client_id, "Token": tokens["RefreshToken"]})
+    again = local_stack.pool_call("RevokeToken", revoking, local_stack.facts.web_url)
     assert again.status_code == 200, again.text
     assert "Traceback" not in local_stack.output.text()
 
@@ -99,7 +82,7 @@ def test_bad_revoke_requests_get_cognitos_errors_not_a_500(local_stack: Stack) -
         ({"ClientId": "nosuchclient", "Token": tokens["RefreshToken"]}, "ResourceNotFoundException"),
     ]
     for body, code in cases:
-        answer = as_the_page(local_stack, "RevokeToken", body)
+        answer = local_stack.pool_call("RevokeToken", body, local_stack.facts.web_url)
         assert answer.status_code == 400, (body, answer.text)
         assert code in answer.text, (body, answer.text)
     # None of them revoked the token.
