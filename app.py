@@ -19,11 +19,15 @@ from chalicelib.attachments import Attachments
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
 from chalicelib.files import FileStore
-from chalicelib.models import bind_note_model
+from chalicelib.finding import NoteFinder
+from chalicelib.models import bind_note_model, bind_search_model
 from chalicelib.notes import NotesService
+from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
 
 settings = Settings.from_env()
+# The function the notes table's stream invokes (its event source is the deploy's, or the local stack's).
+INDEXER = "index_notes"
 
 app = Chalice(app_name="notes")
 app.debug = False  # tracebacks never reach clients
@@ -44,8 +48,11 @@ read_authorizer = authorizer.with_scopes(list(settings.read_scopes)) if settings
 write_authorizer = authorizer.with_scopes(list(settings.write_scopes)) if settings.scoped else authorizer
 
 note_model = bind_note_model(settings.table_name, settings.region)
+search_model = bind_search_model(settings.search_table_name, settings.region)
 files = FileStore(settings.bucket_name, settings.region)
 notes = NotesService(note_model, files)
+finder = NoteFinder(note_model, search_model)
+search_index = SearchIndex(note_model, search_model)
 attachments = Attachments(note_model, files, settings.attachment_max_bytes)
 
 # Locally (chalice local, the chalice test client) tokens are checked as API Gateway checks them,
@@ -128,10 +135,13 @@ def list_notes() -> dict[str, Any]:
     caller = current_caller()
     query = current_request().query_params
     params = {name: query.getlist(name) for name in query} if query else {}
-    validation.check_query_params(params, ("limit", "cursor"))
+    validation.check_query_params(params, ("limit", "cursor", "q", "tag", "sort"))
     limit = validation.parse_limit(params)
     cursor = validation.single_param(params, "cursor")
-    return notes.list_notes(caller.user_id, limit, cursor).to_public()
+    search = validation.parse_search(params)
+    if search.plain:
+        return notes.list_notes(caller.user_id, limit, cursor).to_public()
+    return finder.find(caller.user_id, search, limit, cursor).to_public()
 
 
 @route("/notes/{note_id}", methods=["GET"], authorizer=read_authorizer)
@@ -186,3 +196,14 @@ def detach_file(note_id: str) -> Response:
     caller = current_caller()
     attachments.detach(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)
+
+
+@app.lambda_function(name=INDEXER)
+def index_notes(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The notes table's stream, in batches: the search index follows every change (``chalicelib.search``)."""
+    changes = search_index.apply_stream(event)
+    return {
+        "records": len(event.get("Records") or []),
+        "put": len(changes.puts),
+        "deleted": len(changes.deletes),
+    }

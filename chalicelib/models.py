@@ -66,3 +66,30 @@ def bind_note_model(table_name: str, region: str) -> type[NoteModel]:
     Meta.table_name = table_name  # type: ignore[attr-defined]
     Meta.region = region  # type: ignore[attr-defined]
     return type("Note", (NoteModel,), {"Meta": Meta})
+
+
+class SearchEntryModel(Model):
+    """One entry of the search index (``chalicelib.search``), keyed by its owner's ``sub``.
+
+    The entry says all there is: ``w#<word>#<noteId>`` (the note holds a word starting so),
+    ``t#<tag>#<noteId>`` (it carries the tag) or ``u#<updatedAt>#<noteId>`` (it last changed then).
+    """
+
+    class Meta:
+        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = READ_TIMEOUT_SECONDS
+        max_retry_attempts = MAX_RETRY_ATTEMPTS
+
+    userId = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+
+
+def bind_search_model(table_name: str, region: str) -> type[SearchEntryModel]:
+    """A ``SearchEntryModel`` subclass that reads and writes ``table_name`` in ``region``."""
+
+    class Meta(SearchEntryModel.Meta):
+        pass
+
+    Meta.table_name = table_name  # type: ignore[attr-defined]
+    Meta.region = region  # type: ignore[attr-defined]
+    return type("SearchEntry", (SearchEntryModel,), {"Meta": Meta})

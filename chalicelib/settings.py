@@ -42,6 +42,8 @@ class Settings:
     read_scopes: tuple[str, ...] = ()
     write_scopes: tuple[str, ...] = ()
     cors_allow_origin: str | None = None
+    # The search index's table (chalicelib.search); beside the notes table unless named.
+    search_table_name: str = ""
 
     @property
     def user_pool_id(self) -> str:
@@ -80,7 +82,15 @@ class Settings:
             read_scopes=read_scopes,
             write_scopes=write_scopes,
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
+            search_table_name=search_table_name(env),
         )
+
+
+def search_table_name(env: Mapping[str, str]) -> str:
+    """NOTES_SEARCH_TABLE_NAME, or the notes table's name with ``-search`` after it."""
+    if (env.get("NOTES_SEARCH_TABLE_NAME") or "").strip():
+        return _required(env, "NOTES_SEARCH_TABLE_NAME")
+    return _required(env, "NOTES_TABLE_NAME") + "-search"
 
 
 def _required(env: Mapping[str, str], name: str, fallback: str | None = None) -> str:

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import words
 from chalicelib.errors import InvalidInput
+from chalicelib.queries import CREATED, SORTS, Search
 
 MAX_CONTENT_BYTES = 100_000
 MAX_TITLE_CHARS = 200
@@ -252,6 +254,30 @@ def parse_limit(params: Mapping[str, list[str]]) -> int:
             f"query parameter 'limit' must be an integer from 1 to {MAX_LIMIT}, got {_clip(value)!r}"
         )
     return int(value)
+
+
+MAX_QUERY_CHARS = 200
+
+
+def parse_search(params: Mapping[str, list[str]]) -> Search:
+    """``q``, ``tag`` and ``sort`` of a listing; raises InvalidInput naming what is wrong."""
+    query = single_param(params, "q")
+    if query is not None:
+        if not 1 <= len(query) <= MAX_QUERY_CHARS:
+            raise InvalidInput(
+                f"query parameter 'q' must be 1 to {MAX_QUERY_CHARS} characters long, got {len(query):,}"
+            )
+        if not words.words(query):
+            raise InvalidInput("query parameter 'q' must hold at least one word (letters or digits)")
+    tag = single_param(params, "tag")
+    if tag is not None and not 1 <= len(tag) <= MAX_TAG_CHARS:
+        raise InvalidInput(
+            f"query parameter 'tag' must be 1 to {MAX_TAG_CHARS} characters long, got {len(tag):,}"
+        )
+    sort = single_param(params, "sort")
+    if sort is not None and sort not in SORTS:
+        raise InvalidInput(f"query parameter 'sort' must be one of {', '.join(SORTS)}, got {_clip(sort)!r}")
+    return Search(query, tag, sort or CREATED)
 
 
 def single_param(params: Mapping[str, list[str]], name: str) -> str | None:

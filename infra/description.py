@@ -21,11 +21,24 @@ DEPLOYED_STAGES = ("dev", "prod")
 # What the Lambda function does to the table (chalicelib/notes.py): nothing else.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
+# What the API reads of the search index (chalicelib/finding.py), and what the indexer function
+# reads of the notes table's stream and writes to the index (chalicelib/search.py).
+SEARCH_TABLE_ACTIONS = ("dynamodb:Query",)
+STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+INDEX_WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+# The search promise: a note is found by a search that starts this long after its write answered.
+INDEX_DELAY_SECONDS = 2
 # What the Lambda function does to the bucket's objects (chalicelib/notes.py, chalicelib/files.py): HeadObject
 # and presigned GETs are s3:GetObject, presigned POSTs and CopyObject's target s3:PutObject,
 # DeleteObjects s3:DeleteObject per key. Nothing on the bucket itself.
@@ -188,8 +201,13 @@ def retained(stage: str) -> bool:
     return stage == "prod"
 
 
+# The notes table's stream carries each change's old and new image: the search index is made from
+# the difference (chalicelib.search).
+TABLE_STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
 def table(stage: str) -> dict[str, Any]:
-    """CreateTable parameters: one item per note, keyed by owner and time-ordered id."""
+    """CreateTable parameters: one item per note, keyed by owner and time-ordered id, with a stream."""
     return {
         "TableName": table_name(stage),
         "AttributeDefinitions": [
@@ -199,6 +217,27 @@ def table(stage: str) -> dict[str, Any]:
         "KeySchema": [
             {"AttributeName": "userId", "KeyType": "HASH"},
             {"AttributeName": "noteId", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": dict(TABLE_STREAM),
+    }
+
+
+def search_table_name(stage: str) -> str:
+    return f"{table_name(stage)}-search"
+
+
+def search_table(stage: str) -> dict[str, Any]:
+    """CreateTable parameters of the search index: one item per entry, keyed by owner and entry."""
+    return {
+        "TableName": search_table_name(stage),
+        "AttributeDefinitions": [
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "entry", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "entry", "KeyType": "RANGE"},
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }

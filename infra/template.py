@@ -49,6 +49,14 @@ MANAGED_LOGIN_VERSION = 1
 # Where Cognito serves a prefix's sign-in pages and OAuth endpoints (for Fn::Sub).
 COGNITO_DOMAIN = "https://{prefix}.auth.${{AWS::Region}}.amazoncognito.com"
 TABLE = "NotesTable"
+SEARCH_TABLE = "SearchTable"
+# The search indexer, Chalice's ``index_notes`` lambda function, and the role Chalice gives it.
+INDEXER = "IndexNotes"
+INDEXER_ROLE = "IndexNotesRole"
+INDEXER_LOG_GROUP = "IndexNotesLogGroup"
+# Records of the notes table's stream per invocation, as the local stack delivers them.
+INDEXER_BATCH_SIZE = 100
+INDEXER_RETRIES = 10
 BUCKET = "AttachmentsBucket"
 BUCKET_POLICY = "AttachmentsBucketPolicy"
 # ACLs disabled: the bucket owns every object, whoever uploaded it.
@@ -79,7 +87,14 @@ ALARM_TOPIC = "AlarmTopic"
 # Chalice makes the function's log group from log_retention_in_days, but names the function
 # "ApiHandler" in it where the function is "APIHandler": the merge puts the right reference.
 LOG_GROUP = "ApiHandlerLogGroup"
-ALARMS = ("Api5xxRateAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "TableThrottlesAlarm")
+ALARMS = (
+    "Api5xxRateAlarm",
+    "FunctionErrorsAlarm",
+    "FunctionThrottlesAlarm",
+    "TableThrottlesAlarm",
+    "IndexerErrorsAlarm",
+    "IndexerLagAlarm",
+)
 
 
 def _user_pool(stage: str) -> dict[str, Any]:
@@ -205,8 +220,11 @@ def _auth_outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
 
 
 def _table(stage: str) -> dict[str, Any]:
+    shape = description.table(stage)
     properties = {
-        **description.table(stage),
+        **shape,
+        # CloudFormation's stream property has no StreamEnabled: a view type turns it on.
+        "StreamSpecification": {"StreamViewType": shape["StreamSpecification"]["StreamViewType"]},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     }
@@ -215,6 +233,50 @@ def _table(stage: str) -> dict[str, Any]:
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
+    }
+
+
+def _search_table(stage: str) -> dict[str, Any]:
+    # The index is made again from the notes table (make reindex): it goes with the stack.
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Delete",
+        "UpdateReplacePolicy": "Delete",
+        "Properties": {**description.search_table(stage), "SSESpecification": {"SSEEnabled": True}},
+    }
+
+
+def _function_environment(auth: description.Auth) -> dict[str, Any]:
+    """What the API function and the indexer function read at start (chalicelib.settings)."""
+    return {
+        "NOTES_TABLE_NAME": {"Ref": TABLE},
+        "NOTES_SEARCH_TABLE_NAME": {"Ref": SEARCH_TABLE},
+        **_function_auth(auth),
+        "NOTES_BUCKET_NAME": {"Ref": BUCKET},
+        "CORS_ALLOW_ORIGIN": {"Fn::Sub": WEB_ORIGIN},
+    }
+
+
+def _indexer(auth: description.Auth) -> dict[str, Any]:
+    """The indexer function invoked by the notes table's stream: in order per note, from the oldest
+    record kept, a failed batch split in halves and retried, then left to make reindex."""
+    return {
+        "Properties": {
+            "Environment": {"Variables": _function_environment(auth)},
+            "Events": {
+                "NotesStream": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
+                        "StartingPosition": "TRIM_HORIZON",
+                        "BatchSize": INDEXER_BATCH_SIZE,
+                        "MaximumBatchingWindowInSeconds": 0,
+                        "BisectBatchOnFunctionError": True,
+                        "MaximumRetryAttempts": INDEXER_RETRIES,
+                    },
+                }
+            },
+        }
     }
 
 
@@ -319,17 +381,46 @@ def role_policy() -> dict[str, Any]:
             },
             {
                 "Effect": "Allow",
+                "Action": list(description.SEARCH_TABLE_ACTIONS),
+                "Resource": {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
+            },
+            {
+                "Effect": "Allow",
                 "Action": list(description.BUCKET_OBJECT_ACTIONS),
                 "Resource": [
                     {"Fn::Sub": f"${{{BUCKET}.Arn}}/{prefix}*"} for prefix in description.object_prefixes()
                 ],
             },
+            _logs_statement(),
+        ],
+    }
+
+
+def indexer_policy() -> dict[str, Any]:
+    """The indexer's only permissions: reading the notes table's stream, writing the index, its logs."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"},
+                "Action": list(description.STREAM_ACTIONS),
+                "Resource": {"Fn::GetAtt": [TABLE, "StreamArn"]},
             },
+            {
+                "Effect": "Allow",
+                "Action": list(description.INDEX_WRITE_ACTIONS),
+                "Resource": {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
+            },
+            _logs_statement(),
         ],
+    }
+
+
+def _logs_statement() -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"},
     }
 
 
@@ -551,6 +642,7 @@ def _alarm(description_text: str, metric: dict[str, Any], threshold: float) -> d
 def _alarms(stage: str) -> dict[str, Any]:
     period = description.ALARM_PERIOD_SECONDS
     function = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
+    indexer = [{"Name": "FunctionName", "Value": {"Ref": INDEXER}}]
     table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
 
     def single(namespace: str, name: str, dimensions: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
@@ -587,6 +679,18 @@ def _alarms(stage: str) -> dict[str, Any]:
             f"Lambda refused to run the {stage} function (account or function concurrency reached).",
             single("AWS/Lambda", "Throttles", function, "Sum"),
             0,
+        ),
+        "IndexerErrorsAlarm": _alarm(
+            f"The {stage} search indexer failed on a batch of the notes table's stream: Lambda retries "
+            "it; make logs shows why. Notes changed meanwhile may not be found until it succeeds.",
+            single("AWS/Lambda", "Errors", indexer, "Sum"),
+            0,
+        ),
+        "IndexerLagAlarm": _alarm(
+            f"The {stage} search index fell more than {description.INDEX_DELAY_SECONDS} s behind the notes "
+            "table: new words are found later than the API promises.",
+            single("AWS/Lambda", "IteratorAge", indexer, "Maximum"),
+            description.INDEX_DELAY_SECONDS * 1000,
         ),
         "TableThrottlesAlarm": _alarm(
             f"DynamoDB throttled reads or writes of the {stage} notes table; callers got 503s.",
@@ -638,9 +742,12 @@ def merge_template(
                 "UpdateReplacePolicy": "Delete",
                 "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}},
             },
+            # Chalice names the indexer's log group rightly; like the API's, it goes with the stack.
+            INDEXER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
             **_alarms(stage),
             **_cognito(stage, auth),
             TABLE: _table(stage),
+            SEARCH_TABLE: _search_table(stage),
             BUCKET: _bucket({"Fn::Sub": WEB_ORIGIN}),
             BUCKET_POLICY: _bucket_policy(),
             WEB_BUCKET: _web_bucket(),
@@ -648,21 +755,16 @@ def merge_template(
             WEB_ORIGIN_ACCESS: _web_origin_access(),
             WEB_HEADERS_POLICY: _web_headers_policy(policy),
             WEB_DISTRIBUTION: _web_distribution(),
-            FUNCTION: {
-                "Properties": {
-                    "Environment": {
-                        "Variables": {
-                            "NOTES_TABLE_NAME": {"Ref": TABLE},
-                            **_function_auth(auth),
-                            "NOTES_BUCKET_NAME": {"Ref": BUCKET},
-                            "CORS_ALLOW_ORIGIN": {"Fn::Sub": WEB_ORIGIN},
-                        }
-                    }
-                }
-            },
+            FUNCTION: {"Properties": {"Environment": {"Variables": _function_environment(auth)}}},
             ROLE: {
                 "Properties": {
                     "Policies": [{"PolicyName": "NotesTableBucketAndLogs", "PolicyDocument": role_policy()}]
+                }
+            },
+            INDEXER: _indexer(auth),
+            INDEXER_ROLE: {
+                "Properties": {
+                    "Policies": [{"PolicyName": "NotesStreamAndSearchIndex", "PolicyDocument": indexer_policy()}]
                 }
             },
             API: {
@@ -686,6 +788,7 @@ def merge_template(
             "Region": {"Value": {"Ref": "AWS::Region"}},
             **_auth_outputs(stage, auth),
             "TableName": {"Value": {"Ref": TABLE}},
+            "SearchTableName": {"Value": {"Ref": SEARCH_TABLE}},
             "BucketName": {"Value": {"Ref": BUCKET}},
             "ApiUrl": {"Value": {"Fn::Sub": API_URL}},
             "WebUrl": {"Value": {"Fn::Sub": WEB_ORIGIN}},

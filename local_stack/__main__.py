@@ -42,6 +42,7 @@ from local_stack.keeper import StateKeeper
 from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
+from local_stack.streams import StreamFeeder, local_index
 from local_stack.web_server import local_web_server
 
 STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
@@ -69,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
             _facts_file() as path,
         ):
             made = provision_local(endpoint, origins, scoped=args.scoped)
+            index = local_index(made.table_name, made.search_table_name, made.region)
+            if made.index_behind and (report := index.rebuild()).notes:
+                print(f"search index rebuilt from the notes: {report}", flush=True)
+            feeder = StreamFeeder(
+                made.table_name, made.region, index.apply_stream, lock=keeper.lock, on_change=keeper.changed
+            )
             api_url = f"http://{HOST}:{args.port}"
             if args.scoped:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 web.start()
                 api.start()
                 print(banner(stack, path, keeper.path), flush=True)
-                with sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys)):
+                with sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys)), feeder.running():
                     api.serve(reload=args.reload)
             finally:
                 api.stop()

@@ -122,6 +122,8 @@ def emulator(
     beside the emulator's (they check their own callers).
     """
     os.environ.update(client_environment(keys))
+    # This process's own DynamoDB clients without an endpoint of their own (the search indexer's).
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{port}"
     for name in FOREIGN_CREDENTIALS:
         os.environ.pop(name, None)
     from moto.moto_server.werkzeug_app import (
@@ -131,9 +133,10 @@ def emulator(
     )
     from werkzeug.serving import make_server
 
-    from local_stack import revoke_token
+    from local_stack import query_ranges, revoke_token
 
     revoke_token.install()
+    query_ranges.install()
     print(keeper.load(fresh), flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
     mounts = mounts or Mounts()

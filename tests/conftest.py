@@ -55,8 +55,10 @@ from moto import mock_aws
 
 import app as notes_app
 from infra import description
+from local_stack import query_ranges
 from local_stack.gateway_auth import issuer
 from local_stack.provisioning import Provisioned, provision
+from local_stack.streams import StreamFeeder
 from tests import network_guard
 from tests.tokens import TokenFactory
 
@@ -139,6 +141,7 @@ def aws_client(service: str) -> Any:
 @pytest.fixture(scope="session")
 def aws_stack() -> Iterator[Provisioned]:
     """In-process AWS for the whole session, with the test stage provisioned once."""
+    query_ranges.install()
     with mock_aws():
         stack = provision(
             STAGE, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"), oauth=True
@@ -157,8 +160,9 @@ def aws(aws_stack: Provisioned) -> Provisioned:
     """The test stage with a new, empty notes table and an empty bucket: every test starts with
     no notes and no files."""
     dynamodb = aws_client("dynamodb")
-    dynamodb.delete_table(TableName=aws_stack.table_name)
-    dynamodb.create_table(**description.table(STAGE))
+    for table in (description.table(STAGE), description.search_table(STAGE)):
+        dynamodb.delete_table(TableName=table["TableName"])
+        dynamodb.create_table(**table)
     s3 = aws_client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=aws_stack.bucket_name):
         for item in page.get("Contents", []):
@@ -195,10 +199,37 @@ def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]
         yield calls
 
 
+def stream_feeder() -> StreamFeeder:
+    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``)."""
+    settings = notes_app.settings
+    return StreamFeeder(
+        settings.table_name, settings.region, lambda event: notes_app.index_notes(event, None)
+    )
+
+
 @pytest.fixture
-def http(dynamodb: None) -> Any:
-    """The chalice test client's HTTP side, on the test stage."""
-    return Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
+def feeder(dynamodb: None) -> StreamFeeder:
+    return stream_feeder()
+
+
+def indexed(http: Any, feeder: StreamFeeder) -> Any:
+    """``http`` whose every request is followed by the stream's delivery to the indexer: deployed,
+    Lambda delivers a moment after the write; here, before the next request."""
+    send = http.request
+
+    def request(*args: Any, **kwargs: Any) -> HTTPResponse:
+        response = send(*args, **kwargs)
+        feeder.deliver()
+        return response
+
+    http.request = request
+    return http
+
+
+@pytest.fixture
+def http(dynamodb: None, feeder: StreamFeeder) -> Any:
+    """The chalice test client's HTTP side, on the test stage, with the search index in step."""
+    return indexed(Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http, feeder)
 
 
 def new_user(http: Any, email: str | None = None, groups: list[str] | None = None) -> ApiUser:

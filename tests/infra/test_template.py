@@ -178,18 +178,71 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     policies = cfn["Resources"]["ApiHandlerRole"]["Properties"]["Policies"]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert len(dynamodb) == 1
+    assert len(dynamodb) == 2
     assert set(dynamodb[0]["Action"]) == {
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "dynamodb:Query",
     }
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["NotesTable", "Arn"]}
+    # The search index is only read by the API: the indexer function writes it.
+    assert dynamodb[1] == {
+        "Effect": "Allow",
+        "Action": ["dynamodb:Query"],
+        "Resource": {"Fn::GetAtt": ["SearchTable", "Arn"]},
+    }
     actions = [a for s in statements for a in s["Action"]]
     assert not [a for a in actions if a.endswith("*") or a == "dynamodb:Scan"]
     assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_the_indexer_follows_the_notes_tables_stream_with_only_what_it_needs(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    table = resources["NotesTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    indexer = resources["IndexNotes"]["Properties"]
+    assert indexer["Handler"] == "app.index_notes"
+    event = indexer["Events"]["NotesStream"]
+    assert event["Type"] == "DynamoDB"
+    assert event["Properties"]["Stream"] == {"Fn::GetAtt": ["NotesTable", "StreamArn"]}
+    # From the oldest record kept (nothing written before the indexer ran is skipped), one
+    # record at a time as they come, a failing batch split until the failing record is alone.
+    assert event["Properties"]["StartingPosition"] == "TRIM_HORIZON"
+    assert event["Properties"]["MaximumBatchingWindowInSeconds"] == 0
+    assert event["Properties"]["BisectBatchOnFunctionError"] is True
+    api = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert indexer["Environment"]["Variables"] == api
+    assert api["NOTES_SEARCH_TABLE_NAME"] == {"Ref": "SearchTable"}
+    [policy] = resources["IndexNotesRole"]["Properties"]["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    dynamodb = {
+        json.dumps(s["Resource"], sort_keys=True): set(s["Action"])
+        for s in statements
+        if any(a.startswith("dynamodb:") for a in s["Action"])
+    }
+    assert dynamodb == {
+        json.dumps({"Fn::GetAtt": ["NotesTable", "StreamArn"]}, sort_keys=True): {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        },
+        json.dumps({"Fn::GetAtt": ["SearchTable", "Arn"]}, sort_keys=True): {
+            "dynamodb:BatchWriteItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+        },
+    }
+    search = resources["SearchTable"]
+    assert search["Properties"]["KeySchema"] == [
+        {"AttributeName": "userId", "KeyType": "HASH"},
+        {"AttributeName": "entry", "KeyType": "RANGE"},
+    ]
+    assert search["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert cfn["Outputs"]["SearchTableName"] == {"Value": {"Ref": "SearchTable"}}
 
 
 def test_the_function_is_configured_by_reference(cfn: dict[str, Any]) -> None:
@@ -920,6 +973,9 @@ ALARM_METRICS = {
     "Api5xxRateAlarm": ("AWS/ApiGateway", "5XXError", "Average", 0.05),
     "FunctionErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     "FunctionThrottlesAlarm": ("AWS/Lambda", "Throttles", "Sum", 0),
+    "IndexerErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
+    # The search promise: found 2 seconds after the write.
+    "IndexerLagAlarm": ("AWS/Lambda", "IteratorAge", "Maximum", 2000),
 }
 
 
@@ -942,7 +998,8 @@ def test_each_alarm_watches_its_metric_and_notifies_the_topic(
     assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
     dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
     if namespace == "AWS/Lambda":
-        assert dimensions == {"FunctionName": {"Ref": "APIHandler"}}
+        function = "IndexNotes" if name.startswith("Indexer") else "APIHandler"
+        assert dimensions == {"FunctionName": {"Ref": function}}
     else:
         assert dimensions == {"ApiName": f"notes-{stage}", "Stage": "api"}
     assert props["AlarmDescription"]

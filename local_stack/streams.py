@@ -1,0 +1,133 @@
+"""The notes table's stream, delivered to the search indexer as Lambda's event source mapping does.
+
+Deployed, Lambda reads the table's DynamoDB stream and invokes the indexer function with each
+batch of records, in order, retrying a batch that failed. Locally the emulator keeps the same
+records (the table has the same stream); ``StreamFeeder`` hands them to the indexer in batches of
+the same shape (``{"Records": [...]}``, each record with its ``eventSourceARN``), in order, and
+forgets a batch only once the indexer took it, so a failed batch is given again.
+
+It reads the emulator's own records in this process (``make run``'s emulator, or the test
+suite's): going through the emulator's GetRecords would keep every record and every iterator it
+ever handed out. ``lock`` is the emulator's: records are read and forgotten between two requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+log = logging.getLogger("local_stack.streams")
+
+BATCH_SIZE = 100  # as the event source mapping's BatchSize
+POLL_SECONDS = 0.05
+RETRY_SECONDS = 1.0
+DEFAULT_ACCOUNT = "123456789012"
+
+
+class StreamFeeder:
+    """Hands the records of ``table_name``'s stream to ``indexer``, a batch at a time."""
+
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        indexer: Callable[[dict[str, Any]], Any],
+        *,
+        lock: Any = None,
+        account: str = DEFAULT_ACCOUNT,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._table_name = table_name
+        self._region = region
+        self._indexer = indexer
+        self._lock = lock if lock is not None else contextlib.nullcontext()
+        self._account = account
+        self._on_change = on_change
+        self._delivering = threading.Lock()
+
+    def deliver(self) -> int:
+        """Every record written so far, to the indexer in order; how many it took.
+
+        Raises what the indexer raised: its batch is kept, and given again next time.
+        """
+        taken = 0
+        with self._delivering:
+            while True:
+                with self._lock:
+                    shard, batch = self._pending()
+                if not batch:
+                    return taken
+                self._indexer({"Records": batch})
+                with self._lock:
+                    # Forget what was taken; numbering goes on (a record's number is its place).
+                    del shard.items[: len(batch)]
+                    shard.starting_sequence_number += len(batch)
+                if self._on_change is not None:
+                    self._on_change()
+                taken += len(batch)
+
+    def pending(self) -> int:
+        """How many records wait for the indexer."""
+        with self._lock:
+            shard = self._shard()
+            return len(shard.items) if shard is not None else 0
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[StreamFeeder]:
+        """Deliver in a thread, every POLL_SECONDS, until the block ends; a failed batch is logged
+        and tried again RETRY_SECONDS later."""
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.is_set():
+                try:
+                    self.deliver()
+                except Exception:  # the indexer's failure: keep the batch, as Lambda does
+                    log.exception("the search indexer failed; its batch is given again")
+                    stop.wait(RETRY_SECONDS)
+                stop.wait(POLL_SECONDS)
+
+        thread = threading.Thread(target=run, name="stream-feeder", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
+
+    def _shard(self) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[self._account][self._region]
+        table = backend.tables.get(self._table_name)
+        return table.stream_shard if table is not None else None
+
+    def _pending(self) -> tuple[Any, list[dict[str, Any]]]:
+        shard = self._shard()
+        if shard is None:
+            return None, []
+        arn = f"{shard.table.table_arn}/stream/{shard.table.latest_stream_label}"
+        return shard, [_as_delivered(record.to_json(), arn) for record in shard.items[:BATCH_SIZE]]
+
+
+def local_index(table_name: str, search_table_name: str, region: str) -> Any:
+    """The app's search index (``chalicelib.search``) over the local stage's tables, as the deployed
+    indexer function holds it; the emulator is found as the app finds it, through
+    ``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL``."""
+    from chalicelib.models import bind_note_model, bind_search_model
+    from chalicelib.search import SearchIndex
+
+    return SearchIndex(bind_note_model(table_name, region), bind_search_model(search_table_name, region))
+
+
+def _as_delivered(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A record as Lambda hands it over: with its stream's ARN, its time in seconds."""
+    change = dict(record["dynamodb"])
+    when = change.get("ApproximateCreationDateTime")
+    if isinstance(when, datetime):
+        change["ApproximateCreationDateTime"] = when.timestamp()
+    return {**record, "dynamodb": change, "eventSourceARN": arn}
