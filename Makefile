@@ -13,13 +13,14 @@ WEB_PORT ?= 8002
 STATE ?= .local/state.pickle
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test browser lint typecheck unit run reset bench bench-startup screenshots package deploy destroy logs clean
+.PHONY: help venv test browser lint typecheck unit run reset reindex bench bench-startup screenshots package deploy destroy logs clean
 
 help:
 	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
 	@echo "make run FRESH=1   start empty (the data saved before is kept beside it)"
 	@echo "make run SCOPED=1  scoped mode: access tokens with OAuth scopes, from the pool's sign-in page"
 	@echo "make reset  delete the data make run keeps"
+	@echo "make reindex   make the search index again from the notes (the running make run; STAGE=dev: deployed)"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make bench  measure, and print a table"
 	@echo "make screenshots   the web app's main screens, as docs/screenshots/*.png"
@@ -72,6 +73,10 @@ run: $(READY)
 reset:
 	@if [ -e $(STATE) ]; then rm -f $(STATE) && echo "deleted $(STATE): the next make run starts empty"; \
 	else echo "no data saved in $(STATE): the next make run starts empty"; fi
+
+# The running local stack's index, or a deployed stage's when STAGE is given.
+reindex: $(READY)
+	$(BIN)/python -m infra.reindex --stage $(if $(filter command line environment,$(origin STAGE)),$(STAGE),local)
 
 bench: $(READY)
 	$(BIN)/python -m bench.bench

@@ -116,12 +116,12 @@ class NoteFinder:
         found: list[NoteModel] = []
         while True:
             entries, start = self._changes_page(owner, start, limit + 1 - len(found))
-            times = {
-                note_id: time for time, note_id in (entry[len(UPDATED) :].rsplit("#", 1) for entry in entries)
+            changes = [entry[len(UPDATED) :].rsplit("#", 1) for entry in entries]
+            notes = {
+                note.noteId: note for note in self._read(owner, list(dict.fromkeys(i for _, i in changes)))
             }
-            for note in self._read(owner, list(times)):
-                if note.updatedAt == times[note.noteId]:
-                    found.append(note)
+            # A note is shown at the entry of its last change; an entry of an earlier one is stale.
+            found.extend(notes[i] for time, i in changes if i in notes and notes[i].updatedAt == time)
             if len(found) > limit:
                 return found[:limit], True
             if start is None:

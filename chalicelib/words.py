@@ -114,11 +114,12 @@ def _original_offset(chunk: str, folded_offset: int) -> int:
 
 def snippet(title: str, content: str, prefixes: tuple[str, ...]) -> str:
     """At most SNIPPET_CHARS of plain text: the content around its first match, else the title
-    when the title matched, else the content's start. Runs of white space become one space."""
+    when the title matched (or the note has no content), else the content's start. Runs of white
+    space become one space."""
     at = first_match(content, prefixes)
     if at is None:
-        if first_match(title, prefixes) is not None:
-            return _one_line(title)[:SNIPPET_CHARS]
+        if first_match(title, prefixes) is not None or not content.strip():
+            return _clipped(_one_line(title), 0)
         return _clipped(_one_line(content[:_WINDOW_CHARS]), 0)
     lead = content[:at]
     start = max(0, len(lead) - _LEAD_CHARS)

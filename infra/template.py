@@ -764,7 +764,9 @@ def merge_template(
             INDEXER: _indexer(auth),
             INDEXER_ROLE: {
                 "Properties": {
-                    "Policies": [{"PolicyName": "NotesStreamAndSearchIndex", "PolicyDocument": indexer_policy()}]
+                    "Policies": [
+                        {"PolicyName": "NotesStreamAndSearchIndex", "PolicyDocument": indexer_policy()}
+                    ]
                 }
             },
             API: {

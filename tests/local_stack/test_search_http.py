@@ -4,6 +4,9 @@ words, and no longer by its old ones, within the delay the API promises (2 secon
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +14,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from local_stack.facts import STACK_FILE_ENV
+from tests.conftest import ROOT
 from tests.stack import Stack, StackUser, new_user, running_stack
 
 # A note is found by a search that starts this long after its write answered.
@@ -120,3 +125,28 @@ def test_every_combination_pages_to_the_end_in_its_order(stack: Stack) -> None:
     assert walk(frank, q="walnut", tag="other", sort="updated", limit=1) == [
         n for n in by_change if n in {m["noteId"] for m in made if "other" in m["tags"]}
     ]
+
+
+def test_make_reindex_makes_a_lost_index_again_on_the_running_stack(stack: Stack) -> None:
+    grace = new_user(stack, "grace")
+    note = grace.attach(grace.create_note("a note about otters")["noteId"], "Field-Report.txt", b"otters")
+    assert found_after_write(grace, time.monotonic(), note["noteId"], q="field report otters")
+    dynamodb = stack.client("dynamodb")
+    search_table = stack.facts.table_name + "-search"
+    for page in dynamodb.get_paginator("scan").paginate(TableName=search_table):
+        for item in page["Items"]:
+            dynamodb.delete_item(TableName=search_table, Key=item)
+    assert ids(grace, q="otters") == []
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "infra.reindex", "--stage", "local"],
+        cwd=ROOT,
+        env={**os.environ, STACK_FILE_ENV: stack.stack_file},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "search index of notes-local rebuilt:" in rebuilt.stdout
+    assert ids(grace, q="field report otters") == [note["noteId"]]
+    assert ids(grace, sort="updated")[:1] == [note["noteId"]]
