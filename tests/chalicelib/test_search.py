@@ -20,6 +20,11 @@ from tests.chalicelib.test_attachments import attached
 from tests.conftest import ApiUser
 
 
+# Tags as PynamoDB's list attribute types them.
+TREES: Any = ["trees"]
+COMMON: Any = ["common"]
+
+
 def search(user: ApiUser, **params: Any) -> dict[str, Any]:
     response = user.get("/notes?" + urlencode(params))
     assert response.status_code == 200, response.body
@@ -349,7 +354,7 @@ def test_a_batch_given_again_leaves_the_index_as_the_note_says(alice: ApiUser) -
     note = alice.create(content="walnut", tags=["nuts"])
     stored = notes_app.note_model.get(alice.sub, note["noteId"])
     stored.update(
-        actions=[notes_app.note_model.content.set("hazel"), notes_app.note_model.tags.set(["trees"])]
+        actions=[notes_app.note_model.content.set("hazel"), notes_app.note_model.tags.set(TREES)]
     )
     events: list[dict[str, Any]] = []
     StreamFeeder(notes_app.settings.table_name, notes_app.settings.region, events.append).deliver()
@@ -398,7 +403,7 @@ def test_a_searchs_reads_do_not_grow_with_the_notes_that_do_not_match(alice: Api
                 alice.sub, f"01000000-0000-7000-8000-{n:012d}", content=f"common words {n}"
             )
             note.createdAt = note.updatedAt = "2020-01-01T00:00:00.000Z"
-            note.tags = ["common"]
+            note.tags = COMMON
             batch.save(note)
     assert feeder.deliver() == 300  # indexed as the stream says
     many = [reads_of(alice, **params) for params in searches]
