@@ -82,14 +82,31 @@ class NotesApi:
         """POST /notes: the new note."""
         return self.call("POST", "/notes", body=fields, expect=201, failed="the note was not added").json_body
 
-    def list_notes(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
-        """GET /notes: one page, ``{"notes": [...], "nextCursor": str | None}``."""
+    def list_notes(
+        self,
+        limit: int | None = None,
+        cursor: str | None = None,
+        *,
+        query: str | None = None,
+        tag: str | None = None,
+        sort: str | None = None,
+    ) -> dict[str, Any]:
+        """GET /notes: one page, ``{"notes": [...], "nextCursor": str | None}``.
+
+        ``query`` keeps the notes holding the start of each of its words (each note then carries a
+        ``snippet``), ``tag`` the notes with that tag, and ``sort`` (``created`` or ``updated``)
+        orders them; None leaves each to the API. A cursor continues only the same query, tag and sort.
+        """
         params: dict[str, str] = {}
         if limit is not None:
             params["limit"] = str(limit)
         if cursor is not None:
             params["cursor"] = cursor
-        return self.call("GET", "/notes", params=params, failed="could not list your notes").json_body
+        for name, value in (("q", query), ("tag", tag), ("sort", sort)):
+            if value is not None:
+                params[name] = value
+        failed = "could not search your notes" if query is not None else "could not list your notes"
+        return self.call("GET", "/notes", params=params, failed=failed).json_body
 
     def get_note(self, note_id: str) -> tuple[dict[str, Any], str]:
         """GET /notes/{id}: the note and its ETag."""
@@ -356,10 +373,14 @@ FIELD_WORDS = {
     "uploadId": "the upload",
 }
 _FIELD = re.compile(r"field '([A-Za-z]+)(?:\[(\d+)\])?'")
+# The query parameters of a listing the CLI sends from what it was given, in the same words.
+PARAMETER_WORDS = {"q": "the search", "tag": "the tag", "sort": "the order", "limit": "the limit"}
+_PARAMETER = re.compile(r"query parameter '([A-Za-z]+)'")
 
 
 def plain_words(detail: str) -> str:
-    """The API's message with ``field 'title'`` said as "the title", ``field 'tags[2]'`` as "tag 3"."""
+    """The API's message with ``field 'title'`` said as "the title", ``field 'tags[2]'`` as "tag 3",
+    ``query parameter 'q'`` as "the search"."""
 
     def words(match: re.Match[str]) -> str:
         name, index = match.group(1), match.group(2)
@@ -367,4 +388,7 @@ def plain_words(detail: str) -> str:
             return f"tag {int(index) + 1}"
         return FIELD_WORDS.get(name, match.group(0))
 
-    return _FIELD.sub(words, detail)
+    def parameter(match: re.Match[str]) -> str:
+        return PARAMETER_WORDS.get(match.group(1), match.group(0))
+
+    return _PARAMETER.sub(parameter, _FIELD.sub(words, detail))

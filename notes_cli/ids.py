@@ -53,12 +53,20 @@ def resolve_note_id(api: NotesApi, given: str) -> str:
     return str(matches[0]["noteId"])
 
 
-def every_note(api: NotesApi, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
-    """Every note, page after page, newest first."""
+def every_note(
+    api: NotesApi,
+    page_size: int = PAGE_SIZE,
+    *,
+    query: str | None = None,
+    tag: str | None = None,
+    sort: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every note, page after page, newest first; or every one a search finds, in its order
+    (``query``, ``tag`` and ``sort`` as ``NotesApi.list_notes`` takes them)."""
     cursor: str | None = None
     seen: set[str] = set()
     while True:
-        page = api.list_notes(page_size, cursor)
+        page = api.list_notes(page_size, cursor, query=query, tag=tag, sort=sort)
         yield from page_notes(page)
         cursor = page.get("nextCursor")
         if not cursor:

@@ -91,6 +91,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
     First time:  notes signup EMAIL, notes confirm EMAIL, notes login EMAIL
                  (scoped stages: notes login, in the browser)
     Then:        notes add "text", notes ls, notes show ID, notes edit ID, notes rm ID
+    Find:        notes search WORDS, notes ls --tag TAG --sort updated
     Files:       notes attach ID FILE, notes download ID, notes detach ID
 
     An ID is a note's id as notes ls shows it, or its first 8 or more characters.
@@ -100,7 +101,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
 
 # Every command, in one place; notes --help lists them by name.
 ACCOUNT_COMMANDS = (account.signup, account.confirm, account.login, account.logout, account.whoami)
-NOTE_COMMANDS = (notes.add, notes.list_command, notes.show, notes.edit, notes.rm)
+NOTE_COMMANDS = (notes.add, notes.list_command, notes.search, notes.show, notes.edit, notes.rm)
 ATTACHMENT_COMMANDS = (attachments.attach, attachments.download, attachments.detach)
 for command in (*ACCOUNT_COMMANDS, *NOTE_COMMANDS, *ATTACHMENT_COMMANDS):
     cli.add_command(command)

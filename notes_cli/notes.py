@@ -1,16 +1,18 @@
-"""The note commands: add, list, show, edit and delete notes, and reading a note's content."""
+"""The note commands: add, list, find, show, edit and delete notes, and reading a note's content."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from notes_cli.api import ApiError, NotesApi
-from notes_cli.errors import ChangedMeanwhile, UsageProblem
+from notes_cli.errors import ChangedMeanwhile, UsageProblem, one_line
 from notes_cli.ids import every_note, page_notes, resolve_note_id
 from notes_cli.local_files import keep_unsaved
 from notes_cli.output import (
@@ -20,6 +22,7 @@ from notes_cli.output import (
     list_line,
     print_json,
     printable,
+    snippet_line,
     tag_list,
 )
 from notes_cli.prompts import confirm, need_terminal
@@ -58,24 +61,111 @@ def add(state: State, text: str | None, title: str | None, tags: tuple[str, ...]
     click.echo(f"created: {label(note)}{tag_list(note)} (version {note.get('version')})", err=True)
 
 
+SORTS = ("created", "updated")
+
+
+def listing_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options ``ls`` and ``search`` share: which notes, in what order, how many pages, as what."""
+    options = (
+        click.option("--tag", metavar="TAG", help="Only the notes with this tag (capitals do not matter)."),
+        click.option(
+            "--sort",
+            type=click.Choice(SORTS),
+            help="created: newest made first (the default); updated: most recently changed first.",
+        ),
+        click.option(
+            "--limit", type=click.IntRange(1, 100), help="Notes per page (1-100; the API's default is 20)."
+        ),
+        click.option("--all", "all_pages", is_flag=True, help="Follow every page."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON: {notes, nextCursor}."),
+    )
+    for option in reversed(options):  # as if stacked on the function, in this order
+        command = option(command)
+    return command
+
+
 @click.command(name="ls")
-@click.option("--limit", type=click.IntRange(1, 100), help="Notes per page (1-100; the API's default is 20).")
-@click.option("--all", "all_pages", is_flag=True, help="Follow every page.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {notes, nextCursor}.")
+@listing_options
 @pass_state
-def list_command(state: State, limit: int | None, all_pages: bool, as_json: bool) -> None:
+def list_command(
+    state: State, tag: str | None, sort: str | None, limit: int | None, all_pages: bool, as_json: bool
+) -> None:
     """List your notes, newest first.
 
     \b
     A header, then one line per note: its id, when it was made (UTC),
     "file" when it has a file (else -), its title (else the content's
     first line, else "Untitled note") and its tags.
+    --tag keeps the notes with that tag; --sort updated puts the most
+    recently changed first.
     """
+    show_listing(state, Listing(("ls",), None, tag, sort), limit, all_pages, as_json)
+
+
+@click.command()
+@click.argument("words", nargs=-1, required=True)
+@listing_options
+@pass_state
+def search(
+    state: State,
+    words: tuple[str, ...],
+    tag: str | None,
+    sort: str | None,
+    limit: int | None,
+    all_pages: bool,
+    as_json: bool,
+) -> None:
+    """Find the notes that hold every one of WORDS, newest first.
+
+    \b
+    A note is found when each word starts a word of its title, content,
+    tags or file name; capitals and accents do not matter ("cafe" finds
+    "Café crème"). The same lines as notes ls, each found note followed
+    by an indented line of its text around the first match.
+    """
+    show_listing(state, Listing(("search", *words), " ".join(words), tag, sort), limit, all_pages, as_json)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What ``ls`` or ``search`` asks for: its command line (to repeat it) and the API's parameters."""
+
+    command: tuple[str, ...]
+    query: str | None
+    tag: str | None
+    sort: str | None
+
+    def again(self) -> str:
+        """The command that follows every page of this listing."""
+        words = ["notes", *self.command]
+        if self.tag is not None:
+            words += ["--tag", self.tag]
+        if self.sort is not None:
+            words += ["--sort", self.sort]
+        return printable(shlex.join([*words, "--all"]))
+
+    def nothing(self) -> str:
+        """The sentence for a listing that holds no note."""
+        tagged = f" with the tag {quoted(self.tag)}" if self.tag is not None else ""
+        if self.query is None:
+            return f"no notes{tagged}"
+        return f"no notes{tagged} match {quoted(self.query)}"
+
+
+def quoted(text: str) -> str:
+    """``text`` from the command line, on one line and in double quotes."""
+    return f'"{printable(one_line(text))}"'
+
+
+def show_listing(state: State, listing: Listing, limit: int | None, all_pages: bool, as_json: bool) -> None:
+    """One page of ``listing``, or every page with ``all_pages``: as JSON, or a header and a line
+    per note (and under a found note its snippet)."""
+    search = {"query": listing.query, "tag": listing.tag, "sort": listing.sort}
     if all_pages:
-        notes = list(every_note(state.api, limit or PAGE_SIZE_FOR_ALL))
+        notes = list(every_note(state.api, limit or PAGE_SIZE_FOR_ALL, **search))
         cursor = None
     else:
-        page = state.api.list_notes(limit)
+        page = state.api.list_notes(limit, **search)
         notes, cursor = page_notes(page), page.get("nextCursor")
     if as_json:
         print_json({"notes": notes, "nextCursor": cursor})
@@ -84,10 +174,13 @@ def list_command(state: State, limit: int | None, all_pages: bool, as_json: bool
         click.echo(LIST_HEADER)
     for note in notes:
         click.echo(list_line(note))
+        snippet = snippet_line(note) if listing.query is not None else None
+        if snippet:
+            click.echo(snippet)
     if not notes:
-        click.echo("no notes", err=True)
+        click.echo(listing.nothing(), err=True)
     if cursor:
-        click.echo("more notes follow: notes ls --all (or a larger --limit)", err=True)
+        click.echo(f"more notes follow: {listing.again()} (or a larger --limit)", err=True)
 
 
 @click.command(epilog=ID_HELP)

@@ -86,6 +86,20 @@ def list_line(note: dict[str, Any]) -> str:
     )
 
 
+# A found note's snippet goes on the line under it, indented so the ids stand out.
+SNIPPET_INDENT = "    "
+SNIPPET_CHARS = 200
+
+
+def snippet_line(note: dict[str, Any]) -> str | None:
+    """The text around a found note's first match, indented on one line; None when it has none."""
+    snippet = note.get("snippet")
+    if not isinstance(snippet, str):
+        return None
+    shown = printable(one_line(snippet, SNIPPET_CHARS))
+    return SNIPPET_INDENT + shown if shown else None
+
+
 def attachment_line(attachment: dict[str, Any]) -> str:
     """``name  size  type  uploaded at``: a note's file on one line."""
     size = attachment.get("size")

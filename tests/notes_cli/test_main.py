@@ -15,7 +15,7 @@ from tests.notes_cli.helpers import Notes, assert_one_line_error
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    commands = ("signup", "confirm", "login", "logout", "whoami", "add", "ls", "show", "edit", "rm")
+    commands = ("signup", "confirm", "login", "logout", "whoami", "add", "ls", "search", "show", "edit", "rm")
     for command in (*commands, "attach", "download", "detach"):
         assert f"  {command} " in result.stdout
 
