@@ -70,12 +70,6 @@ class StreamFeeder:
                     self._on_change()
                 taken += len(batch)
 
-    def pending(self) -> int:
-        """How many records wait for the indexer."""
-        with self._lock:
-            shard = self._shard()
-            return len(shard.items) if shard is not None else 0
-
     @contextlib.contextmanager
     def running(self) -> Iterator[StreamFeeder]:
         """Deliver in a thread, every POLL_SECONDS, until the block ends; a failed batch is logged
