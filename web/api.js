@@ -105,8 +105,12 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
   const note = ({ data, etag }) => ({ note: data, etag: etag || `"${data.version}"` });
 
   return {
-    async listNotes(cursor = null, limit = 20) {
+    /** One page of the notes; `search`: words (`q`), a tag and an order, the cursor's own. */
+    async listNotes(cursor = null, limit = 20, { q = "", tag = "", sort = "created" } = {}) {
       const query = new URLSearchParams({ limit: String(limit) });
+      if (q) query.set("q", q);
+      if (tag) query.set("tag", tag);
+      if (sort !== "created") query.set("sort", sort);
       if (cursor) query.set("cursor", cursor);
       const { data } = await request("GET", `/notes?${query}`);
       return { notes: data.notes || [], nextCursor: data.nextCursor ?? null };

@@ -3,15 +3,28 @@
 // through the functions it exports. The rules shared with the server come from config.json
 // (state.config). In scoped mode (config.mode) the page signs in at the pool's own sign-in page
 // (oauth.js, loaded only then) and sends the API the access token. The signed-in screen
-// (notes-screen.js) is loaded at sign-in, while the pool checks the password.
+// (notes-screen.js) is loaded at sign-in, while the pool checks the password. The list shows
+// every note, or a search: words typed in the search box (sent after a pause), a tag, an order.
 
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
 import { loadConfig } from "./config.js";
 import { h } from "./dom.js";
-import { clearMessages, fileSize, missingRules, noteLabel, notDone, render, say, showProgress, warn } from "./screens.js";
+import {
+  announce,
+  clearMessages,
+  fileSize,
+  missingRules,
+  noteLabel,
+  notDone,
+  render,
+  say,
+  showProgress,
+  warn,
+} from "./screens.js";
 import { SESSION_KEY, forgetSession, loadSession, saveSession } from "./session.js";
 import {
+  PLAIN,
   addNote,
   addPage,
   carryDraftForward,
@@ -29,8 +42,10 @@ import {
   removeNote,
   replaceNote,
   reset,
+  sameTag,
   state,
   storeDrafts,
+  typeSearch,
   update,
   uploadProgress,
 } from "./state.js";
@@ -45,7 +60,13 @@ let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
 let notesScreen = null; // notes-screen.js's drawing, once loaded
+let finding = null; // notes-screen.js's words of a search: searchQuery, foundWords
 let loadingNotesScreen = null;
+
+const SEARCH_PAUSE_MS = 250; // typing goes on for this long without a keystroke: the search is sent
+const PAGE_SIZE = 20;
+let searchTimer = 0;
+let listing = 0; // the latest listing asked for: the answer to an earlier one is dropped
 
 function fromSignInPage() {
   const url = new URL(location.href);
@@ -85,6 +106,7 @@ function loadNotesScreen() {
   loadingNotesScreen ||= import("./notes-screen.js").then(
     (drawing) => {
       notesScreen = drawing.notesScreen;
+      finding = drawing;
     },
     (error) => {
       loadingNotesScreen = null;
@@ -112,6 +134,10 @@ async function signedIn(newSession, focus) {
     notes: [],
     nextCursor: null,
     listState: "idle",
+    listMore: false,
+    search: PLAIN,
+    searchText: "",
+    tags: [],
     openId: null,
     open: null,
     conflict: null,
@@ -130,6 +156,7 @@ function sessionEnded(message, { keepDrafts = true } = {}) {
   else forgetDrafts();
   forgetSession();
   session = null;
+  stopListing();
   reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : "password" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
   warn(`${message}${kept}`);
@@ -301,6 +328,7 @@ const actions = {
     forgetSession();
     forgetDrafts();
     session = null;
+    stopListing();
     setAddress(null);
     const news = `You are signed out.${afterwards}`;
     if (oauth?.signOut(news, failure)) return; // scoped mode: on the way to the pool's logout
@@ -320,7 +348,40 @@ const actions = {
 
   retryList() {
     clearMessages();
-    return loadNotes(state.notes.length > 0);
+    return loadNotes(state.listMore);
+  },
+
+  // --- finding notes: the search box, the tags, the order -----------------------------------
+
+  /** A keystroke in the search box: the search is sent once typing pauses (at once when emptied, or `now`: Enter). */
+  typeSearch(text, { now = false } = {}) {
+    typeSearch(text);
+    clearTimeout(searchTimer);
+    const q = finding.searchQuery(text);
+    if (q === state.search.q) return;
+    if (!q || now) return find({});
+    searchTimer = setTimeout(() => find({}), SEARCH_PAUSE_MS);
+  },
+
+  /** Escape in the search box: empty again, and the list without words. */
+  clearSearch() {
+    typeSearch("");
+    return find({});
+  },
+
+  /** A tag's button: the list of the notes carrying it; the same button again, without. */
+  filterByTag(tag) {
+    return find({ tag: state.search.tag && sameTag(state.search.tag, tag) ? "" : tag });
+  },
+
+  sortBy(sort) {
+    return find({ sort: sort === "updated" ? "updated" : "created" });
+  },
+
+  /** After a search that found nothing: every note again (in the order chosen). */
+  showAllNotes() {
+    typeSearch("");
+    return find({ tag: "", focus: "search" });
   },
 
   newNote() {
@@ -484,16 +545,47 @@ const actions = {
 
 // --- what the actions share ----------------------------------------------------------------
 
+/**
+ * The list from its first page, as the search box, `patch` ({ tag, sort }) and the search shown
+ * ask; nothing when that is what is shown (or asked for) already. `focus`: where focus goes.
+ */
+function find({ focus, ...patch }) {
+  clearTimeout(searchTimer);
+  if (state.screen !== "notes" || !finding) return;
+  const search = { ...state.search, q: finding.searchQuery(state.searchText), ...patch };
+  const same = ["q", "tag", "sort"].every((name) => search[name] === state.search[name]);
+  if (same && state.listState !== "error") {
+    if (focus) update({ focus });
+    return;
+  }
+  update(focus ? { search, focus } : { search });
+  return loadNotes(false);
+}
+
+function stopListing() {
+  clearTimeout(searchTimer);
+  listing += 1;
+}
+
+/**
+ * A page of the list shown (`more`), or its first page: a new listing (a search changed) is asked
+ * for at once, and the answer to any listing asked for before it is dropped when it comes.
+ */
 async function loadNotes(more) {
-  if (state.listState === "loading" || !api) return;
+  if (!api || (more && state.listState === "loading")) return;
+  const asked = ++listing;
+  const { search } = state;
   const cursor = more ? state.nextCursor : null;
-  update({ listState: "loading" });
+  update({ listState: "loading", listMore: more });
   try {
-    const page = await api.listNotes(cursor);
+    const page = await api.listNotes(cursor, PAGE_SIZE, search);
+    if (asked !== listing) return; // a newer listing was asked for meanwhile
     const fresh = addPage(page, more);
     if (more && fresh.length) update({ focus: `note-${fresh[0].noteId}` });
     if (more) say(`${fresh.length} more ${fresh.length === 1 ? "note" : "notes"} shown.`);
+    else announce(finding ? finding.foundWords(search, page.notes.length, Boolean(page.nextCursor)) : "");
   } catch (error) {
+    if (asked !== listing) return;
     if (state.screen === "notes") update({ listState: "error" });
     failed(error, "Your notes could not be loaded:");
   }

@@ -1,10 +1,17 @@
 // The signed-in screen: the list of notes and the note open, with its attachment. Loaded by
 // app.js at sign-in (a first visit, signed out, does without it) and drawn by screens.js's
 // render() as the "notes" screen; like every screen it only reads the state, text as text.
+// Above the list, finding notes: the search box, the tags as filters and the order; each note
+// listed shows a line of its content, or in a search the snippet with the words found marked.
 
 import { h } from "./dom.js";
 import { fileSize, noteLabel } from "./screens.js";
-import { editorFields, isDirty } from "./state.js";
+import { editorFields, isDirty, sameTag } from "./state.js";
+import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
+
+export { searchQuery } from "./words.js";
+
+const PREVIEW_CHARS = 200;
 
 function when(iso) {
   const date = new Date(iso);
@@ -22,6 +29,8 @@ export function notesScreen(state, actions) {
 }
 
 function notesList(state, actions) {
+  const { search } = state;
+  const prefixes = search.q ? queryWords(search.q) : [];
   const items = state.notes.map((note) => {
     const current = note.noteId === state.openId;
     return h(
@@ -37,6 +46,7 @@ function notesList(state, actions) {
           on: { click: () => actions.openNote(note.noteId) },
         },
         h("span", { class: "note-title" }, noteLabel(note)),
+        preview(note, prefixes),
         h(
           "span",
           { class: "note-meta" },
@@ -48,15 +58,24 @@ function notesList(state, actions) {
       ),
     );
   });
+  const searching = Boolean(search.q || search.tag);
   let footer = null;
   if (state.listState === "loading") {
-    footer = h("p", { class: "hint" }, state.notes.length ? "Loading more notes…" : "Loading your notes…");
+    const what = state.listMore ? "Loading more notes…" : searching ? "Searching…" : "Loading your notes…";
+    footer = h("p", { class: "hint" }, what);
   } else if (state.listState === "error") {
     footer = h(
       "p",
       {},
       "Your notes could not be loaded. ",
       h("button", { type: "button", id: "retry-list", on: { click: actions.retryList } }, "Try again"),
+    );
+  } else if (state.listState === "loaded" && !state.notes.length && searching) {
+    footer = h(
+      "div",
+      { class: "found-none" },
+      h("p", {}, `No notes ${found(search, false)}.`),
+      h("button", { type: "button", id: "show-all", class: "link", on: { click: actions.showAllNotes } }, "Show all notes"),
     );
   } else if (state.listState === "loaded" && !state.notes.length) {
     footer = h("p", { class: "hint" }, "No notes yet: choose “New note” to write one.");
@@ -70,12 +89,119 @@ function notesList(state, actions) {
       h("h1", { id: "notes-heading", tabindex: "-1" }, "Your notes"),
       h("button", { type: "button", id: "new-note", class: "primary", on: { click: actions.newNote } }, "New note"),
     ),
+    finder(state, actions),
+    tagFilters(state, actions),
     h("ul", { "aria-label": "Notes", class: "notes", "aria-busy": state.listState === "loading" ? "true" : null }, items),
     footer,
-    state.nextCursor && state.listState !== "error"
+    // The next page of the list shown; not while another list is coming in its place.
+    state.nextCursor && state.listState !== "error" && !(state.listState === "loading" && !state.listMore)
       ? h("button", { type: "button", id: "load-more", on: { click: actions.loadMore } }, "Load more")
       : null,
   );
+}
+
+// --- finding notes -------------------------------------------------------------------------
+
+function finder(state, actions) {
+  const typed = (event) => {
+    if (!event.isComposing) actions.typeSearch(event.target.value);
+  };
+  return h(
+    "div",
+    { role: "search", class: "finder" },
+    h("label", { for: "search", class: "visually-hidden" }, "Search notes"),
+    h("input", {
+      type: "search",
+      id: "search",
+      name: "q",
+      placeholder: "Search notes",
+      autocomplete: "off",
+      spellcheck: "false",
+      enterkeyhint: "search",
+      maxlength: String(MAX_QUERY_CHARS),
+      value: state.searchText,
+      on: {
+        input: typed,
+        compositionend: typed,
+        keydown: (event) => {
+          if (event.key === "Escape" && event.target.value) {
+            event.preventDefault();
+            event.target.value = "";
+            actions.clearSearch();
+          } else if (event.key === "Enter") {
+            actions.typeSearch(event.target.value, { now: true });
+          }
+        },
+      },
+    }),
+    h(
+      "div",
+      { class: "sorting" },
+      h("label", { for: "sort" }, "Sort"),
+      h(
+        "select",
+        { id: "sort", name: "sort", on: { change: (event) => actions.sortBy(event.target.value) } },
+        h("option", { value: "created", selected: state.search.sort !== "updated" }, "Newest first"),
+        h("option", { value: "updated", selected: state.search.sort === "updated" }, "Recently changed"),
+      ),
+    ),
+  );
+}
+
+/** The tags of the notes listed, each a button that lists only the notes carrying it (pressed). */
+function tagFilters(state, actions) {
+  const active = state.search.tag;
+  const tags = active && !state.tags.some((tag) => sameTag(tag, active)) ? [active, ...state.tags] : state.tags;
+  if (!tags.length) return null;
+  return h(
+    "div",
+    { role: "group", class: "tag-filters", "aria-label": "Filter by tag" },
+    tags.map((tag) =>
+      h(
+        "button",
+        {
+          type: "button",
+          id: `tag-${encodeURIComponent(tag.toLowerCase())}`,
+          class: "tag-filter",
+          "aria-pressed": active && sameTag(active, tag) ? "true" : "false",
+          on: { click: () => actions.filterByTag(tag) },
+        },
+        tag,
+      ),
+    ),
+  );
+}
+
+/** One line of the note: the snippet of a search, its words found marked; else its content's start. */
+function preview(note, prefixes) {
+  const text = typeof note.snippet === "string" ? note.snippet : contentStart(note);
+  return text ? h("span", { class: "note-preview" }, marked(text, prefixes)) : null;
+}
+
+/** The content's first characters on one line; without a title, after the line naming the note. */
+function contentStart(note) {
+  const oneLine = (text) => text.replace(/\s+/gu, " ").trim();
+  let text = oneLine((note.content || "").slice(0, 4 * PREVIEW_CHARS).replace(/[\ud800-\udbff]$/, ""));
+  const label = oneLine(noteLabel(note));
+  if (!(note.title || "").trim() && text.startsWith(label)) text = text.slice(label.length).trim();
+  return [...text].slice(0, PREVIEW_CHARS).join("");
+}
+
+/** What a listing by `search` holds, after "No notes", "1 note" or "3 notes". */
+function found(search, one) {
+  const q = `“${search.q}”`;
+  const tag = `“${search.tag}”`;
+  if (search.q && search.tag) return `tagged ${tag} ${one ? "matches" : "match"} ${q}`;
+  if (search.q) return `${one ? "matches" : "match"} ${q}`;
+  return `${one ? "is" : "are"} tagged ${tag}`;
+}
+
+/** What the first page of a listing by `search` found, in words ("" for every note, newest first). */
+export function foundWords(search, count, more) {
+  if (!search.q && !search.tag) return search.sort === "updated" ? "Your notes, most recently changed first." : "";
+  if (!count) return `No notes ${found(search, false)}.`;
+  if (more) return `${count} notes ${found(search, false)} so far: Load more shows the next ones.`;
+  return `${count === 1 ? "1 note" : `${count} notes`} ${found(search, count === 1)}.`;
 }
 
 function placeholder(state) {

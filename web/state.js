@@ -8,6 +8,9 @@
 
 const DRAFTS_KEY = "notes.drafts";
 
+/** The list of every note, newest made first: no words, no tag, the API's default order. */
+export const PLAIN = Object.freeze({ q: "", tag: "", sort: "created" });
+
 function initialState() {
   return {
     config: null, // config.json, as config.js read it
@@ -16,9 +19,13 @@ function initialState() {
     form: { email: "", password: "", code: "" }, // the signed-out forms' fields, as typed
     busy: "", // the action under way, if any
     user: null, // { email, sub }
-    notes: [], // the notes listed so far, newest first
+    notes: [], // the notes listed so far, in the order of `search.sort`
     nextCursor: null,
     listState: "idle", // idle | loading | loaded | error
+    listMore: false, // the listing under way (or failed) is a next page of the one shown
+    search: PLAIN, // what the list shows: { q, tag, sort } as sent to the API (PLAIN: every note, newest first)
+    searchText: "", // the search box, as typed (it is sent after a pause: search.q)
+    tags: [], // the tags offered as filters: those of the notes listed (see tagsAfter)
     openId: null, // the note shown in the editor: its id, "new", or null
     open: null, // { note, etag }: the server's copy of the open note
     drafts: {}, // id → { title, content, tags, etag }: what was typed and not saved
@@ -81,6 +88,11 @@ export function editForm(name, value) {
   change({ form: { ...state.form, [name]: value } });
 }
 
+/** A keystroke in the search box: no redraw, the box shows it already. */
+export function typeSearch(text) {
+  change({ searchText: text });
+}
+
 /** The bytes of the file going up: no redraw, the progress bar is moved as it is. */
 export function uploadProgress(loaded, total) {
   if (state.upload) change({ upload: { ...state.upload, loaded, total } });
@@ -92,19 +104,50 @@ export function uploadProgress(loaded, total) {
 export function addPage(page, more) {
   const known = new Set(more ? state.notes.map((n) => n.noteId) : []);
   const fresh = page.notes.filter((n) => !known.has(n.noteId));
-  update({ notes: more ? [...state.notes, ...fresh] : fresh, nextCursor: page.nextCursor, listState: "loaded" });
+  // The first page of every note starts the filters afresh: a tag no note carries any more goes.
+  const plainStart = !more && !state.search.q && !state.search.tag;
+  update({
+    notes: more ? [...state.notes, ...fresh] : fresh,
+    nextCursor: page.nextCursor,
+    listState: "loaded",
+    tags: tagsAfter(plainStart ? [] : state.tags, fresh),
+  });
   return fresh;
+}
+
+/** The same tag, as the API compares tags: ignoring case. */
+export function sameTag(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** `tags` and those of `notes`, each once (ignoring case, spelt as first seen), in alphabetical order. */
+function tagsAfter(tags, notes) {
+  const all = [...tags];
+  for (const note of notes) {
+    for (const tag of note.tags || []) if (!all.some((known) => sameTag(known, tag))) all.push(tag);
+  }
+  if (all.length === tags.length) return tags;
+  return all.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
 }
 
 /** A note just created: first in the list. */
 export function addNote(note, patch = {}) {
-  update({ notes: [note, ...state.notes], ...patch });
+  update({ notes: [note, ...state.notes], tags: tagsAfter(state.tags, [note]), ...patch });
 }
 
-/** The server's latest copy of a listed note takes its place in the list. */
+/**
+ * The server's latest copy of a listed note takes its place in the list; in a list by last
+ * change, a note changed since it was listed goes first.
+ */
 export function replaceNote(note) {
   const index = state.notes.findIndex((n) => n.noteId === note.noteId);
-  if (index >= 0) update({ notes: state.notes.map((n, i) => (i === index ? note : n)) });
+  if (index < 0) return;
+  const tags = tagsAfter(state.tags, [note]);
+  if (state.search.sort === "updated" && state.notes[index].updatedAt !== note.updatedAt) {
+    update({ notes: [note, ...state.notes.filter((_, i) => i !== index)], tags });
+  } else {
+    update({ notes: state.notes.map((n, i) => (i === index ? note : n)), tags });
+  }
 }
 
 /** A note deleted, here or elsewhere: out of the list. */

@@ -19,7 +19,6 @@ from local_stack.streams import StreamFeeder
 from tests.chalicelib.test_attachments import attached
 from tests.conftest import ApiUser
 
-
 # Tags as PynamoDB's list attribute types them.
 TREES: Any = ["trees"]
 COMMON: Any = ["common"]
@@ -353,9 +352,7 @@ def test_a_rebuilt_index_answers_the_same(alice: ApiUser, bob: ApiUser) -> None:
 def test_a_batch_given_again_leaves_the_index_as_the_note_says(alice: ApiUser) -> None:
     note = alice.create(content="walnut", tags=["nuts"])
     stored = notes_app.note_model.get(alice.sub, note["noteId"])
-    stored.update(
-        actions=[notes_app.note_model.content.set("hazel"), notes_app.note_model.tags.set(TREES)]
-    )
+    stored.update(actions=[notes_app.note_model.content.set("hazel"), notes_app.note_model.tags.set(TREES)])
     events: list[dict[str, Any]] = []
     StreamFeeder(notes_app.settings.table_name, notes_app.settings.region, events.append).deliver()
     assert len(events) == 1
