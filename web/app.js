@@ -3,30 +3,16 @@
 // through the functions it exports. The rules shared with the server come from config.json
 // (state.config). In scoped mode (config.mode) the page signs in at the pool's own sign-in page
 // (oauth.js, loaded only then) and sends the API the access token. The signed-in screen
-// (notes-screen.js) is loaded at sign-in, while the pool checks the password. The list shows
-// every note, or a search: words typed in the search box (sent after a pause), a tag, an order.
+// (notes-screen.js) is loaded at sign-in, while the pool checks the password.
 
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
 import { loadConfig } from "./config.js";
 import { h } from "./dom.js";
-import {
-  announce,
-  clearMessages,
-  fileSize,
-  missingRules,
-  noteLabel,
-  notDone,
-  render,
-  say,
-  showProgress,
-  warn,
-} from "./screens.js";
+import { clearMessages, fileSize, missingRules, noteLabel, notDone, render, say, showProgress, warn } from "./screens.js";
 import { SESSION_KEY, forgetSession, loadSession, saveSession } from "./session.js";
 import {
   PLAIN,
-  addNote,
-  addPage,
   carryDraftForward,
   dropDraft,
   editField,
@@ -39,13 +25,9 @@ import {
   onChange,
   parseTags,
   rebaseDraft,
-  removeNote,
-  replaceNote,
   reset,
-  sameTag,
   state,
   storeDrafts,
-  typeSearch,
   update,
   uploadProgress,
 } from "./state.js";
@@ -60,13 +42,8 @@ let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
 let notesScreen = null; // notes-screen.js's drawing, once loaded
-let finding = null; // notes-screen.js's words of a search: searchQuery, foundWords
+let list = null; // the list of notes (notes-list.js), loaded with it
 let loadingNotesScreen = null;
-
-const SEARCH_PAUSE_MS = 250; // typing goes on for this long without a keystroke: the search is sent
-const PAGE_SIZE = 20;
-let searchTimer = 0;
-let listing = 0; // the latest listing asked for: the answer to an earlier one is dropped
 
 function fromSignInPage() {
   const url = new URL(location.href);
@@ -101,12 +78,13 @@ const auth = {
   },
 };
 
-/** Loads the signed-in screen (once; again after a failure). */
+/** Loads the signed-in screen, its list and its stylesheet (once; again after a failure). */
 function loadNotesScreen() {
-  loadingNotesScreen ||= import("./notes-screen.js").then(
-    (drawing) => {
-      notesScreen = drawing.notesScreen;
-      finding = drawing;
+  loadingNotesScreen ||= Promise.all([import("./notes-screen.js"), stylesheet("notes-screen.css")]).then(
+    ([loaded]) => {
+      Object.assign(actions, loaded.listActions({ api: () => api, failed }));
+      notesScreen = loaded.notesScreen;
+      list = loaded;
     },
     (error) => {
       loadingNotesScreen = null;
@@ -114,6 +92,13 @@ function loadNotesScreen() {
     },
   );
   return loadingNotesScreen;
+}
+
+/** Adds the stylesheet at `href`: done once it is loaded, or failed (the page works without it). */
+function stylesheet(href) {
+  return new Promise((done) => {
+    document.head.append(h("link", { rel: "stylesheet", href, on: { load: done, error: done } }));
+  });
 }
 
 async function signedIn(newSession, focus) {
@@ -145,7 +130,7 @@ async function signedIn(newSession, focus) {
     signOutWarned: false,
     focus,
   });
-  loadNotes(false).then(openFromAddress);
+  list.loadNotes(false).then(openFromAddress);
 }
 
 /** The session is over (expired, refused, or ended in another window): back to signing in. */
@@ -156,7 +141,7 @@ function sessionEnded(message, { keepDrafts = true } = {}) {
   else forgetDrafts();
   forgetSession();
   session = null;
-  stopListing();
+  list?.stopListing();
   reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : "password" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
   warn(`${message}${kept}`);
@@ -328,7 +313,7 @@ const actions = {
     forgetSession();
     forgetDrafts();
     session = null;
-    stopListing();
+    list?.stopListing();
     setAddress(null);
     const news = `You are signed out.${afterwards}`;
     if (oauth?.signOut(news, failure)) return; // scoped mode: on the way to the pool's logout
@@ -340,49 +325,7 @@ const actions = {
     start();
   },
 
-  // --- the notes ---------------------------------------------------------------------------
-
-  loadMore() {
-    return loadNotes(true);
-  },
-
-  retryList() {
-    clearMessages();
-    return loadNotes(state.listMore);
-  },
-
-  // --- finding notes: the search box, the tags, the order -----------------------------------
-
-  /** A keystroke in the search box: the search is sent once typing pauses (at once when emptied, or `now`: Enter). */
-  typeSearch(text, { now = false } = {}) {
-    typeSearch(text);
-    clearTimeout(searchTimer);
-    const q = finding.searchQuery(text);
-    if (q === state.search.q) return;
-    if (!q || now) return find({});
-    searchTimer = setTimeout(() => find({}), SEARCH_PAUSE_MS);
-  },
-
-  /** Escape in the search box: empty again, and the list without words. */
-  clearSearch() {
-    typeSearch("");
-    return find({});
-  },
-
-  /** A tag's button: the list of the notes carrying it; the same button again, without. */
-  filterByTag(tag) {
-    return find({ tag: state.search.tag && sameTag(state.search.tag, tag) ? "" : tag });
-  },
-
-  sortBy(sort) {
-    return find({ sort: sort === "updated" ? "updated" : "created" });
-  },
-
-  /** After a search that found nothing: every note again (in the order chosen). */
-  showAllNotes() {
-    typeSearch("");
-    return find({ tag: "", focus: "search" });
-  },
+  // --- the notes (and the list's own: notes-list.js) ---------------------------------------
 
   newNote() {
     clearMessages();
@@ -414,8 +357,8 @@ const actions = {
       try {
         const created = await api.createNote(fieldsOf(sent));
         dropDraft(id);
-        removeNote(id);
-        addNote(created.note, { openId: created.note.noteId, open: created, conflict: null, focus: "title" });
+        list.removeNote(id);
+        list.addNote(created.note, { openId: created.note.noteId, open: created, conflict: null, focus: "title" });
         setAddress(created.note.noteId);
         say("Saved as a new note.");
       } catch (error) {
@@ -430,7 +373,7 @@ const actions = {
     try {
       const latest = await api.getNote(id);
       rebaseDraft(id, latest.etag); // the next Save replaces this version with the text kept
-      replaceNote(latest.note);
+      list.replaceNote(latest.note);
       update({ open: latest, conflict: null, focus: "save" });
       say("Your text is kept. Save to replace the version saved elsewhere with yours.");
     } catch (error) {
@@ -443,7 +386,7 @@ const actions = {
     try {
       const latest = await api.getNote(id);
       dropDraft(id);
-      replaceNote(latest.note);
+      list.replaceNote(latest.note);
       update({ open: latest, conflict: null, confirming: "", focus: "title" });
       say("This is the latest version of the note.");
     } catch (error) {
@@ -475,7 +418,7 @@ const actions = {
       try {
         await api.deleteNote(id, state.drafts[id]?.etag || state.open.etag);
         dropDraft(id);
-        removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
+        list.removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
         setAddress(null);
         say("Note deleted.");
       } catch (error) {
@@ -533,7 +476,7 @@ const actions = {
         await api.removeAttachment(id, before);
         const latest = await api.getNote(id);
         carryDraftForward(id, before, latest.etag);
-        replaceNote(latest.note);
+        list.replaceNote(latest.note);
         if (state.openId === id) update({ open: latest, focus: "attach" });
         say("Attachment removed.");
       } catch (error) {
@@ -544,52 +487,6 @@ const actions = {
 };
 
 // --- what the actions share ----------------------------------------------------------------
-
-/**
- * The list from its first page, as the search box, `patch` ({ tag, sort }) and the search shown
- * ask; nothing when that is what is shown (or asked for) already. `focus`: where focus goes.
- */
-function find({ focus, ...patch }) {
-  clearTimeout(searchTimer);
-  if (state.screen !== "notes" || !finding) return;
-  const search = { ...state.search, q: finding.searchQuery(state.searchText), ...patch };
-  const same = ["q", "tag", "sort"].every((name) => search[name] === state.search[name]);
-  if (same && state.listState !== "error") {
-    if (focus) update({ focus });
-    return;
-  }
-  update(focus ? { search, focus } : { search });
-  return loadNotes(false);
-}
-
-function stopListing() {
-  clearTimeout(searchTimer);
-  listing += 1;
-}
-
-/**
- * A page of the list shown (`more`), or its first page: a new listing (a search changed) is asked
- * for at once, and the answer to any listing asked for before it is dropped when it comes.
- */
-async function loadNotes(more) {
-  if (!api || (more && state.listState === "loading")) return;
-  const asked = ++listing;
-  const { search } = state;
-  const cursor = more ? state.nextCursor : null;
-  update({ listState: "loading", listMore: more });
-  try {
-    const page = await api.listNotes(cursor, PAGE_SIZE, search);
-    if (asked !== listing) return; // a newer listing was asked for meanwhile
-    const fresh = addPage(page, more);
-    if (more && fresh.length) update({ focus: `note-${fresh[0].noteId}` });
-    if (more) say(`${fresh.length} more ${fresh.length === 1 ? "note" : "notes"} shown.`);
-    else announce(finding ? finding.foundWords(search, page.notes.length, Boolean(page.nextCursor)) : "");
-  } catch (error) {
-    if (asked !== listing) return;
-    if (state.screen === "notes") update({ listState: "error" });
-    failed(error, "Your notes could not be loaded:");
-  }
-}
 
 async function openNote(id) {
   clearMessages();
@@ -606,12 +503,12 @@ async function openNote(id) {
     const latest = await api.getNote(id);
     const shown = state.open?.note;
     if (shown && shown.noteId === id && shown.version === latest.note.version) return; // as listed
-    replaceNote(latest.note);
+    list.replaceNote(latest.note);
     if (state.openId === id) update({ open: latest });
   } catch (error) {
     if (error.kind === "notfound") {
       const kept = state.drafts[id] && isDirty(id);
-      removeNote(id, kept ? { conflict: { id, gone: true } } : { openId: null, open: null });
+      list.removeNote(id, kept ? { conflict: { id, gone: true } } : { openId: null, open: null });
       if (!kept) setAddress(null);
     }
     failed(error, "The note could not be opened:");
@@ -642,12 +539,12 @@ async function save(id) {
     if (id === "new") {
       const created = await api.createNote(fieldsOf(sent));
       keepTypedSince(id, sent, created.etag, created.note.noteId);
-      addNote(created.note, { openId: created.note.noteId, open: created, focus: "save" });
+      list.addNote(created.note, { openId: created.note.noteId, open: created, focus: "save" });
       setAddress(created.note.noteId);
     } else {
       const saved = await api.saveNote(id, fieldsOf(sent), state.drafts[id]?.etag || state.open.etag);
       keepTypedSince(id, sent, saved.etag, id);
-      replaceNote(saved.note);
+      list.replaceNote(saved.note);
       if (state.openId === id) update({ open: saved, conflict: null });
     }
     say("Saved.");
@@ -668,7 +565,7 @@ function conflictOrFailure(error, id, context, action = "save") {
       actions.reloadNote();
       return;
     }
-    removeNote(id, { conflict: { id, action, gone: true }, focus: "conflict-heading" });
+    list.removeNote(id, { conflict: { id, action, gone: true }, focus: "conflict-heading" });
     warn(`This note was deleted elsewhere, so ${notDone(action)}. Your text is still here.`);
     return;
   }
@@ -704,7 +601,7 @@ async function attach(id, file) {
     const etag = state.openId === id && state.open ? state.open.etag : before;
     const attached = await api.attachUpload(id, form.uploadId, etag);
     carryDraftForward(id, etag, attached.etag);
-    replaceNote(attached.note);
+    list.replaceNote(attached.note);
     if (state.openId === id) update({ open: attached });
     say(`Attached “${name}” to “${noteLabel(attached.note)}”.`);
   } catch (error) {

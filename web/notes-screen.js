@@ -5,11 +5,13 @@
 // listed shows a line of its content, or in a search the snippet with the words found marked.
 
 import { h } from "./dom.js";
+import { found, sameTag } from "./notes-list.js";
 import { fileSize, noteLabel } from "./screens.js";
-import { editorFields, isDirty, sameTag } from "./state.js";
+import { editorFields, isDirty } from "./state.js";
 import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
 
-export { searchQuery } from "./words.js";
+// The list (notes-list.js), for app.js: loaded with this screen.
+export { addNote, listActions, loadNotes, removeNote, replaceNote, stopListing } from "./notes-list.js";
 
 const PREVIEW_CHARS = 200;
 
@@ -185,23 +187,6 @@ function contentStart(note) {
   const label = oneLine(noteLabel(note));
   if (!(note.title || "").trim() && text.startsWith(label)) text = text.slice(label.length).trim();
   return [...text].slice(0, PREVIEW_CHARS).join("");
-}
-
-/** What a listing by `search` holds, after "No notes", "1 note" or "3 notes". */
-function found(search, one) {
-  const q = `“${search.q}”`;
-  const tag = `“${search.tag}”`;
-  if (search.q && search.tag) return `tagged ${tag} ${one ? "matches" : "match"} ${q}`;
-  if (search.q) return `${one ? "matches" : "match"} ${q}`;
-  return `${one ? "is" : "are"} tagged ${tag}`;
-}
-
-/** What the first page of a listing by `search` found, in words ("" for every note, newest first). */
-export function foundWords(search, count, more) {
-  if (!search.q && !search.tag) return search.sort === "updated" ? "Your notes, most recently changed first." : "";
-  if (!count) return `No notes ${found(search, false)}.`;
-  if (more) return `${count} notes ${found(search, false)} so far: Load more shows the next ones.`;
-  return `${count === 1 ? "1 note" : `${count} notes`} ${found(search, count === 1)}.`;
 }
 
 function placeholder(state) {

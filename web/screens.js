@@ -1,7 +1,6 @@
 // Drawing each screen from the state. Elements are made with createElement and text is set as
 // text (dom.js): nothing a user or the API wrote is ever parsed as HTML. The live regions of
-// index.html (#alert, #status) carry every message, so that it is both seen and announced; what
-// a search found is seen in the list itself, and only announced (#found).
+// index.html (#alert, #status) carry every message, so that it is both seen and announced.
 // Screens only read the state: what a person does goes to an action (app.js), which changes the
 // state through state.js. The signed-in screen, the notes and the note open, is drawn by
 // notes-screen.js, which app.js loads at sign-in: a first visit does without it.
@@ -38,12 +37,6 @@ export function clearMessages() {
   statusRegion().textContent = "";
 }
 
-/** What a search found, for screen readers: the list shows it already. */
-export function announce(text) {
-  const region = document.getElementById("found");
-  if (region) region.textContent = text;
-}
-
 // --- drawing -------------------------------------------------------------------------------
 
 /** `own`: screens drawn by another module, by name (the notes; scoped mode's sign-in, oauth.js). */
@@ -51,7 +44,6 @@ export function render(state, actions, own = {}) {
   const main = document.getElementById("main");
   const kept = focusedField();
   document.body.dataset.screen = state.screen;
-  if (state.screen !== "notes") announce("");
   replace(document.getElementById("account"), account(state, actions));
   replace(main, (own[state.screen] || screen)(state, actions));
   if (state.focus) {

@@ -1,7 +1,8 @@
 // The page's state, and the only module that changes it: screens (screens.js) draw from it,
-// actions (app.js) change it through update(), reset() and the named changes below. Each change
-// makes a new, deeply frozen state and redraws once per turn of the event loop (not for a
-// keystroke or an upload's progress: the page shows them already).
+// actions (app.js) change it through update(), reset() and the named changes below (those of the
+// list of notes are notes-list.js's, loaded at sign-in, through update()). Each change makes a
+// new, deeply frozen state and redraws once per turn of the event loop (not for a keystroke or
+// an upload's progress: the page shows them already).
 //
 // Typed text lives in `drafts`, one per note (or "new"), kept in localStorage for the signed-in
 // user until saved or dropped: a reload, a conflict or an expired session never loses it.
@@ -25,7 +26,7 @@ function initialState() {
     listMore: false, // the listing under way (or failed) is a next page of the one shown
     search: PLAIN, // what the list shows: { q, tag, sort } as sent to the API (PLAIN: every note, newest first)
     searchText: "", // the search box, as typed (it is sent after a pause: search.q)
-    tags: [], // the tags offered as filters: those of the notes listed (see tagsAfter)
+    tags: [], // the tags offered as filters: those of the notes listed (notes-list.js)
     openId: null, // the note shown in the editor: its id, "new", or null
     open: null, // { note, etag }: the server's copy of the open note
     drafts: {}, // id → { title, content, tags, etag }: what was typed and not saved
@@ -96,63 +97,6 @@ export function typeSearch(text) {
 /** The bytes of the file going up: no redraw, the progress bar is moved as it is. */
 export function uploadProgress(loaded, total) {
   if (state.upload) change({ upload: { ...state.upload, loaded, total } });
-}
-
-// --- the list ------------------------------------------------------------------------------
-
-/** A page of the list, after the notes listed already or instead of them; the notes it added. */
-export function addPage(page, more) {
-  const known = new Set(more ? state.notes.map((n) => n.noteId) : []);
-  const fresh = page.notes.filter((n) => !known.has(n.noteId));
-  // The first page of every note starts the filters afresh: a tag no note carries any more goes.
-  const plainStart = !more && !state.search.q && !state.search.tag;
-  update({
-    notes: more ? [...state.notes, ...fresh] : fresh,
-    nextCursor: page.nextCursor,
-    listState: "loaded",
-    tags: tagsAfter(plainStart ? [] : state.tags, fresh),
-  });
-  return fresh;
-}
-
-/** The same tag, as the API compares tags: ignoring case. */
-export function sameTag(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
-/** `tags` and those of `notes`, each once (ignoring case, spelt as first seen), in alphabetical order. */
-function tagsAfter(tags, notes) {
-  const all = [...tags];
-  for (const note of notes) {
-    for (const tag of note.tags || []) if (!all.some((known) => sameTag(known, tag))) all.push(tag);
-  }
-  if (all.length === tags.length) return tags;
-  return all.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
-}
-
-/** A note just created: first in the list. */
-export function addNote(note, patch = {}) {
-  update({ notes: [note, ...state.notes], tags: tagsAfter(state.tags, [note]), ...patch });
-}
-
-/**
- * The server's latest copy of a listed note takes its place in the list; in a list by last
- * change, a note changed since it was listed goes first.
- */
-export function replaceNote(note) {
-  const index = state.notes.findIndex((n) => n.noteId === note.noteId);
-  if (index < 0) return;
-  const tags = tagsAfter(state.tags, [note]);
-  if (state.search.sort === "updated" && state.notes[index].updatedAt !== note.updatedAt) {
-    update({ notes: [note, ...state.notes.filter((_, i) => i !== index)], tags });
-  } else {
-    update({ notes: state.notes.map((n, i) => (i === index ? note : n)), tags });
-  }
-}
-
-/** A note deleted, here or elsewhere: out of the list. */
-export function removeNote(id, patch = {}) {
-  update({ notes: state.notes.filter((n) => n.noteId !== id), ...patch });
 }
 
 // --- drafts --------------------------------------------------------------------------------
