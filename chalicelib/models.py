@@ -7,6 +7,8 @@ subclass bound to them; no endpoint is set here, so botocore's standard
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -57,15 +59,12 @@ class NoteModel(Model):
     uploads = MapAttribute[str, object](null=True)
 
 
+_M = TypeVar("_M", bound=Model)
+
+
 def bind_note_model(table_name: str, region: str) -> type[NoteModel]:
     """A ``NoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
-
-    class Meta(NoteModel.Meta):
-        pass
-
-    Meta.table_name = table_name  # type: ignore[attr-defined]
-    Meta.region = region  # type: ignore[attr-defined]
-    return type("Note", (NoteModel,), {"Meta": Meta})
+    return _bound(NoteModel, "Note", table_name, region)
 
 
 class SearchEntryModel(Model):
@@ -86,10 +85,9 @@ class SearchEntryModel(Model):
 
 def bind_search_model(table_name: str, region: str) -> type[SearchEntryModel]:
     """A ``SearchEntryModel`` subclass that reads and writes ``table_name`` in ``region``."""
+    return _bound(SearchEntryModel, "SearchEntry", table_name, region)
 
-    class Meta(SearchEntryModel.Meta):
-        pass
 
-    Meta.table_name = table_name  # type: ignore[attr-defined]
-    Meta.region = region  # type: ignore[attr-defined]
-    return type("SearchEntry", (SearchEntryModel,), {"Meta": Meta})
+def _bound(model: type[_M], name: str, table_name: str, region: str) -> type[_M]:
+    meta = type("Meta", (model.Meta,), {"table_name": table_name, "region": region})  # type: ignore[arg-type]
+    return type(name, (model,), {"Meta": meta})

@@ -353,6 +353,14 @@ def _outputs(cloudformation: Any, name: str) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
+def stage_outputs(cloudformation: Any, stage: str) -> dict[str, str] | None:
+    """The outputs of ``stage``'s stack, or None when it has no stack."""
+    try:
+        return _outputs(cloudformation, stack_name(stage))
+    except cloudformation.exceptions.ClientError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="dev", choices=description.DEPLOYED_STAGES)

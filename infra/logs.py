@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from infra.deploy import stack_name
+from infra.deploy import stack_name, stage_outputs
 from infra.log_lines import readable
 
 POLL_SECONDS = 2.0
@@ -29,11 +29,9 @@ class LogsError(Exception):
 def log_group(cloudformation: Any, stage: str) -> str:
     """The function's log group, from the stack's ``FunctionName`` output. Raises LogsError."""
     name = stack_name(stage)
-    try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except cloudformation.exceptions.ClientError as error:
-        raise LogsError(f"no stack {name}: deploy it with make deploy STAGE={stage}") from error
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+    outputs = stage_outputs(cloudformation, stage)
+    if outputs is None:
+        raise LogsError(f"no stack {name}: deploy it with make deploy STAGE={stage}")
     if "FunctionName" not in outputs:
         raise LogsError(
             f"stack {name} has no FunctionName output: deploy it again with make deploy STAGE={stage}"

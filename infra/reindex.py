@@ -50,14 +50,12 @@ def local_tables() -> tuple[str, str, str]:
 
 def deployed_tables(cloudformation: Any, stage: str) -> tuple[str, str, str]:
     """A deployed stage's notes table, search table and region, from its stack's outputs."""
-    from infra.deploy import stack_name
+    from infra.deploy import stack_name, stage_outputs
 
     name = stack_name(stage)
-    try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except cloudformation.exceptions.ClientError as error:
-        raise ReindexError(f"no stack {name}: deploy it with make deploy STAGE={stage}") from error
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+    outputs = stage_outputs(cloudformation, stage)
+    if outputs is None:
+        raise ReindexError(f"no stack {name}: deploy it with make deploy STAGE={stage}")
     if "SearchTableName" not in outputs:
         raise ReindexError(
             f"stack {name} has no search index yet: deploy it again with make deploy STAGE={stage}"

@@ -215,3 +215,24 @@ def refuse_first_get(page: Page, url: str, origin: str, message: str) -> list[st
 
     page.route(url, refuse_once)
     return refused
+
+
+# Every element that ends beyond the screen's right edge without a clipping box around it, and
+# any scroller wider than the screen: what a phone would show cut off or scroll sideways.
+WIDER_THAN_THE_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const right = (element) => Math.round(element.getBoundingClientRect().right);
+  const clips = (e) => /hidden|clip/.test(getComputedStyle(e).overflowX) && right(e) <= width;
+  const found = [];
+  for (const scroller of [document.documentElement, document.querySelector("main")]) {
+    const wide = scroller.scrollWidth;
+    if (wide > scroller.clientWidth) found.push(`${scroller.tagName} is ${wide} px wide`);
+  }
+  for (const element of document.body.querySelectorAll("*")) {
+    if (right(element) <= width) continue;
+    let outer = element.parentElement;
+    while (outer && !clips(outer)) outer = outer.parentElement;
+    if (!outer) found.push(`${element.outerHTML.slice(0, 60)} ends at ${right(element)} px`);
+  }
+  return found;
+}"""

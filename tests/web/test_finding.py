@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, e
 from tests.stack import Stack
 from tests.web.helpers import (
     PHONE,
+    WIDER_THAN_THE_SCREEN,
     Tab,
     WebUser,
     items,
@@ -33,20 +34,6 @@ from tests.web.helpers import (
 expect.set_options(timeout=10_000)
 
 # What of the page reaches past the right edge of the screen, and is not cut off by a box within it.
-WIDER_THAN_THE_SCREEN = """() => {
-  const width = document.documentElement.clientWidth;
-  const right = (element) => Math.round(element.getBoundingClientRect().right);
-  const clips = (e) => /hidden|clip/.test(getComputedStyle(e).overflowX) && right(e) <= width;
-  const found = [];
-  if (document.documentElement.scrollWidth > width) found.push("the page scrolls sideways");
-  for (const element of document.body.querySelectorAll("*")) {
-    if (right(element) <= width) continue;
-    let outer = element.parentElement;
-    while (outer && !clips(outer)) outer = outer.parentElement;
-    if (!outer) found.push(`${element.outerHTML.slice(0, 60)} ends at ${right(element)} px`);
-  }
-  return found;
-}"""
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from tests.web.helpers import (
     PHONE,
     SESSION_KEY,
     VIEWPORT,
+    WIDER_THAN_THE_SCREEN,
     Tab,
     WebUser,
     alert,
@@ -756,23 +757,6 @@ def test_a_refusal_of_the_api_is_said_with_its_message(tab: Tab, user: WebUser) 
 
 # What of the page scrolls sideways, or reaches past the right edge of the screen (and is not cut
 # off by a box within it, as a title cut with an ellipsis is).
-WIDER_THAN_THE_SCREEN = """() => {
-  const width = document.documentElement.clientWidth;
-  const right = (element) => Math.round(element.getBoundingClientRect().right);
-  const clips = (e) => /hidden|clip/.test(getComputedStyle(e).overflowX) && right(e) <= width;
-  const found = [];
-  for (const scroller of [document.documentElement, document.querySelector("main")]) {
-    const wide = scroller.scrollWidth;
-    if (wide > scroller.clientWidth) found.push(`${scroller.tagName} is ${wide} px wide`);
-  }
-  for (const element of document.body.querySelectorAll("*")) {
-    if (right(element) <= width) continue;
-    let outer = element.parentElement;
-    while (outer && !clips(outer)) outer = outer.parentElement;
-    if (!outer) found.push(`${element.outerHTML.slice(0, 60)} ends at ${right(element)} px`);
-  }
-  return found;
-}"""
 
 
 def test_on_a_phone_the_page_is_never_wider_than_the_screen(phone: Tab, local_stack: Stack) -> None:
