@@ -71,14 +71,13 @@ class NoteFinder:
         return self._checked(owner, order, limit, search.holds)
 
     def _candidates(self, owner: str, prefixes: list[str]) -> set[str]:
-        """The notes every prefix's entries name, reading the prefixes in step and stopping when
-        one is read to its end (its notes are then a superset of the answer)."""
+        """The notes every prefix's entries name: the prefixes are read in step, a page of each a
+        round, until one is read to its end; the notes of those read to their end, together, are
+        then a superset of the answer (and for rare words, the answer)."""
         reads = [_Range(prefix) for prefix in prefixes]
         while not any(read.done for read in reads):
             for read in reads:
                 self._read_more(owner, read)
-                if read.done:
-                    break
         finished = [read.notes for read in reads if read.done]
         return set.intersection(*finished)
 

@@ -13,11 +13,12 @@ answered as before.
 
 from __future__ import annotations
 
+import inspect
+import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterable
 from functools import wraps
-from itertools import takewhile
+from itertools import islice
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -48,23 +49,17 @@ def install() -> None:
             return narrowed[1]
         return original_all_items(self)
 
+    parameters = inspect.signature(original_query)
+
     @wraps(original_query)
-    def query(
-        self: Any,
-        hash_key: Any,
-        range_comparison: str | None,
-        range_objs: list[Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        # The emulator passes the index's name eighth (after the projection), or by name.
-        index_name = args[4] if len(args) > 4 else kwargs.get("index_name")
-        items = _range(self, hash_key, range_comparison, range_objs, index_name)
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = parameters.bind(self, *args, **kwargs).arguments
+        items = _range(self, asked)
         if items is None:
-            return original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
+            return original_query(self, *args, **kwargs)
         _narrowed.items = (self, items)
         try:
-            return original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
+            return original_query(self, *args, **kwargs)
         finally:
             _narrowed.items = None
 
@@ -108,37 +103,67 @@ def _partition(table: Any, hash_key: Any) -> SortedDict:
     return partition
 
 
-def _range(
-    table: Any, hash_key: Any, comparison: str | None, values: list[Any], index_name: str | None
-) -> list[Any] | None:
-    """The partition's items the comparison can hold for, in key order; None: do not narrow."""
-    if index_name or hash_key is None or not table.range_key_attr or table.range_key_type != "S":
+def _range(table: Any, asked: dict[str, Any]) -> list[Any] | None:
+    """The partition's items the Query can answer with, in key order; None: do not narrow.
+
+    Without a filter, a page holds at most ``limit`` items from its exclusive start on, and the
+    emulator looks at one more to tell whether another page follows: only those are given.
+    """
+    hash_key, comparison, values = (
+        asked["hash_key"],
+        asked.get("range_comparison"),
+        asked.get("range_objs") or [],
+    )
+    if asked.get("index_name") or hash_key is None or not table.range_key_attr or table.range_key_type != "S":
         return None
     if comparison is not None and any(getattr(value, "type", None) != "S" for value in values):
         return None
-    partition = _partition(table, hash_key)
-    if comparison is None:
-        return list(partition.values())
-    keys = _keys(partition, comparison, [value.value for value in values])
-    if keys is None:
+    whole: tuple[_Bound, _Bound] = ((None, True), (None, True))
+    bounds = _bounds(comparison, [value.value for value in values]) if comparison else whole
+    if bounds is None:
         return None
-    return [partition[key] for key in keys]
+    low, high = bounds
+    forward = asked.get("scan_index_forward") is not False
+    start = (asked.get("exclusive_start_key") or {}).get(table.range_key_attr)
+    if start is not None and "S" in start:
+        if forward and (low[0] is None or start["S"] >= low[0]):
+            low = (start["S"], False)
+        elif not forward and (high[0] is None or start["S"] <= high[0]):
+            high = (start["S"], False)
+    partition = _partition(table, hash_key)
+    keys = partition.irange(low[0], high[0], inclusive=(low[1], high[1]), reverse=not forward)
+    limit = asked.get("limit")
+    if limit and not asked.get("filter_expression") and not asked.get("filter_kwargs"):
+        keys = islice(keys, int(limit) + 1)
+    chosen = list(keys)
+    if not forward:
+        chosen.reverse()
+    return [partition[key] for key in chosen]
 
 
-def _keys(partition: SortedDict, comparison: str, values: list[str]) -> Iterable[str] | None:
-    ranges: dict[str, Callable[[], Iterable[str]]] = {
-        "EQ": lambda: partition.irange(values[0], values[0]),
-        "=": lambda: partition.irange(values[0], values[0]),
-        "LT": lambda: partition.irange(None, values[0], inclusive=(True, False)),
-        "<": lambda: partition.irange(None, values[0], inclusive=(True, False)),
-        "LE": lambda: partition.irange(None, values[0]),
-        "<=": lambda: partition.irange(None, values[0]),
-        "GT": lambda: partition.irange(values[0], None, inclusive=(False, True)),
-        ">": lambda: partition.irange(values[0], None, inclusive=(False, True)),
-        "GE": lambda: partition.irange(values[0], None),
-        ">=": lambda: partition.irange(values[0], None),
-        "BETWEEN": lambda: partition.irange(values[0], values[-1]),
-        "BEGINS_WITH": lambda: takewhile(lambda key: key.startswith(values[0]), partition.irange(values[0])),
+_Bound = tuple[str | None, bool]
+
+
+def _bounds(comparison: str, values: list[str]) -> tuple[_Bound, _Bound] | None:
+    """The key range (low, high), each (key or None, inclusive), of a sort key condition."""
+    value = values[0] if values else ""
+    everything: _Bound = (None, True)
+    ranges: dict[str, tuple[_Bound, _Bound]] = {
+        "EQ": ((value, True), (value, True)),
+        "LT": (everything, (value, False)),
+        "LE": (everything, (value, True)),
+        "GT": ((value, False), everything),
+        "GE": ((value, True), everything),
+        "BETWEEN": ((value, True), (values[-1] if values else "", True)),
+        "BEGINS_WITH": ((value, True), _after_prefix(value)),
     }
-    found = ranges.get(comparison.upper())
-    return found() if found is not None else None
+    symbols = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+    name = comparison.upper()
+    return ranges.get(symbols.get(name, name))
+
+
+def _after_prefix(prefix: str) -> _Bound:
+    """The first key after every key that starts with ``prefix`` (exclusive), if there is one."""
+    if prefix and ord(prefix[-1]) < sys.maxunicode:
+        return (prefix[:-1] + chr(ord(prefix[-1]) + 1), False)
+    return (None, True)
