@@ -11,6 +11,7 @@ import base64
 import itertools
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import tempfile
 import time
 import timeit
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -221,8 +223,10 @@ def in_process_stack() -> Iterator[Any]:
 
     import app as notes_app
     from infra import description
+    from local_stack import query_ranges
     from local_stack.provisioning import provision
 
+    query_ranges.install()  # a Query reads only its key range, as DynamoDB's does (as the tests run)
     with mock_aws():
         provision(
             conftest.STAGE,
@@ -231,8 +235,9 @@ def in_process_stack() -> Iterator[Any]:
             conftest.aws_client("s3"),
         )
         dynamodb = conftest.aws_client("dynamodb")
-        dynamodb.delete_table(TableName=description.table_name(conftest.STAGE))
-        dynamodb.create_table(**description.table(conftest.STAGE))
+        for table in (description.table(conftest.STAGE), description.search_table(conftest.STAGE)):
+            dynamodb.delete_table(TableName=table["TableName"])
+            dynamodb.create_table(**table)
         http = Client(notes_app.app, stage_name=conftest.STAGE, project_dir=str(conftest.ROOT)).http
         yield conftest.new_user(http)
 
@@ -257,8 +262,8 @@ def requests_and_calls(rows: list[Row], user: Any) -> None:
 
     dynamodb = conftest.aws_client("dynamodb")
     note_id = user.create(content="bench")["noteId"]
-    # The emulator's Query walks every item of the table: the listing is timed first, for a user
-    # of its own, before the other cases add their notes.
+    # The emulator's Query walks every item of the user's partition (local_stack.query_ranges
+    # narrows it to the partition, not to the page): the listing is timed for a user of its own.
     reader = conftest.new_user(user.http)
     for _ in range(45):
         reader.create(content="a page of notes")
@@ -591,7 +596,9 @@ def list_cost(rows: list[Row]) -> None:
         events.unregister("after-call.dynamodb", count_items)
     (small_us, small_items), (big_us, big_items) = results["10 notes"], results["10,000 notes"]
     # DynamoDB bills a Query by the items it reads: limit + 1 at most, whatever the partition holds.
-    # The emulator's own Query walks its whole table, so its time is no guide to DynamoDB's.
+    # The emulator's Query still sorts the user's whole partition to find the page (query_ranges
+    # narrows a Query to its key range, here all the user's notes), so its time is no guide to
+    # DynamoDB's.
     rows.append(("list: first page, user with 10 notes", ms(small_us), f"{small_items} items read", "1.0×"))
     rows.append(
         (
@@ -601,6 +608,464 @@ def list_cost(rows: list[Row]) -> None:
             f"{ratio(big_us, small_us)} time",
         )
     )
+
+
+# --- 4b. search: per search, per note write, the index's size -----------------------------------
+
+SEARCH_SEED = 20_240_611
+SEARCHED_USERS = (1_000, 10_000)
+# Two made-up words that start no other word: MATCHED notes hold both and ALONE notes one of them
+# only, for either user alike: a query matching about ten notes. MATCHED more carry RARE_TAG.
+RARE_WORDS = ("zephyrine", "quillwort")
+MATCHED = 10
+ALONE = 40
+# Two more: MATCHED notes hold both and SPREAD of each user's notes one of them only, a query
+# matching ten notes whose words are each common.
+COMMON_PAIR = ("marram", "tussock")
+SPREAD = 0.05
+RARE_TAG = "tax-return"
+TAGS = (
+    "work home ideas todo reading travel recipes health money family "
+    "projects meetings journal music garden books code shopping car school"
+).split()
+COMMON_WORDS = (
+    "the a an and or of to in on at for with is it this that be as by from not but we you i was "
+    "are have has will can if so do my our all one up out about"
+).split()
+MADE_UP_WORDS = 3_000
+_SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"] + "ar el in on ust ing er ash".split()
+_MARKS = dict(zip("aeiou", "áéíóú", strict=True))
+_PLANTED = (*RARE_WORDS, *COMMON_PAIR, "emended")
+# Three years of notes.
+_NOTES_START_MS = 1_640_995_200_000  # 2022-01-01
+_NOTES_SPAN_MS = 3 * 365 * 86_400_000
+_DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words to write notes with: common short words, then made-up ones, in Zipf's proportions."""
+
+    words: list[str]
+    cum_weights: list[float]
+
+    @classmethod
+    def made(cls, rng: random.Random) -> Vocabulary:
+        found: set[str] = set()
+        while len(found) < MADE_UP_WORDS:
+            word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+            if len(word) > 2 and not word.startswith(_PLANTED) and word not in COMMON_WORDS:
+                found.add(word)
+        made_up = sorted(found)
+        rng.shuffle(made_up)
+        # One word in fifty has an accent (fold's slower path, as any note with "café" takes).
+        made_up = [_marked(word) if i % 50 == 7 else word for i, word in enumerate(made_up)]
+        ranked = [*COMMON_WORDS, *made_up]
+        return cls(ranked, list(itertools.accumulate(1 / rank for rank in range(1, len(ranked) + 1))))
+
+    def text(self, rng: random.Random, size: int) -> str:
+        """Sentences and paragraphs of at most ``size`` UTF-8 bytes (and about that many)."""
+        picked = rng.choices(self.words, cum_weights=self.cum_weights, k=size // 5 + 8)
+        parts: list[str] = []
+        at = 0
+        while at < len(picked):
+            length = rng.randint(5, 16)
+            sentence = " ".join(picked[at : at + length])
+            parts.append(sentence[:1].upper() + sentence[1:] + (".\n\n" if rng.random() < 0.2 else ". "))
+            at += length
+        text = "".join(parts).encode()[:size].decode(errors="ignore")
+        return text.rsplit(" ", 1)[0] if len(text.encode()) >= size else text
+
+    def title(self, rng: random.Random) -> str:
+        picked = rng.choices(self.words, cum_weights=self.cum_weights, k=rng.randint(2, 8))
+        return " ".join(picked).capitalize()
+
+
+def seeded_random(*seed: object) -> random.Random:
+    """The same numbers on every run, for made-up notes (no secret in them)."""
+    return random.Random("-".join(map(str, seed)))  # noqa: S311
+
+
+def _marked(word: str) -> str:
+    """``word`` with an accent on its first vowel."""
+    at = next(i for i, letter in enumerate(word) if letter in _MARKS)
+    return word[:at] + _MARKS[word[at]] + word[at + 1 :]
+
+
+def note_size(rng: random.Random) -> int:
+    """Bytes of content as people write them: most under 2 KB, some near the 100 KB limit
+    (room left for a planted word or two)."""
+    draw = rng.random()
+    if draw < 0.80:
+        return rng.randint(100, 2_000)
+    if draw < 0.98:
+        return rng.randint(2_000, 20_000)
+    return rng.randint(60_000, 99_900)
+
+
+def _with_words(rng: random.Random, text: str, added: list[str]) -> str:
+    """``text`` with each of ``added`` put between two of its words."""
+    parts = text.split(" ")
+    for word in added:
+        parts.insert(rng.randint(0, len(parts)), word)
+    return " ".join(parts)
+
+
+def _uuid7(ms: int, rng: random.Random) -> str:
+    value = (ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62)
+    return str(uuid.UUID(int=value))
+
+
+def _iso_ms(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    from chalicelib.shapes import iso_time
+
+    return iso_time(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def seeded_notes(model: Any, owner: str, count: int, vocabulary: Vocabulary) -> list[Any]:
+    """``count`` notes of ``owner``, the same on every run, made over three years, a few tags each.
+
+    MATCHED hold both RARE_WORDS, ALONE each one of them and MATCHED carry RARE_TAG: these notes
+    are alike for every ``count`` (their sizes too), so two users' searches of them differ only by
+    the rest. MATCHED hold both COMMON_PAIR words and SPREAD of the notes each one of them.
+    """
+    from chalicelib.validation import MAX_CONTENT_BYTES
+
+    rng = seeded_random(SEARCH_SEED, count)
+    alike = seeded_random(SEARCH_SEED, "alike")
+    first, second = RARE_WORDS
+    planted: list[list[str]] = [[first, second]] * MATCHED + [[first]] * ALONE + [[second]] * ALONE
+    planted += [[]] * MATCHED  # the tagged ones
+    rare = [
+        (vocabulary.title(alike), _with_words(alike, vocabulary.text(alike, note_size(alike)), words))
+        for words in planted
+    ]
+    spread = round(count * SPREAD)
+    common = [list(COMMON_PAIR)] * MATCHED + [[COMMON_PAIR[0]]] * spread + [[COMMON_PAIR[1]]] * spread
+    places = rng.sample(range(count), len(rare) + len(common))
+    rare_at = dict(zip(places, rare, strict=False))
+    tagged = set(places[len(rare) - MATCHED : len(rare)])
+    common_at = dict(zip(places[len(rare) :], common, strict=False))
+    step = _NOTES_SPAN_MS // count
+    notes = []
+    for i in range(count):
+        created = _NOTES_START_MS + i * step + rng.randrange(step)
+        updated = created if rng.random() < 0.6 else created + rng.randrange(60 * _DAY_MS)
+        if i in rare_at:
+            title, content = rare_at[i]
+        else:
+            title, content = vocabulary.title(rng), vocabulary.text(rng, note_size(rng))
+            if i in common_at:
+                content = _with_words(rng, content, common_at[i])
+        tags = rng.sample(TAGS, rng.choice((0, 1, 1, 2, 3)))
+        if i in tagged:
+            tags = [*tags[:2], RARE_TAG]
+        if len(content.encode()) > MAX_CONTENT_BYTES:
+            raise RuntimeError(f"a seeded note is {len(content.encode()):,} bytes")
+        note = model(owner, _uuid7(created, rng), title=title, content=content, tags=tags, uploads={})
+        note.createdAt, note.updatedAt, note.version = _iso_ms(created), _iso_ms(updated), 1
+        notes.append(note)
+    return notes
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it (names and values; a list or map 3 bytes more, and
+    1 a member), from its wire form."""
+
+    def value_bytes(value: dict[str, Any]) -> int:
+        ((kind, held),) = value.items()
+        if kind in ("S", "N"):
+            return len(str(held).encode())
+        if kind == "L":
+            return 3 + sum(1 + value_bytes(member) for member in held)
+        if kind == "M":
+            return 3 + sum(1 + len(name.encode()) + value_bytes(member) for name, member in held.items())
+        return 1
+
+    return sum(len(name.encode()) + value_bytes(value) for name, value in item.items())
+
+
+@dataclass
+class SeededIndex:
+    entries: int = 0
+    bytes: int = 0
+
+
+def seed_index(table_name: str, region: str, notes: list[Any]) -> SeededIndex:
+    """Every entry ``SearchIndex.rebuild`` writes for ``notes`` (``note_entries`` of each), put
+    straight into the emulator's table.
+
+    Through the emulator's API it takes too long: rebuild() puts the 266,000 entries of 1,000 notes
+    in 31 s here (BatchWriteItem, 25 entries a request), so 10,000 notes would take over 5 minutes
+    (and a rebuild over an index already full reads it in pages of which each sorts the whole
+    partition: 5 minutes for 1,000 notes). So the items are made as the emulator's put makes them,
+    before any Query of the table (``query_ranges`` learns a partition's order at its first one).
+    """
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    from chalicelib.search import note_entries
+    from local_stack.streams import DEFAULT_ACCOUNT
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT][region].get_table(table_name)
+    seeded = SeededIndex()
+    for note in notes:
+        owner = DynamoType({"S": note.userId})
+        partition = table.items[owner]
+        owner_bytes = len("userId") + len(note.userId.encode()) + len("entry")
+        for entry in note_entries(note):
+            key = DynamoType({"S": entry})
+            item = object.__new__(Item)
+            item.hash_key, item.range_key = owner, key
+            item.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+            dict.update(item.attrs, userId=owner, entry=key)
+            partition[key] = item
+            seeded.entries += 1
+            seeded.bytes += owner_bytes + len(entry.encode())
+    return seeded
+
+
+@contextmanager
+def dynamodb_traffic() -> Iterator[Counter[str]]:
+    """What the app's DynamoDB calls cost, on both tables' clients: "requests", a count per
+    operation, "items" read (a Query's ScannedCount, a BatchGetItem's items), "bytes" answered."""
+    import app as notes_app
+
+    counted: Counter[str] = Counter()
+
+    def count(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        counted["requests"] += 1
+        counted[model.name] += 1
+        counted["bytes"] += len(http_response.content or b"")
+        if model.name == "Query":
+            counted["items"] += int(parsed.get("ScannedCount", 0))
+        elif model.name == "BatchGetItem":
+            counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
+
+    clients = [
+        model._get_connection().connection.client for model in (notes_app.note_model, notes_app.search_model)
+    ]
+    for client in clients:
+        client.meta.events.register("after-call.dynamodb", count)
+    try:
+        yield counted
+    finally:
+        for client in clients:
+            client.meta.events.unregister("after-call.dynamodb", count)
+
+
+def _timed_us(fn: Callable[[], Any], budget_us: float = 300_000) -> float:
+    """Median microseconds per call, about ``budget_us`` a run (one call at least)."""
+    started = time.perf_counter()
+    fn()
+    first = (time.perf_counter() - started) * 1e6
+    return median_us(fn, max(1, int(budget_us / max(first, 1))))
+
+
+def _reads(counted: Counter[str]) -> str:
+    operations = ", ".join(f"{counted[op]} {op}" for op in ("Query", "BatchGetItem") if counted[op])
+    return (
+        f"{counted['requests']} requests ({operations}), {counted['items']:,} items, "
+        f"{counted['bytes'] / 1024:,.0f} KiB answered"
+    )
+
+
+def _searched(user: Any, path: str, expected: int, more: bool) -> tuple[float, Counter[str]]:
+    """Time and cost of one search, its answer checked: ``expected`` notes, a next page or not."""
+    answer = user.get(path)
+    if answer.status_code != 200:
+        raise RuntimeError(f"GET {path} failed: {answer.body!r}")
+    page = answer.json_body
+    if len(page["notes"]) != expected or (page["nextCursor"] is not None) != more:
+        raise RuntimeError(f"GET {path} found {len(page['notes'])} notes, not {expected}")
+    with dynamodb_traffic() as counted:
+        user.get(path)
+    return _timed_us(partial(user.get, path)), counted
+
+
+def search_cost(rows: list[Row]) -> None:
+    """Searches of a user with 1,000 notes and of one with 10,000, the index's size, and what the
+    index adds to a note's write."""
+    import app as notes_app
+    from local_stack.streams import StreamFeeder
+
+    settings = notes_app.settings
+    vocabulary = Vocabulary.made(seeded_random(SEARCH_SEED, "words"))
+    with in_process_stack() as first:
+        small_count, big_count = SEARCHED_USERS
+        users = {small_count: first, big_count: conftest.new_user(first.http)}
+        sizes: dict[int, tuple[SeededIndex, int]] = {}
+        for count, user in users.items():
+            notes = seeded_notes(notes_app.note_model, user.sub, count, vocabulary)
+            with notes_app.note_model.batch_write() as batch:
+                for note in notes:
+                    batch.save(note)
+            notes_bytes = sum(item_bytes(note.serialize()) for note in notes)
+            sizes[count] = (seed_index(settings.search_table_name, settings.region, notes), notes_bytes)
+        # The seeding's stream records are the index seeded above: handed to no indexer.
+        StreamFeeder(settings.table_name, settings.region, lambda _: None).deliver()
+
+        # Times are the emulator's: its Query sorts the whole key range it is given (all of a
+        # user's u# entries, for sort=updated) where DynamoDB reads from the page's start; the
+        # requests and items read are DynamoDB's own.
+        rare = "%20".join(RARE_WORDS)
+        searches = [
+            (f"q matching {MATCHED} notes", f"/notes?q={rare}", MATCHED, False),
+            (
+                f"q matching {MATCHED} notes, each word in {SPREAD:.0%} of notes",
+                f"/notes?q={'%20'.join(COMMON_PAIR)}",
+                MATCHED,
+                False,
+            ),
+            (f"tag on {MATCHED} notes", f"/notes?tag={RARE_TAG}", MATCHED, False),
+            ("sort=updated, first page of 20", "/notes?sort=updated", 20, True),
+        ]
+        for name, path, expected, more in searches:
+            (small_us, small), (big_us, big) = (
+                _searched(user, path, expected, more) for user in users.values()
+            )
+            rows.append(
+                (f"search: {name}, user with {small_count:,} notes", ms(small_us), _reads(small), "1.0×")
+            )
+            rows.append(
+                (
+                    f"search: {name}, user with {big_count:,} notes",
+                    ms(big_us),
+                    _reads(big),
+                    f"{ratio(big_us, small_us)} time, {ratio(big['items'], small['items'])} reads"
+                    " (goal ≤ 1.5)",
+                )
+            )
+        index_size(rows, sizes)
+        index_cost(rows, first, vocabulary)
+
+
+def index_size(rows: list[Row], sizes: dict[int, tuple[SeededIndex, int]]) -> None:
+    """Entries and bytes of the index per 1,000 notes, against the notes' own bytes."""
+    per = {
+        count: (index.entries * 1000 / count, index.bytes * 1000 / count, notes * 1000 / count)
+        for count, (index, notes) in sizes.items()
+    }
+    (small_entries, small_bytes, small_notes), (big_entries, big_bytes, big_notes) = per.values()
+    mib = 1024 * 1024
+    rows.append(
+        (
+            "index: entries per 1,000 notes (users with {:,} / {:,})".format(*sizes),
+            f"{small_entries:,.0f} / {big_entries:,.0f}",
+            f"{small_entries / 1000:,.0f} a note",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "index: size per 1,000 notes (names + values)",
+            f"{small_bytes / mib:.1f} / {big_bytes / mib:.1f} MiB",
+            f"the notes themselves {small_notes / mib:.1f} / {big_notes / mib:.1f} MiB",
+            f"{ratio(small_bytes, small_notes)} / {ratio(big_bytes, big_notes)}",
+        )
+    )
+    # DynamoDB bills 100 bytes more an item stored.
+    small_billed, big_billed = small_bytes + 100 * small_entries, big_bytes + 100 * big_entries
+    small_notes, big_notes = small_notes + 100_000, big_notes + 100_000  # a note an item
+    rows.append(
+        (
+            "index: storage billed per 1,000 notes (+100 B an item)",
+            f"{small_billed / mib:.1f} / {big_billed / mib:.1f} MiB",
+            f"the notes themselves {small_notes / mib:.1f} / {big_notes / mib:.1f} MiB",
+            f"{ratio(small_billed, small_notes)} / {ratio(big_billed, big_notes)}",
+        )
+    )
+
+
+def _calls(calls: list[tuple[str, dict[str, Any]]]) -> str:
+    """DynamoDB calls as a row shows them: "1 conditional PutItem"."""
+    named = [f"{'conditional ' if 'ConditionExpression' in params else ''}{op}" for op, params in calls]
+    return ", ".join(f"{named.count(name)} {name}" for name in dict.fromkeys(named))
+
+
+def _indexed(event: dict[str, Any]) -> tuple[int, int, float, float]:
+    """What the indexer function does with a batch: entries written, BatchWriteItem requests, its
+    time, and the time of finding the entries alone (no writes)."""
+    import app as notes_app
+
+    with dynamodb_traffic() as counted:
+        done = notes_app.index_notes(event, None)
+    # Given again, a batch writes the same entries (as Lambda retries one): the same work each time.
+    indexer_us = _timed_us(partial(notes_app.index_notes, event, None))
+    finding_us = _timed_us(partial(notes_app.search_index.changes, event["Records"]))
+    return done["put"] + done["deleted"], counted["BatchWriteItem"], indexer_us, finding_us
+
+
+def index_cost(rows: list[Row], user: Any, vocabulary: Vocabulary) -> None:
+    """What the index adds to a note's write: a create and an edit of one word, of a 1 KB and a
+    100 KB note, as the stream hands them to the indexer function (``app.index_notes``)."""
+    import app as notes_app
+    from local_stack.streams import StreamFeeder
+
+    settings = notes_app.settings
+    batches: list[dict[str, Any]] = []
+    feeder = StreamFeeder(settings.table_name, settings.region, batches.append)
+    feeder.deliver()
+    batches.clear()
+
+    def delivered() -> dict[str, Any]:
+        feeder.deliver()
+        (event,) = batches
+        batches.clear()
+        return event
+
+    found: dict[str, list[tuple[int, int, float, float]]] = {"create": [], "edit": []}
+    api_writes: dict[str, set[str]] = {"create": set(), "edit": set()}
+
+    def measured(kind: str, status: int, send: Callable[[], Any]) -> Any:
+        with conftest.recorded_dynamodb_calls() as calls:
+            response = send()
+        if response.status_code != status:
+            raise RuntimeError(f"a note's {kind} failed: {response.body!r}")
+        api_writes[kind].add(_calls(calls))
+        found[kind].append(_indexed(delivered()))
+        return response
+
+    rng = seeded_random(SEARCH_SEED, "writes")
+    for size in (1_000, 99_900):
+        content = vocabulary.text(rng, size)
+        fields = {"title": vocabulary.title(rng), "content": content, "tags": ["work", "ideas"]}
+        created = measured("create", 201, partial(user.post, "/notes", fields))
+        parts = content.split(" ")
+        parts[len(parts) // 2] = "emended"  # a word no note holds, for one in the middle
+        path = f"/notes/{created.json_body['noteId']}"
+        measured("edit", 200, partial(user.put, path, {**fields, "content": " ".join(parts)}))
+    for kind, label in (("create", "note create"), ("edit", "edit of one word")):
+        (
+            (small_entries, small_requests, small_us, small_finding),
+            (big_entries, big_requests, big_us, big_finding),
+        ) = found[kind]
+        rows.append(
+            (
+                f"index: entries written per {label} (1 KB / 100 KB note)",
+                f"{small_entries:,} / {big_entries:,}",
+                f"the API's own write unchanged: {' or '.join(sorted(api_writes[kind]))}",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"index: BatchWriteItem requests per {label} (1 KB / 100 KB)",
+                f"{small_requests} / {big_requests}",
+                "25 entries a request",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"index: indexer time per {label} (1 KB / 100 KB, one record)",
+                f"{ms(small_us)} / {ms(big_us)}",
+                f"finding the entries alone {ms(small_finding)} / {ms(big_finding)}",
+                "",
+            )
+        )
 
 
 # --- 5. token verification ------------------------------------------------------------------------
@@ -745,6 +1210,47 @@ def local_stack(rows: list[Row]) -> None:
     rows.append((f"make run: saved state, {data}", f"{size / 1024:,.0f} KiB", "", ""))
 
 
+# --- 5b''. the local stack: from a write to the note found by search ------------------------------
+
+FOUND_TRIES = 20
+FOUND_POLL_SECONDS = 0.01
+FOUND_PROMISED_MS = 2_000
+
+
+def write_to_found(rows: list[Row]) -> None:
+    """make run: a note made with a word of its own, then ``GET /notes?q=<word>`` every 10 ms until
+    the search finds it (the stack's feeder hands the stream to the indexer, as Lambda would)."""
+    from tests.stack import new_user, running_stack
+
+    delays: list[float] = []
+    with tempfile.TemporaryDirectory() as scratch, running_stack(Path(scratch)) as stack:
+        user = new_user(stack, "bench")
+        for attempt in range(FOUND_TRIES + 1):  # the first warms the API and the user's token
+            word = f"found{uuid.uuid4().hex}"
+            user.create_note(f"a note holding {word} and a few other words")
+            written = time.perf_counter()
+            while True:
+                answer = user.call("GET", f"/notes?q={word}")
+                if answer.status_code != 200:
+                    raise RuntimeError(f"search failed: {answer.text}")
+                if answer.json()["notes"]:
+                    break
+                if time.perf_counter() - written > 30:
+                    raise RuntimeError(f"a new note was not found by search within 30 s: {word}")
+                time.sleep(FOUND_POLL_SECONDS)
+            if attempt:
+                delays.append((time.perf_counter() - written) * 1000)
+        stack.interrupt()
+    rows.append(
+        (
+            "make run: from a note's write to the search finding it",
+            f"{statistics.median(delays):.0f} ms",
+            f"promised: {FOUND_PROMISED_MS:,} ms",
+            f"max {max(delays):.0f} ms of {FOUND_TRIES}",
+        )
+    )
+
+
 # --- 5b'. scoped mode: a sign-in through the pool's local endpoints ------------------------------
 
 SIGN_INS = 20
@@ -862,7 +1368,9 @@ def main() -> None:
             logging_cost(rows, user)
             token_verification(rows, user)
         list_cost(rows)
+        search_cost(rows)
         local_stack(rows)
+        write_to_found(rows)
         scoped_sign_in(rows)
         web_app(rows)
         package_size(rows, packages)

@@ -106,8 +106,9 @@ def _partition(table: Any, hash_key: Any) -> SortedDict:
 def _range(table: Any, asked: dict[str, Any]) -> list[Any] | None:
     """The partition's items the Query can answer with, in key order; None: do not narrow.
 
-    Without a filter, a page holds at most ``limit`` items from its exclusive start on, and the
-    emulator looks at one more to tell whether another page follows: only those are given.
+    A page holds at most ``limit`` items from its exclusive start on (a filter expression applies
+    after the limit, as in DynamoDB), and the emulator looks at one more to tell whether another
+    page follows: only those are given.
     """
     hash_key, comparison, values = (
         asked["hash_key"],
@@ -133,7 +134,7 @@ def _range(table: Any, asked: dict[str, Any]) -> list[Any] | None:
     partition = _partition(table, hash_key)
     keys = partition.irange(low[0], high[0], inclusive=(low[1], high[1]), reverse=not forward)
     limit = asked.get("limit")
-    if limit and not asked.get("filter_expression") and not asked.get("filter_kwargs"):
+    if limit and not asked.get("filter_kwargs"):  # a filter expression applies after the limit
         keys = islice(keys, int(limit) + 1)
     chosen = list(keys)
     if not forward:
