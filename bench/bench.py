@@ -262,8 +262,8 @@ def requests_and_calls(rows: list[Row], user: Any) -> None:
 
     dynamodb = conftest.aws_client("dynamodb")
     note_id = user.create(content="bench")["noteId"]
-    # The emulator's Query walks every item of the user's partition (local_stack.query_ranges
-    # narrows it to the partition, not to the page): the listing is timed for a user of its own.
+    # The listing is timed for a user of its own (the emulator's Query reads only the page's
+    # items, local_stack.query_ranges, but its answer grows with them).
     reader = conftest.new_user(user.http)
     for _ in range(45):
         reader.create(content="a page of notes")

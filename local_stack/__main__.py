@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             feeder = StreamFeeder(
                 made.table_name, made.region, index.apply_stream, lock=keeper.lock, on_change=keeper.changed
             )
+            keeper.on_change(feeder.wake)  # every write the emulator answers may be a note's
             api_url = f"http://{HOST}:{args.port}"
             if args.scoped:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)

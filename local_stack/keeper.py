@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from local_stack import shown, state_file
@@ -25,6 +26,7 @@ class StateKeeper:
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="state-keeper", daemon=True)
+        self._listeners: list[Callable[[], None]] = []
 
     def load(self, fresh: bool) -> str:
         """Put the saved state into the emulator; a line that says what happened."""
@@ -53,6 +55,12 @@ class StateKeeper:
 
     def changed(self) -> None:
         self._dirty.set()
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (quickly: it runs inside a request) whenever something changed."""
+        self._listeners.append(listener)
 
     def close(self) -> None:
         """Stop the thread and save what changed since its last save."""

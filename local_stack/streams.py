@@ -23,7 +23,8 @@ from typing import Any
 log = logging.getLogger("local_stack.streams")
 
 BATCH_SIZE = 100  # as the event source mapping's BatchSize
-POLL_SECONDS = 0.05
+# Woken by every change the emulator makes (``wake``); without one, it looks this often anyway.
+IDLE_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 DEFAULT_ACCOUNT = "123456789012"
 
@@ -48,6 +49,11 @@ class StreamFeeder:
         self._account = account
         self._on_change = on_change
         self._delivering = threading.Lock()
+        self._woken = threading.Event()
+
+    def wake(self) -> None:
+        """Something may have been written: deliver soon (``running``'s thread)."""
+        self._woken.set()
 
     def deliver(self) -> int:
         """Every record written so far, to the indexer in order; how many it took.
@@ -72,18 +78,20 @@ class StreamFeeder:
 
     @contextlib.contextmanager
     def running(self) -> Iterator[StreamFeeder]:
-        """Deliver in a thread, every POLL_SECONDS, until the block ends; a failed batch is logged
-        and tried again RETRY_SECONDS later."""
+        """Deliver in a thread whenever woken (at least every IDLE_SECONDS) until the block ends; a
+        failed batch is logged and tried again RETRY_SECONDS later."""
         stop = threading.Event()
 
         def run() -> None:
             while not stop.is_set():
+                self._woken.wait(IDLE_SECONDS)
+                self._woken.clear()
                 try:
                     self.deliver()
                 except Exception:  # the indexer's failure: keep the batch, as Lambda does
                     log.exception("the search indexer failed; its batch is given again")
                     stop.wait(RETRY_SECONDS)
-                stop.wait(POLL_SECONDS)
+                    self._woken.set()
 
         thread = threading.Thread(target=run, name="stream-feeder", daemon=True)
         thread.start()
@@ -91,6 +99,7 @@ class StreamFeeder:
             yield self
         finally:
             stop.set()
+            self._woken.set()
             thread.join()
 
     def _shard(self) -> Any:
