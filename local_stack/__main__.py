@@ -70,13 +70,6 @@ def main(argv: list[str] | None = None) -> int:
             _facts_file() as path,
         ):
             made = provision_local(endpoint, origins, scoped=args.scoped)
-            index = local_index(made.table_name, made.search_table_name, made.region)
-            if made.index_behind and (report := index.rebuild()).notes:
-                print(f"search index rebuilt from the notes: {report}", flush=True)
-            feeder = StreamFeeder(
-                made.table_name, made.region, index.apply_stream, lock=keeper.lock, on_change=keeper.changed
-            )
-            keeper.on_change(feeder.wake)  # every write the emulator answers may be a note's
             api_url = f"http://{HOST}:{args.port}"
             if args.scoped:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)
@@ -101,6 +94,18 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 web.start()
                 api.start()
+                # The indexer after the API: the stream keeps every write made meanwhile.
+                index = local_index(made.table_name, made.search_table_name, made.region)
+                if made.index_behind and (report := index.rebuild()).notes:
+                    print(f"search index rebuilt from the notes: {report}", flush=True)
+                feeder = StreamFeeder(
+                    made.table_name,
+                    made.region,
+                    index.apply_stream,
+                    lock=keeper.lock,
+                    on_change=keeper.changed,
+                )
+                keeper.on_change(feeder.wake)  # every write the emulator answers may be a note's
                 print(banner(stack, path, keeper.path), flush=True)
                 with sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys)), feeder.running():
                     api.serve(reload=args.reload)
