@@ -33,8 +33,6 @@ from tests.web.helpers import (
 
 expect.set_options(timeout=10_000)
 
-# What of the page reaches past the right edge of the screen, and is not cut off by a box within it.
-
 
 @pytest.fixture
 def tab(context: BrowserContext, local_stack: Stack) -> Tab:
