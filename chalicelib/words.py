@@ -105,10 +105,15 @@ def first_match(text: str, prefixes: tuple[str, ...]) -> int | None:
 
 
 def _original_offset(chunk: str, folded_offset: int) -> int:
-    """The offset in ``chunk`` whose folded prefix is ``folded_offset`` characters long."""
-    for offset in range(len(chunk) + 1):
-        if len(fold(chunk[:offset])) >= folded_offset:
+    """The offset in ``chunk`` whose folded prefix is ``folded_offset`` characters long.
+
+    Folding keeps lengths character by character (a decomposition's marks may be reordered, never
+    moved to another character), so the lengths of each character's folding add up: one pass."""
+    length = 0
+    for offset, char in enumerate(chunk):
+        if length >= folded_offset:
             return offset
+        length += len(fold(char))
     return len(chunk)
 
 

@@ -406,3 +406,15 @@ def test_a_searchs_reads_do_not_grow_with_the_notes_that_do_not_match(alice: Api
     many = [reads_of(alice, **params) for params in searches]
     assert many == few
     assert all(items <= 2 * 3 + 3 for _, items in many), many
+
+
+@pytest.mark.parametrize(
+    ("text", "prefix", "at"),
+    [
+        ("ß-Straße-weg", "weg", 9),  # ß folds to two letters: the offset is the original text's
+        ("(Ünïcode)-ünïque", "uniq", 10),
+        ("x " + "-".join(["ab"] * 20_000) + "-target", "target", 60_002),  # one long chunk, read once
+    ],
+)
+def test_the_first_match_is_found_where_the_original_text_has_it(text: str, prefix: str, at: int) -> None:
+    assert words.first_match(text, (prefix,)) == at
