@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from chalicelib import words
 from chalicelib.models import NoteModel
@@ -19,8 +20,9 @@ class Search:
     tag: str | None = None
     sort: str = CREATED
 
-    @property
+    @cached_property
     def words(self) -> tuple[str, ...]:
+        """The query's folded words, found once for the whole search (every note is checked by them)."""
         return words.query_words(self.query) if self.query is not None else ()
 
     @property
