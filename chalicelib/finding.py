@@ -82,18 +82,15 @@ class NoteFinder:
         return set.intersection(*finished)
 
     def _read_more(self, owner: str, read: _Range) -> None:
-        with writes.dynamodb():
-            pages = self._entries.query(
-                owner,
-                self._entries.entry.startswith(read.prefix),
-                limit=ENTRIES_PER_READ,
-                page_size=ENTRIES_PER_READ,
-                last_evaluated_key=read.last_key,
-                attributes_to_get=["entry"],
-            ).page_iter
-            page = next(pages)
-        read.notes.update(entry_note_id(item["entry"]["S"]) for item in page.get("Items", []))
-        read.last_key = pages.last_evaluated_key
+        items, read.last_key = writes.query_page(
+            self._entries,
+            owner,
+            self._entries.entry.startswith(read.prefix),
+            count=ENTRIES_PER_READ,
+            last_key=read.last_key,
+            attributes=["entry"],
+        )
+        read.notes.update(entry_note_id(item["entry"]["S"]) for item in items)
         read.done = read.last_key is None
 
     def _by_updated(self, owner: str, note_ids: set[str], position: tuple[str, str] | None) -> list[str]:
@@ -128,19 +125,15 @@ class NoteFinder:
 
     def _changes_page(self, owner: str, start: str | None, count: int) -> tuple[list[str], str | None]:
         last_key = {"userId": {"S": owner}, "entry": {"S": start}} if start else None
-        with writes.dynamodb():
-            pages = self._entries.query(
-                owner,
-                self._entries.entry.startswith(UPDATED),
-                scan_index_forward=False,
-                limit=count,
-                page_size=count,
-                last_evaluated_key=last_key,
-            ).page_iter
-            page = next(pages)
-        entries = [item["entry"]["S"] for item in page.get("Items", [])]
-        last = pages.last_evaluated_key
-        return entries, (last["entry"]["S"] if last else None)
+        items, last = writes.query_page(
+            self._entries,
+            owner,
+            self._entries.entry.startswith(UPDATED),
+            count=count,
+            last_key=last_key,
+            forward=False,
+        )
+        return [item["entry"]["S"] for item in items], (last["entry"]["S"] if last else None)
 
     def _checked(
         self, owner: str, order: list[str], limit: int, holds: Callable[[NoteModel], bool]

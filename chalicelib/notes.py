@@ -139,15 +139,7 @@ class NotesService:
     ) -> tuple[list[NoteModel], dict[str, Any] | None]:
         """Exactly one Query: up to ``count`` notes below ``start``, newest first."""
         last_key = {"userId": {"S": owner}, "noteId": {"S": start}} if start else None
-        with writes.dynamodb():
-            pages = self._model.query(
-                owner,
-                scan_index_forward=False,
-                consistent_read=True,
-                limit=count,
-                page_size=count,
-                last_evaluated_key=last_key,
-            ).page_iter
-            page = next(pages)
-        items = [self._model.from_raw_data(item) for item in page.get("Items", [])]
-        return items, pages.last_evaluated_key
+        items, last = writes.query_page(
+            self._model, owner, count=count, last_key=last_key, forward=False, consistent=True
+        )
+        return [self._model.from_raw_data(item) for item in items], last

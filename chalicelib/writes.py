@@ -18,6 +18,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 
 from chalicelib.errors import NoAttachment, NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.models import NoteModel
@@ -112,6 +113,36 @@ def update_if(
     except _ConditionFailed:
         return False
     return True
+
+
+def query_page(
+    model: type[Model],
+    owner: str,
+    range_key_condition: Condition | None = None,
+    *,
+    count: int,
+    last_key: dict[str, Any] | None = None,
+    forward: bool = True,
+    consistent: bool = False,
+    attributes: list[str] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Exactly one Query of ``owner``'s partition: up to ``count`` raw items from after
+    ``last_key``, and the key to go on from (None when DynamoDB saw the end). Raises
+    StorageUnavailable."""
+    with dynamodb():
+        pages = model.query(
+            owner,
+            range_key_condition,
+            scan_index_forward=forward,
+            consistent_read=consistent,
+            limit=count,
+            page_size=count,
+            last_evaluated_key=last_key,
+            attributes_to_get=attributes,
+        ).page_iter
+        page = next(pages)
+    items: list[dict[str, Any]] = page.get("Items", [])
+    return items, pages.last_evaluated_key
 
 
 def connection(model: type[NoteModel]) -> Any:
