@@ -14,16 +14,13 @@ it alone either: every note a search returns is read from the notes table and ch
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import words, writes
-from chalicelib.models import NoteModel, SearchEntryModel
+from chalicelib.models import NoteModel, SearchEntryModel, bind_note_model, bind_search_model
 from chalicelib.queries import note_texts
-
-log = logging.getLogger("chalicelib.search")
 
 WORD = "w#"
 TAG = "t#"
@@ -61,6 +58,12 @@ class Changes:
 
 class SearchIndex:
     """The index of ``notes`` kept in ``entries``."""
+
+    @classmethod
+    def of_tables(cls, table_name: str, search_table_name: str, region: str) -> SearchIndex:
+        """The index of the notes table ``table_name`` kept in ``search_table_name``, in ``region``
+        (for the indexer outside the app: the local stack's, make reindex)."""
+        return cls(bind_note_model(table_name, region), bind_search_model(search_table_name, region))
 
     def __init__(self, notes: type[NoteModel], entries: type[SearchEntryModel]) -> None:
         self._notes = notes
@@ -111,10 +114,10 @@ class SearchIndex:
     def rebuild(self) -> RebuildReport:
         """Make the index again from the notes table: every owner's entries as their notes say,
         nothing else. Reads each owner's notes and entries once; writes only the differences."""
-        owners = sorted({note.userId for note in self._notes.scan(attributes_to_get=["userId"])})
+        owners = {note.userId for note in self._notes.scan(attributes_to_get=["userId"])}
         indexed = {entry.userId for entry in self._entries.scan(attributes_to_get=["userId"])}
         report = RebuildReport()
-        for owner in sorted(set(owners) | indexed):
+        for owner in sorted(owners | indexed):
             expected: set[str] = set()
             for note in self._notes.query(owner):
                 expected |= note_entries(note)

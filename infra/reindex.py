@@ -77,10 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReindexError as error:
         print(f"make reindex: {error}", file=sys.stderr)
         return 2
-    from chalicelib.models import bind_note_model, bind_search_model
     from chalicelib.search import SearchIndex
 
-    index = SearchIndex(bind_note_model(table, region), bind_search_model(search_table, region))
+    index = SearchIndex.of_tables(table, search_table, region)
     print(f"search index of {table} rebuilt: {index.rebuild()}")
     return 0
 

@@ -42,7 +42,7 @@ from local_stack.keeper import StateKeeper
 from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
-from local_stack.streams import StreamFeeder, local_index
+from local_stack.streams import StreamFeeder
 from local_stack.web_server import local_web_server
 
 STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
@@ -94,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 web.start()
                 api.start()
-                # The indexer after the API: the stream keeps every write made meanwhile.
-                index = local_index(made.table_name, made.search_table_name, made.region)
+                # The indexer after the API (it imports the app's code; the stream keeps every write
+                # made meanwhile). It finds the emulator as the app does (AWS_ENDPOINT_URL_DYNAMODB).
+                from chalicelib.search import SearchIndex
+
+                index = SearchIndex.of_tables(made.table_name, made.search_table_name, made.region)
                 if made.index_behind and (report := index.rebuild()).notes:
                     print(f"search index rebuilt from the notes: {report}", flush=True)
                 feeder = StreamFeeder(

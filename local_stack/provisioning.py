@@ -73,7 +73,6 @@ class Provisioned:
     bucket_name: str
     # Scoped mode's OAuth clients: kind (description.OAUTH_CLIENTS) -> client id.
     oauth_clients: dict[str, str] = field(default_factory=dict)
-    stream_arn: str | None = None  # the notes table's stream, which the search index follows
     search_table_name: str = ""
     index_behind: bool = False  # the table holds notes the index may lack: rebuild it
 
@@ -108,8 +107,8 @@ def provision(
         client_id = client["UserPoolClient"]["ClientId"]
     oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins, clients) if oauth else {}
     table = description.table(stage)
-    stream_arn, streamed_before = _table(dynamodb, table)
-    _, index_kept = _table(dynamodb, description.search_table(stage))
+    streamed_before = _table(dynamodb, table)
+    index_kept = _table(dynamodb, description.search_table(stage))
     bucket = _bucket(stage, s3, web_origins)
     return Provisioned(
         region=cognito.meta.region_name,
@@ -119,28 +118,27 @@ def provision(
         table_name=table["TableName"],
         bucket_name=bucket,
         oauth_clients=oauth_clients,
-        stream_arn=stream_arn,
         search_table_name=description.search_table_name(stage),
         # Notes kept from before the index or its stream existed are in no index yet.
         index_behind=not (index_kept and streamed_before),
     )
 
 
-def _table(dynamodb: Any, table: dict[str, Any]) -> tuple[str | None, bool]:
-    """Make ``table`` unless it exists, and give it its stream if it has none: its stream's ARN,
-    and whether it existed with its stream (False for a table made or given its stream now)."""
+def _table(dynamodb: Any, table: dict[str, Any]) -> bool:
+    """Make ``table`` unless it exists, and give it its stream if it has none: whether it existed
+    with its stream (False for a table made or given its stream now)."""
     name = table["TableName"]
     try:
         found = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
         dynamodb.create_table(**table)
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        return dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn"), False
+        return False
     stream = table.get("StreamSpecification")
     if stream and not (found.get("StreamSpecification") or {}).get("StreamEnabled"):
-        found = dynamodb.update_table(TableName=name, StreamSpecification=stream)["TableDescription"]
-        return found.get("LatestStreamArn"), False
-    return found.get("LatestStreamArn"), True
+        dynamodb.update_table(TableName=name, StreamSpecification=stream)
+        return False
+    return True
 
 
 def redirect_uris(kind: str, web_origins: tuple[str, ...]) -> list[str]:

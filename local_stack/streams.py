@@ -117,16 +117,6 @@ class StreamFeeder:
         return shard, [_as_delivered(record.to_json(), arn) for record in shard.items[:BATCH_SIZE]]
 
 
-def local_index(table_name: str, search_table_name: str, region: str) -> Any:
-    """The app's search index (``chalicelib.search``) over the local stage's tables, as the deployed
-    indexer function holds it; the emulator is found as the app finds it, through
-    ``AWS_ENDPOINT_URL_DYNAMODB`` or ``AWS_ENDPOINT_URL``."""
-    from chalicelib.models import bind_note_model, bind_search_model
-    from chalicelib.search import SearchIndex
-
-    return SearchIndex(bind_note_model(table_name, region), bind_search_model(search_table_name, region))
-
-
 def _as_delivered(record: dict[str, Any], arn: str) -> dict[str, Any]:
     """A record as Lambda hands it over: with its stream's ARN, its time in seconds."""
     change = dict(record["dynamodb"])
