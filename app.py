@@ -20,14 +20,16 @@ from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import handle_errors
 from chalicelib.files import FileStore
 from chalicelib.finding import NoteFinder
-from chalicelib.models import bind_note_model, bind_search_model
+from chalicelib.models import bind_note_model, bind_search_model, bind_trash_model
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
+from chalicelib.trash import Trash
 
 settings = Settings.from_env()
-# The function the notes table's stream invokes (its event source is the deploy's, or the local stack's).
+# The functions the tables' streams invoke (their event sources are the deploy's, or the local stack's).
 INDEXER = "index_notes"
+PURGER = "purge_trash"
 
 app = Chalice(app_name="notes")
 app.debug = False  # tracebacks never reach clients
@@ -54,6 +56,7 @@ notes = NotesService(note_model, files)
 finder = NoteFinder(note_model, search_model)
 search_index = SearchIndex(note_model, search_model)
 attachments = Attachments(note_model, files, settings.attachment_max_bytes)
+trash = Trash(note_model, bind_trash_model(settings.trash_table_name, settings.region), files)
 
 # Locally (chalice local, the chalice test client) tokens are checked as API Gateway checks them,
 # by the local stack's code. Deployed, Chalice's runtime has no local gateway (chalice.local), the
@@ -167,7 +170,31 @@ def update_note(note_id: str) -> Response:
 @route("/notes/{note_id}", methods=["DELETE"], authorizer=write_authorizer)
 def delete_note(note_id: str) -> Response:
     caller = current_caller()
-    notes.delete_note(caller.user_id, note_id, request_precondition())
+    trash.move(caller.user_id, note_id, request_precondition())
+    return Response(body="", status_code=204)
+
+
+@route("/trash", methods=["GET"], authorizer=read_authorizer)
+def list_trash() -> dict[str, Any]:
+    caller = current_caller()
+    query = current_request().query_params
+    params = {name: query.getlist(name) for name in query} if query else {}
+    validation.check_query_params(params, ("limit", "cursor"))
+    limit = validation.parse_limit(params)
+    return trash.list(caller.user_id, limit, validation.single_param(params, "cursor")).to_public()
+
+
+@route("/trash/{note_id}/restore", methods=["POST"], authorizer=write_authorizer)
+def restore_note(note_id: str) -> Response:
+    caller = current_caller()
+    validation.no_body(current_request().raw_body)
+    return note_response(trash.restore(caller.user_id, note_id))
+
+
+@route("/trash/{note_id}", methods=["DELETE"], authorizer=write_authorizer)
+def purge_note(note_id: str) -> Response:
+    caller = current_caller()
+    trash.purge(caller.user_id, note_id)
     return Response(body="", status_code=204)
 
 
@@ -196,6 +223,12 @@ def detach_file(note_id: str) -> Response:
     caller = current_caller()
     attachments.detach(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)
+
+
+@app.lambda_function(name=PURGER)
+def purge_trash(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The trash table's stream, only the items DynamoDB's TTL removed: their files go too."""
+    return {"records": len(event.get("Records") or []), "files": trash.purge_expired(event)}
 
 
 @app.lambda_function(name=INDEXER)

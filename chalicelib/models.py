@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 # A stalled table must answer well inside API Gateway's 29-second limit:
@@ -65,6 +66,72 @@ _M = TypeVar("_M", bound=Model)
 def bind_note_model(table_name: str, region: str) -> type[NoteModel]:
     """A ``NoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
     return _bound(NoteModel, "Note", table_name, region)
+
+
+# The trash's index by deletion (``TrashedNoteModel.deletedKey``).
+TRASH_INDEX = "byDeletion"
+
+
+class ByDeletion(LocalSecondaryIndex["TrashedNoteModel"]):
+    """A user's trashed notes by ``deletedKey``: the most recently deleted last."""
+
+    class Meta:
+        index_name = TRASH_INDEX
+        projection = AllProjection()
+
+    userId = UnicodeAttribute(hash_key=True)
+    deletedKey = UnicodeAttribute(range_key=True)
+
+
+class TrashedNoteModel(NoteModel):
+    """A note in the trash: the note as it was, kept at the version it had, and when it goes.
+
+    ``deletedKey`` (``<deletedAt>#<noteId>``) orders a user's trash by deletion, in the local
+    secondary index ``byDeletion``; DynamoDB's TTL removes the item after ``purgeAtEpoch``.
+    """
+
+    # Kept as it was, never counted up: a trashed note is not changed, only moved.
+    _version_attribute_name = None
+    version = NumberAttribute()
+    deletedAt = UnicodeAttribute()
+    deletedKey = UnicodeAttribute()
+    purgeAtEpoch = NumberAttribute()
+    by_deletion = ByDeletion()
+
+
+def bind_trash_model(table_name: str, region: str) -> type[TrashedNoteModel]:
+    """A ``TrashedNoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
+    return _bound(TrashedNoteModel, "TrashedNote", table_name, region)
+
+
+class AccountItemModel(Model):
+    """What the account itself holds, keyed by its owner's ``sub``: ``item`` is ``deleted`` (the
+    account is being or has been deleted: its tokens are refused) or ``export#<exportId>``.
+
+    DynamoDB's TTL removes an item after ``expiresAtEpoch``, when it has one.
+    """
+
+    class Meta:
+        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = READ_TIMEOUT_SECONDS
+        max_retry_attempts = MAX_RETRY_ATTEMPTS
+
+    userId = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    createdAt = UnicodeAttribute(null=True)
+    readyAt = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    done = NumberAttribute(null=True)
+    total = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    expiresAtEpoch = NumberAttribute(null=True)
+
+
+def bind_account_model(table_name: str, region: str) -> type[AccountItemModel]:
+    """An ``AccountItemModel`` subclass that reads and writes ``table_name`` in ``region``."""
+    return _bound(AccountItemModel, "AccountItem", table_name, region)
 
 
 class SearchEntryModel(Model):

@@ -3,7 +3,8 @@
 Every verb takes the owner (the caller's ``sub``) first, and every key it
 builds starts with that owner, so no verb can reach another user's partition
 or another user's files. Each change is one conditional DynamoDB write
-(``chalicelib.writes``); the attachment workflow is ``chalicelib.attachments``.
+(``chalicelib.writes``); the attachment workflow is ``chalicelib.attachments``, a deletion a
+move to the trash (``chalicelib.trash``).
 """
 
 from __future__ import annotations
@@ -98,18 +99,6 @@ class NotesService:
     ) -> dict[str, Any]:
         """PATCH: only the given fields changed. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
         return self._update(owner, note_id, fields, precondition)
-
-    def delete_note(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
-        """Remove a note, then its file. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
-        writes.check_id(note_id)
-        condition = writes.condition_for(self._model, precondition)
-        with writes.conditional(self._model, owner, note_id, precondition):
-            answer = writes.connection(self._model).delete_item(
-                owner, note_id, condition=condition, return_values="ALL_OLD"
-            )
-        old = self._model.from_raw_data(answer["Attributes"])
-        if old.attachment is not None:
-            self._files.delete_quietly(old.attachment.key)
 
     def _update(
         self, owner: str, note_id: str, fields: dict[str, Any], precondition: Precondition | None

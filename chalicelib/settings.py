@@ -44,6 +44,9 @@ class Settings:
     cors_allow_origin: str | None = None
     # The search index's table (chalicelib.search); beside the notes table unless named.
     search_table_name: str = ""
+    # The trash and the account's own items (exports, a deletion); beside the notes table unless named.
+    trash_table_name: str = ""
+    account_table_name: str = ""
 
     @property
     def user_pool_id(self) -> str:
@@ -83,14 +86,21 @@ class Settings:
             write_scopes=write_scopes,
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
             search_table_name=search_table_name(env),
+            trash_table_name=beside_table(env, "NOTES_TRASH_TABLE_NAME", "-trash"),
+            account_table_name=beside_table(env, "NOTES_ACCOUNT_TABLE_NAME", "-account"),
         )
 
 
 def search_table_name(env: Mapping[str, str]) -> str:
     """NOTES_SEARCH_TABLE_NAME, or the notes table's name with ``-search`` after it."""
-    if (env.get("NOTES_SEARCH_TABLE_NAME") or "").strip():
-        return _required(env, "NOTES_SEARCH_TABLE_NAME")
-    return _required(env, "NOTES_TABLE_NAME") + "-search"
+    return beside_table(env, "NOTES_SEARCH_TABLE_NAME", "-search")
+
+
+def beside_table(env: Mapping[str, str], name: str, suffix: str) -> str:
+    """The table the variable ``name`` names, or the notes table's name with ``suffix`` after it."""
+    if (env.get(name) or "").strip():
+        return _required(env, name)
+    return _required(env, "NOTES_TABLE_NAME") + suffix
 
 
 def _required(env: Mapping[str, str], name: str, fallback: str | None = None) -> str:

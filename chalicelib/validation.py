@@ -56,6 +56,14 @@ class Precondition:
         return not self.versions
 
 
+def no_body(raw: bytes | str | None) -> None:
+    """A route that takes no body: nothing, or an empty JSON object. Raises InvalidInput."""
+    if raw is None or not (raw.strip() if isinstance(raw, (bytes, str)) else raw):
+        return
+    if parse_json_object(raw):
+        raise InvalidInput("this request takes no body: send none (or {})")
+
+
 def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
     """Decode a request body that must be a JSON object.
 

@@ -110,7 +110,7 @@ def update_if(
     try:
         with dynamodb():
             connection(model).update_item(owner, note_id, actions=actions, condition=condition)
-    except _ConditionFailed:
+    except ConditionFailed:
         return False
     return True
 
@@ -125,6 +125,7 @@ def query_page(
     forward: bool = True,
     consistent: bool = False,
     attributes: list[str] | None = None,
+    index: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Exactly one Query of ``owner``'s partition: up to ``count`` raw items from after
     ``last_key``, and the key to go on from (None when DynamoDB saw the end). Raises
@@ -139,14 +140,71 @@ def query_page(
             page_size=count,
             last_evaluated_key=last_key,
             attributes_to_get=attributes,
+            index_name=index,
         ).page_iter
         page = next(pages)
     items: list[dict[str, Any]] = page.get("Items", [])
     return items, pages.last_evaluated_key
 
 
-def connection(model: type[NoteModel]) -> Any:
+def connection(model: type[Model]) -> Any:
     return model._get_connection()
+
+
+class Transaction:
+    """The items of one TransactWriteItems, built from PynamoDB conditions and serialized items.
+
+    Neither item's version is counted up by PynamoDB: what each item holds is said here.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def delete(self, model: type[Model], key: dict[str, str], condition: Condition) -> None:
+        self.items.append({"Delete": {**_table_and_key(model, key), **_expression(condition)}})
+
+    def put(self, model: type[Model], item: dict[str, Any], condition: Condition) -> None:
+        self.items.append(
+            {"Put": {"TableName": model.Meta.table_name, "Item": item, **_expression(condition)}}
+        )
+
+    def commit(self, model: type[Model]) -> list[bool]:
+        """Write every item or none; for a refused transaction, which items' conditions failed
+        (all False when it was written). Raises StorageUnavailable."""
+        client = connection(model).connection.client
+        try:
+            client.transact_write_items(TransactItems=self.items)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            reasons = error.response.get("CancellationReasons") or []
+            if code == "TransactionCanceledException" and any(
+                reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
+            ):
+                return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+            if code in RETRYABLE_CODES or code in ("TransactionCanceledException", "TransactionConflictException"):
+                log.warning("DynamoDB transaction refused: %s", error)
+                raise StorageUnavailable("notes store") from error
+            raise
+        except (HTTPClientError, BotocoreConnectionError) as error:
+            log.warning("DynamoDB unreachable: %s", error)
+            raise StorageUnavailable("notes store") from error
+        return [False] * len(self.items)
+
+
+def _table_and_key(model: type[Model], key: dict[str, str]) -> dict[str, Any]:
+    return {"TableName": model.Meta.table_name, "Key": {name: {"S": value} for name, value in key.items()}}
+
+
+def _expression(condition: Condition) -> dict[str, Any]:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    expression = condition.serialize(names, values)
+    answer: dict[str, Any] = {"ConditionExpression": expression}
+    if names:
+        answer["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
+    if values:
+        answer["ExpressionAttributeValues"] = values
+    return answer
 
 
 @contextmanager
@@ -167,7 +225,7 @@ def conditional(
     try:
         with dynamodb():
             yield
-    except _ConditionFailed:
+    except ConditionFailed:
         versions = precondition.versions if precondition is not None else ()
         # Without a version, an attachment or more to compare, only "exists" could have failed.
         if not versions and not needs_attachment and explain is None:
@@ -191,7 +249,7 @@ def _load(model: type[NoteModel], owner: str, note_id: str) -> NoteModel | None:
         return None
 
 
-class _ConditionFailed(Exception):
+class ConditionFailed(Exception):
     """A conditional write's condition did not hold."""
 
 
@@ -200,7 +258,7 @@ def dynamodb() -> Iterator[None]:
     """Translate PynamoDB failures into what the caller can act on.
 
     Throttling and unreachable-table errors (after botocore's own retries)
-    become StorageUnavailable; a failed condition becomes _ConditionFailed;
+    become StorageUnavailable; a failed condition becomes ConditionFailed;
     anything else propagates and is answered as a 500.
     """
     try:
@@ -211,7 +269,7 @@ def dynamodb() -> Iterator[None]:
         cause = error.cause
         code = error.cause_response_code if isinstance(cause, ClientError) else None
         if code == CONDITION_FAILED:
-            raise _ConditionFailed() from error
+            raise ConditionFailed() from error
         if code in RETRYABLE_CODES or isinstance(cause, (HTTPClientError, BotocoreConnectionError)):
             log.warning("DynamoDB unavailable: %s", error)
             raise StorageUnavailable("notes store") from error

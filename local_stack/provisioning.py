@@ -74,6 +74,8 @@ class Provisioned:
     # Scoped mode's OAuth clients: kind (description.OAUTH_CLIENTS) -> client id.
     oauth_clients: dict[str, str] = field(default_factory=dict)
     search_table_name: str = ""
+    trash_table_name: str = ""
+    account_table_name: str = ""
     index_behind: bool = False  # the table holds notes the index may lack: rebuild it
 
     @property
@@ -109,6 +111,8 @@ def provision(
     table = description.table(stage)
     streamed_before = _table(dynamodb, table)
     index_kept = _table(dynamodb, description.search_table(stage))
+    _table(dynamodb, description.trash_table(stage), ttl=description.TRASH_TTL_ATTRIBUTE)
+    _table(dynamodb, description.account_table(stage), ttl=description.ACCOUNT_TTL_ATTRIBUTE)
     bucket = _bucket(stage, s3, web_origins)
     return Provisioned(
         region=cognito.meta.region_name,
@@ -119,20 +123,24 @@ def provision(
         bucket_name=bucket,
         oauth_clients=oauth_clients,
         search_table_name=description.search_table_name(stage),
+        trash_table_name=description.trash_table_name(stage),
+        account_table_name=description.account_table_name(stage),
         # Notes kept from before the index or its stream existed are in no index yet.
         index_behind=not (index_kept and streamed_before),
     )
 
 
-def _table(dynamodb: Any, table: dict[str, Any]) -> bool:
-    """Make ``table`` unless it exists, and give it its stream if it has none: whether it existed
-    with its stream (False for a table made or given its stream now)."""
+def _table(dynamodb: Any, table: dict[str, Any], ttl: str | None = None) -> bool:
+    """Make ``table`` unless it exists (with its TTL on ``ttl``), and give it its stream if it has
+    none: whether it existed with its stream (False for a table made or given its stream now)."""
     name = table["TableName"]
     try:
         found = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
         dynamodb.create_table(**table)
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        if ttl is not None:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=description.time_to_live(ttl))
         return False
     stream = table.get("StreamSpecification")
     if stream and not (found.get("StreamSpecification") or {}).get("StreamEnabled"):

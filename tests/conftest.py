@@ -160,7 +160,12 @@ def aws(aws_stack: Provisioned) -> Provisioned:
     """The test stage with a new, empty notes table and an empty bucket: every test starts with
     no notes and no files."""
     dynamodb = aws_client("dynamodb")
-    for table in (description.table(STAGE), description.search_table(STAGE)):
+    for table in (
+        description.table(STAGE),
+        description.search_table(STAGE),
+        description.trash_table(STAGE),
+        description.account_table(STAGE),
+    ):
         dynamodb.delete_table(TableName=table["TableName"])
         dynamodb.create_table(**table)
     s3 = aws_client("s3")

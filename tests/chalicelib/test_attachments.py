@@ -157,11 +157,13 @@ def test_replacing_deletes_the_old_file_and_the_upload(alice):
     assert download(alice, note["noteId"]).content == b"second"
 
 
-def test_deleting_the_note_deletes_its_file(alice):
+def test_deleting_the_note_keeps_its_file_in_the_trash_and_deleting_it_for_good_deletes_it(alice):
     note = attached(alice, b"bye")
     other = attached(alice, b"stays")
     assert len(keys(FILES_PREFIX)) == 2
     assert alice.delete(f"/notes/{note['noteId']}").status_code == 204
+    assert len(keys(FILES_PREFIX)) == 2
+    assert alice.delete(f"/trash/{note['noteId']}").status_code == 204
     assert len(keys(FILES_PREFIX)) == 1
     assert download(alice, other["noteId"]).content == b"stays"
 

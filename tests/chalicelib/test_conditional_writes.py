@@ -95,11 +95,19 @@ def test_create_never_overwrites_an_existing_note(alice, monkeypatch):
 
 
 def test_each_change_is_one_conditional_write(alice, dynamodb_calls):
-    """PUT, PATCH and DELETE issue exactly one write each, conditioned on existence."""
+    """PUT and PATCH issue exactly one write each, conditioned on existence; DELETE (a move to the
+    trash) reads the note and writes one transaction, conditioned on the version it read."""
     note_id = alice.create()["noteId"]
     dynamodb_calls.clear()
     alice.put(f"/notes/{note_id}", {"content": "x"})
     alice.patch(f"/notes/{note_id}", {"title": "y"}, headers={"If-Match": '"2"'})
-    alice.delete(f"/notes/{note_id}")
-    assert [operation for operation, _ in dynamodb_calls] == ["UpdateItem", "UpdateItem", "DeleteItem"]
+    assert [operation for operation, _ in dynamodb_calls] == ["UpdateItem", "UpdateItem"]
     assert all("attribute_exists" in params["ConditionExpression"] for _, params in dynamodb_calls)
+    dynamodb_calls.clear()
+    alice.delete(f"/notes/{note_id}")
+    assert [operation for operation, _ in dynamodb_calls] == ["GetItem", "TransactWriteItems"]
+    [delete, put] = dynamodb_calls[1][1]["TransactItems"]
+    condition = delete["Delete"]["ConditionExpression"]
+    assert "attribute_exists" in condition
+    assert {"N": "3"} in delete["Delete"]["ExpressionAttributeValues"].values()  # the version read
+    assert "attribute_not_exists" in put["Put"]["ConditionExpression"]

@@ -114,7 +114,7 @@ def test_a_throttled_create_stores_nothing(alice, throttle):
 )
 def test_a_throttled_change_changes_nothing(alice, throttle, method, body):
     note = alice.create(content="kept", title="kept")
-    throttle("UpdateItem", "DeleteItem")
+    throttle("UpdateItem", "DeleteItem", "TransactWriteItems")
     response = _send(alice, method, f"/notes/{note['noteId']}", body)
     _assert_unavailable(response)
     stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)

@@ -59,7 +59,7 @@ def test_each_route_logs_exactly_one_line_with_its_calls(alice, capsys):
         ("DELETE", f"{path}/attachment", None, 204, "/notes/{note_id}/attachment", 1, 1),
         ("POST", f"{path}/attachment", {"name": "n", "contentType": "a/b", "size": 1}, 201, None, 1, 0),
         ("PATCH", path, {"title": 5}, 400, "/notes/{note_id}", 0, 0),
-        ("DELETE", path, None, 204, "/notes/{note_id}", 1, 0),
+        ("DELETE", path, None, 204, "/notes/{note_id}", 2, 0),  # read, then the move to the trash
         ("GET", path, None, 404, "/notes/{note_id}", 1, 0),
     ]
     for method, sent_path, body, status, route, dynamodb, s3 in cases:
