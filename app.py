@@ -15,12 +15,15 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import Request
 
 from chalicelib import request_log, validation
+from chalicelib.account import CONFIRM_HEADER, AccountDeletion
 from chalicelib.attachments import Attachments
 from chalicelib.auth import Caller, caller_from_context
-from chalicelib.errors import handle_errors
+from chalicelib.errors import Unauthenticated, handle_errors
+from chalicelib.exports import Exports
 from chalicelib.files import FileStore
 from chalicelib.finding import NoteFinder
-from chalicelib.models import bind_note_model, bind_search_model, bind_trash_model
+from chalicelib.jobs import Jobs
+from chalicelib.models import bind_account_model, bind_note_model, bind_search_model, bind_trash_model
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
@@ -30,6 +33,7 @@ settings = Settings.from_env()
 # The functions the tables' streams invoke (their event sources are the deploy's, or the local stack's).
 INDEXER = "index_notes"
 PURGER = "purge_trash"
+JOBS = "run_jobs"
 
 app = Chalice(app_name="notes")
 app.debug = False  # tracebacks never reach clients
@@ -37,7 +41,7 @@ request_log.install(app)  # one JSON line per request; errors on the same reques
 if settings.cors_allow_origin:
     app.api.cors = CORSConfig(
         allow_origin=settings.cors_allow_origin,
-        allow_headers=["If-Match"],
+        allow_headers=["If-Match", "X-Confirm-Delete"],
         expose_headers=["ETag", "Location"],
         max_age=600,
     )
@@ -56,7 +60,14 @@ notes = NotesService(note_model, files)
 finder = NoteFinder(note_model, search_model)
 search_index = SearchIndex(note_model, search_model)
 attachments = Attachments(note_model, files, settings.attachment_max_bytes)
-trash = Trash(note_model, bind_trash_model(settings.trash_table_name, settings.region), files)
+trash_model = bind_trash_model(settings.trash_table_name, settings.region)
+account_model = bind_account_model(settings.account_table_name, settings.region)
+trash = Trash(note_model, trash_model, files)
+exports = Exports(account_model, note_model, trash_model, files)
+deletion = AccountDeletion(
+    account_model, note_model, trash_model, search_model, files, settings.user_pool_id, settings.region
+)
+jobs = Jobs(exports, deletion)
 
 # Locally (chalice local, the chalice test client) tokens are checked as API Gateway checks them,
 # by the local stack's code. Deployed, Chalice's runtime has no local gateway (chalice.local), the
@@ -92,8 +103,12 @@ def current_request() -> Request:
 
 
 def current_caller() -> Caller:
-    """The signed-in caller; raises Unauthenticated when the authorizer gave no claims."""
-    return caller_from_context(current_request().context)
+    """The signed-in caller; raises Unauthenticated when the authorizer gave no claims, or when
+    the caller's account is being or has been deleted (its tokens live on until they expire)."""
+    caller = caller_from_context(current_request().context)
+    if deletion.refuses(caller.user_id):
+        raise Unauthenticated("the account has been deleted")
+    return caller
 
 
 def request_body() -> dict[str, Any]:
@@ -125,6 +140,27 @@ def health() -> dict[str, str]:
 @route("/me", methods=["GET"], authorizer=read_authorizer)
 def me() -> dict[str, Any]:
     return current_caller().to_public()
+
+
+@route("/me", methods=["DELETE"], authorizer=write_authorizer)
+def delete_account() -> Response:
+    caller = current_caller()
+    deletion.request(caller.user_id, caller.email, current_request().headers.get(CONFIRM_HEADER.lower()))
+    return Response(body="", status_code=202)
+
+
+@route("/exports", methods=["POST"], authorizer=write_authorizer)
+def start_export() -> Response:
+    caller = current_caller()
+    validation.no_body(current_request().raw_body)
+    started = exports.start(caller.user_id)
+    return Response(body=started, status_code=202, headers={"Location": f"/exports/{started['exportId']}"})
+
+
+@route("/exports/{export_id}", methods=["GET"], authorizer=read_authorizer)
+def export_status(export_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    return exports.status(caller.user_id, export_id)
 
 
 @route("/notes", methods=["POST"], authorizer=write_authorizer)
@@ -229,6 +265,13 @@ def detach_file(note_id: str) -> Response:
 def purge_trash(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The trash table's stream, only the items DynamoDB's TTL removed: their files go too."""
     return {"records": len(event.get("Records") or []), "files": trash.purge_expired(event)}
+
+
+@app.lambda_function(name=JOBS)
+def run_jobs(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The account table's stream, its new items only: exports to make, accounts to delete."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return jobs.run(event, (lambda: remaining() / 1000) if remaining else None)
 
 
 @app.lambda_function(name=INDEXER)

@@ -38,6 +38,15 @@ class VersionMismatch(NotesError):
         super().__init__(f"If-Match {wanted} does not match the note's current version")
 
 
+class ExportNotFound(NotesError):
+    """No such export for this owner (it may belong to someone else, have been deleted, or the id
+    is invalid)."""
+
+    def __init__(self, export_id: str) -> None:
+        shown = export_id if len(export_id) <= 64 else export_id[:64] + "…"
+        super().__init__(f"export {shown!r} not found")
+
+
 class StorageUnavailable(NotesError):
     """DynamoDB or S3 throttled the request or could not be reached; worth retrying."""
 
@@ -62,6 +71,7 @@ _CHALICE_SHAPE: dict[type[NotesError], tuple[int, str]] = {
     InvalidInput: (400, "BadRequestError"),
     NoteNotFound: (404, "NotFoundError"),
     NoAttachment: (404, "NotFoundError"),
+    ExportNotFound: (404, "NotFoundError"),
     VersionMismatch: (412, "PreconditionFailed"),
     StorageUnavailable: (503, "ServiceUnavailable"),
 }

@@ -154,6 +154,46 @@ class FileStore:
                 raise StorageUnavailable("file store")
             raise RuntimeError(f"S3 refused to delete {len(errors)} object(s): {', '.join(codes)}")
 
+    def keys_under(self, prefix: str) -> Iterator[list[str]]:
+        """The keys under ``prefix``, a page (up to 1,000) at a time. Raises StorageUnavailable."""
+        token: str | None = None
+        while True:
+            with _s3():
+                answer = self.client.list_objects_v2(
+                    Bucket=self.bucket, Prefix=prefix, **({"ContinuationToken": token} if token else {})
+                )
+            keys = [item["Key"] for item in answer.get("Contents") or []]
+            if keys:
+                yield keys
+            token = answer.get("NextContinuationToken")
+            if not answer.get("IsTruncated") or not token:
+                return
+
+    def delete_under(self, prefix: str) -> int:
+        """Delete every object under ``prefix``; how many there were. Raises StorageUnavailable."""
+        deleted = 0
+        for keys in self.keys_under(prefix):
+            self.delete(*keys)
+            deleted += len(keys)
+        return deleted
+
+    def read(self, key: str) -> Any:
+        """The object's body, to be read in chunks (``iter_chunks``), or None when it is gone.
+        Raises StorageUnavailable."""
+        try:
+            with _s3():
+                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def multipart(self, key: str, content_type: str) -> MultipartUpload:
+        """A multipart upload to ``key``, started. Raises StorageUnavailable."""
+        with _s3():
+            started = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        return MultipartUpload(self, key, started["UploadId"])
+
     def delete_quietly(self, *keys: str) -> bool:
         """Delete, logging instead of raising: for files no note points at any more.
 
@@ -168,6 +208,42 @@ class FileStore:
             )
             return False
         return True
+
+
+class MultipartUpload:
+    """One multipart upload: its parts sent as they are given, in order, then completed or aborted."""
+
+    def __init__(self, store: FileStore, key: str, upload_id: str) -> None:
+        self._store = store
+        self.key = key
+        self.upload_id = upload_id
+        self._parts: list[dict[str, Any]] = []
+
+    def send(self, number: int, data: bytes) -> None:
+        with _s3():
+            answer = self._store.client.upload_part(
+                Bucket=self._store.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=data
+            )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def complete(self) -> None:
+        with _s3():
+            self._store.client.complete_multipart_upload(
+                Bucket=self._store.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": sorted(self._parts, key=lambda part: part["PartNumber"])},
+            )
+
+    def abort(self) -> None:
+        """Give up: nothing of it is kept (logged, never raised: the bucket's rule aborts it later)."""
+        try:
+            with _s3():
+                self._store.client.abort_multipart_upload(
+                    Bucket=self._store.bucket, Key=self.key, UploadId=self.upload_id
+                )
+        except Exception:
+            log.warning("could not abort the upload of %s; the lifecycle rule will", self.key, exc_info=True)
 
 
 def content_disposition(name: str) -> str:

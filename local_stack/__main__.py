@@ -36,13 +36,14 @@ from local_stack import HOST, ROOT, LaunchError, scoped, shown
 from local_stack.api import Api
 from local_stack.banner import banner
 from local_stack.credentials import new_keys
-from local_stack.emulator import Mounts, emulator
+from local_stack.emulator import Mounts, emulator, emulator_client
 from local_stack.facts import StackFacts, stack_file
 from local_stack.keeper import StateKeeper
 from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
 from local_stack.streams import StreamFeeder
+from local_stack.ttl import CLOCK_PATH, LocalClock, TtlSweep, clock_app, expiring
 from local_stack.web_server import local_web_server
 
 STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             api_url = f"http://{HOST}:{args.port}"
             if args.scoped:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)
+            clock = LocalClock()
+            mounts.add([CLOCK_PATH], clock_app(clock, keys.secret_access_key))
             web = local_web_server(args.web_port, api_url, endpoint, made, scoped=args.scoped)
             stack = StackFacts(
                 api_url=api_url,
@@ -94,23 +97,45 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 web.start()
                 api.start()
-                # The indexer after the API (it imports the app's code; the stream keeps every write
-                # made meanwhile). It finds the emulator as the app does (AWS_ENDPOINT_URL_DYNAMODB).
-                from chalicelib.search import SearchIndex
+                # The background functions after the API (they import the app's code; the streams
+                # keep every write made meanwhile). They find the emulator as the app does.
+                from local_stack.background import background
 
-                index = SearchIndex.of_tables(made.table_name, made.search_table_name, made.region)
-                if made.index_behind and (report := index.rebuild()).notes:
+                run = background(made)
+                if made.index_behind and (report := run.index.rebuild()).notes:
                     print(f"search index rebuilt from the notes: {report}", flush=True)
-                feeder = StreamFeeder(
-                    made.table_name,
-                    made.region,
-                    index.apply_stream,
-                    lock=keeper.lock,
-                    on_change=keeper.changed,
+                feeders = [
+                    StreamFeeder(
+                        made.table_name,
+                        made.region,
+                        run.index.apply_stream,
+                        lock=keeper.lock,
+                        on_change=keeper.changed,
+                        name="the search indexer",
+                    ),
+                    StreamFeeder(
+                        made.account_table_name,
+                        made.region,
+                        run.jobs.run,
+                        lock=keeper.lock,
+                        on_change=keeper.changed,
+                        name="the jobs function",
+                    ),
+                ]
+                for feeder in feeders:
+                    keeper.on_change(feeder.wake)  # every write the emulator answers may be theirs
+                ttl = TtlSweep(
+                    emulator_client("dynamodb", endpoint, made.region, keys),
+                    {made.trash_table_name: run.trash.purge_expired, made.account_table_name: None},
+                    clock,
                 )
-                keeper.on_change(feeder.wake)  # every write the emulator answers may be a note's
                 print(banner(stack, path, keeper.path), flush=True)
-                with sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys)), feeder.running():
+                with (
+                    sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys, clock.now)),
+                    expiring(ttl, clock),
+                    feeders[0].running(),
+                    feeders[1].running(),
+                ):
                     api.serve(reload=args.reload)
             finally:
                 api.stop()

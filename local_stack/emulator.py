@@ -105,6 +105,21 @@ def client_environment(keys: Keys) -> dict[str, str]:
     return {**EMULATOR_ENV, **keys.environment()}
 
 
+def emulator_client(service: str, endpoint: str, region: str, keys: Keys) -> Any:
+    """A client of the emulator at ``endpoint``, signed with the run's pair."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id=keys.access_key_id,
+        aws_secret_access_key=keys.secret_access_key,
+        config=Config(connect_timeout=2, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}),
+    )
+
+
 @contextmanager
 def emulator(
     port: int,
@@ -122,7 +137,8 @@ def emulator(
     beside the emulator's (they check their own callers).
     """
     os.environ.update(client_environment(keys))
-    # This process's own DynamoDB clients without an endpoint of their own (the search indexer's).
+    # This process's own clients without an endpoint of their own (the background functions').
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{HOST}:{port}"
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{HOST}:{port}"
     for name in FOREIGN_CREDENTIALS:
         os.environ.pop(name, None)

@@ -41,7 +41,9 @@ class StreamFeeder:
         lock: Any = None,
         account: str = DEFAULT_ACCOUNT,
         on_change: Callable[[], None] | None = None,
+        name: str = "the search indexer",
     ) -> None:
+        self._name = name
         self._table_name = table_name
         self._region = region
         self._indexer = indexer
@@ -89,7 +91,7 @@ class StreamFeeder:
                 try:
                     self.deliver()
                 except Exception:  # the indexer's failure: keep the batch, as Lambda does
-                    log.exception("the search indexer failed; its batch is given again")
+                    log.exception("%s failed; its batch is given again", self._name)
                     stop.wait(RETRY_SECONDS)
                     self._woken.set()
 

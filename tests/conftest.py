@@ -212,18 +212,33 @@ def stream_feeder() -> StreamFeeder:
     )
 
 
+def jobs_feeder() -> StreamFeeder:
+    """The account table's stream, delivered to the app's jobs function (``app.run_jobs``)."""
+    settings = notes_app.settings
+    return StreamFeeder(
+        settings.account_table_name, settings.region, lambda event: notes_app.run_jobs(event, None)
+    )
+
+
 @pytest.fixture
 def feeder(dynamodb: None) -> StreamFeeder:
     return stream_feeder()
 
 
-def indexed(http: Any, feeder: StreamFeeder) -> Any:
-    """``http`` whose every request is followed by the stream's delivery to the indexer: deployed,
-    Lambda delivers a moment after the write; here, before the next request."""
+@pytest.fixture
+def jobs(dynamodb: None) -> StreamFeeder:
+    return jobs_feeder()
+
+
+def indexed(http: Any, feeder: StreamFeeder, jobs: StreamFeeder | None = None) -> Any:
+    """``http`` whose every request is followed by the streams' delivery to the jobs function and
+    the indexer: deployed, Lambda delivers a moment after the write; here, before the next request."""
     send = http.request
 
     def request(*args: Any, **kwargs: Any) -> HTTPResponse:
         response = send(*args, **kwargs)
+        if jobs is not None:
+            jobs.deliver()
         feeder.deliver()
         return response
 
@@ -232,9 +247,10 @@ def indexed(http: Any, feeder: StreamFeeder) -> Any:
 
 
 @pytest.fixture
-def http(dynamodb: None, feeder: StreamFeeder) -> Any:
-    """The chalice test client's HTTP side, on the test stage, with the search index in step."""
-    return indexed(Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http, feeder)
+def http(dynamodb: None, feeder: StreamFeeder, jobs: StreamFeeder) -> Any:
+    """The chalice test client's HTTP side, on the test stage, with the search index and the
+    background jobs in step."""
+    return indexed(Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http, feeder, jobs)
 
 
 def new_user(http: Any, email: str | None = None, groups: list[str] | None = None) -> ApiUser:

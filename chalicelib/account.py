@@ -1,0 +1,175 @@
+"""Deleting an account: everything its user has, and the user in the pool, in the background.
+
+``DELETE /me`` writes one item, ``deleted`` in the account table (with the confirmed email),
+and answers 202. From that write on, the app refuses every request made with the user's tokens
+(``refuses``: one consistent GetItem per request), though API Gateway still admits them until
+they expire. The table's stream starts the jobs function (``chalicelib.jobs``), which deletes the
+user in the pool first (no token can be made or refreshed any more), then every note, trashed
+note, search entry, file, upload and export of the user, and marks the deletion finished. Each
+step deletes what is left, so a run cut short by the function's time is simply run again by the
+stream (it retries the record) and goes on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib import writes
+from chalicelib.errors import InvalidInput
+from chalicelib.files import FileStore
+from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TrashedNoteModel
+from chalicelib.shapes import utc_now
+from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREFIX
+
+log = logging.getLogger(__name__)
+
+DELETED_ITEM = "deleted"
+CONFIRM_HEADER = "X-Confirm-Delete"
+# The tombstone outlives every token made before the user was deleted (an hour at most; a day
+# is Cognito's longest), then the table's TTL removes it.
+TOMBSTONE_SECONDS = 2 * 24 * 60 * 60
+# Batches of deletions sent at once (each a BatchWriteItem of up to 25 keys).
+DELETE_WORKERS = 8
+KEYS_PER_QUERY = 1000
+
+
+class AccountDeletion:
+    """Refuse a deleted account's tokens, record a deletion, and carry it out."""
+
+    def __init__(
+        self,
+        account: type[AccountItemModel],
+        notes: type[NoteModel],
+        trash: type[TrashedNoteModel],
+        search: type[SearchEntryModel],
+        files: FileStore,
+        user_pool_id: str,
+        region: str,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self._account = account
+        self._notes = notes
+        self._trash = trash
+        self._search = search
+        self._files = files
+        self._user_pool_id = user_pool_id
+        self._region = region
+        self._clock = clock
+        self._cognito: Any = None
+
+    def refuses(self, owner: str) -> bool:
+        """Whether the account is being or has been deleted. One consistent GetItem of keys only.
+        Raises StorageUnavailable."""
+        with writes.dynamodb():
+            found = writes.connection(self._account).get_item(
+                owner, DELETED_ITEM, consistent_read=True, attributes_to_get=["userId"]
+            )
+        return bool(found.get("Item"))
+
+    def request(self, owner: str, email: str | None, confirmation: str | None) -> None:
+        """DELETE /me: the deletion recorded (once; asking again changes nothing). Raises
+        InvalidInput when ``confirmation`` is not the caller's email, StorageUnavailable."""
+        known = email or self._pool_email(owner)
+        if confirmation is None or not confirmation.strip():
+            raise InvalidInput(
+                f"header {CONFIRM_HEADER!r} is missing: send your email in it to confirm that your "
+                "account and everything in it are to be deleted"
+            )
+        if known is None or confirmation.strip().casefold() != known.casefold():
+            raise InvalidInput(f"header {CONFIRM_HEADER!r} is not the email of the signed-in account")
+        item = self._account(owner, DELETED_ITEM, status="deleting", email=known, createdAt=self._clock())
+        try:
+            with writes.dynamodb():
+                item.save(condition=self._account.item.does_not_exist())
+        except writes.ConditionFailed:
+            pass  # recorded already: its job is running or done
+
+    def carry_out(self, owner: str) -> dict[str, int]:
+        """The job: the user in the pool, then everything the account holds; the deletion marked
+        finished. What each step deleted, by kind. Raises what failed (run again, it goes on)."""
+        self._delete_pool_user(owner)
+        deleted: dict[str, int] = {}
+        # Until a pass finds nothing: a write the API took just before the 202 may land late.
+        for _ in range(3):
+            counts = {
+                "notes": self._delete_partition(self._notes, owner),
+                "trash": self._delete_partition(self._trash, owner),
+                "searchEntries": self._delete_partition(self._search, owner),
+                "objects": sum(
+                    self._files.delete_under(f"{prefix}{owner}/")
+                    for prefix in (FILES_PREFIX, UPLOADS_PREFIX, EXPORTS_PREFIX)
+                ),
+                "exports": self._delete_partition(self._account, owner, keep=DELETED_ITEM),
+            }
+            for kind, count in counts.items():
+                deleted[kind] = deleted.get(kind, 0) + count
+            if not any(counts.values()):
+                break
+        finished = self._account(owner, DELETED_ITEM)
+        with writes.dynamodb():
+            finished.update(
+                actions=[
+                    self._account.status.set("deleted"),
+                    self._account.readyAt.set(self._clock()),
+                    self._account.expiresAtEpoch.set(int(time.time()) + TOMBSTONE_SECONDS),
+                ]
+            )
+        log.info("account %s deleted: %s", owner, deleted)
+        return deleted
+
+    def _delete_partition(self, model: type[Model], owner: str, keep: str | None = None) -> int:
+        """Every item of ``owner``'s partition of ``model``'s table but ``keep``; how many."""
+        range_name = model._range_key_attribute().attr_name
+        deleted = 0
+        with ThreadPoolExecutor(max_workers=DELETE_WORKERS, thread_name_prefix="delete") as pool:
+            sending = []
+            last_key = None
+            while True:
+                items, last_key = writes.query_page(
+                    model, owner, count=KEYS_PER_QUERY, last_key=last_key, attributes=["userId", range_name]
+                )
+                keys = [item[range_name]["S"] for item in items if item[range_name]["S"] != keep]
+                for start in range(0, len(keys), 25):
+                    sending.append(pool.submit(_delete_keys, model, owner, keys[start : start + 25]))
+                deleted += len(keys)
+                if last_key is None:
+                    break
+            for sent in sending:
+                sent.result()
+        return deleted
+
+    def _delete_pool_user(self, owner: str) -> None:
+        client = self._cognito_client()
+        try:
+            client.admin_delete_user(UserPoolId=self._user_pool_id, Username=owner)
+        except client.exceptions.UserNotFoundException:
+            pass  # deleted by an earlier run
+
+    def _pool_email(self, owner: str) -> str | None:
+        """The user's email from the pool, for tokens that carry none (access tokens)."""
+        client = self._cognito_client()
+        try:
+            user = client.admin_get_user(UserPoolId=self._user_pool_id, Username=owner)
+        except client.exceptions.UserNotFoundException:
+            return None
+        attributes = {item["Name"]: item["Value"] for item in user.get("UserAttributes") or []}
+        return attributes.get("email")
+
+    def _cognito_client(self) -> Any:
+        if self._cognito is None:
+            import botocore.session
+
+            self._cognito = botocore.session.get_session().create_client("cognito-idp", region_name=self._region)
+        return self._cognito
+
+
+def _delete_keys(model: type[Model], owner: str, keys: list[str]) -> None:
+    with writes.dynamodb(), model.batch_write() as batch:
+        for key in keys:
+            batch.delete(model(owner, key))

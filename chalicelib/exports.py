@@ -1,0 +1,284 @@
+"""Exports: everything a user has, as one ZIP in the bucket, made in the background.
+
+``POST /exports`` only records the export (``export#<exportId>`` in the account table, pending);
+the table's stream starts the jobs function (``chalicelib.jobs``), which writes the ZIP straight
+into the bucket as a multipart upload while it reads the notes, the trash and the files: nothing
+passes through API Gateway, and the function holds a few parts in memory whatever the account
+holds. ``GET /exports/{id}`` answers the status and, once ready, a presigned URL of the ZIP.
+
+The ZIP holds, for each note (trashed ones under ``trash/``): ``<noteId>.md`` (a front matter of
+title, tags and times, then the content), ``<noteId>.json`` (the note as the API answers it) and
+its file, if any, as ``<noteId>/<file name>``, byte for byte. An export is deleted a day after it
+is ready: its record by the table's TTL, its object by the bucket's lifecycle rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from uuid6 import uuid7
+
+from chalicelib import writes
+from chalicelib.errors import ExportNotFound
+from chalicelib.files import FileStore, MultipartUpload
+from chalicelib.models import AccountItemModel, NoteModel, TrashedNoteModel
+from chalicelib.shapes import iso_time, to_public, utc_now
+from chalicelib.storage_layout import EXPORT_EXPIRY_DAYS, EXPORTS_PREFIX
+from chalicelib.trash import trashed_public
+from chalicelib.validation import UUID7
+
+log = logging.getLogger(__name__)
+
+EXPORT_ITEM = "export#"
+DOWNLOAD_URL_SECONDS = 60 * 60
+KEEP_SECONDS = EXPORT_EXPIRY_DAYS * 24 * 60 * 60
+# Parts of the ZIP's multipart upload (S3 allows 10,000 parts of at least 5 MiB): 16 MiB parts
+# hold 156 GiB, and at most PARTS_IN_FLIGHT are sent at once beside the one being filled.
+PART_BYTES = 16 * 1024 * 1024
+PARTS_IN_FLIGHT = 3
+READ_CHUNK_BYTES = 1024 * 1024
+# How often the progress is written while an export is made.
+PROGRESS_SECONDS = 2.0
+# The export gives up (failed, nothing kept) when less than this is left of the function's time.
+STOP_BEFORE_SECONDS = 30
+FAILED_MESSAGE = "the export could not be made; start another"
+
+
+def export_key(owner: str, export_id: str) -> str:
+    return f"{EXPORTS_PREFIX}{owner}/{export_id}.zip"
+
+
+class Exports:
+    """Start an owner's export, tell its status, and make it (the jobs function)."""
+
+    def __init__(
+        self,
+        account: type[AccountItemModel],
+        notes: type[NoteModel],
+        trash: type[TrashedNoteModel],
+        files: FileStore,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self._account = account
+        self._notes = notes
+        self._trash = trash
+        self._files = files
+        self._clock = clock
+
+    def start(self, owner: str) -> dict[str, Any]:
+        """POST /exports: one PutItem; the stream starts the work. Raises StorageUnavailable."""
+        export_id = str(uuid7())
+        item = self._account(owner, EXPORT_ITEM + export_id, status="pending", createdAt=self._clock())
+        with writes.dynamodb():
+            item.save(condition=self._account.item.does_not_exist())
+        return {"exportId": export_id, "status": "pending"}
+
+    def status(self, owner: str, export_id: str) -> dict[str, Any]:
+        """GET /exports/{id}: one GetItem; presigning makes no S3 call. Raises NoteNotFound (no
+        such export of this owner, or deleted), StorageUnavailable."""
+        item = self._item(owner, export_id)
+        now = time.time()
+        if item is None or (item.expiresAtEpoch is not None and item.expiresAtEpoch <= now):
+            raise ExportNotFound(export_id)
+        answer: dict[str, Any] = {
+            "exportId": export_id,
+            "status": item.status,
+            "createdAt": item.createdAt,
+            "progress": {"done": int(item.done or 0), "total": int(item.total) if item.total is not None else None},
+            "url": None,
+            "expiresAt": None,
+            "size": None,
+            "availableUntil": None,
+            "error": item.error if item.status == "failed" else None,
+        }
+        if item.status == "ready" and item.expiresAtEpoch is not None:
+            lasts = int(min(DOWNLOAD_URL_SECONDS, item.expiresAtEpoch - now))
+            day = (item.createdAt or "")[:10]
+            answer.update(
+                url=self._files.download_url(
+                    export_key(owner, export_id), f"notes-{day}.zip", "application/zip", lasts
+                ),
+                expiresAt=iso_time(datetime.now(UTC) + timedelta(seconds=lasts)),
+                size=int(item.size or 0),
+                availableUntil=iso_time(datetime.fromtimestamp(item.expiresAtEpoch, UTC)),
+            )
+        return answer
+
+    def make(self, owner: str, export_id: str, seconds_left: Callable[[], float] | None = None) -> None:
+        """Write the export's ZIP, then mark it ready (or failed: nothing of it is kept)."""
+        item = self._item(owner, export_id)
+        if item is None or item.status != "pending":
+            return  # a record given again after it was done
+        upload = self._files.multipart(export_key(owner, export_id), "application/zip")
+        try:
+            size, done = self._write(owner, item, upload, seconds_left or (lambda: float("inf")))
+            upload.complete()
+        except Exception as error:
+            upload.abort()
+            log.exception("export %s of %s failed", export_id, owner)
+            message = str(error) if isinstance(error, ExportTooLarge) else FAILED_MESSAGE
+            self._update(item, status="failed", error=message, expiresAtEpoch=int(time.time()) + KEEP_SECONDS)
+            return
+        ready = int(time.time())
+        self._update(
+            item, status="ready", done=done, size=size, readyAt=self._clock(), expiresAtEpoch=ready + KEEP_SECONDS
+        )
+
+    def _write(
+        self, owner: str, item: AccountItemModel, upload: MultipartUpload, seconds_left: Callable[[], float]
+    ) -> tuple[int, int]:
+        """The ZIP written into ``upload``; its size and how many notes it holds."""
+        total = self._count(self._notes, owner) + self._count(self._trash, owner)
+        self._update(item, total=total, done=0)
+        sink = PartSink(upload)
+        done = 0
+        reported = time.monotonic()
+        with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
+            for folder, note, shown in self._everything(owner):
+                if seconds_left() < STOP_BEFORE_SECONDS:
+                    raise ExportTooLarge(
+                        f"the export stopped after {done:,} of {total:,} notes: the account holds more "
+                        "than one export can carry in its time"
+                    )
+                self._add_note(archive, folder, note, shown)
+                done += 1
+                if time.monotonic() - reported >= PROGRESS_SECONDS:
+                    self._update(item, done=done)
+                    reported = time.monotonic()
+        sink.close()
+        return sink.size, done
+
+    def _everything(self, owner: str) -> Iterator[tuple[str, NoteModel, dict[str, Any]]]:
+        for note in _walk(self._notes, owner):
+            yield "", note, to_public(note)
+        for trashed in _walk(self._trash, owner):
+            yield "trash/", trashed, trashed_public(trashed)  # type: ignore[arg-type]
+
+    def _add_note(self, archive: zipfile.ZipFile, folder: str, note: NoteModel, shown: dict[str, Any]) -> None:
+        when = _zip_time(note.updatedAt)
+        base = f"{folder}{note.noteId}"
+        archive.writestr(_entry(f"{base}.md", when, zipfile.ZIP_DEFLATED), markdown(shown))
+        archive.writestr(
+            _entry(f"{base}.json", when, zipfile.ZIP_DEFLATED),
+            json.dumps(shown, ensure_ascii=False, indent=2) + "\n",
+        )
+        if note.attachment is None:
+            return
+        body = self._files.read(note.attachment.key)
+        if body is None:
+            log.warning("export: the file of note %s is missing from the bucket", note.noteId)
+            return
+        entry = _entry(f"{base}/{_safe_name(note.attachment.name)}", when, zipfile.ZIP_STORED)
+        entry.file_size = int(note.attachment.size)
+        with archive.open(entry, "w", force_zip64=entry.file_size >= zipfile.ZIP64_LIMIT) as out:
+            for chunk in body.iter_chunks(READ_CHUNK_BYTES):
+                out.write(chunk)
+
+    def _count(self, model: type[NoteModel], owner: str) -> int:
+        with writes.dynamodb():
+            return int(model.count(owner))
+
+    def _item(self, owner: str, export_id: str) -> AccountItemModel | None:
+        if not UUID7.match(export_id):
+            return None
+        try:
+            with writes.dynamodb():
+                return self._account.get(owner, EXPORT_ITEM + export_id, consistent_read=True)
+        except self._account.DoesNotExist:
+            return None
+
+    def _update(self, item: AccountItemModel, **changes: Any) -> None:
+        model = self._account
+        actions = [getattr(model, name).set(value) for name, value in changes.items()]
+        with writes.dynamodb():
+            item.update(actions=actions)
+
+
+class ExportTooLarge(Exception):
+    """The function's time ran out before the export was made."""
+
+
+class PartSink:
+    """What ``zipfile`` writes into, sent to S3 as the parts of one multipart upload.
+
+    Holds at most one part being filled and ``PARTS_IN_FLIGHT`` being sent. Not seekable, so
+    ``zipfile`` writes each entry's sizes after its data (a data descriptor).
+    """
+
+    def __init__(self, upload: MultipartUpload) -> None:
+        self._upload = upload
+        self._buffer = bytearray()
+        self._number = 0
+        self._sending: list[Future[None]] = []
+        self._pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="export-part")
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        self.size += len(data)
+        while len(self._buffer) >= PART_BYTES:
+            self._send(bytes(self._buffer[:PART_BYTES]))
+            del self._buffer[:PART_BYTES]
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to do: parts go when full (``zipfile`` calls this)."""
+
+    def close(self) -> None:
+        """The last part sent (an empty ZIP is still one part), every part's answer awaited."""
+        if self._buffer or self._number == 0:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
+        for sending in self._sending:
+            sending.result()
+        self._pool.shutdown()
+
+    def _send(self, data: bytes) -> None:
+        while len(self._sending) >= PARTS_IN_FLIGHT:
+            self._sending.pop(0).result()  # raises what the upload raised
+        self._number += 1
+        self._sending.append(self._pool.submit(self._upload.send, self._number, data))
+
+
+def markdown(note: dict[str, Any]) -> str:
+    """A note as Markdown: a YAML front matter (each value a JSON scalar or list, valid YAML)."""
+    lines = ["---"]
+    for field in ("title", "tags", "createdAt", "updatedAt", "deletedAt"):
+        if field in note:
+            lines.append(f"{field}: {json.dumps(note[field], ensure_ascii=False)}")
+    lines.append("---")
+    return "\n".join(lines) + "\n\n" + str(note.get("content") or "")
+
+
+def _walk(model: type[NoteModel], owner: str) -> Iterator[NoteModel]:
+    last_key = None
+    while True:
+        items, last_key = writes.query_page(model, owner, count=1000, last_key=last_key)
+        yield from (model.from_raw_data(item) for item in items)
+        if last_key is None:
+            return
+
+
+def _entry(name: str, when: tuple[int, int, int, int, int, int], method: int) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, when)
+    entry.compress_type = method
+    entry.external_attr = 0o644 << 16
+    return entry
+
+
+def _zip_time(moment: str) -> tuple[int, int, int, int, int, int]:
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return (max(parsed.year, 1980), parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second)
+
+
+def _safe_name(name: str) -> str:
+    """A file's name as a ZIP entry under its note's folder: never ``.`` or ``..``."""
+    return f"_{name}" if name in (".", "..") or not name else name
+

@@ -1,0 +1,44 @@
+"""The work the API leaves for later: the account table's stream, handed to the jobs function.
+
+Deployed, the stream's event source mapping gives the function each new item of the account table
+(INSERT records only, one per invocation); locally the local stack does the same. An
+``export#<exportId>`` item is an export to make (``chalicelib.exports``), a ``deleted`` item an
+account to delete (``chalicelib.account``). Both are safe to run again with the same record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.account import DELETED_ITEM, AccountDeletion
+from chalicelib.exports import EXPORT_ITEM, Exports
+
+log = logging.getLogger(__name__)
+
+
+class Jobs:
+    def __init__(self, exports: Exports, deletion: AccountDeletion) -> None:
+        self._exports = exports
+        self._deletion = deletion
+
+    def run(self, event: dict[str, Any], seconds_left: Callable[[], float] | None = None) -> dict[str, int]:
+        """Each new item's work, in order; what was done, by kind. Raises what an account
+        deletion raised (the record is given again, and the deletion goes on)."""
+        done = {"exports": 0, "deletions": 0}
+        for record in event.get("Records") or []:
+            if record.get("eventName") != "INSERT":
+                continue
+            image = (record.get("dynamodb") or {}).get("NewImage") or {}
+            owner = (image.get("userId") or {}).get("S")
+            item = (image.get("item") or {}).get("S") or ""
+            if not owner:
+                continue
+            if item.startswith(EXPORT_ITEM):
+                self._exports.make(owner, item[len(EXPORT_ITEM) :], seconds_left)
+                done["exports"] += 1
+            elif item == DELETED_ITEM:
+                self._deletion.carry_out(owner)
+                done["deletions"] += 1
+        return done

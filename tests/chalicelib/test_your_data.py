@@ -1,0 +1,128 @@
+"""Exports and account deletion through the chalice test client, with S3, DynamoDB and Cognito
+in-process; the account table's stream reaches the jobs function after every request."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import requests
+
+import app as notes_app
+from tests.chalicelib.test_attachments import attach, keys, uploaded
+from tests.conftest import ApiUser, aws_client
+
+SETTINGS = notes_app.settings
+
+
+def with_file(user: ApiUser, data: bytes, **fields: Any) -> dict[str, Any]:
+    note = user.create(**fields)
+    response = attach(user, note["noteId"], uploaded(user, note["noteId"], data, name=fields.pop("name", "a.bin")))
+    assert response.status_code == 200, response.body
+    body: dict[str, Any] = response.json_body
+    return body
+
+
+def export(user: ApiUser) -> dict[str, Any]:
+    started = user.post("/exports")
+    assert started.status_code == 202, started.body
+    assert started.json_body["status"] == "pending"
+    export_id = started.json_body["exportId"]
+    assert started.headers["Location"] == f"/exports/{export_id}"
+    status = user.get(f"/exports/{export_id}")
+    assert status.status_code == 200, status.body
+    body: dict[str, Any] = status.json_body
+    return body
+
+
+def test_an_export_holds_every_note_and_file_byte_for_byte(alice: ApiUser) -> None:
+    data = bytes(range(256)) * 300
+    kept = with_file(alice, data, title="Receipt", tags=["home", "tax"], content="paid\nin full")
+    plain = alice.create(title="Plain", content="just words")
+    gone = with_file(alice, b"trashed bytes", title="Old")
+    assert alice.delete(f"/notes/{gone['noteId']}").status_code == 204
+    status = export(alice)
+    assert status["status"] == "ready", status
+    assert status["progress"] == {"done": 3, "total": 3}
+    archive = zipfile.ZipFile(io.BytesIO(requests.get(status["url"], timeout=10).content))
+    assert status["size"] > 0
+    names = sorted(archive.namelist())
+    assert names == sorted(
+        [
+            f"{kept['noteId']}.md",
+            f"{kept['noteId']}.json",
+            f"{kept['noteId']}/a.bin",
+            f"{plain['noteId']}.md",
+            f"{plain['noteId']}.json",
+            f"trash/{gone['noteId']}.md",
+            f"trash/{gone['noteId']}.json",
+            f"trash/{gone['noteId']}/a.bin",
+        ]
+    )
+    assert archive.read(f"{kept['noteId']}/a.bin") == data
+    assert archive.read(f"trash/{gone['noteId']}/a.bin") == b"trashed bytes"
+    assert json.loads(archive.read(f"{kept['noteId']}.json")) == alice.get(f"/notes/{kept['noteId']}").json_body
+    trashed = json.loads(archive.read(f"trash/{gone['noteId']}.json"))
+    assert trashed == alice.get("/trash").json_body["notes"][0]
+    markdown = archive.read(f"{kept['noteId']}.md").decode()
+    assert markdown == (
+        "---\n"
+        'title: "Receipt"\n'
+        'tags: ["home", "tax"]\n'
+        f'createdAt: "{kept["createdAt"]}"\n'
+        f'updatedAt: "{kept["updatedAt"]}"\n'
+        "---\n\npaid\nin full"
+    )
+
+
+def test_an_export_is_the_callers_own(alice: ApiUser, bob: ApiUser) -> None:
+    alice.create(content="alice's")
+    status = export(alice)
+    for answer in (bob.get(f"/exports/{status['exportId']}"), bob.get("/exports/not-an-id")):
+        assert answer.status_code == 404
+        assert answer.json_body["Code"] == "NotFoundError"
+    empty = export(bob)
+    archive = zipfile.ZipFile(io.BytesIO(requests.get(empty["url"], timeout=10).content))
+    assert archive.namelist() == []
+
+
+def test_an_export_takes_no_body(alice: ApiUser) -> None:
+    answer = alice.post("/exports", {"what": "all"})
+    assert answer.status_code == 400
+    assert "body" in answer.json_body["Message"]
+
+
+def test_deleting_the_account_needs_the_email_in_its_header(alice: ApiUser) -> None:
+    alice.create()
+    for headers in ({}, {"X-Confirm-Delete": "someone@example.com"}, {"X-Confirm-Delete": " "}):
+        answer = alice.delete("/me", headers=headers)
+        assert answer.status_code == 400, headers
+        assert "X-Confirm-Delete" in answer.json_body["Message"]
+    assert len(alice.get("/notes").json_body["notes"]) == 1
+
+
+def test_a_deleted_account_leaves_nothing_and_its_tokens_are_refused(alice: ApiUser, bob: ApiUser) -> None:
+    with_file(alice, b"file", title="one")
+    gone = with_file(alice, b"trashed", title="two")
+    alice.delete(f"/notes/{gone['noteId']}")
+    export(alice)
+    bobs = with_file(bob, b"bob's", title="bob")
+    assert alice.delete("/me", headers={"X-Confirm-Delete": alice.email.upper()}).status_code == 202
+    for answer in (alice.get("/notes"), alice.get("/me"), alice.post("/notes", {"content": "x"})):
+        assert answer.status_code == 401
+        assert answer.json_body == {"message": "Unauthorized"}
+    dynamodb = aws_client("dynamodb")
+    for table in (SETTINGS.table_name, SETTINGS.trash_table_name, SETTINGS.search_table_name):
+        owners = {item["userId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
+        assert alice.sub not in owners, table
+    account_items = dynamodb.scan(TableName=SETTINGS.account_table_name)["Items"]
+    assert [(item["userId"]["S"], item["item"]["S"], item["status"]["S"]) for item in account_items] == [
+        (alice.sub, "deleted", "deleted")
+    ]
+    assert [key for key in keys() if alice.sub in key] == []
+    users = aws_client("cognito-idp").list_users(UserPoolId=SETTINGS.user_pool_id)["Users"]
+    assert alice.sub not in {user["Username"] for user in users}
+    assert bob.get(f"/notes/{bobs['noteId']}").status_code == 200
+    assert any(bob.sub in key for key in keys())
