@@ -7,8 +7,8 @@ and executes it, waits, then publishes the web app: the files of ``web/`` and
 the stage's ``config.json`` to the stack's web bucket, what is no longer in
 ``web/`` deleted, the distribution's cache invalidated. It prints the page's URL
 and what a client needs (the stage's mode, and that mode's clients). Destroy
-empties the web bucket and deletes the stack; the table, the attachments bucket
-(and prod's user pool) are retained by their deletion policies.
+empties the web bucket and deletes the stack; the notes, trash and account tables,
+the attachments bucket (and prod's user pool) are retained by their deletion policies.
 Credentials and region come from the standard AWS configuration (``AWS_PROFILE``,
 ``AWS_REGION``...).
 """
@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # a role, and the SAM transform
 TEMPLATE_BODY_LIMIT = 51_200
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 # What make deploy prints for a client, by the stage's mode: ID-token mode's password client;
 # scoped mode's sign-in domain and its three OAuth clients.
@@ -90,7 +91,10 @@ def deploy(stage: str, session: Any, build: Path) -> dict[str, str]:
     key = f"{stage}/{digest}.zip"
     s3.upload_file(str(bundle), bucket, key)
     document = json.loads(sam.read_text())
-    document["Resources"][template.FUNCTION]["Properties"]["CodeUri"] = f"s3://{bucket}/{key}"
+    # Every function of the app runs from the one package: the API, the indexer, the purge, the jobs.
+    for resource in document["Resources"].values():
+        if resource.get("Type") == SERVERLESS_FUNCTION:
+            resource["Properties"]["CodeUri"] = f"s3://{bucket}/{key}"
     body = json.dumps(document)
     source: dict[str, str]
     if len(body) > TEMPLATE_BODY_LIMIT:
@@ -376,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise DeployError(f"destroying {args.stage} needs CONFIRM={args.stage}")
             destroy(args.stage, session)
             print(
-                f"{stack_name(args.stage)} deleted, with the web app's bucket and distribution; its table "
-                "and attachments bucket (and prod's user pool) are retained."
+                f"{stack_name(args.stage)} deleted, with the web app's bucket and distribution; its notes, "
+                "trash and account tables and attachments bucket (and prod's user pool) are retained."
             )
             return 0
         outputs = deploy(args.stage, session, ROOT / "build" / args.stage)

@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.storage_layout import FILES_PREFIX, UPLOAD_EXPIRY_DAYS, UPLOADS_PREFIX
+from chalicelib.storage_layout import (
+    EXPORT_EXPIRY_DAYS,
+    EXPORTS_PREFIX,
+    FILES_PREFIX,
+    UPLOAD_EXPIRY_DAYS,
+    UPLOADS_PREFIX,
+)
 from chalicelib.validation import FILE_NAME_FORBIDDEN_PATTERN, MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
 
 APP_NAME = "notes"
@@ -37,6 +43,41 @@ STREAM_ACTIONS = (
     "dynamodb:ListStreams",
 )
 INDEX_WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+# What the API does to the trash (chalicelib: deleting a note moves it there, in a transaction
+# with the notes table; the trash is listed through its index; restoring and deleting for good
+# take a note out) and to the account table (an account's tombstone, checked on every request,
+# and its exports' records).
+TRASH_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+)
+ACCOUNT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+# What the API reads of the exports (presigned GETs of the ZIPs), and of the user pool (DELETE /me
+# confirms the caller's email with it when the token carries none).
+EXPORT_READ_ACTIONS = ("s3:GetObject",)
+API_USER_POOL_ACTIONS = ("cognito-idp:AdminGetUser",)
+# The purge function (the trash table's stream, only the records of DynamoDB's TTL): it deletes
+# the purged notes' files, and touches no table.
+PURGE_OBJECT_ACTIONS = ("s3:DeleteObject",)
+# The jobs function (the account table's stream, new items only): it builds exports and deletes
+# accounts, so it reads and writes every table of the stage, lists the bucket, reads the files,
+# writes the exports, deletes a user's objects under every prefix, and deletes the user.
+JOBS_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
+JOBS_BUCKET_ACTIONS = ("s3:ListBucket",)
+JOBS_READ_ACTIONS = ("s3:GetObject",)
+JOBS_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+JOBS_DELETE_ACTIONS = ("s3:DeleteObject",)
+JOBS_USER_POOL_ACTIONS = ("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser")
 # The search promise: a note is found by a search that starts this long after its write answered.
 INDEX_DELAY_SECONDS = 2
 # What the Lambda function does to the bucket's objects (chalicelib/notes.py, chalicelib/files.py): HeadObject
@@ -121,6 +162,7 @@ MODES = ("id", "scoped")
 RESOURCE_SERVER = "notes"
 READ_SCOPE = f"{RESOURCE_SERVER}/read"
 WRITE_SCOPE = f"{RESOURCE_SERVER}/write"
+USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 # web: the page signs in and out at the stage's address; cli: ``notes login``'s loopback callback
 # (Cognito allows http only for localhost and 127.0.0.1, on a fixed port); readOnly: for tools
 # that must never write.
@@ -143,7 +185,9 @@ def oauth_scopes(kind: str) -> list[str]:
     if kind == "readOnly":
         return ["openid", READ_SCOPE]
     if kind in OAUTH_CLIENTS:
-        return ["openid", "email", READ_SCOPE, WRITE_SCOPE]
+        # The user's own pool APIs too (ChangePassword with the access token): a client that writes
+        # may change its user's password; the read-only one may not.
+        return ["openid", "email", USER_ADMIN_SCOPE, READ_SCOPE, WRITE_SCOPE]
     raise ValueError(f"unknown OAuth client {kind!r}; clients: {', '.join(OAUTH_CLIENTS)}")
 
 
@@ -197,7 +241,8 @@ def oauth_client(
 
 
 def retained(stage: str) -> bool:
-    """Whether deleting the stage's stack keeps its user pool (the table is always kept)."""
+    """Whether deleting the stage's stack keeps its user pool (the notes, trash and account tables
+    are always kept)."""
     return stage == "prod"
 
 
@@ -243,6 +288,107 @@ def search_table(stage: str) -> dict[str, Any]:
     }
 
 
+# The trash: one item per deleted note, kept 30 days. DynamoDB's TTL deletes an item some time
+# after its purgeAtEpoch (seconds) has passed, and the trash table's stream hands that removal to
+# the purge function, which deletes the note's file. The local secondary index "byDeletion" lists a
+# user's trash most recently deleted first: its range key deletedKey is "<deletedAt>#<noteId>".
+TRASH_TTL_ATTRIBUTE = "purgeAtEpoch"
+TRASH_INDEX = "byDeletion"
+
+
+def trash_table_name(stage: str) -> str:
+    return f"{table_name(stage)}-trash"
+
+
+def trash_table(stage: str) -> dict[str, Any]:
+    """CreateTable parameters of the trash: one item per trashed note, keyed like the notes table,
+    its index by deletion time, and a stream (the TTL's removals start the purge function). The
+    TTL itself is UpdateTimeToLive's, ``time_to_live(TRASH_TTL_ATTRIBUTE)``."""
+    return {
+        "TableName": trash_table_name(stage),
+        "AttributeDefinitions": [
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "noteId", "AttributeType": "S"},
+            {"AttributeName": "deletedKey", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "noteId", "KeyType": "RANGE"},
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": TRASH_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "userId", "KeyType": "HASH"},
+                    {"AttributeName": "deletedKey", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": dict(TABLE_STREAM),
+    }
+
+
+# The account table: per user, the account's tombstone (item "deleted") and its exports (item
+# "export#<exportId>"). Each new item starts the jobs function through the table's stream; the TTL
+# attribute expiresAtEpoch (seconds) lets DynamoDB drop an export's record a day after it is ready,
+# and the tombstone once no token of the deleted user can still be valid.
+ACCOUNT_TTL_ATTRIBUTE = "expiresAtEpoch"
+
+
+# The records of the two tables' streams that start a function (an event source mapping's filter
+# pattern, deployed; the local stack delivers only what matches too): of the trash's, the items
+# DynamoDB's TTL deleted (a restore or a delete for good is the API's, which deletes the file
+# itself); of the account table's, each new item (one job: an export or an account deletion).
+PURGE_FILTER_PATTERN: dict[str, Any] = {
+    "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}
+}
+JOBS_FILTER_PATTERN: dict[str, Any] = {"eventName": ["INSERT"]}
+
+
+def stream_record_matches(pattern: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Whether a stream ``record`` matches a filter ``pattern`` of the kind above: every key of
+    the pattern is in the record, a list naming the value it may have, an object matched within."""
+    for key, wanted in pattern.items():
+        if key not in record:
+            return False
+        value = record[key]
+        if isinstance(wanted, Mapping):
+            if not isinstance(value, Mapping) or not stream_record_matches(wanted, value):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+def account_table_name(stage: str) -> str:
+    return f"{table_name(stage)}-account"
+
+
+def account_table(stage: str) -> dict[str, Any]:
+    """CreateTable parameters of the account table: keyed by owner and item, with a stream. The
+    TTL is UpdateTimeToLive's, ``time_to_live(ACCOUNT_TTL_ATTRIBUTE)``."""
+    return {
+        "TableName": account_table_name(stage),
+        "AttributeDefinitions": [
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "item", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "item", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": dict(TABLE_STREAM),
+    }
+
+
+def time_to_live(attribute: str) -> dict[str, Any]:
+    """UpdateTimeToLive's TimeToLiveSpecification (and the template's): ``attribute`` in epoch seconds."""
+    return {"Enabled": True, "AttributeName": attribute}
+
+
 def bucket_name(stage: str) -> str:
     """The attachments bucket's name on the emulator; a deployed stack lets CloudFormation name it
     (bucket names are global)."""
@@ -277,7 +423,8 @@ def bucket_cors(origins: list[str]) -> dict[str, Any]:
 
 
 def bucket_lifecycle() -> dict[str, Any]:
-    """PutBucketLifecycleConfiguration's LifecycleConfiguration: uploads never attached expire."""
+    """PutBucketLifecycleConfiguration's LifecycleConfiguration: uploads never attached expire,
+    and so do exports a day after they were written."""
     return {
         "Rules": [
             {
@@ -286,7 +433,14 @@ def bucket_lifecycle() -> dict[str, Any]:
                 "Filter": {"Prefix": UPLOADS_PREFIX},
                 "Expiration": {"Days": UPLOAD_EXPIRY_DAYS},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UPLOAD_EXPIRY_DAYS},
-            }
+            },
+            {
+                "ID": "expire-exports",
+                "Status": "Enabled",
+                "Filter": {"Prefix": EXPORTS_PREFIX},
+                "Expiration": {"Days": EXPORT_EXPIRY_DAYS},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": EXPORT_EXPIRY_DAYS},
+            },
         ]
     }
 
@@ -309,7 +463,8 @@ def bucket_policy(bucket_arn: Any) -> dict[str, Any]:
 
 
 def object_prefixes() -> tuple[str, str]:
-    """The two key prefixes the app uses (see chalicelib/storage_layout.py)."""
+    """The two key prefixes of attachments (see chalicelib/storage_layout.py); exports live under
+    ``EXPORTS_PREFIX``."""
     return UPLOADS_PREFIX, FILES_PREFIX
 
 

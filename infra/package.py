@@ -132,7 +132,7 @@ def package(stage: str, out: Path | None = None, *, bytecode: bool = True) -> Pa
     # Chalice wants a policy file when it does not generate one; the merge
     # template puts the same policy, bound to the table and the bucket, on the role.
     policy = ROOT / ".chalice" / f"policy-{stage}.json"
-    wanted = json.dumps(template.role_policy(), indent=2) + "\n"
+    wanted = json.dumps(template.role_policy(auth), indent=2) + "\n"
     # Written only when it changes: a running chalice local restarts on any write in the project.
     if not policy.is_file() or policy.read_text() != wanted:
         policy.write_text(wanted)

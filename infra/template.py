@@ -2,12 +2,13 @@
 
 ``chalice package --merge-template`` deep-merges this document into the
 template Chalice generates (dictionaries are merged, anything else replaced),
-so besides adding the pool, its client, the table, the attachments bucket and the
+so besides adding the pool, its client, the tables, the attachments bucket and the
 web app's hosting (a private bucket behind CloudFront), it rewires what Chalice can
-only fill with import-time strings: the authorizer's provider ARN, the function's
+only fill with import-time strings: the authorizer's provider ARN, each function's
 environment and its role's policy, each by reference to the resources of the same
-stack. ``bind_preflight_origin`` then sets the web app's origin on the OPTIONS
-methods Chalice generates, which a merge cannot reach without knowing every path.
+stack, and gives the stream functions their event sources. ``bind_preflight_origin``
+then sets the web app's origin on the OPTIONS methods Chalice generates, which a merge
+cannot reach without knowing every path.
 
 A stage's auth (``description.Auth``) chooses what of Cognito is made. ID-token mode: the
 pool and its password client. Scoped mode: the pool, its domain (the sign-in pages), the
@@ -30,6 +31,7 @@ not know rather than leave it out.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra import description
@@ -57,6 +59,24 @@ INDEXER_LOG_GROUP = "IndexNotesLogGroup"
 # Records of the notes table's stream per invocation, as the local stack delivers them.
 INDEXER_BATCH_SIZE = 100
 INDEXER_RETRIES = 10
+# The trash (a table of its own) and the purge function, Chalice's ``purge_trash``: the trash
+# table's stream hands it the items DynamoDB's TTL removed, and only those.
+TRASH_TABLE = "TrashTable"
+PURGER = "PurgeTrash"
+PURGER_ROLE = "PurgeTrashRole"
+PURGER_LOG_GROUP = "PurgeTrashLogGroup"
+PURGER_BATCH_SIZE = 100
+PURGER_RETRIES = 10
+# The account table and the jobs function, Chalice's ``run_jobs``: each new item of the table (an
+# export asked for, an account to delete) is one job, one record per invocation, up to ten at a
+# time per shard; its timeout and memory are its own (.chalice/config.json, lambda_functions).
+ACCOUNT_TABLE = "AccountTable"
+JOBS = "RunJobs"
+JOBS_ROLE = "RunJobsRole"
+JOBS_LOG_GROUP = "RunJobsLogGroup"
+JOBS_BATCH_SIZE = 1
+JOBS_PARALLELIZATION = 10
+JOBS_RETRIES = 10
 BUCKET = "AttachmentsBucket"
 BUCKET_POLICY = "AttachmentsBucketPolicy"
 # ACLs disabled: the bucket owns every object, whoever uploaded it.
@@ -66,7 +86,7 @@ API = "RestAPI"
 FUNCTION = "APIHandler"
 ROLE = "ApiHandlerRole"
 AUTHORIZER = "NotesUserPool"
-CORS_HEADERS = "'Authorization,Content-Type,If-Match'"
+CORS_HEADERS = "'Authorization,Content-Type,If-Match,X-Confirm-Delete'"
 # The web app.
 WEB_BUCKET = "WebBucket"
 WEB_BUCKET_POLICY = "WebBucketPolicy"
@@ -94,6 +114,8 @@ ALARMS = (
     "TableThrottlesAlarm",
     "IndexerErrorsAlarm",
     "IndexerLagAlarm",
+    "PurgeErrorsAlarm",
+    "JobsErrorsAlarm",
 )
 
 
@@ -220,7 +242,21 @@ def _auth_outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
 
 
 def _table(stage: str) -> dict[str, Any]:
-    shape = description.table(stage)
+    return _retained_table(description.table(stage))
+
+
+def _trash_table(stage: str) -> dict[str, Any]:
+    return _retained_table(description.trash_table(stage), description.TRASH_TTL_ATTRIBUTE)
+
+
+def _account_table(stage: str) -> dict[str, Any]:
+    return _retained_table(description.account_table(stage), description.ACCOUNT_TTL_ATTRIBUTE)
+
+
+def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> dict[str, Any]:
+    """A table of users' data from its CreateTable ``shape`` (and, given ``ttl_attribute``, its
+    time to live): on-demand, point-in-time recovery, encrypted, with its stream, kept when the
+    stack is deleted or the table replaced."""
     properties = {
         **shape,
         # CloudFormation's stream property has no StreamEnabled: a view type turns it on.
@@ -228,6 +264,8 @@ def _table(stage: str) -> dict[str, Any]:
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     }
+    if ttl_attribute is not None:
+        properties["TimeToLiveSpecification"] = description.time_to_live(ttl_attribute)
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
@@ -247,10 +285,13 @@ def _search_table(stage: str) -> dict[str, Any]:
 
 
 def _function_environment(auth: description.Auth) -> dict[str, Any]:
-    """What the API function and the indexer function read at start (chalicelib.settings)."""
+    """What every function of the app reads at start (chalicelib.settings): the API, the indexer,
+    the purge and the jobs function."""
     return {
         "NOTES_TABLE_NAME": {"Ref": TABLE},
         "NOTES_SEARCH_TABLE_NAME": {"Ref": SEARCH_TABLE},
+        "NOTES_TRASH_TABLE_NAME": {"Ref": TRASH_TABLE},
+        "NOTES_ACCOUNT_TABLE_NAME": {"Ref": ACCOUNT_TABLE},
         **_function_auth(auth),
         "NOTES_BUCKET_NAME": {"Ref": BUCKET},
         "CORS_ALLOW_ORIGIN": {"Fn::Sub": WEB_ORIGIN},
@@ -273,6 +314,61 @@ def _indexer(auth: description.Auth) -> dict[str, Any]:
                         "MaximumBatchingWindowInSeconds": 0,
                         "BisectBatchOnFunctionError": True,
                         "MaximumRetryAttempts": INDEXER_RETRIES,
+                    },
+                }
+            },
+        }
+    }
+
+
+def _filter(pattern: dict[str, Any]) -> dict[str, Any]:
+    """An event source mapping's FilterCriteria: only the records matching ``pattern``."""
+    return {"Filters": [{"Pattern": json.dumps(pattern, separators=(",", ":"))}]}
+
+
+def _purger(auth: description.Auth) -> dict[str, Any]:
+    """The purge function invoked by the trash table's stream with the items DynamoDB's TTL
+    deleted, and no other record (a restore or a delete for good is the API's, which deletes the
+    file itself): a failed batch split in halves and retried."""
+    return {
+        "Properties": {
+            "Environment": {"Variables": _function_environment(auth)},
+            "Events": {
+                "TrashStream": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": [TRASH_TABLE, "StreamArn"]},
+                        "StartingPosition": "TRIM_HORIZON",
+                        "BatchSize": PURGER_BATCH_SIZE,
+                        "MaximumBatchingWindowInSeconds": 0,
+                        "BisectBatchOnFunctionError": True,
+                        "MaximumRetryAttempts": PURGER_RETRIES,
+                        "FilterCriteria": _filter(description.PURGE_FILTER_PATTERN),
+                    },
+                }
+            },
+        }
+    }
+
+
+def _jobs(auth: description.Auth) -> dict[str, Any]:
+    """The jobs function invoked by the account table's stream with each new item, one at a time
+    (a job may take minutes), up to ten at once per shard, a failed one retried."""
+    return {
+        "Properties": {
+            "Environment": {"Variables": _function_environment(auth)},
+            "Events": {
+                "AccountStream": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": [ACCOUNT_TABLE, "StreamArn"]},
+                        "StartingPosition": "TRIM_HORIZON",
+                        "BatchSize": JOBS_BATCH_SIZE,
+                        "MaximumBatchingWindowInSeconds": 0,
+                        "ParallelizationFactor": JOBS_PARALLELIZATION,
+                        "BisectBatchOnFunctionError": True,
+                        "MaximumRetryAttempts": JOBS_RETRIES,
+                        "FilterCriteria": _filter(description.JOBS_FILTER_PATTERN),
                     },
                 }
             },
@@ -368,29 +464,78 @@ def _bucket_policy() -> dict[str, Any]:
     }
 
 
-def role_policy() -> dict[str, Any]:
-    """The function's only permissions: its table's item and query actions, reading, writing and
-    deleting the bucket's objects under the app's two key prefixes, and its logs."""
+def _objects_under(*prefixes: str) -> list[dict[str, str]]:
+    return [{"Fn::Sub": f"${{{BUCKET}.Arn}}/{prefix}*"} for prefix in prefixes]
+
+
+def _with_indexes(table: str) -> list[dict[str, Any]]:
+    """A table's ARN and its indexes' (a Query of an index is allowed on the index's ARN)."""
+    return [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Sub": f"${{{table}.Arn}}/index/*"}]
+
+
+def _allow(actions: tuple[str, ...], resource: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": list(actions), "Resource": resource}
+
+
+def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
+    """The API function's only permissions: its table's item and query actions, querying the
+    search index, the trash's and the account table's actions it uses, reading, writing and
+    deleting the bucket's objects under the two attachment prefixes, reading the exports, looking
+    a user up in the pool (``auth``'s, by default the stack's own), and its logs."""
+    pool = _pool_arn(auth or description.Auth())
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": list(description.TABLE_ACTIONS),
-                "Resource": {"Fn::GetAtt": [TABLE, "Arn"]},
-            },
-            {
-                "Effect": "Allow",
-                "Action": list(description.SEARCH_TABLE_ACTIONS),
-                "Resource": {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
-            },
-            {
-                "Effect": "Allow",
-                "Action": list(description.BUCKET_OBJECT_ACTIONS),
-                "Resource": [
-                    {"Fn::Sub": f"${{{BUCKET}.Arn}}/{prefix}*"} for prefix in description.object_prefixes()
-                ],
-            },
+            _allow(description.TABLE_ACTIONS, {"Fn::GetAtt": [TABLE, "Arn"]}),
+            _allow(description.SEARCH_TABLE_ACTIONS, {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]}),
+            _allow(description.TRASH_TABLE_ACTIONS, _with_indexes(TRASH_TABLE)),
+            _allow(description.ACCOUNT_TABLE_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
+            _allow(description.BUCKET_OBJECT_ACTIONS, _objects_under(*description.object_prefixes())),
+            _allow(description.EXPORT_READ_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
+            _allow(description.API_USER_POOL_ACTIONS, pool),
+            _logs_statement(),
+        ],
+    }
+
+
+def purger_policy() -> dict[str, Any]:
+    """The purge function's only permissions: reading the trash table's stream, deleting files,
+    its logs. It writes no table."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TRASH_TABLE, "StreamArn"]}),
+            _allow(description.PURGE_OBJECT_ACTIONS, _objects_under(description.FILES_PREFIX)),
+            _logs_statement(),
+        ],
+    }
+
+
+def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
+    """The jobs function's only permissions: reading the account table's stream; the item,
+    query and batch write actions on the stage's four tables (and the trash's index); listing
+    the bucket, reading files, writing exports and deleting a user's objects under the three
+    prefixes; deleting and looking up users of the pool (``auth``'s); its logs."""
+    pool = _pool_arn(auth or description.Auth())
+    tables = [
+        {"Fn::GetAtt": [TABLE, "Arn"]},
+        *_with_indexes(TRASH_TABLE),
+        {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
+        {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]},
+    ]
+    uploads, files = description.object_prefixes()
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "StreamArn"]}),
+            _allow(description.JOBS_TABLE_ACTIONS, tables),
+            _allow(description.JOBS_BUCKET_ACTIONS, {"Fn::GetAtt": [BUCKET, "Arn"]}),
+            _allow(description.JOBS_READ_ACTIONS, _objects_under(files)),
+            _allow(description.JOBS_WRITE_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
+            _allow(
+                description.JOBS_DELETE_ACTIONS, _objects_under(files, uploads, description.EXPORTS_PREFIX)
+            ),
+            _allow(description.JOBS_USER_POOL_ACTIONS, pool),
             _logs_statement(),
         ],
     }
@@ -643,6 +788,8 @@ def _alarms(stage: str) -> dict[str, Any]:
     period = description.ALARM_PERIOD_SECONDS
     function = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
     indexer = [{"Name": "FunctionName", "Value": {"Ref": INDEXER}}]
+    purger = [{"Name": "FunctionName", "Value": {"Ref": PURGER}}]
+    jobs = [{"Name": "FunctionName", "Value": {"Ref": JOBS}}]
     table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
 
     def single(namespace: str, name: str, dimensions: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
@@ -691,6 +838,20 @@ def _alarms(stage: str) -> dict[str, Any]:
             "table: new words are found later than the API promises.",
             single("AWS/Lambda", "IteratorAge", indexer, "Maximum"),
             description.INDEX_DELAY_SECONDS * 1000,
+        ),
+        "PurgeErrorsAlarm": _alarm(
+            f"The {stage} purge function failed on a batch of the trash table's TTL deletions: Lambda "
+            "retries it; its log group (output PurgeFunctionName) shows why. The purged notes' files "
+            "stay in the bucket until it succeeds.",
+            single("AWS/Lambda", "Errors", purger, "Sum"),
+            0,
+        ),
+        "JobsErrorsAlarm": _alarm(
+            f"The {stage} jobs function failed on an export or an account deletion (an error, a timeout "
+            "or a crash): Lambda retries it; its log group (output JobsFunctionName) shows why. The "
+            "export stays pending, or the account's data is not all deleted yet, until it succeeds.",
+            single("AWS/Lambda", "Errors", jobs, "Sum"),
+            0,
         ),
         "TableThrottlesAlarm": _alarm(
             f"DynamoDB throttled reads or writes of the {stage} notes table; callers got 503s.",
@@ -742,12 +903,17 @@ def merge_template(
                 "UpdateReplacePolicy": "Delete",
                 "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{FUNCTION}}}"}},
             },
-            # Chalice names the indexer's log group rightly; like the API's, it goes with the stack.
+            # Chalice names the other functions' log groups rightly; like the API's, they go with
+            # the stack.
             INDEXER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
+            PURGER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
+            JOBS_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
             **_alarms(stage),
             **_cognito(stage, auth),
             TABLE: _table(stage),
             SEARCH_TABLE: _search_table(stage),
+            TRASH_TABLE: _trash_table(stage),
+            ACCOUNT_TABLE: _account_table(stage),
             BUCKET: _bucket({"Fn::Sub": WEB_ORIGIN}),
             BUCKET_POLICY: _bucket_policy(),
             WEB_BUCKET: _web_bucket(),
@@ -758,7 +924,9 @@ def merge_template(
             FUNCTION: {"Properties": {"Environment": {"Variables": _function_environment(auth)}}},
             ROLE: {
                 "Properties": {
-                    "Policies": [{"PolicyName": "NotesTableBucketAndLogs", "PolicyDocument": role_policy()}]
+                    "Policies": [
+                        {"PolicyName": "NotesTableBucketAndLogs", "PolicyDocument": role_policy(auth)}
+                    ]
                 }
             },
             INDEXER: _indexer(auth),
@@ -766,6 +934,20 @@ def merge_template(
                 "Properties": {
                     "Policies": [
                         {"PolicyName": "NotesStreamAndSearchIndex", "PolicyDocument": indexer_policy()}
+                    ]
+                }
+            },
+            PURGER: _purger(auth),
+            PURGER_ROLE: {
+                "Properties": {
+                    "Policies": [{"PolicyName": "TrashStreamAndFiles", "PolicyDocument": purger_policy()}]
+                }
+            },
+            JOBS: _jobs(auth),
+            JOBS_ROLE: {
+                "Properties": {
+                    "Policies": [
+                        {"PolicyName": "AccountStreamTablesBucketPool", "PolicyDocument": jobs_policy(auth)}
                     ]
                 }
             },
@@ -791,6 +973,8 @@ def merge_template(
             **_auth_outputs(stage, auth),
             "TableName": {"Value": {"Ref": TABLE}},
             "SearchTableName": {"Value": {"Ref": SEARCH_TABLE}},
+            "TrashTableName": {"Value": {"Ref": TRASH_TABLE}},
+            "AccountTableName": {"Value": {"Ref": ACCOUNT_TABLE}},
             "BucketName": {"Value": {"Ref": BUCKET}},
             "ApiUrl": {"Value": {"Fn::Sub": API_URL}},
             "WebUrl": {"Value": {"Fn::Sub": WEB_ORIGIN}},
@@ -798,5 +982,7 @@ def merge_template(
             "WebDistributionId": {"Value": {"Ref": WEB_DISTRIBUTION}},
             "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
             "FunctionName": {"Value": {"Ref": FUNCTION}},
+            "PurgeFunctionName": {"Value": {"Ref": PURGER}},
+            "JobsFunctionName": {"Value": {"Ref": JOBS}},
         },
     }

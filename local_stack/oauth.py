@@ -53,7 +53,8 @@ TOKEN_SECONDS = description.TOKEN_MINUTES * 60
 REFRESH_TOKEN_SECONDS = description.REFRESH_TOKEN_DAYS * 24 * 3600
 CODE_SECONDS = description.AUTHORIZATION_CODE_SECONDS
 # The scopes every pool has (Cognito's standard ones); custom ones come from its resource servers.
-STANDARD_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
+USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+STANDARD_SCOPES = ("openid", "email", "phone", "profile", USER_ADMIN_SCOPE)
 # Paths under the issuer that this module answers (everything else is the emulator's): the view
 # of ``SignInServer`` for each, and its methods.
 ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -255,6 +256,10 @@ class Tokens:
         }
         header = {"kid": "dummy", "alg": "RS256"}  # the key the emulator's JWKS publishes
         access_token = jwt.encode(header, access, pool.json_web_key)
+        if USER_ADMIN_SCOPE in scope.split():
+            # The pool's own user APIs (ChangePassword, GetUser…) take it, as Cognito's take a token
+            # with this scope: the emulator knows only the access tokens it issued itself.
+            pool.access_tokens[access_token] = (client_id, user.username)
         answer: dict[str, Any] = {"access_token": access_token}
         if "openid" in scope.split():
             email = attribute(user, "email")

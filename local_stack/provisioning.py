@@ -140,7 +140,9 @@ def _table(dynamodb: Any, table: dict[str, Any], ttl: str | None = None) -> bool
         dynamodb.create_table(**table)
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         if ttl is not None:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=description.time_to_live(ttl))
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification=description.time_to_live(ttl)
+            )
         return False
     stream = table.get("StreamSpecification")
     if stream and not (found.get("StreamSpecification") or {}).get("StreamEnabled"):
@@ -171,6 +173,11 @@ def _oauth_clients(
     for kind in description.OAUTH_CLIENTS:
         callbacks = redirect_uris(kind, web_origins)
         client_id = clients.get(description.oauth_client_name(stage, kind))
+        if client_id is not None and _scopes(cognito, pool_id, client_id) != set(description.oauth_scopes(kind)):
+            # Saved by a run before the client's scopes changed: made again, it gets the id the stage
+            # names (the emulator derives it from the first settings).
+            cognito.delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+            client_id = None
         if client_id is None:
             created = cognito.create_user_pool_client(
                 UserPoolId=pool_id, **description.oauth_client(stage, kind, [], [])
@@ -181,6 +188,11 @@ def _oauth_clients(
         cognito.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, **settings)
         made[kind] = client_id
     return made
+
+
+def _scopes(cognito: Any, pool_id: str, client_id: str) -> set[str]:
+    found = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    return set(found.get("AllowedOAuthScopes") or [])
 
 
 def _bucket(stage: str, s3: Any, web_origins: tuple[str, ...]) -> str:

@@ -64,7 +64,13 @@ class FakeCloudFormation:
 
     def create_change_set(self, **kwargs: Any) -> None:
         self.calls.append(("create_change_set", kwargs))
-        self.template = json.loads(kwargs["TemplateBody"])
+        if "TemplateURL" in kwargs:
+            # https://<bucket>.s3.<region>.amazonaws.com/<key>: the template uploaded beforehand.
+            host, _, key = kwargs["TemplateURL"].removeprefix("https://").partition("/")
+            body = aws_client("s3").get_object(Bucket=host.split(".s3.")[0], Key=key)["Body"].read()
+            self.template = json.loads(body)
+        else:
+            self.template = json.loads(kwargs["TemplateBody"])
 
     def describe_change_set(self, **kwargs: Any) -> dict[str, Any]:
         return {
@@ -102,7 +108,8 @@ def built(tmp_path: Path) -> Path:
     """A packaged stage, as make package leaves it."""
     (tmp_path / "package").mkdir()
     (tmp_path / "package" / "deployment.zip").write_bytes(b"PK zip bytes")
-    sam = {"Resources": {"APIHandler": {"Properties": {"CodeUri": "./deployment.zip"}}}}
+    function = {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}}
+    sam = {"Resources": {"APIHandler": function, "IndexNotes": json.loads(json.dumps(function))}}
     (tmp_path / "package" / "sam.json").write_text(json.dumps(sam))
     return tmp_path
 
@@ -116,6 +123,7 @@ def test_first_deploy_uploads_the_package_and_creates_the_stack(aws_stack: Any, 
     s3 = aws_client("s3")
     code_uri = cloudformation.template["Resources"]["APIHandler"]["Properties"]["CodeUri"]
     assert code_uri.startswith(f"s3://{bucket}/dev/")
+    assert cloudformation.template["Resources"]["IndexNotes"]["Properties"]["CodeUri"] == code_uri
     key = code_uri.removeprefix(f"s3://{bucket}/")
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"PK zip bytes"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -169,6 +177,10 @@ def test_deploy_takes_what_make_package_builds(aws_stack: Any, tmp_path: Path) -
     cloudformation = FakeCloudFormation()
     deploy.deploy("dev", Session(cloudformation), tmp_path)
     resources = cloudformation.template["Resources"]
-    assert resources["APIHandler"]["Properties"]["CodeUri"].startswith("s3://notes-deploy-")
-    assert {"UserPool", "UserPoolClient", "NotesTable"} <= set(resources)
+    # Every function runs from the uploaded package; none is left pointing at the local file.
+    functions = {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions == {"APIHandler", "IndexNotes", "PurgeTrash", "RunJobs"}
+    code = {resources[name]["Properties"]["CodeUri"] for name in functions}
+    assert len(code) == 1 and code.pop().startswith("s3://notes-deploy-")
+    assert {"UserPool", "UserPoolClient", "NotesTable", "TrashTable", "AccountTable"} <= set(resources)
     assert built.zip.exists()

@@ -181,7 +181,7 @@ def test_a_scoped_stages_config_json_says_where_and_how_the_page_signs_in(
         "oauth": {
             "domain": "https://notes-prod-123456789012.auth.us-east-1.amazoncognito.com",
             "clientId": "webclient",
-            "scopes": "openid email notes/read notes/write",
+            "scopes": "openid email aws.cognito.signin.user.admin notes/read notes/write",
             "redirectUri": "https://d111111abcdef8.cloudfront.net/",
             "logoutUri": "https://d111111abcdef8.cloudfront.net/",
         },

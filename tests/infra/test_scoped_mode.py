@@ -168,8 +168,12 @@ def test_the_three_oauth_clients_are_public_code_flow_clients(prod: dict[str, An
         assert "openid" in props["AllowedOAuthScopes"], kind
         assert props["ClientName"] == f"notes-prod-oauth-{kind}"
     web, cli, read_only = (clients[CLIENTS[kind]]["Properties"] for kind in ("web", "cli", "readOnly"))
-    assert sorted(web["AllowedOAuthScopes"]) == sorted(["openid", "email", "notes/read", "notes/write"])
-    assert sorted(cli["AllowedOAuthScopes"]) == sorted(["openid", "email", "notes/read", "notes/write"])
+    assert sorted(web["AllowedOAuthScopes"]) == sorted(
+        ["openid", "email", "aws.cognito.signin.user.admin", "notes/read", "notes/write"]
+    )
+    assert sorted(cli["AllowedOAuthScopes"]) == sorted(
+        ["openid", "email", "aws.cognito.signin.user.admin", "notes/read", "notes/write"]
+    )
     assert sorted(read_only["AllowedOAuthScopes"]) == ["notes/read", "openid"]  # never the write scope
     # The page signs in and out at its own address; the CLI and read-only tools at the CLI's
     # loopback callback.

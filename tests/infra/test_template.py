@@ -44,6 +44,12 @@ NOTES_ROUTES = [
     ("/notes/{note_id}/attachment", "put"),
     ("/notes/{note_id}/attachment", "get"),
     ("/notes/{note_id}/attachment", "delete"),
+    ("/trash", "get"),
+    ("/trash/{note_id}/restore", "post"),
+    ("/trash/{note_id}", "delete"),
+    ("/exports", "post"),
+    ("/exports/{export_id}", "get"),
+    ("/me", "delete"),
 ]
 
 
@@ -178,7 +184,8 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     policies = cfn["Resources"]["ApiHandlerRole"]["Properties"]["Policies"]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert len(dynamodb) == 2
+    # The notes table, the search index, then the trash and the account table (test_your_data.py).
+    assert len(dynamodb) == 4
     assert set(dynamodb[0]["Action"]) == {
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
@@ -317,7 +324,7 @@ def test_the_web_apps_origin_may_upload_to_and_download_from_the_bucket(cfn: dic
 
 def test_uploads_never_attached_expire_after_a_day(cfn: dict[str, Any]) -> None:
     lifecycle = cfn["Resources"]["AttachmentsBucket"]["Properties"]["LifecycleConfiguration"]
-    (rule,) = lifecycle["Rules"]
+    (rule,) = [rule for rule in lifecycle["Rules"] if rule["Id"] == "expire-uploads-never-attached"]
     assert rule["Status"] == "Enabled"
     assert rule["Prefix"] == "uploads/"
     assert rule["ExpirationInDays"] == 1
@@ -347,7 +354,13 @@ def test_the_function_reaches_only_the_objects_under_the_apps_two_prefixes(cfn: 
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": BUCKET_OBJECTS,
-        }
+        },
+        # The exports' ZIPs, which the API only hands out as presigned GETs.
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [{"Fn::Sub": "${AttachmentsBucket.Arn}/exports/*"}],
+        },
     ]
     # Nothing else in the role names the bucket, or any S3 resource.
     others = json.dumps([s for s in statements if s not in s3])
@@ -358,7 +371,7 @@ def test_the_function_reaches_only_the_objects_under_the_apps_two_prefixes(cfn: 
 def test_chalices_policy_file_is_the_roles_policy(built: tuple[str, Any], cfn: dict[str, Any]) -> None:
     written = json.loads((package.ROOT / ".chalice" / f"policy-{built[0]}.json").read_text())
     (policy,) = cfn["Resources"]["ApiHandlerRole"]["Properties"]["Policies"]
-    assert written == policy["PolicyDocument"] == template.role_policy()
+    assert written == policy["PolicyDocument"] == template.role_policy(package.stage_auth(built[0]))
 
 
 def test_a_bucket_setting_the_template_cannot_render_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -857,6 +870,40 @@ def test_locally_provisioned_pool_matches_the_template(aws: Any, cfn: dict[str, 
         assert client[name] == rendered_client[name], name
 
 
+def test_locally_provisioned_tables_match_the_template(aws: Any) -> None:
+    stage = "dev"
+    provision(stage, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"))
+    dynamodb = aws_client("dynamodb")
+    rendered = template.merge_template(stage)["Resources"]
+    tables = ("NotesTable", "SearchTable", "TrashTable", "AccountTable")
+    for name in tables:
+        props = rendered[name]["Properties"]
+        local = dynamodb.describe_table(TableName=props["TableName"])["Table"]
+        assert local["KeySchema"] == props["KeySchema"], name
+        assert sorted(local["AttributeDefinitions"], key=str) == sorted(
+            props["AttributeDefinitions"], key=str
+        )
+        assert [
+            (index["IndexName"], index["KeySchema"], index["Projection"])
+            for index in local.get("LocalSecondaryIndexes", [])
+        ] == [
+            (index["IndexName"], index["KeySchema"], index["Projection"])
+            for index in props.get("LocalSecondaryIndexes", [])
+        ], name
+        stream = local.get("StreamSpecification", {})
+        assert stream.get("StreamViewType") == props.get("StreamSpecification", {}).get("StreamViewType"), (
+            name
+        )
+        ttl = dynamodb.describe_time_to_live(TableName=props["TableName"])["TimeToLiveDescription"]
+        if "TimeToLiveSpecification" in props:
+            assert ttl["TimeToLiveStatus"] == "ENABLED", name
+            assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"], name
+        else:
+            assert ttl["TimeToLiveStatus"] == "DISABLED", name
+    # Every table of the stack is one the local stack makes.
+    assert {n for n, r in rendered.items() if r.get("Type") == "AWS::DynamoDB::Table"} == set(tables)
+
+
 def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
     stage, origin = "dev", "https://notes.example"
     made = provision(
@@ -976,6 +1023,14 @@ ALARM_METRICS = {
     "IndexerErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     # The search promise: found 2 seconds after the write.
     "IndexerLagAlarm": ("AWS/Lambda", "IteratorAge", "Maximum", 2000),
+    "PurgeErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
+    "JobsErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
+}
+ALARM_FUNCTIONS = {
+    "Indexer": "IndexNotes",
+    "Purge": "PurgeTrash",
+    "Jobs": "RunJobs",
+    "Function": "APIHandler",
 }
 
 
@@ -998,7 +1053,7 @@ def test_each_alarm_watches_its_metric_and_notifies_the_topic(
     assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
     dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
     if namespace == "AWS/Lambda":
-        function = "IndexNotes" if name.startswith("Indexer") else "APIHandler"
+        (function,) = [f for prefix, f in ALARM_FUNCTIONS.items() if name.startswith(prefix)]
         assert dimensions == {"FunctionName": {"Ref": function}}
     else:
         assert dimensions == {"ApiName": f"notes-{stage}", "Stage": "api"}

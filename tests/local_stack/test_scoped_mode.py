@@ -72,7 +72,7 @@ def test_the_code_flow_gives_tokens_with_cognitos_claims_that_read_and_write(
     assert access["token_use"] == "access"
     assert access["client_id"] == sign_in.client_id
     assert access["version"] == 2
-    assert set(access["scope"].split()) == {"openid", "email", READ, WRITE}
+    assert set(access["scope"].split()) == {"openid", "email", "aws.cognito.signin.user.admin", READ, WRITE}
     assert set(identity) == ID_CLAIMS
     assert identity["aud"] == sign_in.client_id
     assert identity["email"] == user.email
@@ -278,7 +278,7 @@ def test_the_web_apps_config_names_its_client_and_the_sign_in_domain(scoped_stac
     assert config["oauth"] == {
         "domain": oauth["domain"],
         "clientId": oauth["clients"]["web"]["clientId"],
-        "scopes": f"openid email {READ} {WRITE}",
+        "scopes": f"openid email aws.cognito.signin.user.admin {READ} {WRITE}",
         "redirectUri": page,
         "logoutUri": page,
     }
