@@ -1,4 +1,5 @@
-"""The account commands: sign up, confirm, log in and out, and who you are at the API."""
+"""The account commands: sign up, confirm, log in and out, who you are at the API, the password,
+and deleting the account."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from notes_cli import browser_sign_in
 from notes_cli.cognito import PasswordRefused, TokenEndpoint
 from notes_cli.credentials import Session
 from notes_cli.errors import CliError, UsageProblem, one_line
-from notes_cli.passwords import fetch_policy, pool_refusal
-from notes_cli.prompts import read_password, stdin_is_terminal
+from notes_cli.passwords import PasswordPolicy, fetch_policy, pool_refusal
+from notes_cli.prompts import read_line, read_password, stdin_is_terminal
+from notes_cli.stack import USER_ADMIN_SCOPE
 from notes_cli.state import State, pass_state
 
 # An address with something before the @ and a domain of two or more dot-separated parts after it:
@@ -43,23 +45,15 @@ def signup(state: State, email: str) -> None:
     email = checked_email(email)
     cognito = state.cognito()
     policy = fetch_policy(state.connection.web_url)
-    if policy is not None and stdin_is_terminal():
-        click.echo(f"The password needs {policy.sentence()}.", err=True)
+    tell_rules(policy)
     password = read_password(confirm=True)
-    if policy is not None:
-        missing = policy.missing(password)
-        if missing:
-            listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
-            raise CliError(f"password rejected: it needs {listed}")
+    missed = rules_missed(policy, password)
+    if missed:
+        raise CliError(f"password rejected: {missed}")
     try:
         confirmed = cognito.sign_up(email, password)
     except PasswordRefused as error:
-        if policy is not None:
-            raise CliError(f"password rejected: the user pool wants {policy.sentence()}") from error
-        raise CliError(
-            f"password rejected: {pool_refusal(error.pool_message)}; "
-            "pass --web-url (the stage's web app) to have its rules checked and named"
-        ) from error
+        raise CliError(f"password rejected: {refusal(policy, error)}") from error
     if confirmed:
         click.echo(f"Signed up {email}, already confirmed. Next: notes login {email}")
     elif state.connection.local:
@@ -68,6 +62,31 @@ def signup(state: State, email: str) -> None:
         click.echo(
             f"Signed up {email}. Next: notes confirm {email} --code CODE, with the code sent to {email}"
         )
+
+
+def tell_rules(policy: PasswordPolicy | None) -> None:
+    """At a terminal, the rules a new password must follow, before it is asked for."""
+    if policy is not None and stdin_is_terminal():
+        click.echo(f"The password needs {policy.sentence()}.", err=True)
+
+
+def rules_missed(policy: PasswordPolicy | None, password: str) -> str | None:
+    """Every rule ``password`` misses, as "it needs …"; None when it misses none (or none are known)."""
+    missing = policy.missing(password) if policy is not None else []
+    if not missing:
+        return None
+    listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+    return f"it needs {listed}"
+
+
+def refusal(policy: PasswordPolicy | None, error: PasswordRefused) -> str:
+    """Why the pool refused a new password, in the CLI's words."""
+    if policy is not None:
+        return f"the user pool wants {policy.sentence()}"
+    return (
+        f"{pool_refusal(error.pool_message)}; "
+        "pass --web-url (the stage's web app) to have its rules checked and named"
+    )
 
 
 @click.command()
@@ -167,3 +186,158 @@ def whoami(state: State) -> None:
     if session is not None and session.scoped:
         access = "read only" if session.read_only else "read and write"
         click.echo(f"access   {access} ({session.scope or 'no scopes'})")
+
+
+@click.command()
+@pass_state
+def passwd(state: State) -> None:
+    """Change your password.
+
+    \b
+    At a terminal it asks for the current password, then for the new one
+    twice, at hidden prompts. Otherwise stdin's first line is the current
+    password, its second the new one, and its third, if there is one,
+    the new one again. The new password must follow the user pool's rules
+    (see notes signup). You stay logged in.
+    """
+    not_done = "the password was not changed"
+    session, _ = state.api.session()  # refreshed first when it is about to expire
+    if session.read_only:
+        raise CliError(
+            f"{not_done}: this session may only read (logged in with notes login --read-only); "
+            "run notes login, then notes passwd"
+        )
+    if session.scoped and USER_ADMIN_SCOPE not in (session.scope or "").split():
+        raise CliError(
+            f"{not_done}: this session's sign-in did not grant changing the password; "
+            "run notes login again, then notes passwd"
+        )
+    cognito = state.cognito()
+    policy = fetch_policy(state.connection.web_url)
+    current = read_password("Current password", what="current password")
+    tell_rules(policy)
+    new = read_password("New password", confirm=True, what="new password", line="second")
+    if new == current:
+        raise CliError(f"{not_done}: the new password is the current one")
+    missed = rules_missed(policy, new)
+    if missed:
+        raise CliError(f"{not_done}: the new password was rejected: {missed}")
+    try:
+        cognito.change_password(session, current, new)
+    except PasswordRefused as error:
+        raise CliError(f"{not_done}: the new password was rejected: {refusal(policy, error)}") from error
+    click.echo(f"Changed the password of {session.email}; you are still logged in")
+
+
+@click.command(name="reset-password")
+@click.argument("email")
+@click.option(
+    "--code",
+    help="A code already sent to EMAIL by this command: no new one is sent, and none is asked for.",
+)
+@pass_state
+def reset_password(state: State, email: str, code: str | None) -> None:
+    """Set a new password for a forgotten one.
+
+    \b
+    The user pool emails a code to EMAIL (the account's email); type it
+    when asked, then the new password twice, at a hidden prompt. On the
+    local stack no email is sent: any code is accepted.
+    Without a terminal, stdin's lines are the code, the new password and,
+    if there is one more, the new password again (with --code: the new
+    password, then its repetition).
+    """
+    email = checked_email(email)
+    connection = state.connection
+    cognito = state.cognito()
+    policy = fetch_policy(connection.web_url)
+    new_at = "first"
+    if code is None or not code.strip():
+        destination = cognito.forgot_password(email)
+        # Told to the person asked for the code; without a terminal the code is stdin's first line.
+        if stdin_is_terminal() and connection.local:
+            click.echo("Local stack: no email is sent, and any code is accepted.", err=True)
+        elif stdin_is_terminal():
+            # The pool answers the same for an email with no account, so as not to tell which exist.
+            click.echo(
+                f"If {email} has an account, a code to reset its password was sent to "
+                f"{destination or email}.",
+                err=True,
+            )
+        code = read_line("Code from the email", what="code")
+        new_at = "second"
+    code = code.strip()
+    tell_rules(policy)
+    new = read_password("New password", confirm=True, what="new password", line=new_at)
+    again = f"run notes reset-password {email} --code {code} with another password"
+    missed = rules_missed(policy, new)
+    if missed:
+        raise CliError(f"the password was not reset: the new password was rejected: {missed}; {again}")
+    try:
+        cognito.confirm_forgot_password(email, code, new)
+    except PasswordRefused as error:
+        raise CliError(
+            f"the password was not reset: the new password was rejected: {refusal(policy, error)}; {again}"
+        ) from error
+    login_command = "notes login" if connection.scoped else f"notes login {email}"
+    click.echo(f"Reset the password of {email}. Next: {login_command}")
+
+
+@click.command(name="delete-account")
+@click.option(
+    "--confirm",
+    "confirmation",
+    metavar="EMAIL",
+    help="Your account's email: deletes without asking (for scripts: needed without a terminal).",
+)
+@pass_state
+def delete_account(state: State, confirmation: str | None) -> None:
+    """Delete your account and everything in it, for good.
+
+    \b
+    Deleted: every note, the notes in the trash, their files, your exports
+    and the account itself. It cannot be undone: notes export -o FILE.zip
+    first keeps a copy. At a terminal it asks you to type your email;
+    elsewhere it deletes only with --confirm EMAIL. From then on the
+    account's tokens are refused everywhere, and it logs out here.
+    """
+    not_done = "the account was not deleted"
+    api = state.api
+    session, _ = api.session()
+    if session.read_only:
+        raise CliError(
+            f"{not_done}: this session may only read (logged in with notes login --read-only); "
+            "run notes login to sign in with write access"
+        )
+    # An access token carries no email: the API then knows the user by id, the sign-in by email.
+    email = str(api.me().get("email") or session.email)
+    if confirmation is None:
+        if not stdin_is_terminal():
+            raise UsageProblem(
+                f"{not_done}: there is no terminal to ask for confirmation at; "
+                "pass --confirm EMAIL (your account's email)"
+            )
+        click.echo(
+            f"This deletes the account {email} and everything in it, for good: every note, the notes "
+            "in the trash, their files and your exports. It cannot be undone.",
+            err=True,
+        )
+        try:
+            confirmation = str(
+                click.prompt(
+                    f"Type your email ({email}) to confirm", default="", show_default=False, err=True
+                )
+            )
+        except click.Abort as error:
+            raise CliError(f"{not_done}: cancelled") from error
+    typed = confirmation.strip()
+    if not typed:
+        raise CliError(f"{not_done}: you did not confirm")
+    if typed.casefold() != email.casefold():
+        raise CliError(f"{not_done}: {one_line(repr(typed), 80)} is not its email ({email})")
+    api.delete_account(email)
+    state.store.remove(api.api_url)
+    click.echo(
+        f"The account {email} is being deleted, with its notes, trash, files and exports; "
+        f"you are logged out. A new account: notes signup {email}"
+    )

@@ -26,6 +26,8 @@ REFRESH_MARGIN_SECONDS = 60
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 30
+# DELETE /me is carried out only with the account's email in this header.
+CONFIRM_DELETE_HEADER = "X-Confirm-Delete"
 
 
 class ApiError(CliError):
@@ -127,15 +129,64 @@ class NotesApi:
         ).json_body
 
     def delete_note(self, note_id: str, etag: str | None = None) -> None:
-        """DELETE /notes/{id}, if the note is still at ``etag`` when one is given."""
+        """DELETE /notes/{id}: the note (and its file) to the trash, if the note is still at ``etag``
+        when one is given."""
         headers = {"If-Match": etag} if etag else None
         self.call(
             "DELETE",
             note_path(note_id),
             headers=headers,
             expect=204,
-            failed=f"note {note_id} was not deleted",
+            failed=f"note {note_id} was not moved to the trash",
             note_id=note_id,
+        )
+
+    def list_trash(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """GET /trash: one page, ``{"notes": [...], "nextCursor": str | None}``, most recently
+        deleted first; each note also has ``deletedAt`` and ``purgeAt``."""
+        params: dict[str, str] = {}
+        if limit is not None:
+            params["limit"] = str(limit)
+        if cursor is not None:
+            params["cursor"] = cursor
+        return self.call("GET", "/trash", params=params, failed="could not list your trash").json_body
+
+    def restore_note(self, note_id: str) -> dict[str, Any]:
+        """POST /trash/{id}/restore: the note back among the notes (with its file), as it now is."""
+        try:
+            return self.call(
+                "POST", trash_path(note_id) + "/restore", failed=f"note {note_id} was not restored"
+            ).json_body
+        except ApiError as error:
+            raise not_in_trash(note_id, error) from error
+
+    def purge_note(self, note_id: str) -> None:
+        """DELETE /trash/{id}: the trashed note and its file deleted for good."""
+        try:
+            self.call(
+                "DELETE", trash_path(note_id), expect=204, failed=f"note {note_id} was not deleted for good"
+            )
+        except ApiError as error:
+            raise not_in_trash(note_id, error) from error
+
+    def start_export(self) -> dict[str, Any]:
+        """POST /exports: ``{"exportId", "status": "pending"}``; the export is made in the background."""
+        return self.call("POST", "/exports", expect=202, failed="the export was not started").json_body
+
+    def export_status(self, export_id: str) -> dict[str, Any]:
+        """GET /exports/{id}: its ``status``, ``progress`` and, once ready, ``url`` and ``size``."""
+        path = "/exports/" + quote(export_id, safe="")
+        return self.call("GET", path, failed="could not follow the export").json_body
+
+    def delete_account(self, email: str) -> None:
+        """DELETE /me, confirmed by the account's ``email``: the account and everything in it are
+        deleted in the background; from now on its tokens are refused."""
+        self.call(
+            "DELETE",
+            "/me",
+            headers={CONFIRM_DELETE_HEADER: email},
+            expect=202,
+            failed="the account was not deleted",
         )
 
     def start_upload(self, note_id: str, name: str, content_type: str, size: int) -> dict[str, Any]:
@@ -229,6 +280,7 @@ class NotesApi:
             session = self._refresh(session)
             response = self._send(method, path, session, body, params, headers)
         if response.status_code == 401:
+            # Signed out elsewhere, or the account is being deleted.
             raise CliError(f"{failed}: your session was refused; run {session.login_command}")
         if response.status_code != expect:
             raise api_error(response, failed, note_id, self.api_url)
@@ -299,6 +351,23 @@ class Answer:
 def note_path(note_id: str) -> str:
     """The path of one note, the id quoted so it can never leave ``/notes/``."""
     return "/notes/" + quote(note_id, safe="")
+
+
+def trash_path(note_id: str) -> str:
+    """The path of one trashed note, the id quoted so it can never leave ``/trash/``."""
+    return "/trash/" + quote(note_id, safe="")
+
+
+def not_in_trash(note_id: str, error: ApiError) -> ApiError:
+    """A 404 of a trash route is a note that is not in the trash: said so, naming the listing."""
+    if error.status != 404:
+        return error
+    return ApiError(
+        error.status,
+        error.code,
+        error.detail,
+        f"there is no note {note_id} in your trash: check the id with notes trash",
+    )
 
 
 def attachment_path(note_id: str) -> str:

@@ -130,6 +130,74 @@ class Cognito:
             result["ExpiresIn"],
         )
 
+    def change_password(self, session: Session, current: str, new: str) -> None:
+        """ChangePassword with the session's access token; raises PasswordRefused for a new password
+        the pool refuses, and CliError saying why for anything else."""
+        try:
+            self.client.change_password(
+                PreviousPassword=current, ProposedPassword=new, AccessToken=session.access_token
+            )
+        except botocore.exceptions.ClientError as error:
+            details = error.response.get("Error", {})
+            code, message = str(details.get("Code", "")), str(details.get("Message") or "")
+            if code == "InvalidPasswordException":
+                raise PasswordRefused(message) from error
+            if code == "NotAuthorizedException" and (
+                "token" in message.lower() or message == session.access_token
+            ):
+                raise CliError(
+                    f"the password was not changed: your session was refused; run {session.login_command}, "
+                    "then notes passwd again"
+                ) from error
+            if code == "NotAuthorizedException":
+                # The pool's answer to a wrong previous password ("Incorrect username or password.").
+                raise CliError("the password was not changed: the current password is wrong") from error
+            if code in ("LimitExceededException", "TooManyRequestsException"):
+                raise CliError(
+                    "the password was not changed: too many attempts; wait a while and try again"
+                ) from error
+            why = explain(error, "change the password", session.email, self.client_id)
+            raise CliError(f"the password was not changed: {why}") from error
+        except botocore.exceptions.BotoCoreError as error:
+            raise CliError(self._unreachable(error)) from error
+
+    def forgot_password(self, email: str) -> str | None:
+        """ForgotPassword: the pool sends a code to reset the password with; where it went
+        (such as ``y***@e***``), when the pool says."""
+        with self._errors("reset the password of", email):
+            answer = self.client.forgot_password(ClientId=self.client_id, Username=email)
+        destination = (answer.get("CodeDeliveryDetails") or {}).get("Destination")
+        return str(destination) if destination else None
+
+    def confirm_forgot_password(self, email: str, code: str, password: str) -> None:
+        """ConfirmForgotPassword: the new password, with the code ForgotPassword sent."""
+        try:
+            self.client.confirm_forgot_password(
+                ClientId=self.client_id, Username=email, ConfirmationCode=code, Password=password
+            )
+        except botocore.exceptions.ClientError as error:
+            details = error.response.get("Error", {})
+            code_name, message = str(details.get("Code", "")), str(details.get("Message") or "")
+            again = f"notes reset-password {email}"
+            known = {
+                "CodeMismatchException": f"the code is wrong: check the email, then run {again} --code CODE",
+                "ExpiredCodeException": f"the code has expired: run {again} for a new one",
+                # With user existence errors prevented the pool answers an unknown account as it does
+                # a wrong code; the local emulator says it finds no such user for the client.
+                "UserNotFoundException": f"there is no account for {email}, or the code is not its",
+                "ResourceNotFoundException": f"there is no account for {email}, or the code is not its",
+                "TooManyFailedAttemptsException": "too many failed attempts; wait a while and try again",
+                "LimitExceededException": "too many attempts; wait a while and try again",
+            }
+            if code_name == "InvalidPasswordException":
+                raise PasswordRefused(message) from error
+            if code_name in known:
+                raise CliError(f"the password was not reset: {known[code_name]}") from error
+            why = explain(error, "reset the password of", email, self.client_id)
+            raise CliError(f"the password was not reset: {why}") from error
+        except botocore.exceptions.BotoCoreError as error:
+            raise CliError(self._unreachable(error)) from error
+
     def revoke(self, refresh_token: str) -> bool:
         """Revoke the refresh token, best effort; returns whether the pool confirmed it."""
         if self.connection.local:

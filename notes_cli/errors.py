@@ -26,7 +26,7 @@ class NotLoggedIn(CliError):
     """No stored session for this API; ``command`` is how to make one."""
 
     def __init__(self, command: str = "notes login EMAIL") -> None:
-        super().__init__(f"not logged in: run {command}")
+        super().__init__(f"not logged in: run {command} (no account yet: notes signup EMAIL)")
 
 
 class SessionExpired(CliError):

@@ -1,15 +1,16 @@
 """A note named on the command line: its whole id, or the first characters of it.
 
 A whole id (36 characters, as ``notes ls`` shows it) is used as given. A shorter one, of at least
-``MIN_PREFIX_CHARS`` characters, is looked up among the user's notes: it must start exactly one
-note's id. Ids are made in time order, so notes made within the same minute or so share their
-first 8 characters; a prefix that starts several ids is refused, naming them.
+``MIN_PREFIX_CHARS`` characters, is looked up among the user's notes (or, for the trash's
+commands, among the notes in the trash): it must start exactly one note's id. Ids are made in time
+order, so notes made within the same minute or so share their first 8 characters; a prefix that
+starts several ids is refused, naming them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from notes_cli.api import NotesApi
@@ -30,6 +31,17 @@ def resolve_note_id(api: NotesApi, given: str) -> str:
 
     Being logged in comes first, as for every command about notes.
     """
+    return _resolve(api, given, lambda: every_note(api), "your notes", "notes ls")
+
+
+def resolve_trashed_id(api: NotesApi, given: str) -> str:
+    """The id of the one note in the trash ``given`` names; raises CliError naming what is wrong."""
+    return _resolve(api, given, lambda: every_trashed(api), "the notes in your trash", "notes trash")
+
+
+def _resolve(
+    api: NotesApi, given: str, candidates: Callable[[], Iterable[dict[str, Any]]], among: str, listing: str
+) -> str:
     api.session()
     wanted = given.strip().lower()
     if _WHOLE_ID.fullmatch(wanted):
@@ -37,15 +49,15 @@ def resolve_note_id(api: NotesApi, given: str) -> str:
     shown = one_line(repr(given), 60)
     if len(wanted) > ID_CHARS or not _PREFIX.fullmatch(wanted):
         raise UsageProblem(
-            f"{shown} is not a note id: an id is like 0193a1e4-7c2b-7d41-… (notes ls shows them)"
+            f"{shown} is not a note id: an id is like 0193a1e4-7c2b-7d41-… ({listing} shows them)"
         )
     if len(wanted) < MIN_PREFIX_CHARS:
         raise UsageProblem(
             f"{shown} is too short to name a note: give at least {MIN_PREFIX_CHARS} characters of its id"
         )
-    matches = [note for note in every_note(api) if str(note.get("noteId", "")).startswith(wanted)]
+    matches = [note for note in candidates() if str(note.get("noteId", "")).startswith(wanted)]
     if not matches:
-        raise CliError(f"none of your notes has an id starting with {wanted}: check it with notes ls")
+        raise CliError(f"none of {among} has an id starting with {wanted}: check it with {listing}")
     if len(matches) > 1:
         named = ", ".join(f"{note.get('noteId')} ({label(note, 24)})" for note in matches[:NAMED_MATCHES])
         more = f" and {len(matches) - NAMED_MATCHES} more" if len(matches) > NAMED_MATCHES else ""
@@ -63,22 +75,33 @@ def every_note(
 ) -> Iterator[dict[str, Any]]:
     """Every note, page after page, newest first; or every one a search finds, in its order
     (``query``, ``tag`` and ``sort`` as ``NotesApi.list_notes`` takes them)."""
+    return _every(lambda cursor: api.list_notes(page_size, cursor, query=query, tag=tag, sort=sort), "notes")
+
+
+def every_trashed(api: NotesApi, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every note in the trash, page after page, most recently deleted first."""
+    return _every(lambda cursor: api.list_trash(page_size, cursor), "trash")
+
+
+def _every(page_at: Callable[[str | None], dict[str, Any]], what: str) -> Iterator[dict[str, Any]]:
     cursor: str | None = None
     seen: set[str] = set()
     while True:
-        page = api.list_notes(page_size, cursor, query=query, tag=tag, sort=sort)
-        yield from page_notes(page)
+        page = page_at(cursor)
+        yield from page_notes(page, what)
         cursor = page.get("nextCursor")
         if not cursor:
             return
         if cursor in seen:
-            raise CliError("the listing of your notes came back to a page it had sent; stopping there")
+            raise CliError(f"the listing of your {what} came back to a page it had sent; stopping there")
         seen.add(cursor)
 
 
-def page_notes(page: dict[str, Any]) -> list[dict[str, Any]]:
+def page_notes(page: dict[str, Any], what: str = "notes") -> list[dict[str, Any]]:
     """The notes of a listing page; raises CliError when the page is not shaped as the contract says."""
     notes = page.get("notes")
     if not isinstance(notes, list) or not all(isinstance(note, dict) for note in notes):
-        raise CliError("could not list your notes: the notes service sent a listing without a list of notes")
+        raise CliError(
+            f"could not list your {what}: the notes service sent a listing without a list of notes"
+        )
     return notes

@@ -93,6 +93,55 @@ def save(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size: int)
     return written
 
 
+def save_whole(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size: int | None) -> int:
+    """Write what ``fetch(file)`` writes to a new private (0600) temporary file beside ``target``;
+    check it is ``size`` bytes (when known); then make it ``target``; its size.
+
+    ``target`` appears only once complete. Without ``force`` a file already there is never
+    replaced, not even one made meanwhile; with it, it is replaced in one step. A failed download
+    leaves nothing behind.
+    """
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as error:
+        raise CliError(f"cannot write {target}: {error.strerror or error}") from error
+    partial = Path(temporary)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            written = fetch(file)
+        if size is not None and written != size:
+            raise CliError(f"the download holds {written:,} bytes, not the {size:,} expected; run it again")
+        if force:
+            os.replace(partial, target)
+        else:
+            _place_new(partial, target)
+    except FileExistsError as error:
+        partial.unlink(missing_ok=True)
+        raise AlreadyThere(target) from error
+    except OSError as error:  # the network's errors are CliErrors already: this is the disk
+        partial.unlink(missing_ok=True)
+        raise CliError(f"cannot write {target}: {error.strerror or error}") from error
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _place_new(partial: Path, target: Path) -> None:
+    """``partial`` renamed to ``target``, which must not exist; raises FileExistsError when it does."""
+    try:
+        os.link(partial, target)  # fails, whatever happened meanwhile, if anything is there
+    except FileExistsError:
+        raise
+    except OSError:
+        # A file system without hard links: checked, then renamed.
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(target) from None
+        os.rename(partial, target)
+        return
+    partial.unlink()
+
+
 def current_umask() -> int:
     """The process's umask (reading it means setting it, so it is set back at once)."""
     mask = os.umask(0o022)

@@ -3,8 +3,9 @@
 Every failure is one line on stderr and a non-zero exit status; see ``NotesGroup``.
 
 This module is the group: its global options, its error handling, and the one list of its
-commands. The commands themselves are in ``account`` (the user and their session), ``notes``
-(the notes) and ``attachments`` (a note's file).
+commands. The commands themselves are in ``account`` (the user, their session and password, and
+deleting the account), ``notes`` (the notes), ``trash`` (the notes deleted), ``attachments`` (a
+note's file) and ``export`` (everything, as one ZIP).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-from notes_cli import account, attachments, notes
+from notes_cli import account, attachments, export, notes, trash
 from notes_cli.errors import CliError
 from notes_cli.state import State
 
@@ -93,6 +94,10 @@ def cli(ctx: click.Context, **options: Any) -> None:
     Then:        notes add "text", notes ls, notes show ID, notes edit ID, notes rm ID
     Find:        notes search WORDS, notes ls --tag TAG --sort updated
     Files:       notes attach ID FILE, notes download ID, notes detach ID
+    Trash:       notes rm ID moves a note there; notes trash, notes restore ID,
+                 notes purge ID
+    Your data:   notes export -o FILE.zip, notes passwd, notes reset-password EMAIL,
+                 notes delete-account
 
     An ID is a note's id as notes ls shows it, or its first 8 or more characters.
     """
@@ -100,10 +105,21 @@ def cli(ctx: click.Context, **options: Any) -> None:
 
 
 # Every command, in one place; notes --help lists them by name.
-ACCOUNT_COMMANDS = (account.signup, account.confirm, account.login, account.logout, account.whoami)
+ACCOUNT_COMMANDS = (
+    account.signup,
+    account.confirm,
+    account.login,
+    account.logout,
+    account.whoami,
+    account.passwd,
+    account.reset_password,
+    account.delete_account,
+)
 NOTE_COMMANDS = (notes.add, notes.list_command, notes.search, notes.show, notes.edit, notes.rm)
+TRASH_COMMANDS = (trash.trash_command, trash.restore, trash.purge)
 ATTACHMENT_COMMANDS = (attachments.attach, attachments.download, attachments.detach)
-for command in (*ACCOUNT_COMMANDS, *NOTE_COMMANDS, *ATTACHMENT_COMMANDS):
+DATA_COMMANDS = (export.export,)
+for command in (*ACCOUNT_COMMANDS, *NOTE_COMMANDS, *TRASH_COMMANDS, *ATTACHMENT_COMMANDS, *DATA_COMMANDS):
     cli.add_command(command)
 
 

@@ -256,16 +256,18 @@ def edit(
 @click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
 @click.option(
-    "-y", "--yes", is_flag=True, help="Delete without asking (for scripts: needed without a terminal)."
+    "-y", "--yes", is_flag=True, help="Move it without asking (for scripts: needed without a terminal)."
 )
 @pass_state
 def rm(state: State, note_id: str, yes: bool) -> None:
-    """Delete a note, and its file if it has one.
+    """Move a note, and its file if it has one, to the trash.
 
-    At a terminal it asks first; elsewhere it deletes only with --yes.
+    At a terminal it asks first; elsewhere it moves the note only with --yes.
+    The trash keeps it for 30 days: notes trash lists it, notes restore ID
+    brings it back, notes purge ID deletes it for good at once.
     """
     note_id = resolve_note_id(state.api, note_id)
-    not_done = f"note {note_id} was not deleted"
+    not_done = f"note {note_id} was not moved to the trash"
     etag = None
     if not yes:
         need_terminal(not_done)  # before anything is read: nobody could be asked
@@ -274,11 +276,11 @@ def rm(state: State, note_id: str, yes: bool) -> None:
         with_file = (
             f" and its file {printable(str(attachment.get('name')))}" if isinstance(attachment, dict) else ""
         )
-        # The note asked about is the one deleted: If-Match refuses it once it has changed.
-        confirm(f"Delete the note “{label(note)}”{with_file}?", yes=False, not_done=not_done)
-    with unless_changed(state.api, note_id, "it was not deleted", "notes rm"):
+        # The note asked about is the one moved: If-Match refuses it once it has changed.
+        confirm(f"Move the note “{label(note)}”{with_file} to the trash?", yes=False, not_done=not_done)
+    with unless_changed(state.api, note_id, "it was not moved to the trash", "notes rm"):
         state.api.delete_note(note_id, etag)
-    click.echo(f"deleted {note_id}")
+    click.echo(f"moved {note_id} to the trash; notes restore {note_id} brings it back")
 
 
 @contextmanager

@@ -86,6 +86,23 @@ def list_line(note: dict[str, Any]) -> str:
     )
 
 
+# The trash's columns: id, when it was deleted, the day (UTC) it is deleted for good, the name and tags.
+DELETED_WIDTH = 24
+PURGE_WIDTH = 10
+TRASH_HEADER = (
+    f"{'ID':<{ID_WIDTH}}  {'DELETED (UTC)':<{DELETED_WIDTH}}  {'PURGE ON':<{PURGE_WIDTH}}  TITLE  [TAGS]"
+)
+
+
+def trash_line(note: dict[str, Any]) -> str:
+    """One note of ``notes trash``, in the columns of ``TRASH_HEADER``."""
+    purge_on = str(note.get("purgeAt") or "-")[:PURGE_WIDTH]
+    return (
+        f"{note.get('noteId')!s:<{ID_WIDTH}}  {note.get('deletedAt')!s:<{DELETED_WIDTH}}  "
+        f"{purge_on:<{PURGE_WIDTH}}  {label(note)}{tag_list(note)}"
+    )
+
+
 # A found note's snippet goes on the line under it, indented so the ids stand out.
 SNIPPET_INDENT = "    "
 SNIPPET_CHARS = 200
@@ -113,6 +130,20 @@ def attachment_line(attachment: dict[str, Any]) -> str:
 def progress_bar(length: int, label: str) -> Any:
     """A progress bar on stderr when it is a terminal; nothing at all otherwise (a log or a pipe)."""
     return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not sys.stderr.isatty())
+
+
+def count_bar(length: int, label: str) -> Any:
+    """A progress bar of ``length`` things on stderr when it is a terminal, showing the text each
+    update passes as its item (such as "3 of 10 notes"); nothing at all otherwise."""
+    return click.progressbar(
+        length=length,
+        label=label,
+        file=sys.stderr,
+        hidden=not sys.stderr.isatty(),
+        show_percent=False,
+        show_eta=False,
+        item_show_func=lambda text: text,
+    )
 
 
 def print_json(value: Any) -> None:

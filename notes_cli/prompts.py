@@ -21,23 +21,52 @@ def stdin_is_terminal() -> bool:
     return stdin is not None and stdin.isatty()
 
 
-def read_password(*, confirm: bool = False) -> str:
-    """The password: typed at a hidden prompt (twice when ``confirm``), or read from standard input."""
+# The line of standard input after each, for the errors that name two.
+NEXT_LINE = {"first": "second", "second": "third", "third": "fourth"}
+
+
+def read_password(
+    prompt: str = "Password", *, confirm: bool = False, what: str = "password", line: str = "first"
+) -> str:
+    """A password: typed at a hidden ``prompt`` (twice when ``confirm``), or read from standard input.
+
+    Without a terminal it is the next line of standard input (``line`` names which one it is, and
+    ``what`` the password, for the errors), its confirmation the line after, if there is one.
+    """
     if stdin_is_terminal():
-        password: str = click.prompt("Password", hide_input=True, confirmation_prompt=confirm, err=True)
+        password: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
         return password
-    line = _line()
-    if line is None or line == "":
+    found = _line()
+    if found is None or found == "":
         raise UsageProblem(
-            "no password: standard input is not a terminal, and its first line (the password) is empty"
+            f"no {what}: standard input is not a terminal, and its {line} line (the {what}) is empty"
         )
     if confirm:
         again = _line()
-        if again is not None and again != line:
-            raise UsageProblem(
-                "the password and its confirmation (the first two lines of standard input) differ"
-            )
-    return line
+        if again is not None and again != found:
+            after = NEXT_LINE.get(line, "next")
+            lines = "first two lines" if line == "first" else f"{line} and {after} lines"
+            raise UsageProblem(f"the {what} and its confirmation (the {lines} of standard input) differ")
+    return found
+
+
+def read_line(prompt: str, *, what: str, line: str = "first") -> str:
+    """A line of text, such as a code: typed at ``prompt`` (shown as typed), or the next line of
+    standard input without a terminal; raises UsageProblem when it is empty."""
+    if stdin_is_terminal():
+        try:
+            typed: str = click.prompt(prompt, err=True)
+        except click.Abort as error:
+            raise CliError(f"no {what}: cancelled") from error
+        text = typed.strip()
+    else:
+        text = (_line() or "").strip()
+    if not text:
+        where = (
+            "" if stdin_is_terminal() else f": standard input is not a terminal, and its {line} line is empty"
+        )
+        raise UsageProblem(f"no {what}{where}")
+    return text
 
 
 def _line() -> str | None:

@@ -26,6 +26,8 @@ STACK_FILE = facts.RELATIVE_PATH
 # Scoped mode's scopes, unless the stack file names others (infra/description.py defines them).
 DEFAULT_READ_SCOPE = "notes/read"
 DEFAULT_WRITE_SCOPE = "notes/write"
+# Cognito's own scope for the user's pool APIs: ChangePassword takes an access token carrying it.
+USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 
 NO_API = (
     "no API to talk to: start the local stack with make run, "
@@ -87,7 +89,8 @@ class Connection:
             return OAuthClient(self.oauth_domain, self.read_only_client_id, ("openid", self.read_scope))
         if not self.oauth_client_id:
             raise CliError("no app client id: pass --client-id (NOTES_CLIENT_ID) or use a stack file")
-        scopes = ("openid", "email", self.read_scope, self.write_scope)
+        # The user admin scope lets notes passwd change the password with the access token.
+        scopes = ("openid", "email", USER_ADMIN_SCOPE, self.read_scope, self.write_scope)
         return OAuthClient(self.oauth_domain, self.oauth_client_id, scopes)
 
     def require_api(self) -> str:

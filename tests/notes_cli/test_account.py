@@ -72,6 +72,12 @@ def test_signup_twice_says_the_account_exists(notes: Notes, local_stack: Stack) 
         ["attach", "x", str(ROOT / "pyproject.toml")],
         ["download", "x"],
         ["detach", "x"],
+        ["trash"],
+        ["restore", "x"],
+        ["purge", "x"],
+        ["export", "-o", "out.zip"],
+        ["passwd"],
+        ["delete-account"],
     ],
 )
 def test_commands_need_a_login(notes: Notes, command: list[str]) -> None:

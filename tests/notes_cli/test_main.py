@@ -16,7 +16,8 @@ def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     commands = ("signup", "confirm", "login", "logout", "whoami", "add", "ls", "search", "show", "edit", "rm")
-    for command in (*commands, "attach", "download", "detach"):
+    your_data = ("trash", "restore", "purge", "export", "passwd", "reset-password", "delete-account")
+    for command in (*commands, "attach", "download", "detach", *your_data):
         assert f"  {command} " in result.stdout
 
 

@@ -186,12 +186,13 @@ def test_rm_without_a_terminal_needs_yes(notes: Notes, logged_in: str) -> None:
     note_id = notes("add", "keep me").stdout.strip()
     result = notes("rm", note_id)
     assert result.exit_code == 2
-    assert_one_line_error(result, f"note {note_id} was not deleted", "no terminal", "--yes")
+    assert_one_line_error(result, f"note {note_id} was not moved to the trash", "no terminal", "--yes")
     assert stored_note(notes, note_id)["content"] == "keep me"
     deleted = notes("rm", note_id, "--yes")
     assert deleted.exit_code == 0, deleted.output
-    assert deleted.stdout == f"deleted {note_id}\n"
+    assert deleted.stdout == f"moved {note_id} to the trash; notes restore {note_id} brings it back\n"
     assert api_call(notes, "GET", f"/notes/{note_id}").status_code == 404
+    assert [note["noteId"] for note in api_call(notes, "GET", "/trash").json()["notes"]] == [note_id]
 
 
 def test_a_note_is_named_by_a_unique_prefix_of_its_id(notes: Notes, logged_in: str, tmp_path: Path) -> None:
@@ -228,5 +229,5 @@ def test_a_note_is_named_by_a_unique_prefix_of_its_id(notes: Notes, logged_in: s
     assert notes("detach", unique, "--yes").exit_code == 0
     assert stored_note(notes, second)["attachment"] is None
     assert_one_line_error(notes("rm", common, "--yes"), "starts the ids of 2 notes")
-    assert notes("rm", unique, "--yes").stdout == f"deleted {second}\n"
+    assert notes("rm", unique, "--yes").stdout.startswith(f"moved {second} to the trash;")
     assert [note["noteId"] for note in api_call(notes, "GET", "/notes").json()["notes"]] == [first]

@@ -220,12 +220,12 @@ def test_rm_and_detach_ask_at_a_terminal(notes: Notes, logged_in: str, tmp_path:
     assert stored_note(notes, note_id)["attachment"] is None
 
     assert notes("attach", note_id, str(tmp_path / "list.txt")).exit_code == 0
-    question = "Delete the note “Groceries” and its file list.txt? [y/N]: "
+    question = "Move the note “Groceries” and its file list.txt to the trash? [y/N]: "
     kept = Terminal(["rm", note_id], env, [(question, "\n")])  # the default is no
     assert kept.status == 1, kept.shown
-    assert f"note {note_id} was not deleted: you did not confirm" in kept.shown
+    assert f"note {note_id} was not moved to the trash: you did not confirm" in kept.shown
     assert stored_note(notes, note_id)["title"] == "Groceries"
     deleted = Terminal(["rm", note_id[:13]], env, [("[y/N]: ", "y\n")])
     assert deleted.status == 0, deleted.shown
-    assert f"deleted {note_id}" in deleted.shown
+    assert f"moved {note_id} to the trash" in deleted.shown
     assert api_call(notes, "GET", f"/notes/{note_id}").status_code == 404

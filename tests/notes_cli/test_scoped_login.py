@@ -161,7 +161,13 @@ def test_login_through_the_browser_then_notes_with_the_access_token(
     assert query["response_type"] == "code"
     assert query["client_id"] == client_id(scoped_stack, "cli")
     assert query["redirect_uri"] == description.CLI_CALLBACK_URL
-    assert query["scope"].split() == ["openid", "email", "notes/read", "notes/write"]
+    assert query["scope"].split() == [
+        "openid",
+        "email",
+        "aws.cognito.signin.user.admin",
+        "notes/read",
+        "notes/write",
+    ]
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
     assert len(query["state"]) >= 16
     # The page the browser was left on, after the code was exchanged.
@@ -222,7 +228,9 @@ def test_read_only_login_reads_but_never_writes(
     assert_one_line_error(refused, "may only read", "--read-only", "run notes login")
     assert "may not be written" not in scoped("ls").stdout
     note_id = listed.stdout.splitlines()[1].split()[0]
-    assert_one_line_error(scoped("rm", note_id, "--yes"), f"note {note_id} was not deleted", "may only read")
+    assert_one_line_error(
+        scoped("rm", note_id, "--yes"), f"note {note_id} was not moved to the trash", "may only read"
+    )
     assert "written before" in scoped("ls").stdout
 
 
