@@ -165,7 +165,9 @@ class AccountDeletion:
         if self._cognito is None:
             import botocore.session
 
-            self._cognito = botocore.session.get_session().create_client("cognito-idp", region_name=self._region)
+            self._cognito = botocore.session.get_session().create_client(
+                "cognito-idp", region_name=self._region
+            )
         return self._cognito
 
 

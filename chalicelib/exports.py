@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,10 @@ KEEP_SECONDS = EXPORT_EXPIRY_DAYS * 24 * 60 * 60
 PART_BYTES = 16 * 1024 * 1024
 PARTS_IN_FLIGHT = 3
 READ_CHUNK_BYTES = 1024 * 1024
+# Files of the notes next in line are read while one is written: this many at most, each of at
+# most FETCH_AHEAD_MAX_BYTES (a larger one is streamed when its turn comes).
+FETCH_AHEAD = 4
+FETCH_AHEAD_MAX_BYTES = 16 * 1024 * 1024
 # How often the progress is written while an export is made.
 PROGRESS_SECONDS = 2.0
 # The export gives up (failed, nothing kept) when less than this is left of the function's time.
@@ -91,7 +96,10 @@ class Exports:
             "exportId": export_id,
             "status": item.status,
             "createdAt": item.createdAt,
-            "progress": {"done": int(item.done or 0), "total": int(item.total) if item.total is not None else None},
+            "progress": {
+                "done": int(item.done or 0),
+                "total": int(item.total) if item.total is not None else None,
+            },
             "url": None,
             "expiresAt": None,
             "size": None,
@@ -128,7 +136,12 @@ class Exports:
             return
         ready = int(time.time())
         self._update(
-            item, status="ready", done=done, size=size, readyAt=self._clock(), expiresAtEpoch=ready + KEEP_SECONDS
+            item,
+            status="ready",
+            done=done,
+            size=size,
+            readyAt=self._clock(),
+            expiresAtEpoch=ready + KEEP_SECONDS,
         )
 
     def _write(
@@ -141,13 +154,13 @@ class Exports:
         done = 0
         reported = time.monotonic()
         with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
-            for folder, note, shown in self._everything(owner):
+            for folder, note, shown, fetched in self._fetched_ahead(self._everything(owner)):
                 if seconds_left() < STOP_BEFORE_SECONDS:
                     raise ExportTooLarge(
                         f"the export stopped after {done:,} of {total:,} notes: the account holds more "
                         "than one export can carry in its time"
                     )
-                self._add_note(archive, folder, note, shown)
+                self._add_note(archive, folder, note, shown, fetched)
                 done += 1
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     self._update(item, done=done)
@@ -161,7 +174,35 @@ class Exports:
         for trashed in _walk(self._trash, owner):
             yield "trash/", trashed, trashed_public(trashed)  # type: ignore[arg-type]
 
-    def _add_note(self, archive: zipfile.ZipFile, folder: str, note: NoteModel, shown: dict[str, Any]) -> None:
+    def _fetched_ahead(
+        self, notes: Iterator[tuple[str, NoteModel, dict[str, Any]]]
+    ) -> Iterator[tuple[str, NoteModel, dict[str, Any], Future[bytes | None] | None]]:
+        """The notes, each with its file being read already when it is small enough: the next
+        FETCH_AHEAD notes' files are read while one is written (what they hold is in memory)."""
+        window: deque[tuple[str, NoteModel, dict[str, Any], Future[bytes | None] | None]] = deque()
+        with ThreadPoolExecutor(max_workers=FETCH_AHEAD, thread_name_prefix="export-file") as pool:
+            for folder, note, shown in notes:
+                found = note.attachment
+                small = found is not None and int(found.size) <= FETCH_AHEAD_MAX_BYTES
+                fetched = pool.submit(self._fetch, found.key) if found is not None and small else None
+                window.append((folder, note, shown, fetched))
+                if len(window) > FETCH_AHEAD:
+                    yield window.popleft()
+            while window:
+                yield window.popleft()
+
+    def _fetch(self, key: str) -> bytes | None:
+        body = self._files.read(key)
+        return None if body is None else bytes(body.read())
+
+    def _add_note(
+        self,
+        archive: zipfile.ZipFile,
+        folder: str,
+        note: NoteModel,
+        shown: dict[str, Any],
+        fetched: Future[bytes | None] | None = None,
+    ) -> None:
         when = _zip_time(note.updatedAt)
         base = f"{folder}{note.noteId}"
         archive.writestr(_entry(f"{base}.md", when, zipfile.ZIP_DEFLATED), markdown(shown))
@@ -171,15 +212,19 @@ class Exports:
         )
         if note.attachment is None:
             return
-        body = self._files.read(note.attachment.key)
-        if body is None:
+        data = fetched.result() if fetched is not None else None
+        body = None if fetched is not None else self._files.read(note.attachment.key)
+        if data is None and body is None:
             log.warning("export: the file of note %s is missing from the bucket", note.noteId)
             return
         entry = _entry(f"{base}/{_safe_name(note.attachment.name)}", when, zipfile.ZIP_STORED)
-        entry.file_size = int(note.attachment.size)
+        entry.file_size = len(data) if data is not None else int(note.attachment.size)
         with archive.open(entry, "w", force_zip64=entry.file_size >= zipfile.ZIP64_LIMIT) as out:
-            for chunk in body.iter_chunks(READ_CHUNK_BYTES):
-                out.write(chunk)
+            if data is not None:
+                out.write(data)
+            elif body is not None:
+                for chunk in body.iter_chunks(READ_CHUNK_BYTES):
+                    out.write(chunk)
 
     def _count(self, model: type[NoteModel], owner: str) -> int:
         with writes.dynamodb():
@@ -281,4 +326,3 @@ def _zip_time(moment: str) -> tuple[int, int, int, int, int, int]:
 def _safe_name(name: str) -> str:
     """A file's name as a ZIP entry under its note's folder: never ``.`` or ``..``."""
     return f"_{name}" if name in (".", "..") or not name else name
-

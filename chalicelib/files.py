@@ -191,7 +191,9 @@ class FileStore:
     def multipart(self, key: str, content_type: str) -> MultipartUpload:
         """A multipart upload to ``key``, started. Raises StorageUnavailable."""
         with _s3():
-            started = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+            started = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type
+            )
         return MultipartUpload(self, key, started["UploadId"])
 
     def delete_quietly(self, *keys: str) -> bool:

@@ -181,7 +181,10 @@ class Transaction:
                 reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
             ):
                 return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-            if code in RETRYABLE_CODES or code in ("TransactionCanceledException", "TransactionConflictException"):
+            if code in RETRYABLE_CODES or code in (
+                "TransactionCanceledException",
+                "TransactionConflictException",
+            ):
                 log.warning("DynamoDB transaction refused: %s", error)
                 raise StorageUnavailable("notes store") from error
             raise

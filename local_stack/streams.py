@@ -1,10 +1,12 @@
-"""The notes table's stream, delivered to the search indexer as Lambda's event source mapping does.
+"""A table's stream, delivered to its function as Lambda's event source mapping does: the notes
+table's to the search indexer, the account table's to the jobs function.
 
-Deployed, Lambda reads the table's DynamoDB stream and invokes the indexer function with each
-batch of records, in order, retrying a batch that failed. Locally the emulator keeps the same
-records (the table has the same stream); ``StreamFeeder`` hands them to the indexer in batches of
+Deployed, Lambda reads the table's DynamoDB stream and invokes the function with each batch of
+records, in order, retrying a batch that failed. Locally the emulator keeps the same records (the
+table has the same stream); ``StreamFeeder`` hands them to the function (``indexer``) in batches of
 the same shape (``{"Records": [...]}``, each record with its ``eventSourceARN``), in order, and
-forgets a batch only once the indexer took it, so a failed batch is given again.
+forgets a batch only once the function took it, so a failed batch is given again. The jobs
+function sees every record and acts on new items only, as the deployed filter lets through.
 
 It reads the emulator's own records in this process (``make run``'s emulator, or the test
 suite's): going through the emulator's GetRecords would keep every record and every iterator it

@@ -71,7 +71,10 @@ class TtlSweep:
         if described.get("TimeToLiveStatus") != "ENABLED" or not attribute:
             return 0
         now = str(int(self._clock.now().timestamp()))
-        keys = [key["AttributeName"] for key in self._dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]]
+        keys = [
+            key["AttributeName"]
+            for key in self._dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+        ]
         expired = 0
         for item in self._scan(table, attribute, now, keys):
             key = {name: item[name] for name in keys}
@@ -160,13 +163,17 @@ def clock_app(clock: LocalClock, secret: str) -> Callable[..., Any]:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = json.loads(environ["wsgi.input"].read(length) or b"{}")
                 seconds = body["advanceSeconds"]
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
+                if (
+                    isinstance(seconds, bool)
+                    or not isinstance(seconds, (int, float))
+                    or not 0 <= seconds <= 10**9
+                ):
                     raise ValueError
             except (KeyError, TypeError, ValueError):
                 return _answer(
                     start_response,
                     "400 Bad Request",
-                    {"message": "send {\"advanceSeconds\": n}, n a number of seconds from 0 to 10^9"},
+                    {"message": 'send {"advanceSeconds": n}, n a number of seconds from 0 to 10^9'},
                 )
             clock.advance(float(seconds))
         elif method != "GET":

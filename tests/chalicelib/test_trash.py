@@ -153,11 +153,15 @@ def test_restore_takes_no_body(alice: ApiUser) -> None:
     assert alice.post(f"/trash/{note['noteId']}/restore", {}).status_code == 200
 
 
-def test_a_note_past_its_purge_time_is_gone_before_the_ttl_removes_it(alice: ApiUser, monkeypatch: Any) -> None:
+def test_a_note_past_its_purge_time_is_gone_before_the_ttl_removes_it(
+    alice: ApiUser, monkeypatch: Any
+) -> None:
     note = alice.create()
     alice.delete(f"/notes/{note['noteId']}")
     later = datetime.now(UTC) + timedelta(days=30, seconds=1)
-    monkeypatch.setattr(notes_app.trash, "_clock", lambda: later.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    monkeypatch.setattr(
+        notes_app.trash, "_clock", lambda: later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
     assert trashed(alice) == []
     assert alice.post(f"/trash/{note['noteId']}/restore").status_code == 404
     assert alice.delete(f"/trash/{note['noteId']}").status_code == 404

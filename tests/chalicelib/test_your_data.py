@@ -19,7 +19,9 @@ SETTINGS = notes_app.settings
 
 def with_file(user: ApiUser, data: bytes, **fields: Any) -> dict[str, Any]:
     note = user.create(**fields)
-    response = attach(user, note["noteId"], uploaded(user, note["noteId"], data, name=fields.pop("name", "a.bin")))
+    response = attach(
+        user, note["noteId"], uploaded(user, note["noteId"], data, name=fields.pop("name", "a.bin"))
+    )
     assert response.status_code == 200, response.body
     body: dict[str, Any] = response.json_body
     return body
@@ -63,7 +65,9 @@ def test_an_export_holds_every_note_and_file_byte_for_byte(alice: ApiUser) -> No
     )
     assert archive.read(f"{kept['noteId']}/a.bin") == data
     assert archive.read(f"trash/{gone['noteId']}/a.bin") == b"trashed bytes"
-    assert json.loads(archive.read(f"{kept['noteId']}.json")) == alice.get(f"/notes/{kept['noteId']}").json_body
+    assert (
+        json.loads(archive.read(f"{kept['noteId']}.json")) == alice.get(f"/notes/{kept['noteId']}").json_body
+    )
     trashed = json.loads(archive.read(f"trash/{gone['noteId']}.json"))
     assert trashed == alice.get("/trash").json_body["notes"][0]
     markdown = archive.read(f"{kept['noteId']}.md").decode()
@@ -126,3 +130,31 @@ def test_a_deleted_account_leaves_nothing_and_its_tokens_are_refused(alice: ApiU
     assert alice.sub not in {user["Username"] for user in users}
     assert bob.get(f"/notes/{bobs['noteId']}").status_code == 200
     assert any(bob.sub in key for key in keys())
+
+
+def test_files_too_large_to_read_ahead_are_streamed_byte_for_byte(alice: ApiUser, monkeypatch: Any) -> None:
+    from chalicelib import exports
+
+    monkeypatch.setattr(exports, "FETCH_AHEAD_MAX_BYTES", 100)
+    monkeypatch.setattr(exports, "READ_CHUNK_BYTES", 1000)
+    small = with_file(alice, b"small")
+    data = bytes(range(256)) * 64
+    large = with_file(alice, data)
+    status = export(alice)
+    archive = zipfile.ZipFile(io.BytesIO(requests.get(status["url"], timeout=10).content))
+    assert archive.read(f"{large['noteId']}/a.bin") == data
+    assert archive.read(f"{small['noteId']}/a.bin") == b"small"
+
+
+def test_an_export_out_of_time_fails_saying_so_and_keeps_nothing(alice: ApiUser, monkeypatch: Any) -> None:
+    for n in range(3):
+        alice.create(content=f"note {n}")
+    real_run = notes_app.jobs.run
+    monkeypatch.setattr(notes_app.jobs, "run", lambda event, seconds_left=None: real_run(event, lambda: 10.0))
+    status = export(alice)
+    assert status["status"] == "failed"
+    assert "stopped after 0 of 3 notes" in status["error"]
+    assert status["url"] is None
+    assert [key for key in keys() if key.startswith("exports/")] == []
+    uploads = aws_client("s3").list_multipart_uploads(Bucket=SETTINGS.bucket_name).get("Uploads", [])
+    assert uploads == []

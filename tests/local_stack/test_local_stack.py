@@ -128,7 +128,7 @@ def test_the_request_log_is_readable_on_the_terminal(stack: Stack) -> None:
     assert requests.get(f"{stack.facts.api_url}/notes", headers={"Authorization": token}, timeout=5).ok
     printed = stack.printed("GET /notes 200")
     line = next(line for line in printed.splitlines() if line.startswith("GET /notes 200"))
-    assert " ms  DynamoDB 1  S3 0  sub " in line
+    assert " ms  DynamoDB 2  S3 0  sub " in line  # the account's check, then the listing
     assert '"logger"' not in printed  # the JSON lines are made readable
     assert "127.0.0.1 - - [" not in printed  # chalice's own request lines are left out
 

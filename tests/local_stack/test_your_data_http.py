@@ -98,7 +98,10 @@ def test_the_trash_is_purged_thirty_days_on_by_the_local_clock(tmp_path: Any) ->
         assert trash_ids(user) == [old["noteId"]]  # nothing before its time
         assert len(stack.bucket_keys(f"files/{owner}/{old['noteId']}/")) == 1
         assert move_clock(stack, DAY + 60).status_code == 200
-        until(lambda: stack.bucket_keys(f"files/{owner}/{old['noteId']}/") == [], "the purged note's file is gone")
+        until(
+            lambda: stack.bucket_keys(f"files/{owner}/{old['noteId']}/") == [],
+            "the purged note's file is gone",
+        )
         assert stack.client("dynamodb").scan(TableName=trash_table)["Items"] == []
         assert trash_ids(user) == []
         # Nothing else: the live note and its file are as they were.
@@ -148,7 +151,9 @@ def test_a_deleted_account_leaves_nothing_and_its_token_is_refused(stack: Stack)
     confirm = {"Authorization": f"Bearer {token}", "X-Confirm-Delete": user.email}
     answer = requests.delete(f"{stack.facts.api_url}/me", headers=confirm, timeout=10)
     assert answer.status_code == 202, answer.text
-    refused = requests.get(f"{stack.facts.api_url}/notes", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    refused = requests.get(
+        f"{stack.facts.api_url}/notes", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     assert refused.status_code == 401
     dynamodb = stack.client("dynamodb")
 
@@ -163,6 +168,9 @@ def test_a_deleted_account_leaves_nothing_and_its_token_is_refused(stack: Stack)
     users = stack.cognito().list_users(UserPoolId=stack.facts.user_pool_id)["Users"]
     assert owner not in {found["Username"] for found in users}
     write = requests.post(
-        f"{stack.facts.api_url}/notes", json={"content": "again"}, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        f"{stack.facts.api_url}/notes",
+        json={"content": "again"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
     assert write.status_code == 401
