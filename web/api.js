@@ -1,5 +1,6 @@
 // The notes API: the only module that knows its URLs. Every request carries the session's token
-// (the ID token; in scoped mode the access token); every write of a note carries If-Match. A 503
+// (the ID token; in scoped mode the access token); every write of a note carries If-Match, and
+// deleting the account the email it confirms (X-Confirm-Delete). A 503
 // is tried again after its Retry-After (twice at most), an expired token is renewed once with the
 // refresh token (in scoped mode after any 401), and every failure becomes an ApiError whose
 // message is meant for people.
@@ -24,6 +25,7 @@ export class ApiError extends Error {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const notePath = (id) => `/notes/${encodeURIComponent(id)}`;
+const trashPath = (id) => `/trash/${encodeURIComponent(id)}`;
 
 /**
  * auth: { token() → the current token, renew() → a new one (or throws) }
@@ -41,10 +43,11 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
     }
   }
 
-  async function send(method, path, token, { body, ifMatch }) {
+  async function send(method, path, token, { body, ifMatch, confirm }) {
     const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (ifMatch) headers["If-Match"] = ifMatch;
+    if (confirm) headers["X-Confirm-Delete"] = confirm;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     try {
@@ -104,16 +107,17 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
 
   const note = ({ data, etag }) => ({ note: data, etag: etag || `"${data.version}"` });
 
+  async function page(path, cursor, limit, asked = {}) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    for (const [name, value] of Object.entries({ ...asked, cursor })) if (value) query.set(name, value);
+    const { data } = await request("GET", `${path}?${query}`);
+    return { notes: data.notes || [], nextCursor: data.nextCursor ?? null };
+  }
+
   return {
     /** One page of the notes; `search`: words (`q`), a tag and an order, the cursor's own. */
-    async listNotes(cursor = null, limit = 20, { q = "", tag = "", sort = "created" } = {}) {
-      const query = new URLSearchParams({ limit: String(limit) });
-      if (q) query.set("q", q);
-      if (tag) query.set("tag", tag);
-      if (sort !== "created") query.set("sort", sort);
-      if (cursor) query.set("cursor", cursor);
-      const { data } = await request("GET", `/notes?${query}`);
-      return { notes: data.notes || [], nextCursor: data.nextCursor ?? null };
+    listNotes(cursor = null, limit = 20, { q = "", tag = "", sort = "created" } = {}) {
+      return page("/notes", cursor, limit, { q, tag, sort: sort === "created" ? "" : sort });
     },
     async getNote(id) {
       return note(await request("GET", notePath(id)));
@@ -140,6 +144,25 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
     },
     async removeAttachment(id, etag) {
       await request("DELETE", `${notePath(id)}/attachment`, { ifMatch: etag });
+    },
+    /** One page of the trash, most recently deleted first (each note with deletedAt, purgeAt). */
+    listTrash(cursor = null, limit = 20) {
+      return page("/trash", cursor, limit);
+    },
+    async restoreNote(id) {
+      return note(await request("POST", `${trashPath(id)}/restore`));
+    },
+    async purgeNote(id) {
+      await request("DELETE", trashPath(id));
+    },
+    async startExport() {
+      return (await request("POST", "/exports")).data;
+    },
+    async exportStatus(id) {
+      return (await request("GET", `/exports/${encodeURIComponent(id)}`)).data;
+    },
+    async deleteAccount(email) {
+      await request("DELETE", "/me", { confirm: email });
     },
   };
 }

@@ -2,8 +2,9 @@
 // and back. Screens are drawn in screens.js; the state lives in state.js, and is changed only
 // through the functions it exports. The rules shared with the server come from config.json
 // (state.config). In scoped mode (config.mode) the page signs in at the pool's own sign-in page
-// (oauth.js, loaded only then) and sends the API the access token. The signed-in screen
-// (notes-screen.js) is loaded at sign-in, while the pool checks the password.
+// (oauth.js, loaded only then) and sends the API the access token. The signed-in screens (the
+// notes: notes-screen.js; the trash and the account: your-data.js) are loaded at sign-in, while
+// the pool checks the password.
 
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
@@ -43,6 +44,7 @@ let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
 let notesScreen = null; // notes-screen.js's drawing, once loaded
 let list = null; // the list of notes (notes-list.js), loaded with it
+let yourData = null; // the trash and the account (your-data.js), loaded with it
 let loadingNotesScreen = null;
 
 function fromSignInPage() {
@@ -78,19 +80,29 @@ const auth = {
   },
 };
 
-/** Loads the signed-in screen, its list and its stylesheet (once; again after a failure). */
+/** Loads the signed-in screens, the list and their stylesheets (once; again after a failure). */
 function loadNotesScreen() {
-  loadingNotesScreen ||= Promise.all([import("./notes-screen.js"), stylesheet("notes-screen.css")]).then(
-    ([loaded]) => {
+  loadingNotesScreen ||= Promise.allSettled([
+    import("./notes-screen.js"),
+    import("./your-data.js"),
+    stylesheet("notes-screen.css"),
+    stylesheet("your-data.css"),
+  ])
+    .then((settled) => {
+      // The first file that failed, in this order (your-data.js needs notes-screen.js).
+      const broken = settled.findIndex((result) => result.status === "rejected");
+      if (broken >= 0) throw new Error(["notes-screen.js", "your-data.js"][broken]);
+      const [loaded, data] = settled.map((result) => result.value);
       Object.assign(actions, loaded.listActions({ api: () => api, failed }));
+      Object.assign(actions, data.yourDataActions(wiring));
       notesScreen = loaded.notesScreen;
       list = loaded;
-    },
-    (error) => {
+      yourData = data;
+    })
+    .catch((error) => {
       loadingNotesScreen = null;
       throw error;
-    },
-  );
+    });
   return loadingNotesScreen;
 }
 
@@ -105,8 +117,8 @@ async function signedIn(newSession, focus) {
   session = newSession;
   try {
     await loadNotesScreen();
-  } catch {
-    const words = "The page could not load its notes screen (notes-screen.js): reload it.";
+  } catch (error) {
+    const words = `The page could not load its notes screen (${error.message}): reload it.`;
     update({ screen: "fatal", fatal: words });
     warn(words);
     return;
@@ -133,8 +145,9 @@ async function signedIn(newSession, focus) {
   list.loadNotes(false).then(openFromAddress);
 }
 
-/** The session is over (expired, refused, or ended in another window): back to signing in. */
-function sessionEnded(message, { keepDrafts = true } = {}) {
+/** The session is over (expired, refused, ended in another window, the account deleted): back to
+ * signing in, `message` said as an error (`tell`: or otherwise). */
+function sessionEnded(message, { keepDrafts = true, tell = warn } = {}) {
   const email = state.user?.email || "";
   const unsaved = Object.keys(state.drafts).filter(isDirty).length;
   if (keepDrafts) storeDrafts();
@@ -142,9 +155,10 @@ function sessionEnded(message, { keepDrafts = true } = {}) {
   forgetSession();
   session = null;
   list?.stopListing();
+  yourData?.stop();
   reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : "password" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
-  warn(`${message}${kept}`);
+  tell(`${message}${kept}`);
 }
 
 /** Says what failed, in words; a failure of the session itself sends the person to sign in. */
@@ -314,6 +328,7 @@ const actions = {
     forgetDrafts();
     session = null;
     list?.stopListing();
+    yourData?.stop();
     setAddress(null);
     const news = `You are signed out.${afterwards}`;
     if (oauth?.signOut(news, failure)) return; // scoped mode: on the way to the pool's logout
@@ -394,7 +409,7 @@ const actions = {
     }
   },
 
-  /** Deleting the note, or removing its attachment, is asked in the page first. */
+  /** Removing the attachment, and deleting what the trash cannot bring back, is asked in the page first. */
   ask(action) {
     update({ confirming: action, focus: `cancel-${action}` });
   },
@@ -413,19 +428,7 @@ const actions = {
       say("The new note was discarded.");
       return;
     }
-    return busy("delete", async () => {
-      say("Deleting…");
-      try {
-        await api.deleteNote(id, state.drafts[id]?.etag || state.open.etag);
-        dropDraft(id);
-        list.removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
-        setAddress(null);
-        say("Note deleted.");
-      } catch (error) {
-        update({ confirming: "" });
-        conflictOrFailure(error, id, "The note was not deleted:", "delete");
-      }
-    });
+    return busy("delete", () => yourData.moveToTrash(id));
   },
 
   // --- the attachment ----------------------------------------------------------------------
@@ -488,6 +491,20 @@ const actions = {
 
 // --- what the actions share ----------------------------------------------------------------
 
+/** What your-data.js uses of the page. */
+const wiring = {
+  api: () => api,
+  cognito: () => cognito,
+  list: () => list,
+  failed,
+  conflictOrFailure,
+  setAddress,
+  sessionEnded,
+  accessToken: () => session?.accessToken || "",
+  renew: () => auth.renew(),
+  scoped: () => oauth && state.config.oauth,
+};
+
 async function openNote(id) {
   clearMessages();
   const listed = state.notes.find((n) => n.noteId === id);
@@ -520,6 +537,8 @@ function openFromAddress() {
   const wanted = decodeURIComponent(location.hash.slice(1));
   if (state.screen !== "notes" || state.openId || !wanted) return;
   if (wanted === "new") actions.newNote();
+  else if (wanted === "trash") actions.showTrash();
+  else if (wanted === "account") actions.showAccount();
   else if (/^[0-9a-f-]{36}$/.test(wanted)) openNote(wanted);
 }
 
@@ -663,6 +682,6 @@ addEventListener("error", (event) => {
   if (event.error) failed(event.error, "Something went wrong:");
 });
 
-onChange((current) => render(current, actions, { ...oauth?.screens, notes: notesScreen }));
+onChange((current) => render(current, actions, { ...oauth?.screens, notes: notesScreen, ...yourData?.screens }));
 document.documentElement.dataset.started = "true";
 start();

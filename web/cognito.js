@@ -1,6 +1,7 @@
 // The user pool's JSON API (Amazon Cognito), spoken with fetch: sign up, confirm, sign in with
-// the password flow, renew with the refresh token, revoke, and reset a forgotten password.
-// Every failure is an AuthError whose message is meant for people.
+// the password flow, renew with the refresh token, revoke, reset a forgotten password, and
+// change it with the access token. Every failure is an AuthError whose message is meant for
+// people (`said`: the pool's own words, if any).
 
 import { passwordRulesSentence } from "./config.js";
 
@@ -20,10 +21,11 @@ const WORDS = {
 };
 
 export class AuthError extends Error {
-  constructor(message, { type = "", status = 0, unreachable = false } = {}) {
+  constructor(message, { type = "", status = 0, unreachable = false, said = "" } = {}) {
     super(message);
     this.name = "AuthError";
     this.type = type;
+    this.said = said;
     this.status = status;
     this.unreachable = unreachable;
   }
@@ -79,7 +81,7 @@ export function cognitoClient(config) {
     const words =
       wordsFor[type] ||
       (said ? `The sign-in service refused: ${said}` : `The sign-in service failed (${response.status}): try again later.`);
-    throw new AuthError(words, { type: type || "UnknownError", status: response.status });
+    throw new AuthError(words, { type: type || "UnknownError", status: response.status, said: said || "" });
   }
 
   function tokens(answer, previous = {}) {
@@ -138,6 +140,9 @@ export function cognitoClient(config) {
         ConfirmationCode: code,
         Password: password,
       });
+    },
+    changePassword(accessToken, previous, proposed) {
+      return call("ChangePassword", { AccessToken: accessToken, PreviousPassword: previous, ProposedPassword: proposed });
     },
   };
 }

@@ -149,6 +149,13 @@ export function replaceNote(note) {
   }
 }
 
+/** A note back from the trash: at `index` of the list, where it was (once). */
+export function insertNote(note, index, patch = {}) {
+  const notes = state.notes.filter((n) => n.noteId !== note.noteId);
+  notes.splice(Math.min(index, notes.length), 0, note);
+  update({ notes, tags: tagsAfter(state.tags, [note]), ...patch });
+}
+
 /** A note deleted, here or elsewhere: out of the list. */
 export function removeNote(id, patch = {}) {
   update({ notes: state.notes.filter((n) => n.noteId !== id), ...patch });

@@ -3,6 +3,7 @@
 // render() as the "notes" screen; like every screen it only reads the state, text as text.
 // Above the list, finding notes: the search box, the tags as filters and the order; each note
 // listed shows a line of its content, or in a search the snippet with the words found marked.
+// What the trash view shows of a note, and the way a page asks first, are shared with your-data.js.
 
 import { h } from "./dom.js";
 import { found, sameTag } from "./notes-list.js";
@@ -11,11 +12,11 @@ import { editorFields, isDirty } from "./state.js";
 import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
 
 // The list (notes-list.js), for app.js: loaded with this screen.
-export { addNote, listActions, loadNotes, removeNote, replaceNote, stopListing } from "./notes-list.js";
+export { addNote, insertNote, listActions, loadNotes, removeNote, replaceNote, stopListing } from "./notes-list.js";
 
 const PREVIEW_CHARS = 200;
 
-function when(iso) {
+export function when(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return h("span", {}, "");
   return h("time", { datetime: iso }, date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
@@ -89,7 +90,12 @@ function notesList(state, actions) {
       "div",
       { class: "list-head" },
       h("h1", { id: "notes-heading", tabindex: "-1" }, "Your notes"),
-      h("button", { type: "button", id: "new-note", class: "primary", on: { click: actions.newNote } }, "New note"),
+      h(
+        "div",
+        { class: "list-actions" },
+        h("button", { type: "button", id: "new-note", class: "primary", on: { click: actions.newNote } }, "New note"),
+        h("button", { type: "button", id: "go-trash", on: { click: actions.showTrash } }, "Trash"),
+      ),
     ),
     finder(state, actions),
     tagFilters(state, actions),
@@ -181,7 +187,7 @@ function preview(note, prefixes) {
 }
 
 /** The content's first characters on one line; without a title, after the line naming the note. */
-function contentStart(note) {
+export function contentStart(note) {
   const oneLine = (text) => text.replace(/\s+/gu, " ").trim();
   let text = oneLine((note.content || "").slice(0, 4 * PREVIEW_CHARS).replace(/[\ud800-\udbff]$/, ""));
   const label = oneLine(noteLabel(note));
@@ -270,18 +276,24 @@ function editorActions(state, actions) {
     "div",
     { class: "actions" },
     h("button", { type: "submit", id: "save", class: "primary", "aria-busy": state.busy === "save" ? "true" : null }, "Save"),
-    h("button", { type: "button", id: "delete", class: "danger", on: { click: () => actions.ask("delete") } }, "Delete"),
+    h("button", { type: "button", id: "delete", class: "danger", on: { click: actions.deleteNote } }, "Delete"),
   );
 }
 
+/** Asked only when deleting loses something the trash cannot bring back: text not saved. */
 function deleteConfirmation(actions, note) {
-  const what = note ? `“${noteLabel(note)}”${note.attachment ? " and its file" : ""}` : "This new note";
-  const question = note ? "Delete this note?" : "Discard this new note?";
-  return confirmation(actions, "delete", question, `${what} will be deleted.`, "Delete");
+  const ask = { name: "delete", yes: "Delete", onYes: actions.confirmAsked, onCancel: actions.cancelAsked };
+  if (!note) return askFirst({ ...ask, question: "Discard this new note?", text: "This new note will be deleted. This cannot be undone." });
+  const what = `“${noteLabel(note)}”${note.attachment ? " and its file" : ""}`;
+  const text = `${what} will be moved to the trash, and the changes you have not saved will be lost.`;
+  return askFirst({ ...ask, question: "Delete this note?", text });
 }
 
-/** Asks before `action` (app.js confirms it), in the place of the buttons that asked. */
-function confirmation(actions, action, question, what, yes) {
+/**
+ * Asks before an action, in the place of the buttons that asked: `yes` (`onYes`) or Cancel
+ * (`onCancel`, and Escape), as buttons `confirm-<name>` and `cancel-<name>`. One at a time.
+ */
+export function askFirst({ name, question, text, yes, onYes, onCancel }) {
   return h(
     "div",
     {
@@ -289,15 +301,15 @@ function confirmation(actions, action, question, what, yes) {
       class: "confirm",
       "aria-labelledby": "confirm-heading",
       "aria-describedby": "confirm-text",
-      on: { keydown: (event) => event.key === "Escape" && actions.cancelAsked() },
+      on: { keydown: (event) => event.key === "Escape" && onCancel() },
     },
     h("h3", { id: "confirm-heading" }, question),
-    h("p", { id: "confirm-text" }, `${what} This cannot be undone.`),
+    h("p", { id: "confirm-text" }, text),
     h(
       "div",
       { class: "actions" },
-      h("button", { type: "button", id: `confirm-${action}`, class: "danger", on: { click: actions.confirmAsked } }, yes),
-      h("button", { type: "button", id: `cancel-${action}`, on: { click: actions.cancelAsked } }, "Cancel"),
+      h("button", { type: "button", id: `confirm-${name}`, class: "danger", on: { click: onYes } }, yes),
+      h("button", { type: "button", id: `cancel-${name}`, on: { click: onCancel } }, "Cancel"),
     ),
   );
 }
@@ -384,8 +396,14 @@ function attachmentActions(actions, file) {
 }
 
 function removeConfirmation(actions, file) {
-  const what = `“${file.name}” will be removed from this note and deleted.`;
-  return confirmation(actions, "remove", "Remove the attachment?", what, "Remove");
+  return askFirst({
+    name: "remove",
+    question: "Remove the attachment?",
+    text: `“${file.name}” will be removed from this note and deleted. This cannot be undone.`,
+    yes: "Remove",
+    onYes: actions.confirmAsked,
+    onCancel: actions.cancelAsked,
+  });
 }
 
 function progress(upload) {

@@ -2,8 +2,9 @@
 // text (dom.js): nothing a user or the API wrote is ever parsed as HTML. The live regions of
 // index.html (#alert, #status) carry every message, so that it is both seen and announced.
 // Screens only read the state: what a person does goes to an action (app.js), which changes the
-// state through state.js. The signed-in screen, the notes and the note open, is drawn by
-// notes-screen.js, which app.js loads at sign-in: a first visit does without it.
+// state through state.js. The signed-in screens are drawn by modules app.js loads at sign-in (a
+// first visit does without them): the notes and the note open by notes-screen.js, the trash and
+// the account by your-data.js.
 
 import { passwordRules } from "./config.js";
 import { h, replace } from "./dom.js";
@@ -79,6 +80,11 @@ function account(state, actions) {
   if (!state.user) return [];
   return [
     h("span", { class: "who" }, h("span", { class: "who-words" }, "Signed in as "), h("strong", {}, state.user.email || "you")),
+    h(
+      "button",
+      { type: "button", id: "go-account", "aria-current": state.screen === "account" ? "page" : null, on: { click: actions.showAccount } },
+      "Account",
+    ),
     h("button", { type: "button", id: "sign-out", on: { click: actions.signOut } }, "Sign out"),
   ];
 }
@@ -95,7 +101,8 @@ function fatal(state, actions) {
 
 // --- signed out ----------------------------------------------------------------------------
 
-function field(state, actions, { id, label, type = "text", autocomplete, hint, value, inputmode }) {
+/** A labelled field whose text is kept in state.form[id]; a password one can be shown (state.form[shown]). */
+export function field(state, actions, { id, label, type = "text", autocomplete, hint, value, inputmode, shown = "shown" }) {
   const described = hint ? `${id}-hint` : null;
   const secret = type === "password";
   return h(
@@ -105,7 +112,7 @@ function field(state, actions, { id, label, type = "text", autocomplete, hint, v
     h("input", {
       id,
       name: id,
-      type: secret && state.form.shown ? "text" : type,
+      type: secret && state.form[shown] ? "text" : type,
       autocomplete,
       inputmode,
       required: true,
@@ -113,26 +120,26 @@ function field(state, actions, { id, label, type = "text", autocomplete, hint, v
       value: value ?? state.form[id] ?? "",
       on: { input: (event) => actions.editForm(id, event.target.value) },
     }),
-    secret ? showPassword(state, actions, id) : null,
+    secret ? showPassword(state, actions, id, shown) : null,
     hint ? h("p", { id: described, class: "hint" }, hint) : null,
   );
 }
 
 /** A toggle that shows the password typed, or hides it again; the field keeps its text. */
-function showPassword(state, actions, id) {
+function showPassword(state, actions, id, shown) {
   return h(
     "button",
     {
       type: "button",
       class: "link show",
       "aria-controls": id,
-      "aria-pressed": String(Boolean(state.form.shown)),
+      "aria-pressed": String(Boolean(state.form[shown])),
       on: {
         click: (event) => {
-          const shown = event.currentTarget.getAttribute("aria-pressed") !== "true";
-          event.currentTarget.setAttribute("aria-pressed", String(shown));
-          document.getElementById(id).type = shown ? "text" : "password";
-          actions.editForm("shown", shown);
+          const now = event.currentTarget.getAttribute("aria-pressed") !== "true";
+          event.currentTarget.setAttribute("aria-pressed", String(now));
+          document.getElementById(id).type = now ? "text" : "password";
+          actions.editForm(shown, now);
         },
       },
     },
@@ -194,9 +201,9 @@ function watchRules(rules, id) {
   };
 }
 
-function passwordField(state, actions, id, label, autocomplete) {
+export function passwordField(state, actions, id, label, autocomplete, shown) {
   const rules = passwordRules(state.config.passwordPolicy);
-  const input = field(state, actions, { id, label, type: "password", autocomplete });
+  const input = field(state, actions, { id, label, type: "password", autocomplete, shown });
   const box = input.querySelector("input");
   box.setAttribute("aria-describedby", `${id}-rules-intro ${id}-rules`);
   box.addEventListener("input", watchRules(rules, id));
@@ -323,7 +330,7 @@ export function fileSize(bytes, exact) {
 export function notDone(action) {
   return (
     {
-      delete: "it was not deleted",
+      delete: "it was not moved to the trash",
       attach: "the file was not attached",
       remove: "the attachment was not removed",
     }[action] || "your changes were not saved"

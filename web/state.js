@@ -15,7 +15,7 @@ export const PLAIN = Object.freeze({ q: "", tag: "", sort: "created" });
 function initialState() {
   return {
     config: null, // config.json, as config.js read it
-    screen: "loading", // loading | fatal | signin | signup | confirm | forgot | reset | notes
+    screen: "loading", // loading | fatal | signin | signup | confirm | forgot | reset | notes | trash | account
     fatal: "",
     form: { email: "", password: "", code: "" }, // the signed-out forms' fields, as typed
     busy: "", // the action under way, if any
@@ -31,7 +31,9 @@ function initialState() {
     open: null, // { note, etag }: the server's copy of the open note
     drafts: {}, // id → { title, content, tags, etag }: what was typed and not saved
     conflict: null, // { id, gone, action }: a write that met a change made elsewhere
-    confirming: "", // "delete" while the delete confirmation shows
+    confirming: "", // what is asked first while it shows: "delete", "remove", "purge:<noteId>"
+    trash: null, // the trash view (your-data.js): { notes, nextCursor, listState, listMore }
+    exported: null, // the export under way or made: GET /exports/{id}'s answer
     upload: null, // { name, loaded, total } while a file goes up
     signOutWarned: false,
     focus: null, // the id of the element to focus after the next redraw
@@ -97,6 +99,11 @@ export function typeSearch(text) {
 /** The bytes of the file going up: no redraw, the progress bar is moved as it is. */
 export function uploadProgress(loaded, total) {
   if (state.upload) change({ upload: { ...state.upload, loaded, total } });
+}
+
+/** An export's progress as polled: no redraw, the progress bar is moved as it is. */
+export function exportProgress(exported) {
+  change({ exported });
 }
 
 // --- drafts --------------------------------------------------------------------------------

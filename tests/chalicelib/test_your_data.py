@@ -8,6 +8,7 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
 import requests
 
 import app as notes_app
@@ -158,3 +159,15 @@ def test_an_export_out_of_time_fails_saying_so_and_keeps_nothing(alice: ApiUser,
     assert [key for key in keys() if key.startswith("exports/")] == []
     uploads = aws_client("s3").list_multipart_uploads(Bucket=SETTINGS.bucket_name).get("Uploads", [])
     assert uploads == []
+
+
+def test_a_token_without_an_email_is_confirmed_against_the_pools_record(alice: ApiUser) -> None:
+    # An access token carries no email: the deletion compares the header with the pool's user.
+    from chalicelib.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="not the email"):
+        notes_app.deletion.request(alice.sub, None, "someone-else@example.com")
+    assert not notes_app.deletion.refuses(alice.sub)
+    notes_app.deletion.request(alice.sub, None, alice.email)
+    assert notes_app.deletion.refuses(alice.sub)
+    assert alice.get("/notes").status_code == 401

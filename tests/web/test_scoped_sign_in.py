@@ -123,7 +123,9 @@ def test_sign_up_write_reload_sign_out_and_in_at_the_pools_page(tab: ScopedTab) 
     assert asked["response_type"] == "code"
     assert asked["client_id"] == tab.client_id == config["oauth"]["clientId"]
     assert asked["redirect_uri"] == config["oauth"]["redirectUri"] == f"{tab.url}/"
-    assert asked["scope"] == config["oauth"]["scopes"] == "openid email notes/read notes/write"
+    # The pool's own scope too: the account screen changes the password with the access token.
+    scopes = "openid email aws.cognito.signin.user.admin notes/read notes/write"
+    assert asked["scope"] == config["oauth"]["scopes"] == scopes
     assert asked["code_challenge_method"] == "S256"
     assert len(asked["code_challenge"]) == 43  # base64url of a SHA-256 digest
     assert len(asked["state"]) >= 16

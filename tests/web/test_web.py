@@ -210,16 +210,14 @@ def test_the_whole_journey(browser: Browser, tab: Tab, local_stack: Stack) -> No
     finally:
         other_context.close()
 
-    # Delete, after an in-page confirmation; the file goes with the note.
+    # Delete: nothing is asked, the note goes to the trash with its file (Undo is offered).
     page.get_by_role("button", name="Delete").click()
-    confirmation = page.get_by_role("alertdialog", name="Delete this note?")
-    expect(confirmation).to_be_visible()
-    expect(confirmation).to_contain_text("and its file")
-    confirmation.get_by_role("button", name="Delete").click()
-    expect(status(page)).to_have_text("Note deleted.")
+    expect(status(page)).to_contain_text("Moved to the trash: “Groceries for Sunday”.")
+    expect(status(page).get_by_role("button", name="Undo")).to_be_visible()
     expect(items(page)).to_have_count(0)
     assert person.note(note_id).status_code == 404
-    assert [key for key in local_stack.bucket_keys() if f"/{note_id}/" in key] == []
+    [trashed] = person.call("GET", "/trash").json()["notes"]
+    assert (trashed["noteId"], trashed["attachment"]["name"]) == (note_id, "receipt.txt")
 
     # Sign out: the refresh token is revoked at the pool (it renews nothing any more) and forgotten,
     # with no error on the page, in its console or in the make run terminal.
@@ -420,12 +418,15 @@ def test_a_blank_title_gives_way_to_the_first_line_then_to_untitled(tab: Tab, us
     expect(notes_list(page).locator(".note-title")).to_have_text(listed)
     expect(items(page).first).not_to_contain_text("\ufffd")
 
-    # Where the page names a note it uses the same label: deleting, attaching.
+    # Where the page names a note it uses the same label: deleting, bringing back, attaching.
     notes_list(page).get_by_role("button", name="first line").click()
     expect(page.get_by_label("Title")).to_have_value(" \t ")  # what was saved is kept as it is
     page.get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("alertdialog")).to_contain_text("“first line” will be deleted.")
-    page.get_by_role("button", name="Cancel").click()
+    expect(status(page)).to_contain_text("Moved to the trash: “first line”.")
+    status(page).get_by_role("button", name="Undo").click()
+    expect(status(page)).to_have_text("“first line” is back in your notes.")
+    expect(notes_list(page).locator(".note-title")).to_have_text(listed)  # where it was
+    expect(page.get_by_label("Title")).to_have_value(" \t ")
     choose_file(page, "Attach file", "list.txt", b"list")
     expect(status(page)).to_have_text("Attached “list.txt” to “first line”.")
 
@@ -917,18 +918,32 @@ def test_keyboard_only(tab: Tab, user: WebUser) -> None:
     expect(items(page)).to_have_count(1)
     expect(page.get_by_role("button", name="Save", exact=True)).to_be_focused()
 
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Delete")).to_be_focused()
+    # Changes not saved: Delete asks first, and Escape keeps the note.
+    page.get_by_label("Content").press("End")
+    page.keyboard.type(", really")
+    page.get_by_role("button", name="Delete").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Cancel")).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.get_by_role("alertdialog")).to_have_count(0)
     expect(page.get_by_role("button", name="Delete")).to_be_focused()
-    page.keyboard.press("Enter")
     page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # Save
+    expect(status(page)).to_have_text("Saved.")
+
+    # Saved: Delete moves it to the trash at once, and Undo is one Shift+Tab away from New note.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Delete")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(status(page)).to_have_text("Note deleted.")
+    expect(status(page)).to_contain_text("Moved to the trash: “Typed by keyboard”.")
+    expect(items(page)).to_have_count(0)
     expect(page.get_by_role("button", name="New note")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="Undo")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(status(page)).to_have_text("“Typed by keyboard” is back in your notes.")
+    expect(items(page)).to_have_count(1)
+    expect(notes_list(page).get_by_role("button", name="Typed by keyboard")).to_be_focused()
 
 
 def test_no_serious_accessibility_violation_on_any_screen(tab: Tab, user: WebUser) -> None:
@@ -974,7 +989,8 @@ def test_no_serious_accessibility_violation_on_any_screen(tab: Tab, user: WebUse
     expect(page.get_by_role("button", name="Download")).to_be_visible()
     found["a note open"] = serious_violations(page)
 
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_label("Content").fill("changed, not saved")
+    page.get_by_role("button", name="Delete").click()  # text not saved: asked first
     expect(page.get_by_role("alertdialog")).to_be_visible()
     found["delete confirmation"] = serious_violations(page)
 
