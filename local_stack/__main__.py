@@ -106,21 +106,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"search index rebuilt from the notes: {report}", flush=True)
                 feeders = [
                     StreamFeeder(
-                        made.table_name,
-                        made.region,
-                        run.index.apply_stream,
-                        lock=keeper.lock,
-                        on_change=keeper.changed,
-                        name="the search indexer",
-                    ),
-                    StreamFeeder(
-                        made.account_table_name,
-                        made.region,
-                        run.jobs.run,
-                        lock=keeper.lock,
-                        on_change=keeper.changed,
-                        name="the jobs function",
-                    ),
+                        table, made.region, handler, lock=keeper.lock, on_change=keeper.changed, name=name
+                    )
+                    for table, handler, name in (
+                        (made.table_name, run.index.apply_stream, "the search indexer"),
+                        (made.account_table_name, run.jobs.run, "the jobs function"),
+                    )
                 ]
                 for feeder in feeders:
                     keeper.on_change(feeder.wake)  # every write the emulator answers may be theirs

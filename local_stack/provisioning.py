@@ -173,7 +173,8 @@ def _oauth_clients(
     for kind in description.OAUTH_CLIENTS:
         callbacks = redirect_uris(kind, web_origins)
         client_id = clients.get(description.oauth_client_name(stage, kind))
-        if client_id is not None and _scopes(cognito, pool_id, client_id) != set(description.oauth_scopes(kind)):
+        scopes = set(description.oauth_scopes(kind))
+        if client_id is not None and _scopes(cognito, pool_id, client_id) != scopes:
             # Saved by a run before the client's scopes changed: made again, it gets the id the stage
             # names (the emulator derives it from the first settings).
             cognito.delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from tests.web.helpers import VIEWPORT, chromium_missing, launch
+from tests.stack import Stack
+from tests.web.helpers import VIEWPORT, Tab, WebUser, chromium_missing, launch, new_user, open_tab
 
 
 def in_ci() -> bool:
@@ -33,3 +34,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     opened = browser.new_context(viewport=VIEWPORT)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def tab(context: BrowserContext, local_stack: Stack) -> Tab:
+    """A tab of the page on the session's local stack."""
+    return open_tab(context, local_stack, Tab)
+
+
+@pytest.fixture
+def user(local_stack: Stack) -> WebUser:
+    """A new user of the session's local stack, signed up and confirmed."""
+    return new_user(local_stack)

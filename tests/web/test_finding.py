@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.stack import Stack
 from tests.web.helpers import (
@@ -32,11 +32,6 @@ from tests.web.helpers import (
 )
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture
-def tab(context: BrowserContext, local_stack: Stack) -> Tab:
-    return open_tab(context, local_stack, Tab)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import jwt
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.stack import Stack
 from tests.tokens import TokenFactory
@@ -42,16 +42,6 @@ from tests.web.helpers import (
 CORS = "Access-Control-Allow-Origin"
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture
-def tab(context: BrowserContext, local_stack: Stack) -> Tab:
-    return open_tab(context, local_stack, Tab)
-
-
-@pytest.fixture
-def user(local_stack: Stack) -> WebUser:
-    return new_user(local_stack)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import zipfile
 from typing import Any
 
 import jwt
-import pytest
 import requests
 from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
@@ -40,16 +39,6 @@ from tests.web.helpers import (
 NEW_PASSWORD = "Another-Pass-5678?"
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture
-def tab(context: BrowserContext, local_stack: Stack) -> Tab:
-    return open_tab(context, local_stack, Tab)
-
-
-@pytest.fixture
-def user(local_stack: Stack) -> WebUser:
-    return new_user(local_stack)
 
 
 def trash_items(page: Page) -> Any:
