@@ -39,6 +39,8 @@ def screens(stack: Stack) -> None:
     )
     user.attach(receipt["noteId"], "receipt-march.pdf", b"%PDF-1.4\n" + b"0" * 48_000, "application/pdf")
     assert notes
+    gone = user.create_note("Milk, bread, the usual.", title="Old shopping list", tags=["home"])
+    assert user.call("DELETE", f"/notes/{gone['noteId']}").status_code == 204
 
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -71,6 +73,15 @@ def screens(stack: Stack) -> None:
 
             conflict(page, user)
             shoot(page, "conflict")
+
+            page.reload()
+            page.get_by_role("button", name="Trash", exact=True).click()
+            expect(page.get_by_role("button", name="Restore")).to_be_visible()
+            shoot(page, "trash")
+
+            page.get_by_role("button", name="Account", exact=True).click()
+            expect(page.get_by_role("button", name="Export my notes")).to_be_visible()
+            shoot(page, "account")
         finally:
             browser.close()
 
