@@ -4,6 +4,9 @@ The web app's and the CLI's sign-out revoke the refresh token (an unauthenticate
 Cognito). The emulator has no such action; this one revokes the refresh token and the access
 tokens made from it (their ``origin_jti``), so neither works afterwards: refreshing is
 ``NotAuthorizedException`` and ``GetUser`` with such an access token too.
+
+Deleting a user (``AdminDeleteUser``, as an account deletion does) revokes its tokens the same way:
+refreshing one is ``NotAuthorizedException``, where the emulator failed with a 500.
 """
 
 from __future__ import annotations
@@ -15,10 +18,24 @@ from typing import Any
 
 def install() -> None:
     """Give the emulator's Cognito the action (once per process)."""
+    from moto.cognitoidp.models import CognitoIdpUserPool
     from moto.cognitoidp.responses import CognitoIdpResponse
 
     if not hasattr(CognitoIdpResponse, "revoke_token"):
         CognitoIdpResponse.revoke_token = _revoke_token  # type: ignore[attr-defined]
+    refresh = CognitoIdpUserPool.create_tokens_from_refresh_token
+    if not getattr(refresh, "checks_the_user", False):
+
+        def create_tokens_from_refresh_token(pool: Any, refresh_token: str) -> Any:
+            from moto.cognitoidp.exceptions import NotAuthorizedError
+
+            issued = pool.refresh_tokens.get(refresh_token)
+            if issued is not None and issued[1] and pool._get_user(issued[1]) is None:
+                raise NotAuthorizedError(refresh_token)  # the user was deleted since
+            return refresh(pool, refresh_token)
+
+        create_tokens_from_refresh_token.checks_the_user = True  # type: ignore[attr-defined]
+        CognitoIdpUserPool.create_tokens_from_refresh_token = create_tokens_from_refresh_token  # type: ignore[method-assign,assignment]
 
 
 def _revoke_token(self: Any) -> Any:

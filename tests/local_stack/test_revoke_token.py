@@ -93,3 +93,20 @@ def test_bad_revoke_requests_get_cognitos_errors_not_a_500(local_stack: Stack) -
     )
     assert renewed["AuthenticationResult"]["AccessToken"]
     assert "Traceback" not in local_stack.output.text()
+
+
+def test_a_deleted_users_refresh_token_is_refused_not_a_500(local_stack: Stack) -> None:
+    tokens = signed_in(local_stack)
+    cognito = local_stack.cognito()
+    user = cognito.get_user(AccessToken=tokens["AccessToken"])["Username"]
+    cognito.admin_delete_user(UserPoolId=local_stack.facts.user_pool_id, Username=user)
+    refresh = {"REFRESH_TOKEN": tokens["RefreshToken"]}
+
+    def refreshed() -> Any:
+        return cognito.initiate_auth(
+            ClientId=local_stack.facts.user_pool_client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters=refresh,
+        )
+
+    assert error_code(refreshed) == "NotAuthorizedException"
