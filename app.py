@@ -121,6 +121,15 @@ def request_fields(*, partial: bool) -> dict[str, Any]:
     return validation.note_fields(request_body(), partial=partial)
 
 
+def query_params(*allowed: str) -> dict[str, list[str]]:
+    """The query string's parameters, each with every value given; raises InvalidInput for one
+    not ``allowed``."""
+    query = current_request().query_params
+    params = {name: query.getlist(name) for name in query} if query else {}
+    validation.check_query_params(params, allowed)
+    return params
+
+
 def request_precondition() -> validation.Precondition | None:
     return validation.parse_if_match(current_request().headers.get("if-match"))
 
@@ -172,9 +181,7 @@ def create_note() -> Response:
 @route("/notes", methods=["GET"], authorizer=read_authorizer)
 def list_notes() -> dict[str, Any]:
     caller = current_caller()
-    query = current_request().query_params
-    params = {name: query.getlist(name) for name in query} if query else {}
-    validation.check_query_params(params, ("limit", "cursor", "q", "tag", "sort"))
+    params = query_params("limit", "cursor", "q", "tag", "sort")
     limit = validation.parse_limit(params)
     cursor = validation.single_param(params, "cursor")
     search = validation.parse_search(params)
@@ -213,9 +220,7 @@ def delete_note(note_id: str) -> Response:
 @route("/trash", methods=["GET"], authorizer=read_authorizer)
 def list_trash() -> dict[str, Any]:
     caller = current_caller()
-    query = current_request().query_params
-    params = {name: query.getlist(name) for name in query} if query else {}
-    validation.check_query_params(params, ("limit", "cursor"))
+    params = query_params("limit", "cursor")
     limit = validation.parse_limit(params)
     return trash.list(caller.user_id, limit, validation.single_param(params, "cursor")).to_public()
 
