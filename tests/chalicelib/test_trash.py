@@ -179,3 +179,25 @@ def test_only_the_ttls_removals_delete_files(alice: ApiUser, identity: Any) -> N
     answer = notes_app.purge_trash({"Records": [record]}, None)
     assert answer["files"] == (1 if identity == TTL_IDENTITY else 0)
     assert (keys("files/") == []) == (identity == TTL_IDENTITY)
+
+
+def test_a_note_changed_while_it_is_moved_goes_to_the_trash_as_it_is_now(
+    alice: ApiUser, monkeypatch: Any
+) -> None:
+    from chalicelib import trash, writes
+
+    note = alice.create(content="first")
+    stale = writes.owned_note(notes_app.note_model, alice.sub, note["noteId"])
+    assert alice.patch(f"/notes/{note['noteId']}", {"content": "second"}).status_code == 200
+    reads = []
+    real_read = writes.owned_note
+
+    def read(model: Any, owner: str, note_id: str) -> Any:
+        reads.append(note_id)
+        return stale if len(reads) == 1 else real_read(model, owner, note_id)
+
+    monkeypatch.setattr(trash.writes, "owned_note", read)
+    assert alice.delete(f"/notes/{note['noteId']}").status_code == 204
+    assert len(reads) == 2  # the first transaction was refused: the note had changed since it was read
+    [shown] = trashed(alice)
+    assert (shown["content"], shown["version"]) == ("second", 2)
