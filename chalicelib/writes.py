@@ -39,6 +39,8 @@ RETRYABLE_CODES = frozenset(
     }
 )
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# A transaction refused for a conflict with another write (not for its own conditions).
+TRANSACTION_CONFLICTS = frozenset({"TransactionCanceledException", "TransactionConflictException"})
 
 
 def owned_note(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
@@ -174,23 +176,16 @@ class Transaction:
         client = connection(model).connection.client
         try:
             client.transact_write_items(TransactItems=self.items)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            reasons = error.response.get("CancellationReasons") or []
-            if code == "TransactionCanceledException" and any(
-                reason.get("Code") == "ConditionalCheckFailed" for reason in reasons
-            ):
-                return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-            if code in RETRYABLE_CODES or code in (
-                "TransactionCanceledException",
-                "TransactionConflictException",
-            ):
-                log.warning("DynamoDB transaction refused: %s", error)
-                raise StorageUnavailable("notes store") from error
+        except (ClientError, HTTPClientError, BotocoreConnectionError) as error:
+            code = _code(error)
+            answer = error.response if isinstance(error, ClientError) else {}
+            reasons = answer.get("CancellationReasons") or []
+            failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+            if code == "TransactionCanceledException" and any(failed):
+                return failed
+            # Refused for a conflict with another write, or throttled: worth trying later.
+            unavailable(error, error, TRANSACTION_CONFLICTS)
             raise
-        except (HTTPClientError, BotocoreConnectionError) as error:
-            log.warning("DynamoDB unreachable: %s", error)
-            raise StorageUnavailable("notes store") from error
         return [False] * len(self.items)
 
 
@@ -270,10 +265,26 @@ def dynamodb() -> Iterator[None]:
         # Look at the cause's type first: PynamoDB's cause_response_code
         # fails on a timeout, whose ``response`` attribute is None.
         cause = error.cause
-        code = error.cause_response_code if isinstance(cause, ClientError) else None
+        code = _code(cause)
         if code == CONDITION_FAILED:
             raise ConditionFailed() from error
-        if code in RETRYABLE_CODES or isinstance(cause, (HTTPClientError, BotocoreConnectionError)):
-            log.warning("DynamoDB unavailable: %s", error)
-            raise StorageUnavailable("notes store") from error
+        unavailable(error, cause)
         raise
+
+
+def _code(error: BaseException | None) -> str | None:
+    """A ClientError's code; None for any other failure (a timeout has no response to read)."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code")
+    return None
+
+
+def unavailable(
+    error: BaseException, cause: BaseException | None, also: frozenset[str] = frozenset()
+) -> None:
+    """Raise StorageUnavailable from ``error`` when its ``cause`` says DynamoDB is worth trying
+    later: throttled, failing inside (``RETRYABLE_CODES``, and ``also``) or unreachable."""
+    unreachable = isinstance(cause, (HTTPClientError, BotocoreConnectionError))
+    if _code(cause) in RETRYABLE_CODES | also or unreachable:
+        log.warning("DynamoDB unavailable: %s", error)
+        raise StorageUnavailable("notes store") from error

@@ -17,6 +17,7 @@ API_GATEWAY_LIMIT_SECONDS = 29
 WORST_CASE_SECONDS = (1 + MAX_RETRY_ATTEMPTS) * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 7
 NOTE = "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"
 
+MODELS = (notes_app.note_model, notes_app.account_model, notes_app.trash_model, notes_app.search_model)
 REQUESTS = [
     ("POST", "/notes", {"content": "x"}),
     ("GET", "/notes", None),
@@ -35,12 +36,15 @@ def user_at(aws, monkeypatch):
         http = Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http
         user = new_user(http)
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-        # A new client picks up the endpoint; the fixture's teardown drops it again.
-        monkeypatch.setattr(notes_app.note_model, "_connection", None)
+        # New clients pick up the endpoint; the fixture's teardown drops them again. Every
+        # table's: a request reads the account table too, before the notes table.
+        for model in MODELS:
+            monkeypatch.setattr(model, "_connection", None)
         return user
 
     yield _user_at
-    notes_app.note_model._connection = None
+    for model in MODELS:
+        model._connection = None
 
 
 def _assert_unavailable(response):
@@ -119,3 +123,19 @@ def test_a_throttled_change_changes_nothing(alice, throttle, method, body):
     _assert_unavailable(response)
     stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
     assert (stored.content, stored.title, stored.version) == ("kept", "kept", 1)
+
+
+@pytest.mark.parametrize("code", ["TransactionConflictException", "TransactionCanceledException"])
+def test_a_move_to_the_trash_refused_for_another_write_moves_nothing(alice, aws, code):
+    """DynamoDB refuses a transaction that meets another write on its items: try again later."""
+    note = alice.create(content="kept", title="kept")
+    refused = RefusedCalls(notes_app.note_model._get_connection().connection.client, code, 400)
+    calls = refused.refuse("TransactWriteItems")
+    try:
+        response = alice.delete(f"/notes/{note['noteId']}")
+    finally:
+        refused.stop()
+    _assert_unavailable(response)
+    assert calls == ["TransactWriteItems"]
+    assert alice.get(f"/notes/{note['noteId']}").json_body["content"] == "kept"
+    assert alice.get("/trash").json_body["notes"] == []
