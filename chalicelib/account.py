@@ -13,7 +13,6 @@ stream (it retries the record) and goes on where the last one stopped.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,7 +23,7 @@ from chalicelib import writes
 from chalicelib.errors import InvalidInput
 from chalicelib.files import FileStore
 from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TrashedNoteModel
-from chalicelib.shapes import utc_now
+from chalicelib.shapes import epoch_seconds, utc_now
 from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREFIX
 
 log = logging.getLogger(__name__)
@@ -112,12 +111,13 @@ class AccountDeletion:
             if not any(counts.values()):
                 break
         finished = self._account(owner, DELETED_ITEM)
+        finished_at = self._clock()
         with writes.dynamodb():
             finished.update(
                 actions=[
                     self._account.status.set("deleted"),
-                    self._account.readyAt.set(self._clock()),
-                    self._account.expiresAtEpoch.set(int(time.time()) + TOMBSTONE_SECONDS),
+                    self._account.readyAt.set(finished_at),
+                    self._account.expiresAtEpoch.set(epoch_seconds(finished_at) + TOMBSTONE_SECONDS),
                 ]
             )
         log.info("account %s deleted: %s", owner, deleted)

@@ -30,7 +30,7 @@ from chalicelib import writes
 from chalicelib.errors import ExportNotFound
 from chalicelib.files import FileStore, MultipartUpload
 from chalicelib.models import AccountItemModel, NoteModel, TrashedNoteModel
-from chalicelib.shapes import iso_time, to_public, utc_now
+from chalicelib.shapes import epoch_seconds, iso_time, parse_time, to_public, utc_now
 from chalicelib.storage_layout import EXPORT_EXPIRY_DAYS, EXPORTS_PREFIX
 from chalicelib.trash import trashed_public
 from chalicelib.validation import UUID7
@@ -89,7 +89,8 @@ class Exports:
         """GET /exports/{id}: one GetItem; presigning makes no S3 call. Raises NoteNotFound (no
         such export of this owner, or deleted), StorageUnavailable."""
         item = self._item(owner, export_id)
-        now = time.time()
+        moment = parse_time(self._clock())
+        now = moment.timestamp()
         if item is None or (item.expiresAtEpoch is not None and item.expiresAtEpoch <= now):
             raise ExportNotFound(export_id)
         answer: dict[str, Any] = {
@@ -113,7 +114,7 @@ class Exports:
                 url=self._files.download_url(
                     export_key(owner, export_id), f"notes-{day}.zip", "application/zip", lasts
                 ),
-                expiresAt=iso_time(datetime.now(UTC) + timedelta(seconds=lasts)),
+                expiresAt=iso_time(moment + timedelta(seconds=lasts)),
                 size=int(item.size or 0),
                 availableUntil=iso_time(datetime.fromtimestamp(item.expiresAtEpoch, UTC)),
             )
@@ -132,16 +133,17 @@ class Exports:
             upload.abort()
             log.exception("export %s of %s failed", export_id, owner)
             message = str(error) if isinstance(error, ExportTooLarge) else FAILED_MESSAGE
-            self._update(item, status="failed", error=message, expiresAtEpoch=int(time.time()) + KEEP_SECONDS)
+            kept_until = epoch_seconds(self._clock()) + KEEP_SECONDS
+            self._update(item, status="failed", error=message, expiresAtEpoch=kept_until)
             return
-        ready = int(time.time())
+        ready = self._clock()
         self._update(
             item,
             status="ready",
             done=done,
             size=size,
-            readyAt=self._clock(),
-            expiresAtEpoch=ready + KEEP_SECONDS,
+            readyAt=ready,
+            expiresAtEpoch=epoch_seconds(ready) + KEEP_SECONDS,
         )
 
     def _write(
@@ -319,7 +321,7 @@ def _entry(name: str, when: tuple[int, int, int, int, int, int], method: int) ->
 
 
 def _zip_time(moment: str) -> tuple[int, int, int, int, int, int]:
-    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    parsed = parse_time(moment)
     return (max(parsed.year, 1980), parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second)
 
 

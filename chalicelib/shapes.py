@@ -27,6 +27,16 @@ def iso_time(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def parse_time(moment: str) -> datetime:
+    """A time as the API shows it (``iso_time``), read back."""
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+def epoch_seconds(moment: str) -> int:
+    """A time as the API shows it, in whole seconds since 1970 (as a TTL attribute holds it)."""
+    return int(parse_time(moment).timestamp())
+
+
 def to_public(note: NoteModel) -> dict[str, Any]:
     """The API's shape of a stored note."""
     return {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib import writes
@@ -24,7 +24,7 @@ from chalicelib.cursors import decode_cursor, encode_cursor
 from chalicelib.errors import NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.files import FileStore
 from chalicelib.models import TRASH_INDEX, NoteModel, TrashedNoteModel
-from chalicelib.shapes import Page, iso_time, to_public, utc_now
+from chalicelib.shapes import Page, epoch_seconds, iso_time, parse_time, to_public, utc_now
 from chalicelib.validation import Precondition
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ TRASH_FIELDS = ("deletedAt", "deletedKey", "purgeAtEpoch")
 
 
 def purge_at(deleted_at: str) -> str:
-    return iso_time(_parse(deleted_at) + timedelta(days=TRASH_DAYS))
+    return iso_time(parse_time(deleted_at) + timedelta(days=TRASH_DAYS))
 
 
 def trashed_public(item: TrashedNoteModel) -> dict[str, Any]:
@@ -81,7 +81,7 @@ class Trash:
             item.uploads = None  # uploads waiting to be attached die with the move (their objects expire)
             item.deletedAt = now
             item.deletedKey = f"{now}#{note_id}"
-            item.purgeAtEpoch = int(_parse(now).timestamp()) + TRASH_SECONDS
+            item.purgeAtEpoch = epoch_seconds(now) + TRASH_SECONDS
             move = writes.Transaction()
             move.delete(
                 self._notes,
@@ -101,7 +101,7 @@ class Trash:
         on the trash's index (another only if DynamoDB cut a page short). Raises InvalidInput
         (cursor), StorageUnavailable."""
         start = decode_cursor(owner, cursor, CURSOR_BINDING) if cursor is not None else None
-        oldest = iso_time(_parse(self._clock()) - timedelta(days=TRASH_DAYS))
+        oldest = iso_time(parse_time(self._clock()) - timedelta(days=TRASH_DAYS))
         model = self._trash
         found: list[TrashedNoteModel] = []
         last_key = _index_key(owner, start) if start else None
@@ -148,7 +148,7 @@ class Trash:
         """DELETE /trash/{id}: the note and its file deleted for good. Raises NoteNotFound,
         StorageUnavailable."""
         writes.check_id(note_id)
-        now = int(_parse(self._clock()).timestamp())
+        now = epoch_seconds(self._clock())
         model = self._trash
         condition = model.noteId.exists() & (model.purgeAtEpoch > now)
         try:
@@ -184,7 +184,7 @@ class Trash:
                 item = self._trash.get(owner, note_id, consistent_read=True)
         except self._trash.DoesNotExist:
             raise NoteNotFound(note_id) from None
-        if int(item.purgeAtEpoch) <= int(_parse(self._clock()).timestamp()):
+        if int(item.purgeAtEpoch) <= epoch_seconds(self._clock()):
             raise NoteNotFound(note_id)
         return item
 
@@ -193,7 +193,3 @@ def _index_key(owner: str, deleted_key: str) -> dict[str, Any]:
     """The trash index's LastEvaluatedKey for a position (the note's id ends ``deletedKey``)."""
     note_id = deleted_key.rsplit("#", 1)[-1]
     return {"userId": {"S": owner}, "noteId": {"S": note_id}, "deletedKey": {"S": deleted_key}}
-
-
-def _parse(moment: str) -> datetime:
-    return datetime.fromisoformat(moment.replace("Z", "+00:00"))

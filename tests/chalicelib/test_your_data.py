@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
 import app as notes_app
+from chalicelib.shapes import iso_time
 from tests.chalicelib.test_attachments import attach, keys, uploaded
 from tests.conftest import ApiUser, aws_client
 
@@ -91,6 +93,23 @@ def test_an_export_is_the_callers_own(alice: ApiUser, bob: ApiUser) -> None:
     empty = export(bob)
     archive = zipfile.ZipFile(io.BytesIO(requests.get(empty["url"], timeout=10).content))
     assert archive.namelist() == []
+
+
+def test_an_export_is_gone_a_day_after_it_is_ready(alice: ApiUser, monkeypatch: Any) -> None:
+    alice.create(content="kept a day")
+    ready_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    now = [ready_at]
+    monkeypatch.setattr(notes_app.exports, "_clock", lambda: iso_time(now[0]))
+    status = export(alice)
+    assert status["status"] == "ready", status
+    assert status["availableUntil"] == iso_time(ready_at + timedelta(days=1))
+    assert status["expiresAt"] == iso_time(ready_at + timedelta(hours=1))
+    now[0] = ready_at + timedelta(days=1, seconds=-600)
+    status = alice.get(f"/exports/{status['exportId']}").json_body
+    assert status["expiresAt"] == iso_time(ready_at + timedelta(days=1))  # the link ends with the export
+    now[0] = ready_at + timedelta(days=1)
+    gone = alice.get(f"/exports/{status['exportId']}")
+    assert gone.status_code == 404, gone.body  # before the TTL has removed its record
 
 
 def test_an_export_takes_no_body(alice: ApiUser) -> None:
