@@ -75,7 +75,7 @@ def save(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size: int)
         raise AlreadyThere(target) from error
     except OSError as error:
         raise CliError(f"cannot write {target}: {error.strerror or error}") from error
-    try:
+    with _nothing_left_on_failure(partial, target):
         with file:
             written = fetch(file)
         if written != size:
@@ -84,12 +84,6 @@ def save(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size: int)
             )
         if force:
             os.replace(partial, target)
-    except OSError as error:  # the network's errors are CliErrors already: this is the disk
-        partial.unlink(missing_ok=True)
-        raise CliError(f"cannot write {target}: {error.strerror or error}") from error
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return written
 
 
@@ -106,7 +100,7 @@ def save_whole(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size
     except OSError as error:
         raise CliError(f"cannot write {target}: {error.strerror or error}") from error
     partial = Path(temporary)
-    try:
+    with _nothing_left_on_failure(partial, target):
         with os.fdopen(descriptor, "wb") as file:
             written = fetch(file)
         if size is not None and written != size:
@@ -115,16 +109,23 @@ def save_whole(target: Path, force: bool, fetch: Callable[[BinaryIO], int], size
             os.replace(partial, target)
         else:
             _place_new(partial, target)
-    except FileExistsError as error:
-        partial.unlink(missing_ok=True)
-        raise AlreadyThere(target) from error
-    except OSError as error:  # the network's errors are CliErrors already: this is the disk
-        partial.unlink(missing_ok=True)
-        raise CliError(f"cannot write {target}: {error.strerror or error}") from error
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return written
+
+
+@contextmanager
+def _nothing_left_on_failure(partial: Path, target: Path) -> Iterator[None]:
+    """The end of a download to ``target`` through ``partial``: on any failure (an interrupt too)
+    ``partial`` is removed; a file found at ``target`` is AlreadyThere, the disk's errors CliError
+    (the network's are CliErrors already)."""
+    try:
+        yield
+    except BaseException as error:
+        partial.unlink(missing_ok=True)
+        if isinstance(error, FileExistsError):
+            raise AlreadyThere(target) from error
+        if isinstance(error, OSError):
+            raise CliError(f"cannot write {target}: {error.strerror or error}") from error
+        raise
 
 
 def _place_new(partial: Path, target: Path) -> None:
