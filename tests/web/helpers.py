@@ -16,6 +16,7 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     FilePayload,
+    Locator,
     Page,
     Playwright,
     Request,
@@ -236,3 +237,23 @@ WIDER_THAN_THE_SCREEN = """() => {
   }
   return found;
 }"""
+
+
+def cancelled_both_ways(
+    page: Page, ask: Locator, question: Locator, description: str, still_there: Callable[[], None]
+) -> None:
+    """``ask`` (a button) opens ``question`` (an alert dialog), which says ``description`` with
+    Cancel focused; Cancel and then Escape each close it, give the focus back to ``ask`` and
+    change nothing (``still_there`` checks that)."""
+    for cancel in ("button", "Escape"):
+        ask.click()
+        expect(question).to_be_visible()
+        expect(question).to_have_accessible_description(description)
+        expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+        if cancel == "button":
+            question.get_by_role("button", name="Cancel").click()
+        else:
+            page.keyboard.press("Escape")
+        expect(question).to_have_count(0)
+        expect(ask).to_be_focused()
+        still_there()

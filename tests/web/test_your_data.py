@@ -25,6 +25,7 @@ from tests.web.helpers import (
     Tab,
     WebUser,
     alert,
+    cancelled_both_ways,
     items,
     new_user,
     notes_list,
@@ -195,20 +196,16 @@ def test_delete_forever_asks_first_and_cancel_keeps_the_note(
     question = page.get_by_role("alertdialog", name="Delete this note forever?")
 
     # Asked in the page; Cancel (and Escape) keeps the note, and focus goes back to the button.
-    for cancel in ("button", "Escape"):
-        item.get_by_role("button", name="Delete forever").click()
-        expect(question).to_be_visible()
-        expect(question).to_have_accessible_description(
-            "“Doomed” and its file will be deleted for good. This cannot be undone."
-        )
-        expect(question.get_by_role("button", name="Cancel")).to_be_focused()
-        if cancel == "button":
-            question.get_by_role("button", name="Cancel").click()
-        else:
-            page.keyboard.press("Escape")
-        expect(question).to_have_count(0)
-        expect(item.get_by_role("button", name="Delete forever")).to_be_focused()
+    def both_kept() -> None:
         expect(trash_items(page)).to_have_count(2)
+
+    cancelled_both_ways(
+        page,
+        item.get_by_role("button", name="Delete forever"),
+        question,
+        "“Doomed” and its file will be deleted for good. This cannot be undone.",
+        both_kept,
+    )
     assert len(user.call("GET", "/trash").json()["notes"]) == 2
 
     # OK: deleted for good, file and all.
