@@ -8,6 +8,7 @@ with a baseline measured in the same run, as a ratio.
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import json
 import os
@@ -217,6 +218,26 @@ def memory(rows: list[Row], packages: dict[str, Unpacked]) -> None:
 
 
 @contextmanager
+def transactions_copying_no_table() -> Iterator[None]:
+    """The emulator's TransactWriteItems without its copy of each table it writes.
+
+    Before it writes, the emulator copies every table a transaction writes (every item and every
+    stream record), to put it back if the transaction is refused: a DELETE /notes/{id} (a move to
+    the trash) then takes it time in proportion to everything written before, 373 ms after the
+    request rows' writes for a 5 ms DeleteItem, where DynamoDB's transaction costs what its own
+    items do. No transaction here is refused, so none is put back: while the block runs, the copy
+    of a table is the table itself.
+    """
+    from moto.dynamodb.models.table import Table
+
+    Table.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del Table.__deepcopy__  # type: ignore[attr-defined]
+
+
+@contextmanager
 def in_process_stack() -> Iterator[Any]:
     from chalice.test import Client
     from moto import mock_aws
@@ -227,7 +248,7 @@ def in_process_stack() -> Iterator[Any]:
     from local_stack.provisioning import provision
 
     query_ranges.install()  # a Query reads only its key range, as DynamoDB's does (as the tests run)
-    with mock_aws():
+    with mock_aws(), transactions_copying_no_table():
         provision(
             conftest.STAGE,
             conftest.aws_client("cognito-idp"),
@@ -245,16 +266,64 @@ def in_process_stack() -> Iterator[Any]:
 # --- 2. per-request overhead and 3. DynamoDB calls per route -----------------------------------
 
 
-def replay(dynamodb: Any, call: tuple[str, dict[str, Any]], note_ids: Iterator[str] | None = None) -> Any:
-    """Send the app's own DynamoDB call again with boto3; a write that makes or removes a note
-    is pointed at the next of ``note_ids``.
+def dynamodb_clients() -> list[Any]:
+    """The botocore client of each of the app's tables: PynamoDB makes one a model, and a request
+    reads the account table's (the deleted-account check) besides the notes table's."""
+    import app as notes_app
 
-    Only the re-pointed key is copied: a deep copy per call would be timed with the baseline."""
-    operation, params = call
-    if note_ids is not None:
-        field = "Item" if "Item" in params else "Key"
-        params = {**params, field: {**params[field], "noteId": {"S": next(note_ids)}}}
-    return getattr(dynamodb, xform_name(operation))(**params)
+    models = (notes_app.note_model, notes_app.search_model, notes_app.trash_model, notes_app.account_model)
+    return [model._get_connection().connection.client for model in models]
+
+
+@contextmanager
+def recorded_dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB call the app makes, on every table's client, as (operation, a copy of its
+    parameters), in the order made (``conftest.recorded_dynamodb_calls`` sees the notes table's
+    client only)."""
+    import copy
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, copy.deepcopy(params)))
+
+    clients = dynamodb_clients()
+    for client in clients:
+        client.meta.events.register("before-parameter-build.dynamodb", record)
+    try:
+        yield calls
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-parameter-build.dynamodb", record)
+
+
+def _repointed(params: dict[str, Any], note_id: str) -> dict[str, Any]:
+    """A call's parameters with the note it reads or writes (if any) replaced by ``note_id``; each
+    item of a transaction alike. Only what changes is copied."""
+    if "TransactItems" in params:
+        items = [
+            {kind: _repointed(action, note_id) for kind, action in item.items()}
+            for item in params["TransactItems"]
+        ]
+        return {**params, "TransactItems": items}
+    field = "Item" if "Item" in params else "Key"
+    if "noteId" not in params.get(field, {}):
+        return params  # not a note's: the account check
+    changed = {**params[field], "noteId": {"S": note_id}}
+    if "deletedKey" in changed:  # a trashed note's position, "<deletedAt>#<noteId>"
+        changed["deletedKey"] = {"S": f"{changed['deletedKey']['S'].rsplit('#', 1)[0]}#{note_id}"}
+    return {**params, field: changed}
+
+
+def replay(
+    dynamodb: Any, calls: list[tuple[str, dict[str, Any]]], note_ids: Iterator[str] | None = None
+) -> None:
+    """Send the app's own DynamoDB calls for one request again with boto3; for a request that
+    makes or removes a note, every call naming the note is pointed at the next of ``note_ids``."""
+    note_id = next(note_ids) if note_ids is not None else None
+    for operation, params in calls:
+        sent = _repointed(params, note_id) if note_id is not None else params
+        getattr(dynamodb, xform_name(operation))(**sent)
 
 
 def requests_and_calls(rows: list[Row], user: Any) -> None:
@@ -285,23 +354,23 @@ def requests_and_calls(rows: list[Row], user: Any) -> None:
         if note_ids is deletable:
             needed = (n * REPEATS + WARM_UP) * 2 + 1
             spare.extend(user.create(content="spare")["noteId"] for _ in range(needed))
-        with conftest.recorded_dynamodb_calls() as calls:
+        with recorded_dynamodb_calls() as calls:
             response = through_api()
         if response.status_code >= 300:
             raise RuntimeError(f"{name} failed: {response.body!r}")
-        counts.append((name, [operation for operation, _ in calls]))
-        (call,) = calls  # every route is one DynamoDB call; the row below shows it
-        api_us, direct_us = paired_us(through_api, partial(replay, dynamodb, call, note_ids), n)
+        operations = [operation for operation, _ in calls]
+        counts.append((name, operations))
+        api_us, direct_us = paired_us(through_api, partial(replay, dynamodb, calls, note_ids), n)
         rows.append(
             (
                 f"request: {name}",
                 ms(api_us),
-                f"its {call[0]} alone {ms(direct_us)}",
+                f"its {' + '.join(operations)} alone {ms(direct_us)}",
                 f"{ratio(api_us, direct_us)} ({'+' if api_us >= direct_us else ''}{ms(api_us - direct_us)})",
             )
         )
 
-    with conftest.recorded_dynamodb_calls() as calls:
+    with recorded_dynamodb_calls() as calls:
         pages, cursor = 0, None
         while True:
             response = reader.get(f"/notes?limit=10{'&cursor=' + cursor if cursor else ''}")
@@ -341,7 +410,7 @@ def recorded_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
     events.register("before-parameter-build.s3", record_params)
     events.register("before-call.s3", record_call)
     try:
-        with conftest.recorded_dynamodb_calls() as dynamodb_calls:
+        with recorded_dynamodb_calls() as dynamodb_calls:
             yield found
         found.extend(("dynamodb", operation, params) for operation, params in dynamodb_calls)
     finally:
@@ -557,6 +626,321 @@ def logging_cost(rows: list[Row], user: Any) -> None:
             ms(logged_us),
             f"line switched off {ms(quiet_us)}",
             f"{ratio(logged_us, quiet_us)} ({ms(logged_us - quiet_us)})",
+        )
+    )
+
+
+# --- 3d. the trash: DELETE /notes/{id} moves a note where it deleted it ---------------------------
+
+TRASHED_SIZES = (("1 KB", 1_000), ("100 KB", 99_900))
+FILE_BYTES = 64 * 1024
+
+
+def delete_before_trash(owner: str, note_id: str) -> None:
+    """What DELETE /notes/{id} did before the trash (``NotesService.delete_note`` at e8979c9): one
+    conditional DeleteItem returning the note as it was, then its file's DeleteObjects."""
+    import app as notes_app
+    from chalicelib import writes
+
+    model = notes_app.note_model
+    writes.check_id(note_id)
+    with writes.conditional(model, owner, note_id, None):
+        answer = writes.connection(model).delete_item(
+            owner, note_id, condition=writes.condition_for(model, None), return_values="ALL_OLD"
+        )
+    old = model.from_raw_data(answer["Attributes"])
+    if old.attachment is not None:
+        notes_app.files.delete_quietly(old.attachment.key)
+
+
+def stored_note(owner: str, content: str, file: bytes | None = None) -> str:
+    """A note written straight into the notes table (version 1, as a create leaves it), with
+    ``file`` in the bucket as its attachment if given; its id."""
+    import app as notes_app
+    from chalicelib.models import AttachmentAttribute
+    from chalicelib.shapes import utc_now
+    from chalicelib.storage_layout import FILES_PREFIX
+
+    now = utc_now()
+    note = notes_app.note_model(
+        owner, str(uuid7()), title="a note", content=content, tags=["work"], createdAt=now, updatedAt=now
+    )
+    note.uploads = {}
+    if file is not None:
+        key = f"{FILES_PREFIX}{owner}/{note.noteId}/{uuid7()}"
+        conftest.aws_client("s3").put_object(Bucket=notes_app.settings.bucket_name, Key=key, Body=file)
+        note.attachment = AttachmentAttribute(
+            key=key, name="bench.bin", size=len(file), contentType="application/octet-stream", uploadedAt=now
+        )
+    note.save(condition=notes_app.note_model.noteId.does_not_exist())
+    return str(note.noteId)
+
+
+def _tables() -> dict[str, dict[str, Any]]:
+    """The stage's tables as provisioned (CreateTable parameters), by name."""
+    from infra import description
+
+    made = (description.table, description.search_table, description.trash_table, description.account_table)
+    return {table["TableName"]: table for table in (make(conftest.STAGE) for make in made)}
+
+
+def _item_key(table: dict[str, Any], item: dict[str, Any]) -> tuple[str, ...]:
+    return (table["TableName"], *(item[key["AttributeName"]]["S"] for key in table["KeySchema"]))
+
+
+def capacity_units(
+    calls: list[tuple[str, dict[str, Any]]], stored: dict[tuple[str, ...], int]
+) -> tuple[float, float, float]:
+    """Write, read and index write units that DynamoDB bills for ``calls``, from the items' sizes
+    (``item_bytes``; ``stored``: each item there before the calls, by table and key). A read: 1 a
+    4 KB of the item (half for an eventually consistent one), 1 when there is none; a write: 1 a
+    KB of the larger of the item before and after; in a transaction, twice each. A table's local
+    secondary index (projecting every attribute) writes its copy too: 1 a KB of it, counted apart
+    (DynamoDB does not say whether a transaction doubles an index's write)."""
+
+    def units(size: int, unit: int) -> int:
+        return max(1, -(-size // unit))
+
+    tables = _tables()
+    write = read = index = 0.0
+    for operation, params in calls:
+        if operation == "GetItem":
+            size = stored.get(_item_key(tables[params["TableName"]], params["Key"]), 0)
+            read += units(size, 4096) * (1 if params.get("ConsistentRead") else 0.5)
+            continue
+        if operation == "TransactWriteItems":
+            actions, times = (
+                [(kind, item) for entry in params["TransactItems"] for kind, item in entry.items()],
+                2,
+            )
+        elif operation in ("PutItem", "DeleteItem"):
+            actions, times = [(operation.removesuffix("Item"), params)], 1
+        else:
+            raise RuntimeError(f"no capacity rule here for {operation}")
+        for kind, action in actions:
+            if kind not in ("Put", "Delete"):
+                raise RuntimeError(f"no capacity rule here for a transaction's {kind}")
+            table = tables[action["TableName"]]
+            before = stored.get(_item_key(table, action.get("Item") or action["Key"]), 0)
+            size = max(before, item_bytes(action["Item"]) if kind == "Put" else 0)
+            write += times * units(size, 1024)
+            if table.get("LocalSecondaryIndexes"):
+                index += units(size, 1024)
+    return write, read, index
+
+
+def _units(write: float, read: float, index: float = 0) -> str:
+    shown = f"{write:g} WCU + {read:g} RCU"
+    return f"{shown} + {index:g} index WCU" if index else shown
+
+
+class TrashCase:
+    """Notes of one kind (``content``, ``file``) made one at a time for DELETE /notes/{id}: the move
+    against the delete before it."""
+
+    def __init__(self, owner: Any, content: str, file: bytes | None) -> None:
+        self.owner = owner
+        self.content = content
+        self.file = file
+        self.pending: list[str] = []
+
+    def prepare(self) -> None:
+        """A new note to delete (untimed)."""
+        self.pending.append(stored_note(self.owner.sub, self.content, self.file))
+
+    def move(self) -> None:
+        import app as notes_app
+
+        notes_app.trash.move(self.owner.sub, self.pending.pop(), None)
+
+    def delete_before(self) -> None:
+        delete_before_trash(self.owner.sub, self.pending.pop())
+
+    def recorded(self, through_api: bool) -> tuple[list[tuple[str, str, dict[str, Any]]], int]:
+        """The calls of one deletion, and the bytes of the note's item: the move through the API
+        (with the account check every request makes), or the delete before it as its route
+        called it."""
+        import app as notes_app
+
+        self.prepare()
+        note_id = self.pending.pop()
+        key = {"userId": {"S": self.owner.sub}, "noteId": {"S": note_id}}
+        dynamodb = conftest.aws_client("dynamodb")
+        stored = item_bytes(dynamodb.get_item(TableName=notes_app.settings.table_name, Key=key)["Item"])
+        with recorded_calls() as calls:
+            if through_api:
+                response = self.owner.delete(f"/notes/{note_id}")
+                if response.status_code != 204:
+                    raise RuntimeError(f"DELETE /notes/{{id}} failed: {response.body!r}")
+            else:
+                delete_before_trash(self.owner.sub, note_id)
+        return calls, stored
+
+
+def trash_cost(rows: list[Row], user: Any) -> None:
+    """DELETE /notes/{id}, now a move to the trash (``Trash.move``: a consistent GetItem, then a
+    TransactWriteItems deleting the note and putting its copy in the trash table), against the
+    delete before it (``delete_before_trash``), on notes of 1 KB and 100 KB: time, calls, the
+    capacity DynamoDB bills."""
+    import app as notes_app
+
+    owner = conftest.new_user(user.http)
+    table = notes_app.settings.table_name
+    rng = seeded_random(SEARCH_SEED, "trash")
+    vocabulary = Vocabulary.made(seeded_random(SEARCH_SEED, "words"))
+    cases = [(label, TrashCase(owner, vocabulary.text(rng, size), None)) for label, size in TRASHED_SIZES]
+    with_file = f"{TRASHED_SIZES[0][0]} with a {FILE_BYTES // 1024} KiB file"
+    cases.append((with_file, TrashCase(owner, cases[0][1].content, os.urandom(FILE_BYTES))))
+    calls_rows: list[Row] = []
+    for label, case in cases:
+        move_us, before_us = paired_prepared_us(case.move, case.delete_before, case.prepare, 10)
+        more = f"{'+' if move_us >= before_us else ''}{ms(move_us - before_us)}"
+        rows.append(
+            (
+                f"trash: DELETE /notes/{{id}}'s storage work, {label} note (move)",
+                ms(move_us),
+                f"the delete before it {ms(before_us)}",
+                f"{ratio(move_us, before_us)} ({more})",
+            )
+        )
+        (move_calls, stored), (before_calls, _) = case.recorded(True), case.recorded(False)
+        if case.file is None:
+            units = []
+            for calls in (move_calls, before_calls):
+                dynamodb_calls = [(op, params) for service, op, params in calls if service == "dynamodb"]
+                units.append(
+                    capacity_units(dynamodb_calls, {(table, owner.sub, _key_of(dynamodb_calls)): stored})
+                )
+            move_units, before_units = units
+            rows.append(
+                (
+                    f"trash: capacity per DELETE /notes/{{id}}, {label} note ({stored:,} B stored)",
+                    _units(*move_units),
+                    f"the delete before it {_units(*before_units)}",
+                    f"{ratio(move_units[0] + move_units[2], before_units[0])} writes",
+                )
+            )
+        shown = (
+            _services(move_calls),
+            f"before: {_services(before_calls)}",
+            "a GetItem of them the account check of every request",
+        )
+        calls_rows.append((f"trash: calls per DELETE /notes/{{id}}, {label} note", *shown))
+    rows.extend(calls_rows)
+
+
+def _key_of(calls: list[tuple[str, dict[str, Any]]]) -> str:
+    """The note the calls read or write."""
+    for _, params in calls:
+        for item in [
+            params,
+            *(action for entry in params.get("TransactItems", []) for action in entry.values()),
+        ]:
+            key = item.get("Key") or item.get("Item") or {}
+            if "noteId" in key:
+                return str(key["noteId"]["S"])
+    raise RuntimeError("the calls name no note")
+
+
+def _services(calls: list[tuple[str, str, dict[str, Any]]]) -> str:
+    """Calls as a row shows them: "2 GetItem, 1 TransactWriteItems; S3 none"."""
+    shown = []
+    for service, label in (("dynamodb", "DynamoDB"), ("s3", "S3")):
+        operations = [operation for s, operation, _ in calls if s == service]
+        used = ", ".join(f"{operations.count(op)} {op}" for op in dict.fromkeys(operations)) or "none"
+        shown.append(f"{label} {used}")
+    return "; ".join(shown)
+
+
+# --- 3e. an export ----------------------------------------------------------------------------------
+
+EXPORTED_NOTES = 1_000
+EXPORTED_CONTENT = (1_000, 10_000)  # bytes of a note's content, drawn evenly
+FILE_EVERY = 10  # a file on one note in ten
+EXPORT_RUNS = 2
+
+
+def export_cost(rows: list[Row], user: Any) -> None:
+    """``Exports.make`` (what the jobs function does for POST /exports) for an account of 1,000
+    notes of 1–10 KB, a 64 KiB file on one in ten: its time, its memory, the ZIP's size."""
+    import tracemalloc
+    import zipfile
+
+    import app as notes_app
+    from chalicelib.exports import export_key
+
+    owner = conftest.new_user(user.http)
+    rng = seeded_random(SEARCH_SEED, "export")
+    vocabulary = Vocabulary.made(seeded_random(SEARCH_SEED, "words"))
+    s3 = conftest.aws_client("s3")
+    bucket = notes_app.settings.bucket_name
+    for i in range(EXPORTED_NOTES):
+        content = vocabulary.text(rng, rng.randint(*EXPORTED_CONTENT))
+        stored_note(owner.sub, content, os.urandom(FILE_BYTES) if i % FILE_EVERY == 0 else None)
+
+    def made() -> tuple[str, float]:
+        """A new export, made: its id and the seconds ``make`` took."""
+        export_id: str = notes_app.exports.start(owner.sub)["exportId"]
+        started = time.perf_counter()
+        notes_app.exports.make(owner.sub, export_id)
+        return export_id, time.perf_counter() - started
+
+    s3_calls: Counter[str] = Counter()
+
+    def count_s3(model: Any, **_: Any) -> None:
+        s3_calls[model.name] += 1
+
+    events = notes_app.files.client.meta.events
+    events.register("after-call.s3", count_s3)
+    try:
+        with dynamodb_traffic() as counted:
+            export_id, first = made()
+    finally:
+        events.unregister("after-call.s3", count_s3)
+    answer = notes_app.exports.status(owner.sub, export_id)
+    if answer["status"] != "ready":
+        raise RuntimeError(f"the export was not made: {answer}")
+    body = s3.get_object(Bucket=bucket, Key=export_key(owner.sub, export_id))["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        entries = len(archive.namelist())
+    files = -(-EXPORTED_NOTES // FILE_EVERY)
+    if entries != 2 * EXPORTED_NOTES + files or answer["size"] != len(body):
+        raise RuntimeError(f"the export holds {entries} entries, not {2 * EXPORTED_NOTES + files}")
+    times = [first, *(made()[1] for _ in range(EXPORT_RUNS - 1))]
+    # Traced apart (tracing slows it): everything allocated while make ran, in every thread, the
+    # emulator's share too (it answers in this process, and keeps the ZIP it was sent).
+    tracemalloc.start()
+    try:
+        made()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    mib = 1024 * 1024
+    mix = f"{EXPORTED_NOTES:,} notes of 1–10 KB, a {FILE_BYTES // 1024} KiB file on 1 in {FILE_EVERY}"
+    rows.append(
+        (
+            f"export: Exports.make, {mix}",
+            f"{statistics.median(times):.2f} s",
+            f"ZIP {len(body) / mib:.1f} MiB, {entries:,} entries",
+            f"median of {EXPORT_RUNS}",
+        )
+    )
+    rows.append(
+        (
+            "export: peak of the Python heap during make (tracemalloc)",
+            f"{peak / mib:.1f} MiB",
+            f"the emulator's share in it; {held / mib:.1f} MiB still allocated when it returned",
+            f"{ratio(peak, len(body))} the ZIP",
+        )
+    )
+    operations = ", ".join(f"{counted[op]} {op}" for op in ("GetItem", "Query", "UpdateItem") if counted[op])
+    s3_used = ", ".join(f"{count} {op}" for op, count in s3_calls.items())
+    rows.append(
+        (
+            "export: calls of one make",
+            f"{counted['requests']} DynamoDB, {s3_calls.total()} S3",
+            f"{operations}; {s3_used}",
+            "",
         )
     )
 
@@ -829,24 +1213,25 @@ def seed_index(table_name: str, region: str, notes: list[Any]) -> SeededIndex:
 
 @contextmanager
 def dynamodb_traffic() -> Iterator[Counter[str]]:
-    """What the app's DynamoDB calls cost, on both tables' clients: "requests", a count per
-    operation, "items" read (a Query's ScannedCount, a BatchGetItem's items), "bytes" answered."""
-    import app as notes_app
+    """What the app's DynamoDB calls cost, on every table's client: "requests", a count per
+    operation, "items" read (a Query's ScannedCount, a BatchGetItem's items), "bytes" answered.
+    Counted under a lock: an account's deletion sends from several threads."""
+    import threading
 
     counted: Counter[str] = Counter()
+    lock = threading.Lock()
 
     def count(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        counted["requests"] += 1
-        counted[model.name] += 1
-        counted["bytes"] += len(http_response.content or b"")
-        if model.name == "Query":
-            counted["items"] += int(parsed.get("ScannedCount", 0))
-        elif model.name == "BatchGetItem":
-            counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
+        with lock:
+            counted["requests"] += 1
+            counted[model.name] += 1
+            counted["bytes"] += len(http_response.content or b"")
+            if model.name == "Query":
+                counted["items"] += int(parsed.get("ScannedCount", 0))
+            elif model.name == "BatchGetItem":
+                counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
-    clients = [
-        model._get_connection().connection.client for model in (notes_app.note_model, notes_app.search_model)
-    ]
+    clients = dynamodb_clients()
     for client in clients:
         client.meta.events.register("after-call.dynamodb", count)
     try:
@@ -865,7 +1250,9 @@ def _timed_us(fn: Callable[[], Any], budget_us: float = 300_000) -> float:
 
 
 def _reads(counted: Counter[str]) -> str:
-    operations = ", ".join(f"{counted[op]} {op}" for op in ("Query", "BatchGetItem") if counted[op])
+    operations = ", ".join(
+        f"{counted[op]} {op}" for op in ("GetItem", "Query", "BatchGetItem") if counted[op]
+    )
     return (
         f"{counted['requests']} requests ({operations}), {counted['items']:,} items, "
         f"{counted['bytes'] / 1024:,.0f} KiB answered"
@@ -940,6 +1327,7 @@ def search_cost(rows: list[Row]) -> None:
             )
         index_size(rows, sizes)
         index_cost(rows, first, vocabulary)
+        deletion_cost(rows, [users[count] for count in DELETED_USERS])
 
 
 def index_size(rows: list[Row], sizes: dict[int, tuple[SeededIndex, int]]) -> None:
@@ -1020,7 +1408,7 @@ def index_cost(rows: list[Row], user: Any, vocabulary: Vocabulary) -> None:
     api_writes: dict[str, set[str]] = {"create": set(), "edit": set()}
 
     def measured(kind: str, status: int, send: Callable[[], Any]) -> Any:
-        with conftest.recorded_dynamodb_calls() as calls:
+        with recorded_dynamodb_calls() as calls:
             response = send()
         if response.status_code != status:
             raise RuntimeError(f"a note's {kind} failed: {response.body!r}")
@@ -1063,6 +1451,249 @@ def index_cost(rows: list[Row], user: Any, vocabulary: Vocabulary) -> None:
                 f"index: indexer time per {label} (1 KB / 100 KB, one record)",
                 f"{ms(small_us)} / {ms(big_us)}",
                 f"finding the entries alone {ms(small_finding)} / {ms(big_finding)}",
+                "",
+            )
+        )
+
+
+# --- 4c. deleting an account ------------------------------------------------------------------------
+
+DELETED_FILES = 5
+# Users of the search rows whose accounts are deleted (after the search rows): with 260 search
+# entries a note, the one with 10,000 notes holds some 2.6 million items.
+DELETED_USERS = (1_000, 10_000)
+
+
+class _Body(io.BytesIO):
+    """An answer's body as botocore reads one."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+class KeysAnswered:
+    """Each Query of a partition's keys and each BatchWriteItem of deletions answered in the
+    bench's process from the keys the emulator's tables hold (``answering``), and the emulator's
+    partitions emptied as DynamoDB's would be when it ends (untimed).
+
+    Through the emulator an account's deletion takes too long to measure the function: its
+    answer to a Query costs it about 0.6 ms an item (its response serializer) and its delete some
+    75 µs more, and a deletion sends a Query for each 1,000 keys and a BatchWriteItem for each 25:
+    14,633 search entries took 28 s here, so the 2.6 million of 10,000 notes would take over an
+    hour. Here botocore still validates and builds each request and parses each answer (only
+    signing and sending are skipped), and the answers are DynamoDB's: a page of at most ``Limit``
+    keys in key order, with a LastEvaluatedKey whenever it is full. Anything else (a Query of whole
+    items, an UpdateItem) goes to the emulator as usual. One call at a time, as the emulator's own
+    server answers them.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        from botocore.parsers import create_parser
+        from moto.dynamodb.models import dynamodb_backends
+
+        import app as notes_app
+        from local_stack.streams import DEFAULT_ACCOUNT
+
+        self._backend = dynamodb_backends[DEFAULT_ACCOUNT][notes_app.settings.region]
+        self._partitions: dict[tuple[str, str], Any] = {}
+        self._deleted: dict[tuple[str, str], list[str]] = {}
+        self._lock = threading.Lock()
+        self._parser = create_parser("json")
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        events = [client.meta.events for client in dynamodb_clients()]
+        for registered in events:
+            for operation in ("Query", "BatchWriteItem"):
+                registered.register_first(f"before-call.dynamodb.{operation}", self._answer)
+        try:
+            yield
+        finally:
+            for registered in events:
+                for operation in ("Query", "BatchWriteItem"):
+                    registered.unregister(f"before-call.dynamodb.{operation}", self._answer)
+            self._empty_partitions()
+
+    def _answer(self, model: Any, params: dict[str, Any], **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        asked = json.loads(params["body"])
+        with self._lock:
+            answered = self._query(asked) if model.name == "Query" else self._batch_write(asked)
+        if answered is None:
+            return None
+        body = json.dumps(answered).encode()
+        http = AWSResponse(params["url"], 200, {}, _Body(body))
+        return http, self._parser.parse({"status_code": 200, "headers": {}, "body": body}, model.output_shape)
+
+    def _keys(self, table: Any, owner: str) -> Any:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+        from sortedcontainers import SortedList
+
+        found = self._partitions.get((table.name, owner))
+        if found is None:
+            stored = table.items.get(DynamoType({"S": owner})) or {}
+            found = self._partitions[(table.name, owner)] = SortedList(key.value for key in stored)
+        return found
+
+    def _query(self, asked: dict[str, Any]) -> dict[str, Any] | None:
+        table = self._backend.get_table(asked["TableName"])
+        names = asked.get("ExpressionAttributeNames", {})
+        condition = asked.get("KeyConditionExpression", "").split(" = ")
+        projection = asked.get("ProjectionExpression", "").split(",")
+        hash_name, range_name = table.hash_key_attr, table.range_key_attr
+        simple = (
+            not {"IndexName", "FilterExpression"} & asked.keys()
+            and asked.get("ScanIndexForward") is not False
+        )
+        if (
+            not simple
+            or len(condition) != 2
+            or names.get(condition[0]) != hash_name
+            or {names.get(name.strip(), name.strip()) for name in projection} != {hash_name, range_name}
+        ):
+            return None
+        owner = asked["ExpressionAttributeValues"][condition[1]]["S"]
+        found = self._keys(table, owner)
+        start = (asked.get("ExclusiveStartKey") or {}).get(range_name, {}).get("S")
+        at = found.bisect_right(start) if start is not None else 0
+        limit = int(asked["Limit"])
+        items = [{hash_name: {"S": owner}, range_name: {"S": key}} for key in found.islice(at, at + limit)]
+        answer: dict[str, Any] = {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+        if len(items) == limit:
+            answer["LastEvaluatedKey"] = items[-1]
+        return answer
+
+    def _batch_write(self, asked: dict[str, Any]) -> dict[str, Any] | None:
+        requests = asked["RequestItems"]
+        if any("DeleteRequest" not in request for sent in requests.values() for request in sent):
+            return None
+        for table_name, sent in requests.items():
+            table = self._backend.get_table(table_name)
+            for request in sent:
+                key = request["DeleteRequest"]["Key"]
+                owner, item = key[table.hash_key_attr]["S"], key[table.range_key_attr]["S"]
+                self._keys(table, owner).discard(item)
+                self._deleted.setdefault((table_name, owner), []).append(item)
+        return {"UnprocessedItems": {}}
+
+    def _empty_partitions(self) -> None:
+        """What was deleted, deleted from the emulator's tables too."""
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        for (table_name, owner), gone in self._deleted.items():
+            stored = self._backend.get_table(table_name).items.get(DynamoType({"S": owner})) or {}
+            if not self._partitions[(table_name, owner)]:
+                stored.clear()
+            else:
+                for item in gone:
+                    stored.pop(DynamoType({"S": item}), None)
+
+
+def _held(user: Any) -> dict[str, tuple[int, int]]:
+    """What the user holds in each table of the emulator: (items, write units to delete them, 1 a
+    KB of each; a search entry is one, under 1 KB)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    import app as notes_app
+    from chalicelib.account import DELETED_ITEM
+    from local_stack.streams import DEFAULT_ACCOUNT
+
+    settings = notes_app.settings
+    backend = dynamodb_backends[DEFAULT_ACCOUNT][settings.region]
+    tables = {
+        "notes": settings.table_name,
+        "trash": settings.trash_table_name,
+        "searchEntries": settings.search_table_name,
+        "exports": settings.account_table_name,
+    }
+    held = {}
+    for kind, name in tables.items():
+        stored = backend.get_table(name).items.get(DynamoType({"S": user.sub})) or {}
+        # The account's tombstone stays: it refuses the tokens until they have expired.
+        items = [item for key, item in stored.items() if key.value != DELETED_ITEM]
+        if kind == "searchEntries":
+            held[kind] = (len(items), len(items))
+        else:
+            sizes = [item_bytes(item.to_json()["Attributes"]) for item in items]
+            held[kind] = (len(items), sum(-(-size // 1024) for size in sizes))
+    return held
+
+
+def _carried_out(user: Any) -> tuple[float, dict[str, int], Counter[str], Counter[str]]:
+    """One account's deletion, timed: seconds, what it deleted by kind, its DynamoDB requests
+    (``dynamodb_traffic``) and its other calls ("s3 DeleteObjects", "cognito-idp AdminDeleteUser")."""
+    import app as notes_app
+
+    others: Counter[str] = Counter()
+
+    def count_other(model: Any, **_: Any) -> None:
+        others[f"{model.service_model.service_name} {model.name}"] += 1
+
+    other_clients = [notes_app.files.client, notes_app.deletion._cognito_client()]
+    for client in other_clients:
+        client.meta.events.register("after-call", count_other)
+    try:
+        with KeysAnswered().answering(), dynamodb_traffic() as counted:
+            started = time.perf_counter()
+            deleted = notes_app.deletion.carry_out(user.sub)
+            seconds = time.perf_counter() - started
+    finally:
+        for client in other_clients:
+            client.meta.events.unregister("after-call", count_other)
+    return seconds, deleted, counted, others
+
+
+def deletion_cost(rows: list[Row], users: list[Any]) -> None:
+    """``AccountDeletion.carry_out`` (what the jobs function does after DELETE /me) for the users
+    the search rows seeded, each with a few files: its time, its requests, the write units
+    DynamoDB bills for the items it deletes."""
+    import app as notes_app
+    from chalicelib.storage_layout import FILES_PREFIX
+
+    s3 = conftest.aws_client("s3")
+    bucket = notes_app.settings.bucket_name
+    for user in users:
+        for _ in range(DELETED_FILES):
+            key = f"{FILES_PREFIX}{user.sub}/{uuid7()}/{uuid7()}"
+            s3.put_object(Bucket=bucket, Key=key, Body=b"x" * 1024)
+        # Recorded as DELETE /me records it: the account's tombstone, which the deletion keeps.
+        notes_app.deletion.request(user.sub, user.email, user.email)
+        held = _held(user)
+        seconds, deleted, counted, others = _carried_out(user)
+        expected = {kind: items for kind, (items, _) in held.items()} | {"objects": DELETED_FILES}
+        left = {kind: items for kind, (items, _) in _held(user).items() if items}
+        if any(deleted.get(kind) != number for kind, number in expected.items()) or left:
+            raise RuntimeError(f"the deletion deleted {deleted}, not {expected}; left {left}")
+        notes, entries = held["notes"][0], held["searchEntries"][0]
+        used = ("Query", "BatchWriteItem", "GetItem", "UpdateItem")
+        operations = ", ".join(f"{counted[op]:,} {op}" for op in used if counted[op])
+        s3_calls = sum(n for name, n in others.items() if name.startswith("s3 "))
+        user_is = f"user with {notes:,} notes"
+        rows.append(
+            (
+                f"account deletion: carry_out, {user_is} ({entries:,} search entries)",
+                f"{seconds:.1f} s",
+                f"{DELETED_FILES} files too; the keys answered directly",
+                f"{notes / seconds:,.0f} notes/s",
+            )
+        )
+        rows.append(
+            (
+                f"account deletion: DynamoDB requests, {user_is}",
+                f"{counted['requests']:,}",
+                operations,
+                f"S3 {s3_calls}, Cognito {others['cognito-idp AdminDeleteUser']}",
+            )
+        )
+        rows.append(
+            (
+                f"account deletion: items deleted, {user_is}",
+                f"{sum(items for items, _ in held.values()):,}",
+                f"{sum(units for _, units in held.values()):,} WCU (1 a KB of each)",
                 "",
             )
         )
@@ -1366,6 +1997,8 @@ def main() -> None:
             requests_and_calls(rows, user)
             attachments(rows, user)
             logging_cost(rows, user)
+            trash_cost(rows, user)
+            export_cost(rows, user)
             token_verification(rows, user)
         list_cost(rows)
         search_cost(rows)
