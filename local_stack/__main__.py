@@ -49,8 +49,9 @@ from local_stack.web_server import local_web_server
 STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
 
 
-class Stop(Exception):
-    """A signal asked the stack to stop."""
+class Stop(BaseException):
+    """A signal asked the stack to stop. Not an Exception, as KeyboardInterrupt is not: no
+    ``except Exception`` on the way (ours or a library's) may swallow a Ctrl-C."""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from local_stack import state_file as local_state
+from local_stack.__main__ import Stop, _raise_stop
 from local_stack.keeper import SAVE_INTERVAL_SECONDS
 from tests.conftest import PASSWORD, ROOT
 from tests.stack import MAKE, Stack, port_is_free, processes_mentioning, running_stack, send_to_s3
@@ -216,3 +217,12 @@ def test_a_damaged_or_foreign_state_is_refused_with_the_reason(
         local_state.load(path)
     aside = local_state.set_aside(path)
     assert not path.exists() and aside.exists() and "unreadable" in aside.name
+
+
+def test_a_ctrl_c_passes_through_code_that_catches_exceptions() -> None:
+    """A Ctrl-C that lands in a library's ``except Exception`` while make run starts still stops it."""
+    with pytest.raises(Stop):
+        try:
+            _raise_stop(signal.SIGINT, None)
+        except Exception:  # noqa: S110 - what such a library does
+            pass
