@@ -276,6 +276,21 @@ def dynamodb_clients() -> list[Any]:
 
 
 @contextmanager
+def hooked(clients: list[Any], *handlers: tuple[str, Callable[..., Any]]) -> Iterator[None]:
+    """botocore's ``handlers`` (event name, handler) registered on each of ``clients`` while the
+    block runs."""
+    for client in clients:
+        for event, handler in handlers:
+            client.meta.events.register(event, handler)
+    try:
+        yield
+    finally:
+        for client in clients:
+            for event, handler in handlers:
+                client.meta.events.unregister(event, handler)
+
+
+@contextmanager
 def recorded_dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every DynamoDB call the app makes, on every table's client, as (operation, a copy of its
     parameters), in the order made (``conftest.recorded_dynamodb_calls`` sees the notes table's
@@ -287,14 +302,8 @@ def recorded_dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         calls.append((model.name, copy.deepcopy(params)))
 
-    clients = dynamodb_clients()
-    for client in clients:
-        client.meta.events.register("before-parameter-build.dynamodb", record)
-    try:
+    with hooked(dynamodb_clients(), ("before-parameter-build.dynamodb", record)):
         yield calls
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-parameter-build.dynamodb", record)
 
 
 def _repointed(params: dict[str, Any], note_id: str) -> dict[str, Any]:
@@ -406,16 +415,11 @@ def recorded_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
         # Presigning builds parameters too, but only a request that is sent is a call.
         found.append(("s3", model.name, built.pop(model.name)))
 
-    events = notes_app.notes._files.client.meta.events
-    events.register("before-parameter-build.s3", record_params)
-    events.register("before-call.s3", record_call)
-    try:
+    s3 = [notes_app.notes._files.client]
+    with hooked(s3, ("before-parameter-build.s3", record_params), ("before-call.s3", record_call)):
         with recorded_dynamodb_calls() as dynamodb_calls:
             yield found
         found.extend(("dynamodb", operation, params) for operation, params in dynamodb_calls)
-    finally:
-        events.unregister("before-parameter-build.s3", record_params)
-        events.unregister("before-call.s3", record_call)
 
 
 def _order(calls: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -890,13 +894,8 @@ def export_cost(rows: list[Row], user: Any) -> None:
     def count_s3(model: Any, **_: Any) -> None:
         s3_calls[model.name] += 1
 
-    events = notes_app.files.client.meta.events
-    events.register("after-call.s3", count_s3)
-    try:
-        with dynamodb_traffic() as counted:
-            export_id, first = made()
-    finally:
-        events.unregister("after-call.s3", count_s3)
+    with hooked([notes_app.files.client], ("after-call.s3", count_s3)), dynamodb_traffic() as counted:
+        export_id, first = made()
     answer = notes_app.exports.status(owner.sub, export_id)
     if answer["status"] != "ready":
         raise RuntimeError(f"the export was not made: {answer}")
@@ -969,15 +968,15 @@ def list_cost(rows: list[Row]) -> None:
             if model.name == "Query":
                 read["items"] = read.get("items", 0) + int(parsed.get("ScannedCount", 0))
 
-        events = notes_app.note_model._get_connection().connection.client.meta.events
-        events.register("after-call.dynamodb", count_items)
         results = {}
-        for name, user in (("10 notes", small), ("10,000 notes", big)):
-            read.clear()
-            user.get("/notes")
-            items = read["items"]
-            results[name] = (median_us(partial(user.get, "/notes"), 3), items)
-        events.unregister("after-call.dynamodb", count_items)
+        with hooked(
+            [notes_app.note_model._get_connection().connection.client], ("after-call.dynamodb", count_items)
+        ):
+            for name, user in (("10 notes", small), ("10,000 notes", big)):
+                read.clear()
+                user.get("/notes")
+                items = read["items"]
+                results[name] = (median_us(partial(user.get, "/notes"), 3), items)
     (small_us, small_items), (big_us, big_items) = results["10 notes"], results["10,000 notes"]
     # DynamoDB bills a Query by the items it reads: limit + 1 at most, whatever the partition holds.
     # The emulator's Query still sorts the user's whole partition to find the page (query_ranges
@@ -1231,14 +1230,8 @@ def dynamodb_traffic() -> Iterator[Counter[str]]:
             elif model.name == "BatchGetItem":
                 counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
-    clients = dynamodb_clients()
-    for client in clients:
-        client.meta.events.register("after-call.dynamodb", count)
-    try:
+    with hooked(dynamodb_clients(), ("after-call.dynamodb", count)):
         yield counted
-    finally:
-        for client in clients:
-            client.meta.events.unregister("after-call.dynamodb", count)
 
 
 def _timed_us(fn: Callable[[], Any], budget_us: float = 300_000) -> float:
@@ -1634,16 +1627,11 @@ def _carried_out(user: Any) -> tuple[float, dict[str, int], Counter[str], Counte
         others[f"{model.service_model.service_name} {model.name}"] += 1
 
     other_clients = [notes_app.files.client, notes_app.deletion._cognito_client()]
-    for client in other_clients:
-        client.meta.events.register("after-call", count_other)
-    try:
+    with hooked(other_clients, ("after-call", count_other)):
         with KeysAnswered().answering(), dynamodb_traffic() as counted:
             started = time.perf_counter()
             deleted = notes_app.deletion.carry_out(user.sub)
             seconds = time.perf_counter() - started
-    finally:
-        for client in other_clients:
-            client.meta.events.unregister("after-call", count_other)
     return seconds, deleted, counted, others
 
 
