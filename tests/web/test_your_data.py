@@ -464,6 +464,7 @@ def test_delete_the_account_needs_the_exact_email_then_its_tokens_are_refused(
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
         assert tab.stored_session() is None
+        assert "#" not in page.url  # whoever signs in next starts at their notes, not at Account
 
         # The old session's token is refused by the API, and the other browser is signed out.
         refused = requests.get(
