@@ -86,7 +86,7 @@ class Exports:
         return {"exportId": export_id, "status": "pending"}
 
     def status(self, owner: str, export_id: str) -> dict[str, Any]:
-        """GET /exports/{id}: one GetItem; presigning makes no S3 call. Raises NoteNotFound (no
+        """GET /exports/{id}: one GetItem; presigning makes no S3 call. Raises ExportNotFound (no
         such export of this owner, or deleted), StorageUnavailable."""
         item = self._item(owner, export_id)
         moment = parse_time(self._clock())
