@@ -13,8 +13,9 @@ stream (it retries the record) and goes on where the last one stopped.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pynamodb.models import Model
@@ -36,6 +37,9 @@ TOMBSTONE_SECONDS = 2 * 24 * 60 * 60
 # Batches of deletions sent at once (each a BatchWriteItem of up to 25 keys).
 DELETE_WORKERS = 8
 KEYS_PER_QUERY = 1000
+# Batches of 25 keys sent and not yet answered, at most: the next page is read only when the
+# deletions have caught up, so that memory holds a page or so, whatever the partition holds.
+PENDING_BATCHES = 4 * DELETE_WORKERS
 
 
 class AccountDeletion:
@@ -128,7 +132,7 @@ class AccountDeletion:
         range_name = model._range_key_attribute().attr_name
         deleted = 0
         with ThreadPoolExecutor(max_workers=DELETE_WORKERS, thread_name_prefix="delete") as pool:
-            sending = []
+            sending: deque[Future[None]] = deque()
             last_key = None
             while True:
                 items, last_key = writes.query_page(
@@ -137,6 +141,8 @@ class AccountDeletion:
                 keys = [item[range_name]["S"] for item in items if item[range_name]["S"] != keep]
                 for start in range(0, len(keys), 25):
                     sending.append(pool.submit(_delete_keys, model, owner, keys[start : start + 25]))
+                    while len(sending) > PENDING_BATCHES:
+                        sending.popleft().result()
                 deleted += len(keys)
                 if last_key is None:
                     break

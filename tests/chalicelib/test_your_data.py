@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 import requests
 
 import app as notes_app
+from chalicelib import account, writes
 from chalicelib.shapes import iso_time
 from tests.chalicelib.test_attachments import attach, keys, uploaded
 from tests.conftest import ApiUser, aws_client
@@ -190,3 +193,37 @@ def test_a_token_without_an_email_is_confirmed_against_the_pools_record(alice: A
     notes_app.deletion.request(alice.sub, None, alice.email)
     assert notes_app.deletion.refuses(alice.sub)
     assert alice.get("/notes").status_code == 401
+
+
+def test_a_deletion_reads_more_keys_only_as_its_deletions_catch_up(alice: ApiUser, monkeypatch: Any) -> None:
+    """At the limits a partition holds millions of keys: never more than a page and the pending
+    batches of them are held at once, however slow the deletions are."""
+    model = notes_app.account_model
+    with model.batch_write() as batch:
+        for number in range(400):
+            batch.save(model(alice.sub, f"export#{number:04}", status="ready"))
+    monkeypatch.setattr(account, "KEYS_PER_QUERY", 50)
+    monkeypatch.setattr(account, "PENDING_BATCHES", 2)
+    counted = {"read": 0, "deleted": 0}
+    held: list[int] = []
+    lock = threading.Lock()
+    query_page, delete_keys = writes.query_page, account._delete_keys
+
+    def page(*args: Any, **kwargs: Any) -> Any:
+        items, last_key = query_page(*args, **kwargs)
+        with lock:
+            counted["read"] += len(items)
+        return items, last_key
+
+    def slow_delete(*args: Any) -> None:
+        time.sleep(0.05)  # a throttled table
+        delete_keys(*args)
+        with lock:
+            counted["deleted"] += len(args[2])
+            held.append(counted["read"] - counted["deleted"])
+
+    monkeypatch.setattr(writes, "query_page", page)
+    monkeypatch.setattr(account, "_delete_keys", slow_delete)
+    assert notes_app.deletion._delete_partition(model, alice.sub) == 400
+    assert list(model.query(alice.sub, consistent_read=True)) == []
+    assert max(held) <= 50 + (2 + 1) * 25, held
