@@ -22,7 +22,7 @@ import timeit
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -290,20 +290,9 @@ def hooked(clients: list[Any], *handlers: tuple[str, Callable[..., Any]]) -> Ite
                 client.meta.events.unregister(event, handler)
 
 
-@contextmanager
-def recorded_dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every DynamoDB call the app makes, on every table's client, as (operation, a copy of its
-    parameters), in the order made (``conftest.recorded_dynamodb_calls`` sees the notes table's
-    client only)."""
-    import copy
-
-    calls: list[tuple[str, dict[str, Any]]] = []
-
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, copy.deepcopy(params)))
-
-    with hooked(dynamodb_clients(), ("before-parameter-build.dynamodb", record)):
-        yield calls
+def recorded_dynamodb_calls() -> AbstractContextManager[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB call the app makes, on every table's client, in the order made."""
+    return conftest.recorded_dynamodb_calls(dynamodb_clients())
 
 
 def _repointed(params: dict[str, Any], note_id: str) -> dict[str, Any]:

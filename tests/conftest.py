@@ -181,20 +181,23 @@ def dynamodb(aws: Provisioned) -> None:
 
 
 @contextlib.contextmanager
-def recorded_dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every DynamoDB API call the app makes, as (operation, a copy of its parameters),
-    from botocore's events."""
+def recorded_dynamodb_calls(clients: list[Any] | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB API call the app makes on ``clients`` (by default the notes table's: PynamoDB
+    gives each table's model a client of its own), as (operation, a copy of its parameters), in
+    the order made, from botocore's events."""
     calls: list[tuple[str, dict[str, Any]]] = []
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         calls.append((model.name, copy.deepcopy(params)))
 
-    events = notes_app.note_model._get_connection().connection.client.meta.events
-    events.register("before-parameter-build.dynamodb", record)
+    watched = clients if clients is not None else [notes_app.note_model._get_connection().connection.client]
+    for client in watched:
+        client.meta.events.register("before-parameter-build.dynamodb", record)
     try:
         yield calls
     finally:
-        events.unregister("before-parameter-build.dynamodb", record)
+        for client in watched:
+            client.meta.events.unregister("before-parameter-build.dynamodb", record)
 
 
 @pytest.fixture
