@@ -315,6 +315,8 @@ def test_change_the_password_then_only_the_new_one_signs_in(
     assert not signs_in(local_stack, user.email, user.password)
 
     page.get_by_role("button", name="Sign out").click()
+    # Signed out first: until then "Email" also names the Account screen's confirmation box.
+    expect(status(page)).to_have_text("You are signed out.")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(user.password)
     page.get_by_role("button", name="Sign in").click()
