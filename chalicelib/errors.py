@@ -33,8 +33,8 @@ class NoteNotFound(NotesError):
 class VersionMismatch(NotesError):
     """``If-Match`` named a version that is not the stored one."""
 
-    def __init__(self, expected: tuple[int, ...]) -> None:
-        wanted = ", ".join(f'"{v}"' for v in expected)
+    def __init__(self, expected: tuple[str, ...]) -> None:
+        wanted = ", ".join(f'"{tag}"' for tag in expected)
         super().__init__(f"If-Match {wanted} does not match the note's current version")
 
 

@@ -70,12 +70,8 @@ class Trash:
         writes.check_id(note_id)
         for _ in range(MOVE_ATTEMPTS):
             note = writes.owned_note(self._notes, owner, note_id)
-            if (
-                precondition is not None
-                and not precondition.any_version
-                and note.version not in precondition.versions
-            ):
-                raise VersionMismatch(precondition.versions)
+            if precondition is not None and not precondition.holds(note.version):
+                raise VersionMismatch(precondition.tags)
             now = self._clock()
             item = self._trash.from_raw_data(note.serialize())
             item.uploads = None  # uploads waiting to be attached die with the move (their objects expire)

@@ -47,13 +47,24 @@ UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 
 @dataclass(frozen=True)
 class Precondition:
-    """What ``If-Match`` asked for: any existing version, or one of ``versions``."""
+    """What ``If-Match`` asked for: any existing version (no ``tags``), or one of ``versions``.
+
+    Entity tags are compared strongly, character by character (RFC 9110, section 8.8.3.2): a
+    version's ETag is ``"<version>"`` in its shortest form, so ``"0001"`` is no version's and
+    matches none. ``tags`` holds every tag as sent (for the 412's message), ``versions`` the
+    versions they are ETags of; when no tag is one, ``versions`` is empty and nothing matches.
+    """
 
     versions: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
 
     @property
     def any_version(self) -> bool:
-        return not self.versions
+        return not self.tags
+
+    def holds(self, version: int) -> bool:
+        """Whether a note at ``version`` meets the precondition."""
+        return self.any_version or version in self.versions
 
 
 def no_body(raw: bytes | str | None) -> None:
@@ -307,7 +318,9 @@ def parse_if_match(header: str | None) -> Precondition | None:
     """The precondition of an ``If-Match`` header, or None when there is none.
 
     Accepts ``*`` or strong entity tags such as ``"3"`` or ``"3", "4"``; a weak
-    tag never matches under If-Match, so it is refused like any other bad value.
+    tag never matches under If-Match, so it is refused like any other bad value. A tag of
+    digits that is no version's ETag (``"03"``) is kept: it matches nothing, so the write is a
+    412 (a 404 for a missing note), as for a version the note does not have.
     """
     if header is None:
         return None
@@ -317,12 +330,12 @@ def parse_if_match(header: str | None) -> Precondition | None:
         raise InvalidInput(
             "header 'If-Match' must be * or a quoted version from the note's ETag, such as \"3\""
         )
-    versions = tuple(dict.fromkeys(int(tag) for tag in re.findall(r"[0-9]+", header)))
-    if len(versions) > MAX_IF_MATCH_VERSIONS:
+    tags = tuple(dict.fromkeys(re.findall(r"[0-9]+", header)))
+    if len(tags) > MAX_IF_MATCH_VERSIONS:
         raise InvalidInput(
-            f"header 'If-Match' names {len(versions):,} versions; at most {MAX_IF_MATCH_VERSIONS} are allowed"
+            f"header 'If-Match' names {len(tags):,} versions; at most {MAX_IF_MATCH_VERSIONS} are allowed"
         )
-    return Precondition(versions)
+    return Precondition(tuple(int(tag) for tag in tags if tag == str(int(tag))), tags)
 
 
 def _string(name: str, value: Any, nullable: bool = False) -> str:

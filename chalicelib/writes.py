@@ -64,7 +64,12 @@ def condition_for(model: type[NoteModel], precondition: Precondition | None) -> 
     """A write's condition: the note exists, at one of the versions ``If-Match`` names if any."""
     condition = model.noteId.exists()
     if precondition is not None and not precondition.any_version:
-        condition &= model.version.is_in(*precondition.versions)
+        if precondition.versions:
+            condition &= model.version.is_in(*precondition.versions)
+        else:
+            # No tag named is a version's ETag: a condition no stored note meets, so the answer
+            # is still a 404 for a missing note and a 412 for one that exists.
+            condition &= model.noteId.does_not_exist()
     return condition
 
 
@@ -224,17 +229,17 @@ def conditional(
         with dynamodb():
             yield
     except ConditionFailed:
-        versions = precondition.versions if precondition is not None else ()
+        named = precondition is not None and not precondition.any_version
         # Without a version, an attachment or more to compare, only "exists" could have failed.
-        if not versions and not needs_attachment and explain is None:
+        if not named and not needs_attachment and explain is None:
             raise NoteNotFound(note_id) from None
         note = owned_note(model, owner, note_id)
         if explain is not None:
             explain(note)
-        version_held = not versions or note.version in versions
+        version_held = precondition is None or precondition.holds(note.version)
         if needs_attachment and version_held:
             raise NoAttachment(note_id) from None  # missing at the time of the write
-        raise VersionMismatch(versions) from None
+        raise VersionMismatch(precondition.tags if precondition is not None else ()) from None
 
 
 def _load(model: type[NoteModel], owner: str, note_id: str) -> NoteModel | None:

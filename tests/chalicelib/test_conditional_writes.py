@@ -111,3 +111,48 @@ def test_each_change_is_one_conditional_write(alice, dynamodb_calls):
     assert "attribute_exists" in condition
     assert {"N": "3"} in delete["Delete"]["ExpressionAttributeValues"].values()  # the version read
     assert "attribute_not_exists" in put["Put"]["ConditionExpression"]
+
+
+@pytest.mark.parametrize("verb", WRITES)
+def test_if_match_compares_tags_strongly_so_a_padded_version_is_412(alice, verb):
+    # RFC 9110's strong comparison: "0001" is not the ETag "1", whatever number it spells.
+    note_id = alice.create(content="original")["noteId"]
+    for value in ('"0001"', '"01", "001"', '"0"'):
+        response = _write(alice, verb, note_id, headers={"If-Match": value})
+        assert response.status_code == 412, (value, response.body)
+        assert response.json_body["Code"] == "PreconditionFailed"
+        assert value.split(",")[0] in response.json_body["Message"]
+    stored = alice.get(f"/notes/{note_id}").json_body
+    assert (stored["content"], stored["version"]) == ("original", 1)
+    # The ETag itself still matches, also beside a padded one.
+    response = _write(alice, verb, note_id, headers={"If-Match": '"0001", "1"'})
+    assert response.status_code in (200, 204), response.body
+
+
+def test_a_padded_version_on_a_missing_note_is_404(alice):
+    response = alice.patch(
+        "/notes/01a20256-1ac6-781a-b77a-7e7ebcffa4ac", {"title": "x"}, headers={"If-Match": '"0001"'}
+    )
+    assert response.status_code == 404
+
+
+def test_a_padded_version_never_attaches_or_detaches(alice):
+    from tests.chalicelib.test_attachments import attach, uploaded
+
+    note_id = alice.create()["noteId"]
+    upload_id = uploaded(alice, note_id, b"bytes")
+    refused = attach(alice, note_id, upload_id, headers={"If-Match": '"01"'})
+    assert refused.status_code == 412, refused.body
+    assert attach(alice, note_id, upload_id, headers={"If-Match": '"1"'}).status_code == 200
+    refused = alice.delete(f"/notes/{note_id}/attachment", headers={"If-Match": '"02"'})
+    assert refused.status_code == 412, refused.body
+    assert alice.get(f"/notes/{note_id}").json_body["attachment"]["name"] == "notes.txt"
+
+
+def test_a_weak_tag_never_matches(alice):
+    # If-Match compares strongly: W/"1" matches no version, and says why.
+    note_id = alice.create()["noteId"]
+    response = alice.patch(f"/notes/{note_id}", {"title": "x"}, headers={"If-Match": 'W/"1"'})
+    assert response.status_code == 400
+    assert "If-Match" in response.json_body["Message"]
+    assert alice.get(f"/notes/{note_id}").json_body["version"] == 1
