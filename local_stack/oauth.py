@@ -9,7 +9,7 @@ clients and resource servers, on the emulator's port, under the pool's issuer::
     <issuer>/.well-known/openid-configuration   discovery
     <issuer>/oauth2/authorize                    the sign-in page (sign in, sign up, confirm)
     <issuer>/oauth2/token                        authorization_code (PKCE S256), refresh_token
-    <issuer>/oauth2/revoke                       a refresh token
+    <issuer>/oauth2/revoke                       a refresh token, and its access tokens
     <issuer>/oauth2/userInfo                     who an access token names
     <issuer>/logout                              ends the sign-in page's session
 
@@ -19,10 +19,12 @@ by the emulator), so the API checks them as it checks any other token.
 
 The protocol is Authlib's authorization server; what is Cognito's is here: the clients' settings
 (``AllowedOAuthFlows``, ``AllowedOAuthScopes``, ``CallbackURLs``, ``LogoutURLs``), the scopes that
-exist (OpenID's and the resource servers'), PKCE with ``S256`` only, codes that are single-use,
-bound to their client, redirect URI and challenge, and valid five minutes, and the claims of
-Cognito's tokens. Codes, refresh tokens and revocations live on the emulator's pool object, so
-they are saved with the rest of its data: a refresh token outlives a restart, as deployed.
+exist (OpenID's and the resource servers'; asking for another is ``invalid_scope``), PKCE when a
+client sends a challenge and then ``S256`` only, codes that are single-use (their first redemption
+uses them up, refused or not), bound to their client, redirect URI and challenge, and valid five
+minutes, revocation that reaches the session's access tokens, and the claims of Cognito's tokens.
+Codes, refresh tokens and revocations live on the emulator's pool object, so they are saved with
+the rest of its data: a refresh token outlives a restart, as deployed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import os
 import secrets
 import time
@@ -127,6 +130,10 @@ class Kept:
     codes: dict[str, Code] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
 
+    def revoked(self, origin_jti: object) -> bool:
+        """Whether the session ``origin_jti`` (a refresh token and the tokens made from it) was revoked."""
+        return any(held.revoked and held.origin_jti == origin_jti for held in self.refresh_tokens.values())
+
 
 def kept(pool: Pool) -> Kept:
     records = pool.__dict__.get("oauth_records")
@@ -151,11 +158,16 @@ class Client(ClientMixin):
     def get_default_redirect_uri(self) -> None:
         return None  # Cognito needs redirect_uri on every request
 
-    def get_allowed_scope(self, scope: str | None) -> str:
-        """The asked scopes the client may have, in its order; none asked: all of them."""
-        if not scope:
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """The asked scopes, in the client's order; none asked: all of the client's.
+
+        None (``invalid_scope``, as Cognito answers) when one asked is unknown or not the client's.
+        """
+        asked = set((scope or "").split())
+        if not asked:
             return " ".join(self.scopes)
-        asked = set(scope.split())
+        if not asked <= set(self.scopes):
+            return None
         return " ".join(allowed for allowed in self.scopes if allowed in asked)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
@@ -316,7 +328,12 @@ def _at_hash(access_token: str) -> str:
 
 
 class S256Only(CodeChallenge):
-    """PKCE as Cognito takes it: ``S256`` only, and the method always named."""
+    """PKCE as Cognito takes it: ``S256`` only, and the method always named.
+
+    Registered with ``required=False``, as Cognito does not require PKCE: a code asked for without
+    a challenge is redeemed without a verifier (one sent anyway is refused, RFC 9700 4.8); a code
+    asked for with one needs its verifier.
+    """
 
     SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = list(description.CODE_CHALLENGE_METHODS)
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
@@ -344,7 +361,7 @@ class CodeGrant(AuthorizationCodeGrant):
             code=code,
             client_id=oauth_request.client.client_id,
             redirect_uri=oauth_request.payload.redirect_uri,
-            scope=oauth_request.client.get_allowed_scope(oauth_request.payload.scope),
+            scope=oauth_request.scope,  # the asked scopes, checked against the client's
             username=oauth_request.user.username,
             code_challenge=data.get("code_challenge") or "",
             code_challenge_method=data.get("code_challenge_method") or "",
@@ -354,11 +371,13 @@ class CodeGrant(AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
+        """The code, taken out of the records: any redemption uses it up, also one refused later
+        for its verifier or redirect URI, or sent by another client (RFC 6749 4.1.2, 10.5)."""
         tokens = _tokens(self)
         records = kept(tokens.pool()).codes
         for stale in [key for key, item in records.items() if item.expires_at <= tokens.clock()]:
             del records[stale]
-        found = records.get(code)
+        found = records.pop(code, None)
         return found if found is not None and found.client_id == client.client_id else None
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
@@ -414,7 +433,9 @@ class RefreshGrant(RefreshTokenGrant):
 
 
 class Revocation(RevocationEndpoint):
-    """Revokes a refresh token (its access tokens stay valid until they expire, as deployed)."""
+    """Revokes a refresh token and the access tokens made from it, as Cognito does: userInfo and
+    the pool's user APIs (``GetUser``…) refuse them. The API, as API Gateway, still takes them
+    until they expire: it checks their signature and expiry only."""
 
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
     SUPPORTED_TOKEN_TYPES = ("refresh_token",)
@@ -424,6 +445,46 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token: RefreshToken, oauth_request: Any) -> None:
         token.revoked = True
+        pool = self.server.tokens.pool()
+        for access_token in list(pool.access_tokens):
+            if _unverified_claims(access_token).get("origin_jti") == token.origin_jti:
+                pool.access_tokens.pop(access_token, None)
+
+
+def install() -> None:
+    """Have the emulator's ``GetUser`` refuse an access token of a revoked session in Cognito's
+    words (once per process): the emulator, not knowing the token any more, says only that it is
+    invalid."""
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    get_user = CognitoIdpBackend.get_user
+    if getattr(get_user, "knows_revoked_sessions", False):
+        return
+
+    def checked_get_user(backend: Any, access_token: str) -> Any:
+        try:
+            return get_user(backend, access_token)
+        except NotAuthorizedError:
+            claims = _unverified_claims(access_token)
+            for pool in backend.user_pools.values():
+                issued_here = str(claims.get("iss", "")).endswith(f"/{pool.id}")
+                if issued_here and kept(pool).revoked(claims.get("origin_jti")):
+                    raise NotAuthorizedError("Access Token has been revoked") from None
+            raise
+
+    checked_get_user.knows_revoked_sessions = True  # type: ignore[attr-defined]
+    CognitoIdpBackend.get_user = checked_get_user  # type: ignore[method-assign,assignment]
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a token the emulator holds, unchecked: only to find the tokens of a session."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 # --- the app -----------------------------------------------------------------------------------
@@ -435,6 +496,7 @@ def oauth_app(
     """The endpoints of the pool at ``issuer``; ``web_origins`` may call the token endpoints."""
     # Authlib refuses plain HTTP unless told: the local stack is on loopback only.
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    install()
     app = Flask("notes-sign-in")
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_NAME="notes-sign-in", SESSION_COOKIE_SAMESITE="Lax")
@@ -453,7 +515,7 @@ class SignInServer:
             app, query_client=lambda client_id: find_client(tokens.pool(), client_id), save_token=_nothing
         )
         self.server.tokens = tokens
-        self.server.register_grant(CodeGrant, [S256Only(required=True)])
+        self.server.register_grant(CodeGrant, [S256Only(required=False)])
         self.server.register_grant(RefreshGrant)
         self.server.register_endpoint(Revocation)
         app.after_request(self.headers)
@@ -513,9 +575,9 @@ class SignInServer:
         if refused is not None:
             return refused
         user = signed_in_user(self.tokens.pool(), session.get("username"))
-        if user is not None:  # the sign-in page's session: no password asked again
-            return self.server.create_authorization_response(grant_user=user, grant=grant)
-        return _sign_in_page(self.base)
+        if user is not None and request.args.get("prompt") != "login":
+            return self.server.create_authorization_response(grant_user=user, grant=grant)  # the session's
+        return _sign_in_page(self.base)  # no session, or prompt=login: the password is asked again
 
     def login(self) -> Any:
         grant, refused = self.consent()
@@ -568,6 +630,8 @@ class SignInServer:
     def token(self) -> Any:
         if request.method == "OPTIONS":
             return Response(status=204)
+        if not request.form.get("grant_type"):  # RFC 6749 5.2: a missing parameter, not an unknown grant
+            return self.server.handle_error_response(None, InvalidRequestError("Missing 'grant_type'"))
         return self.server.create_token_response()
 
     def revoke(self) -> Any:
@@ -580,11 +644,12 @@ class SignInServer:
             return Response(status=204)
         bearer = request.headers.get("Authorization") or ""
         claims = self.tokens.claims(bearer[7:].strip()) if bearer[:7].lower() == "bearer " else None
-        user = signed_in_user(self.tokens.pool(), claims.get("username")) if claims else None
+        pool = self.tokens.pool()
+        if claims is not None and kept(pool).revoked(claims.get("origin_jti")):
+            return _invalid_token("Access token has been revoked")
+        user = signed_in_user(pool, claims.get("username")) if claims else None
         if claims is None or user is None or "openid" not in str(claims.get("scope", "")).split():
-            answer = Response('{"error":"invalid_token"}', 401, mimetype="application/json")
-            answer.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-            return answer
+            return _invalid_token("Access token is not valid")
         verified = attribute(user, "email_verified")
         return {
             "sub": user.id,
@@ -602,6 +667,14 @@ class SignInServer:
             )
         session.clear()
         return redirect(target, 302)
+
+
+def _invalid_token(description: str) -> Response:
+    """userInfo's refusal of a bearer token (RFC 6750 3.1)."""
+    body = json.dumps({"error": "invalid_token", "error_description": description})
+    answer = Response(body, 401, mimetype="application/json")
+    answer.headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{description}"'
+    return answer
 
 
 def _nothing(token: Any, oauth_request: Any) -> None:
@@ -631,6 +704,7 @@ AUTHORIZE_PARAMETERS = (
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    "prompt",
 )
 
 

@@ -61,38 +61,61 @@ def email(aws_stack: Provisioned) -> str:
     return address
 
 
-def code_for(server: Any, client_id: str, email: str, verifier: str) -> str:
+def challenge_of(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def authorize(server: Any, client_id: str, email: str, verifier: str | None, **changes: str) -> Any:
+    """The authorize endpoint's last answer, the sign-in page's form sent if it shows one.
+
+    ``verifier`` None: no PKCE; ``changes`` change (or, when empty, leave out) query parameters.
+    """
     browser, issuer = server
     base = urlsplit(issuer).path
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = {
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": description.CLI_CALLBACK_URL,
         "state": "s",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
+        **({"code_challenge": challenge_of(verifier), "code_challenge_method": "S256"} if verifier else {}),
     }
+    query = {name: value for name, value in {**query, **changes}.items() if value}
     answer = browser.get(f"{base}/oauth2/authorize", query_string=query)
     if answer.status_code == 200:  # the sign-in page; else its session signed in already
         csrf = re.search(r'name="csrf" value="([^"]+)"', answer.text)
         assert csrf is not None
         form = {**query, "csrf": csrf[1], "username": email, "password": PASSWORD}
         answer = browser.post(f"{base}/login", data=form)
+    return answer
+
+
+def redirected(answer: Any) -> dict[str, str]:
+    """The query of the redirect to the CLI's callback that ``answer`` is."""
     assert answer.status_code == 302, answer.text
-    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    target = urlsplit(answer.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == description.CLI_CALLBACK_URL
+    return {name: values[0] for name, values in parse_qs(target.query).items()}
 
 
-def exchange(server: Any, client_id: str, code: str, verifier: str) -> Any:
+def code_for(server: Any, client_id: str, email: str, verifier: str | None, **changes: str) -> str:
+    return redirected(authorize(server, client_id, email, verifier, **changes))["code"]
+
+
+def exchange(server: Any, client_id: str, code: str, verifier: str | None, **changes: str) -> Any:
     browser, issuer = server
     form = {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": description.CLI_CALLBACK_URL,
         "client_id": client_id,
-        "code_verifier": verifier,
+        **({"code_verifier": verifier} if verifier else {}),
+        **changes,
     }
     return browser.post(f"{urlsplit(issuer).path}/oauth2/token", data=form)
+
+
+def error_of(answer: Any) -> tuple[int, str]:
+    return answer.status_code, answer.get_json()["error"]
 
 
 def test_a_code_is_good_for_five_minutes_and_no_longer(
@@ -152,3 +175,146 @@ def test_a_refresh_token_lasts_thirty_days(
     clock.now += 120
     expired = browser.post(token_path, data=form)
     assert (expired.status_code, expired.get_json()["error"]) == (400, "invalid_grant")
+
+
+def test_a_scope_the_client_may_not_have_is_refused_with_the_state(
+    server: Any, aws_stack: Provisioned, email: str
+) -> None:
+    reader, cli = aws_stack.oauth_clients["readOnly"], aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    code_for(server, cli, email, verifier)  # the sign-in page's session: asking again shows no page
+    for client_id, scope in (
+        (reader, "openid notes/read notes/write"),  # one the client is not allowed
+        (reader, "notes/read notes/nothing"),  # one that does not exist
+        (cli, "openid phone"),  # a standard scope the client is not allowed
+        (cli, "openid email notes/admin"),
+    ):
+        query = redirected(authorize(server, client_id, email, verifier, scope=scope))
+        assert (query.get("error"), query.get("state")) == ("invalid_scope", "s"), scope
+        assert "code" not in query
+    # What a client may have, it gets: the scopes asked, or all of them when none are.
+    code = code_for(server, reader, email, verifier, scope="notes/read")
+    granted = exchange(server, reader, code, verifier)
+    assert _claims(granted.get_json()["access_token"])["scope"] == "notes/read"
+    every = exchange(server, reader, code_for(server, reader, email, verifier), verifier)
+    assert _claims(every.get_json()["access_token"])["scope"] == "openid notes/read"
+
+
+def test_pkce_is_needed_only_for_a_code_asked_with_a_challenge(
+    server: Any, aws_stack: Provisioned, email: str
+) -> None:
+    cli = aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    plain = exchange(server, cli, code_for(server, cli, email, None), None)
+    assert plain.status_code == 200, plain.text
+    assert {"access_token", "id_token", "refresh_token"} <= set(plain.get_json())
+    # A challenge asked for: its verifier is needed.
+    assert error_of(exchange(server, cli, code_for(server, cli, email, verifier), None)) == (
+        400,
+        "invalid_request",
+    )
+    # No challenge asked for: a verifier is refused (RFC 9700, 4.8), as a downgrade would send it.
+    assert error_of(exchange(server, cli, code_for(server, cli, email, None), verifier)) == (
+        400,
+        "invalid_request",
+    )
+
+
+def test_a_code_is_used_up_by_its_first_redemption_even_a_refused_one(
+    server: Any, aws_stack: Provisioned, email: str
+) -> None:
+    cli, reader = aws_stack.oauth_clients["cli"], aws_stack.oauth_clients["readOnly"]
+    verifier = secrets.token_urlsafe(48)
+    for client_id, wrong, error in (
+        (cli, {"code_verifier": secrets.token_urlsafe(48)}, "invalid_grant"),
+        (cli, {"redirect_uri": description.CLI_CALLBACK_URL + "/other"}, "invalid_grant"),
+        (cli, {"code_verifier": ""}, "invalid_request"),
+        (reader, {}, "invalid_grant"),  # another client's
+    ):
+        code = code_for(server, cli, email, verifier)
+        assert error_of(exchange(server, client_id, code, verifier, **wrong)) == (400, error), wrong
+        assert error_of(exchange(server, cli, code, verifier)) == (400, "invalid_grant"), wrong
+
+
+def test_a_token_request_without_grant_type_is_an_invalid_request(
+    server: Any, aws_stack: Provisioned, email: str
+) -> None:
+    cli = aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    code = code_for(server, cli, email, verifier)
+    assert error_of(exchange(server, cli, code, verifier, grant_type="")) == (400, "invalid_request")
+    assert error_of(exchange(server, cli, code, verifier, grant_type="password")) == (
+        400,
+        "unsupported_grant_type",
+    )
+
+
+def test_a_revoked_sessions_access_token_is_refused_by_user_info_and_get_user(
+    server: Any, aws_stack: Provisioned, email: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    cli = aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    revoked = exchange(server, cli, code_for(server, cli, email, verifier), verifier).get_json()
+    kept = exchange(server, cli, code_for(server, cli, email, verifier), verifier).get_json()
+    browser, issuer = server
+    base = urlsplit(issuer).path
+    cognito = aws_client("cognito-idp")
+
+    def user_info(tokens: dict[str, Any]) -> Any:
+        return browser.get(
+            f"{base}/oauth2/userInfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        )
+
+    assert user_info(revoked).status_code == 200
+    assert cognito.get_user(AccessToken=revoked["access_token"])["Username"]
+    answer = browser.post(f"{base}/oauth2/revoke", data={"token": revoked["refresh_token"], "client_id": cli})
+    assert answer.status_code == 200, answer.text
+
+    refused = user_info(revoked)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    with pytest.raises(ClientError) as get_user:
+        cognito.get_user(AccessToken=revoked["access_token"])
+    said = get_user.value.response["Error"]
+    assert (said["Code"], said["Message"]) == ("NotAuthorizedException", "Access Token has been revoked")
+    # The user's other session is not touched.
+    assert user_info(kept).status_code == 200
+    assert cognito.get_user(AccessToken=kept["access_token"])["Username"]
+
+
+def test_prompt_login_asks_for_the_password_despite_the_pages_session(
+    server: Any, aws_stack: Provisioned, clock: Clock, email: str
+) -> None:
+    cli = aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    code_for(server, cli, email, verifier)
+    clock.now += 600
+    browser, issuer = server
+    base = urlsplit(issuer).path
+    query = {
+        "response_type": "code",
+        "client_id": cli,
+        "redirect_uri": description.CLI_CALLBACK_URL,
+        "state": "s",
+        "code_challenge": challenge_of(verifier),
+        "code_challenge_method": "S256",
+    }
+    assert browser.get(f"{base}/oauth2/authorize", query_string=query).status_code == 302  # the session
+    page = browser.get(f"{base}/oauth2/authorize", query_string={**query, "prompt": "login"})
+    assert page.status_code == 200
+    assert '<input id="password"' in page.text
+    assert '<input type="hidden" name="prompt" value="login">' in page.text
+    # Signed in again: the tokens say when.
+    code = code_for(server, cli, email, verifier, prompt="login")
+    tokens = exchange(server, cli, code, verifier).get_json()
+    assert _claims(tokens["access_token"])["auth_time"] == START + 600
+
+
+def _claims(token: str) -> dict[str, Any]:
+    import jwt
+
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims

@@ -12,6 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from botocore.exceptions import ClientError
 
 from tests.conftest import PASSWORD
 from tests.stack import TIMEOUT, SignIn, Stack, StackUser, new_user
@@ -41,6 +45,27 @@ def call(stack: Stack, token: str, method: str, path: str, body: Any = None) -> 
 def claims(token: str) -> dict[str, Any]:
     decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     return decoded
+
+
+def third_party(sign_in: SignIn, pkce: bool = True, scope: str | None = None) -> OAuth2Session:
+    """Authlib's OAuth 2.0 client for ``sign_in``'s app client: a client this project did not write."""
+    return OAuth2Session(
+        sign_in.client_id,
+        redirect_uri=sign_in.redirect_uri,
+        scope=scope,
+        token_endpoint_auth_method="none",
+        revocation_endpoint_auth_method="none",
+        code_challenge_method="S256" if pkce else None,
+    )
+
+
+def signed_in_at(sign_in: SignIn, address: str, email: str) -> str:
+    """The browser's part: the sign-in page at ``address``, signed in on; where it sends the browser."""
+    answer = sign_in.browser.get(address, allow_redirects=False, timeout=TIMEOUT)
+    if answer.status_code == 200:  # the sign-in page; else its session signed in already
+        answer = sign_in.submit(answer, "/login", username=email, password=PASSWORD)
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["Location"])
 
 
 def test_discovery_names_every_endpoint_under_the_tokens_issuer(scoped_stack: Stack, user: StackUser) -> None:
@@ -98,8 +123,7 @@ def test_the_read_only_client_reads_and_is_refused_every_write(scoped_stack: Sta
     writer = SignIn(scoped_stack).tokens(user.email)["access_token"]
     note = call(scoped_stack, writer, "POST", "/notes", {"content": "mine"}).json()
     path = f"/notes/{note['noteId']}"
-    # Asking for the write scope too: the client is not allowed it, so it is left out.
-    reader = SignIn(scoped_stack, client="readOnly", scope=f"openid {READ} {WRITE}").tokens(user.email)
+    reader = SignIn(scoped_stack, client="readOnly", scope=f"openid {READ}").tokens(user.email)
     assert claims(reader["access_token"])["scope"] == f"openid {READ}"
     token = reader["access_token"]
     assert call(scoped_stack, token, "GET", "/notes").status_code == 200
@@ -140,16 +164,113 @@ def test_a_code_is_single_use_and_bound_to_its_verifier_client_and_redirect(
         assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant"), answer.text
 
     sign_in = SignIn(scoped_stack)
-    refused(sign_in.exchange(sign_in.code(user.email), code_verifier="x" * 50))
-    refused(sign_in.exchange(sign_in.code(user.email), redirect_uri=sign_in.redirect_uri + "other"))
     cli = SignIn(scoped_stack, client="cli")
-    refused(cli.exchange(sign_in.code(user.email), code_verifier=sign_in.verifier))  # another client's
+    for code in (sign_in.code(user.email), sign_in.code(user.email), sign_in.code(user.email)):
+        refused(sign_in.exchange(code, code_verifier="x" * 50))
+        refused(sign_in.exchange(code))  # a refused redemption used it up
+    for code in (sign_in.code(user.email), sign_in.code(user.email)):
+        refused(sign_in.exchange(code, redirect_uri=sign_in.redirect_uri + "other"))
+        refused(sign_in.exchange(code))
+    code = sign_in.code(user.email)
+    refused(cli.exchange(code, code_verifier=sign_in.verifier))  # another client's
+    refused(sign_in.exchange(code))
     code = sign_in.code(user.email)
     assert sign_in.exchange(code).status_code == 200
     refused(sign_in.exchange(code))  # reused
     refused(sign_in.exchange("not-a-code"))
-    missing = sign_in.exchange(sign_in.code(user.email), code_verifier="")
+    code = sign_in.code(user.email)
+    missing = sign_in.exchange(code, code_verifier="")
     assert (missing.status_code, missing.json()["error"]) == (400, "invalid_request")
+    refused(sign_in.exchange(code))
+    no_grant = sign_in.exchange(sign_in.code(user.email), grant_type="")
+    assert (no_grant.status_code, no_grant.json()["error"]) == (400, "invalid_request"), no_grant.text
+
+
+def test_a_third_party_client_signs_in_with_pkce_or_without(scoped_stack: Stack, user: StackUser) -> None:
+    sign_in = SignIn(scoped_stack)
+    for pkce in (True, False):
+        client = third_party(sign_in, pkce)
+        verifier = generate_token(48) if pkce else None
+        address, state = client.create_authorization_url(
+            sign_in.url("/oauth2/authorize"), code_verifier=verifier
+        )
+        assert ("code_challenge" in parse_qs(urlsplit(address).query)) is pkce
+        back = signed_in_at(sign_in, address, user.email)
+        token = client.fetch_token(
+            sign_in.url("/oauth2/token"),
+            authorization_response=back,
+            state=state,
+            **({"code_verifier": verifier} if verifier else {}),
+        )
+        assert {READ, WRITE} <= set(claims(token["access_token"])["scope"].split())
+        assert call(scoped_stack, token["access_token"], "GET", "/notes").status_code == 200, pkce
+
+
+def test_a_third_party_clients_refused_redemption_uses_the_code_up(
+    scoped_stack: Stack, user: StackUser
+) -> None:
+    sign_in = SignIn(scoped_stack)
+    client = third_party(sign_in)
+    verifier = generate_token(48)
+    address, state = client.create_authorization_url(sign_in.url("/oauth2/authorize"), code_verifier=verifier)
+    back = signed_in_at(sign_in, address, user.email)
+    for sent in (generate_token(48), verifier):  # a wrong verifier, then the right one: too late
+        with pytest.raises(OAuthError) as refused:
+            client.fetch_token(
+                sign_in.url("/oauth2/token"), authorization_response=back, state=state, code_verifier=sent
+            )
+        assert refused.value.error == "invalid_grant"
+
+
+def test_a_scope_the_client_may_not_have_goes_back_as_invalid_scope(
+    scoped_stack: Stack, user: StackUser
+) -> None:
+    reader = SignIn(scoped_stack, client="readOnly")
+    reader.code(user.email)  # signed in already: the page's session would not stop the request
+    for scope in (f"openid {READ} {WRITE}", f"{READ} notes/delete", "openid profile"):
+        client = third_party(reader, scope=scope)
+        address, state = client.create_authorization_url(
+            reader.url("/oauth2/authorize"), code_verifier=generate_token(48)
+        )
+        back = urlsplit(signed_in_at(reader, address, user.email))
+        assert f"{back.scheme}://{back.netloc}{back.path}" == reader.redirect_uri
+        query = parse_qs(back.query)
+        assert (query["error"], query["state"]) == (["invalid_scope"], [state]), scope
+        assert "code" not in query
+        # The project's own helper sees the same.
+        answer = SignIn(scoped_stack, client="readOnly", scope=scope).authorize()
+        assert parse_qs(urlsplit(answer.headers["Location"]).query)["error"] == ["invalid_scope"], scope
+
+
+def test_a_revoked_sessions_access_token_is_refused_by_user_info_and_get_user(
+    scoped_stack: Stack, user: StackUser
+) -> None:
+    sign_in = SignIn(scoped_stack)
+    client, other = third_party(sign_in), SignIn(scoped_stack).tokens(user.email)
+    verifier = generate_token(48)
+    address, state = client.create_authorization_url(sign_in.url("/oauth2/authorize"), code_verifier=verifier)
+    back = signed_in_at(sign_in, address, user.email)
+    token = client.fetch_token(
+        sign_in.url("/oauth2/token"), authorization_response=back, state=state, code_verifier=verifier
+    )
+    user_info, cognito = sign_in.url("/oauth2/userInfo"), scoped_stack.cognito()
+    assert client.get(user_info, timeout=TIMEOUT).json()["email"] == user.email
+    assert cognito.get_user(AccessToken=token["access_token"])["Username"]
+
+    revoked = client.revoke_token(
+        sign_in.url("/oauth2/revoke"), token=token["refresh_token"], token_type_hint="refresh_token"
+    )
+    assert revoked.status_code == 200, revoked.text
+    refused = client.get(user_info, timeout=TIMEOUT)
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_token")
+    with pytest.raises(ClientError) as get_user:
+        cognito.get_user(AccessToken=token["access_token"])
+    said = get_user.value.response["Error"]
+    assert (said["Code"], said["Message"]) == ("NotAuthorizedException", "Access Token has been revoked")
+    # The user's other session is untouched.
+    bearer = {"Authorization": f"Bearer {other['access_token']}"}
+    assert requests.get(user_info, headers=bearer, timeout=TIMEOUT).status_code == 200
+    assert cognito.get_user(AccessToken=other["access_token"])["Username"]
 
 
 def test_authorize_errors_go_back_with_the_state_and_unknown_targets_get_a_page(
@@ -224,6 +345,10 @@ def test_the_sign_in_page_keeps_a_session_until_logout(scoped_stack: Stack, user
     again = sign_in.authorize()  # no password asked: the page's session
     assert again.status_code == 302
     assert "code" in parse_qs(urlsplit(again.headers["Location"]).query)
+    asked = sign_in.authorize(prompt="login")  # unless the client asks for it
+    assert (asked.status_code, "Location" in asked.headers) == (200, False)
+    assert 'type="password"' in asked.text
+    assert sign_in.exchange(sign_in.code(user.email, prompt="login")).status_code == 200
     elsewhere = {"client_id": sign_in.client_id, "logout_uri": "https://elsewhere.example/"}
     refused = sign_in.browser.get(
         sign_in.url("/logout"), params=elsewhere, allow_redirects=False, timeout=TIMEOUT
