@@ -8,8 +8,9 @@ holds. ``GET /exports/{id}`` answers the status and, once ready, a presigned URL
 
 The ZIP holds, for each note (trashed ones under ``trash/``): ``<noteId>.md`` (a front matter of
 title, tags and times, then the content), ``<noteId>.json`` (the note as the API answers it) and
-its file, if any, as ``<noteId>/<file name>``, byte for byte. An export is deleted a day after it
-is ready: its record by the table's TTL, its object by the bucket's lifecycle rule.
+its file, if any, as ``<noteId>/<file name>``, byte for byte, the name made one that unpacks on
+every system (``chalicelib.zip_names``; the JSON keeps the name as it is). An export is deleted a
+day after it is ready: its record by the table's TTL, its object by the bucket's lifecycle rule.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from chalicelib.shapes import epoch_seconds, iso_time, parse_time, to_public, ut
 from chalicelib.storage_layout import EXPORT_EXPIRY_DAYS, EXPORTS_PREFIX
 from chalicelib.trash import trashed_public
 from chalicelib.validation import UUID7
+from chalicelib.zip_names import EntryNames
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +157,7 @@ class Exports:
         sink = PartSink(upload)
         done = 0
         reported = time.monotonic()
+        names = EntryNames()
         with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
             for folder, note, shown, fetched in self._fetched_ahead(self._everything(owner)):
                 if seconds_left() < STOP_BEFORE_SECONDS:
@@ -162,7 +165,7 @@ class Exports:
                         f"the export stopped after {done:,} of {total:,} notes: the account holds more "
                         "than one export can carry in its time"
                     )
-                self._add_note(archive, folder, note, shown, fetched)
+                self._add_note(archive, names, folder, note, shown, fetched)
                 done += 1
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     self._update(item, done=done)
@@ -200,16 +203,18 @@ class Exports:
     def _add_note(
         self,
         archive: zipfile.ZipFile,
+        names: EntryNames,
         folder: str,
         note: NoteModel,
         shown: dict[str, Any],
         fetched: Future[bytes | None] | None = None,
     ) -> None:
         when = _zip_time(note.updatedAt)
-        base = f"{folder}{note.noteId}"
-        archive.writestr(_entry(f"{base}.md", when, zipfile.ZIP_DEFLATED), markdown(shown))
         archive.writestr(
-            _entry(f"{base}.json", when, zipfile.ZIP_DEFLATED),
+            _entry(names.name(folder, f"{note.noteId}.md"), when, zipfile.ZIP_DEFLATED), markdown(shown)
+        )
+        archive.writestr(
+            _entry(names.name(folder, f"{note.noteId}.json"), when, zipfile.ZIP_DEFLATED),
             json.dumps(shown, ensure_ascii=False, indent=2) + "\n",
         )
         if note.attachment is None:
@@ -219,7 +224,7 @@ class Exports:
         if data is None and body is None:
             log.warning("export: the file of note %s is missing from the bucket", note.noteId)
             return
-        entry = _entry(f"{base}/{_safe_name(note.attachment.name)}", when, zipfile.ZIP_STORED)
+        entry = _entry(names.name(f"{folder}{note.noteId}/", note.attachment.name), when, zipfile.ZIP_STORED)
         entry.file_size = len(data) if data is not None else int(note.attachment.size)
         with archive.open(entry, "w", force_zip64=entry.file_size >= zipfile.ZIP64_LIMIT) as out:
             if data is not None:
@@ -323,8 +328,3 @@ def _entry(name: str, when: tuple[int, int, int, int, int, int], method: int) ->
 def _zip_time(moment: str) -> tuple[int, int, int, int, int, int]:
     parsed = parse_time(moment)
     return (max(parsed.year, 1980), parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second)
-
-
-def _safe_name(name: str) -> str:
-    """A file's name as a ZIP entry under its note's folder: never ``.`` or ``..``."""
-    return f"_{name}" if name in (".", "..") or not name else name
