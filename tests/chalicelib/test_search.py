@@ -418,3 +418,51 @@ def test_a_searchs_reads_do_not_grow_with_the_notes_that_do_not_match(alice: Api
 )
 def test_the_first_match_is_found_where_the_original_text_has_it(text: str, prefix: str, at: int) -> None:
     assert words.first_match(text, (prefix,)) == at
+
+
+def seeded(user: ApiUser, feeder: Any, count: int, content: str, first: int = 0, year: int = 2021) -> None:
+    """``count`` more notes of ``content`` (and their number), changed a second apart in ``year``,
+    indexed."""
+    with notes_app.note_model.batch_write() as batch:
+        for n in range(first, first + count):
+            note = notes_app.note_model(
+                user.sub, f"01000000-0000-7000-8000-{n:012d}", content=f"{content} {n}"
+            )
+            note.createdAt = "2020-01-01T00:00:00.000Z"
+            note.updatedAt = f"{year}-01-01T{n // 60 // 60:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z"
+            batch.save(note)
+    assert feeder.deliver() == count
+
+
+def test_a_page_by_last_change_reads_no_more_however_many_notes_match(alice: ApiUser, feeder: Any) -> None:
+    # Ten words starting "wal" in each note: the notes of the first seeding alone hold more
+    # entries of "wal" than one read of them takes.
+    common = " ".join(f"wal{n}" for n in range(10))
+    seeded(alice, feeder, 120, common)
+    first = search(alice, q="wal", sort="updated", limit=5)
+    few = reads_of(alice, q="wal", sort="updated", limit=5)
+    seeded(alice, feeder, 300, common, first=1000, year=2020)  # 300 more matches, changed before
+    assert search(alice, q="wal", sort="updated", limit=5) == first
+    assert reads_of(alice, q="wal", sort="updated", limit=5) == few
+    # The page itself: the five last changed, and the rest after its cursor.
+    assert [note["content"].rsplit(" ", 1)[1] for note in first["notes"]] == [
+        "119",
+        "118",
+        "117",
+        "116",
+        "115",
+    ]
+    assert len(walk(alice, q="wal", sort="updated", limit=50)) == 420
+
+
+@pytest.mark.parametrize("sort", ["updated", "created"])
+def test_many_common_words_and_one_no_note_holds_read_little_of_the_common_ones(
+    alice: ApiUser, feeder: Any, sort: str
+) -> None:
+    twelve = "apple banana cherry date elder fig grape hazel ice juniper kiwi lemon"
+    query = " ".join("abcdefghijkl") + " x"  # 13 one-letter words; no note has a word starting x
+    seeded(alice, feeder, 160, twelve)
+    few = reads_of(alice, q=query, sort=sort)
+    seeded(alice, feeder, 400, twelve, first=1000)
+    assert search(alice, q=query, sort=sort) == {"notes": [], "nextCursor": None}
+    assert reads_of(alice, q=query, sort=sort) == few
