@@ -5,6 +5,10 @@ The authorization code flow with PKCE (S256) as a native app runs it: the CLI li
 the sign-in page; the page sends the browser back there with the code and the state; and the code
 is exchanged at the token endpoint while the browser waits, so that the page the browser shows
 last says how the sign-in really ended.
+
+Any page the browser visits may send a request to the loopback callback. Only an answer carrying
+this login's ``state`` ends the wait; any other is answered with a page saying it was ignored, and
+the command keeps waiting for the sign-in it started (RFC 8252 8.9, RFC 6749 10.12).
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ REQUEST_TIMEOUT_SECONDS = 10
 
 # What the browser is answered: status, title, text.
 Page = tuple[int, str, str]
+IGNORED: Page = (
+    400,
+    "Not this sign-in",
+    "This answer does not carry the state of the sign-in notes login is waiting for, so it was "
+    "ignored: notes login is still waiting. Finish the sign-in it opened, or run notes login again.",
+)
 
 
 class Cancelled(CliError):
@@ -53,16 +63,21 @@ def pkce_pair() -> tuple[str, str]:
 
 
 class Outcome:
-    """What the one callback led to: a session or an error, once it has come."""
+    """What the one callback of this login's ``state`` led to: a session or an error, once it has come."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: str) -> None:
+        self._state = state
         self._done = threading.Event()
         self._claimed = threading.Lock()
         self.session: Session | None = None
         self.error: CliError | None = None
 
+    def ours(self, query: dict[str, str]) -> bool:
+        """True when the callback's query carries this login's state (else it is not its answer)."""
+        return secrets.compare_digest(query.get("state", "").encode(), self._state.encode())
+
     def claim(self) -> bool:
-        """True for the first callback only: the sign-in is one-shot."""
+        """True for the first callback of this login only: the sign-in is one-shot."""
         return self._claimed.acquire(blocking=False)
 
     def finish(self) -> None:
@@ -95,7 +110,8 @@ class CallbackServer(ThreadingHTTPServer):
 
 
 class CallbackHandler(BaseHTTPRequestHandler):
-    """Answers ``GET /callback?code=…&state=…`` once; anything else is not found."""
+    """Answers ``GET /callback?code=…&state=…`` of this login once; another state is ignored;
+    anything else is not found."""
 
     server: CallbackServer
     timeout = REQUEST_TIMEOUT_SECONDS
@@ -105,10 +121,16 @@ class CallbackHandler(BaseHTTPRequestHandler):
         if parts.path != CALLBACK_PATH:
             self._page((404, "Not found", "Nothing here: the sign-in answers at /callback."))
             return
+        query = {name: values[0] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        if not self.server.outcome.ours(query):
+            click.echo(
+                "Ignored a request to the callback without this login's state; still waiting...", err=True
+            )
+            self._page(IGNORED)
+            return
         if not self.server.outcome.claim():
             self._page((409, "Sign-in over", "This sign-in has already ended: see the terminal."))
             return
-        query = {name: values[0] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
             page = self.server.answer(query)
         except Exception as error:
@@ -151,11 +173,11 @@ def sign_in(
     """Sign in through the browser; the new session. Raises CliError for every way it can fail."""
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(24)
-    outcome = Outcome()
+    outcome = Outcome(state)
 
     def answer(query: dict[str, str]) -> Page:
         try:
-            outcome.session = _complete(endpoint, query, state, verifier, read_only)
+            outcome.session = _complete(endpoint, query, verifier, read_only)
         except CliError as failure:
             outcome.error = failure
             return (400, "Sign-in failed", f"Not signed in: {failure.message}. See the terminal.")
@@ -183,15 +205,9 @@ def sign_in(
     return outcome.result()
 
 
-def _complete(
-    endpoint: TokenEndpoint, query: dict[str, str], state: str, verifier: str, read_only: bool
-) -> Session:
-    """The session the callback's query leads to; raises CliError when it leads to none."""
-    if not secrets.compare_digest(query.get("state", "").encode(), state.encode()):
-        raise CliError(
-            "the sign-in's answer does not carry this login's state, so it may not come from the "
-            "sign-in this command started: not logged in; run notes login again"
-        )
+def _complete(endpoint: TokenEndpoint, query: dict[str, str], verifier: str, read_only: bool) -> Session:
+    """The session the callback's query (its state checked already) leads to; raises CliError when
+    it leads to none."""
     if query.get("error"):
         description = query.get("error_description")
         said = f"{query['error']}: {description}" if description else query["error"]

@@ -5,8 +5,9 @@ the loopback callback.
 What it does comes from the environment:
 
     SIGN_IN_EMAIL, SIGN_IN_PASSWORD  what it types into the page's form
-    SIGN_IN_ACT                      sign-in (the default); tamper-state: change the state on the way
-                                     back; nothing: open nothing, as a user who never signs in
+    SIGN_IN_ACT                      sign-in (the default); forged-first: before going back, send the
+                                     callback answers with another state and with none, as another
+                                     page could; nothing: open nothing, as a user who never signs in
     SIGN_IN_REPORT                   a file where it writes, as JSON, what it saw
 
 Only the standard library and ``requests``: it runs as its own process, outside the tests.
@@ -33,7 +34,7 @@ def main(address: str) -> int:
     try:
         act = os.environ.get("SIGN_IN_ACT", "sign-in")
         if act != "nothing":
-            report.update(sign_in(address, tamper=act == "tamper-state"))
+            report.update(sign_in(address, forge=act == "forged-first"))
     except Exception as error:
         report["error"] = f"{type(error).__name__}: {error}"
     finally:
@@ -42,7 +43,7 @@ def main(address: str) -> int:
     return 0
 
 
-def sign_in(address: str, tamper: bool) -> dict[str, Any]:
+def sign_in(address: str, forge: bool) -> dict[str, Any]:
     browser = requests.Session()
     page = browser.get(address, timeout=TIMEOUT)
     seen: dict[str, Any] = {"pageStatus": page.status_code, "page": page.text}
@@ -61,11 +62,17 @@ def sign_in(address: str, tamper: bool) -> dict[str, Any]:
         seen.update(page=answer.text)
         return seen
     location = answer.headers["Location"]
-    if tamper:
-        location = with_query(location, state="not-the-state-notes-login-sent")
+    if forge:
+        forged = [with_query(location, state="not-the-state-notes-login-sent"), without_query(location)]
+        answers = [requests.get(url, timeout=TIMEOUT) for url in forged]
+        seen.update(forgedStatus=[a.status_code for a in answers], forgedPages=[a.text for a in answers])
     callback = browser.get(location, timeout=TIMEOUT)
     seen.update(callback=location, callbackStatus=callback.status_code, callbackPage=callback.text)
     return seen
+
+
+def without_query(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(query=""))
 
 
 def with_query(url: str, **changes: str) -> str:
