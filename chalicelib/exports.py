@@ -1,7 +1,9 @@
 """Exports: everything a user has, as one ZIP in the bucket, made in the background.
 
-``POST /exports`` only records the export (``export#<exportId>`` in the account table, pending);
-the table's stream starts the jobs function (``chalicelib.jobs``), which writes the ZIP straight
+``POST /exports`` only records the export (``export#<exportId>`` in the account table, pending),
+and ``exporting`` beside it naming that export while it is pending: one conditional write makes
+both, so while an export of the owner is pending another ``POST /exports`` answers it and makes
+nothing. The table's stream starts the jobs function (``chalicelib.jobs``), which writes the ZIP straight
 into the bucket as a multipart upload while it reads the notes, the trash and the files: nothing
 passes through API Gateway, and the function holds a few parts in memory whatever the account
 holds. ``GET /exports/{id}`` answers the status and, once ready, a presigned URL of the ZIP.
@@ -28,7 +30,7 @@ from typing import Any
 from uuid6 import uuid7
 
 from chalicelib import writes
-from chalicelib.errors import ExportNotFound
+from chalicelib.errors import ExportNotFound, StorageUnavailable
 from chalicelib.files import FileStore, MultipartUpload
 from chalicelib.models import AccountItemModel, NoteModel, TrashedNoteModel
 from chalicelib.shapes import epoch_seconds, iso_time, parse_time, to_public, utc_now
@@ -40,6 +42,13 @@ from chalicelib.zip_names import EntryNames
 log = logging.getLogger(__name__)
 
 EXPORT_ITEM = "export#"
+# The owner's one pending export, by its id: it holds while the export is pending, and at most
+# PENDING_HOLD_SECONDS. Past that the export is taken for lost (the jobs function gives a record
+# up after 11 tries of at most 15 minutes), and another may start; the TTL then removes the item.
+EXPORTING_ITEM = "exporting"
+PENDING_HOLD_SECONDS = 3 * 60 * 60
+# Starts tried when the pending export that refused one was done before it could be read.
+START_ATTEMPTS = 3
 DOWNLOAD_URL_SECONDS = 60 * 60
 KEEP_SECONDS = EXPORT_EXPIRY_DAYS * 24 * 60 * 60
 # Parts of the ZIP's multipart upload (S3 allows 10,000 parts of at least 5 MiB): 16 MiB parts
@@ -80,12 +89,44 @@ class Exports:
         self._clock = clock
 
     def start(self, owner: str) -> dict[str, Any]:
-        """POST /exports: one PutItem; the stream starts the work. Raises StorageUnavailable."""
-        export_id = str(uuid7())
-        item = self._account(owner, EXPORT_ITEM + export_id, status="pending", createdAt=self._clock())
-        with writes.dynamodb():
-            item.save(condition=self._account.item.does_not_exist())
-        return {"exportId": export_id, "status": "pending"}
+        """POST /exports: the owner's pending export if there is one, else a new one, which the
+        stream starts. Raises StorageUnavailable.
+
+        One TransactWriteItems puts the export and ``exporting`` naming it, on the condition
+        that no pending export holds ``exporting``; refused, one GetItem reads the export that
+        does. However many start at once, one export is made and every one answers it.
+        """
+        model = self._account
+        for _ in range(START_ATTEMPTS):
+            export_id = str(uuid7())
+            now = self._clock()
+            epoch = epoch_seconds(now)
+            item = model(owner, EXPORT_ITEM + export_id, status="pending", createdAt=now)
+            hold = model(
+                owner,
+                EXPORTING_ITEM,
+                exportId=export_id,
+                createdAt=now,
+                expiresAtEpoch=epoch + PENDING_HOLD_SECONDS,
+            )
+            begin = writes.Transaction()
+            begin.put(model, hold.serialize(), model.item.does_not_exist() | (model.expiresAtEpoch <= epoch))
+            begin.put(model, item.serialize(), model.item.does_not_exist())
+            try:
+                refused = begin.commit(model)
+            except StorageUnavailable:
+                # Also what a start at the same moment makes of this one (a transaction
+                # conflict): its export is the answer once it is there.
+                pending = self._pending(owner, epoch)
+                if pending is None:
+                    raise
+                return {"exportId": pending, "status": "pending"}
+            if not any(refused):
+                return {"exportId": export_id, "status": "pending"}
+            pending = self._pending(owner, epoch)
+            if pending is not None:
+                return {"exportId": pending, "status": "pending"}
+        raise StorageUnavailable("account store")  # exports kept ending as they were read
 
     def status(self, owner: str, export_id: str) -> dict[str, Any]:
         """GET /exports/{id}: one GetItem; presigning makes no S3 call. Raises ExportNotFound (no
@@ -136,11 +177,12 @@ class Exports:
             log.exception("export %s of %s failed", export_id, owner)
             message = str(error) if isinstance(error, ExportTooLarge) else FAILED_MESSAGE
             kept_until = epoch_seconds(self._clock()) + KEEP_SECONDS
-            self._update(item, status="failed", error=message, expiresAtEpoch=kept_until)
+            self._finish(item, export_id, status="failed", error=message, expiresAtEpoch=kept_until)
             return
         ready = self._clock()
-        self._update(
+        self._finish(
             item,
+            export_id,
             status="ready",
             done=done,
             size=size,
@@ -245,6 +287,33 @@ class Exports:
                 return self._account.get(owner, EXPORT_ITEM + export_id, consistent_read=True)
         except self._account.DoesNotExist:
             return None
+
+    def _pending(self, owner: str, epoch: int) -> str | None:
+        """The id of the owner's pending export, if one holds ``exporting`` at ``epoch``."""
+        try:
+            with writes.dynamodb():
+                hold = self._account.get(owner, EXPORTING_ITEM, consistent_read=True)
+        except self._account.DoesNotExist:
+            return None
+        if hold.exportId is None or (hold.expiresAtEpoch or 0) <= epoch:
+            return None
+        return str(hold.exportId)
+
+    def _finish(self, item: AccountItemModel, export_id: str, **changes: Any) -> None:
+        """The export's last state written, and ``exporting`` deleted if it names this export, in
+        one TransactWriteItems: another export can start from the moment this one is no longer
+        pending, and not a moment before."""
+        model = self._account
+        for name, value in changes.items():
+            setattr(item, name, value)
+        finish = writes.Transaction()
+        finish.put(model, item.serialize(), model.item.exists())
+        finish.delete(
+            model, {"userId": str(item.userId), "item": EXPORTING_ITEM}, model.exportId == export_id
+        )
+        gone, held_by_another = finish.commit(model)
+        if held_by_another and not gone:  # this export's hold had lapsed: its state alone
+            self._update(item, **changes)
 
     def _update(self, item: AccountItemModel, **changes: Any) -> None:
         model = self._account

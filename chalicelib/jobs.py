@@ -3,7 +3,8 @@
 Deployed, the stream's event source mapping gives the function each new item of the account table
 (INSERT records only, one per invocation); locally the local stack does the same. An
 ``export#<exportId>`` item is an export to make (``chalicelib.exports``), a ``deleted`` item an
-account to delete (``chalicelib.account``). Both are safe to run again with the same record.
+account to delete (``chalicelib.account``). Both are safe to run again with the same record. The
+``exporting`` item, written with each export to name it while it is pending, is no job.
 """
 
 from __future__ import annotations

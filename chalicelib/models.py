@@ -106,7 +106,8 @@ def bind_trash_model(table_name: str, region: str) -> type[TrashedNoteModel]:
 
 class AccountItemModel(Model):
     """What the account itself holds, keyed by its owner's ``sub``: ``item`` is ``deleted`` (the
-    account is being or has been deleted: its tokens are refused) or ``export#<exportId>``.
+    account is being or has been deleted: its tokens are refused), ``export#<exportId>``, or
+    ``exporting`` (its ``exportId`` names the export pending, while it is).
 
     DynamoDB's TTL removes an item after ``expiresAtEpoch``, when it has one.
     """
@@ -126,6 +127,7 @@ class AccountItemModel(Model):
     done = NumberAttribute(null=True)
     total = NumberAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    exportId = UnicodeAttribute(null=True)
     expiresAtEpoch = NumberAttribute(null=True)
 
 
