@@ -468,8 +468,9 @@ def install() -> None:
         except NotAuthorizedError:
             claims = _unverified_claims(access_token)
             for pool in backend.user_pools.values():
+                records = pool.__dict__.get("oauth_records")  # none: this pool never used the page
                 issued_here = str(claims.get("iss", "")).endswith(f"/{pool.id}")
-                if issued_here and kept(pool).revoked(claims.get("origin_jti")):
+                if issued_here and isinstance(records, Kept) and records.revoked(claims.get("origin_jti")):
                     raise NotAuthorizedError("Access Token has been revoked") from None
             raise
 
