@@ -1290,6 +1290,15 @@ def search_cost(rows: list[Row]) -> None:
             ),
             (f"tag on {MATCHED} notes", f"/notes?tag={RARE_TAG}", MATCHED, False),
             ("sort=updated, first page of 20", "/notes?sort=updated", 20, True),
+            # A word in nearly every note: a page reads what it shows, not every match.
+            ("q=the, sort=updated, first page of 20", "/notes?q=the&sort=updated", 20, True),
+            # Half the alphabet, x among it (no word starts with x): the rare word ends it.
+            (
+                "q of 13 one-letter words, no result, sort=updated",
+                f"/notes?q={'%20'.join('nopqrstuvwxyz')}&sort=updated",
+                0,
+                False,
+            ),
         ]
         for name, path, expected, more in searches:
             (small_us, small), (big_us, big) = (
