@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import words, writes
-from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.cursors import BY_CHANGE, BY_ID, decode_cursor, encode_cursor
 from chalicelib.errors import InvalidInput
 from chalicelib.models import NoteModel, SearchEntryModel
 from chalicelib.queries import CREATED, Search
@@ -60,7 +60,8 @@ class NoteFinder:
 
         Raises InvalidInput (a cursor of another user or search), StorageUnavailable.
         """
-        position = decode_cursor(owner, cursor, search.binding) if cursor is not None else None
+        shape = BY_ID if search.sort == CREATED else BY_CHANGE
+        position = decode_cursor(owner, cursor, search.binding, shape) if cursor is not None else None
         if search.query is None and search.tag is None:
             shown, more = self._by_change(owner, limit, _updated_position(position))
         else:

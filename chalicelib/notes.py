@@ -17,7 +17,7 @@ from pynamodb.expressions.update import Action
 from uuid6 import uuid7
 
 from chalicelib import writes
-from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.cursors import BY_ID, decode_cursor, encode_cursor
 from chalicelib.files import FileStore
 from chalicelib.models import NoteModel
 from chalicelib.shapes import Page, to_public, utc_now
@@ -67,7 +67,7 @@ class NotesService:
         whatever DynamoDB does at the edge (a final page cut at 1 MB, or a
         LastEvaluatedKey after the last item).
         """
-        start = decode_cursor(owner, cursor) if cursor is not None else None
+        start = decode_cursor(owner, cursor, position=BY_ID) if cursor is not None else None
         found: list[NoteModel] = []
         for _ in range(MAX_QUERIES_PER_PAGE):
             items, last_key = self._query_page(owner, start, limit + 1 - len(found))

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import writes
-from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.cursors import BY_DELETION, decode_cursor, encode_cursor
 from chalicelib.errors import NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.files import FileStore
 from chalicelib.models import TRASH_INDEX, NoteModel, TrashedNoteModel
@@ -96,7 +96,7 @@ class Trash:
         """GET /trash: one page, most recently deleted first, none past its purge time. One Query
         on the trash's index (another only if DynamoDB cut a page short). Raises InvalidInput
         (cursor), StorageUnavailable."""
-        start = decode_cursor(owner, cursor, CURSOR_BINDING) if cursor is not None else None
+        start = decode_cursor(owner, cursor, CURSOR_BINDING, BY_DELETION) if cursor is not None else None
         oldest = iso_time(parse_time(self._clock()) - timedelta(days=TRASH_DAYS))
         model = self._trash
         found: list[TrashedNoteModel] = []
