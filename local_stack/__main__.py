@@ -123,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(banner(stack, path, keeper.path), flush=True)
                 with (
-                    sweeping(local_sweep(endpoint, made.region, made.bucket_name, keys, clock.now)),
+                    sweeping(
+                        local_sweep(endpoint, made.region, made.bucket_name, keys, clock.now),
+                        on_move=clock.on_move,
+                    ),
                     expiring(ttl, clock),
                     feeders[0].running(),
                     feeders[1].running(),

@@ -8,8 +8,9 @@ longer ago than ``AbortIncompleteMultipartUpload`` allows is aborted. As in S3, 
 at ``t`` expires ``Days`` later, rounded up to the next midnight UTC (or on the rule's ``Date``).
 Rules that filter by tag or size, versioned objects and transitions are not applied.
 
-``sweeping`` runs a sweep when ``make run`` starts and every ``SWEEP_INTERVAL_SECONDS`` after; the
-clock is injectable (``clock``), so that a test can move it.
+``sweeping`` runs a sweep when ``make run`` starts, every ``SWEEP_INTERVAL_SECONDS`` after, and at
+once whenever the local stack's clock is moved on (``POST /local/clock``), as the tables' time to
+live does; the clock is injectable (``clock``), so that a test can move it.
 """
 
 from __future__ import annotations
@@ -179,19 +180,26 @@ def sweeping(
     sweep: LifecycleSweep,
     interval: float = SWEEP_INTERVAL_SECONDS,
     say: Callable[[str], None] = lambda line: print(line, flush=True),
+    on_move: Callable[[Callable[[], None]], None] | None = None,
 ) -> Iterator[None]:
-    """Sweep now and every ``interval`` seconds until the block ends; ``say`` what was removed."""
+    """Sweep now, every ``interval`` seconds and whenever the clock moves (``on_move`` registers
+    what to call then), until the block ends; ``say`` what was removed."""
     stop = threading.Event()
+    woken = threading.Event()
+    if on_move is not None:
+        on_move(woken.set)
 
     def run() -> None:
         while True:
+            woken.clear()  # a move from here on, during the sweep too, sweeps again
             try:
                 for line in sweep.sweep().lines():
                     say(line)
             except (BotoCoreError, ClientError, KeyError, TypeError, ValueError) as error:
                 # Never the end of make run: said, and tried again at the next sweep.
                 say(f"make run: could not apply the bucket's lifecycle rules ({error}); trying again later")
-            if stop.wait(interval):
+            woken.wait(interval)
+            if stop.is_set():
                 return
 
     thread = threading.Thread(target=run, name="lifecycle", daemon=True)
@@ -200,4 +208,5 @@ def sweeping(
         yield
     finally:
         stop.set()
+        woken.set()
         thread.join(timeout=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -148,3 +149,30 @@ def test_make_run_applies_the_rule_to_the_uploads_it_kept(tmp_path: Path) -> Non
         assert link.status_code == 200, link.text
         assert requests.get(link.json()["url"], timeout=10).content == b"attached and kept"
         second.interrupt()
+
+
+def test_moving_the_clock_applies_the_rule_to_an_expired_export(tmp_path: Path) -> None:
+    """The local clock moved past an export's day: its ZIP goes at once, as S3's rule removes it."""
+    with running_stack(tmp_path) as stack:
+        erin = new_user(stack, "clock")
+        owner = erin.create_note("exported")["userId"]
+        started = erin.call("POST", "/exports")
+        assert started.status_code == 202, started.text
+        export_id = started.json()["exportId"]
+        deadline = time.monotonic() + 20
+        while erin.call("GET", f"/exports/{export_id}").json()["status"] != "ready":
+            assert time.monotonic() < deadline, "the export is ready"
+            time.sleep(0.1)
+        assert len(stack.bucket_keys(f"exports/{owner}/")) == 1
+        moved = requests.post(
+            f"{stack.facts.aws_endpoint}/local/clock",
+            json={"advanceSeconds": 31 * 24 * 60 * 60},
+            headers={"Authorization": f"Bearer {stack.facts.aws_secret_access_key}"},
+            timeout=10,
+        )
+        assert moved.status_code == 200, moved.text
+        deadline = time.monotonic() + 20
+        while stack.bucket_keys(f"exports/{owner}/"):
+            assert time.monotonic() < deadline, "the expired export's ZIP is deleted"
+            time.sleep(0.1)
+        stack.printed("the bucket's lifecycle rule expire-exports deleted 1 object(s)")
