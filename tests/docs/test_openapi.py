@@ -26,7 +26,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 import app as notes_app
-from chalicelib import settings, storage_layout, validation
+from chalicelib import cursors, settings, storage_layout, validation
 from chalicelib.errors import InvalidInput
 from infra import description
 from tests.conftest import ROOT, STAGE_ENV
@@ -103,13 +103,33 @@ def security_problem(
     for requirement in alternatives:
         for name in requirement:
             scheme = schemes.get(name, {})
+            if scheme.get("type") == "oauth2":
+                continue  # scoped mode's access token, a bearer token in the same header
             if (scheme.get("type"), scheme.get("in"), str(scheme.get("name", "")).lower()) != (
                 "apiKey",
                 "header",
                 str(header).lower(),
             ):
                 return f"security scheme {name!r} is not an apiKey in the {header!r} header"
+    if all(
+        schemes.get(name, {}).get("type") == "oauth2" for requirement in alternatives for name in requirement
+    ):
+        return "documents no requirement an ID-token stage meets (an apiKey in the header)"
     return None
+
+
+def misplaced_scopes(document: Mapping[str, Any]) -> list[str]:
+    """Every requirement naming scopes of a scheme that has none: OpenAPI 3.0 allows scopes only
+    on ``oauth2`` and ``openIdConnect`` schemes (the list "MUST be empty" otherwise)."""
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    found = []
+    for (method, path), operation in sorted(document_operations(document).items()):
+        for requirement in operation.get("security", document.get("security", [])):
+            for name, scopes in requirement.items():
+                kind = schemes.get(name, {}).get("type")
+                if scopes and kind not in ("oauth2", "openIdConnect"):
+                    found.append(f"{method} {path}: scheme {name!r} ({kind}) names scopes {scopes}")
+    return found
 
 
 def scoped_routes() -> dict[Operation, list[str]]:
@@ -208,6 +228,14 @@ def test_every_authorizer_is_the_documented_cognito_scheme(document: dict[str, A
     assert authorizer["type"] == "cognito_user_pools"
     (arn,) = authorizer["providerARNs"]
     assert re.fullmatch(r"arn:aws:cognito-idp:([a-z0-9-]+):\d{12}:userpool/\1_\w+", arn), arn
+    # Scoped mode's access token: the pool's OAuth 2.0 endpoints, the API's two scopes.
+    scoped = document["components"]["securitySchemes"]["CognitoScopes"]
+    assert scoped["type"] == "oauth2"
+    assert set(scoped["flows"]) == {"authorizationCode"}
+    assert set(scoped["flows"]["authorizationCode"]["scopes"]) == {
+        description.READ_SCOPE,
+        description.WRITE_SCOPE,
+    }
     assert document["paths"]["/health"]["get"]["security"] == []
     # Each operation names its requirement itself: none falls back on a document-wide one.
     assert "security" not in document
@@ -228,14 +256,54 @@ def test_every_operation_names_the_scope_its_route_takes_on_a_scoped_stage(
     for (method, path), scopes in scoped.items():
         wanted = description.READ_SCOPE if method == "GET" else description.WRITE_SCOPE
         assert scopes == [wanted], (method, path)
-        assert document["paths"][path][method.lower()]["security"] == [{"CognitoUserPool": [wanted]}]
+        # One requirement per mode: the ID token, no scope; the access token with the scope.
+        assert document["paths"][path][method.lower()]["security"] == [
+            {"CognitoUserPool": []},
+            {"CognitoScopes": [wanted]},
+        ]
+
+
+def test_only_oauth2_requirements_name_scopes(document: dict[str, Any]) -> None:
+    assert misplaced_scopes(document) == []
+    # As the document once was: scopes on the apiKey scheme, which an import reads as scoped.
+    changed = copy.deepcopy(document)
+    changed["paths"]["/me"]["get"]["security"] = [{"CognitoUserPool": [description.READ_SCOPE]}]
+    assert misplaced_scopes(changed) == [
+        "GET /me: scheme 'CognitoUserPool' (apiKey) names scopes ['notes/read']"
+    ]
+
+
+def test_an_operation_without_the_id_token_requirement_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    changed["paths"]["/me"]["get"]["security"] = [{"CognitoScopes": [description.READ_SCOPE]}]
+    assert problems(changed, notes_app.app.routes) == [
+        "GET /me: documents no requirement an ID-token stage meets (an apiKey in the header)"
+    ]
+
+
+@pytest.mark.parametrize(("path", "method"), [("/notes", "get"), ("/trash", "get")])
+def test_an_empty_cursor_is_outside_the_document_as_the_app_refuses_it(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    (cursor,) = [
+        resolve(document, parameter)
+        for parameter in document["paths"][path][method]["parameters"]
+        if resolve(document, parameter)["name"] == "cursor"
+    ]
+    assert cursor["schema"]["minLength"] >= 1
+    assert re.fullmatch(cursor["schema"]["pattern"].strip("^$"), "") is None
+    with pytest.raises(InvalidInput, match="'cursor'"):
+        cursors.decode_cursor("someone", "")
 
 
 def test_a_wrong_or_missing_scope_is_named(
     document: dict[str, Any], scoped: dict[Operation, list[str]]
 ) -> None:
     changed = copy.deepcopy(document)
-    changed["paths"]["/notes/{noteId}"]["delete"]["security"] = [{"CognitoUserPool": ["notes/read"]}]
+    changed["paths"]["/notes/{noteId}"]["delete"]["security"] = [
+        {"CognitoUserPool": []},
+        {"CognitoScopes": ["notes/read"]},
+    ]
     changed["paths"]["/me"]["get"]["security"] = [{"CognitoUserPool": []}]
     assert scope_problems(changed, scoped) == [
         "DELETE /notes/{noteId}: documents scopes ['notes/read'], a scoped stage takes ['notes/write']",
