@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
+WHEELS := .wheels/.ready
 STAGE ?= dev
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
@@ -13,7 +14,7 @@ WEB_PORT ?= 8002
 STATE ?= .local/state.pickle
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test browser lint typecheck unit run reset reindex bench bench-startup screenshots package deploy destroy logs clean
+.PHONY: help venv wheels test browser lint typecheck unit run reset reindex bench bench-startup screenshots package deploy destroy logs clean
 
 help:
 	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
@@ -32,11 +33,18 @@ $(READY): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-dev.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(BIN)/python -m pip download --quiet --disable-pip-version-check --dest .wheels \
-		-r requirements.txt -c constraints.txt
 	@touch $@
 
 venv: $(READY)
+
+# The deployed requirements as wheels, from which make package builds the Lambda package offline
+# (and the infra tests build it as make package does). make run never needs them.
+$(WHEELS): requirements.txt constraints.txt | $(READY)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --dest $(@D) \
+		-r requirements.txt -c constraints.txt
+	@touch $@
+
+wheels: $(WHEELS)
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -45,7 +53,7 @@ lint: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
-unit: $(READY)
+unit: $(READY) $(WHEELS)
 	$(BIN)/pytest
 
 test: browser lint typecheck unit
@@ -78,7 +86,7 @@ reset:
 reindex: $(READY)
 	$(BIN)/python -m infra.reindex --stage $(if $(filter command line environment,$(origin STAGE)),$(STAGE),local)
 
-bench: $(READY)
+bench: $(READY) $(WHEELS)
 	$(BIN)/python -m bench.bench
 
 bench-startup: $(READY)
@@ -87,7 +95,7 @@ bench-startup: $(READY)
 screenshots: $(READY) browser
 	$(BIN)/python -m tools.screenshots
 
-package: $(READY)
+package: $(READY) $(WHEELS)
 	ALARM_EMAIL="$(ALARM_EMAIL)" $(BIN)/python -m infra.package --stage $(STAGE)
 
 deploy: package

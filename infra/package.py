@@ -16,9 +16,9 @@ unchecked (PEP 552): the package's files never change once deployed, and no
 source timestamp survives the zip anyway. It is made only when this interpreter
 is the stage's Lambda runtime.
 
-Python packages come from the local wheelhouse (``.wheels``, filled when the
-virtual environment is made), so packaging needs no network; no AWS credentials
-are read.
+Python packages come from the local wheelhouse (``.wheels``, filled by ``make package``
+before it runs this, and by ``make test``, whose infra tests package too), so packaging
+needs no network; no AWS credentials are read.
 """
 
 from __future__ import annotations

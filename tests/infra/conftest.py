@@ -14,7 +14,7 @@ Packaged = Callable[[str], package.Package]
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     """``packaged(stage)``: the stage's package from ``.chalice/config.json``, built on first use."""
-    assert package.WHEELS.is_dir(), "the wheelhouse is made with the virtual environment: run make test"
+    assert package.WHEELS.is_dir(), "the wheelhouse is missing: make wheels (or make test) fills it"
     built: dict[str, package.Package] = {}
 
     def build(stage: str) -> package.Package:
