@@ -244,10 +244,14 @@ def in_process_stack() -> Iterator[Any]:
 
     import app as notes_app
     from infra import description
-    from local_stack import query_ranges
+    from local_stack import query_ranges, revoke_token, user_pool
     from local_stack.provisioning import provision
 
-    query_ranges.install()  # a Query reads only its key range, as DynamoDB's does (as the tests run)
+    # The pool answers as Cognito's, and a Query reads only its key range, as DynamoDB's does (as the
+    # tests run).
+    user_pool.install()
+    revoke_token.install()
+    query_ranges.install()
     with mock_aws(), transactions_copying_no_table():
         provision(
             conftest.STAGE,
@@ -1693,13 +1697,15 @@ def token_verification(rows: list[Row], user: Any) -> None:
 
     import app as notes_app
     from local_stack import gateway_auth
-    from tests.tokens import TokenFactory
+    from tests.tokens import TokenFactory, in_process_pool_key
 
     verifier = gateway_auth._VERIFIERS[notes_app.app]
     verifier.verify(user.token)  # warm the key cache
     number = 300
     # Tokens the verifier has not seen, signed with the emulated pool's key.
-    factory = TokenFactory(gateway_auth.issuer(notes_app.settings), notes_app.settings.app_client_ids[0])
+    settings = notes_app.settings
+    key = in_process_pool_key(settings.user_pool_id, settings.region)
+    factory = TokenFactory(gateway_auth.issuer(settings), settings.app_client_ids[0], key)
     unseen = iter([factory.id_token() for _ in range(number * REPEATS)])
 
     def stock_decode() -> Any:

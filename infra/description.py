@@ -141,11 +141,13 @@ CLIENT_TOKENS: dict[str, Any] = {
 
 
 def user_pool_client(stage: str) -> dict[str, Any]:
-    """CreateUserPoolClient parameters (UserPoolId aside): no secret; password, SRP and refresh flows."""
+    """CreateUserPoolClient parameters (UserPoolId aside): no secret; password, SRP and refresh flows,
+    and the password flow for tools holding IAM credentials (``AdminInitiateAuth``)."""
     return {
         "ClientName": user_pool_client_name(stage),
         "GenerateSecret": False,
         "ExplicitAuthFlows": [
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
             "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_USER_SRP_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
@@ -333,18 +335,23 @@ def trash_table(stage: str) -> dict[str, Any]:
 # The account table: per user, the account's tombstone (item "deleted") and its exports (item
 # "export#<exportId>"). Each new item starts the jobs function through the table's stream; the TTL
 # attribute expiresAtEpoch (seconds) lets DynamoDB drop an export's record a day after it is ready,
-# and the tombstone once no token of the deleted user can still be valid.
+# and a deleted account's "sweep" item once its upload forms have expired (its removal starts the
+# jobs function once more). The tombstone has none: it stays.
 ACCOUNT_TTL_ATTRIBUTE = "expiresAtEpoch"
 
 
 # The records of the two tables' streams that start a function (an event source mapping's filter
 # pattern, deployed; the local stack delivers only what matches too): of the trash's, the items
 # DynamoDB's TTL deleted (a restore or a delete for good is the API's, which deletes the file
-# itself); of the account table's, each new item (one job: an export or an account deletion).
+# itself); of the account table's, each new item (one job: an export or an account deletion), and
+# a deleted account's "sweep" item once the TTL removed it (the last sweep of what came late).
 PURGE_FILTER_PATTERN: dict[str, Any] = {
     "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}
 }
-JOBS_FILTER_PATTERN: dict[str, Any] = {"eventName": ["INSERT"]}
+JOBS_FILTER_PATTERNS: list[dict[str, Any]] = [
+    {"eventName": ["INSERT"]},
+    {"eventName": ["REMOVE"], **PURGE_FILTER_PATTERN, "dynamodb": {"Keys": {"item": {"S": ["sweep"]}}}},
+]
 
 
 def stream_record_matches(pattern: Mapping[str, Any], record: Mapping[str, Any]) -> bool:

@@ -149,8 +149,9 @@ def emulator(
     )
     from werkzeug.serving import make_server
 
-    from local_stack import query_ranges, revoke_token
+    from local_stack import query_ranges, revoke_token, user_pool
 
+    user_pool.install()
     revoke_token.install()
     query_ranges.install()
     print(keeper.load(fresh), flush=True)

@@ -50,6 +50,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, Response, redirect, request, session
 
 from infra import description
+from local_stack import user_pool
 
 # The clients' token validity (infra/description.py).
 TOKEN_SECONDS = description.TOKEN_MINUTES * 60
@@ -244,8 +245,6 @@ class Tokens:
     def issue(
         self, client_id: str, user: Any, scope: str, auth_time: int, origin_jti: str, nonce: str | None = None
     ) -> dict[str, Any]:
-        from joserfc import jwt
-
         pool = self.pool()
         now = int(self.clock())
         groups = sorted(group.group_name for group in user.groups)
@@ -266,8 +265,7 @@ class Tokens:
             "jti": str(uuid.uuid4()),
             "username": user.username,
         }
-        header = {"kid": "dummy", "alg": "RS256"}  # the key the emulator's JWKS publishes
-        access_token = jwt.encode(header, access, pool.json_web_key)
+        access_token = user_pool.sign(pool, access)  # the key the pool's JWKS publishes
         if USER_ADMIN_SCOPE in scope.split():
             # The pool's own user APIs (ChangePassword, GetUser…) take it, as Cognito's take a token
             # with this scope: the emulator knows only the access tokens it issued itself.
@@ -294,7 +292,7 @@ class Tokens:
                 "jti": str(uuid.uuid4()),
                 **({"email": email} if email else {}),
             }
-            answer["id_token"] = jwt.encode(header, identity, pool.json_web_key)
+            answer["id_token"] = user_pool.sign(pool, identity)
         answer.update({"token_type": "Bearer", "expires_in": TOKEN_SECONDS})
         return answer
 
@@ -304,7 +302,7 @@ class Tokens:
         from joserfc.errors import JoseError
 
         try:
-            decoded = jwt.decode(token, self.pool().json_web_key, algorithms=["RS256"])
+            decoded = jwt.decode(token, user_pool.signing_key(self.pool()), algorithms=["RS256"])
         except (JoseError, ValueError, TypeError):
             return None
         claims = dict(decoded.claims)

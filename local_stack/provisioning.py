@@ -104,8 +104,16 @@ def provision(
         pool = cognito.create_user_pool(**description.user_pool(stage))["UserPool"]
     clients = _clients(cognito, pool["Id"])
     client_id = clients.get(description.user_pool_client_name(stage))
+    wanted = description.user_pool_client(stage)
+    if client_id is not None and _auth_flows(cognito, pool["Id"], client_id) != set(
+        wanted["ExplicitAuthFlows"]
+    ):
+        # Saved by a run before the client's flows changed: made again, it gets the id the stage
+        # names (the emulator derives it from the first settings).
+        cognito.delete_user_pool_client(UserPoolId=pool["Id"], ClientId=client_id)
+        client_id = None
     if client_id is None:
-        client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **description.user_pool_client(stage))
+        client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **wanted)
         client_id = client["UserPoolClient"]["ClientId"]
     oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins, clients) if oauth else {}
     table = description.table(stage)
@@ -189,6 +197,11 @@ def _oauth_clients(
         cognito.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, **settings)
         made[kind] = client_id
     return made
+
+
+def _auth_flows(cognito: Any, pool_id: str, client_id: str) -> set[str]:
+    found = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    return set(found.get("ExplicitAuthFlows") or [])
 
 
 def _scopes(cognito: Any, pool_id: str, client_id: str) -> set[str]:

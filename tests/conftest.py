@@ -55,12 +55,12 @@ from moto import mock_aws
 
 import app as notes_app
 from infra import description
-from local_stack import query_ranges
+from local_stack import query_ranges, revoke_token, user_pool
 from local_stack.gateway_auth import issuer
 from local_stack.provisioning import Provisioned, provision
 from local_stack.streams import StreamFeeder
 from tests import network_guard
-from tests.tokens import TokenFactory
+from tests.tokens import TokenFactory, in_process_pool_key
 
 network_guard.install()
 PASSWORD = "Correct-Horse-Battery-9"
@@ -141,6 +141,8 @@ def aws_client(service: str) -> Any:
 @pytest.fixture(scope="session")
 def aws_stack() -> Iterator[Provisioned]:
     """In-process AWS for the whole session, with the test stage provisioned once."""
+    user_pool.install()
+    revoke_token.install()
     query_ranges.install()
     with mock_aws():
         stack = provision(
@@ -289,9 +291,11 @@ def sign_in(http: Any) -> Callable[..., ApiUser]:
 
 
 @pytest.fixture
-def tokens() -> TokenFactory:
+def tokens(aws_stack: Provisioned) -> TokenFactory:
     """Signs tokens with the emulated pool's key, for cases Cognito would not issue."""
-    return TokenFactory(issuer(notes_app.settings), notes_app.settings.app_client_ids[0])
+    settings = notes_app.settings
+    key = in_process_pool_key(settings.user_pool_id, settings.region)
+    return TokenFactory(issuer(settings), settings.app_client_ids[0], key)
 
 
 @pytest.fixture

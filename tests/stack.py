@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -142,6 +143,39 @@ class Stack:
 
     def cognito(self) -> Any:
         return self.client("cognito-idp")
+
+    def signing_key(self, timeout: float = 30) -> dict[str, Any]:
+        """The private JWK the stack's pool signs its tokens with, read from its saved data (as its
+        owner can, and no one else): in a child process, so that this one's emulator is untouched."""
+        state = Path(self.stack_file).parent / "state.pickle"
+        script = (
+            "import json, sys\n"
+            "from pathlib import Path\n"
+            "from local_stack import state_file, user_pool\n"
+            "from moto.cognitoidp.models import cognitoidp_backends\n"
+            "state_file.load(Path(sys.argv[1]))\n"
+            "for regions in cognitoidp_backends.values():\n"
+            "    for backend in regions.values():\n"
+            "        pool = backend.user_pools.get(sys.argv[2])\n"
+            "        key = getattr(pool, user_pool.KEY_ATTRIBUTE, None)\n"
+            "        if key is not None and key.kid not in (None, user_pool.SHIPPED_KEY_ID):\n"
+            "            print(json.dumps(key.as_dict(private=True)))\n"
+        )
+        deadline = time.monotonic() + timeout
+        while True:  # the stack saves its data a moment after it changed
+            found = subprocess.run(
+                [sys.executable, "-c", script, str(state), self.facts.user_pool_id],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            if found.stdout.strip():
+                key: dict[str, Any] = json.loads(found.stdout)
+                return key
+            assert time.monotonic() < deadline, found.stderr
+            time.sleep(0.5)
 
     def pool_call(self, action: str, body: dict[str, Any], origin: str | None = None) -> requests.Response:
         """A call of the user pool's JSON API as the web app makes it: unsigned, from ``origin``."""

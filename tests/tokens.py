@@ -1,8 +1,9 @@
 """Tokens signed like the emulator's user pool signs them, with any claims a test needs.
 
-The emulator signs every pool's tokens with one RSA key (key id ``dummy``) and
-publishes its public half at ``/<poolId>/.well-known/jwks.json``; tests sign with
-the same private key to build tokens Cognito would issue (and ones it never would).
+Each pool of the local stack signs its tokens with a key of its own (``local_stack.user_pool``) and
+publishes its public half at ``/<poolId>/.well-known/jwks.json``; tests sign with the same private
+key to build tokens Cognito would issue (and ones it never would). ``SHIPPED_KEY`` is the key the
+emulator package ships (key id ``dummy``), which anyone has: the local pools never accept it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,34 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.utilities.utils import load_resource
 
-POOL_KID = "dummy"
+SHIPPED_KID = "dummy"
+
+
+def shipped_key() -> Any:
+    """The private key inside the emulator package, the same on every install."""
+    return jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
+
+
+def in_process_pool_key(pool_id: str, region: str) -> dict[str, Any]:
+    """The private JWK of the in-process emulator's pool ``pool_id``."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from local_stack import user_pool
+
+    pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][region].user_pools[pool_id]
+    key: dict[str, Any] = user_pool.signing_key(pool).as_dict(private=True)
+    return key
 
 
 class TokenFactory:
-    def __init__(self, issuer: str, client_id: str) -> None:
+    """Signs tokens with the private JWK ``pool_jwk`` (a pool's key: its ``kid`` goes in the header)."""
+
+    def __init__(self, issuer: str, client_id: str, pool_jwk: dict[str, Any]) -> None:
         self.issuer = issuer
         self.client_id = client_id
-        self.pool_key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
+        self.pool_key = jwt.PyJWK(pool_jwk).key
+        self.pool_kid = str(pool_jwk["kid"])
         self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     @property
@@ -57,9 +78,10 @@ class TokenFactory:
         return claims
 
     def sign(
-        self, claims: dict[str, Any], key: Any = None, kid: str = POOL_KID, algorithm: str = "RS256"
+        self, claims: dict[str, Any], key: Any = None, kid: str | None = None, algorithm: str = "RS256"
     ) -> str:
-        return jwt.encode(claims, key or self.pool_key, algorithm=algorithm, headers={"kid": kid})
+        headers = {"kid": self.pool_kid if kid is None else kid}
+        return jwt.encode(claims, key or self.pool_key, algorithm=algorithm, headers=headers)
 
     def id_token(self, **overrides: Any) -> str:
         return self.sign(self.claims("id", **overrides))

@@ -133,6 +133,7 @@ def test_app_clients_have_no_secret(cfn: dict[str, Any]) -> None:
         assert client["UserPoolId"] == {"Ref": "UserPool"}, name
     if _mode(cfn) == "id":
         assert set(clients["UserPoolClient"]["ExplicitAuthFlows"]) == {
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
             "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_USER_SRP_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
@@ -159,7 +160,8 @@ def test_every_notes_route_is_bound_to_the_stacks_pool_and_health_is_open(cfn: d
     body = cfn["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     definitions = body["securityDefinitions"]
     assert list(definitions) == ["NotesUserPool"]
-    authorizer = definitions["NotesUserPool"]["x-amazon-apigateway-authorizer"]
+    authorizer = dict(definitions["NotesUserPool"]["x-amazon-apigateway-authorizer"])
+    authorizer.pop("identityValidationExpression", None)
     assert authorizer == {"type": "cognito_user_pools", "providerARNs": [POOL_ARN]}
     for route in NOTES_ROUTES:
         # ID tokens carry no scopes: an ID-token stage's methods name none; a scoped stage's each
@@ -170,6 +172,29 @@ def test_every_notes_route_is_bound_to_the_stacks_pool_and_health_is_open(cfn: d
     assert "security" not in body["paths"]["/health"]["get"]
     documented = {(p, m) for p, methods in body["paths"].items() for m in methods if m != "options"}
     assert documented == {*NOTES_ROUTES, ("/health", "get")}
+
+
+def test_an_id_token_stage_admits_only_its_own_clients_id_tokens(cfn: dict[str, Any]) -> None:
+    # API Gateway's Cognito authorizer checks a token's pool, not its client, unless its token
+    # validation expression (matched against the ID token's aud) says which clients.
+    body = cfn["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = body["securityDefinitions"]["NotesUserPool"]["x-amazon-apigateway-authorizer"]
+    if _mode(cfn) == "scoped":
+        # Access tokens have no aud: any expression would refuse them all. The scopes do the work.
+        assert "identityValidationExpression" not in authorizer
+        return
+    expression = authorizer["identityValidationExpression"]
+    assert expression == {"Fn::Sub": "^${UserPoolClient}$"}
+    assert cfn["Resources"]["UserPoolClient"]["Type"] == "AWS::Cognito::UserPoolClient"
+    deployed = expression["Fn::Sub"].replace("${UserPoolClient}", "4q1ab2cd3ef4gh5ij6kl7mn8op")
+    assert re.search(deployed, "4q1ab2cd3ef4gh5ij6kl7mn8op")
+    for other in (
+        "another0client0of0the0pool",
+        "4q1ab2cd3ef4gh5ij6kl7mn8opX",
+        "x4q1ab2cd3ef4gh5ij6kl7mn8op",
+        "",
+    ):
+        assert not re.search(deployed, other), other
 
 
 def test_gateway_responses_carry_cors_headers(cfn: dict[str, Any]) -> None:

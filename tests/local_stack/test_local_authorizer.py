@@ -21,10 +21,16 @@ from chalice.test import Client
 import app as notes_app
 from chalicelib.settings import Settings
 from local_stack import gateway_auth
-from local_stack.gateway_auth import CognitoVerifier, JwksCache, SigningKeysUnavailable, TokenRejected
+from local_stack.gateway_auth import (
+    CognitoVerifier,
+    JwksCache,
+    SigningKeysUnavailable,
+    TokenRejected,
+    jwks_url,
+)
 from tests.conftest import ROOT, STAGE, aws_client
 from tests.fakes import jwks_endpoint, stalled_endpoint
-from tests.tokens import TokenFactory
+from tests.tokens import SHIPPED_KID, TokenFactory, shipped_key
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 EXPIRED = {"message": "The incoming token has expired"}
@@ -83,13 +89,13 @@ def test_a_malformed_header_is_refused_not_a_crash(http, tokens, header):
 
 
 def test_alg_none_is_refused(http, tokens):
-    header = _b64(json.dumps({"alg": "none", "kid": "dummy", "typ": "JWT"}).encode())
+    header = _b64(json.dumps({"alg": "none", "kid": tokens.pool_kid, "typ": "JWT"}).encode())
     payload = _b64(json.dumps(tokens.claims("id")).encode())
     _refused(_call(http, f"{header}.{payload}."))
 
 
 def test_hs256_signed_with_the_public_key_is_refused(http, tokens):
-    header = _b64(json.dumps({"alg": "HS256", "kid": "dummy", "typ": "JWT"}).encode())
+    header = _b64(json.dumps({"alg": "HS256", "kid": tokens.pool_kid, "typ": "JWT"}).encode())
     payload = _b64(json.dumps(tokens.claims("id")).encode())
     signature = hmac.new(tokens.public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
     _refused(_call(http, f"{header}.{payload}.{_b64(signature)}"))
@@ -101,6 +107,17 @@ def test_a_signature_by_another_key_under_a_known_kid_is_refused(http, tokens):
 
 def test_an_unknown_kid_is_refused(http, tokens):
     _refused(_call(http, tokens.sign(tokens.claims("id"), kid="not-a-pool-key")))
+
+
+def test_a_token_signed_with_the_emulator_packages_own_key_is_refused(http, tokens, alice, bob):
+    # The key every install of the emulator ships, which anyone can sign with: once, it let any
+    # token in, for any sub. The pool signs with a key of its own and publishes only that one.
+    bobs = tokens.claims("id", sub=bob.sub, email=bob.email)
+    forged = tokens.sign(bobs, key=shipped_key(), kid=SHIPPED_KID)
+    _refused(_call(http, forged))
+    keys = requests.get(jwks_url(notes_app.settings), timeout=5).json()["keys"]
+    assert [key["kid"] for key in keys] == [tokens.pool_kid] != [SHIPPED_KID]
+    assert alice.get("/me").status_code == 200  # the pool's own tokens are accepted
 
 
 def test_a_tampered_payload_is_refused(http, alice):
@@ -162,7 +179,7 @@ def test_an_audience_list_is_refused_even_naming_the_client(http, tokens):
 def test_a_payload_nested_too_deeply_to_decode_is_refused(http, tokens):
     claims = json.dumps(tokens.claims("id"))
     payload = f'{claims[:-1]}, "nested": {"[" * 5000}{"]" * 5000}}}'.encode()
-    token = jwt.api_jws.encode(payload, tokens.pool_key, algorithm="RS256", headers={"kid": "dummy"})
+    token = jwt.api_jws.encode(payload, tokens.pool_key, algorithm="RS256", headers={"kid": tokens.pool_kid})
     _refused(_call(http, token))
 
 
@@ -176,7 +193,9 @@ def test_chalice_local_answers_unusual_signed_tokens_with_401_not_a_dropped_conn
 ):
     facts = local_stack.facts
     signer = TokenFactory(
-        f"https://cognito-idp.{facts.region}.amazonaws.com/{facts.user_pool_id}", facts.user_pool_client_id
+        f"https://cognito-idp.{facts.region}.amazonaws.com/{facts.user_pool_id}",
+        facts.user_pool_client_id,
+        local_stack.signing_key(),
     )
     if overrides.get("aud") == ["CLIENT"]:
         overrides = {"aud": [facts.user_pool_client_id]}
@@ -341,7 +360,7 @@ def pool_jwks(tokens) -> dict[str, Any]:
     from jwt.algorithms import RSAAlgorithm
 
     jwk = json.loads(RSAAlgorithm.to_jwk(tokens.pool_key.public_key()))
-    return {"keys": [{**jwk, "kid": "dummy", "alg": "RS256", "use": "sig"}]}
+    return {"keys": [{**jwk, "kid": tokens.pool_kid, "alg": "RS256", "use": "sig"}]}
 
 
 def _verifier(tokens, fetch, clock) -> CognitoVerifier:

@@ -98,8 +98,14 @@ def test_accounts_notes_and_files_survive_a_restart(tmp_path: Path) -> None:
 
     with running_stack(tmp_path) as second:
         assert f"loaded the data saved in {tmp_path / 'state.pickle'}" in second.output.text()
-        # The token issued before the restart still verifies: same pool, client and signing keys.
+        # The token issued before the restart still verifies: same pool, client and signing key, the
+        # pool's own (saved with its data), which its JWKS publishes alone.
         assert notes_of(second, token) == ["note 2", "note 1"]
+        jwks = requests.get(
+            f"{second.facts.aws_endpoint}/{second.facts.user_pool_id}/.well-known/jwks.json", timeout=TIMEOUT
+        ).json()
+        assert [key["kid"] for key in jwks["keys"]] == [jwt.get_unverified_header(token)["kid"]]
+        assert jwks["keys"][0]["kid"] != "dummy"
         assert download(second, token, ids[0]) == data
         again = sign_in(second, email)  # the old password
         assert sub_of(again) == sub_of(token)
@@ -142,7 +148,7 @@ def test_an_unreadable_state_is_set_aside_and_the_stack_starts_empty(tmp_path: P
 def test_fresh_starts_empty_and_keeps_the_previous_state(tmp_path: Path) -> None:
     email = f"fresh-{uuid.uuid4().hex[:8]}@example.com"
     with running_stack(tmp_path) as first:
-        first.id_token(email)
+        token = first.id_token(email)
         first.interrupt()
     saved = (tmp_path / "state.pickle").read_bytes()
 
@@ -153,6 +159,8 @@ def test_fresh_starts_empty_and_keeps_the_previous_state(tmp_path: Path) -> None
         cognito = fresh.cognito()
         with pytest.raises(cognito.exceptions.ClientError):
             sign_in(fresh, email)
+        # The new pool has the same id but a signing key of its own: the old data's tokens are refused.
+        assert call(fresh, token, "GET", "/me").status_code == 401
         fresh.interrupt()
 
 

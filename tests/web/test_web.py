@@ -271,7 +271,9 @@ def test_a_reload_keeps_the_session_and_what_was_typed(tab: Tab, user: WebUser) 
     assert tab.page_errors == []
 
 
-def test_an_expired_id_token_is_renewed_with_the_refresh_token(tab: Tab, user: WebUser) -> None:
+def test_an_expired_id_token_is_renewed_with_the_refresh_token(
+    tab: Tab, user: WebUser, local_stack: Stack
+) -> None:
     page = tab.page
     user.create_note("still here", title="After renewal")
     sign_in(page, user)
@@ -280,7 +282,7 @@ def test_an_expired_id_token_is_renewed_with_the_refresh_token(tab: Tab, user: W
 
     claims = jwt.decode(stored["idToken"], options={"verify_signature": False})
     now = int(time.time())
-    expired = TokenFactory(claims["iss"], claims["aud"]).id_token(
+    expired = TokenFactory(claims["iss"], claims["aud"], local_stack.signing_key()).id_token(
         sub=claims["sub"], email=user.email, iat=now - 7200, auth_time=now - 7200, exp=now - 3600
     )
     page.evaluate(
