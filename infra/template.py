@@ -32,6 +32,7 @@ not know rather than leave it out.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from infra import description
@@ -200,6 +201,23 @@ def _cognito(stage: str, auth: description.Auth) -> dict[str, Any]:
 
 def _pool_arn(auth: description.Auth) -> Any:
     return auth.user_pool_arn or {"Fn::GetAtt": [USER_POOL, "Arn"]}
+
+
+def _token_validation(auth: description.Auth) -> dict[str, Any]:
+    """ID-token mode: the authorizer admits only ID tokens whose ``aud`` is one of the stage's clients.
+
+    API Gateway's Cognito authorizer checks a token's pool, signature and expiry, not its client:
+    without this "Token validation" expression, an ID token that any other app client of the pool
+    was issued would be admitted (a stage on a pool shared with other applications would admit their
+    users). Access tokens have no ``aud``, so scoped mode sets none: there, the scopes each route
+    takes, which only the stage's clients are allowed, do that work.
+    """
+    if auth.scoped:
+        return {}
+    if auth.client_ids is not None:
+        ids = [auth.client_ids[kind] for kind in description.EXISTING_POOL_CLIENTS[auth.mode]]
+        return {"identityValidationExpression": "^(?:" + "|".join(re.escape(i) for i in ids) + ")$"}
+    return {"identityValidationExpression": {"Fn::Sub": f"^${{{USER_POOL_CLIENT}}}$"}}
 
 
 def _client_ids(auth: description.Auth) -> Any:
@@ -961,7 +979,10 @@ def merge_template(
                     "DefinitionBody": {
                         "securityDefinitions": {
                             AUTHORIZER: {
-                                "x-amazon-apigateway-authorizer": {"providerARNs": [_pool_arn(auth)]}
+                                "x-amazon-apigateway-authorizer": {
+                                    "providerARNs": [_pool_arn(auth)],
+                                    **_token_validation(auth),
+                                }
                             }
                         }
                     },

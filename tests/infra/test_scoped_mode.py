@@ -263,6 +263,10 @@ def test_an_id_token_stage_may_use_an_existing_pool_too() -> None:
     assert "COGNITO_READ_SCOPES" not in variables
     authorizer = merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]
     assert authorizer["NotesUserPool"]["x-amazon-apigateway-authorizer"]["providerARNs"] == [EXISTING_ARN]
+    # Only that client's ID tokens: not those of the pool's other applications.
+    expression = authorizer["NotesUserPool"]["x-amazon-apigateway-authorizer"]["identityValidationExpression"]
+    assert re.search(expression, "2bq1tp9n") and not re.search(expression, "2bq1tp9nX")
+    assert not re.search(expression, "another-client")
     outputs = merged["Outputs"]
     assert (outputs["UserPoolClientId"], outputs["AuthMode"]) == ({"Value": "2bq1tp9n"}, {"Value": "id"})
     assert "AuthDomain" not in outputs
