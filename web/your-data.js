@@ -591,8 +591,11 @@ function webAddress(url) {
   }
 }
 
+// As the API compares them: the email as signed in, whatever its letter case (the pool's usernames
+// have none), around spaces ignored.
 function confirmed(value) {
-  return Boolean(state.user?.email) && value === state.user.email;
+  const email = state.user?.email;
+  return Boolean(email) && value.trim().toLowerCase() === email.toLowerCase();
 }
 
 async function deleteAccount() {
@@ -750,7 +753,7 @@ function deleteSection(state, actions) {
     label: "Type your email to confirm",
     type: "email",
     autocomplete: "off",
-    hint: email ? `Exactly as you signed in: ${email}` : "This page does not know your email: it cannot delete the account.",
+    hint: email ? `The email you signed in with: ${email}` : "This page does not know your email: it cannot delete the account.",
   });
   const input = box.querySelector("input");
   input.removeAttribute("required");
