@@ -8,6 +8,13 @@ user in the pool first (no token can be made or refreshed any more), then every 
 note, search entry, file, upload and export of the user, and marks the deletion finished. Each
 step deletes what is left, so a run cut short by the function's time is simply run again by the
 stream (it retries the record) and goes on where the last one stopped.
+
+The tombstone stays, with no email, for good: the tokens are refused whatever any clock says
+(moving the local stack's clock on, which runs the tables' time to live, cannot bring an account
+back while its tokens are valid by the real time). An upload form issued before the deletion
+still works until it expires, and S3 cannot take it back: so the deletion also writes the item
+``sweep``, which the table's TTL removes once every form has expired, and that removal (the
+stream's record of it) runs the deletion's steps once more (``sweep_late``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from chalicelib import writes
+from chalicelib.attachments import UPLOAD_FORM_SECONDS
 from chalicelib.errors import InvalidInput
 from chalicelib.files import FileStore
 from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TrashedNoteModel
@@ -30,10 +38,12 @@ from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREF
 log = logging.getLogger(__name__)
 
 DELETED_ITEM = "deleted"
+# Removed by the table's TTL once no upload form of the account can be used any more: its
+# removal sweeps what such a form put in the bucket after the deletion.
+SWEEP_ITEM = "sweep"
+# Every form issued before the deletion has expired by then, with time for an upload under way.
+SWEEP_AFTER_SECONDS = UPLOAD_FORM_SECONDS + 5 * 60
 CONFIRM_HEADER = "X-Confirm-Delete"
-# The tombstone outlives every token made before the user was deleted (an hour at most; a day
-# is Cognito's longest), then the table's TTL removes it.
-TOMBSTONE_SECONDS = 2 * 24 * 60 * 60
 # Batches of deletions sent at once (each a BatchWriteItem of up to 25 keys).
 DELETE_WORKERS = 8
 KEYS_PER_QUERY = 1000
@@ -97,6 +107,36 @@ class AccountDeletion:
         """The job: the user in the pool, then everything the account holds; the deletion marked
         finished. What each step deleted, by kind. Raises what failed (run again, it goes on)."""
         self._delete_pool_user(owner)
+        deleted = self._delete_all(owner)
+        finished = self._account(owner, DELETED_ITEM)
+        finished_at = self._clock()
+        with writes.dynamodb():
+            finished.update(
+                actions=[
+                    self._account.status.set("deleted"),
+                    self._account.readyAt.set(finished_at),
+                    self._account.email.remove(),
+                ]
+            )
+            self._account(
+                owner,
+                SWEEP_ITEM,
+                createdAt=finished_at,
+                expiresAtEpoch=epoch_seconds(finished_at) + SWEEP_AFTER_SECONDS,
+            ).save()
+        log.info("account %s deleted: %s", owner, deleted)
+        return deleted
+
+    def sweep_late(self, owner: str) -> dict[str, int]:
+        """The job when ``sweep`` expired: whatever of the account came after its deletion (an
+        upload made with a form issued before it), deleted; by kind. Raises what failed."""
+        deleted = self._delete_all(owner)
+        if any(deleted.values()):
+            log.info("account %s: deleted what came after its deletion: %s", owner, deleted)
+        return deleted
+
+    def _delete_all(self, owner: str) -> dict[str, int]:
+        """Every note, trashed note, search entry, object and export of ``owner``; by kind."""
         deleted: dict[str, int] = {}
         # Until a pass finds nothing: a write the API took just before the 202 may land late.
         for _ in range(3):
@@ -108,27 +148,16 @@ class AccountDeletion:
                     self._files.delete_under(f"{prefix}{owner}/")
                     for prefix in (FILES_PREFIX, UPLOADS_PREFIX, EXPORTS_PREFIX)
                 ),
-                "exports": self._delete_partition(self._account, owner, keep=DELETED_ITEM),
+                "exports": self._delete_partition(self._account, owner, keep=(DELETED_ITEM, SWEEP_ITEM)),
             }
             for kind, count in counts.items():
                 deleted[kind] = deleted.get(kind, 0) + count
             if not any(counts.values()):
                 break
-        finished = self._account(owner, DELETED_ITEM)
-        finished_at = self._clock()
-        with writes.dynamodb():
-            finished.update(
-                actions=[
-                    self._account.status.set("deleted"),
-                    self._account.readyAt.set(finished_at),
-                    self._account.expiresAtEpoch.set(epoch_seconds(finished_at) + TOMBSTONE_SECONDS),
-                ]
-            )
-        log.info("account %s deleted: %s", owner, deleted)
         return deleted
 
-    def _delete_partition(self, model: type[Model], owner: str, keep: str | None = None) -> int:
-        """Every item of ``owner``'s partition of ``model``'s table but ``keep``; how many."""
+    def _delete_partition(self, model: type[Model], owner: str, keep: tuple[str, ...] = ()) -> int:
+        """Every item of ``owner``'s partition of ``model``'s table but those of ``keep``; how many."""
         range_name = model._range_key_attribute().attr_name
         deleted = 0
         with ThreadPoolExecutor(max_workers=DELETE_WORKERS, thread_name_prefix="delete") as pool:
@@ -138,7 +167,7 @@ class AccountDeletion:
                 items, last_key = writes.query_page(
                     model, owner, count=KEYS_PER_QUERY, last_key=last_key, attributes=["userId", range_name]
                 )
-                keys = [item[range_name]["S"] for item in items if item[range_name]["S"] != keep]
+                keys = [item[range_name]["S"] for item in items if item[range_name]["S"] not in keep]
                 for start in range(0, len(keys), 25):
                     sending.append(pool.submit(_delete_keys, model, owner, keys[start : start + 25]))
                     while len(sending) > PENDING_BATCHES:

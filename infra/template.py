@@ -339,9 +339,9 @@ def _indexer(auth: description.Auth) -> dict[str, Any]:
     }
 
 
-def _filter(pattern: dict[str, Any]) -> dict[str, Any]:
-    """An event source mapping's FilterCriteria: only the records matching ``pattern``."""
-    return {"Filters": [{"Pattern": json.dumps(pattern, separators=(",", ":"))}]}
+def _filter(*patterns: dict[str, Any]) -> dict[str, Any]:
+    """An event source mapping's FilterCriteria: only the records matching one of ``patterns``."""
+    return {"Filters": [{"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in patterns]}
 
 
 def _purger(auth: description.Auth) -> dict[str, Any]:
@@ -386,7 +386,7 @@ def _jobs(auth: description.Auth) -> dict[str, Any]:
                         "ParallelizationFactor": JOBS_PARALLELIZATION,
                         "BisectBatchOnFunctionError": True,
                         "MaximumRetryAttempts": JOBS_RETRIES,
-                        "FilterCriteria": _filter(description.JOBS_FILTER_PATTERN),
+                        "FilterCriteria": _filter(*description.JOBS_FILTER_PATTERNS),
                     },
                 }
             },

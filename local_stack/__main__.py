@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             stack.write(path)
             extra = scoped.api_environment(endpoint, made) if args.scoped else {}
-            api = Api(args.port, endpoint, web_origin=web.url, keys=keys, environment=extra)
+            api = Api(args.port, endpoint, web_origins=origins, keys=keys, environment=extra)
             try:
                 web.start()
                 api.start()
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                     keeper.on_change(feeder.wake)  # every write the emulator answers may be theirs
                 ttl = TtlSweep(
                     emulator_client("dynamodb", endpoint, made.region, keys),
-                    {made.trash_table_name: run.trash.purge_expired, made.account_table_name: None},
+                    {made.trash_table_name: run.trash.purge_expired, made.account_table_name: run.jobs.run},
                     clock,
                 )
                 print(banner(stack, path, keeper.path), flush=True)

@@ -17,7 +17,9 @@ import requests
 import app as notes_app
 from chalicelib import account, writes
 from chalicelib.shapes import iso_time
-from tests.chalicelib.test_attachments import attach, keys, uploaded
+from infra import description
+from local_stack.ttl import LocalClock, TtlSweep
+from tests.chalicelib.test_attachments import ask_upload, attach, keys, send_file, uploaded
 from tests.conftest import ApiUser, aws_client
 
 SETTINGS = notes_app.settings
@@ -144,10 +146,13 @@ def test_a_deleted_account_leaves_nothing_and_its_tokens_are_refused(alice: ApiU
     for table in (SETTINGS.table_name, SETTINGS.trash_table_name, SETTINGS.search_table_name):
         owners = {item["userId"]["S"] for item in dynamodb.scan(TableName=table)["Items"]}
         assert alice.sub not in owners, table
+    # The tombstone, without the email, and the item whose expiry sweeps what comes late.
     account_items = dynamodb.scan(TableName=SETTINGS.account_table_name)["Items"]
-    assert [(item["userId"]["S"], item["item"]["S"], item["status"]["S"]) for item in account_items] == [
-        (alice.sub, "deleted", "deleted")
+    assert sorted((item["userId"]["S"], item["item"]["S"], item.get("status")) for item in account_items) == [
+        (alice.sub, "deleted", {"S": "deleted"}),
+        (alice.sub, "sweep", None),
     ]
+    assert all("email" not in item for item in account_items)
     assert [key for key in keys() if alice.sub in key] == []
     users = aws_client("cognito-idp").list_users(UserPoolId=SETTINGS.user_pool_id)["Users"]
     assert alice.sub not in {user["Username"] for user in users}
@@ -227,3 +232,51 @@ def test_a_deletion_reads_more_keys_only_as_its_deletions_catch_up(alice: ApiUse
     assert notes_app.deletion._delete_partition(model, alice.sub) == 400
     assert list(model.query(alice.sub, consistent_read=True)) == []
     assert max(held) <= 50 + (2 + 1) * 25, held
+
+
+def account_ttl(clock: LocalClock) -> TtlSweep:
+    """The account table's time to live on ``clock``, its removals handed to the jobs function, as
+    the local stack applies it (and as DynamoDB's TTL and the stream's filter do deployed)."""
+    aws_client("dynamodb").update_time_to_live(
+        TableName=SETTINGS.account_table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": description.ACCOUNT_TTL_ATTRIBUTE},
+    )
+    return TtlSweep(
+        aws_client("dynamodb"),
+        {SETTINGS.account_table_name: lambda event: notes_app.run_jobs(event, None)},
+        clock,
+    )
+
+
+def test_a_deleted_accounts_tokens_stay_refused_whatever_the_clock(alice: ApiUser) -> None:
+    alice.create()
+    assert alice.delete("/me", headers={"X-Confirm-Delete": alice.email}).status_code == 202
+    clock = LocalClock()
+    ttl = account_ttl(clock)
+    for days in (1, 3, 400):  # past every expiry the table's TTL applies
+        clock.advance(days * 24 * 60 * 60)
+        ttl.sweep()
+        for answer in (alice.get("/notes"), alice.get("/me"), alice.post("/notes", {"content": "back"})):
+            assert answer.status_code == 401, days
+    owners = {
+        item["userId"]["S"] for item in aws_client("dynamodb").scan(TableName=SETTINGS.table_name)["Items"]
+    }
+    assert alice.sub not in owners
+
+
+def test_an_upload_landing_after_the_deletion_is_swept_once_its_form_expired(alice: ApiUser) -> None:
+    note = alice.create()
+    form = ask_upload(alice, note["noteId"], b"sent late").json_body
+    assert alice.delete("/me", headers={"X-Confirm-Delete": alice.email}).status_code == 202
+    send_file(form, b"sent late")  # the form is S3's: it still works
+    assert [key for key in keys() if alice.sub in key] == [
+        f"uploads/{alice.sub}/{note['noteId']}/{form['uploadId']}"
+    ]
+    clock = LocalClock()
+    ttl = account_ttl(clock)
+    clock.advance(account.SWEEP_AFTER_SECONDS - 60)
+    ttl.sweep()
+    assert len([key for key in keys() if alice.sub in key]) == 1  # a form may still be in use
+    clock.advance(120)
+    assert ttl.sweep() == {SETTINGS.account_table_name: 1}
+    assert [key for key in keys() if alice.sub in key] == []

@@ -212,12 +212,23 @@ def test_the_jobs_function_gets_each_new_account_item_alone_with_its_own_time_an
     assert (event["BatchSize"], event["ParallelizationFactor"]) == (1, 10)
     assert event["BisectBatchOnFunctionError"] is True
     assert event["MaximumRetryAttempts"] == 10
-    pattern = _pattern(event)
-    assert pattern == {"eventName": ["INSERT"]}
-    assert description.stream_record_matches(pattern, {"eventName": "INSERT", "dynamodb": {}})
-    # An export's record marked ready, or removed by its TTL: no job.
-    assert not description.stream_record_matches(pattern, {"eventName": "MODIFY", "dynamodb": {}})
-    assert not description.stream_record_matches(pattern, TTL_REMOVE)
+    patterns = [json.loads(each["Pattern"]) for each in event["FilterCriteria"]["Filters"]]
+    assert patterns == description.JOBS_FILTER_PATTERNS
+
+    def starts_a_job(record: dict[str, Any]) -> bool:  # Lambda's filters: any one of them
+        return any(description.stream_record_matches(pattern, record) for pattern in patterns)
+
+    assert starts_a_job({"eventName": "INSERT", "dynamodb": {}})
+    # A deleted account's sweep item removed by the TTL: the last sweep of what came late.
+    sweep_keys = {"Keys": {"userId": {"S": "sub"}, "item": {"S": "sweep"}}}
+    assert starts_a_job({**TTL_REMOVE, "dynamodb": sweep_keys})
+    # An export's record marked ready, or removed by its TTL, or the sweep item by anyone else: no job.
+    assert not starts_a_job({"eventName": "MODIFY", "dynamodb": {}})
+    assert not starts_a_job(TTL_REMOVE)
+    assert not starts_a_job(
+        {**TTL_REMOVE, "dynamodb": {"Keys": {"userId": {"S": "sub"}, "item": {"S": "export#1"}}}}
+    )
+    assert not starts_a_job({"eventName": "REMOVE", "dynamodb": sweep_keys})
 
 
 def test_only_the_jobs_function_has_a_timeout_and_memory_of_its_own(
