@@ -20,6 +20,7 @@ chalice test client check tokens with ``gateway_auth``. One job per module:
 - ``banner``        what make run prints once the stack is up
 - ``facts``         the one definition of ``.local/stack.json``
 - ``gateway_auth``  tokens checked as API Gateway checks them, for chalice local and the test client
+- ``gateway_http``  chalice local's HTTP as API Gateway's: JSON errors, quiet disconnects, both origins
 
 This module holds only what they share, and imports nothing heavy: ``app.py`` imports
 ``gateway_auth`` locally at every start.

@@ -18,6 +18,7 @@ from infra.log_lines import readable
 from local_stack import HOST, ROOT, STAGE, LaunchError
 from local_stack.credentials import Keys
 from local_stack.emulator import FOREIGN_CREDENTIALS, client_environment
+from local_stack.gateway_http import ORIGINS_ENV
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
@@ -49,7 +50,7 @@ class Api:
         self,
         port: int,
         endpoint: str,
-        web_origin: str,
+        web_origins: tuple[str, ...],
         keys: Keys,
         environment: dict[str, str] | None = None,
     ) -> None:
@@ -58,7 +59,7 @@ class Api:
         self._environment = dict(environment or {})
         self.url = f"http://{HOST}:{port}"
         self._endpoint = endpoint
-        self._web_origin = web_origin
+        self._web_origins = web_origins
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -71,8 +72,10 @@ class Api:
             # The run's own pair: the emulator takes nothing else.
             **client_environment(self._keys),
             "AWS_ENDPOINT_URL": self._endpoint,
-            # The local stage's CORS origin is the web app's, whatever WEB_PORT is.
-            "CORS_ALLOW_ORIGIN": self._web_origin,
+            # The local stage's CORS origin is the web app's, whatever WEB_PORT is; the local
+            # gateway answers each name a browser gives it (gateway_http).
+            "CORS_ALLOW_ORIGIN": self._web_origins[0],
+            ORIGINS_ENV: " ".join(self._web_origins),
             "PYTHONUNBUFFERED": "1",
             **self._environment,
         }

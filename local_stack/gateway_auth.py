@@ -44,9 +44,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig
+from chalice import Chalice, CognitoUserPoolAuthorizer
 
 from chalicelib.settings import Settings
+from local_stack import gateway_http
 
 log = logging.getLogger(__name__)
 
@@ -358,23 +359,13 @@ def verify_tokens_locally(app: Chalice, settings: Settings) -> CognitoVerifier |
     return verifier
 
 
-def _cors_headers(cors: Any) -> dict[str, str]:
-    """The CORS headers API Gateway's own 4xx and 5xx answers carry, for a route with CORS."""
-    if not isinstance(cors, CORSConfig):
-        return {}
-    headers = cors.get_access_control_headers()
-    wanted = ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers")
-    return {name: str(headers[name]) for name in wanted if name in headers}
-
-
 def _install(chalice_local: Any) -> None:
     gateway_authorizer = chalice_local.LocalGatewayAuthorizer
     if hasattr(gateway_authorizer, "chalice_authorize"):
         return  # installed already
     original = gateway_authorizer.chalice_authorize = gateway_authorizer.authorize
-    # chalice local writes an answer's headers and body separately: without TCP_NODELAY a reused
-    # connection (a browser's) waits for the peer's delayed ACK, some 40 ms per request.
-    chalice_local.ChaliceRequestHandler.disable_nagle_algorithm = True
+    # The HTTP side of the same gateway: its own errors as JSON, its answers to the web app's origins.
+    gateway_http.install(chalice_local)
 
     class SigningKeysUnavailableError(chalice_local.LocalGatewayException):
         CODE = 503
@@ -391,7 +382,7 @@ def _install(chalice_local: Any) -> None:
             "x-amzn-RequestId": lambda_context.aws_request_id,
             "Content-Type": "application/json",
             # As the deployed stage's gateway responses: a page can read its 401 or 503.
-            **_cors_headers(route.cors if route else None),
+            **gateway_http.error_cors_headers(route.cors if route else None),
         }
         try:
             claims = verifier.verify(headers.get(header_name), authorizer.scopes)

@@ -99,6 +99,13 @@ class _Handler(BaseHTTPRequestHandler):
     config: bytes
     extra: dict[str, str]
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        # The browser left before its answer was written (a reload, a closed tab): nothing to tell.
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close_connection = True
+
     def do_GET(self) -> None:
         self._answer(body=True)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -17,11 +19,13 @@ import pytest
 import requests
 
 from local_stack.api import chalice_local_command
+from local_stack.gateway_http import MAX_URL_CHARS
 from tests.conftest import PASSWORD, ROOT, WEB_RULES
 from tests.stack import (
     START_TIMEOUT,
     Stack,
     free_port,
+    new_user,
     port_is_free,
     processes_mentioning,
     running_stack,
@@ -198,6 +202,167 @@ def test_bad_tokens_are_refused_over_http(stack: Stack, token: str | None) -> No
     response = requests.get(f"{stack.facts.api_url}/notes", headers=headers, timeout=5)
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized"}
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as it is (what no HTTP library sends); the answer's status, headers, body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = http.client.HTTPResponse(connection)
+        answer.begin()
+        return answer.status, {name.lower(): value for name, value in answer.getheaders()}, answer.read()
+
+
+def test_every_method_the_api_has_no_route_for_is_answered_in_json(stack: Stack) -> None:
+    api = stack.facts.api_url
+    for method in ("TRACE", "CONNECT", "PROPFIND"):
+        # A method the path does not have, as for PUT /health: the app's 405 naming it.
+        answer = requests.request(method, f"{api}/notes", timeout=5)
+        assert answer.status_code == 405, (method, answer.text)
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.json() == {"Code": "MethodNotAllowedError", "Message": f"Unsupported method: {method}"}
+        assert set(answer.headers["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+        # A path the API does not have, as for any method: the gateway's 403.
+        nowhere = requests.request(method, f"{api}/nowhere", timeout=5)
+        assert nowhere.status_code == 403, (method, nowhere.text)
+        assert nowhere.json() == {"message": "Missing Authentication Token"}
+    # CONNECT as a proxy's client sends it: no path at all.
+    status, headers, body = raw_request(stack.port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 403
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"message": "Missing Authentication Token"}
+
+
+@pytest.mark.parametrize("length", [MAX_URL_CHARS + 1, 100_000])
+def test_a_url_longer_than_api_gateway_takes_is_a_json_414(stack: Stack, length: int) -> None:
+    def get(target_length: int) -> requests.Response:
+        target = "/notes?q="
+        target += "a" * (target_length - len(target))
+        return requests.get(stack.facts.api_url + target, headers={"Origin": stack.facts.web_url}, timeout=10)
+
+    answer = get(length)
+    assert answer.status_code == 414
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.json() == {
+        "message": f"The request's URL is longer than the {MAX_URL_CHARS:,} characters API Gateway takes"
+    }
+    # As API Gateway's own refusals deployed: the page can read it.
+    assert answer.headers["Access-Control-Allow-Origin"] == stack.facts.web_url
+    # A URL of the length API Gateway still takes reaches the gateway's token check.
+    longest = get(MAX_URL_CHARS)
+    assert longest.status_code == 401 and longest.json() == {"message": "Unauthorized"}
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "message"),
+    [
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n", 400, "Content-Length"),
+        (b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n", 505, "HTTP version (9.9)"),
+        (b"GET  /health  HTTP/1.1  extra\r\nHost: x\r\n\r\n", 400, "Bad request"),
+        (b"GET /health HTTP/1.1\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431, "Too many headers"),
+    ],
+)
+def test_a_request_the_api_cannot_read_is_refused_in_json(
+    stack: Stack, request_bytes: bytes, status: int, message: str
+) -> None:
+    answered, headers, body = raw_request(stack.port, request_bytes)
+    assert answered == status
+    assert headers["content-type"] == "application/json"
+    assert message in json.loads(body)["message"]
+    assert b"<" not in body and b"Traceback" not in body
+
+
+def test_a_client_that_leaves_before_its_answer_prints_no_traceback(stack: Stack) -> None:
+    web_port = int(stack.facts.web_url.rsplit(":", 1)[1])
+    requests_sent = [
+        (stack.port, b"GET /notes HTTP/1.1\r\nHost: x\r\nAuthorization: not-a-token\r\n\r\n"),
+        (stack.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (web_port, b"GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (stack.emulator_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ]
+    for port, request in requests_sent * 5:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(request)
+            # Gone at once, as a closed tab: a reset, not a polite close.
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # A request whose line the API prints, once the others have been served.
+    time.sleep(1)
+    assert requests.request("TRACE", f"{stack.facts.api_url}/health", timeout=5).status_code == 405
+    stack.printed("TRACE /health 405")
+    time.sleep(0.5)
+    printed = stack.output.text()
+    assert "Traceback" not in printed
+    assert "Exception occurred during processing of request" not in printed
+
+
+def test_the_output_holds_no_credential_lines(stack: Stack) -> None:
+    user = new_user(stack, "quiet")
+    note = user.create_note("a note")
+    assert user.note(note["noteId"]).status_code == 200
+    assert user.call("GET", "/notes").status_code == 200
+    printed = stack.printed("GET /notes 200")
+    assert "POST /notes 201" in printed
+    assert "Found credentials" not in printed
+
+
+def test_the_api_and_the_emulator_answer_both_names_of_the_web_apps_origin(stack: Stack) -> None:
+    """A browser names the page http://127.0.0.1:<WEB_PORT> or http://localhost:<WEB_PORT>."""
+    api = stack.facts.api_url
+    web_port = stack.facts.web_url.rsplit(":", 1)[1]
+    user = new_user(stack, "origins")
+    for origin in (f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"):
+        preflight = requests.options(
+            f"{api}/notes",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+            timeout=5,
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["Access-Control-Allow-Origin"] == origin
+        assert "Origin" in preflight.headers["Vary"]
+        listed = requests.get(
+            f"{api}/notes", headers={"Origin": origin, "Authorization": user.token}, timeout=5
+        )
+        assert listed.status_code == 200
+        assert listed.headers["Access-Control-Allow-Origin"] == origin
+        assert "Origin" in listed.headers["Vary"]
+        refused = requests.get(f"{api}/notes", headers={"Origin": origin, "Authorization": "x"}, timeout=5)
+        assert refused.status_code == 401
+        assert refused.headers["Access-Control-Allow-Origin"] == origin
+        # The emulator (Cognito, as the page signs in) answers the same two.
+        signed_in = stack.pool_call(
+            "InitiateAuth",
+            {
+                "ClientId": stack.facts.user_pool_client_id,
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": user.email, "PASSWORD": PASSWORD},
+            },
+            origin=origin,
+        )
+        assert signed_in.status_code == 200
+        assert signed_in.headers["Access-Control-Allow-Origin"] == origin
+    for other in (
+        "http://localhost:1",
+        f"http://localhost.example:{web_port}",
+        f"https://localhost:{web_port}",
+    ):
+        preflight = requests.options(
+            f"{api}/notes", headers={"Origin": other, "Access-Control-Request-Method": "GET"}, timeout=5
+        )
+        assert preflight.headers.get("Access-Control-Allow-Origin") != other
+        listed = requests.get(
+            f"{api}/notes", headers={"Origin": other, "Authorization": user.token}, timeout=5
+        )
+        assert listed.headers.get("Access-Control-Allow-Origin") != other
+        refused_preflight = requests.options(
+            f"{stack.facts.aws_endpoint}/",
+            headers={"Origin": other, "Access-Control-Request-Method": "POST"},
+            timeout=5,
+        )
+        assert refused_preflight.status_code == 403
 
 
 def test_a_port_in_use_is_named_with_how_to_choose_another(tmp_path: Path) -> None:
