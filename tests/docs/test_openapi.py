@@ -228,6 +228,11 @@ def test_every_authorizer_is_the_documented_cognito_scheme(document: dict[str, A
     assert authorizer["type"] == "cognito_user_pools"
     (arn,) = authorizer["providerARNs"]
     assert re.fullmatch(r"arn:aws:cognito-idp:([a-z0-9-]+):\d{12}:userpool/\1_\w+", arn), arn
+    # ID tokens of the stage's own clients only: API Gateway matches the expression against aud.
+    expression = authorizer["identityValidationExpression"]
+    (client,) = re.findall(r"\w{20,}", expression)
+    assert re.search(expression, client) and not re.search(expression, f"{client}0")
+    assert not re.search(expression, "another0client0of0the0pool")
     # Scoped mode's access token: the pool's OAuth 2.0 endpoints, the API's two scopes.
     scoped = document["components"]["securitySchemes"]["CognitoScopes"]
     assert scoped["type"] == "oauth2"
