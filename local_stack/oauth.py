@@ -35,6 +35,7 @@ import html
 import json
 import os
 import secrets
+import string
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -576,7 +577,8 @@ class SignInServer:
         user = signed_in_user(self.tokens.pool(), session.get("username"))
         if user is not None and request.args.get("prompt") != "login":
             return self.server.create_authorization_response(grant_user=user, grant=grant)  # the session's
-        return _sign_in_page(self.base)  # no session, or prompt=login: the password is asked again
+        # No session, or prompt=login: the password is asked again, for the email the client hints.
+        return _sign_in_page(self.base, email=(request.args.get("login_hint") or "").strip())
 
     def login(self) -> Any:
         grant, refused = self.consent()
@@ -597,18 +599,22 @@ class SignInServer:
         grant, refused = self.consent()
         if refused is not None:
             return refused
+        pool = self.tokens.pool()
+        policy = password_policy(pool)
         if request.method == "GET":
-            return _sign_up_page(self.base)
+            return _sign_up_page(self.base, policy)
         if not _csrf_ok():
-            return _sign_up_page(self.base, "The sign-up form expired: try again.", status=400)
+            return _sign_up_page(self.base, policy, "The sign-up form expired: try again.", status=400)
         email = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
         try:
-            user, _ = self.tokens.pool().backend.sign_up(
+            user, _ = pool.backend.sign_up(
                 grant.request.client.client_id, email, password, [{"Name": "email", "Value": email}]
             )
-        except Exception as error:  # the emulator's Cognito errors carry Cognito's words
-            return _sign_up_page(self.base, _cognito_message(error), email, status=400)
+        except Exception as error:  # the emulator's Cognito errors, in Cognito's words: said for people
+            return _sign_up_page(
+                self.base, policy, _sign_up_refusal(error, policy, password), email, status=400
+            )
         session["pending"] = user.username
         return _confirm_page(self.base, email)
 
@@ -727,23 +733,37 @@ def _sign_in_page(base: str, error: str = "", email: str = "", status: int = 200
     return _credentials_page(base, "Sign in", "/login", "current-password", other, error, email, status)
 
 
-def _sign_up_page(base: str, error: str = "", email: str = "", status: int = 200) -> Response:
+def _sign_up_page(
+    base: str, policy: dict[str, Any], error: str = "", email: str = "", status: int = 200
+) -> Response:
     other = f'Have an account? <a href="{base}/oauth2/authorize?{_e(_query())}">Sign in</a>'
-    return _credentials_page(base, "Sign up", "/signup", "new-password", other, error, email, status)
+    items = "".join(f"<li>{_e(rule.words)}</li>" for rule in password_rules(policy))
+    rules = f'<p id="password-rules-intro">The password needs:</p><ul id="password-rules">{items}</ul>'
+    return _credentials_page(base, "Sign up", "/signup", "new-password", other, error, email, status, rules)
 
 
 def _credentials_page(
-    base: str, title: str, action: str, password_use: str, other: str, error: str, email: str, status: int
+    base: str,
+    title: str,
+    action: str,
+    password_use: str,
+    other: str,
+    error: str,
+    email: str,
+    status: int,
+    rules: str = "",
 ) -> Response:
-    """A form of an email and a password, posting to ``action``, with a link to the other form."""
+    """A form of an email and a password, posting to ``action``, with a link to the other form;
+    ``rules``: the password's, listed under it."""
     alert = _alert(error) if error else ""
+    described = ' aria-describedby="password-rules-intro password-rules"' if rules else ""
     body = f"""{alert}
 <form method="post" action="{base}{action}">{_oauth_fields()}
 <label for="username">Email</label>
 <input id="username" name="username" type="email" autocomplete="username" required value="{_e(email)}">
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="{password_use}" required>
-<button type="submit">{title}</button>
+<input id="password" name="password" type="password" autocomplete="{password_use}" required{described}>
+{rules}<button type="submit">{title}</button>
 </form>
 <p>{other}</p>"""
     return _page(title, body, status, _form_action())
@@ -790,14 +810,66 @@ input,button{{padding:.5rem;font:inherit}}[role=alert]{{color:#a00}}</style></he
     return answer
 
 
-def _cognito_message(error: Exception) -> str:
-    message = getattr(error, "message", None) or str(error)
+# --- the pool's password policy, in the words the web app's sign-up form uses (web/config.js) ----
+
+# The characters Cognito counts as symbols.
+SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
+# The rules a policy switches on, by name: as listed, as said in a sentence, the characters needed.
+SWITCHED_RULES: dict[str, tuple[str, str, frozenset[str]]] = {
+    "RequireUppercase": ("An upper-case letter", "an upper-case letter", frozenset(string.ascii_uppercase)),
+    "RequireLowercase": ("A lower-case letter", "a lower-case letter", frozenset(string.ascii_lowercase)),
+    "RequireNumbers": ("A digit", "a digit", frozenset(string.digits)),
+    "RequireSymbols": ("A symbol, such as ! ? # - or _", "a symbol", SYMBOLS),
+}
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    words: str  # as the sign-up form lists it
+    brief: str  # as a sentence says it
+    length: int = 0  # the fewest characters, or
+    characters: frozenset[str] = frozenset()  # one of them at least
+
+    def met(self, password: str) -> bool:
+        if self.characters:
+            return any(character in self.characters for character in password)
+        return len(password) >= self.length
+
+
+def password_policy(pool: Pool) -> dict[str, Any]:
+    """The pool's ``PasswordPolicy``, as it was created (Cognito's defaults for what it leaves out)."""
+    policy = (pool.extended_config.get("Policies") or {}).get("PasswordPolicy") or {}
+    return dict(policy)
+
+
+def password_rules(policy: dict[str, Any]) -> list[PasswordRule]:
+    """The rules of ``policy``, in the order the pool checks them."""
+    length = int(policy.get("MinimumLength", 8))
+    characters = f"{length} character{'' if length == 1 else 's'}"
+    rules = [PasswordRule(f"At least {characters}", f"at least {characters}", length=length)]
+    for name, (words, brief, needed) in SWITCHED_RULES.items():
+        if policy.get(name, True):
+            rules.append(PasswordRule(words, brief, characters=needed))
+    return rules
+
+
+def _sentence(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _sign_up_refusal(error: Exception, policy: dict[str, Any], password: str) -> str:
+    """The pool's refusal of a sign-up, in words for the person who typed it."""
     kind = type(error).__name__
     if kind == "UsernameExistsException":
-        return "An account with the given email already exists."
+        return "An account with this email already exists: sign in with it, or sign up with another email."
     if kind == "InvalidPasswordException":
-        return f"Password did not conform with policy: {message}"
-    return str(message)
+        missing = [rule.brief for rule in password_rules(policy) if not rule.met(password)]
+        if missing:
+            return f"This password cannot be used: it needs {_sentence(missing)}."
+        return "This password cannot be used: choose another that follows the rules below."
+    if kind == "InvalidParameterException":
+        return "This email cannot be used: check it, and try again."
+    return "The account could not be created: try again in a moment."
 
 
 def mounted_paths(issuer: str) -> list[str]:

@@ -206,6 +206,46 @@ def test_sign_up_write_reload_sign_out_and_in_at_the_pools_page(tab: ScopedTab) 
 # --- what fails, in words --------------------------------------------------------------------
 
 
+def test_the_pools_sign_up_page_lists_the_password_rules_and_words_its_refusals(tab: ScopedTab) -> None:
+    page = tab.page
+    taken = new_user(tab.stack, "scoped")
+    rules = [
+        "At least 12 characters",
+        "An upper-case letter",
+        "A lower-case letter",
+        "A digit",
+        "A symbol, such as ! ? # - or _",
+    ]
+    page.goto(tab.url)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Sign up").click()
+
+    # The pool's policy, listed under the password before anything is typed, and read with it.
+    password = page.get_by_label("Password")
+    expect(page.get_by_role("list")).to_have_count(1)
+    expect(page.get_by_role("listitem")).to_have_text(rules)
+    expect(password).to_have_accessible_description(f"The password needs: {' '.join(rules)}")
+
+    # A password the pool refuses: what it lacks, in words (never the pool's own).
+    page.get_by_label("Email").fill(f"scoped-{time.time_ns()}@example.com")
+    password.fill("shortpass1")
+    page.get_by_role("button", name="Sign up").click()
+    expect(alert(page)).to_have_text(
+        "This password cannot be used: it needs at least 12 characters, an upper-case letter and a symbol."
+    )
+    expect(page.get_by_role("listitem")).to_have_text(rules)  # still listed
+
+    # An email that has an account already.
+    page.get_by_label("Email").fill(taken.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(alert(page)).to_have_text(
+        "An account with this email already exists: sign in with it, or sign up with another email."
+    )
+    assert serious_violations(page) == []
+    assert tab.page_errors == []
+
+
 def test_a_tampered_state_is_refused_in_words(tab: ScopedTab) -> None:
     page = tab.page
     user = new_user(tab.stack, "scoped")
