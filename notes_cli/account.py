@@ -8,9 +8,9 @@ import re
 import click
 
 from notes_cli import browser_sign_in
-from notes_cli.cognito import PasswordRefused, TokenEndpoint
+from notes_cli.cognito import PasswordRefused, TokenEndpoint, WrongPassword
 from notes_cli.credentials import Session
-from notes_cli.errors import CliError, UsageProblem, one_line
+from notes_cli.errors import CliError, Declined, UsageProblem, one_line
 from notes_cli.passwords import PasswordPolicy, fetch_policy, pool_refusal
 from notes_cli.prompts import read_line, read_password, stdin_is_terminal
 from notes_cli.stack import USER_ADMIN_SCOPE
@@ -54,6 +54,8 @@ def signup(state: State, email: str) -> None:
         confirmed = cognito.sign_up(email, password)
     except PasswordRefused as error:
         raise CliError(f"password rejected: {refusal(policy, error)}") from error
+    if state.connection.api_url:
+        state.store.forget_deleted(state.connection.api_url, email)
     if confirmed:
         click.echo(f"Signed up {email}, already confirmed. Next: notes login {email}")
     elif state.connection.local:
@@ -136,7 +138,16 @@ def login(state: State, email: str | None, read_only: bool) -> None:
             raise UsageProblem("missing EMAIL: notes login EMAIL (this stage signs in with a password)")
         cognito = state.cognito()
         password = read_password()
-        session = cognito.log_in(email, password)
+        try:
+            session = cognito.log_in(email, password)
+        except WrongPassword as error:
+            if state.store.was_deleted(api_url, email):
+                # This machine learnt it from the account's own tokens: nothing about others is told.
+                raise CliError(
+                    f"wrong email or password: the account {email} was deleted (this machine was "
+                    f"logged in to it); notes signup {email} makes a new one"
+                ) from error
+            raise
     state.store.put(api_url, session)
     click.echo(f"Logged in as {session.email} at {api_url}{' (read-only)' if session.read_only else ''}")
 
@@ -329,14 +340,14 @@ def delete_account(state: State, confirmation: str | None) -> None:
                 )
             )
         except click.Abort as error:
-            raise CliError(f"{not_done}: cancelled") from error
+            raise Declined(f"{not_done}: cancelled") from error
     typed = confirmation.strip()
     if not typed:
-        raise CliError(f"{not_done}: you did not confirm")
+        raise Declined(f"{not_done}: you did not confirm")
     if typed.casefold() != email.casefold():
         raise CliError(f"{not_done}: {one_line(repr(typed), 80)} is not its email ({email})")
     api.delete_account(email)
-    state.store.remove(api.api_url)
+    state.store.mark_deleted(api.api_url, session.email)
     click.echo(
         f"The account {email} is being deleted, with its notes, trash, files and exports; "
         f"you are logged out. A new account: notes signup {email}"

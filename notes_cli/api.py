@@ -19,7 +19,7 @@ from urllib.parse import quote
 import requests
 
 from notes_cli.credentials import CredentialStore, Session
-from notes_cli.errors import CliError, NotLoggedIn, one_line
+from notes_cli.errors import AccountDeleted, CliError, NotLoggedIn, SessionExpired, one_line
 
 REFRESH_MARGIN_SECONDS = 60
 # The methods a read scope allows (the API asks the write scope for every other one).
@@ -28,6 +28,8 @@ CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 30
 # DELETE /me is carried out only with the account's email in this header.
 CONFIRM_DELETE_HEADER = "X-Confirm-Delete"
+# The trash is read page after page of this many notes to tell a trashed note from a missing one.
+TRASH_PAGE = 100
 
 
 class ApiError(CliError):
@@ -57,7 +59,8 @@ class NotesApi:
     """One API URL, the session stored for it, and a way to renew that session.
 
     ``refresher`` is asked for what renews a given session; ``login_command`` is what a user
-    with no session is told to run.
+    with no session is told to run; ``account_gone`` tells whether a session that can no longer
+    be used belongs to an account that was deleted.
     """
 
     def __init__(
@@ -67,12 +70,14 @@ class NotesApi:
         refresher: Callable[[Session], Refresher],
         http: requests.Session | None = None,
         login_command: str = "notes login EMAIL",
+        account_gone: Callable[[Session], bool] = lambda session: False,
     ) -> None:
         self.api_url = api_url
         self.store = store
         self._refresher = refresher
         self.http = http or requests.Session()
         self.login_command = login_command
+        self._account_gone = account_gone
 
     # The routes of the contract. Each names what did not happen, for the sentence of an error.
 
@@ -280,16 +285,52 @@ class NotesApi:
             session = self._refresh(session)
             response = self._send(method, path, session, body, params, headers)
         if response.status_code == 401:
-            # Signed out elsewhere, or the account is being deleted.
+            # Signed out elsewhere, or the account is being (or has been) deleted.
+            self._unless_deleted(session)
             raise CliError(f"{failed}: your session was refused; run {session.login_command}")
+        if response.status_code == 404 and note_id is not None:
+            trashed = self.trashed_note(note_id)
+            if trashed is not None:
+                error = api_error(response, failed, note_id, self.api_url)
+                raise ApiError(error.status, error.code, error.detail, in_trash(trashed, failed))
         if response.status_code != expect:
             raise api_error(response, failed, note_id, self.api_url)
         return Answer(response, self.api_url)
 
+    def trashed_note(self, note_id: str) -> dict[str, Any] | None:
+        """The note ``note_id`` as the trash lists it, or None when the trash does not hold it
+        (or cannot be read: this only explains a 404, it never fails a command of its own)."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            try:
+                page = self.list_trash(TRASH_PAGE, cursor)
+            except CliError:
+                return None
+            notes = page.get("notes")
+            for note in notes if isinstance(notes, list) else []:
+                if isinstance(note, dict) and note.get("noteId") == note_id:
+                    return note
+            cursor = page.get("nextCursor")
+            if not isinstance(cursor, str) or not cursor or cursor in seen:
+                return None
+            seen.add(cursor)
+
     def _refresh(self, session: Session) -> Session:
-        renewed = self._refresher(session).refresh(session)
+        try:
+            renewed = self._refresher(session).refresh(session)
+        except SessionExpired:
+            self._unless_deleted(session)
+            raise
         self.store.put(self.api_url, renewed)
         return renewed
+
+    def _unless_deleted(self, session: Session) -> None:
+        """Raise AccountDeleted, forgetting the session, when its account was deleted (the pool
+        answers for the session's own user only, so nothing is told about any other account)."""
+        if self._account_gone(session):
+            self.store.mark_deleted(self.api_url, session.email)
+            raise AccountDeleted(session.email)
 
     def _send(
         self,
@@ -367,6 +408,17 @@ def not_in_trash(note_id: str, error: ApiError) -> ApiError:
         error.code,
         error.detail,
         f"there is no note {note_id} in your trash: check the id with notes trash",
+    )
+
+
+def in_trash(note: dict[str, Any], failed: str) -> str:
+    """What ``failed`` because the note is in the trash, and how to bring it back."""
+    note_id = note.get("noteId")
+    purge_on = str(note.get("purgeAt") or "")[:10]
+    until = f", until {purge_on}" if purge_on else ""
+    return (
+        f"{failed}: it is in the trash (moved there {note.get('deletedAt')}{until}); "
+        f"notes restore {note_id} brings it back"
     )
 
 

@@ -48,6 +48,14 @@ IGNORED: Page = (
     "ignored: notes login is still waiting. Finish the sign-in it opened, or run notes login again.",
 )
 
+# What to do when no browser starts: the page's answer comes back to this machine's loopback port,
+# so the address must be opened in a browser here, or in one whose machine forwards that port.
+NO_BROWSER = (
+    "No browser could be started here (BROWSER names one). Open the address above in a browser on "
+    f"this machine: the sign-in comes back to {CALLBACK_URL}. From another machine, forward the port "
+    f"first (ssh -L {CALLBACK_PORT}:{CALLBACK_HOST}:{CALLBACK_PORT} THIS-MACHINE), then open it there."
+)
+
 
 class Cancelled(CliError):
     """Ctrl-C while waiting for the sign-in; exits as an interrupted command does."""
@@ -192,7 +200,7 @@ def sign_in(
         url = endpoint.authorize_url(CALLBACK_URL, scope, state, challenge, login_hint)
         click.echo(f"Open this address to sign in: {url}")
         if not _open(url):
-            click.echo("No browser could be started: open the address yourself.")
+            click.echo(NO_BROWSER)
         click.echo(f"Waiting for the sign-in (up to {_duration(limit)}; Ctrl-C cancels)...")
         if not outcome.wait(max(0.0, deadline - time.monotonic())):
             raise CliError(f"no sign-in within {_duration(limit)}: not logged in; run notes login again")

@@ -44,6 +44,14 @@ class PasswordRefused(CliError):
         super().__init__(f"password rejected: {pool_message}")
 
 
+class WrongPassword(CliError):
+    """The pool refused an email and password: the password is wrong, or no account has the email
+    (the pool does not say which)."""
+
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
 class Cognito:
     """The stage's user pool, reached through its app client (which has no secret)."""
 
@@ -91,13 +99,22 @@ class Cognito:
             self.client.admin_confirm_sign_up(UserPoolId=pool, Username=email)
 
     def log_in(self, email: str, password: str) -> Session:
-        """Sign in with the password flow and return the new session."""
-        with self._errors("log in", email):
+        """Sign in with the password flow and return the new session; raises WrongPassword when the
+        pool refuses the email and password."""
+        try:
             answer = self.client.initiate_auth(
                 ClientId=self.client_id,
                 AuthFlow="USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": email, "PASSWORD": password},
             )
+        except botocore.exceptions.ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("NotAuthorizedException", "UserNotFoundException"):
+                # One answer for both, as the pool gives when it hides which accounts exist.
+                raise WrongPassword() from error
+            raise CliError(explain(error, "log in", email, self.client_id)) from error
+        except botocore.exceptions.BotoCoreError as error:
+            raise CliError(self._unreachable(error)) from error
         result = answer.get("AuthenticationResult")
         if not result:
             challenge = answer.get("ChallengeName", "an unknown challenge")
@@ -105,6 +122,18 @@ class Cognito:
         return Session.from_tokens(
             email, result["IdToken"], result["AccessToken"], result["RefreshToken"], result["ExpiresIn"]
         )
+
+    def user_gone(self, access_token: str) -> bool:
+        """Whether the pool no longer has the user ``access_token`` was made for: GetUser answers
+        that the user does not exist. False for any other answer, an expired token among them (the
+        pool then tells nothing). The token's own user is all it asks about."""
+        try:
+            self.client.get_user(AccessToken=access_token)
+        except botocore.exceptions.ClientError as error:
+            return error.response.get("Error", {}).get("Code") == "UserNotFoundException"
+        except botocore.exceptions.BotoCoreError:
+            return False
+        return False
 
     def refresh(self, session: Session) -> Session:
         """New ID and access tokens from the refresh token; raises SessionExpired when refused."""

@@ -4,8 +4,10 @@
 else ``~/.config/notes/credentials.json``. The file holds bearer tokens, so it is
 only ever written as a new 0600 file that replaces the old one in one step.
 
-``{"version": 1, "sessions": {API_URL: SESSION}}``, each session ``email``, ``idToken``,
-``accessToken``, ``refreshToken`` and ``expiresAt``; a scoped session (from the sign-in page)
+``{"version": 1, "sessions": {API_URL: SESSION}, "deletedAccounts": {API_URL: [EMAIL]}}``:
+``deletedAccounts`` (left out when empty) names the accounts this machine learnt were deleted, so
+that ``notes login`` can say so. Each session ``email``, ``idToken``, ``accessToken``,
+``refreshToken`` and ``expiresAt``; a scoped session (from the sign-in page)
 also has ``apiToken: "access"`` (the API is sent the access token), ``clientId`` (whose refresh
 token it is), ``scope`` and ``readOnly``. A session without ``apiToken`` sends the ID token, as
 every session did before scoped mode, and is written back unchanged.
@@ -194,6 +196,7 @@ class CredentialStore:
         sessions = self._sessions()
         sessions[api_url] = session.to_json()
         self._write(sessions)
+        self.forget_deleted(api_url, session.email)
 
     def remove(self, api_url: str) -> Session | None:
         """Forget the session for ``api_url``; returns what was stored."""
@@ -203,7 +206,46 @@ class CredentialStore:
             self._write(sessions)
         return removed
 
+    def was_deleted(self, api_url: str, email: str) -> bool:
+        """Whether this machine learnt that the account ``email`` at ``api_url`` was deleted (and
+        has not logged in to an account of that email there since)."""
+        return email.casefold() in self._deleted().get(api_url, [])
+
+    def mark_deleted(self, api_url: str, email: str) -> None:
+        """Remember that the account ``email`` at ``api_url`` was deleted, and forget its session."""
+        deleted = self._deleted()
+        emails = deleted.setdefault(api_url, [])
+        if email.casefold() not in emails:
+            emails.append(email.casefold())
+        sessions = self._sessions()
+        sessions.pop(api_url, None)
+        self._write(sessions, deleted)
+
+    def forget_deleted(self, api_url: str, email: str) -> None:
+        """An account ``email`` at ``api_url`` exists again (signed up, or logged in to)."""
+        deleted = self._deleted()
+        emails = deleted.get(api_url, [])
+        if email.casefold() in emails:
+            emails.remove(email.casefold())
+            if not emails:
+                del deleted[api_url]
+            self._write(self._sessions(), deleted)
+
     def _sessions(self) -> dict[str, Any]:
+        sessions = self._read().get("sessions")
+        return dict(sessions) if isinstance(sessions, dict) else {}
+
+    def _deleted(self) -> dict[str, list[str]]:
+        deleted = self._read().get("deletedAccounts")
+        if not isinstance(deleted, dict):
+            return {}
+        return {
+            str(api): [str(email) for email in emails]
+            for api, emails in deleted.items()
+            if isinstance(emails, list)
+        }
+
+    def _read(self) -> dict[str, Any]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -214,11 +256,14 @@ class CredentialStore:
             data = json.loads(text)
         except ValueError as error:
             raise CliError(f"{self.path} is not valid JSON: delete it and log in again") from error
-        sessions = data.get("sessions") if isinstance(data, dict) else None
-        return dict(sessions) if isinstance(sessions, dict) else {}
+        return data if isinstance(data, dict) else {}
 
-    def _write(self, sessions: dict[str, Any]) -> None:
-        text = json.dumps({"version": FORMAT_VERSION, "sessions": sessions}, indent=2) + "\n"
+    def _write(self, sessions: dict[str, Any], deleted: dict[str, list[str]] | None = None) -> None:
+        data: dict[str, Any] = {"version": FORMAT_VERSION, "sessions": sessions}
+        kept = self._deleted() if deleted is None else deleted
+        if kept:
+            data["deletedAccounts"] = kept
+        text = json.dumps(data, indent=2) + "\n"
         try:
             self._ensure_directory()
             temporary = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")

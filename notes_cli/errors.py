@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -34,6 +34,31 @@ class SessionExpired(CliError):
 
     def __init__(self, command: str) -> None:
         super().__init__(f"session expired: run {command}")
+
+
+class Declined(CliError):
+    """The person asked said no, or cancelled: nothing was done, and ``not_done`` says what.
+
+    Not an error: shown as that sentence alone on stderr, without "Error:". The exit status is 1
+    all the same, so that a script (or ``&&``) knows the thing was not done.
+    """
+
+    def __init__(self, not_done: str) -> None:
+        super().__init__(not_done)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), err=file is None, file=file)
+
+
+class AccountDeleted(CliError):
+    """The account of the stored session was deleted (the pool no longer knows the user its own
+    tokens name): said so, with how to start again."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(
+            f"the account {email} was deleted, with everything in it: you are logged out here; "
+            f"notes signup {email} makes a new account"
+        )
 
 
 class UsageProblem(CliError):

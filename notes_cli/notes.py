@@ -13,25 +13,27 @@ import click
 
 from notes_cli.api import ApiError, NotesApi
 from notes_cli.errors import ChangedMeanwhile, UsageProblem, one_line
-from notes_cli.ids import every_note, page_notes, resolve_note_id
+from notes_cli.ids import every_note, page_notes, resolve_note_id, short_ids
 from notes_cli.local_files import keep_unsaved
 from notes_cli.output import (
-    LIST_HEADER,
     attachment_line,
     label,
+    list_header,
     list_line,
     print_json,
     printable,
     snippet_line,
     tag_list,
 )
-from notes_cli.prompts import confirm, need_terminal
 from notes_cli.state import State, pass_state
 
 PAGE_SIZE_FOR_ALL = 100
 # ``notes show`` gives the whole name (a title is at most 200 characters).
 WHOLE_LABEL = 1000
-ID_HELP = "ID is the note's id, or its first 8 or more characters."
+ID_HELP = (
+    "ID is the note's id as notes ls shows it, or any start of it of 8 or more characters that "
+    "starts no other note's id."
+)
 
 
 @click.command()
@@ -93,11 +95,12 @@ def list_command(
     """List your notes, newest first.
 
     \b
-    A header, then one line per note: its id, when it was made (UTC),
-    "file" when it has a file (else -), its title (else the content's
-    first line, else "Untitled note") and its tags.
+    A header, then one line per note: its id (as much of it as tells it
+    from the other notes listed, at least 8 characters), when it was made
+    (UTC), "file" when it has a file (else -), its title (else the
+    content's first line, else "Untitled note") and its tags.
     --tag keeps the notes with that tag; --sort updated puts the most
-    recently changed first.
+    recently changed first, and shows when each was changed (UPDATED).
     """
     show_listing(state, Listing(("ls",), None, tag, sort), limit, all_pages, as_json)
 
@@ -170,10 +173,15 @@ def show_listing(state: State, listing: Listing, limit: int | None, all_pages: b
     if as_json:
         print_json({"notes": notes, "nextCursor": cursor})
         return
+    # A start unique among a page alone may start a note on another page, or one the search left out.
+    whole = listing.query is None and listing.tag is None and not cursor
+    others = [] if whole else list(every_note(state.api))
+    shown = short_ids(str(note.get("noteId")) for note in [*notes, *others])
+    width = max((len(shown[str(note.get("noteId"))]) for note in notes), default=0)
     if notes:
-        click.echo(LIST_HEADER)
+        click.echo(list_header(width, listing.sort))
     for note in notes:
-        click.echo(list_line(note))
+        click.echo(list_line(note, shown[str(note.get("noteId"))], width, listing.sort))
         snippet = snippet_line(note) if listing.query is not None else None
         if snippet:
             click.echo(snippet)
@@ -255,31 +263,18 @@ def edit(
 
 @click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
-@click.option(
-    "-y", "--yes", is_flag=True, help="Move it without asking (for scripts: needed without a terminal)."
-)
+# Taken and ignored: scripts written when rm asked first pass it.
+@click.option("-y", "--yes", is_flag=True, hidden=True)
 @pass_state
 def rm(state: State, note_id: str, yes: bool) -> None:
     """Move a note, and its file if it has one, to the trash.
 
-    At a terminal it asks first; elsewhere it moves the note only with --yes.
-    The trash keeps it for 30 days: notes trash lists it, notes restore ID
-    brings it back, notes purge ID deletes it for good at once.
+    It does not ask first: the trash keeps the note for 30 days, and
+    notes restore ID brings it back as it was. notes trash lists it;
+    notes purge ID deletes it for good at once.
     """
     note_id = resolve_note_id(state.api, note_id)
-    not_done = f"note {note_id} was not moved to the trash"
-    etag = None
-    if not yes:
-        need_terminal(not_done)  # before anything is read: nobody could be asked
-        note, etag = state.api.get_note(note_id)
-        attachment = note.get("attachment")
-        with_file = (
-            f" and its file {printable(str(attachment.get('name')))}" if isinstance(attachment, dict) else ""
-        )
-        # The note asked about is the one moved: If-Match refuses it once it has changed.
-        confirm(f"Move the note “{label(note)}”{with_file} to the trash?", yes=False, not_done=not_done)
-    with unless_changed(state.api, note_id, "it was not moved to the trash", "notes rm"):
-        state.api.delete_note(note_id, etag)
+    state.api.delete_note(note_id)
     click.echo(f"moved {note_id} to the trash; notes restore {note_id} brings it back")
 
 

@@ -67,38 +67,45 @@ def printable(text: str) -> str:
     )
 
 
-# The listing's columns: id, when made, a mark for a note with a file, then the name and tags.
-ID_WIDTH = 36
-CREATED_WIDTH = 24
+# The listing's columns: id (its shortest unique start), when made (or last changed), a mark for a
+# note with a file, then the name and tags.
+TIME_WIDTH = 24
 FILE_MARK = "file"
-LIST_HEADER = (
-    f"{'ID':<{ID_WIDTH}}  {'CREATED (UTC)':<{CREATED_WIDTH}}  {'FILE':<{len(FILE_MARK)}}  TITLE  [TAGS]"
-)
+# The time a listing shows, by its order: when each note was made, or when it last changed.
+TIME_COLUMNS = {"created": ("createdAt", "CREATED (UTC)"), "updated": ("updatedAt", "UPDATED (UTC)")}
 
 
-def list_line(note: dict[str, Any]) -> str:
-    """One note of ``notes ls``, in the columns of ``LIST_HEADER``."""
+def list_header(id_width: int, sort: str | None = None) -> str:
+    """The header of ``notes ls`` (and ``search``): UPDATED instead of CREATED when sorted by change."""
+    _, title = TIME_COLUMNS[sort or "created"]
+    return f"{'ID':<{id_width}}  {title:<{TIME_WIDTH}}  {'FILE':<{len(FILE_MARK)}}  TITLE  [TAGS]"
+
+
+def list_line(note: dict[str, Any], shown_id: str, id_width: int, sort: str | None = None) -> str:
+    """One note of ``notes ls``, in the columns of ``list_header``; ``shown_id`` is its id as shown."""
+    field, _ = TIME_COLUMNS[sort or "created"]
     has_file = isinstance(note.get("attachment"), dict)
     mark = FILE_MARK if has_file else "-"
     return (
-        f"{note.get('noteId')!s:<{ID_WIDTH}}  {note.get('createdAt')!s:<{CREATED_WIDTH}}  "
+        f"{shown_id:<{id_width}}  {note.get(field)!s:<{TIME_WIDTH}}  "
         f"{mark:<{len(FILE_MARK)}}  {label(note)}{tag_list(note)}"
     )
 
 
 # The trash's columns: id, when it was deleted, the day (UTC) it is deleted for good, the name and tags.
-DELETED_WIDTH = 24
 PURGE_WIDTH = 10
-TRASH_HEADER = (
-    f"{'ID':<{ID_WIDTH}}  {'DELETED (UTC)':<{DELETED_WIDTH}}  {'PURGE ON':<{PURGE_WIDTH}}  TITLE  [TAGS]"
-)
 
 
-def trash_line(note: dict[str, Any]) -> str:
-    """One note of ``notes trash``, in the columns of ``TRASH_HEADER``."""
+def trash_header(id_width: int) -> str:
+    """The header of ``notes trash``."""
+    return f"{'ID':<{id_width}}  {'DELETED (UTC)':<{TIME_WIDTH}}  {'PURGE ON':<{PURGE_WIDTH}}  TITLE  [TAGS]"
+
+
+def trash_line(note: dict[str, Any], shown_id: str, id_width: int) -> str:
+    """One note of ``notes trash``, in the columns of ``trash_header``."""
     purge_on = str(note.get("purgeAt") or "-")[:PURGE_WIDTH]
     return (
-        f"{note.get('noteId')!s:<{ID_WIDTH}}  {note.get('deletedAt')!s:<{DELETED_WIDTH}}  "
+        f"{shown_id:<{id_width}}  {note.get('deletedAt')!s:<{TIME_WIDTH}}  "
         f"{purge_on:<{PURGE_WIDTH}}  {label(note)}{tag_list(note)}"
     )
 

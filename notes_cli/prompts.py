@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from notes_cli.errors import CliError, UsageProblem
+from notes_cli.errors import Declined, UsageProblem
 
 
 def stdin_is_terminal() -> bool:
@@ -57,7 +57,7 @@ def read_line(prompt: str, *, what: str, line: str = "first") -> str:
         try:
             typed: str = click.prompt(prompt, err=True)
         except click.Abort as error:
-            raise CliError(f"no {what}: cancelled") from error
+            raise Declined(f"no {what}: cancelled") from error
         text = typed.strip()
     else:
         text = (_line() or "").strip()
@@ -80,17 +80,18 @@ def _line() -> str | None:
 
 
 def confirm(question: str, *, yes: bool, not_done: str) -> None:
-    """Return once the person agreed to ``question`` (or ``yes`` says they do); raise CliError
-    saying ``not_done`` otherwise, and UsageProblem when there is nobody to ask."""
+    """Return once the person agreed to ``question`` (or ``yes`` says they do); raise Declined
+    saying ``not_done`` when they did not (no, or Ctrl-C), and UsageProblem when there is nobody
+    to ask."""
     if yes:
         return
     need_terminal(not_done)
     try:
         agreed = click.confirm(question, default=False, err=True)
     except click.Abort as error:
-        raise CliError(f"{not_done}: cancelled") from error
+        raise Declined(f"{not_done}: cancelled") from error
     if not agreed:
-        raise CliError(f"{not_done}: you did not confirm")
+        raise Declined(f"{not_done}: you did not confirm")
 
 
 def need_terminal(not_done: str) -> None:

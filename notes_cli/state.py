@@ -67,7 +67,11 @@ class State:
         """The API as the signed-in user."""
         connection = self.connection
         return NotesApi(
-            connection.require_api(), self.store, self.refresher, login_command=connection.login_command
+            connection.require_api(),
+            self.store,
+            self.refresher,
+            login_command=connection.login_command,
+            account_gone=self.account_gone,
         )
 
     def cognito(self) -> Cognito:
@@ -75,6 +79,14 @@ class State:
         if self._cognito is None:
             self._cognito = Cognito(self.connection)
         return self._cognito
+
+    def account_gone(self, session: Session) -> bool:
+        """Whether the user pool no longer has the user of ``session`` (its account was deleted),
+        as the pool tells the holder of that user's access token; False when it cannot tell."""
+        try:
+            return self.cognito().user_gone(session.access_token)
+        except CliError:
+            return False
 
     def token_endpoint(self, client_id: str) -> TokenEndpoint:
         """The stage's OAuth 2.0 endpoints, as the app client ``client_id``."""

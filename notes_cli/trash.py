@@ -11,13 +11,16 @@ from typing import Any
 import click
 
 from notes_cli.errors import CliError
-from notes_cli.ids import every_trashed, page_notes, resolve_trashed_id
+from notes_cli.ids import every_trashed, page_notes, resolve_trashed_id, short_ids
 from notes_cli.notes import PAGE_SIZE_FOR_ALL
-from notes_cli.output import TRASH_HEADER, label, print_json, printable, trash_line
+from notes_cli.output import label, print_json, printable, trash_header, trash_line
 from notes_cli.prompts import confirm, need_terminal
 from notes_cli.state import State, pass_state
 
-TRASHED_ID_HELP = "ID is the note's id as notes trash shows it, or its first 8 or more characters."
+TRASHED_ID_HELP = (
+    "ID is the note's id as notes trash shows it, or any start of it of 8 or more characters that "
+    "starts no other trashed note's id."
+)
 
 
 @click.command(name="trash")
@@ -29,7 +32,8 @@ def trash_command(state: State, limit: int | None, all_pages: bool, as_json: boo
     """List the notes in the trash, most recently deleted first.
 
     \b
-    A header, then one line per note: its id, when it was deleted (UTC),
+    A header, then one line per note: its id (as much of it as tells it
+    from the other notes listed, at least 8 characters), when it was deleted (UTC),
     the day (UTC) it is deleted for good, its title and its tags.
     notes restore ID brings one back; notes purge ID deletes it at once.
     """
@@ -42,10 +46,14 @@ def trash_command(state: State, limit: int | None, all_pages: bool, as_json: boo
     if as_json:
         print_json({"notes": notes, "nextCursor": cursor})
         return
+    # A start unique among one page alone may start a note on another.
+    others = list(every_trashed(state.api)) if cursor else []
+    shown = short_ids(str(note.get("noteId")) for note in [*notes, *others])
+    width = max((len(shown[str(note.get("noteId"))]) for note in notes), default=0)
     if notes:
-        click.echo(TRASH_HEADER)
+        click.echo(trash_header(width))
     for note in notes:
-        click.echo(trash_line(note))
+        click.echo(trash_line(note, shown[str(note.get("noteId"))], width))
     if not notes:
         click.echo("the trash is empty", err=True)
     if cursor:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,24 @@ class Notes:
         data = self.credentials()
         data["sessions"][self.api_url].update(changes)
         self.credentials_path.write_text(json.dumps(data))
+
+
+def shown_ids(stdout: str) -> list[str]:
+    """The ids a listing shows (``ls``, ``search``, ``trash``): each line's first column, the header
+    and a found note's indented snippet left out."""
+    return [line.split()[0] for line in stdout.splitlines()[1:] if line and not line[0].isspace()]
+
+
+def full_ids(shown: list[str], ids: Iterable[str]) -> list[str]:
+    """The whole id each of ``shown`` stands for among ``ids``: each must start exactly one of them
+    and be at least 8 characters long, as notes ls shows ids."""
+    known = list(ids)
+    found = []
+    for start in shown:
+        matches = [note_id for note_id in known if note_id.startswith(start)]
+        assert len(start) >= 8 and len(matches) == 1, (start, matches)
+        found.append(matches[0])
+    return found
 
 
 def write_stack_file(path: Path, facts: dict[str, str]) -> Path:

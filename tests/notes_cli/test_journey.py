@@ -67,8 +67,10 @@ def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: 
     header, *lines = listed.stdout.splitlines()
     assert header.split() == ["ID", "CREATED", "(UTC)", "FILE", "TITLE", "[TAGS]"]
     assert len(lines) == 2
-    assert lines[0].startswith(letter) and "line one" in lines[0] and "line two" not in lines[0]
-    assert lines[1].startswith(groceries) and "Groceries" in lines[1] and "[home, shop]" in lines[1]
+    assert letter.startswith(lines[0].split()[0]) and "line one" in lines[0] and "line two" not in lines[0]
+    assert (
+        groceries.startswith(lines[1].split()[0]) and "Groceries" in lines[1] and "[home, shop]" in lines[1]
+    )
     assert stored_note(notes, groceries)["createdAt"] in lines[1]
 
     shown = notes("show", groceries)
@@ -102,4 +104,4 @@ def test_signup_confirm_login_and_every_note_command(notes: Notes, local_stack: 
     assert removed.exit_code == 0, removed.output
     assert api_call(notes, "GET", f"/notes/{groceries}").status_code == 404
     remaining = notes("ls").stdout.splitlines()[1:]
-    assert len(remaining) == 1 and remaining[0].startswith(letter)
+    assert len(remaining) == 1 and letter.startswith(remaining[0].split()[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from tests.notes_cli.helpers import (
     Notes,
     api_call,
     assert_one_line_error,
+    full_ids,
+    shown_ids,
     someone_else_writes_after_the_first_read,
     stored_note,
 )
@@ -50,11 +53,11 @@ def test_ls_pages_and_all(notes: Notes, logged_in: str) -> None:
 
     page = notes("ls", "--limit", "2")
     assert page.exit_code == 0, page.output
-    assert [line.split()[0] for line in page.stdout.splitlines()[1:]] == newest_first[:2]
+    assert full_ids(shown_ids(page.stdout), ids) == newest_first[:2]
     assert "more notes follow" in page.stderr
 
     every = notes("ls", "--limit", "1", "--all")
-    assert [line.split()[0] for line in every.stdout.splitlines()[1:]] == newest_first
+    assert full_ids(shown_ids(every.stdout), ids) == newest_first
     assert "more notes follow" not in every.stderr
 
     as_json = json.loads(notes("ls", "--all", "--json").stdout)
@@ -96,12 +99,13 @@ def test_the_attachment_is_no_note_field_on_the_command_line(command: str) -> No
 
 
 def listed(notes: Notes) -> dict[str, str]:
-    """``notes ls --all``: each note's line by its id (the header line checked and left out)."""
+    """``notes ls --all``: each note's line by its whole id (the header line checked and left out)."""
     shown = notes("ls", "--all")
     assert shown.exit_code == 0, shown.output
     header, *lines = shown.stdout.splitlines()
     assert header.split() == ["ID", "CREATED", "(UTC)", "FILE", "TITLE", "[TAGS]"]
-    return {line.split()[0]: line for line in lines}
+    ids = [note["noteId"] for note in api_call(notes, "GET", "/notes?limit=100").json()["notes"]]
+    return dict(zip(full_ids(shown_ids(shown.stdout), ids), lines, strict=True))
 
 
 def test_a_note_is_named_as_the_page_names_it(notes: Notes, logged_in: str) -> None:
@@ -182,17 +186,91 @@ def test_an_edit_refused_for_a_change_meanwhile_keeps_the_new_content(
     assert (tmp_path / f"notes-unsaved-{note_id}-2.txt").read_text() == "again"
 
 
-def test_rm_without_a_terminal_needs_yes(notes: Notes, logged_in: str) -> None:
+def test_rm_moves_to_the_trash_without_asking_and_says_how_to_undo(notes: Notes, logged_in: str) -> None:
     note_id = notes("add", "keep me").stdout.strip()
-    result = notes("rm", note_id)
-    assert result.exit_code == 2
-    assert_one_line_error(result, f"note {note_id} was not moved to the trash", "no terminal", "--yes")
-    assert stored_note(notes, note_id)["content"] == "keep me"
-    deleted = notes("rm", note_id, "--yes")
+    deleted = notes("rm", note_id)  # no terminal, no --yes: the trash makes it undoable
     assert deleted.exit_code == 0, deleted.output
     assert deleted.stdout == f"moved {note_id} to the trash; notes restore {note_id} brings it back\n"
+    assert deleted.stderr == ""
     assert api_call(notes, "GET", f"/notes/{note_id}").status_code == 404
     assert [note["noteId"] for note in api_call(notes, "GET", "/trash").json()["notes"]] == [note_id]
+    # --yes, which scripts pass since rm asked first, is still taken.
+    other = notes("add", "me too").stdout.strip()
+    assert notes("rm", other, "--yes").exit_code == 0
+    assert notes("rm", "-y", notes("add", "and me").stdout.strip()).exit_code == 0
+    assert len(api_call(notes, "GET", "/trash").json()["notes"]) == 3
+
+
+def test_ls_shows_the_shortest_start_of_each_id_that_no_other_note_shares(
+    notes: Notes, logged_in: str
+) -> None:
+    ids = [notes("add", f"note {n}").stdout.strip() for n in range(4)]
+    assert len({note_id[:8] for note_id in ids}) < len(ids), ids  # made within a minute: 8 are not enough
+    shown = shown_ids(notes("ls").stdout)
+    assert full_ids(shown, ids) == ids[::-1]
+    for start, note_id in zip(shown, ids[::-1], strict=True):
+        others = [other for other in ids if other != note_id]
+        shared = max(next(n for n in range(36) if other[n] != note_id[n]) for other in others)
+        # One character more than the longest start it shares, never ending at a hyphen.
+        wanted = note_id[: max(8, shared + 1)]
+        wanted = note_id[: len(wanted) + 1] if wanted.endswith("-") else wanted
+        assert start == wanted, (start, note_id, others)
+        assert len(start) < 36
+        # What ls shows, every command takes back.
+        assert notes("show", start).stdout.splitlines()[1] == f"  id          {note_id}"
+    # The column is as wide as its longest id.
+    lines = notes("ls").stdout.splitlines()
+    width = max(len(start) for start in shown)
+    assert lines[0].startswith("ID" + " " * (width - 2) + "  CREATED (UTC)")
+    assert all(line[width : width + 2] == "  " for line in lines)
+    # One page alone shows as much as tells its notes from those of the next pages too.
+    assert shown_ids(notes("ls", "--limit", "1").stdout) == shown[:1]
+    assert shown_ids(notes("search", "note", "--limit", "2").stdout) == shown[:2]
+
+
+def test_ls_sorted_by_last_change_shows_when_each_note_changed(notes: Notes, logged_in: str) -> None:
+    older = notes("add", "older").stdout.strip()
+    newer = notes("add", "newer").stdout.strip()
+    assert notes("edit", older, "--title", "changed last").exit_code == 0
+    stored = {note_id: stored_note(notes, note_id) for note_id in (older, newer)}
+    deadline = time.monotonic() + 10  # the order by change is found within a moment (2 s promised)
+    while True:
+        shown = notes("ls", "--sort", "updated")
+        assert shown.exit_code == 0, shown.output
+        if full_ids(shown_ids(shown.stdout), [older, newer]) == [older, newer] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    header, *lines = shown.stdout.splitlines()
+    assert header.split() == ["ID", "UPDATED", "(UTC)", "FILE", "TITLE", "[TAGS]"]
+    assert full_ids(shown_ids(shown.stdout), [older, newer]) == [older, newer]
+    assert lines[0].split()[1] == stored[older]["updatedAt"] != stored[older]["createdAt"]
+    assert lines[1].split()[1] == stored[newer]["updatedAt"]
+    # By creation (the default), the time is when each was made.
+    created = notes("ls", "--sort", "created").stdout.splitlines()
+    assert created[0].split()[:3] == ["ID", "CREATED", "(UTC)"]
+    assert created[2].split()[1] == stored[older]["createdAt"]
+
+
+def test_a_note_in_the_trash_is_said_to_be_there(notes: Notes, logged_in: str, tmp_path: Path) -> None:
+    note_id = notes("add", "milk", "--title", "Groceries").stdout.strip()
+    assert notes("rm", note_id).exit_code == 0
+    deleted_at = api_call(notes, "GET", "/trash").json()["notes"][0]["deletedAt"]
+    restore = f"notes restore {note_id} brings it back"
+    line = assert_one_line_error(
+        notes("show", note_id), f"could not read note {note_id}: it is in the trash (moved there {deleted_at}"
+    )
+    assert line.endswith(restore) and "you have no note" not in line
+    assert_one_line_error(notes("show", note_id[:13]), f"note {note_id} (Groceries) is not among your notes")
+    assert_one_line_error(notes("show", note_id[:13]), "it is in the trash", restore)
+    assert_one_line_error(notes("edit", note_id, "--title", "x"), "it is in the trash", restore)
+    (tmp_path / "a.txt").write_text("file")
+    assert_one_line_error(notes("attach", note_id, str(tmp_path / "a.txt")), "it is in the trash", restore)
+    assert_one_line_error(notes("rm", note_id), "it is in the trash", restore)
+    # A note that is nowhere is still no note.
+    missing = "0193a1e4-7c2b-7d41-9a8e-3f1c2b4d5e6f"
+    assert_one_line_error(notes("show", missing), f"you have no note {missing}: check the id with notes ls")
+    assert notes("restore", note_id).exit_code == 0
+    assert notes("show", note_id).stdout.splitlines()[0] == "Groceries"
 
 
 def test_a_note_is_named_by_a_unique_prefix_of_its_id(notes: Notes, logged_in: str, tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ def test_signup_at_a_terminal_lists_the_rules_then_asks_twice(notes: Notes, loca
     assert f"Signed up {email}" in strong.shown and PASSWORD not in strong.shown
 
 
-def test_rm_and_detach_ask_at_a_terminal(notes: Notes, logged_in: str, tmp_path: Path) -> None:
+def test_detach_asks_at_a_terminal_and_rm_does_not(notes: Notes, logged_in: str, tmp_path: Path) -> None:
     env = {**os.environ, **notes.env}
     note_id = notes("add", "milk", "--title", "Groceries").stdout.strip()
     write_file(tmp_path / "list.txt", 10)
@@ -211,21 +211,18 @@ def test_rm_and_detach_ask_at_a_terminal(notes: Notes, logged_in: str, tmp_path:
 
     question = "Remove the file list.txt from the note “Groceries”? [y/N]: "
     kept = Terminal(["detach", note_id], env, [(question, "n\n")])
-    assert kept.status == 1, kept.shown
+    assert kept.status == 1, kept.shown  # nothing was done
     assert f"the file of note {note_id} was not removed: you did not confirm" in kept.shown
+    assert "Error" not in kept.shown  # answering no is no error
     assert stored_note(notes, note_id)["attachment"]["name"] == "list.txt"
     removed = Terminal(["detach", note_id], env, [(question, "y\n")])
     assert removed.status == 0, removed.shown
     assert f"detached list.txt from {note_id}" in removed.shown
     assert stored_note(notes, note_id)["attachment"] is None
 
-    assert notes("attach", note_id, str(tmp_path / "list.txt")).exit_code == 0
-    question = "Move the note “Groceries” and its file list.txt to the trash? [y/N]: "
-    kept = Terminal(["rm", note_id], env, [(question, "\n")])  # the default is no
-    assert kept.status == 1, kept.shown
-    assert f"note {note_id} was not moved to the trash: you did not confirm" in kept.shown
-    assert stored_note(notes, note_id)["title"] == "Groceries"
-    deleted = Terminal(["rm", note_id[:13]], env, [("[y/N]: ", "y\n")])
+    # rm asks nothing, even at a terminal: the trash makes it undoable, and it says how.
+    deleted = Terminal(["rm", note_id[:13]], env)
     assert deleted.status == 0, deleted.shown
-    assert f"moved {note_id} to the trash" in deleted.shown
+    assert "[y/N]" not in deleted.shown
+    assert f"moved {note_id} to the trash; notes restore {note_id} brings it back" in deleted.shown
     assert api_call(notes, "GET", f"/notes/{note_id}").status_code == 404

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -191,7 +192,7 @@ def test_login_through_the_browser_then_notes_with_the_access_token(
     note_id = added.stdout.strip()
     listed = scoped("ls")
     assert listed.exit_code == 0, listed.output
-    assert listed.stdout.splitlines()[1].startswith(f"{note_id}  ") and "Scoped" in listed.stdout
+    assert listed.stdout.splitlines()[1].startswith(f"{note_id[:8]}  ") and "Scoped" in listed.stdout
     whoami = scoped("whoami")
     assert whoami.exit_code == 0, whoami.output
     assert f"email    {user}\n" in whoami.stdout
@@ -201,6 +202,44 @@ def test_login_through_the_browser_then_notes_with_the_access_token(
     # The scoped API takes the access token the CLI sends, and never the ID token.
     assert api_status(scoped, "GET", f"/notes/{note_id}", session["accessToken"]) == 200
     assert api_status(scoped, "GET", f"/notes/{note_id}", session["idToken"]) == 401
+
+
+def test_the_email_given_is_offered_to_the_sign_in_page(
+    scoped: Notes, scoped_stack: Stack, user: str, tmp_path: Path
+) -> None:
+    login = log_in(scoped, tmp_path, user, user)  # notes login EMAIL
+    assert parse_qs(urlsplit(login.seen["address"]).query)["login_hint"] == [user]
+    form = re.search(r'<input id="username"[^>]*>', login.seen["page"])
+    assert form is not None and f'value="{user}"' in form.group(0), login.seen["page"]
+
+
+def test_without_a_browser_it_says_at_once_what_to_do_and_waits(
+    scoped: Notes, user: str, tmp_path: Path
+) -> None:
+    login = Login(scoped, tmp_path, user)
+    login.env["BROWSER"] = "false %s"  # a browser that cannot start
+    process = login.start()
+    assert process.stdout is not None and process.stderr is not None
+    shown = ""
+    while "Waiting for the sign-in" not in shown:
+        line = process.stdout.readline()
+        assert line, process.stderr.read()
+        shown += line
+    address = shown.split("Open this address to sign in: ", 1)[1].split("\n", 1)[0]
+    said = shown.split("\n")[1]
+    assert said.startswith("No browser could be started here"), shown
+    assert "in a browser on this machine" in said and "ssh -L 8976:127.0.0.1:8976" in said
+    # The person opens the address: the login still takes the sign-in's answer.
+    browser = subprocess.run(
+        [sys.executable, str(BROWSER_PROGRAM), address],
+        env={**login.env, "SIGN_IN_EMAIL": user},
+        timeout=60,
+        check=False,
+    )
+    assert browser.returncode == 0 and login.seen["callbackStatus"] == 200, login.seen
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, (shown + stdout, stderr)
+    assert stdout.endswith(f"Logged in as {user} at {scoped.api_url}\n")
 
 
 def test_read_only_login_reads_but_never_writes(
@@ -227,10 +266,10 @@ def test_read_only_login_reads_but_never_writes(
     refused = scoped("add", "may not be written")
     assert_one_line_error(refused, "may only read", "--read-only", "run notes login")
     assert "may not be written" not in scoped("ls").stdout
-    note_id = listed.stdout.splitlines()[1].split()[0]
-    assert_one_line_error(
-        scoped("rm", note_id, "--yes"), f"note {note_id} was not moved to the trash", "may only read"
-    )
+    shown = listed.stdout.splitlines()[1].split()[0]
+    note_id = json.loads(scoped("ls", "--json").stdout)["notes"][0]["noteId"]
+    assert note_id.startswith(shown)
+    assert_one_line_error(scoped("rm", shown), f"note {note_id} was not moved to the trash", "may only read")
     assert "written before" in scoped("ls").stdout
 
 

@@ -26,7 +26,9 @@ from tests.notes_cli.helpers import (
     api_call,
     assert_one_line_error,
     create_user,
+    full_ids,
     new_email,
+    shown_ids,
     stored_note,
     write_file,
     write_stack_file,
@@ -88,14 +90,14 @@ def test_rm_moves_to_the_trash_and_restore_brings_it_back(
 
     moved = ok(notes("rm", note_id, "--yes"))
     assert moved.stdout == f"moved {note_id} to the trash; notes restore {note_id} brings it back\n"
-    assert note_id not in notes("ls").stdout
-    assert_one_line_error(notes("show", note_id), f"you have no note {note_id}")
+    assert "Receipts" not in ok(notes("ls")).stdout
+    assert_one_line_error(notes("show", note_id), "it is in the trash", f"notes restore {note_id}")
     assert len(file_keys(local_stack, before)) == 1  # the trash keeps the file
 
     listed = ok(notes("trash"))
     header, *lines = listed.stdout.splitlines()
     assert header.split() == ["ID", "DELETED", "(UTC)", "PURGE", "ON", "TITLE", "[TAGS]"]
-    assert len(lines) == 1 and lines[0].startswith(note_id)
+    assert len(lines) == 1 and lines[0].startswith(note_id[:8] + "  ")  # alone there: 8 tell it
     as_json = json.loads(ok(notes("trash", "--json")).stdout)
     assert as_json["nextCursor"] is None
     [trashed] = as_json["notes"]
@@ -127,10 +129,10 @@ def test_the_trash_pages_like_ls(notes: Notes, logged_in: str) -> None:
     for note_id in (first, second):
         ok(notes("rm", note_id, "--yes"))
     page = ok(notes("trash", "--limit", "1"))
-    assert [line.split()[0] for line in page.stdout.splitlines()[1:]] == [second]  # last deleted first
+    assert full_ids(shown_ids(page.stdout), [first, second]) == [second]  # last deleted first
     assert page.stderr == "more notes follow: notes trash --all (or a larger --limit)\n"
     every = ok(notes("trash", "--all", "--limit", "1"))
-    assert [line.split()[0] for line in every.stdout.splitlines()[1:]] == [second, first]
+    assert full_ids(shown_ids(every.stdout), [first, second]) == [second, first]
     assert every.stderr == ""
     assert [note["noteId"] for note in json.loads(ok(notes("trash", "--all", "--json")).stdout)["notes"]] == [
         second,
@@ -167,6 +169,7 @@ def test_purge_asks_at_a_terminal(notes: Notes, logged_in: str, tmp_path: Path) 
     kept = Terminal(["purge", note_id], env, [(question, "n\n")])
     assert kept.status == 1, kept.shown
     assert f"note {note_id} was not deleted for good: you did not confirm" in kept.shown
+    assert "Error" not in kept.shown  # answering no is no error
     assert trashed_ids(notes) == [note_id]
     purged = Terminal(["purge", note_id], env, [(question, "y\n")])
     assert purged.status == 0, purged.shown
@@ -392,7 +395,7 @@ def test_delete_account_needs_the_email_then_deletes_everything(
         notes("delete-account", "--confirm", "someone@example.com"),
         "the account was not deleted: 'someone@example.com' is not its email",
     )
-    assert note_id in ok(notes("ls")).stdout
+    assert note_id[:8] in ok(notes("ls")).stdout
 
     # A second machine, signed in with the same tokens.
     elsewhere = Notes(notes.api_url, notes.stack_file, tmp_path / "elsewhere")
@@ -405,20 +408,69 @@ def test_delete_account_needs_the_email_then_deletes_everything(
     assert_one_line_error(notes("ls"), "not logged in: run notes login EMAIL", "notes signup EMAIL")
     refused_token = requests.get(f"{notes.api_url}/notes", headers={"Authorization": old_token}, timeout=10)
     assert refused_token.status_code == 401
-    assert_one_line_error(elsewhere("ls"), f"run notes login {logged_in}")
 
-    cognito = local_stack.cognito()
-
-    def user_gone() -> bool:
-        try:
-            cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=logged_in)
-        except cognito.exceptions.UserNotFoundException:
-            return True
-        return False
-
-    until(user_gone, "the user is deleted from the pool")
+    until(lambda: user_gone(local_stack, logged_in), "the user is deleted from the pool")
     until(lambda: local_stack.bucket_keys(f"files/{owner}/") == [], "the account's files are deleted")
-    assert_one_line_error(notes("login", logged_in, input=PASSWORD + "\n"), "wrong email or password")
+    assert_one_line_error(elsewhere("ls"), f"the account {logged_in} was deleted", "you are logged out here")
+    assert_one_line_error(
+        notes("login", logged_in, input=PASSWORD + "\n"),
+        f"wrong email or password: the account {logged_in} was deleted",
+        f"notes signup {logged_in}",
+    )
+
+
+def user_gone(local_stack: Stack, email: str) -> bool:
+    """Whether the pool no longer has the user ``email``."""
+    cognito = local_stack.cognito()
+    try:
+        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)
+    except cognito.exceptions.UserNotFoundException:
+        return True
+    return False
+
+
+def delete_elsewhere(notes: Notes, email: str) -> None:
+    """The account deleted as the web app deletes it, with the tokens the CLI keeps."""
+    headers = {"Authorization": notes.session()["idToken"], "X-Confirm-Delete": email}
+    answer = requests.delete(f"{notes.api_url}/me", headers=headers, timeout=10)
+    assert answer.status_code == 202, answer.text
+
+
+def test_an_account_deleted_elsewhere_is_said_to_be_deleted(
+    notes: Notes, logged_in: str, local_stack: Stack
+) -> None:
+    note_id = ok(notes("add", "kept until the end")).stdout.strip()
+    # The web app deletes the account; this machine still holds the tokens.
+    delete_elsewhere(notes, logged_in)
+    until(lambda: user_gone(local_stack, logged_in), "the user is deleted from the pool")
+
+    deleted = f"the account {logged_in} was deleted, with everything in it: you are logged out here"
+    line = assert_one_line_error(notes("show", note_id), deleted, f"notes signup {logged_in}")
+    assert "session expired" not in line
+    assert notes.api_url not in notes.credentials()["sessions"]
+    assert_one_line_error(notes("ls"), "not logged in")  # the session is forgotten here
+    assert_one_line_error(
+        notes("login", logged_in, input=PASSWORD + "\n"), f"the account {logged_in} was deleted"
+    )
+    # Nothing is told about any other email: the pool's one answer, as before.
+    stranger = new_email()
+    line = assert_one_line_error(notes("login", stranger, input=PASSWORD + "\n"), "wrong email or password")
+    assert "deleted" not in line and stranger not in line
+
+    # A new account of the same email is an account like any other.
+    create_user(local_stack, logged_in)
+    ok(notes("login", logged_in, input=PASSWORD + "\n"))
+    assert "deletedAccounts" not in notes.credentials()
+    assert ok(notes("ls")).stderr == "no notes\n"
+
+
+def test_an_expired_session_of_a_deleted_account_is_said_to_be_deleted(
+    notes: Notes, logged_in: str, local_stack: Stack
+) -> None:
+    delete_elsewhere(notes, logged_in)
+    until(lambda: user_gone(local_stack, logged_in), "the user is deleted from the pool")
+    notes.edit_session(expiresAt=int(time.time()) - 10)  # refreshed first, and refused
+    assert_one_line_error(notes("ls"), f"the account {logged_in} was deleted")
 
 
 def test_delete_account_at_a_terminal_asks_for_the_email(notes: Notes, logged_in: str) -> None:
