@@ -211,8 +211,8 @@ class Cognito:
             known = {
                 "CodeMismatchException": f"the code is wrong: check the email, then run {again} --code CODE",
                 "ExpiredCodeException": f"the code has expired: run {again} for a new one",
-                # With user existence errors prevented the pool answers an unknown account as it does
-                # a wrong code; the local emulator says it finds no such user for the client.
+                # With user existence errors prevented (deployed and locally) the pool answers an
+                # unknown account as it does a wrong code; a pool without that setting names it.
                 "UserNotFoundException": f"there is no account for {email}, or the code is not its",
                 "ResourceNotFoundException": f"there is no account for {email}, or the code is not its",
                 "TooManyFailedAttemptsException": "too many failed attempts; wait a while and try again",
