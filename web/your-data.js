@@ -14,7 +14,8 @@ import { claims, isExpired } from "./session.js";
 import { dropDraft, editForm, exportProgress, isDirty, state, update } from "./state.js";
 
 const PAGE_SIZE = 20;
-const POLL_MS = 1000; // an export's progress is asked for every second
+const POLL_MS = 1000; // an export's progress is asked for every second once its notes are counted,
+const STARTING_POLL_MS = 250; // and four times a second before: a small export is made in about a second
 const FRESH_MS = 30000; // a download link that expires sooner than this is asked for again
 const USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"; // what ChangePassword needs of an access token
 const PASSWORDS = ["current-password", "new-password", "repeat-password"];
@@ -498,18 +499,28 @@ async function startExport() {
   say("Starting the export…");
   try {
     const started = await app.api().startExport();
-    update({ exported: { exportId: started.exportId, status: "pending", progress: { done: 0, total: null } } });
+    // The progress takes the button's place, and the focus with it: in view, and read out.
+    update({
+      exported: { exportId: started.exportId, status: "pending", progress: { done: 0, total: null } },
+      ...(exportFocused() ? { focus: "export-progress" } : {}),
+    });
     say("Exporting your notes…");
-    pollSoon(started.exportId);
+    pollSoon(started.exportId, STARTING_POLL_MS);
   } catch (error) {
     app.failed(error, "The export could not be started:");
   }
 }
 
-function pollSoon(id) {
+/** Whether the person is at the export (its button, its progress), or nowhere else on the page. */
+function exportFocused() {
+  const active = document.activeElement;
+  return !active || active === document.body || Boolean(active.closest?.("#export-section"));
+}
+
+function pollSoon(id, ms = POLL_MS) {
   const run = ++polling;
   clearTimeout(pollTimer);
-  pollTimer = setTimeout(() => poll(id, run), POLL_MS);
+  pollTimer = setTimeout(() => poll(id, run), ms);
 }
 
 async function poll(id, run) {
@@ -518,7 +529,7 @@ async function poll(id, run) {
     answer = await app.api().exportStatus(id);
   } catch (error) {
     if (run !== polling) return;
-    update({ exported: { ...state.exported, stalled: true } });
+    update({ exported: { ...state.exported, stalled: true }, ...(exportFocused() ? { focus: "check-export" } : {}) });
     if (error instanceof ApiError && error.kind === "notfound") warn("This export no longer exists: start another.");
     else app.failed(error, "The export's progress could not be read:");
     return;
@@ -528,10 +539,12 @@ async function poll(id, run) {
     if (state.exported.stalled) update({ exported: answer });
     else exportProgress(answer);
     showExportProgress(answer.progress);
-    pollSoon(id);
+    pollSoon(id, counted(answer.progress) ? POLL_MS : STARTING_POLL_MS);
     return;
   }
-  update({ exported: answer });
+  // Done: what took the progress's place (the link, or the button to try again) takes its focus.
+  const focus = exportFocused() ? { focus: answer.status === "ready" && webAddress(answer.url) ? "export-link" : "start-export" } : {};
+  update({ exported: answer, ...focus });
   const where = state.screen === "account" ? "below" : "on the Account screen";
   if (answer.status === "ready") say(`Your notes are exported: download them with the link ${where}.`);
   else warn(`The export failed: ${answer.error || "start another."}`);
@@ -542,7 +555,7 @@ function checkAgain() {
   const id = state.exported?.exportId;
   if (!id) return;
   clearMessages();
-  update({ exported: { ...state.exported, stalled: false } });
+  update({ exported: { ...state.exported, stalled: false }, focus: "export-progress" });
   const run = ++polling;
   return poll(id, run);
 }
@@ -551,11 +564,16 @@ function checkAgain() {
 function showExportProgress(progress) {
   const bar = document.getElementById("export-progress");
   const words = document.getElementById("export-count");
-  if (bar && progress.total !== null && progress.total !== undefined) {
+  if (bar && counted(progress)) {
     bar.max = Math.max(progress.total, 1);
     bar.value = Math.min(progress.done, bar.max);
   }
   if (words) words.textContent = progressWords(progress);
+}
+
+/** Whether the export's notes are counted (GET /exports/{id} says `total: null` until they are). */
+function counted(progress) {
+  return progress?.total !== null && progress?.total !== undefined;
 }
 
 function progressWords({ done, total }) {
@@ -605,8 +623,7 @@ async function deleteAccount() {
   say("Deleting your account…");
   try {
     await app.api().deleteAccount(email);
-    app.setAddress(null);
-    app.sessionEnded(DELETED_NEWS, { keepDrafts: false, tell: say }); // signed out here only: the pool is deleting the user
+    app.sessionEnded(DELETED_NEWS, { deleted: true, tell: say }); // signed out here only: the pool is deleting the user
   } catch (error) {
     app.failed(error, "Your account was not deleted:");
   } finally {
@@ -680,7 +697,7 @@ function exportSection(state, actions) {
   const pending = exported?.status === "pending" && !exported.stalled;
   return h(
     "section",
-    { class: "panel", "aria-labelledby": "export-heading" },
+    { class: "panel", id: "export-section", "aria-labelledby": "export-heading" },
     h("h2", { id: "export-heading" }, "Export my notes"),
     h(
       "p",
@@ -720,7 +737,7 @@ function exportState(exported, actions) {
       h("label", { for: "export-progress" }, "Exporting your notes"),
       h(
         "progress",
-        { id: "export-progress", ...(known ? { max: String(Math.max(total, 1)), value: String(done) } : {}) },
+        { id: "export-progress", tabindex: "-1", ...(known ? { max: String(Math.max(total, 1)), value: String(done) } : {}) },
         progressWords(exported.progress || {}),
       ),
       h("span", { id: "export-count" }, progressWords({ done, total })),

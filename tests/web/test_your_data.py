@@ -12,15 +12,18 @@ import json
 import re
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
+import pytest
 import requests
 from botocore.exceptions import ClientError
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize, expect
 
 from tests.stack import Stack
 from tests.web.helpers import (
+    PHONE,
     VIEWPORT,
     Tab,
     WebUser,
@@ -361,9 +364,9 @@ def test_export_shows_its_progress_then_a_link_to_the_zip(tab: Tab, user: WebUse
     expect(bar).to_have_attribute("max", "2")
     expect(page.get_by_text("1 of 2 notes")).to_be_visible()
     expect(page.get_by_role("button", name="Export my notes")).to_have_count(0)  # one at a time
-    while len(polls) < 2:
+    while len(polls) < 3:
         page.wait_for_timeout(50)
-    assert time.monotonic() - started >= 1.5  # every second, not more often
+    assert time.monotonic() - started >= 2  # once the notes are counted, every second, not more often
 
     hold["on"] = False
     link = page.get_by_role("link", name="Download your notes")
@@ -405,6 +408,66 @@ def test_export_shows_its_progress_then_a_link_to_the_zip(tab: Tab, user: WebUse
     assert downloading.value.suggested_filename == download.suggested_filename
     assert len(polls) == asked + 1
     assert tab.page_errors == []
+
+
+# What the export shows, as it is shown: its words, and whether the bar (or the link) is in view
+# and has the focus.
+WATCH_THE_EXPORT = """() => {
+  window.exportSeen = [];
+  const inView = (element) => {
+    const box = element.getBoundingClientRect();
+    return box.top >= 0 && box.left >= 0 && box.bottom <= innerHeight && box.right <= innerWidth;
+  };
+  new MutationObserver(() => {
+    const bar = document.getElementById("export-progress");
+    const link = document.getElementById("export-link");
+    const shown = bar || link;
+    if (!shown) return;
+    const seen = {
+      words: bar ? document.getElementById("export-count").textContent : link.textContent,
+      inView: inView(shown),
+      focused: document.activeElement === shown,
+    };
+    const last = window.exportSeen.at(-1);
+    if (!last || JSON.stringify(last) !== JSON.stringify(seen)) window.exportSeen.push(seen);
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["1280x800", "390x844"])
+def test_the_exports_progress_and_link_are_shown_where_it_was_asked_for(
+    browser: Browser, local_stack: Stack, viewport: ViewportSize
+) -> None:
+    context = browser.new_context(viewport=viewport)
+    try:
+        tab = open_tab(context, local_stack, Tab)
+        page = tab.page
+        user = new_user(local_stack)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda n: user.create_note(f"note {n}", title=f"Note {n}"), range(300)))
+        sign_in(page, user)
+        open_account(page)
+        page.evaluate(WATCH_THE_EXPORT)
+
+        # The button is below the fold: scrolled to, as a person does, and pressed.
+        button = page.get_by_role("button", name="Export my notes")
+        button.scroll_into_view_if_needed()
+        button.click()
+        link = page.get_by_role("link", name="Download your notes")
+        expect(link).to_be_in_viewport()
+        expect(link).to_be_focused()
+        expect(status(page)).to_have_text("Your notes are exported: download them with the link below.")
+
+        # The progress took the button's place, in view and focused, and counted the notes as the
+        # export went (the API says how many are written, and of how many, while it is pending).
+        seen = page.evaluate("window.exportSeen")
+        bars = [shown for shown in seen if shown["words"] != "Download your notes"]
+        assert bars, seen
+        assert all(shown["inView"] and shown["focused"] for shown in seen), seen
+        assert any(re.fullmatch(r"[\d,]+ of 300 notes", shown["words"]) for shown in bars), seen
+        assert tab.page_errors == []
+    finally:
+        context.close()
 
 
 def test_an_export_that_failed_says_why(tab: Tab, user: WebUser) -> None:
