@@ -1,9 +1,17 @@
 // The notes API: the only module that knows its URLs. Every request carries the session's token
 // (the ID token; in scoped mode the access token); every write of a note carries If-Match, and
 // deleting the account the email it confirms (X-Confirm-Delete). A 503
-// is tried again after its Retry-After (twice at most), an expired token is renewed once with the
-// refresh token (in scoped mode after any 401), and every failure becomes an ApiError whose
-// message is meant for people.
+// is tried again after its Retry-After (twice at most), a refused token is renewed once with the
+// refresh token and sent again, and every failure becomes an ApiError whose message is meant for
+// people.
+//
+// A token refused though it has not expired, whose session the pool then refuses to renew, is a
+// deleted account's: the API refuses a token that is not expired only when it is not one of the
+// stage's (never the case of a token its own pool gave this page) or when its account's deletion
+// was asked for, and deleting the user in the pool is the deletion's first step. A renewed token
+// refused again is only "no longer valid": the pool may not have deleted the user yet, or the
+// stage refuses every token. An expired token whose renewal is refused says nothing more than
+// that the session is over.
 
 import { isExpired } from "./session.js";
 
@@ -13,7 +21,7 @@ const LONGEST_WAIT_SECONDS = 10;
 const EXPIRED = "The incoming token has expired";
 
 export class ApiError extends Error {
-  // kind: unreachable | expired | unauthorized | conflict | notfound | unavailable | refused | failed
+  // kind: unreachable | expired | unauthorized | deleted | conflict | notfound | unavailable | refused | failed
   constructor(message, { status = 0, code = "", kind = "failed" } = {}) {
     super(message);
     this.name = "ApiError";
@@ -32,12 +40,19 @@ const trashPath = (id) => `/trash/${encodeURIComponent(id)}`;
  * onWait(seconds): told before waiting out a 503, so that the page can say so.
  */
 export function apiClient(config, auth, { onWait = () => {} } = {}) {
-  async function renew() {
+  /** A new token; `refusedAlive`: the API has just refused one that had not expired. */
+  async function renew(refusedAlive = false) {
     try {
       return await auth.renew();
     } catch (error) {
       if (error && error.unreachable) {
         throw new ApiError(error.message, { kind: "unreachable" });
+      }
+      if (refusedAlive) {
+        throw new ApiError("Your account has been deleted, from another window or device: you are signed out.", {
+          status: 401,
+          kind: "deleted",
+        });
       }
       throw new ApiError("Your session has expired: sign in again.", { status: 401, kind: "expired" });
     }
@@ -89,8 +104,8 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
         return { data: answer, etag: response.headers.get("ETag") || "", status: response.status };
       }
       const said = (answer && (answer.Message || answer.message)) || "";
-      if (response.status === 401 && (said === EXPIRED || config.mode === "scoped") && !renewed) {
-        token = await renew();
+      if (response.status === 401 && !renewed) {
+        token = await renew(said !== EXPIRED && !isExpired(token));
         renewed = true;
         attempt -= 1; // a renewal is not one of the 503 retries
         continue;

@@ -11,7 +11,7 @@ import { cognitoClient } from "./cognito.js";
 import { loadConfig } from "./config.js";
 import { h } from "./dom.js";
 import { clearMessages, fileSize, missingRules, noteLabel, notDone, render, say, showProgress, warn } from "./screens.js";
-import { SESSION_KEY, forgetSession, loadSession, saveSession } from "./session.js";
+import { SESSION_KEY, forgetSession, loadSession, saveSession, whyEnded } from "./session.js";
 import {
   PLAIN,
   carryDraftForward,
@@ -93,7 +93,7 @@ function loadNotesScreen() {
       const broken = settled.findIndex((result) => result.status === "rejected");
       if (broken >= 0) throw new Error(["notes-screen.js", "your-data.js"][broken]);
       const [loaded, data] = settled.map((result) => result.value);
-      Object.assign(actions, loaded.listActions({ api: () => api, failed }));
+      Object.assign(actions, loaded.listActions({ api: () => api, failed, setAddress }));
       Object.assign(actions, data.yourDataActions(wiring));
       notesScreen = loaded.notesScreen;
       list = loaded;
@@ -146,25 +146,29 @@ async function signedIn(newSession, focus) {
 }
 
 /** The session is over (expired, refused, ended in another window, the account deleted): back to
- * signing in, `message` said as an error (`tell`: or otherwise). */
-function sessionEnded(message, { keepDrafts = true, tell = warn } = {}) {
-  const email = state.user?.email || "";
+ * signing in, `message` said as an error (`tell`: or otherwise). A deleted account (`deleted`)
+ * leaves nothing behind: not its drafts, nor its email in the sign-in form; the page's other
+ * windows are told why. */
+function sessionEnded(message, { keepDrafts = true, tell = warn, deleted = false } = {}) {
+  const email = deleted ? "" : state.user?.email || "";
+  keepDrafts &&= !deleted;
   const unsaved = Object.keys(state.drafts).filter(isDirty).length;
   if (keepDrafts) storeDrafts();
   else forgetDrafts();
-  forgetSession();
+  forgetSession(deleted ? "deleted" : "");
   session = null;
   list?.stopListing();
   yourData?.stop();
-  reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : "password" });
+  if (deleted) setAddress(null); // whoever signs in next starts at their notes
+  reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : email ? "password" : "email" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
   tell(`${message}${kept}`);
 }
 
 /** Says what failed, in words; a failure of the session itself sends the person to sign in. */
 function failed(error, context) {
-  if (error instanceof ApiError && (error.kind === "expired" || error.kind === "unauthorized")) {
-    sessionEnded(error.message);
+  if (error instanceof ApiError && (error.kind === "expired" || error.kind === "unauthorized" || error.kind === "deleted")) {
+    sessionEnded(error.message, { deleted: error.kind === "deleted" });
     return;
   }
   const words = error && error.message ? error.message : String(error);
@@ -671,7 +675,9 @@ addEventListener("storage", (event) => {
   if (event.key !== SESSION_KEY || !state.config) return;
   const now = oauth ? oauth.keptSession() : loadSession(state.config.userPoolClientId);
   if (now && session && now.sub === session.sub) session = now;
-  else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
+  else if (!now && session && whyEnded(event.newValue) === "deleted") {
+    sessionEnded("Your account has been deleted, in another window: you are signed out.", { deleted: true });
+  } else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
 });
 
 // Nothing fails silently: whatever escaped an action is said in words.

@@ -53,11 +53,22 @@ export function saveSession(clientId, tokens, email = "") {
   return describe(stored);
 }
 
-export function forgetSession() {
+/** Forgets the session; `why` ("deleted": the account was) is told to the page's other windows. */
+export function forgetSession(why = "") {
   try {
+    if (why) localStorage.setItem(SESSION_KEY, JSON.stringify({ ended: why }));
     localStorage.removeItem(SESSION_KEY);
   } catch {
     // nothing was kept
+  }
+}
+
+/** Why another window forgot the session, from the value it stored last ("" when it did not say). */
+export function whyEnded(stored) {
+  try {
+    return String(JSON.parse(stored || "null")?.ended || "");
+  } catch {
+    return "";
   }
 }
 

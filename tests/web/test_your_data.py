@@ -500,17 +500,23 @@ def test_an_export_that_failed_says_why(tab: Tab, user: WebUser) -> None:
 
 
 def test_delete_the_account_needs_the_email_then_its_tokens_are_refused(
-    browser: Browser, tab: Tab, user: WebUser, local_stack: Stack
+    browser: Browser, context: BrowserContext, tab: Tab, user: WebUser, local_stack: Stack
 ) -> None:
     page = tab.page
     user.create_note("soon gone", title="Everything")
     other_context = browser.new_context(viewport=VIEWPORT)
     try:
         other = other_context.new_page()
-        sign_in(other, user)  # another browser, signed in as the same person
+        sign_in(other, user)  # another browser, signed in as the same person, with text not saved
+        write_a_draft(other, "Everything", "never saved")
         sign_in(page, user)
         session = tab.stored_session()
         assert session is not None
+        sibling = context.new_page()  # another window of this browser, signed in with the same session
+        sibling.goto(tab.url)
+        wait_for_notes(sibling)
+        write_a_draft(sibling, "Everything", "not saved either")
+        page.bring_to_front()
         open_account(page)
 
         box = page.get_by_label("Type your email to confirm")
@@ -527,30 +533,60 @@ def test_delete_the_account_needs_the_email_then_its_tokens_are_refused(
         box.fill(user.email.upper())
         button.click()
 
-        # Signed out here, at once, and told.
+        # Signed out here, at once, and told; the sign-in form does not offer the deleted email.
         expect(status(page)).to_have_text("Your account and everything in it are being deleted.")
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+        expect(page.get_by_label("Email")).to_have_value("")
+        expect(page.get_by_label("Email")).to_be_focused()
         assert tab.stored_session() is None
         assert "#" not in page.url  # whoever signs in next starts at their notes, not at Account
 
-        # The old session's token is refused by the API, and the other browser is signed out.
+        # The other window of this browser is told why, and keeps nothing of the account.
+        expect(alert(sibling)).to_have_text(
+            "Your account has been deleted, in another window: you are signed out."
+        )
+        expect(sibling.get_by_label("Email")).to_have_value("")
+        assert kept_drafts(sibling) is None
+
+        # The old session's token is refused by the API.
         refused = requests.get(
             f"{tab.api}/notes", headers={"Authorization": f"Bearer {session['idToken']}"}, timeout=10
         )
         assert (refused.status_code, refused.json()) == (401, {"message": "Unauthorized"})
-        other.reload()
-        expect(other.get_by_role("button", name="Sign in")).to_be_visible()
-        expect(alert(other)).to_contain_text("Your session is no longer valid: sign in again.")
 
         # Then the pool forgets the user: the password signs in no more.
         deadline = time.monotonic() + 15
         while signs_in(local_stack, user.email, user.password):
             assert time.monotonic() < deadline, "the user was never deleted"
             time.sleep(0.2)
+
+        # The other browser learns it from the API, which refuses its token though it has not
+        # expired, and from the pool, which then refuses to renew it: its drafts are dropped.
+        other.reload()
+        expect(other.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(alert(other)).to_have_text(
+            "Your account has been deleted, from another window or device: you are signed out."
+        )
+        expect(other.get_by_label("Email")).to_have_value("")
+        assert kept_drafts(other) is None
     finally:
         other_context.close()
     assert tab.page_errors == []
+
+
+def write_a_draft(page: Page, title: str, text: str) -> None:
+    """Opens the note ``title`` and types ``text`` in it, without saving."""
+    notes_list(page).get_by_role("button", name=title).click()
+    page.get_by_label("Content").fill(text)
+    deadline = time.monotonic() + 5
+    while kept_drafts(page) is None:  # kept in a moment
+        assert time.monotonic() < deadline, "the draft was never kept"
+        page.wait_for_timeout(50)
+
+
+def kept_drafts(page: Page) -> Any:
+    return page.evaluate("localStorage.getItem('notes.drafts')")
 
 
 # --- every screen of it, accessible -------------------------------------------------------
