@@ -4,14 +4,15 @@
 // through the functions exported here. The list shows every note, or a search: words typed in the
 // search box (sent after a pause), a tag, an order; an answer to an earlier listing is dropped.
 
-import { clearMessages, say } from "./screens.js";
-import { state, typeSearch, update } from "./state.js";
+import { clearMessages, noteLabel, say } from "./screens.js";
+import { isDirty, state, typeSearch, update } from "./state.js";
 import { searchQuery } from "./words.js";
 
 const PAGE_SIZE = 20;
 const SEARCH_PAUSE_MS = 250; // typing goes on for this long without a keystroke: the search is sent
 
-let app = null; // app.js's wiring: { api: the API client (once started), failed: says what failed }
+// app.js's wiring: { api: the API client (once started), failed: says what failed, setAddress }
+let app = null;
 let listing = 0; // the latest listing asked for: the answer to an earlier one is dropped
 let searchTimer = 0;
 
@@ -105,11 +106,28 @@ export async function loadNotes(more) {
     if (more && fresh.length) update({ focus: `note-${fresh[0].noteId}` });
     if (more) say(`${fresh.length} more ${fresh.length === 1 ? "note" : "notes"} shown.`);
     else announce(foundWords(search, page.notes.length, Boolean(page.nextCursor)));
+    if (!more) closeOutsideResults(search, Boolean(page.nextCursor));
   } catch (error) {
     if (asked !== listing) return;
     if (state.screen === "notes") update({ listState: "error" });
     app.failed(error, "Your notes could not be loaded:");
   }
+}
+
+/**
+ * A search's results shown, the note open among them or closed: the editor never shows a note the
+ * list does not. Its unsaved changes stay a draft, shown again when it is opened; a new note being
+ * written stays open.
+ */
+function closeOutsideResults(search, more) {
+  const id = state.openId;
+  if (!id || id === "new" || state.screen !== "notes" || (!search.q && !search.tag)) return;
+  if (state.notes.some((n) => n.noteId === id)) return;
+  const label = state.open?.note ? `“${noteLabel(state.open.note)}”` : "The note you had open";
+  const kept = isDirty(id) ? " Its unsaved changes are kept: show all notes to find it." : "";
+  update({ openId: null, open: null, confirming: "" });
+  app.setAddress?.(null);
+  say(`${label} is not among the notes found${more ? " so far" : ""}, so it is closed.${kept}`);
 }
 
 // --- the notes listed ----------------------------------------------------------------------

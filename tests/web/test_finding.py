@@ -123,6 +123,48 @@ def test_typing_in_search_notes_shows_only_the_matching_notes(tab: Tab, user: We
     assert tab.page_errors == []
 
 
+def test_a_note_open_that_a_search_does_not_find_is_closed_and_its_draft_kept(
+    tab: Tab, user: WebUser
+) -> None:
+    page = tab.page
+    notes_to_find(user)
+    sign_in(page, user)
+    editor = page.get_by_role("region", name="Edit note")
+
+    # Found by the search: it stays open.
+    notes_list(page).get_by_role("button", name="Groceries").click()
+    expect(page.get_by_label("Title")).to_have_value("Groceries")
+    search_box(page).fill("milk")
+    expect(titles(page)).to_have_text(["Groceries", "Café au lait"])
+    expect(page.get_by_label("Title")).to_have_value("Groceries")
+
+    # Not found: closed, and said; its unsaved text is kept, and shown when it is opened again.
+    page.get_by_label("Content").fill("eggs, bread and jam")
+    search_box(page).fill("cafe")
+    expect(titles(page)).to_have_text(["Café au lait"])
+    expect(editor).to_have_count(0)
+    expect(page.get_by_text("Choose a note to read or edit it")).to_be_visible()
+    expect(status(page)).to_have_text(
+        "“Groceries” is not among the notes found, so it is closed. "
+        "Its unsaved changes are kept: show all notes to find it."
+    )
+    assert "#" not in page.url
+    expect(search_box(page)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(items(page)).to_have_count(4)
+    expect(notes_list(page).get_by_role("button", name="Groceries")).to_contain_text("unsaved changes")
+    notes_list(page).get_by_role("button", name="Groceries").click()
+    expect(page.get_by_label("Content")).to_have_value("eggs, bread and jam")
+
+    # A new note being written is not closed by a search.
+    page.get_by_role("button", name="New note").click()
+    page.get_by_label("Title").fill("Half written")
+    search_box(page).fill("walk")
+    expect(titles(page)).to_have_text(["Walk"])
+    expect(page.get_by_label("Title")).to_have_value("Half written")
+    assert tab.page_errors == []
+
+
 def test_the_words_found_are_marked_and_note_text_stays_text(tab: Tab, user: WebUser) -> None:
     page = tab.page
     markup = "Some <b>bold</b> words, <img src=x onerror=alert(1)> and a Café"
