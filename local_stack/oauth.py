@@ -51,7 +51,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, Response, redirect, request, session
 
 from infra import description
-from local_stack import user_pool
+from local_stack import revoke_token, user_pool
 
 # The clients' token validity (infra/description.py).
 TOKEN_SECONDS = description.TOKEN_MINUTES * 60
@@ -446,7 +446,7 @@ class Revocation(RevocationEndpoint):
         token.revoked = True
         pool = self.server.tokens.pool()
         for access_token in list(pool.access_tokens):
-            if _unverified_claims(access_token).get("origin_jti") == token.origin_jti:
+            if revoke_token.unverified_claims(access_token).get("origin_jti") == token.origin_jti:
                 pool.access_tokens.pop(access_token, None)
 
 
@@ -465,7 +465,7 @@ def install() -> None:
         try:
             return get_user(backend, access_token)
         except NotAuthorizedError:
-            claims = _unverified_claims(access_token)
+            claims = revoke_token.unverified_claims(access_token)
             for pool in backend.user_pools.values():
                 records = pool.__dict__.get("oauth_records")  # none: this pool never used the page
                 issued_here = str(claims.get("iss", "")).endswith(f"/{pool.id}")
@@ -475,16 +475,6 @@ def install() -> None:
 
     checked_get_user.knows_revoked_sessions = True  # type: ignore[attr-defined]
     CognitoIdpBackend.get_user = checked_get_user  # type: ignore[method-assign,assignment]
-
-
-def _unverified_claims(token: str) -> dict[str, Any]:
-    """The payload of a token the emulator holds, unchecked: only to find the tokens of a session."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
 
 
 # --- the app -----------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def _revoke_token(self: Any) -> Any:
         raise JsonRESTError("UnauthorizedException", "Invalid token for this client")
     pool.refresh_tokens[token] = None
     for access_token in list(pool.access_tokens):
-        if _claims(access_token).get("origin_jti") == origin_jti:
+        if unverified_claims(access_token).get("origin_jti") == origin_jti:
             pool.access_tokens.pop(access_token, None)
     return EmptyResult()
 
@@ -69,8 +69,9 @@ def _pool_of_client(backend: Any, client_id: str) -> Any:
     return None
 
 
-def _claims(token: str) -> dict[str, Any]:
-    """The payload of a token the emulator issued itself (its signature needs no check here)."""
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a token the emulator holds, unchecked: only to find the tokens of a session
+    (the emulator issued them itself, so their signature needs no check here)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -180,3 +180,13 @@ def write_file(path: Path, size: int) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return data
+
+
+def no_account(local_stack: Stack, email: str) -> bool:
+    """Whether the pool has no account for ``email``."""
+    cognito = local_stack.cognito()
+    try:
+        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)
+    except cognito.exceptions.UserNotFoundException:
+        return True
+    return False

@@ -21,6 +21,7 @@ from tests.notes_cli.helpers import (
     create_user,
     expiry_of,
     new_email,
+    no_account,
     write_stack_file,
 )
 from tests.stack import Stack
@@ -187,16 +188,6 @@ def web_app(tmp_path: Path) -> Iterator[dict[str, Any]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def no_account(local_stack: Stack, email: str) -> bool:
-    """Whether the pool has no account for ``email``."""
-    cognito = local_stack.cognito()
-    try:
-        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)
-    except cognito.exceptions.UserNotFoundException:
-        return True
-    return False
 
 
 def test_signup_names_the_password_rules_it_misses(notes: Notes, local_stack: Stack) -> None:

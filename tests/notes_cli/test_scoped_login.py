@@ -219,12 +219,7 @@ def test_without_a_browser_it_says_at_once_what_to_do_and_waits(
     login = Login(scoped, tmp_path, user)
     login.env["BROWSER"] = "false %s"  # a browser that cannot start
     process = login.start()
-    assert process.stdout is not None and process.stderr is not None
-    shown = ""
-    while "Waiting for the sign-in" not in shown:
-        line = process.stdout.readline()
-        assert line, process.stderr.read()
-        shown += line
+    shown = printed_until_waiting(process)
     address = shown.split("Open this address to sign in: ", 1)[1].split("\n", 1)[0]
     said = shown.split("\n")[1]
     assert said.startswith("No browser could be started here"), shown
@@ -402,12 +397,7 @@ def test_no_sign_in_in_time(scoped: Notes, no_browser: list[str], monkeypatch: p
 
 def test_ctrl_c_cancels_the_wait(scoped: Notes, tmp_path: Path) -> None:
     process = Login(scoped, tmp_path, act="nothing").start()
-    assert process.stdout is not None and process.stderr is not None
-    shown = ""
-    while "Waiting for the sign-in" not in shown:
-        line = process.stdout.readline()
-        assert line, process.stderr.read()
-        shown += line
+    shown = printed_until_waiting(process)
     os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, (shown + stdout, stderr)
@@ -483,3 +473,14 @@ def test_scoped_facts_from_the_stack_file_or_the_options(scoped_stack: Stack, tm
     )
     assert (deployed.region, deployed.local) == ("eu-west-1", False)
     assert deployed.require_oauth(read_only=True).scope == "openid notes/read"
+
+
+def printed_until_waiting(process: subprocess.Popen[str]) -> str:
+    """What ``notes login`` printed until it says it waits for the sign-in."""
+    assert process.stdout is not None and process.stderr is not None
+    shown = ""
+    while "Waiting for the sign-in" not in shown:
+        line = process.stdout.readline()
+        assert line, process.stderr.read()
+        shown += line
+    return shown

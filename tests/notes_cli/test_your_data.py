@@ -28,6 +28,7 @@ from tests.notes_cli.helpers import (
     create_user,
     full_ids,
     new_email,
+    no_account,
     shown_ids,
     stored_note,
     write_file,
@@ -410,7 +411,7 @@ def test_delete_account_needs_the_email_then_deletes_everything(
     refused_token = requests.get(f"{notes.api_url}/notes", headers={"Authorization": old_token}, timeout=10)
     assert refused_token.status_code == 401
 
-    until(lambda: user_gone(local_stack, logged_in), "the user is deleted from the pool")
+    until(lambda: no_account(local_stack, logged_in), "the user is deleted from the pool")
     until(lambda: local_stack.bucket_keys(f"files/{owner}/") == [], "the account's files are deleted")
     assert_one_line_error(elsewhere("ls"), f"the account {logged_in} was deleted", "you are logged out here")
     assert_one_line_error(
@@ -418,16 +419,6 @@ def test_delete_account_needs_the_email_then_deletes_everything(
         f"wrong email or password: the account {logged_in} was deleted",
         f"notes signup {logged_in}",
     )
-
-
-def user_gone(local_stack: Stack, email: str) -> bool:
-    """Whether the pool no longer has the user ``email``."""
-    cognito = local_stack.cognito()
-    try:
-        cognito.admin_get_user(UserPoolId=local_stack.facts.user_pool_id, Username=email)
-    except cognito.exceptions.UserNotFoundException:
-        return True
-    return False
 
 
 def delete_elsewhere(notes: Notes, email: str) -> None:
@@ -443,7 +434,7 @@ def test_an_account_deleted_elsewhere_is_said_to_be_deleted(
     note_id = ok(notes("add", "kept until the end")).stdout.strip()
     # The web app deletes the account; this machine still holds the tokens.
     delete_elsewhere(notes, logged_in)
-    until(lambda: user_gone(local_stack, logged_in), "the user is deleted from the pool")
+    until(lambda: no_account(local_stack, logged_in), "the user is deleted from the pool")
 
     deleted = f"the account {logged_in} was deleted, with everything in it: you are logged out here"
     line = assert_one_line_error(notes("show", note_id), deleted, f"notes signup {logged_in}")
@@ -469,7 +460,7 @@ def test_an_expired_session_of_a_deleted_account_is_said_to_be_deleted(
     notes: Notes, logged_in: str, local_stack: Stack
 ) -> None:
     delete_elsewhere(notes, logged_in)
-    until(lambda: user_gone(local_stack, logged_in), "the user is deleted from the pool")
+    until(lambda: no_account(local_stack, logged_in), "the user is deleted from the pool")
     notes.edit_session(expiresAt=int(time.time()) - 10)  # refreshed first, and refused
     assert_one_line_error(notes("ls"), f"the account {logged_in} was deleted")
 
