@@ -173,9 +173,7 @@ def show_listing(state: State, listing: Listing, limit: int | None, all_pages: b
     if as_json:
         print_json({"notes": notes, "nextCursor": cursor})
         return
-    # A start unique among a page alone may start a note on another page, or one the search left out.
-    whole = listing.query is None and listing.tag is None and not cursor
-    others = [] if whole else list(every_note(state.api))
+    others = unlisted_neighbours(state, listing, cursor)
     shown = short_ids(str(note.get("noteId")) for note in [*notes, *others])
     width = max((len(shown[str(note.get("noteId"))]) for note in notes), default=0)
     if notes:
@@ -189,6 +187,21 @@ def show_listing(state: State, listing: Listing, limit: int | None, all_pages: b
         click.echo(listing.nothing(), err=True)
     if cursor:
         click.echo(f"more notes follow: {listing.again()} (or a larger --limit)", err=True)
+
+
+def unlisted_neighbours(state: State, listing: Listing, cursor: str | None) -> list[dict[str, Any]]:
+    """The notes not listed whose ids a listed id's start might also start.
+
+    A start unique among a page alone may start a note on the next page, or one a search or a tag
+    left out. Ids sort in the order notes were made, so the first page of every note by creation
+    (the default) is a run of ids whose only outside neighbour is the next page's first: one note
+    read. Any other listing's ids are scattered among all of the user's, which are read.
+    """
+    if listing.query is not None or listing.tag is not None or listing.sort not in (None, "created"):
+        return list(every_note(state.api))
+    if cursor is None:
+        return []  # every note is listed
+    return page_notes(state.api.list_notes(1, cursor))
 
 
 @click.command(epilog=ID_HELP)
