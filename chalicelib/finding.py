@@ -159,19 +159,13 @@ class NoteFinder:
     ) -> tuple[list[NoteModel], bool]:
         """Every note, most recently changed first: the ``u#`` entries from ``position`` down, each
         note read and kept where its entry names its last change (an older entry is stale)."""
-        start = f"{UPDATED}{position[0]}#{position[1]}" if position is not None else None
+        walk = _ChangeWalk(self, owner, position)
         found: list[NoteModel] = []
         while True:
-            entries, start = self.changes_page(owner, start, limit + 1 - len(found))
-            changes = [entry[len(UPDATED) :].rsplit("#", 1) for entry in entries]
-            notes = {
-                note.noteId: note for note in self._read(owner, list(dict.fromkeys(i for _, i in changes)))
-            }
-            # A note is shown at the entry of its last change; an entry of an earlier one is stale.
-            found.extend(notes[i] for time, i in changes if i in notes and notes[i].updatedAt == time)
+            found.extend(self._shown(owner, walk.take(limit + 1 - len(found)), _every_note))
             if len(found) > limit:
                 return found[:limit], True
-            if start is None:
+            if walk.done:
                 return found, False
 
     def changes_page(self, owner: str, start: str | None, count: int) -> tuple[list[str], str | None]:
@@ -228,6 +222,10 @@ class _Range:
         self.last_key: dict[str, Any] | None = None
         self.rounds = 0
         self.done = False
+
+
+def _every_note(note: NoteModel) -> bool:
+    return True
 
 
 def _round_size(prefixes: int, rounds: int) -> int:
