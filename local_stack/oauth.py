@@ -444,10 +444,7 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token: RefreshToken, oauth_request: Any) -> None:
         token.revoked = True
-        pool = self.server.tokens.pool()
-        for access_token in list(pool.access_tokens):
-            if revoke_token.unverified_claims(access_token).get("origin_jti") == token.origin_jti:
-                pool.access_tokens.pop(access_token, None)
+        revoke_token.forget_access_tokens(self.server.tokens.pool(), token.origin_jti)
 
 
 def install() -> None:

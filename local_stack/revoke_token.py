@@ -39,16 +39,22 @@ def install() -> None:
 
 
 def _revoke_token(self: Any) -> Any:
+    from moto.cognitoidp.exceptions import ResourceNotFoundError
     from moto.core.exceptions import JsonRESTError
     from moto.core.responses import EmptyResult
+
+    from local_stack import user_pool
 
     token, client_id = self._get_param("Token"), self._get_param("ClientId")
     for name, value in (("Token", token), ("ClientId", client_id)):
         if not isinstance(value, str) or not value:
             raise JsonRESTError("InvalidParameterException", f"{name} is required")
-    pool = _pool_of_client(self.backend, client_id)
-    if pool is None:
-        raise JsonRESTError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
+    try:
+        pool, _client = user_pool.pool_of_client(self.backend, client_id)
+    except ResourceNotFoundError:
+        raise JsonRESTError(
+            "ResourceNotFoundException", f"User pool client {client_id} does not exist."
+        ) from None
     issued = pool.refresh_tokens.get(token)
     if issued is None:  # unknown, or revoked already: nothing is left to revoke
         return EmptyResult()
@@ -56,17 +62,16 @@ def _revoke_token(self: Any) -> Any:
     if issued_to != client_id:
         raise JsonRESTError("UnauthorizedException", "Invalid token for this client")
     pool.refresh_tokens[token] = None
-    for access_token in list(pool.access_tokens):
-        if unverified_claims(access_token).get("origin_jti") == origin_jti:
-            pool.access_tokens.pop(access_token, None)
+    forget_access_tokens(pool, origin_jti)
     return EmptyResult()
 
 
-def _pool_of_client(backend: Any, client_id: str) -> Any:
-    for pool in backend.user_pools.values():
-        if client_id in pool.clients:
-            return pool
-    return None
+def forget_access_tokens(pool: Any, origin_jti: str) -> None:
+    """The pool's user APIs no longer take the access tokens of the session ``origin_jti`` (the
+    emulator takes only those it holds)."""
+    for access_token in list(pool.access_tokens):
+        if unverified_claims(access_token).get("origin_jti") == origin_jti:
+            pool.access_tokens.pop(access_token, None)
 
 
 def unverified_claims(token: str) -> dict[str, Any]:
