@@ -244,14 +244,13 @@ def in_process_stack() -> Iterator[Any]:
 
     import app as notes_app
     from infra import description
-    from local_stack import gateway_auth, query_ranges, revoke_token, user_pool
+    from local_stack import gateway_auth
+    from local_stack.emulator import answer_as_aws
     from local_stack.provisioning import provision
 
     # The pool answers as Cognito's, and a Query reads only its key range, as DynamoDB's does (as the
     # tests run).
-    user_pool.install()
-    revoke_token.install()
-    query_ranges.install()
+    answer_as_aws()
     with mock_aws(), transactions_copying_no_table():
         provision(
             conftest.STAGE,

@@ -100,6 +100,16 @@ def may_change(environ: dict[str, Any]) -> bool:
     return environ.get("HTTP_X_AMZ_TARGET") not in READ_TARGETS
 
 
+def answer_as_aws() -> None:
+    """Make the emulator's Cognito and DynamoDB answer as AWS's do where the product can tell (once
+    per process): ``make run``'s emulator, and the tests' and the bench's in-process one alike."""
+    from local_stack import query_ranges, revoke_token, user_pool
+
+    user_pool.install()
+    revoke_token.install()
+    query_ranges.install()
+
+
 def client_environment(keys: Keys) -> dict[str, str]:
     """This process's AWS settings while the emulator runs: the run's pair signs every client here."""
     return {**EMULATOR_ENV, **keys.environment()}
@@ -149,11 +159,7 @@ def emulator(
     )
     from werkzeug.serving import make_server
 
-    from local_stack import query_ranges, revoke_token, user_pool
-
-    user_pool.install()
-    revoke_token.install()
-    query_ranges.install()
+    answer_as_aws()
     print(keeper.load(fresh), flush=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per emulator request
     mounts = mounts or Mounts()

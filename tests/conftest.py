@@ -55,7 +55,7 @@ from moto import mock_aws
 
 import app as notes_app
 from infra import description
-from local_stack import query_ranges, revoke_token, user_pool
+from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer
 from local_stack.provisioning import Provisioned, provision
 from local_stack.streams import StreamFeeder
@@ -141,9 +141,7 @@ def aws_client(service: str) -> Any:
 @pytest.fixture(scope="session")
 def aws_stack() -> Iterator[Provisioned]:
     """In-process AWS for the whole session, with the test stage provisioned once."""
-    user_pool.install()
-    revoke_token.install()
-    query_ranges.install()
+    answer_as_aws()
     with mock_aws():
         stack = provision(
             STAGE, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"), oauth=True
