@@ -225,13 +225,6 @@ def signed_in_user(pool: Pool, username: str | None) -> Any | None:
     return user
 
 
-def attribute(user: Any, name: str) -> str | None:
-    for item in user.attributes:
-        if item.get("Name") == name:
-            return str(item.get("Value"))
-    return None
-
-
 # --- tokens with Cognito's claims ------------------------------------------------------------
 
 
@@ -273,8 +266,8 @@ class Tokens:
             pool.access_tokens[access_token] = (client_id, user.username)
         answer: dict[str, Any] = {"access_token": access_token}
         if "openid" in scope.split():
-            email = attribute(user, "email")
-            verified = attribute(user, "email_verified")
+            email = user_pool.attribute(user, "email")
+            verified = user_pool.attribute(user, "email_verified")
             identity: dict[str, Any] = {
                 "at_hash": _at_hash(access_token),
                 "sub": user.id,
@@ -642,11 +635,11 @@ class SignInServer:
         user = signed_in_user(pool, claims.get("username")) if claims else None
         if claims is None or user is None or "openid" not in str(claims.get("scope", "")).split():
             return _invalid_token("Access token is not valid")
-        verified = attribute(user, "email_verified")
+        verified = user_pool.attribute(user, "email_verified")
         return {
             "sub": user.id,
             "email_verified": verified if verified is not None else str(user.status == "CONFIRMED").lower(),
-            "email": attribute(user, "email"),
+            "email": user_pool.attribute(user, "email"),
             "username": user.username,
         }
 
