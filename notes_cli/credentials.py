@@ -189,61 +189,60 @@ class CredentialStore:
 
     def get(self, api_url: str) -> Session | None:
         """The stored session for ``api_url``, if any."""
-        return Session.from_json(self._sessions().get(api_url))
+        sessions, _ = self._load()
+        return Session.from_json(sessions.get(api_url))
 
     def put(self, api_url: str, session: Session) -> None:
-        """Store (or replace) the session for ``api_url``."""
-        sessions = self._sessions()
+        """Store (or replace) the session for ``api_url``: its account exists."""
+        sessions, deleted = self._load()
         sessions[api_url] = session.to_json()
-        self._write(sessions)
-        self.forget_deleted(api_url, session.email)
+        _exists_again(deleted, api_url, session.email)
+        self._write(sessions, deleted)
 
     def remove(self, api_url: str) -> Session | None:
         """Forget the session for ``api_url``; returns what was stored."""
-        sessions = self._sessions()
+        sessions, deleted = self._load()
         removed = Session.from_json(sessions.pop(api_url, None))
         if removed is not None:
-            self._write(sessions)
+            self._write(sessions, deleted)
         return removed
 
     def was_deleted(self, api_url: str, email: str) -> bool:
         """Whether this machine learnt that the account ``email`` at ``api_url`` was deleted (and
         has not logged in to an account of that email there since)."""
-        return email.casefold() in self._deleted().get(api_url, [])
+        _, deleted = self._load()
+        return email.casefold() in deleted.get(api_url, [])
 
     def mark_deleted(self, api_url: str, email: str) -> None:
         """Remember that the account ``email`` at ``api_url`` was deleted, and forget its session."""
-        deleted = self._deleted()
+        sessions, deleted = self._load()
         emails = deleted.setdefault(api_url, [])
         if email.casefold() not in emails:
             emails.append(email.casefold())
-        sessions = self._sessions()
         sessions.pop(api_url, None)
         self._write(sessions, deleted)
 
     def forget_deleted(self, api_url: str, email: str) -> None:
         """An account ``email`` at ``api_url`` exists again (signed up, or logged in to)."""
-        deleted = self._deleted()
-        emails = deleted.get(api_url, [])
-        if email.casefold() in emails:
-            emails.remove(email.casefold())
-            if not emails:
-                del deleted[api_url]
-            self._write(self._sessions(), deleted)
+        sessions, deleted = self._load()
+        if _exists_again(deleted, api_url, email):
+            self._write(sessions, deleted)
 
-    def _sessions(self) -> dict[str, Any]:
-        sessions = self._read().get("sessions")
-        return dict(sessions) if isinstance(sessions, dict) else {}
-
-    def _deleted(self) -> dict[str, list[str]]:
-        deleted = self._read().get("deletedAccounts")
-        if not isinstance(deleted, dict):
-            return {}
-        return {
-            str(api): [str(email) for email in emails]
-            for api, emails in deleted.items()
-            if isinstance(emails, list)
-        }
+    def _load(self) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The file's sessions and its deleted accounts, read once."""
+        data = self._read()
+        sessions = data.get("sessions")
+        deleted = data.get("deletedAccounts")
+        return (
+            dict(sessions) if isinstance(sessions, dict) else {},
+            {
+                str(api): [str(email) for email in emails]
+                for api, emails in deleted.items()
+                if isinstance(emails, list)
+            }
+            if isinstance(deleted, dict)
+            else {},
+        )
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -258,11 +257,10 @@ class CredentialStore:
             raise CliError(f"{self.path} is not valid JSON: delete it and log in again") from error
         return data if isinstance(data, dict) else {}
 
-    def _write(self, sessions: dict[str, Any], deleted: dict[str, list[str]] | None = None) -> None:
+    def _write(self, sessions: dict[str, Any], deleted: dict[str, list[str]]) -> None:
         data: dict[str, Any] = {"version": FORMAT_VERSION, "sessions": sessions}
-        kept = self._deleted() if deleted is None else deleted
-        if kept:
-            data["deletedAccounts"] = kept
+        if deleted:
+            data["deletedAccounts"] = deleted
         text = json.dumps(data, indent=2) + "\n"
         try:
             self._ensure_directory()
@@ -290,3 +288,14 @@ class CredentialStore:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, DIRECTORY_MODE)
+
+
+def _exists_again(deleted: dict[str, list[str]], api_url: str, email: str) -> bool:
+    """``email`` taken out of the accounts deleted at ``api_url``; whether it was there."""
+    emails = deleted.get(api_url, [])
+    if email.casefold() not in emails:
+        return False
+    emails.remove(email.casefold())
+    if not emails:
+        del deleted[api_url]
+    return True
