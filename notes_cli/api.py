@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -300,21 +300,13 @@ class NotesApi:
     def trashed_note(self, note_id: str) -> dict[str, Any] | None:
         """The note ``note_id`` as the trash lists it, or None when the trash does not hold it
         (or cannot be read: this only explains a 404, it never fails a command of its own)."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            try:
-                page = self.list_trash(TRASH_PAGE, cursor)
-            except CliError:
-                return None
-            notes = page.get("notes")
-            for note in notes if isinstance(notes, list) else []:
-                if isinstance(note, dict) and note.get("noteId") == note_id:
+        try:
+            for note in every_listed(lambda cursor: self.list_trash(TRASH_PAGE, cursor), "trash"):
+                if note.get("noteId") == note_id:
                     return note
-            cursor = page.get("nextCursor")
-            if not isinstance(cursor, str) or not cursor or cursor in seen:
-                return None
-            seen.add(cursor)
+        except CliError:
+            return None
+        return None
 
     def _refresh(self, session: Session) -> Session:
         try:
@@ -409,6 +401,32 @@ def not_in_trash(note_id: str, error: ApiError) -> ApiError:
         error.detail,
         f"there is no note {note_id} in your trash: check the id with notes trash",
     )
+
+
+def every_listed(page_at: Callable[[str | None], dict[str, Any]], what: str) -> Iterator[dict[str, Any]]:
+    """Every note of a listing, page after page: ``page_at(cursor)`` answers each page. Raises
+    CliError for a page not shaped as the contract says, or one the listing sent before."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = page_at(cursor)
+        yield from page_notes(page, what)
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return
+        if cursor in seen:
+            raise CliError(f"the listing of your {what} came back to a page it had sent; stopping there")
+        seen.add(cursor)
+
+
+def page_notes(page: dict[str, Any], what: str = "notes") -> list[dict[str, Any]]:
+    """The notes of a listing page; raises CliError when the page is not shaped as the contract says."""
+    notes = page.get("notes")
+    if not isinstance(notes, list) or not all(isinstance(note, dict) for note in notes):
+        raise CliError(
+            f"could not list your {what}: the notes service sent a listing without a list of notes"
+        )
+    return notes
 
 
 def in_trash(note: dict[str, Any], failed: str) -> str:

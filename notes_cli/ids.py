@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from notes_cli.api import NotesApi, in_trash
+from notes_cli.api import NotesApi, every_listed, in_trash
 from notes_cli.errors import CliError, UsageProblem, one_line
 from notes_cli.output import label
 
@@ -121,33 +121,11 @@ def every_note(
 ) -> Iterator[dict[str, Any]]:
     """Every note, page after page, newest first; or every one a search finds, in its order
     (``query``, ``tag`` and ``sort`` as ``NotesApi.list_notes`` takes them)."""
-    return _every(lambda cursor: api.list_notes(page_size, cursor, query=query, tag=tag, sort=sort), "notes")
+    return every_listed(
+        lambda cursor: api.list_notes(page_size, cursor, query=query, tag=tag, sort=sort), "notes"
+    )
 
 
 def every_trashed(api: NotesApi, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
     """Every note in the trash, page after page, most recently deleted first."""
-    return _every(lambda cursor: api.list_trash(page_size, cursor), "trash")
-
-
-def _every(page_at: Callable[[str | None], dict[str, Any]], what: str) -> Iterator[dict[str, Any]]:
-    cursor: str | None = None
-    seen: set[str] = set()
-    while True:
-        page = page_at(cursor)
-        yield from page_notes(page, what)
-        cursor = page.get("nextCursor")
-        if not cursor:
-            return
-        if cursor in seen:
-            raise CliError(f"the listing of your {what} came back to a page it had sent; stopping there")
-        seen.add(cursor)
-
-
-def page_notes(page: dict[str, Any], what: str = "notes") -> list[dict[str, Any]]:
-    """The notes of a listing page; raises CliError when the page is not shaped as the contract says."""
-    notes = page.get("notes")
-    if not isinstance(notes, list) or not all(isinstance(note, dict) for note in notes):
-        raise CliError(
-            f"could not list your {what}: the notes service sent a listing without a list of notes"
-        )
-    return notes
+    return every_listed(lambda cursor: api.list_trash(page_size, cursor), "trash")

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from notes_cli.api import ApiError, NotesApi
+from notes_cli.api import ApiError, NotesApi, page_notes
 from notes_cli.errors import ChangedMeanwhile, UsageProblem, one_line
-from notes_cli.ids import every_note, page_notes, resolve_note_id, short_ids
+from notes_cli.ids import every_note, resolve_note_id, short_ids
 from notes_cli.local_files import keep_unsaved
 from notes_cli.output import (
     attachment_line,

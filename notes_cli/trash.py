@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from notes_cli.api import page_notes
 from notes_cli.errors import CliError
-from notes_cli.ids import every_trashed, page_notes, resolve_trashed_id, short_ids
+from notes_cli.ids import every_trashed, resolve_trashed_id, short_ids
 from notes_cli.notes import PAGE_SIZE_FOR_ALL
 from notes_cli.output import label, print_json, printable, trash_header, trash_line
 from notes_cli.prompts import confirm, need_terminal
