@@ -119,8 +119,14 @@ class Cognito:
         if not result:
             challenge = answer.get("ChallengeName", "an unknown challenge")
             raise CliError(f"signing in needs {challenge}, which this CLI does not support")
+        # The account's email as it signed up: the pool finds it whatever the letter case typed.
+        signed_up_as = token_claims(result["IdToken"]).get("email")
         return Session.from_tokens(
-            email, result["IdToken"], result["AccessToken"], result["RefreshToken"], result["ExpiresIn"]
+            signed_up_as if isinstance(signed_up_as, str) and signed_up_as else email,
+            result["IdToken"],
+            result["AccessToken"],
+            result["RefreshToken"],
+            result["ExpiresIn"],
         )
 
     def user_gone(self, access_token: str) -> bool:

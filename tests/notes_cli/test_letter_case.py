@@ -12,6 +12,7 @@ def test_login_in_other_letters_is_the_same_account(notes: Notes, local_stack: S
     email = create_user(local_stack)
     result = notes("login", email.upper(), input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
+    assert f"Logged in as {email} at" in result.output  # the account's email, not the letters typed
     whoami = notes("whoami")
     assert whoami.exit_code == 0, whoami.output
     assert email in whoami.output  # the account's email as it signed up
