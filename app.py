@@ -7,7 +7,6 @@ HTTP answers in one place (``chalicelib.errors``).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -15,19 +14,11 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import Request
 
 from chalicelib import request_log, validation
-from chalicelib.account import CONFIRM_HEADER, AccountDeletion
-from chalicelib.attachments import Attachments
+from chalicelib.account import CONFIRM_HEADER
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import Unauthenticated, handle_errors
-from chalicelib.exports import Exports
-from chalicelib.files import FileStore
-from chalicelib.finding import NoteFinder
-from chalicelib.jobs import Jobs
-from chalicelib.models import bind_account_model, bind_note_model, bind_search_model, bind_trash_model
-from chalicelib.notes import NotesService
-from chalicelib.search import SearchIndex
+from chalicelib.services import Services
 from chalicelib.settings import Settings
-from chalicelib.trash import Trash
 
 settings = Settings.from_env()
 # The functions the tables' streams invoke (their event sources are the deploy's, or the local stack's).
@@ -53,29 +44,23 @@ authorizer = CognitoUserPoolAuthorizer(
 read_authorizer = authorizer.with_scopes(list(settings.read_scopes)) if settings.scoped else authorizer
 write_authorizer = authorizer.with_scopes(list(settings.write_scopes)) if settings.scoped else authorizer
 
-note_model = bind_note_model(settings.table_name, settings.region)
-search_model = bind_search_model(settings.search_table_name, settings.region)
-files = FileStore(settings.bucket_name, settings.region)
-notes = NotesService(note_model, files)
-finder = NoteFinder(note_model, search_model)
-search_index = SearchIndex(note_model, search_model)
-attachments = Attachments(note_model, files, settings.attachment_max_bytes)
-trash_model = bind_trash_model(settings.trash_table_name, settings.region)
-account_model = bind_account_model(settings.account_table_name, settings.region)
-trash = Trash(note_model, trash_model, files)
-exports = Exports(account_model, note_model, trash_model, files)
-deletion = AccountDeletion(
-    account_model, note_model, trash_model, search_model, files, settings.user_pool_id, settings.region
-)
-jobs = Jobs(exports, deletion)
+services = Services.build(settings)
+note_model = services.note_model
+search_model = services.search_model
+trash_model = services.trash_model
+account_model = services.account_model
+files = services.files
+notes = services.notes
+finder = services.finder
+search_index = services.search_index
+attachments = services.attachments
+trash = services.trash
+exports = services.exports
+deletion = services.deletion
+jobs = services.jobs
 
-# Locally (chalice local, the chalice test client) tokens are checked as API Gateway checks them,
-# by the local stack's code. Deployed, Chalice's runtime has no local gateway (chalice.local), the
-# local stack is not in the package, nothing of it is imported, and API Gateway checks.
-if importlib.util.find_spec("chalice.local") is not None:
-    from local_stack.gateway_auth import verify_tokens_locally
-
-    verify_tokens_locally(app, settings)
+# Deployed, API Gateway checks tokens. Locally, whoever runs Chalice's local gateway (make run's
+# API, the test client) installs the local stack's checks on it (local_stack.gateway_auth).
 
 
 def route(path: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -17,13 +17,14 @@ chalice test client check tokens with ``gateway_auth``. One job per module:
 - ``provisioning``  the local stage's pool, client, table and bucket, from the infrastructure description
 - ``web_server``    the web app's files and its config.json
 - ``api``           ``chalice local``, supervised, restarted when the app's code changes
+- ``chalice_local`` Chalice's ``chalice local`` command, its app checking tokens with ``gateway_auth``
 - ``banner``        what make run prints once the stack is up
 - ``facts``         the one definition of ``.local/stack.json``
 - ``gateway_auth``  tokens checked as API Gateway checks them, for chalice local and the test client
 - ``gateway_http``  chalice local's HTTP as API Gateway's: JSON errors, quiet disconnects, both origins
 
-This module holds only what they share, and imports nothing heavy: ``app.py`` imports
-``gateway_auth`` locally at every start.
+This module holds only what they share, and imports nothing heavy: the API's process
+(``chalice_local``) imports ``gateway_auth`` at every start.
 """
 
 from __future__ import annotations

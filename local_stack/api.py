@@ -11,7 +11,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any, NoReturn
 
 from infra.log_lines import readable
@@ -36,10 +35,11 @@ APP_CODE = ("app.py", "chalicelib", ".chalice/config.json")
 
 
 def chalice_local_command(stage: str, port: int) -> list[str]:
-    """``chalice local`` for ``stage`` on 127.0.0.1:``port``, without its own reloader: it walks the
-    whole tree, .venv included, and restarts on any write (``Api.serve`` watches the app's code)."""
-    chalice = Path(sys.executable).with_name("chalice")
-    return [str(chalice), "local", "--stage", stage, "--host", HOST, "--port", str(port), "--no-autoreload"]
+    """``chalice local`` for ``stage`` on 127.0.0.1:``port``, its tokens checked as API Gateway checks
+    them (``local_stack.chalice_local``), without its own reloader: it walks the whole tree, .venv
+    included, and restarts on any write (``Api.serve`` watches the app's code)."""
+    chalice_local = [sys.executable, "-m", "local_stack.chalice_local"]
+    return [*chalice_local, "local", "--stage", stage, "--host", HOST, "--port", str(port), "--no-autoreload"]
 
 
 class Api:

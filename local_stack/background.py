@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.account import AccountDeletion
-from chalicelib.exports import Exports
-from chalicelib.files import FileStore
 from chalicelib.jobs import Jobs
-from chalicelib.models import bind_account_model, bind_note_model, bind_search_model, bind_trash_model
 from chalicelib.search import SearchIndex
+from chalicelib.services import Services
+from chalicelib.settings import Settings
 from chalicelib.trash import Trash
 from local_stack.provisioning import Provisioned
 
@@ -25,14 +23,17 @@ class Background:
 
 
 def background(made: Provisioned) -> Background:
-    notes = bind_note_model(made.table_name, made.region)
-    search = bind_search_model(made.search_table_name, made.region)
-    trash_model = bind_trash_model(made.trash_table_name, made.region)
-    account = bind_account_model(made.account_table_name, made.region)
-    files = FileStore(made.bucket_name, made.region)
-    deletion = AccountDeletion(account, notes, trash_model, search, files, made.user_pool_id, made.region)
-    return Background(
-        index=SearchIndex(notes, search),
-        jobs=Jobs(Exports(account, notes, trash_model, files), deletion),
-        trash=Trash(notes, trash_model, files),
+    """The background functions over the local stage, wired as the app wires its own (``Services``)."""
+    services = Services.build(
+        Settings(
+            region=made.region,
+            table_name=made.table_name,
+            user_pool_arn=made.user_pool_arn,
+            app_client_ids=made.client_ids,
+            bucket_name=made.bucket_name,
+            search_table_name=made.search_table_name,
+            trash_table_name=made.trash_table_name,
+            account_table_name=made.account_table_name,
+        )
     )
+    return Background(index=services.search_index, jobs=services.jobs, trash=services.trash)

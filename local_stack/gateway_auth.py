@@ -25,9 +25,10 @@ else the issuer's own. They are fetched on first use (never at import), cached
 for the life of the process and fetched again at most once a minute, when a
 token names a key id the cache does not hold.
 
-Deployed, neither ``chalice.local`` nor this package is in the Lambda package: ``app.py``
-imports this module only where Chalice's local gateway exists, and API Gateway does the
-checking. PyJWT and cryptography (development dependencies) are imported on the first
+Whoever runs Chalice's local gateway registers the app: ``make run``'s API process
+(``local_stack.chalice_local``), the test suite and the bench. Deployed, neither ``chalice.local``
+nor this package is in the Lambda package, ``app.py`` names nothing local, and API Gateway does
+the checking. PyJWT and cryptography (development dependencies) are imported on the first
 verification only.
 """
 

@@ -56,13 +56,15 @@ from moto import mock_aws
 import app as notes_app
 from infra import description
 from local_stack.emulator import answer_as_aws
-from local_stack.gateway_auth import issuer
+from local_stack.gateway_auth import issuer, verify_tokens_locally
 from local_stack.provisioning import Provisioned, provision
 from local_stack.streams import StreamFeeder
 from tests import network_guard
 from tests.tokens import TokenFactory, in_process_pool_key
 
 network_guard.install()
+# The test client's gateway checks tokens as API Gateway does (deployed, API Gateway checks).
+verify_tokens_locally(notes_app.app, notes_app.settings)
 PASSWORD = "Correct-Horse-Battery-9"
 # The rules the web app's config.json carries, deployed and locally, besides its addresses and limit.
 WEB_RULES = {

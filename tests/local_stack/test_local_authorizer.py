@@ -560,10 +560,12 @@ def test_a_malformed_key_in_the_jwks_is_skipped_not_a_crash(tokens, pool_jwks, a
         _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="broken")))
 
 
-def test_importing_the_app_fetches_nothing_and_loads_no_crypto():
+def test_loading_the_app_as_make_run_does_fetches_nothing_and_loads_no_crypto():
     code = (
-        "import sys, app; from local_stack import gateway_auth as la; "
-        "v = la._VERIFIERS[app.app]; "
+        "import sys; from chalice.cli.factory import CLIFactory; "
+        "from local_stack import chalice_local, gateway_auth as la; "
+        "chalice_local.checking_tokens(); app = CLIFactory('.').load_chalice_app(); "
+        "v = la._VERIFIERS[app]; "
         "print(v.keys.fetches, 'jwt' in sys.modules, 'cryptography' in sys.modules)"
     )
     env = dict(os.environ)
@@ -571,6 +573,19 @@ def test_importing_the_app_fetches_nothing_and_loads_no_crypto():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["0", "False", "False"]
+
+
+def test_the_app_itself_names_nothing_local():
+    code = "import sys, app; print(sorted({n.split('.')[0] for n in sys.modules} & {'local_stack', 'jwt'}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["[]"]
 
 
 def test_a_scoped_stage_puts_its_scopes_on_every_notes_route():
