@@ -84,7 +84,7 @@ reset:
 
 # The running local stack's index, or a deployed stage's when STAGE is given.
 reindex: $(READY)
-	$(BIN)/python -m infra.reindex --stage $(if $(filter command line environment,$(origin STAGE)),$(STAGE),local)
+	$(BIN)/python -m $(if $(filter command line environment,$(origin STAGE)),infra.reindex --stage $(STAGE),local_stack.reindex)
 
 bench: $(READY) $(WHEELS)
 	$(BIN)/python -m bench.bench

@@ -18,11 +18,29 @@ from chalicelib.storage_layout import DEFAULT_MAX_BYTES
 
 # One presigned POST, and one CopyObject, carry at most 5 GiB.
 MAX_UPLOAD_BYTES = 5 * 1024**3
-_POOL_ARN = re.compile(
-    r"^arn:aws[a-z-]*:cognito-idp:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"userpool/(?P<pool_id>(?P=region)_[0-9A-Za-z]+)$"
+# A user pool's ARN: the one definition (the app's settings, the deploy's stage settings, the local
+# stack's pool all read theirs with PoolArn).
+POOL_ARN_PATTERN = re.compile(
+    r"arn:aws[a-z-]*:cognito-idp:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):"
+    r"userpool/(?P<pool_id>(?P=region)_[0-9A-Za-z]+)"
 )
+POOL_ARN_FORM = "arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>"
 _PLACEHOLDER = re.compile(r"^(<.*>|\{.*\}|change-?me|replace-?me|todo|tbd|x{3,})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PoolArn:
+    """A user pool's ARN, in its parts."""
+
+    region: str
+    account: str
+    pool_id: str
+
+    @classmethod
+    def parse(cls, arn: str) -> PoolArn | None:
+        """The parts of ``arn``; None when it is not a user pool's ARN."""
+        found = POOL_ARN_PATTERN.fullmatch(arn)
+        return cls(found["region"], found["account"], found["pool_id"]) if found else None
 
 
 class SettingsError(RuntimeError):
@@ -50,7 +68,12 @@ class Settings:
 
     @property
     def user_pool_id(self) -> str:
-        return self.user_pool_arn.rsplit("/", 1)[1]
+        pool = PoolArn.parse(self.user_pool_arn)
+        if pool is None:
+            raise SettingsError(
+                f"COGNITO_USER_POOL_ARN must look like {POOL_ARN_FORM}, got {self.user_pool_arn!r}"
+            )
+        return pool.pool_id
 
     @property
     def scoped(self) -> bool:
@@ -63,13 +86,8 @@ class Settings:
         env = os.environ if environ is None else environ
         region = _required(env, "AWS_REGION", fallback="AWS_DEFAULT_REGION")
         pool_arn = _required(env, "COGNITO_USER_POOL_ARN")
-        match = _POOL_ARN.match(pool_arn)
-        if match is None:
-            raise SettingsError(
-                "COGNITO_USER_POOL_ARN must look like "
-                "arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, "
-                f"got {pool_arn!r}"
-            )
+        if PoolArn.parse(pool_arn) is None:
+            raise SettingsError(f"COGNITO_USER_POOL_ARN must look like {POOL_ARN_FORM}, got {pool_arn!r}")
         client_ids = _words(_required(env, "COGNITO_APP_CLIENT_IDS"))
         read_scopes = _words(env.get("COGNITO_READ_SCOPES", ""))
         write_scopes = _words(env.get("COGNITO_WRITE_SCOPES", ""))

@@ -1,30 +1,24 @@
-"""The app's log lines as a person reads them: ``make run`` prints the API's output with them, and
-``make logs`` a deployed stage's."""
+"""The app's log lines as a person reads them: ``make logs`` prints a deployed stage's with them,
+and ``make run`` the local API's (``local_stack.api`` first leaves out what Chalice's local server
+prints of its own)."""
 
 from __future__ import annotations
 
 import json
 import re
 
-# What chalice local and the app print at start that tells a person nothing.
+# What the app's libraries print at start that tells a person nothing.
 QUIET = (
     re.compile(r"^Override settings for pynamo (not )?available"),
     re.compile(r"^Using Default settings value"),
-    re.compile(r"^Serving on http://"),
-    re.compile(r'"GET /health HTTP/1\.1" 200'),
-    re.compile(r"^Found endpoint for \S+ via: "),
-    re.compile(r"^Aborted!$"),
 )
-# chalice local's own line per request ("127.0.0.1 - - [date] "GET /notes HTTP/1.1" 200 -").
-CHALICE_REQUEST_LINE = re.compile(r'^127\.0\.0\.1 - - \[[^]]*\] "')
 
 
 def readable(line: str) -> str | None:
-    """A line of the API's output as a person reads it, or None to leave it out."""
+    """A line of the app's output as a person reads it, or None to leave it out: the app's JSON
+    lines made readable (one per request; an error with its traceback), any other line as it is."""
     if not line.strip() or any(pattern.search(line) for pattern in QUIET):
         return None
-    if CHALICE_REQUEST_LINE.search(line):
-        return None  # the app's own request line says it, and more
     try:
         record = json.loads(line)
     except ValueError:

@@ -19,7 +19,6 @@ chalice test client check tokens with ``gateway_auth``. One job per module:
 - ``api``           ``chalice local``, supervised, restarted when the app's code changes
 - ``chalice_local`` Chalice's ``chalice local`` command, its app checking tokens with ``gateway_auth``
 - ``banner``        what make run prints once the stack is up
-- ``facts``         the one definition of ``.local/stack.json``
 - ``gateway_auth``  tokens checked as API Gateway checks them, for chalice local and the test client
 - ``gateway_http``  chalice local's HTTP as API Gateway's: JSON errors, quiet disconnects, both origins
 

@@ -13,8 +13,8 @@ Starts, on 127.0.0.1 only:
 4. the API, ``chalice local --stage local`` on ``--port``, which checks tokens against the
    emulator's pool as API Gateway would, restarted when the app's own code changes.
 
-It writes the connection facts to ``.local/stack.json`` (``facts``), prints how to use the stack,
-and stays in the foreground. While something changed, the emulator's data is saved every few
+It writes the connection facts to ``.local/stack.json`` (``notes_cli.stack_file``), prints how to
+use the stack, and stays in the foreground. While something changed, the emulator's data is saved every few
 seconds, and once more when the stack stops. SIGINT (Ctrl-C) or SIGTERM stops all of it:
 ``chalice local`` runs in a session of its own, so it is stopped with its whole group, and the
 facts file is removed. ``--fresh`` (``make run FRESH=1``) starts empty, keeping the previous
@@ -37,7 +37,6 @@ from local_stack.api import Api
 from local_stack.banner import banner
 from local_stack.credentials import new_keys
 from local_stack.emulator import Mounts, emulator, emulator_client
-from local_stack.facts import StackFacts, stack_file
 from local_stack.keeper import StateKeeper
 from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
@@ -45,6 +44,7 @@ from local_stack.provisioning import provision_local, web_origins
 from local_stack.streams import StreamFeeder
 from local_stack.ttl import CLOCK_PATH, LocalClock, TtlSweep, clock_app, expiring
 from local_stack.web_server import local_web_server
+from notes_cli.stack_file import StackFacts, stack_file
 
 STATE_FILE = Path(os.environ.get("NOTES_STATE_FILE") or ROOT / ".local" / "state.pickle")
 

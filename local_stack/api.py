@@ -4,6 +4,7 @@ restarted when the app's own code changes."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any, NoReturn
 
-from infra.log_lines import readable
+from infra import log_lines
 from local_stack import HOST, ROOT, STAGE, LaunchError
 from local_stack.credentials import Keys
 from local_stack.emulator import FOREIGN_CREDENTIALS, client_environment
@@ -30,6 +31,25 @@ if sys.platform.startswith("linux"):
         os._exit(1)
 os.execv(sys.argv[2], sys.argv[2:])
 """
+# What chalice local prints that tells a person nothing.
+QUIET = (
+    re.compile(r"^Serving on http://"),
+    re.compile(r'"GET /health HTTP/1\.1" 200'),
+    re.compile(r"^Found endpoint for \S+ via: "),
+    re.compile(r"^Aborted!$"),
+)
+# chalice local's own line per request ("127.0.0.1 - - [date] "GET /notes HTTP/1.1" 200 -"): the app's
+# own request line says it, and more.
+CHALICE_REQUEST_LINE = re.compile(r'^127\.0\.0\.1 - - \[[^]]*\] "')
+
+
+def readable(line: str) -> str | None:
+    """A line of the API's output as a person reads it, or None to leave it out."""
+    if any(pattern.search(line) for pattern in QUIET) or CHALICE_REQUEST_LINE.search(line):
+        return None
+    return log_lines.readable(line)
+
+
 # The app's own code: a change to any of these restarts the API (nothing else is watched).
 APP_CODE = ("app.py", "chalicelib", ".chalice/config.json")
 

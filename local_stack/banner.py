@@ -6,7 +6,7 @@ from pathlib import Path
 
 from infra.description import password_rules_text
 from local_stack import shown
-from local_stack.facts import StackFacts
+from notes_cli.stack_file import StackFacts
 
 
 def banner(stack: StackFacts, stack_file: Path, state: Path) -> str:
@@ -70,10 +70,11 @@ Next, in another terminal:
   .venv/bin/notes add "my first note"
   .venv/bin/notes ls
 
-Or run chalice local yourself against this emulator, signing with this run's keys:
+Or run chalice local yourself against this emulator, signing with this run's keys (tokens
+checked as API Gateway checks them):
   AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=$(jq -r .awsAccessKeyId {facts}) \\
     AWS_SECRET_ACCESS_KEY=$(jq -r .awsSecretAccessKey {facts}) \\
-    .venv/bin/chalice local --stage local --port {other_port}
+    .venv/bin/python -m local_stack.chalice_local local --stage local --port {other_port}
 
 Ctrl-C stops everything.
 """

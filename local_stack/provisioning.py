@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.settings import PoolArn
 from infra import description, stages
 from local_stack import HOST, STAGE, LaunchError
 
@@ -77,6 +78,14 @@ class Provisioned:
     trash_table_name: str = ""
     account_table_name: str = ""
     index_behind: bool = False  # the table holds notes the index may lack: rebuild it
+
+    @property
+    def account(self) -> str:
+        """The account the emulator keeps the pool in (its ARN's)."""
+        pool = PoolArn.parse(self.user_pool_arn)
+        if pool is None:
+            raise ValueError(f"not a user pool's ARN: {self.user_pool_arn!r}")
+        return pool.account
 
     @property
     def client_ids(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from infra import description
 from local_stack.emulator import Mounts
 from local_stack.gateway_auth import ISSUER_ENV
 from local_stack.provisioning import Provisioned, redirect_uris
+from notes_cli.stack_file import oauth_json
 
 
 def issuer(endpoint: str, made: Provisioned) -> str:
@@ -24,15 +25,11 @@ def issuer(endpoint: str, made: Provisioned) -> str:
 
 def oauth_facts(endpoint: str, made: Provisioned, web_origins: tuple[str, ...]) -> dict[str, Any]:
     """``oauth`` in ``.local/stack.json``: the issuer, the sign-in domain, the scopes and the clients."""
-    return {
-        "issuer": issuer(endpoint, made),
-        "domain": issuer(endpoint, made),
-        "scopes": {"read": description.READ_SCOPE, "write": description.WRITE_SCOPE},
-        "clients": {
-            kind: {"clientId": client_id, "redirectUris": redirect_uris(kind, web_origins)}
-            for kind, client_id in made.oauth_clients.items()
-        },
+    clients = {
+        kind: (client_id, redirect_uris(kind, web_origins)) for kind, client_id in made.oauth_clients.items()
     }
+    scopes = (description.READ_SCOPE, description.WRITE_SCOPE)
+    return oauth_json(issuer(endpoint, made), issuer(endpoint, made), scopes, clients)
 
 
 def web_oauth(endpoint: str, made: Provisioned, web_url: str) -> dict[str, str]:
@@ -55,7 +52,7 @@ def mount_sign_in(mounts: Mounts, endpoint: str, made: Provisioned, web_origins:
 
     from local_stack import oauth
 
-    account = made.user_pool_arn.split(":")[4]
+    account = made.account
 
     def pool() -> Any:
         return cognitoidp_backends[account][made.region].user_pools[made.user_pool_id]

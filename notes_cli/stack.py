@@ -13,15 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from local_stack import facts
 from notes_cli.errors import CliError
+from notes_cli.stack_file import (
+    RELATIVE_PATH,
+    REPOSITORY_ROOT,
+    FactsError,
+    OAuthFacts,
+    read_known,
+    read_oauth,
+)
 
-# The directory above the package: the repository root when run from a checkout.
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
-STACK_FILE = facts.RELATIVE_PATH
+STACK_FILE = RELATIVE_PATH
 
 # Scoped mode's scopes, unless the stack file names others (infra/description.py defines them).
 DEFAULT_READ_SCOPE = "notes/read"
@@ -140,43 +144,27 @@ def find_stack_file(start: Path) -> Path | None:
     return fallback if fallback.is_file() else None
 
 
-def read_stack_file(path: Path) -> dict[str, str]:
-    """The facts a stack file holds; raises CliError when it is missing or malformed.
+@dataclass(frozen=True)
+class FileFacts:
+    """What a stack file holds, under its own names: ``known`` (``stack_file.read_known``) and, for a
+    scoped stack, its sign-in facts."""
 
-    A scoped stack's sign-in facts are added under the names of the options they stand for:
-    ``oauthDomain``, ``oauthClientId`` (the cli client), ``readOnlyClientId``, ``readScope``
-    and ``writeScope``.
-    """
+    known: dict[str, str]
+    oauth: OAuthFacts | None = None
+
+
+def read_stack_file(path: Path) -> FileFacts:
+    """The facts a stack file holds; raises CliError when it is missing or malformed."""
     try:
-        found = facts.read_known(path)
-    except facts.FactsError as error:
+        found = read_known(path)
+    except FactsError as error:
         raise CliError(str(error)) from error
-    if found.get("mode") == "scoped":
-        found.update(_oauth_facts(facts.read_oauth(path) or {}))
-        if "oauthDomain" not in found:
-            raise CliError(f"stack file {path} is scoped but names no sign-in endpoints (oauth.domain)")
-    return found
-
-
-def _oauth_facts(oauth: dict[str, Any]) -> dict[str, str]:
-    clients = _object(oauth.get("clients"))
-    scopes = _object(oauth.get("scopes"))
-    named = {
-        "oauthDomain": oauth.get("domain"),
-        "oauthClientId": _client_id(clients.get("cli")),
-        "readOnlyClientId": _client_id(clients.get("readOnly")),
-        "readScope": scopes.get("read"),
-        "writeScope": scopes.get("write"),
-    }
-    return {name: value for name, value in named.items() if isinstance(value, str) and value}
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _client_id(client: Any) -> Any:
-    return _object(client).get("clientId")
+    if found.get("mode") != "scoped":
+        return FileFacts(found)
+    oauth = OAuthFacts.of(read_oauth(path) or {})
+    if oauth.domain is None:
+        raise CliError(f"stack file {path} is scoped but names no sign-in endpoints (oauth.domain)")
+    return FileFacts(found, oauth)
 
 
 def normalize_url(url: str) -> str:
@@ -208,29 +196,33 @@ def resolve(
     client at the sign-in endpoints (a scoped stage's pool has no password client).
     """
     path = stack_file if stack_file is not None else find_stack_file(cwd)
-    facts = read_stack_file(path) if path is not None else {}
-    file_clients = (facts.get("userPoolClientId"), facts.get("oauthClientId"), facts.get("readOnlyClientId"))
-    same_pool = (user_pool_id is None or user_pool_id == facts.get("userPoolId")) and (
+    found = read_stack_file(path) if path is not None else FileFacts({})
+    file = found.known
+    oauth = found.oauth or OAuthFacts(None, None, None, None, None)
+    file_clients = (file.get("userPoolClientId"), oauth.cli_client_id, oauth.read_only_client_id)
+    same_pool = (user_pool_id is None or user_pool_id == file.get("userPoolId")) and (
         client_id is None or client_id in file_clients
     )
-    pool_facts = facts if same_pool else {}
+    pool_facts = file if same_pool else {}
+    if not same_pool:
+        oauth = OAuthFacts(None, None, None, None, None)
     pool = user_pool_id or pool_facts.get("userPoolId")
     endpoint = pool_facts.get("awsEndpoint")
-    api_url = api or facts.get("apiUrl")
-    domain = oauth_domain or pool_facts.get("oauthDomain")
+    api_url = api or file.get("apiUrl")
+    domain = oauth_domain or oauth.domain
     web = web_url or pool_facts.get("webUrl")
     named_client = client_id if client_id != pool_facts.get("userPoolClientId") else None
     return Connection(
         api_url=normalize_url(api_url) if api_url else None,
         region=region or pool_facts.get("region") or _region_of_pool(pool),
         user_pool_id=pool,
-        client_id=client_id or pool_facts.get("userPoolClientId") or pool_facts.get("oauthClientId"),
+        client_id=client_id or pool_facts.get("userPoolClientId") or oauth.cli_client_id,
         aws_endpoint=normalize_url(endpoint) if endpoint else None,
         oauth_domain=normalize_url(domain) if domain else None,
-        oauth_client_id=named_client or pool_facts.get("oauthClientId"),
-        read_only_client_id=read_only_client_id or pool_facts.get("readOnlyClientId"),
-        read_scope=pool_facts.get("readScope") or DEFAULT_READ_SCOPE,
-        write_scope=pool_facts.get("writeScope") or DEFAULT_WRITE_SCOPE,
+        oauth_client_id=named_client or oauth.cli_client_id,
+        read_only_client_id=read_only_client_id or oauth.read_only_client_id,
+        read_scope=oauth.read_scope or DEFAULT_READ_SCOPE,
+        write_scope=oauth.write_scope or DEFAULT_WRITE_SCOPE,
         web_url=normalize_url(web) if web else None,
     )
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import requests
 
-from local_stack.facts import StackFacts
+from notes_cli.stack_file import StackFacts
 from tests.conftest import PASSWORD, ROOT
 
 START_TIMEOUT = 90.0

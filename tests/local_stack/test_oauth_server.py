@@ -33,7 +33,7 @@ class Clock:
 
 @pytest.fixture
 def pool_lookup(aws_stack: Provisioned) -> Callable[[], Any]:
-    account = aws_stack.user_pool_arn.split(":")[4]
+    account = aws_stack.account
 
     def pool() -> Any:
         return cognitoidp_backends[account][aws_stack.region].user_pools[aws_stack.user_pool_id]

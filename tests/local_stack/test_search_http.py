@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from local_stack.facts import STACK_FILE_ENV
+from notes_cli.stack_file import STACK_FILE_ENV
 from tests.conftest import ROOT
 from tests.stack import Stack, StackUser, new_user, running_stack
 
@@ -138,7 +138,7 @@ def test_make_reindex_makes_a_lost_index_again_on_the_running_stack(stack: Stack
             dynamodb.delete_item(TableName=search_table, Key=item)
     assert ids(grace, q="otters") == []
     rebuilt = subprocess.run(
-        [sys.executable, "-m", "infra.reindex", "--stage", "local"],
+        [sys.executable, "-m", "local_stack.reindex"],
         cwd=ROOT,
         env={**os.environ, STACK_FILE_ENV: stack.stack_file},
         capture_output=True,
@@ -150,3 +150,21 @@ def test_make_reindex_makes_a_lost_index_again_on_the_running_stack(stack: Stack
     assert "search index of notes-local rebuilt:" in rebuilt.stdout
     assert ids(grace, q="field report otters") == [note["noteId"]]
     assert ids(grace, sort="updated")[:1] == [note["noteId"]]
+
+
+def test_make_reindex_without_a_running_stack_says_to_start_one(tmp_path: Any) -> None:
+    missing = tmp_path / "stack.json"
+    refused = subprocess.run(
+        [sys.executable, "-m", "local_stack.reindex"],
+        cwd=ROOT,
+        env={**os.environ, STACK_FILE_ENV: str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert (
+        refused.stderr
+        == f"make reindex: no running local stack ({missing} cannot be read): start it with make run\n"
+    )

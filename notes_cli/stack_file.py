@@ -1,7 +1,8 @@
 """``.local/stack.json``: what a client needs to reach the running local stack. The one definition.
 
-``make run`` writes it once the stack is up and removes it when the stack stops; the ``notes``
-command and the tests read it. Every value is a string::
+``make run`` (``local_stack``) writes it once the stack is up and removes it when the stack stops;
+the ``notes`` command, ``make reindex`` and the tests read it. It lives with the command, which
+needs nothing else of the local stack. Every value is a string::
 
     apiUrl            the API (chalice local)
     awsEndpoint       the AWS emulator, for Cognito, DynamoDB and S3 alike
@@ -15,10 +16,10 @@ command and the tests read it. Every value is a string::
                       afresh by each make run; the file is readable by its owner only)
     awsSecretAccessKey  its secret
     mode              "id" (ID tokens) or "scoped" (access tokens with OAuth scopes, SCOPED=1)
-    oauth             scoped mode only, an object: the pool's sign-in endpoints and clients
-                      (issuer, domain, scopes, clients; see OAuthFacts)
+    oauth             scoped mode only, an object (``oauth_json``): the pool's sign-in endpoints
+                      and clients, read back as ``OAuthFacts``
 
-Only the standard library is imported here: the ``notes`` command reads the file too.
+Only the standard library is imported here.
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from local_stack import ROOT
-
 # Where make run writes it, unless NOTES_STACK_FILE names another place (the tests' stacks do).
 STACK_FILE_ENV = "NOTES_STACK_FILE"
 RELATIVE_PATH = Path(".local") / "stack.json"
+# The directory above the package: the repository root when run from a checkout.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
 
 def stack_file() -> Path:
     """Where this checkout's stack writes its facts."""
-    return Path(os.environ.get(STACK_FILE_ENV) or ROOT / RELATIVE_PATH)
+    return Path(os.environ.get(STACK_FILE_ENV) or REPOSITORY_ROOT / RELATIVE_PATH)
 
 
 class FactsError(ValueError):
@@ -131,3 +132,52 @@ def read_known(path: Path) -> dict[str, str]:
         raise FactsError(f"stack file {path} must hold a JSON object")
     names = (*NAMES, "mode")
     return {name: data[name] for name in names if isinstance(data.get(name), str) and data[name]}
+
+
+def oauth_json(
+    issuer: str, domain: str, scopes: tuple[str, str], clients: dict[str, tuple[str, list[str]]]
+) -> dict[str, Any]:
+    """``oauth`` as the file holds it: the tokens' issuer, the sign-in domain, the (read, write)
+    scopes, and each app client's id and addresses to come back to, by kind (``web``, ``cli``,
+    ``readOnly``)."""
+    read, write = scopes
+    return {
+        "issuer": issuer,
+        "domain": domain,
+        "scopes": {"read": read, "write": write},
+        "clients": {
+            kind: {"clientId": client_id, "redirectUris": list(uris)}
+            for kind, (client_id, uris) in clients.items()
+        },
+    }
+
+
+@dataclass(frozen=True)
+class OAuthFacts:
+    """What a client reads of a scoped stack's ``oauth`` (``oauth_json``); None where it is missing."""
+
+    domain: str | None
+    read_scope: str | None
+    write_scope: str | None
+    cli_client_id: str | None
+    read_only_client_id: str | None
+
+    @classmethod
+    def of(cls, oauth: dict[str, Any]) -> OAuthFacts:
+        clients = _object(oauth.get("clients"))
+        scopes = _object(oauth.get("scopes"))
+        return cls(
+            domain=_text(oauth.get("domain")),
+            read_scope=_text(scopes.get("read")),
+            write_scope=_text(scopes.get("write")),
+            cli_client_id=_text(_object(clients.get("cli")).get("clientId")),
+            read_only_client_id=_text(_object(clients.get("readOnly")).get("clientId")),
+        )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
