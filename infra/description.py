@@ -20,6 +20,7 @@ from chalicelib.storage_layout import (
     UPLOADS_PREFIX,
 )
 from chalicelib.validation import FILE_NAME_FORBIDDEN_PATTERN, MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
+from password_rules import POOL_POLICY
 
 APP_NAME = "notes"
 STAGES = ("test", "local", "dev", "prod")
@@ -84,14 +85,8 @@ INDEX_DELAY_SECONDS = 2
 # and presigned GETs are s3:GetObject, presigned POSTs and CopyObject's target s3:PutObject,
 # DeleteObjects s3:DeleteObject per key. Nothing on the bucket itself.
 BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-PASSWORD_POLICY: dict[str, Any] = {
-    "MinimumLength": 12,
-    "RequireUppercase": True,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": True,
-    "TemporaryPasswordValidityDays": 7,
-}
+# The pool's password policy: the rules are the product's one definition (password_rules).
+PASSWORD_POLICY: dict[str, Any] = {**POOL_POLICY.cognito(), "TemporaryPasswordValidityDays": 7}
 
 
 def _check(stage: str) -> str:
@@ -497,16 +492,9 @@ HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
 def client_rules(max_attachment_bytes: int) -> dict[str, Any]:
     """What a client checks before it asks, in the web app's ``config.json``: the pool's password
     policy and the API's rules for a file (its size, its name's length, its media type's form)."""
-    policy = PASSWORD_POLICY
     return {
         "maxAttachmentBytes": max_attachment_bytes,
-        "passwordPolicy": {
-            "minimumLength": policy["MinimumLength"],
-            "requireUppercase": policy["RequireUppercase"],
-            "requireLowercase": policy["RequireLowercase"],
-            "requireNumbers": policy["RequireNumbers"],
-            "requireSymbols": policy["RequireSymbols"],
-        },
+        "passwordPolicy": POOL_POLICY.config(),
         "fileNameMaxChars": MAX_FILE_NAME_CHARS,
         "fileNameForbiddenPattern": FILE_NAME_FORBIDDEN_PATTERN,
         "mediaTypePattern": MEDIA_TYPE_PATTERN,
@@ -515,18 +503,7 @@ def client_rules(max_attachment_bytes: int) -> dict[str, Any]:
 
 def password_rules_text() -> str:
     """The password policy in a few words, as ``make run`` prints it."""
-    policy = PASSWORD_POLICY
-    wanted = [
-        word
-        for word, key in (
-            ("upper", "RequireUppercase"),
-            ("lower", "RequireLowercase"),
-            ("digit", "RequireNumbers"),
-            ("symbol", "RequireSymbols"),
-        )
-        if policy[key]
-    ]
-    return ", ".join([f"{policy['MinimumLength']}+ chars", *wanted])
+    return POOL_POLICY.abbreviated()
 
 
 def content_security_policy(

@@ -15,6 +15,7 @@ from notes_cli.passwords import PasswordPolicy, fetch_policy, pool_refusal
 from notes_cli.prompts import read_line, read_password, stdin_is_terminal
 from notes_cli.stack import USER_ADMIN_SCOPE
 from notes_cli.state import State, pass_state
+from password_rules import listing
 
 # An address with something before the @ and a domain of two or more dot-separated parts after it:
 # what can receive the confirmation email. No space, control character or second @.
@@ -69,22 +70,19 @@ def signup(state: State, email: str) -> None:
 def tell_rules(policy: PasswordPolicy | None) -> None:
     """At a terminal, the rules a new password must follow, before it is asked for."""
     if policy is not None and stdin_is_terminal():
-        click.echo(f"The password needs {policy.sentence()}.", err=True)
+        click.echo(f"The password needs {policy.sentence(explained=True)}.", err=True)
 
 
 def rules_missed(policy: PasswordPolicy | None, password: str) -> str | None:
     """Every rule ``password`` misses, as "it needs …"; None when it misses none (or none are known)."""
     missing = policy.missing(password) if policy is not None else []
-    if not missing:
-        return None
-    listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
-    return f"it needs {listed}"
+    return f"it needs {listing([rule.explained for rule in missing])}" if missing else None
 
 
 def refusal(policy: PasswordPolicy | None, error: PasswordRefused) -> str:
     """Why the pool refused a new password, in the CLI's words."""
     if policy is not None:
-        return f"the user pool wants {policy.sentence()}"
+        return f"the user pool wants {policy.sentence(explained=True)}"
     return (
         f"{pool_refusal(error.pool_message)}; "
         "pass --web-url (the stage's web app) to have its rules checked and named"
