@@ -365,6 +365,19 @@ def stage_outputs(cloudformation: Any, stage: str) -> dict[str, str] | None:
         return None
 
 
+def required_outputs(cloudformation: Any, stage: str, output: str, lacking: str) -> dict[str, str]:
+    """The outputs of ``stage``'s stack, which must hold ``output``. Raises DeployError saying what
+    to do: deploy the stage, or deploy it again when its stack has no ``output`` (it has no
+    ``lacking``, what the output stands for)."""
+    name = stack_name(stage)
+    outputs = stage_outputs(cloudformation, stage)
+    if outputs is None:
+        raise DeployError(f"no stack {name}: deploy it with make deploy STAGE={stage}")
+    if output not in outputs:
+        raise DeployError(f"stack {name} has no {lacking}: deploy it again with make deploy STAGE={stage}")
+    return outputs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="dev", choices=description.DEPLOYED_STAGES)

@@ -15,27 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from infra.deploy import stack_name, stage_outputs
+from infra.deploy import DeployError, required_outputs
 from infra.log_lines import readable
 
 POLL_SECONDS = 2.0
 BACK_SECONDS = 10 * 60
 
 
-class LogsError(Exception):
-    """The logs cannot be read; the message says what to do."""
-
-
 def log_group(cloudformation: Any, stage: str) -> str:
-    """The function's log group, from the stack's ``FunctionName`` output. Raises LogsError."""
-    name = stack_name(stage)
-    outputs = stage_outputs(cloudformation, stage)
-    if outputs is None:
-        raise LogsError(f"no stack {name}: deploy it with make deploy STAGE={stage}")
-    if "FunctionName" not in outputs:
-        raise LogsError(
-            f"stack {name} has no FunctionName output: deploy it again with make deploy STAGE={stage}"
-        )
+    """The function's log group, from the stack's ``FunctionName`` output. Raises DeployError."""
+    outputs = required_outputs(cloudformation, stage, "FunctionName", "FunctionName output")
     return f"/aws/lambda/{outputs['FunctionName']}"
 
 
@@ -110,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 0
-    except LogsError as error:
+    except DeployError as error:
         print(f"make logs: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # credentials, network: one line, no traceback

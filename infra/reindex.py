@@ -15,24 +15,13 @@ import sys
 from typing import Any
 
 from infra import description
-
-
-class ReindexError(Exception):
-    """The index cannot be rebuilt; the message says what to do."""
+from infra.deploy import DeployError, required_outputs
 
 
 def deployed_tables(cloudformation: Any, stage: str) -> tuple[str, str, str]:
-    """A deployed stage's notes table, search table and region, from its stack's outputs."""
-    from infra.deploy import stack_name, stage_outputs
-
-    name = stack_name(stage)
-    outputs = stage_outputs(cloudformation, stage)
-    if outputs is None:
-        raise ReindexError(f"no stack {name}: deploy it with make deploy STAGE={stage}")
-    if "SearchTableName" not in outputs:
-        raise ReindexError(
-            f"stack {name} has no search index yet: deploy it again with make deploy STAGE={stage}"
-        )
+    """A deployed stage's notes table, search table and region, from its stack's outputs. Raises
+    DeployError."""
+    outputs = required_outputs(cloudformation, stage, "SearchTableName", "search index yet")
     return outputs["TableName"], outputs["SearchTableName"], outputs["Region"]
 
 
@@ -44,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         import boto3
 
         table, search_table, region = deployed_tables(boto3.client("cloudformation"), args.stage)
-    except ReindexError as error:
+    except DeployError as error:
         print(f"make reindex: {error}", file=sys.stderr)
         return 2
     from chalicelib.search import SearchIndex

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra import logs
+from infra import logs, reindex
+from infra.deploy import DeployError
 from tests.conftest import aws_client
 
 GROUP = "/aws/lambda/notes-dev-APIHandler-abc123"
@@ -82,7 +83,7 @@ def test_json_prints_the_lines_as_they_are_and_nothing_twice(
 
 def test_the_log_group_comes_from_the_stacks_output(aws: Any) -> None:
     cloudformation = aws_client("cloudformation")
-    with pytest.raises(logs.LogsError, match="make deploy STAGE=dev"):
+    with pytest.raises(DeployError, match="make deploy STAGE=dev"):
         logs.log_group(cloudformation, "dev")
     body = {
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
@@ -91,5 +92,30 @@ def test_the_log_group_comes_from_the_stacks_output(aws: Any) -> None:
     cloudformation.create_stack(StackName="notes-dev", TemplateBody=json.dumps(body))
     try:
         assert logs.log_group(cloudformation, "dev") == GROUP
+    finally:
+        cloudformation.delete_stack(StackName="notes-dev")
+
+
+def test_reindex_finds_the_stages_tables_or_says_to_deploy(aws: Any) -> None:
+    cloudformation = aws_client("cloudformation")
+    with pytest.raises(DeployError) as missing:
+        reindex.deployed_tables(cloudformation, "dev")
+    assert str(missing.value) == "no stack notes-dev: deploy it with make deploy STAGE=dev"
+    outputs = {"TableName": {"Value": "notes-dev"}, "Region": {"Value": "eu-west-1"}}
+    body = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs}
+    cloudformation.create_stack(StackName="notes-dev", TemplateBody=json.dumps(body))
+    try:
+        with pytest.raises(DeployError) as older:
+            reindex.deployed_tables(cloudformation, "dev")
+        assert str(older.value) == (
+            "stack notes-dev has no search index yet: deploy it again with make deploy STAGE=dev"
+        )
+        outputs["SearchTableName"] = {"Value": "notes-dev-search"}
+        cloudformation.update_stack(StackName="notes-dev", TemplateBody=json.dumps(body))
+        assert reindex.deployed_tables(cloudformation, "dev") == (
+            "notes-dev",
+            "notes-dev-search",
+            "eu-west-1",
+        )
     finally:
         cloudformation.delete_stack(StackName="notes-dev")
