@@ -1,1 +1,0 @@
-"""The notes service: settings, storage, validation and authentication."""

@@ -1,1 +1,0 @@
-"""The product's infrastructure: one description per stage, and what provisions it."""
