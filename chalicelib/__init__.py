@@ -1,0 +1,1 @@
+"""The notes service: settings, storage, validation and authentication."""

@@ -1,0 +1,158 @@
+"""The search index: what it holds for a note, and keeping it in step with the notes table.
+
+The index is a DynamoDB table of its own, one partition per owner, whose items say one fact each
+(``chalicelib.models.SearchEntryModel``): a word start, a tag, or when the note last changed. It
+follows the notes table through the table's stream (``apply_stream``, the indexer function's
+body): each record's old and new images give the entries to delete and to put, so a write of a
+note stays one conditional write, and the index catches up a moment later. Records of one note
+arrive in order, so the index always ends as the note's last image says.
+
+Nothing is only here: ``rebuild`` makes the index again from the notes table. Readers never trust
+it alone either: every note a search returns is read from the notes table and checked
+(``chalicelib.finding``), so an entry that is stale only costs a read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import words, writes
+from chalicelib.models import NoteModel, SearchEntryModel, bind_note_model, bind_search_model
+from chalicelib.queries import note_texts
+
+WORD = "w#"
+TAG = "t#"
+UPDATED = "u#"
+
+
+def tag_key(tag: str) -> str:
+    """A tag as the index keys it: case folded, with ``%`` and ``#`` escaped (``#`` ends a key)."""
+    return tag.casefold().replace("%", "%25").replace("#", "%23")
+
+
+def note_entries(note: NoteModel) -> set[str]:
+    """Every entry the index holds for ``note``."""
+    note_id = note.noteId
+    entries = {f"{WORD}{key}#{note_id}" for key in words.index_keys(note_texts(note))}
+    entries.update(f"{TAG}{tag_key(str(tag))}#{note_id}" for tag in note.tags or [])
+    entries.add(f"{UPDATED}{note.updatedAt}#{note_id}")
+    return entries
+
+
+def entry_note_id(entry: str) -> str:
+    return entry.rsplit("#", 1)[1]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Entries to put and to delete, as (owner, entry) pairs."""
+
+    puts: list[tuple[str, str]]
+    deletes: list[tuple[str, str]]
+
+    def __len__(self) -> int:
+        return len(self.puts) + len(self.deletes)
+
+
+class SearchIndex:
+    """The index of ``notes`` kept in ``entries``."""
+
+    @classmethod
+    def of_tables(cls, table_name: str, search_table_name: str, region: str) -> SearchIndex:
+        """The index of the notes table ``table_name`` kept in ``search_table_name``, in ``region``
+        (for the indexer outside the app: the local stack's, make reindex)."""
+        return cls(bind_note_model(table_name, region), bind_search_model(search_table_name, region))
+
+    def __init__(self, notes: type[NoteModel], entries: type[SearchEntryModel]) -> None:
+        self._notes = notes
+        self._entries = entries
+
+    def apply_stream(self, event: Mapping[str, Any]) -> Changes:
+        """Bring the index in step with a batch of the notes table's stream records.
+
+        Idempotent: a batch given again (Lambda retries a failed one) writes the same entries.
+        """
+        changes = self.changes(event.get("Records") or [])
+        self.write(changes)
+        return changes
+
+    def changes(self, records: Iterable[Mapping[str, Any]]) -> Changes:
+        """What a batch of stream records changes in the index: for each note, its first old image
+        against its last new image (a batch holds a note's records in order)."""
+        images: dict[tuple[str, str], list[NoteModel | None]] = {}
+        for record in records:
+            change = record.get("dynamodb") or {}
+            keys = change.get("Keys") or {}
+            key = (keys["userId"]["S"], keys["noteId"]["S"])
+            old = self._image(change.get("OldImage"))
+            new = self._image(change.get("NewImage"))
+            if key in images:
+                images[key][1] = new
+            else:
+                images[key] = [old, new]
+        puts: list[tuple[str, str]] = []
+        deletes: list[tuple[str, str]] = []
+        for (owner, _), (old, new) in images.items():
+            before = note_entries(old) if old is not None else set()
+            after = note_entries(new) if new is not None else set()
+            puts.extend((owner, entry) for entry in sorted(after - before))
+            deletes.extend((owner, entry) for entry in sorted(before - after))
+        return Changes(puts, deletes)
+
+    def write(self, changes: Changes) -> None:
+        """Put and delete entries, 25 a request (PynamoDB retries what DynamoDB leaves unprocessed)."""
+        if not changes:
+            return
+        with writes.dynamodb(), self._entries.batch_write() as batch:
+            for owner, entry in changes.deletes:
+                batch.delete(self._entries(owner, entry))
+            for owner, entry in changes.puts:
+                batch.save(self._entries(owner, entry))
+
+    def rebuild(self) -> RebuildReport:
+        """Make the index again from the notes table: every owner's entries as their notes say,
+        nothing else. Reads each owner's notes and entries once; writes only the differences."""
+        owners = {note.userId for note in self._notes.scan(attributes_to_get=["userId"])}
+        indexed = {entry.userId for entry in self._entries.scan(attributes_to_get=["userId"])}
+        report = RebuildReport()
+        for owner in sorted(owners | indexed):
+            expected: set[str] = set()
+            for note in self._notes.query(owner):
+                expected |= note_entries(note)
+                report.notes += 1
+            present = {entry.entry for entry in self._entries.query(owner)}
+            changes = Changes(
+                [(owner, entry) for entry in sorted(expected - present)],
+                [(owner, entry) for entry in sorted(present - expected)],
+            )
+            self.write(changes)
+            report.owners += 1
+            report.entries += len(expected)
+            report.put += len(changes.puts)
+            report.deleted += len(changes.deletes)
+        return report
+
+    def entries_of(self, owner: str) -> Iterator[str]:
+        """Every entry of ``owner``, in key order."""
+        for item in self._entries.query(owner):
+            yield item.entry
+
+    def _image(self, image: Mapping[str, Any] | None) -> NoteModel | None:
+        return self._notes.from_raw_data(dict(image)) if image else None
+
+
+@dataclass
+class RebuildReport:
+    owners: int = 0
+    notes: int = 0
+    entries: int = 0
+    put: int = 0
+    deleted: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.notes:,} notes of {self.owners:,} users: {self.entries:,} entries, "
+            f"{self.put:,} put and {self.deleted:,} deleted"
+        )

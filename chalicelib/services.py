@@ -1,0 +1,79 @@
+"""The composition root: every service of the app, built once from the stage's settings.
+
+The API (``app.py``) and the local stack's background functions (``local_stack.background``)
+build their services here, so that a service gets the same models, bucket and pool wherever it
+runs. Nothing is called at import: building binds the models and makes the clients, no request
+is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.account import AccountDeletion
+from chalicelib.attachments import Attachments
+from chalicelib.exports import Exports
+from chalicelib.files import FileStore
+from chalicelib.finding import NoteFinder
+from chalicelib.jobs import Jobs
+from chalicelib.models import (
+    AccountItemModel,
+    NoteModel,
+    SearchEntryModel,
+    TrashedNoteModel,
+    bind_account_model,
+    bind_note_model,
+    bind_search_model,
+    bind_trash_model,
+)
+from chalicelib.notes import NotesService
+from chalicelib.search import SearchIndex
+from chalicelib.settings import Settings
+from chalicelib.trash import Trash
+
+
+@dataclass(frozen=True)
+class Services:
+    """The stage's models (each bound to its table) and the services over them."""
+
+    note_model: type[NoteModel]
+    search_model: type[SearchEntryModel]
+    trash_model: type[TrashedNoteModel]
+    account_model: type[AccountItemModel]
+    files: FileStore
+    notes: NotesService
+    finder: NoteFinder
+    search_index: SearchIndex
+    attachments: Attachments
+    trash: Trash
+    exports: Exports
+    deletion: AccountDeletion
+    jobs: Jobs
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        region = settings.region
+        note_model = bind_note_model(settings.table_name, region)
+        search_model = bind_search_model(settings.search_table_name, region)
+        trash_model = bind_trash_model(settings.trash_table_name, region)
+        account_model = bind_account_model(settings.account_table_name, region)
+        files = FileStore(settings.bucket_name, region)
+        exports = Exports(account_model, note_model, trash_model, files)
+        deletion = AccountDeletion(
+            account_model, note_model, trash_model, search_model, files, settings.user_pool_id, region
+        )
+        return cls(
+            note_model=note_model,
+            search_model=search_model,
+            trash_model=trash_model,
+            account_model=account_model,
+            files=files,
+            notes=NotesService(note_model, files),
+            finder=NoteFinder(note_model, search_model),
+            search_index=SearchIndex(note_model, search_model),
+            attachments=Attachments(note_model, files, settings.attachment_max_bytes),
+            trash=Trash(note_model, trash_model, files),
+            exports=exports,
+            deletion=deletion,
+            jobs=Jobs(exports, deletion),
+        )

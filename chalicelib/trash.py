@@ -1,0 +1,191 @@
+"""The trash: a deleted note kept, with its file, for 30 days, and given back on request.
+
+A note moves between the notes table and the trash table in one transaction (TransactWriteItems:
+the note's item deleted on the condition that it is still the version read, its copy put in the
+trash), so it is in exactly one of them at every moment, and the search index (which follows the
+notes table) drops it and takes it back by itself. Its file stays where it is, under the owner's
+``files/`` prefix: only a deletion for good deletes it, after the item that points at it is gone.
+
+At ``purgeAt`` (``deletedAt`` + 30 days) a trashed note is gone for its owner: no listing shows it,
+no restore or deletion finds it. DynamoDB's TTL then removes the item (``purgeAtEpoch``), within a
+few days; the removal reaches ``purge_expired`` through the table's stream, which deletes the file.
+Nothing is deleted for good before ``purgeAt`` unless the owner asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import writes
+from chalicelib.cursors import BY_DELETION, decode_cursor, encode_cursor
+from chalicelib.errors import NoteNotFound, StorageUnavailable, VersionMismatch
+from chalicelib.files import FileStore
+from chalicelib.models import TRASH_INDEX, NoteModel, TrashedNoteModel
+from chalicelib.shapes import Page, epoch_seconds, iso_time, parse_time, to_public, utc_now
+from chalicelib.validation import Precondition
+
+log = logging.getLogger(__name__)
+
+TRASH_DAYS = 30
+TRASH_SECONDS = TRASH_DAYS * 24 * 60 * 60
+# Tries to move a note that keeps changing while it is moved.
+MOVE_ATTEMPTS = 3
+# A cursor of the trash is bound to it: never taken for a cursor of the notes.
+CURSOR_BINDING = "trash"
+# What DynamoDB's TTL writes in a stream record of an item it removed.
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+TRASH_FIELDS = ("deletedAt", "deletedKey", "purgeAtEpoch")
+
+
+def purge_at(deleted_at: str) -> str:
+    return iso_time(parse_time(deleted_at) + timedelta(days=TRASH_DAYS))
+
+
+def trashed_public(item: TrashedNoteModel) -> dict[str, Any]:
+    """The API's shape of a trashed note: the note as stored, with when it was deleted and goes."""
+    return {**to_public(item), "deletedAt": item.deletedAt, "purgeAt": purge_at(item.deletedAt)}
+
+
+class Trash:
+    """Move an owner's notes to the trash, list it, restore from it, delete from it for good."""
+
+    def __init__(
+        self,
+        notes: type[NoteModel],
+        trash: type[TrashedNoteModel],
+        files: FileStore,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self._notes = notes
+        self._trash = trash
+        self._files = files
+        self._clock = clock
+
+    def move(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
+        """DELETE /notes/{id}: the note and its file into the trash. One consistent GetItem and one
+        TransactWriteItems of two items. Raises NoteNotFound, VersionMismatch, StorageUnavailable."""
+        writes.check_id(note_id)
+        for _ in range(MOVE_ATTEMPTS):
+            note = writes.owned_note(self._notes, owner, note_id)
+            if precondition is not None and not precondition.holds(note.version):
+                raise VersionMismatch(precondition.tags)
+            now = self._clock()
+            item = self._trash.from_raw_data(note.serialize())
+            item.uploads = None  # uploads waiting to be attached die with the move (their objects expire)
+            item.deletedAt = now
+            item.deletedKey = f"{now}#{note_id}"
+            item.purgeAtEpoch = epoch_seconds(now) + TRASH_SECONDS
+            move = writes.Transaction()
+            move.delete(
+                self._notes,
+                {"userId": owner, "noteId": note_id},
+                self._notes.noteId.exists() & (self._notes.version == note.version),
+            )
+            move.put(self._trash, item.serialize(), self._trash.noteId.does_not_exist())
+            refused = move.commit(self._notes)
+            if not any(refused):
+                return
+            if refused[1]:  # a trashed copy under this id: the note was restored while it was moved
+                continue
+        raise StorageUnavailable("notes store")  # it kept changing: the caller may try again
+
+    def list(self, owner: str, limit: int, cursor: str | None) -> Page:
+        """GET /trash: one page, most recently deleted first, none past its purge time. One Query
+        on the trash's index (another only if DynamoDB cut a page short). Raises InvalidInput
+        (cursor), StorageUnavailable."""
+        start = decode_cursor(owner, cursor, CURSOR_BINDING, BY_DELETION) if cursor is not None else None
+        oldest = iso_time(parse_time(self._clock()) - timedelta(days=TRASH_DAYS))
+        model = self._trash
+        found: list[TrashedNoteModel] = []
+        last_key = _index_key(owner, start) if start else None
+        while True:
+            items, last_key = writes.query_page(
+                model,
+                owner,
+                model.deletedKey > oldest,
+                count=limit + 1 - len(found),
+                last_key=last_key,
+                forward=False,
+                consistent=True,
+                index=TRASH_INDEX,
+            )
+            found.extend(model.from_raw_data(item) for item in items)
+            if len(found) > limit or last_key is None:
+                break
+        shown = found[:limit]
+        more = len(found) > limit
+        next_cursor = encode_cursor(owner, shown[-1].deletedKey, CURSOR_BINDING) if more and shown else None
+        return Page([trashed_public(item) for item in shown], next_cursor)
+
+    def restore(self, owner: str, note_id: str) -> dict[str, Any]:
+        """POST /trash/{id}/restore: the note back as it was, its file attached, ``version`` + 1.
+        Raises NoteNotFound (not in the trash, or past its purge time), StorageUnavailable."""
+        item = self._trashed(owner, note_id)
+        note = self._notes.from_raw_data(
+            {name: value for name, value in item.serialize().items() if name not in TRASH_FIELDS}
+        )
+        note.version = int(item.version or 0) + 1
+        note.uploads = {}
+        back = writes.Transaction()
+        back.delete(
+            self._trash,
+            {"userId": owner, "noteId": note_id},
+            self._trash.deletedKey == item.deletedKey,
+        )
+        back.put(self._notes, note.serialize(), self._notes.noteId.does_not_exist())
+        if any(back.commit(self._trash)):
+            raise NoteNotFound(note_id)  # restored or deleted for good meanwhile
+        return to_public(note)
+
+    def purge(self, owner: str, note_id: str) -> None:
+        """DELETE /trash/{id}: the note and its file deleted for good. Raises NoteNotFound,
+        StorageUnavailable."""
+        writes.check_id(note_id)
+        now = epoch_seconds(self._clock())
+        model = self._trash
+        condition = model.noteId.exists() & (model.purgeAtEpoch > now)
+        try:
+            with writes.dynamodb():
+                answer = writes.connection(model).delete_item(
+                    owner, note_id, condition=condition, return_values="ALL_OLD"
+                )
+        except writes.ConditionFailed:
+            raise NoteNotFound(note_id) from None
+        old = model.from_raw_data(answer["Attributes"])
+        if old.attachment is not None:
+            self._files.delete_quietly(old.attachment.key)
+
+    def purge_expired(self, event: dict[str, Any]) -> int:
+        """The trash table's stream: for each item DynamoDB's TTL removed, its file is deleted
+        (deployed, only those records reach it). Returns how many files were deleted."""
+        keys = []
+        for record in event.get("Records") or []:
+            if record.get("eventName") != "REMOVE" or record.get("userIdentity") != TTL_IDENTITY:
+                continue
+            old = (record.get("dynamodb") or {}).get("OldImage") or {}
+            key = ((old.get("file") or {}).get("M") or {}).get("key", {}).get("S")
+            if key:
+                keys.append(key)
+        for start in range(0, len(keys), 1000):
+            self._files.delete(*keys[start : start + 1000])  # raises: the batch is given again
+        return len(keys)
+
+    def _trashed(self, owner: str, note_id: str) -> TrashedNoteModel:
+        writes.check_id(note_id)
+        try:
+            with writes.dynamodb():
+                item = self._trash.get(owner, note_id, consistent_read=True)
+        except self._trash.DoesNotExist:
+            raise NoteNotFound(note_id) from None
+        if int(item.purgeAtEpoch) <= epoch_seconds(self._clock()):
+            raise NoteNotFound(note_id)
+        return item
+
+
+def _index_key(owner: str, deleted_key: str) -> dict[str, Any]:
+    """The trash index's LastEvaluatedKey for a position (the note's id ends ``deletedKey``)."""
+    note_id = deleted_key.rsplit("#", 1)[-1]
+    return {"userId": {"S": owner}, "noteId": {"S": note_id}, "deletedKey": {"S": deleted_key}}

@@ -1,0 +1,1 @@
+"""The product's infrastructure: one description per stage, and what provisions it."""

@@ -1,0 +1,37 @@
+"""``make run``'s API process: Chalice's own ``chalice local`` command, with tokens checked as API
+Gateway checks them.
+
+Chalice's CLI loads the app (``CLIFactory.load_chalice_app``, after applying the stage's
+environment); the app it loads gets the local stack's token checks (``gateway_auth``) before the
+local server is made. The app itself names nothing local: deployed, API Gateway checks tokens.
+
+Run as ``python -m local_stack.chalice_local local --stage local …`` (the arguments are
+``chalice``'s own).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from chalice.cli import factory, main
+
+from chalicelib.settings import Settings
+from local_stack.gateway_auth import verify_tokens_locally
+
+
+def checking_tokens() -> None:
+    """Make every app that Chalice's CLI loads check tokens locally, with its stage's settings."""
+    load = factory.CLIFactory.load_chalice_app
+
+    def load_chalice_app(self: factory.CLIFactory, *args: Any, **kwargs: Any) -> Any:
+        app = load(self, *args, **kwargs)
+        verify_tokens_locally(app, Settings.from_env())
+        return app
+
+    factory.CLIFactory.load_chalice_app = load_chalice_app  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    checking_tokens()
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""Fixtures: the app on the ``test`` stage, a fresh in-process DynamoDB per test,
+and signed-in users.
+
+The stage's environment is applied before ``app`` is imported, as Chalice does
+for ``local``, ``package`` and ``deploy``. Nothing here reaches AWS: moto serves
+DynamoDB in-process, and every endpoint or profile from the outer environment is
+removed first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import stages
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = "test"
+STAGE_ENV = stages.environment(STAGE)
+
+for _name in list(os.environ):
+    if _name.startswith("AWS_") or _name.startswith("NOTES_") or _name.startswith("COGNITO_"):
+        del os.environ[_name]
+os.environ.update(STAGE_ENV)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # The emulator derives pool and client ids from their settings, so the
+        # test stage's configuration can name them.
+        "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+        "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+    }
+)
+
+import boto3
+import jwt
+from chalice.test import (
+    Client,
+    HTTPResponse,
+)
+from moto import mock_aws
+
+import app as notes_app
+from infra import description
+from local_stack.emulator import answer_as_aws
+from local_stack.gateway_auth import issuer, verify_tokens_locally
+from local_stack.provisioning import Provisioned, provision
+from local_stack.streams import StreamFeeder
+from tests import network_guard
+from tests.tokens import TokenFactory, in_process_pool_key
+
+network_guard.install()
+# The test client's gateway checks tokens as API Gateway does (deployed, API Gateway checks).
+verify_tokens_locally(notes_app.app, notes_app.settings)
+PASSWORD = "Correct-Horse-Battery-9"
+# The rules the web app's config.json carries, deployed and locally, besides its addresses and limit.
+WEB_RULES = {
+    "passwordPolicy": {
+        "minimumLength": 12,
+        "requireUppercase": True,
+        "requireLowercase": True,
+        "requireNumbers": True,
+        "requireSymbols": True,
+    },
+    "fileNameMaxChars": 255,
+    "fileNameForbiddenPattern": r"[/\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]",
+    "mediaTypePattern": r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$",
+}
+
+_MISSING: Any = object()
+
+
+class ApiUser:
+    """A signed-in user of the API: every request carries their token."""
+
+    def __init__(self, http: Any, sub: str, email: str, token: str) -> None:
+        self.http = http
+        self.sub = sub
+        self.email = email
+        self.token = token
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": self.token}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = _MISSING,
+        *,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> HTTPResponse:
+        sent = {**self.auth, **(headers or {})}
+        if json_body is not _MISSING:
+            body = json.dumps(json_body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        return self.http.request(method, path, headers=sent, body=body)
+
+    def get(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json_body: Any = _MISSING, **kwargs: Any) -> HTTPResponse:
+        return self.request("POST", path, json_body, **kwargs)
+
+    def put(self, path: str, json_body: Any = _MISSING, **kwargs: Any) -> HTTPResponse:
+        return self.request("PUT", path, json_body, **kwargs)
+
+    def patch(self, path: str, json_body: Any = _MISSING, **kwargs: Any) -> HTTPResponse:
+        return self.request("PATCH", path, json_body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def create(self, **fields: Any) -> dict[str, Any]:
+        """Create a note (content defaults to a fresh string) and return it."""
+        fields.setdefault("content", f"note {uuid.uuid4()}")
+        response = self.post("/notes", fields)
+        assert response.status_code == 201, response.body
+        note: dict[str, Any] = response.json_body
+        return note
+
+
+@functools.cache
+def aws_client(service: str) -> Any:
+    return boto3.client(service, notes_app.settings.region)
+
+
+@pytest.fixture(scope="session")
+def aws_stack() -> Iterator[Provisioned]:
+    """In-process AWS for the whole session, with the test stage provisioned once."""
+    answer_as_aws()
+    with mock_aws():
+        stack = provision(
+            STAGE, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"), oauth=True
+        )
+        assert (stack.user_pool_arn, stack.user_pool_client_id, stack.table_name, stack.bucket_name) == (
+            notes_app.settings.user_pool_arn,
+            notes_app.settings.app_client_ids[0],
+            notes_app.settings.table_name,
+            notes_app.settings.bucket_name,
+        ), "the test stage in .chalice/config.json must name what infra/description.py provisions"
+        yield stack
+
+
+@pytest.fixture
+def aws(aws_stack: Provisioned) -> Provisioned:
+    """The test stage with a new, empty notes table and an empty bucket: every test starts with
+    no notes and no files."""
+    dynamodb = aws_client("dynamodb")
+    for table in (
+        description.table(STAGE),
+        description.search_table(STAGE),
+        description.trash_table(STAGE),
+        description.account_table(STAGE),
+    ):
+        dynamodb.delete_table(TableName=table["TableName"])
+        dynamodb.create_table(**table)
+    s3 = aws_client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=aws_stack.bucket_name):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=aws_stack.bucket_name, Key=item["Key"])
+    return aws_stack
+
+
+@pytest.fixture
+def dynamodb(aws: Provisioned) -> None:
+    """The notes table (and the rest of the test stage) exists and is empty."""
+
+
+@contextlib.contextmanager
+def recorded_dynamodb_calls(clients: list[Any] | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB API call the app makes on ``clients`` (by default the notes table's: PynamoDB
+    gives each table's model a client of its own), as (operation, a copy of its parameters), in
+    the order made, from botocore's events."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, copy.deepcopy(params)))
+
+    watched = clients if clients is not None else [notes_app.note_model._get_connection().connection.client]
+    for client in watched:
+        client.meta.events.register("before-parameter-build.dynamodb", record)
+    try:
+        yield calls
+    finally:
+        for client in watched:
+            client.meta.events.unregister("before-parameter-build.dynamodb", record)
+
+
+@pytest.fixture
+def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Every DynamoDB API call the app makes during the test."""
+    with recorded_dynamodb_calls() as calls:
+        yield calls
+
+
+def stream_feeder() -> StreamFeeder:
+    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``)."""
+    settings = notes_app.settings
+    return StreamFeeder(
+        settings.table_name, settings.region, lambda event: notes_app.index_notes(event, None)
+    )
+
+
+def jobs_feeder() -> StreamFeeder:
+    """The account table's stream, delivered to the app's jobs function (``app.run_jobs``)."""
+    settings = notes_app.settings
+    return StreamFeeder(
+        settings.account_table_name, settings.region, lambda event: notes_app.run_jobs(event, None)
+    )
+
+
+@pytest.fixture
+def feeder(dynamodb: None) -> StreamFeeder:
+    return stream_feeder()
+
+
+@pytest.fixture
+def jobs(dynamodb: None) -> StreamFeeder:
+    return jobs_feeder()
+
+
+def indexed(http: Any, feeder: StreamFeeder, jobs: StreamFeeder | None = None) -> Any:
+    """``http`` whose every request is followed by the streams' delivery to the jobs function and
+    the indexer: deployed, Lambda delivers a moment after the write; here, before the next request."""
+    send = http.request
+
+    def request(*args: Any, **kwargs: Any) -> HTTPResponse:
+        response = send(*args, **kwargs)
+        if jobs is not None:
+            jobs.deliver()
+        feeder.deliver()
+        return response
+
+    http.request = request
+    return http
+
+
+@pytest.fixture
+def http(dynamodb: None, feeder: StreamFeeder, jobs: StreamFeeder) -> Any:
+    """The chalice test client's HTTP side, on the test stage, with the search index and the
+    background jobs in step."""
+    return indexed(Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http, feeder, jobs)
+
+
+def new_user(http: Any, email: str | None = None, groups: list[str] | None = None) -> ApiUser:
+    """A new user, signed up, confirmed and signed in at the stage's user pool.
+
+    The one place tests get a token: a real ID token from the emulated Cognito.
+    """
+    settings = notes_app.settings
+    cognito = aws_client("cognito-idp")
+    client_id = settings.app_client_ids[0]
+    email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=settings.user_pool_id, Username=email)
+    for group in groups or []:
+        try:
+            cognito.create_group(GroupName=group, UserPoolId=settings.user_pool_id)
+        except cognito.exceptions.GroupExistsException:
+            pass
+        cognito.admin_add_user_to_group(UserPoolId=settings.user_pool_id, Username=email, GroupName=group)
+    result = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    sub = jwt.decode(result["IdToken"], options={"verify_signature": False})["sub"]
+    return ApiUser(http, sub, email, result["IdToken"])
+
+
+@pytest.fixture
+def sign_in(http: Any) -> Callable[..., ApiUser]:
+    """Sign a new user in: ``sign_in()`` or ``sign_in("a@example.com", groups=["admin"])``."""
+    return functools.partial(new_user, http)
+
+
+@pytest.fixture
+def tokens(aws_stack: Provisioned) -> TokenFactory:
+    """Signs tokens with the emulated pool's key, for cases Cognito would not issue."""
+    settings = notes_app.settings
+    key = in_process_pool_key(settings.user_pool_id, settings.region)
+    return TokenFactory(issuer(settings), settings.app_client_ids[0], key)
+
+
+@pytest.fixture
+def alice(sign_in: Callable[..., ApiUser]) -> ApiUser:
+    return sign_in(f"alice-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture
+def bob(sign_in: Callable[..., ApiUser]) -> ApiUser:
+    return sign_in(f"bob-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture
+def real_http() -> Iterator[None]:
+    """``requests`` talks to the network as it is (loopback only, as ever) for this test.
+
+    The in-process emulator, once started for the session, intercepts ``requests`` to serve
+    AWS's addresses; other addresses pass through, but only after a streamed body has been read
+    whole, and a refused connection surfaces differently. Tests of how a transfer streams or
+    fails over real HTTP turn that off.
+    """
+    from moto.core.models import responses_mock
+
+    active = responses_mock._patcher is not None
+    if active:
+        responses_mock.stop(allow_assert=False)
+    try:
+        yield
+    finally:
+        if active:
+            responses_mock.start()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real local stack (``make run``) for the whole session, over HTTP on 127.0.0.1."""
+    from tests.stack import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
+        yield stack
+        stack.interrupt()
+
+
+@pytest.fixture(scope="session")
+def scoped_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real local stack in scoped mode (``make run SCOPED=1``) for the whole session."""
+    from tests.stack import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("scoped-stack"), "SCOPED=1") as stack:
+        yield stack
+        stack.interrupt()

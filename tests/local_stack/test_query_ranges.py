@@ -1,0 +1,107 @@
+"""The emulator's Query, narrowed to the asked key range (local_stack/query_ranges.py), answers as
+DynamoDB does: every condition, both directions, every page, the items written since."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import aws_client
+
+TABLE = "ranges"
+KEYS = sorted(
+    {f"{prefix}{n:03d}" for prefix in ("a#", "b#", "b#x", "c") for n in range(0, 60, 3)} | {"b", "b#"}
+)
+
+
+@pytest.fixture
+def table(aws: Any) -> Any:
+    dynamodb = aws_client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[
+            {"AttributeName": "p", "AttributeType": "S"},
+            {"AttributeName": "s", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "s", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for partition in ("one", "two"):
+        for key in KEYS:
+            dynamodb.put_item(TableName=TABLE, Item={"p": {"S": partition}, "s": {"S": f"{partition}:{key}"}})
+    yield dynamodb
+    dynamodb.delete_table(TableName=TABLE)
+
+
+def walk(dynamodb: Any, condition: str, values: dict[str, str], forward: bool, limit: int) -> list[str]:
+    """Every page of a Query to its end: the sort keys in the order given."""
+    found: list[str] = []
+    start = None
+    while True:
+        answer = dynamodb.query(
+            TableName=TABLE,
+            KeyConditionExpression=f"p = :p AND {condition}" if condition else "p = :p",
+            ExpressionAttributeValues={":p": {"S": "one"}, **{k: {"S": v} for k, v in values.items()}},
+            ScanIndexForward=forward,
+            Limit=limit,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        found.extend(item["s"]["S"] for item in answer["Items"])
+        start = answer.get("LastEvaluatedKey")
+        if start is None:
+            return found
+
+
+CONDITIONS: list[tuple[str, dict[str, str], Callable[[str], bool]]] = [
+    ("", {}, lambda key: True),
+    ("s = :v", {":v": "one:b#x009"}, lambda key: key == "one:b#x009"),
+    ("s < :v", {":v": "one:b#x"}, lambda key: key < "one:b#x"),
+    ("s <= :v", {":v": "one:b#x009"}, lambda key: key <= "one:b#x009"),
+    ("s > :v", {":v": "one:b#"}, lambda key: key > "one:b#"),
+    ("s >= :v", {":v": "one:b#"}, lambda key: key >= "one:b#"),
+    (
+        "s BETWEEN :v AND :w",
+        {":v": "one:a#030", ":w": "one:b#x"},
+        lambda key: "one:a#030" <= key <= "one:b#x",
+    ),
+    ("begins_with(s, :v)", {":v": "one:b#"}, lambda key: key.startswith("one:b#")),
+    ("begins_with(s, :v)", {":v": "one:b#x"}, lambda key: key.startswith("one:b#x")),
+    ("begins_with(s, :v)", {":v": "one:z"}, lambda key: False),
+]
+
+
+@pytest.mark.parametrize(("condition", "values", "holds"), CONDITIONS)
+@pytest.mark.parametrize("forward", [True, False])
+@pytest.mark.parametrize("limit", [1, 7, 1000])
+def test_a_query_answers_the_range_it_asks_page_by_page(
+    table: Any,
+    condition: str,
+    values: dict[str, str],
+    holds: Callable[[str], bool],
+    forward: bool,
+    limit: int,
+) -> None:
+    expected = sorted((f"one:{key}" for key in KEYS if holds(f"one:{key}")), reverse=not forward)
+    assert walk(table, condition, values, forward, limit) == expected
+
+
+def test_items_written_and_deleted_since_are_answered_as_they_are_now(table: Any) -> None:
+    assert walk(table, "begins_with(s, :v)", {":v": "one:b#"}, True, 5)  # the partition is now known
+    table.put_item(TableName=TABLE, Item={"p": {"S": "one"}, "s": {"S": "one:b#new"}})
+    table.delete_item(TableName=TABLE, Key={"p": {"S": "one"}, "s": {"S": "one:b#000"}})
+    table.put_item(TableName=TABLE, Item={"p": {"S": "one"}, "s": {"S": "one:b#x003"}, "more": {"S": "x"}})
+    batch = [{"PutRequest": {"Item": {"p": {"S": "one"}, "s": {"S": f"one:b#batch{n}"}}}} for n in range(3)]
+    table.batch_write_item(RequestItems={TABLE: batch})
+    expected = sorted(
+        {f"one:{key}" for key in KEYS if key.startswith("b#")} - {"one:b#000"}
+        | {"one:b#new", "one:b#batch0", "one:b#batch1", "one:b#batch2"}
+    )
+    assert walk(table, "begins_with(s, :v)", {":v": "one:b#"}, True, 4) == expected
+    answer = table.query(
+        TableName=TABLE,
+        KeyConditionExpression="p = :p AND s = :s",
+        ExpressionAttributeValues={":p": {"S": "one"}, ":s": {"S": "one:b#x003"}},
+    )
+    assert answer["Items"][0]["more"] == {"S": "x"}

@@ -1,0 +1,116 @@
+"""``make screenshots``: the web app's main screens, in headless Chromium against a local stack
+started for the purpose (in a temporary folder, so nothing of ``make run``'s data is touched),
+saved as ``docs/screenshots/*.png`` at 1280×800."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import ROOT
+from tests.stack import Stack, running_stack
+from tests.web.helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list, sign_in
+
+OUT = ROOT / "docs" / "screenshots"
+NOTES = [
+    ("Packing list", "passport\nchargers\nthe good umbrella", ["travel"]),
+    ("Book club", "Next: The Left Hand of Darkness.\nBring snacks.", ["friends"]),
+    ("Groceries", "eggs\nmilk\nbread\nlemons", ["home", "errands"]),
+    ("Ideas for the garden", "tomatoes by the south wall\nmove the mint into a pot", ["home"]),
+]
+
+
+def shoot(page: Page, name: str) -> None:
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(OUT / f"{name}.png"))
+    print(f"docs/screenshots/{name}.png")
+
+
+def screens(stack: Stack) -> None:
+    user = new_user(stack, email="ada@example.com")  # the stack is new: the name is free
+    notes = [user.create_note(content, title=title, tags=tags) for title, content, tags in NOTES]
+    receipt = user.create_note(
+        "Dinner with the team, to be claimed back.\nThe receipt is attached.",
+        title="Expenses: March",
+        tags=["work"],
+    )
+    user.attach(receipt["noteId"], "receipt-march.pdf", b"%PDF-1.4\n" + b"0" * 48_000, "application/pdf")
+    assert notes
+    gone = user.create_note("Milk, bread, the usual.", title="Old shopping list", tags=["home"])
+    assert user.call("DELETE", f"/notes/{gone['noteId']}").status_code == 204
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(stack.facts.web_url)
+            expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+            shoot(page, "signed-out")
+
+            page.get_by_role("button", name="Sign up").click()
+            page.get_by_label("Email").fill("grace@example.com")
+            page.get_by_label("Password").fill("notes-2026")
+            shoot(page, "sign-up")
+
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name="Confirm your account").click()
+            page.get_by_label("Email").fill("grace@example.com")
+            shoot(page, "confirm")
+
+            page.get_by_role("button", name="Back to sign in").click()
+            sign_in(page, user, go=False)
+            expect(notes_list(page).get_by_role("listitem")).to_have_count(len(NOTES) + 1)
+            shoot(page, "notes-list")
+
+            notes_list(page).get_by_role("button", name="Expenses: March").click()
+            expect(page.get_by_role("button", name="Download")).to_be_visible()
+            page.wait_for_load_state("networkidle")  # the note as read again, drawn
+            page.get_by_role("button", name="Remove attachment").scroll_into_view_if_needed()
+            shoot(page, "note-with-attachment")
+
+            conflict(page, user)
+            shoot(page, "conflict")
+
+            page.reload()
+            page.get_by_role("button", name="Trash", exact=True).click()
+            expect(page.get_by_role("button", name="Restore")).to_be_visible()
+            shoot(page, "trash")
+
+            page.get_by_role("button", name="Account", exact=True).click()
+            expect(page.get_by_role("button", name="Export my notes")).to_be_visible()
+            shoot(page, "account")
+        finally:
+            browser.close()
+
+
+def conflict(page: Page, user: WebUser) -> None:
+    """The open note changed elsewhere, then saved here: the conflict message."""
+    note_id = page.url.rsplit("#", 1)[-1]
+    current = user.note(note_id)
+    changed = user.call(
+        "PATCH", f"/notes/{note_id}", {"content": "Changed on the phone."}, if_match=current.headers["ETag"]
+    )
+    assert changed.status_code == 200, changed.text
+    page.get_by_label("Content").fill("Dinner with the team, to be claimed back.\nAdded the taxi too.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("group", name="Changed elsewhere")).to_be_visible()
+    page.evaluate("document.querySelector('main').scrollTo(0, 0)")  # the notes scroll, not the page
+
+
+def main() -> int:
+    missing = chromium_missing()
+    if missing:
+        print(f"no screenshots: {missing}", file=sys.stderr)
+        return 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder, running_stack(Path(folder)) as stack:
+        screens(stack)
+        stack.interrupt()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
