@@ -1,61 +1,40 @@
-// The page's wiring: each action a person can take, from the state to the API or the user pool
-// and back. Screens are drawn in screens.js; the state lives in state.js, and is changed only
-// through the functions it exports. The rules shared with the server come from config.json
-// (state.config). In scoped mode (config.mode) the page signs in at the pool's own sign-in page
-// (oauth.js, loaded only then) and sends the API the access token. The signed-in screens (the
-// notes: notes-screen.js; the trash and the account: your-data.js) are loaded at sign-in, while
-// the pool checks the password.
+// The page's start-up and its session. It reads the stage's settings (config.json: state.config;
+// in scoped mode, config.mode, it loads oauth.js, and the page signs in at the pool's own sign-in
+// page and sends the API the access token), makes the clients of the pool and the API, keeps the
+// session (renewed, ended, followed from the page's other windows) and draws each change of the
+// state (screens.js). The actions a person takes come from the modules that own them: signing up
+// and in (sign-in.js) on a first visit; at sign-in, while the pool checks the password, the
+// signed-in screens are loaded with theirs: the notes (notes-screen.js, notes-list.js), the note
+// open (note-actions.js), the trash (trash.js) and the account (account.js). The address keeps the
+// screen open (address.js).
 
+import { fromSignInPage, openFromAddress, setAddress } from "./address.js";
 import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
 import { loadConfig } from "./config.js";
 import { h } from "./dom.js";
-import { clearMessages, fileSize, missingRules, noteLabel, notDone, render, say, showProgress, warn } from "./screens.js";
+import { clearMessages, render, say, warn } from "./screens.js";
 import { SESSION_KEY, forgetSession, loadSession, saveSession, whyEnded } from "./session.js";
-import {
-  PLAIN,
-  carryDraftForward,
-  dropDraft,
-  editField,
-  editForm,
-  editorFields,
-  forgetDrafts,
-  isDirty,
-  keepTypedSince,
-  loadDrafts,
-  onChange,
-  parseTags,
-  rebaseDraft,
-  reset,
-  state,
-  storeDrafts,
-  update,
-  uploadProgress,
-} from "./state.js";
+import { signInActions } from "./sign-in.js";
+import { PLAIN, forgetDrafts, isDirty, loadDrafts, onChange, reset, state, storeDrafts, update } from "./state.js";
 
-// The pool's sign-in page comes back with ?code=…&state=… (or ?error=…): they leave the address
-// before anything else is done, so that no code stays in the history or on screen.
-let returned = fromSignInPage();
+// The modules loaded at sign-in, in this order: a failure names the first that failed (trash.js
+// and account.js need notes-screen.js).
+const SIGNED_IN = ["notes-screen.js", "note-actions.js", "trash.js", "account.js"];
+
+let returned = fromSignInPage(); // scoped mode: the pool's sign-in page's answer, if any
 
 let cognito = null;
 let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
-let notesScreen = null; // notes-screen.js's drawing, once loaded
-let list = null; // the list of notes (notes-list.js), loaded with it
-let yourData = null; // the trash and the account (your-data.js), loaded with it
+let list = null; // the notes screen and its list (notes-screen.js, notes-list.js), once loaded
+let noteOpen = null; // the note open's actions (note-actions.js), loaded with it
+let trash = null; // the trash (trash.js), loaded with it
+let account = null; // the account (account.js), loaded with it
+let signedInScreens = {}; // their screens, by name
 let loadingNotesScreen = null;
-
-function fromSignInPage() {
-  const url = new URL(location.href);
-  const names = ["code", "state", "error", "error_description"];
-  if (!names.some((name) => url.searchParams.has(name))) return null;
-  const found = Object.fromEntries(names.map((name) => [name, url.searchParams.get(name) || ""]));
-  for (const name of names) url.searchParams.delete(name);
-  history.replaceState(null, "", url.pathname + url.search + url.hash);
-  return found;
-}
 
 // --- the session ---------------------------------------------------------------------------
 
@@ -80,24 +59,28 @@ const auth = {
   },
 };
 
-/** Loads the signed-in screens, the list and their stylesheets (once; again after a failure). */
+/** Loads the signed-in screens, their actions and their stylesheets (once; again after a failure). */
 function loadNotesScreen() {
   loadingNotesScreen ||= Promise.allSettled([
     import("./notes-screen.js"),
-    import("./your-data.js"),
+    import("./note-actions.js"),
+    import("./trash.js"),
+    import("./account.js"),
     stylesheet("notes-screen.css"),
     stylesheet("your-data.css"),
   ])
     .then((settled) => {
-      // The first file that failed, in this order (your-data.js needs notes-screen.js).
       const broken = settled.findIndex((result) => result.status === "rejected");
-      if (broken >= 0) throw new Error(["notes-screen.js", "your-data.js"][broken]);
-      const [loaded, data] = settled.map((result) => result.value);
-      Object.assign(actions, loaded.listActions({ api: () => api, failed, setAddress }));
-      Object.assign(actions, data.yourDataActions(wiring));
-      notesScreen = loaded.notesScreen;
-      list = loaded;
-      yourData = data;
+      if (broken >= 0) throw new Error(SIGNED_IN[broken]);
+      [list, noteOpen, trash, account] = settled.map((result) => result.value);
+      Object.assign(
+        actions,
+        list.listActions({ api: () => api, failed, setAddress }),
+        noteOpen.noteActions(wiring),
+        trash.trashActions(wiring),
+        account.accountActions(wiring),
+      );
+      signedInScreens = { notes: list.notesScreen, ...trash.screens, ...account.screens };
     })
     .catch((error) => {
       loadingNotesScreen = null;
@@ -142,7 +125,7 @@ async function signedIn(newSession, focus) {
     signOutWarned: false,
     focus,
   });
-  list.loadNotes(false).then(openFromAddress);
+  list.loadNotes(false).then(() => openFromAddress(actions));
 }
 
 /** The session is over (expired, refused, ended in another window, the account deleted): back to
@@ -157,8 +140,7 @@ function sessionEnded(message, { keepDrafts = true, tell = warn, deleted = false
   else forgetDrafts();
   forgetSession(deleted ? "deleted" : "");
   session = null;
-  list?.stopListing();
-  yourData?.stop();
+  stopWaiting();
   if (deleted) setAddress(null); // whoever signs in next starts at their notes
   reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : email ? "password" : "email" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
@@ -175,139 +157,33 @@ function failed(error, context) {
   warn(context ? `${context} ${words}` : words);
 }
 
-// --- signing up and in ---------------------------------------------------------------------
+/** What the signed-in modules (note-actions.js, trash.js, account.js) use of the page. */
+const wiring = {
+  api: () => api,
+  cognito: () => cognito,
+  list: () => list,
+  failed,
+  setAddress,
+  sessionEnded,
+  conflictOrFailure: (...args) => noteOpen.conflictOrFailure(...args),
+  moveToTrash: (id) => trash.moveToTrash(id),
+  accessToken: () => session?.accessToken || "",
+  renew: () => auth.renew(),
+  scoped: () => oauth && state.config.oauth,
+};
 
-function need(values, names) {
-  const labels = { email: "your email", password: "a password", code: "the confirmation code" };
-  const missing = names.filter((name) => !String(values[name] || "").trim());
-  if (!missing.length) return true;
-  warn(`Enter ${missing.map((name) => labels[name]).join(" and ")}.`);
-  update({ focus: missing[0] });
-  return false;
+/** Signed out: no listing, nor export, is waited for any more. */
+function stopWaiting() {
+  list?.stopListing();
+  trash?.stop();
+  account?.stop();
 }
 
-function passwordFollowsRules(password) {
-  const missing = missingRules(state.config.passwordPolicy, password);
-  if (!missing.length) return true;
-  warn(`The password needs ${missing.join(", ")}.`);
-  update({ focus: "password" });
-  return false;
-}
+// --- the actions ---------------------------------------------------------------------------
 
-async function busy(name, run) {
-  if (state.busy) return;
-  update({ busy: name });
-  try {
-    await run();
-  } finally {
-    update({ busy: "" });
-  }
-}
-
+/** Every action a person can take: the page's own below, the others added by their modules. */
 const actions = {
-  editForm(name, value) {
-    editForm(name, value);
-  },
-
-  go(screen) {
-    clearMessages();
-    editForm("shown", false); // a password shown on one screen is hidden on the next
-    update({ screen, focus: "screen-heading" });
-  },
-
-  /** Scoped mode: off to the pool's sign-in page, where signing up happens too. */
-  signInAtPool() {
-    return busy("signin", () => oauth.signIn(location.hash));
-  },
-
-  signIn(values) {
-    const email = String(values.email || "").trim();
-    editForm("email", email);
-    if (!need({ ...values, email }, ["email", "password"])) return;
-    return busy("signin", async () => {
-      say("Signing in…");
-      loadNotesScreen().catch(() => {}); // meanwhile; a failure is said once signed in
-      try {
-        const tokens = await cognito.signIn(email, values.password);
-        const newSession = saveSession(state.config.userPoolClientId, tokens, email);
-        clearMessages(); // the header says who is signed in
-        await signedIn(newSession, "notes-heading");
-      } catch (error) {
-        if (error.type === "UserNotConfirmedException") {
-          update({ screen: "confirm", focus: "code" });
-        } else {
-          update({ focus: "password" });
-        }
-        warn(error.message);
-      }
-    });
-  },
-
-  signUp(values) {
-    const email = String(values.email || "").trim();
-    editForm("email", email);
-    if (!need({ ...values, email }, ["email", "password"]) || !passwordFollowsRules(values.password)) return;
-    return busy("signup", async () => {
-      say("Creating your account…");
-      try {
-        await cognito.signUp(email, values.password);
-        update({ screen: "confirm", form: { email, password: "", code: "" }, focus: "code" });
-        say(state.config.local ? "Account created: now confirm it." : `Account created. Enter the confirmation code sent to ${email}.`);
-      } catch (error) {
-        warn(error.message);
-        update({ focus: error.type === "UsernameExistsException" ? "email" : "password" });
-      }
-    });
-  },
-
-  confirm(values) {
-    const email = String(values.email || "").trim();
-    editForm("email", email);
-    if (!need({ ...values, email }, ["email", "code"])) return;
-    return busy("confirm", async () => {
-      say("Confirming…");
-      try {
-        await cognito.confirmSignUp(email, String(values.code).trim());
-        update({ screen: "signin", form: { email, password: "", code: "" }, focus: "password" });
-        say("Your account is confirmed: sign in.");
-      } catch (error) {
-        warn(error.message);
-        update({ focus: "code" });
-      }
-    });
-  },
-
-  forgot(values) {
-    const email = String(values.email || "").trim();
-    editForm("email", email);
-    if (!need({ email }, ["email"])) return;
-    return busy("forgot", async () => {
-      say("Sending a code…");
-      try {
-        await cognito.forgotPassword(email);
-        update({ screen: "reset", form: { email, password: "", code: "" }, focus: "code" });
-        say(state.config.local ? "Now choose a new password." : `If ${email} has an account, a code is on its way to it.`);
-      } catch (error) {
-        warn(error.message);
-      }
-    });
-  },
-
-  resetPassword(values) {
-    const email = String(values.email || "").trim();
-    editForm("email", email);
-    if (!need({ ...values, email }, ["email", "code", "password"]) || !passwordFollowsRules(values.password)) return;
-    return busy("reset", async () => {
-      say("Setting the new password…");
-      try {
-        await cognito.confirmForgotPassword(email, String(values.code).trim(), values.password);
-        update({ screen: "signin", form: { email, password: "", code: "" }, focus: "password" });
-        say("Your password is changed: sign in with it.");
-      } catch (error) {
-        warn(error.message);
-      }
-    });
-  },
+  ...signInActions({ cognito: () => cognito, oauth: () => oauth, signedIn, loadNotesScreen }),
 
   async signOut() {
     const unsaved = Object.keys(state.drafts).filter(isDirty).length;
@@ -331,8 +207,7 @@ const actions = {
     forgetSession();
     forgetDrafts();
     session = null;
-    list?.stopListing();
-    yourData?.stop();
+    stopWaiting();
     setAddress(null);
     const news = `You are signed out.${afterwards}`;
     if (oauth?.signOut(news, failure)) return; // scoped mode: on the way to the pool's logout
@@ -344,297 +219,19 @@ const actions = {
     start();
   },
 
-  // --- the notes (and the list's own: notes-list.js) ---------------------------------------
+  // --- between the screens -----------------------------------------------------------------
 
-  newNote() {
+  /** Back from the trash or the account: the notes as they were (read again if one came back
+   * from the trash, or if their listing did not finish meanwhile). */
+  showNotes() {
     clearMessages();
-    update({ openId: "new", open: null, confirming: "", conflict: null, focus: "title" });
-    setAddress("new");
-  },
-
-  openNote(id) {
-    return openNote(id);
-  },
-
-  edit(name, value) {
-    if (!state.openId) return;
-    editField(state.openId, name, value);
-  },
-
-  save() {
-    const id = state.openId;
-    if (!id || (id !== "new" && !state.open)) return;
-    return busy("save", () => save(id));
-  },
-
-  async saveAsNew() {
-    const id = state.conflict?.id;
-    if (!id) return;
-    return busy("save", async () => {
-      const sent = editorFields(id);
-      say("Saving as a new note…");
-      try {
-        const created = await api.createNote(fieldsOf(sent));
-        dropDraft(id);
-        list.removeNote(id);
-        list.addNote(created.note, { openId: created.note.noteId, open: created, conflict: null, focus: "title" });
-        setAddress(created.note.noteId);
-        say("Saved as a new note.");
-      } catch (error) {
-        failed(error, "The note was not saved:");
-      }
-    });
-  },
-
-  async keepMine() {
-    const id = state.conflict?.id;
-    if (!id) return;
-    try {
-      const latest = await api.getNote(id);
-      rebaseDraft(id, latest.etag); // the next Save replaces this version with the text kept
-      list.replaceNote(latest.note);
-      update({ open: latest, conflict: null, focus: "save" });
-      say("Your text is kept. Save to replace the version saved elsewhere with yours.");
-    } catch (error) {
-      conflictOrFailure(error, id, "The latest version could not be read:");
-    }
-  },
-
-  async reloadNote() {
-    const id = state.conflict?.id || state.openId;
-    try {
-      const latest = await api.getNote(id);
-      dropDraft(id);
-      list.replaceNote(latest.note);
-      update({ open: latest, conflict: null, confirming: "", focus: "title" });
-      say("This is the latest version of the note.");
-    } catch (error) {
-      conflictOrFailure(error, id, "The note could not be reloaded:");
-    }
-  },
-
-  /** Removing the attachment, and deleting what the trash cannot bring back, is asked in the page first. */
-  ask(action) {
-    update({ confirming: action, focus: `cancel-${action}` });
-  },
-
-  cancelAsked() {
-    update({ confirming: "", focus: state.confirming === "remove" ? "remove-attachment" : "delete" });
-  },
-
-  confirmAsked() {
-    const id = state.openId;
-    if (state.confirming === "remove") return actions.removeAttachment();
-    if (id === "new") {
-      dropDraft("new");
-      update({ openId: null, confirming: "", focus: "new-note" });
-      setAddress(null);
-      say("The new note was discarded.");
-      return;
-    }
-    return busy("delete", () => yourData.moveToTrash(id));
-  },
-
-  // --- the attachment ----------------------------------------------------------------------
-
-  pickFile() {
-    if (state.upload) {
-      warn("A file is being uploaded already: wait for it to finish.");
-      return;
-    }
-    const input = document.getElementById("file");
-    input.value = "";
-    input.click();
-  },
-
-  fileChosen(event) {
-    const file = event.target.files?.[0];
-    const id = state.openId;
-    if (!file || !id || id === "new" || state.upload) return;
-    return attach(id, file);
-  },
-
-  async download() {
-    const id = state.openId;
-    say("Preparing the download…");
-    try {
-      const link = await api.attachmentLink(id);
-      const url = new URL(link.url);
-      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("the download address is not a web address.");
-      // A navigation, not fetch: the file is saved under its name and the page stays.
-      const anchor = h("a", { href: url.href, rel: "noopener noreferrer", hidden: true });
-      document.body.append(anchor);
-      anchor.click();
-      anchor.remove();
-      say(`Downloading “${link.name}” (${fileSize(link.size)}).`);
-    } catch (error) {
-      failed(error, "The file could not be downloaded:");
-    }
-  },
-
-  removeAttachment() {
-    const id = state.openId;
-    if (!id || !state.open) return;
-    update({ confirming: "" });
-    return busy("remove", async () => {
-      const before = state.open.etag;
-      say("Removing the attachment…");
-      try {
-        await api.removeAttachment(id, before);
-        const latest = await api.getNote(id);
-        carryDraftForward(id, before, latest.etag);
-        list.replaceNote(latest.note);
-        if (state.openId === id) update({ open: latest, focus: "attach" });
-        say("Attachment removed.");
-      } catch (error) {
-        conflictOrFailure(error, id, "The attachment was not removed:", "remove");
-      }
-    });
+    account.leave();
+    const stale = trash.leave();
+    update({ screen: "notes", confirming: "", trash: null, focus: "notes-heading" });
+    setAddress(state.openId);
+    if (stale || state.listState !== "loaded") return list.loadNotes(false);
   },
 };
-
-// --- what the actions share ----------------------------------------------------------------
-
-/** What your-data.js uses of the page. */
-const wiring = {
-  api: () => api,
-  cognito: () => cognito,
-  list: () => list,
-  failed,
-  conflictOrFailure,
-  setAddress,
-  sessionEnded,
-  accessToken: () => session?.accessToken || "",
-  renew: () => auth.renew(),
-  scoped: () => oauth && state.config.oauth,
-};
-
-async function openNote(id) {
-  clearMessages();
-  const listed = state.notes.find((n) => n.noteId === id);
-  update({
-    openId: id,
-    open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
-    confirming: "",
-    conflict: state.conflict?.id === id ? state.conflict : null,
-    focus: "editor-heading",
-  });
-  setAddress(id);
-  try {
-    const latest = await api.getNote(id);
-    const shown = state.open?.note;
-    if (shown && shown.noteId === id && shown.version === latest.note.version) return; // as listed
-    list.replaceNote(latest.note);
-    if (state.openId === id) update({ open: latest });
-  } catch (error) {
-    if (error.kind === "notfound") {
-      const kept = state.drafts[id] && isDirty(id);
-      list.removeNote(id, kept ? { conflict: { id, gone: true } } : { openId: null, open: null });
-      if (!kept) setAddress(null);
-    }
-    failed(error, "The note could not be opened:");
-  }
-}
-
-/** After a reload: the note named in the address (never a token, only a note's id) opens again. */
-function openFromAddress() {
-  const wanted = decodeURIComponent(location.hash.slice(1));
-  if (state.screen !== "notes" || state.openId || !wanted) return;
-  if (wanted === "new") actions.newNote();
-  else if (wanted === "trash") actions.showTrash();
-  else if (wanted === "account") actions.showAccount();
-  else if (/^[0-9a-f-]{36}$/.test(wanted)) openNote(wanted);
-}
-
-function setAddress(id) {
-  const address = id ? `#${encodeURIComponent(id)}` : location.pathname + location.search;
-  history.replaceState(null, "", address);
-}
-
-function fieldsOf(typed) {
-  return { title: typed.title, content: typed.content, tags: parseTags(typed.tags) };
-}
-
-async function save(id) {
-  const sent = { ...editorFields(id) };
-  say("Saving…");
-  try {
-    if (id === "new") {
-      const created = await api.createNote(fieldsOf(sent));
-      keepTypedSince(id, sent, created.etag, created.note.noteId);
-      list.addNote(created.note, { openId: created.note.noteId, open: created, focus: "save" });
-      setAddress(created.note.noteId);
-    } else {
-      const saved = await api.saveNote(id, fieldsOf(sent), state.drafts[id]?.etag || state.open.etag);
-      keepTypedSince(id, sent, saved.etag, id);
-      list.replaceNote(saved.note);
-      if (state.openId === id) update({ open: saved, conflict: null });
-    }
-    say("Saved.");
-  } catch (error) {
-    conflictOrFailure(error, id, "The note was not saved:", "save");
-  }
-}
-
-function conflictOrFailure(error, id, context, action = "save") {
-  if (error instanceof ApiError && error.kind === "conflict" && id !== "new") {
-    update({ conflict: { id, action }, focus: "conflict-heading" });
-    warn(`This note was changed elsewhere since you opened it, so ${notDone(action)}. Your text is still here.`);
-    return;
-  }
-  if (error instanceof ApiError && error.kind === "notfound" && id !== "new") {
-    if (action === "remove") {
-      warn("The attachment was removed elsewhere already.");
-      actions.reloadNote();
-      return;
-    }
-    list.removeNote(id, { conflict: { id, action, gone: true }, focus: "conflict-heading" });
-    warn(`This note was deleted elsewhere, so ${notDone(action)}. Your text is still here.`);
-    return;
-  }
-  failed(error, context);
-}
-
-async function attach(id, file) {
-  const { maxAttachmentBytes: max, fileNameMaxChars, mediaTypePattern, fileNameForbiddenPattern } = state.config;
-  const name = file.name;
-  if (file.size === 0) return warn(`“${name}” is empty: there is nothing to attach.`);
-  if (file.size > max) {
-    const exact = fileSize(file.size) === fileSize(max); // the same once rounded: both in bytes
-    return warn(`“${name}” is ${fileSize(file.size, exact)}: a note can carry a file of at most ${fileSize(max, exact)}.`);
-  }
-  if (!name || [...name].length > fileNameMaxChars || new RegExp(fileNameForbiddenPattern, "u").test(name)) {
-    return warn(
-      `This file's name cannot be used: rename the file (at most ${fileNameMaxChars} characters, no slashes, control or invisible formatting characters) and attach it again.`,
-    );
-  }
-  const contentType = new RegExp(mediaTypePattern).test(file.type) ? file.type.toLowerCase() : "application/octet-stream";
-  const before = state.open.etag;
-  update({ upload: { name, loaded: 0, total: file.size } });
-  say(`Uploading “${name}”…`);
-  let sender = null; // upload.js, loaded at the first upload only
-  try {
-    sender = await import("./upload.js");
-    const form = await api.requestUpload(id, { name, contentType, size: file.size });
-    await sender.uploadFile(form, file, (loaded, total) => {
-      if (!state.upload) return;
-      uploadProgress(loaded, total);
-      showProgress(state.upload);
-    });
-    const etag = state.openId === id && state.open ? state.open.etag : before;
-    const attached = await api.attachUpload(id, form.uploadId, etag);
-    carryDraftForward(id, etag, attached.etag);
-    list.replaceNote(attached.note);
-    if (state.openId === id) update({ open: attached });
-    say(`Attached “${name}” to “${noteLabel(attached.note)}”.`);
-  } catch (error) {
-    if (!sender) warn("The page could not load its upload code (upload.js): reload it and attach the file again.");
-    else if (error instanceof sender.UploadError) warn(error.message);
-    else conflictOrFailure(error, id, "The file was not attached:", "attach");
-  } finally {
-    update({ upload: null });
-  }
-}
 
 // --- starting ------------------------------------------------------------------------------
 
@@ -688,6 +285,6 @@ addEventListener("error", (event) => {
   if (event.error) failed(event.error, "Something went wrong:");
 });
 
-onChange((current) => render(current, actions, { ...oauth?.screens, notes: notesScreen, ...yourData?.screens }));
+onChange((current) => render(current, actions, { ...oauth?.screens, ...signedInScreens }));
 document.documentElement.dataset.started = "true";
 start();

@@ -6,7 +6,7 @@
 // Loaded only in scoped mode (app.js imports it then), so what that mode alone needs is here too:
 // the check of config.oauth, the sign-in screen (drawn as screens.js draws the others), the page's
 // start once back from the pool's page, and the way out through its logout. They change the state
-// through state.js, as app.js's actions do, and hand a session to app.js's signedIn.
+// through state.js, as the page's other actions do, and hand a session to app.js's signedIn.
 
 import { AuthError } from "./cognito.js";
 import { ConfigError } from "./config.js";

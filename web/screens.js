@@ -1,10 +1,10 @@
 // Drawing each screen from the state. Elements are made with createElement and text is set as
 // text (dom.js): nothing a user or the API wrote is ever parsed as HTML. The live regions of
 // index.html (#alert, #status) carry every message, so that it is both seen and announced.
-// Screens only read the state: what a person does goes to an action (app.js), which changes the
-// state through state.js. The signed-in screens are drawn by modules app.js loads at sign-in (a
-// first visit does without them): the notes and the note open by notes-screen.js, the trash and
-// the account by your-data.js.
+// Screens only read the state: what a person does goes to an action (app.js gathers them), which
+// changes the state through state.js. The signed-in screens are drawn by modules app.js loads at
+// sign-in (a first visit does without them): the notes and the note open by notes-screen.js, the
+// trash by trash.js, the account by account.js.
 
 import { passwordRules } from "./config.js";
 import { h, replace } from "./dom.js";
@@ -174,6 +174,16 @@ export function card(title, ...children) {
   );
 }
 
+/** The heading of a screen reached from the notes (the trash, the account), with the way back. */
+export function backHeading(id, title, actions) {
+  return h(
+    "div",
+    { class: "list-head" },
+    h("h1", { id, tabindex: "-1" }, title),
+    h("button", { type: "button", id: "back-to-notes", on: { click: actions.showNotes } }, "Back to your notes"),
+  );
+}
+
 function linkButton(label, onClick, id) {
   return h("button", { type: "button", class: "link", id, on: { click: onClick } }, label);
 }
@@ -300,7 +310,7 @@ function resetPassword(state, actions) {
   );
 }
 
-// --- signed in: what app.js and notes-screen.js share -------------------------------------
+// --- signed in: what the signed-in modules share ------------------------------------------
 
 /**
  * The title, else the first 80 characters (code points, never half of one) of the content's first

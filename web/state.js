@@ -1,8 +1,8 @@
 // The page's state, and the only module that changes it: screens (screens.js) draw from it,
-// actions (app.js) change it through update(), reset() and the named changes below (those of the
-// list of notes are notes-list.js's, loaded at sign-in, through update()). Each change makes a
-// new, deeply frozen state and redraws once per turn of the event loop (not for a keystroke or
-// an upload's progress: the page shows them already).
+// actions (app.js gathers them from their modules) change it through update(), reset(), busy()
+// and the named changes below (those of the list of notes are notes-list.js's, loaded at sign-in,
+// through update()). Each change makes a new, deeply frozen state and redraws once per turn of
+// the event loop (not for a keystroke or an upload's progress: the page shows them already).
 //
 // Typed text lives in `drafts`, one per note (or "new"), kept in localStorage for the signed-in
 // user until saved or dropped: a reload, a conflict or an expired session never loses it.
@@ -32,8 +32,8 @@ function initialState() {
     drafts: {}, // id → { title, content, tags, etag }: what was typed and not saved
     conflict: null, // { id, gone, action }: a write that met a change made elsewhere
     confirming: "", // what is asked first while it shows: "delete", "remove", "purge:<noteId>"
-    trash: null, // the trash view (your-data.js): { notes, nextCursor, listState, listMore }
-    exported: null, // the export under way or made: GET /exports/{id}'s answer
+    trash: null, // the trash view (trash.js): { notes, nextCursor, listState, listMore }
+    exported: null, // the export under way or made (export.js): GET /exports/{id}'s answer
     upload: null, // { name, loaded, total } while a file goes up
     signOutWarned: false,
     focus: null, // the id of the element to focus after the next redraw
@@ -78,6 +78,17 @@ function scheduleRedraw() {
 export function update(patch) {
   change(patch);
   scheduleRedraw();
+}
+
+/** Runs `run` as the one action under way (state.busy: `name`); nothing while another is. */
+export async function busy(name, run) {
+  if (state.busy) return;
+  update({ busy: name });
+  try {
+    await run();
+  } finally {
+    update({ busy: "" });
+  }
 }
 
 /** Starts over, signed out, keeping the configuration. */

@@ -1,0 +1,276 @@
+// The account screen, signed in: who is signed in, changing the password at the pool (with the
+// session's access token), exporting every note (export.js) and deleting the account. Loaded by
+// app.js at sign-in with notes-screen.js (a first visit does without it); app.js adds the actions
+// below to its own and draws `screens` as screens.js draws the others: they only read the state,
+// text as text, and what a person does goes to an action, which changes the state through
+// state.js.
+
+import { ApiError } from "./api.js";
+import { passwordRulesSentence } from "./config.js";
+import { h } from "./dom.js";
+import { exportActions, exportSection, stop as stopExport } from "./export.js";
+import { backHeading, clearMessages, field, missingRules, passwordField, say, warn } from "./screens.js";
+import { claims, isExpired } from "./session.js";
+import { editForm, state, update } from "./state.js";
+
+const USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"; // what ChangePassword needs of an access token
+const PASSWORDS = ["current-password", "new-password", "repeat-password"];
+const SHOWN = PASSWORDS.map((id) => `shown-${id}`);
+const DELETED_NEWS = "Your account and everything in it are being deleted.";
+
+// app.js's wiring: { api(), cognito(), failed, sessionEnded, accessToken(), renew(),
+// scoped(): config.oauth in scoped mode }
+let app = null;
+
+/** The screens this module draws, by name (screens.js's render). */
+export const screens = { account: accountScreen };
+
+/** Signed out: no export is waited for any more. */
+export function stop() {
+  stopExport();
+}
+
+/** Back to the notes: typed passwords and the email typed to confirm a deletion are not kept
+ * once the screen is left. */
+export function leave() {
+  for (const name of [...PASSWORDS, "confirm-email"]) editForm(name, "");
+  for (const name of SHOWN) editForm(name, false);
+}
+
+export function accountActions(wiring) {
+  app = wiring;
+  return {
+    showAccount() {
+      clearMessages();
+      update({ screen: "account", confirming: "", focus: "account-heading" });
+      app.setAddress("account");
+    },
+
+    changePassword(values) {
+      return changePassword(values);
+    },
+
+    /** A keystroke in the email that confirms a deletion: the button works once it is the email. */
+    typeConfirmation(value) {
+      editForm("confirm-email", value);
+      const button = document.getElementById("delete-account");
+      if (button) button.disabled = !confirmed(value);
+    },
+
+    deleteAccount() {
+      return deleteAccount();
+    },
+
+    ...exportActions(wiring),
+  };
+}
+
+/** Why this session cannot change the password here ("" when it can): in scoped mode the access
+ * token needs the pool's own scope, which the page asks for when the stage's settings list it. */
+function passwordBlocked() {
+  const scoped = app.scoped();
+  if (!scoped) return "";
+  const granted = String(claims(app.accessToken())?.scope || "").split(" ");
+  if (granted.includes(USER_ADMIN_SCOPE)) return "";
+  if (String(scoped.scopes || "").split(" ").includes(USER_ADMIN_SCOPE)) {
+    return "This sign-in does not allow changing the password here: sign out, sign in again, then change it.";
+  }
+  return "The password is changed on the sign-in page of your notes' accounts, not here: sign out, choose Sign in, then “Forgot your password?”.";
+}
+
+async function changePassword(values) {
+  const current = values["current-password"] || "";
+  const proposed = values["new-password"] || "";
+  const repeated = values["repeat-password"] || "";
+  const policy = state.config.passwordPolicy;
+  const missing = missingRules(policy, proposed);
+  let refusal = "";
+  let focus = "";
+  if (!current) [refusal, focus] = ["Enter your current password.", "current-password"];
+  else if (!proposed) [refusal, focus] = ["Enter a new password.", "new-password"];
+  else if (missing.length) [refusal, focus] = [`The new password needs ${missing.join(", ")}.`, "new-password"];
+  else if (repeated !== proposed) {
+    [refusal, focus] = ["The new password and its repetition are not the same: type the new password again.", "repeat-password"];
+  }
+  if (refusal) {
+    warn(refusal);
+    update({ focus });
+    return;
+  }
+  if (state.busy) return;
+  update({ busy: "password" });
+  say("Changing your password…");
+  try {
+    const token = await accessToken();
+    if (!token) return;
+    await app.cognito().changePassword(token, current, proposed);
+    for (const name of PASSWORDS) editForm(name, "");
+    update({ focus: "current-password" });
+    say("Your password is changed: sign in with the new one from now on.");
+  } catch (error) {
+    const [words, where] = passwordRefusal(error, policy);
+    warn(words);
+    if (where) update({ focus: where });
+  } finally {
+    update({ busy: "" });
+  }
+}
+
+/** The session's access token, renewed first when it has expired; "" when the session is over (said). */
+async function accessToken() {
+  const token = app.accessToken();
+  if (token && !isExpired(token)) return token;
+  try {
+    await app.renew();
+  } catch (error) {
+    if (error?.unreachable) warn(error.message);
+    else app.failed(new ApiError("Your session has expired: sign in again.", { status: 401, kind: "expired" }));
+    return "";
+  }
+  return app.accessToken();
+}
+
+/** What the pool's refusal of ChangePassword means, in words, and the field to correct. */
+function passwordRefusal(error, policy) {
+  const said = error.said ? ` (the sign-in service said: “${error.said}”)` : "";
+  if (error.type === "NotAuthorizedException" && !/token/i.test(error.said || "")) {
+    return ["The current password is not right: your password was not changed.", "current-password"];
+  }
+  if (error.type === "NotAuthorizedException") {
+    return [`This sign-in cannot change the password${said}: sign out, sign in again, then change it.`, ""];
+  }
+  if (error.type === "InvalidPasswordException" || error.type === "InvalidParameterException") {
+    return [
+      `The new password was refused${said}. It needs ${passwordRulesSentence(policy)}. Your password was not changed.`,
+      "new-password",
+    ];
+  }
+  return [`Your password was not changed: ${error.message}`, ""];
+}
+
+// As the API compares them: the email as signed in, whatever its letter case (the pool's usernames
+// have none), around spaces ignored.
+function confirmed(value) {
+  const email = state.user?.email;
+  return Boolean(email) && value.trim().toLowerCase() === email.toLowerCase();
+}
+
+async function deleteAccount() {
+  const email = state.form["confirm-email"] || "";
+  if (!confirmed(email) || state.busy) return;
+  update({ busy: "delete-account" });
+  say("Deleting your account…");
+  try {
+    await app.api().deleteAccount(email);
+    app.sessionEnded(DELETED_NEWS, { deleted: true, tell: say }); // signed out here only: the pool is deleting the user
+  } catch (error) {
+    app.failed(error, "Your account was not deleted:");
+  } finally {
+    update({ busy: "" });
+  }
+}
+
+function accountScreen(state, actions) {
+  return h(
+    "div",
+    { class: "your-data" },
+    h(
+      "section",
+      { class: "panel", "aria-labelledby": "account-heading" },
+      backHeading("account-heading", "Your account", actions),
+      h("p", {}, "Signed in as ", h("strong", {}, state.user?.email || "you"), "."),
+    ),
+    passwordSection(state, actions),
+    exportSection(state, actions),
+    deleteSection(state, actions),
+  );
+}
+
+function passwordSection(state, actions) {
+  const blocked = passwordBlocked();
+  const body = blocked
+    ? h("p", {}, blocked)
+    : h(
+        "form",
+        {
+          id: "password-form",
+          method: "post",
+          novalidate: true,
+          "aria-busy": state.busy === "password" ? "true" : null,
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              actions.changePassword(Object.fromEntries(new FormData(event.target)));
+            },
+          },
+        },
+        // For password managers: whose password this is.
+        h("input", { type: "email", name: "username", autocomplete: "username", value: state.user?.email || "", hidden: true, readonly: true }),
+        field(state, actions, {
+          id: "current-password",
+          label: "Current password",
+          type: "password",
+          autocomplete: "current-password",
+          shown: "shown-current-password",
+        }),
+        passwordField(state, actions, "new-password", "New password", "new-password", "shown-new-password"),
+        field(state, actions, {
+          id: "repeat-password",
+          label: "Repeat the new password",
+          type: "password",
+          autocomplete: "new-password",
+          shown: "shown-repeat-password",
+        }),
+        h("div", { class: "actions" }, h("button", { type: "submit", id: "change-password", class: "primary" }, "Change password")),
+      );
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "password-heading" },
+    h("h2", { id: "password-heading" }, "Change password"),
+    body,
+  );
+}
+
+function deleteSection(state, actions) {
+  const email = state.user?.email || "";
+  const typed = state.form["confirm-email"] || "";
+  const box = field(state, actions, {
+    id: "confirm-email",
+    label: "Type your email to confirm",
+    type: "email",
+    autocomplete: "off",
+    hint: email ? `The email you signed in with: ${email}` : "This page does not know your email: it cannot delete the account.",
+  });
+  const input = box.querySelector("input");
+  input.removeAttribute("required");
+  input.spellcheck = false;
+  input.addEventListener("input", (event) => actions.typeConfirmation(event.target.value));
+  return h(
+    "section",
+    { class: "panel danger-zone", "aria-labelledby": "delete-heading" },
+    h("h2", { id: "delete-heading" }, "Delete my account"),
+    h(
+      "p",
+      { id: "delete-text" },
+      "This deletes your account and everything in it for good: every note, the trash, every file and your exports. This cannot be undone.",
+    ),
+    box,
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          id: "delete-account",
+          class: "danger",
+          disabled: !confirmed(typed),
+          "aria-describedby": "delete-text",
+          "aria-busy": state.busy === "delete-account" ? "true" : null,
+          on: { click: actions.deleteAccount },
+        },
+        "Delete my account",
+      ),
+    ),
+  );
+}

@@ -1,0 +1,295 @@
+// What a person does with a note, signed in: a new note, opening one, typing, saving (and the ways
+// out of a conflict: save as new, keep mine, reload), deleting (asked first only when text would
+// be lost; the trash itself is trash.js's) and its attachment (attach, download, remove). Loaded
+// by app.js at sign-in with notes-screen.js, which draws the note open (a first visit does
+// without them); app.js adds the actions below to its own. Typed text is kept as a draft
+// (state.js) until it is saved: a conflict or a failure never loses it.
+
+import { ApiError } from "./api.js";
+import { h } from "./dom.js";
+import { clearMessages, fileSize, noteLabel, notDone, say, showProgress, warn } from "./screens.js";
+import {
+  busy,
+  carryDraftForward,
+  dropDraft,
+  editField,
+  editorFields,
+  isDirty,
+  keepTypedSince,
+  parseTags,
+  rebaseDraft,
+  state,
+  update,
+  uploadProgress,
+} from "./state.js";
+
+// app.js's wiring: { api(), list(): notes-list.js's, failed, setAddress, moveToTrash }
+let app = null;
+
+/** The actions on the note open, reaching the API and the list through `wiring`. */
+export function noteActions(wiring) {
+  app = wiring;
+  return actions;
+}
+
+const actions = {
+  newNote() {
+    clearMessages();
+    update({ openId: "new", open: null, confirming: "", conflict: null, focus: "title" });
+    app.setAddress("new");
+  },
+
+  openNote(id) {
+    return openNote(id);
+  },
+
+  edit(name, value) {
+    if (!state.openId) return;
+    editField(state.openId, name, value);
+  },
+
+  save() {
+    const id = state.openId;
+    if (!id || (id !== "new" && !state.open)) return;
+    return busy("save", () => save(id));
+  },
+
+  async saveAsNew() {
+    const id = state.conflict?.id;
+    if (!id) return;
+    return busy("save", async () => {
+      const sent = editorFields(id);
+      say("Saving as a new note…");
+      try {
+        const created = await app.api().createNote(fieldsOf(sent));
+        dropDraft(id);
+        app.list().removeNote(id);
+        app.list().addNote(created.note, { openId: created.note.noteId, open: created, conflict: null, focus: "title" });
+        app.setAddress(created.note.noteId);
+        say("Saved as a new note.");
+      } catch (error) {
+        app.failed(error, "The note was not saved:");
+      }
+    });
+  },
+
+  async keepMine() {
+    const id = state.conflict?.id;
+    if (!id) return;
+    try {
+      const latest = await app.api().getNote(id);
+      rebaseDraft(id, latest.etag); // the next Save replaces this version with the text kept
+      app.list().replaceNote(latest.note);
+      update({ open: latest, conflict: null, focus: "save" });
+      say("Your text is kept. Save to replace the version saved elsewhere with yours.");
+    } catch (error) {
+      conflictOrFailure(error, id, "The latest version could not be read:");
+    }
+  },
+
+  async reloadNote() {
+    const id = state.conflict?.id || state.openId;
+    try {
+      const latest = await app.api().getNote(id);
+      dropDraft(id);
+      app.list().replaceNote(latest.note);
+      update({ open: latest, conflict: null, confirming: "", focus: "title" });
+      say("This is the latest version of the note.");
+    } catch (error) {
+      conflictOrFailure(error, id, "The note could not be reloaded:");
+    }
+  },
+
+  /** Removing the attachment, and deleting what the trash cannot bring back, is asked in the page first. */
+  ask(action) {
+    update({ confirming: action, focus: `cancel-${action}` });
+  },
+
+  cancelAsked() {
+    update({ confirming: "", focus: state.confirming === "remove" ? "remove-attachment" : "delete" });
+  },
+
+  confirmAsked() {
+    const id = state.openId;
+    if (state.confirming === "remove") return actions.removeAttachment();
+    if (id === "new") {
+      dropDraft("new");
+      update({ openId: null, confirming: "", focus: "new-note" });
+      app.setAddress(null);
+      say("The new note was discarded.");
+      return;
+    }
+    return busy("delete", () => app.moveToTrash(id));
+  },
+
+  // --- the attachment ----------------------------------------------------------------------
+
+  pickFile() {
+    if (state.upload) {
+      warn("A file is being uploaded already: wait for it to finish.");
+      return;
+    }
+    const input = document.getElementById("file");
+    input.value = "";
+    input.click();
+  },
+
+  fileChosen(event) {
+    const file = event.target.files?.[0];
+    const id = state.openId;
+    if (!file || !id || id === "new" || state.upload) return;
+    return attach(id, file);
+  },
+
+  async download() {
+    const id = state.openId;
+    say("Preparing the download…");
+    try {
+      const link = await app.api().attachmentLink(id);
+      const url = new URL(link.url);
+      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("the download address is not a web address.");
+      // A navigation, not fetch: the file is saved under its name and the page stays.
+      const anchor = h("a", { href: url.href, rel: "noopener noreferrer", hidden: true });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      say(`Downloading “${link.name}” (${fileSize(link.size)}).`);
+    } catch (error) {
+      app.failed(error, "The file could not be downloaded:");
+    }
+  },
+
+  removeAttachment() {
+    const id = state.openId;
+    if (!id || !state.open) return;
+    update({ confirming: "" });
+    return busy("remove", async () => {
+      const before = state.open.etag;
+      say("Removing the attachment…");
+      try {
+        await app.api().removeAttachment(id, before);
+        const latest = await app.api().getNote(id);
+        carryDraftForward(id, before, latest.etag);
+        app.list().replaceNote(latest.note);
+        if (state.openId === id) update({ open: latest, focus: "attach" });
+        say("Attachment removed.");
+      } catch (error) {
+        conflictOrFailure(error, id, "The attachment was not removed:", "remove");
+      }
+    });
+  },
+};
+
+async function openNote(id) {
+  clearMessages();
+  const listed = state.notes.find((n) => n.noteId === id);
+  update({
+    openId: id,
+    open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
+    confirming: "",
+    conflict: state.conflict?.id === id ? state.conflict : null,
+    focus: "editor-heading",
+  });
+  app.setAddress(id);
+  try {
+    const latest = await app.api().getNote(id);
+    const shown = state.open?.note;
+    if (shown && shown.noteId === id && shown.version === latest.note.version) return; // as listed
+    app.list().replaceNote(latest.note);
+    if (state.openId === id) update({ open: latest });
+  } catch (error) {
+    if (error.kind === "notfound") {
+      const kept = state.drafts[id] && isDirty(id);
+      app.list().removeNote(id, kept ? { conflict: { id, gone: true } } : { openId: null, open: null });
+      if (!kept) app.setAddress(null);
+    }
+    app.failed(error, "The note could not be opened:");
+  }
+}
+
+function fieldsOf(typed) {
+  return { title: typed.title, content: typed.content, tags: parseTags(typed.tags) };
+}
+
+async function save(id) {
+  const sent = { ...editorFields(id) };
+  say("Saving…");
+  try {
+    if (id === "new") {
+      const created = await app.api().createNote(fieldsOf(sent));
+      keepTypedSince(id, sent, created.etag, created.note.noteId);
+      app.list().addNote(created.note, { openId: created.note.noteId, open: created, focus: "save" });
+      app.setAddress(created.note.noteId);
+    } else {
+      const saved = await app.api().saveNote(id, fieldsOf(sent), state.drafts[id]?.etag || state.open.etag);
+      keepTypedSince(id, sent, saved.etag, id);
+      app.list().replaceNote(saved.note);
+      if (state.openId === id) update({ open: saved, conflict: null });
+    }
+    say("Saved.");
+  } catch (error) {
+    conflictOrFailure(error, id, "The note was not saved:", "save");
+  }
+}
+
+/** A conflict (the note changed or deleted elsewhere) is shown as one, with the text kept; any
+ * other failure is said (`context` first). */
+export function conflictOrFailure(error, id, context, action = "save") {
+  if (error instanceof ApiError && error.kind === "conflict" && id !== "new") {
+    update({ conflict: { id, action }, focus: "conflict-heading" });
+    warn(`This note was changed elsewhere since you opened it, so ${notDone(action)}. Your text is still here.`);
+    return;
+  }
+  if (error instanceof ApiError && error.kind === "notfound" && id !== "new") {
+    if (action === "remove") {
+      warn("The attachment was removed elsewhere already.");
+      actions.reloadNote();
+      return;
+    }
+    app.list().removeNote(id, { conflict: { id, action, gone: true }, focus: "conflict-heading" });
+    warn(`This note was deleted elsewhere, so ${notDone(action)}. Your text is still here.`);
+    return;
+  }
+  app.failed(error, context);
+}
+
+async function attach(id, file) {
+  const { maxAttachmentBytes: max, fileNameMaxChars, mediaTypePattern, fileNameForbiddenPattern } = state.config;
+  const name = file.name;
+  if (file.size === 0) return warn(`“${name}” is empty: there is nothing to attach.`);
+  if (file.size > max) {
+    const exact = fileSize(file.size) === fileSize(max); // the same once rounded: both in bytes
+    return warn(`“${name}” is ${fileSize(file.size, exact)}: a note can carry a file of at most ${fileSize(max, exact)}.`);
+  }
+  if (!name || [...name].length > fileNameMaxChars || new RegExp(fileNameForbiddenPattern, "u").test(name)) {
+    return warn(
+      `This file's name cannot be used: rename the file (at most ${fileNameMaxChars} characters, no slashes, control or invisible formatting characters) and attach it again.`,
+    );
+  }
+  const contentType = new RegExp(mediaTypePattern).test(file.type) ? file.type.toLowerCase() : "application/octet-stream";
+  const before = state.open.etag;
+  update({ upload: { name, loaded: 0, total: file.size } });
+  say(`Uploading “${name}”…`);
+  let sender = null; // upload.js, loaded at the first upload only
+  try {
+    sender = await import("./upload.js");
+    const form = await app.api().requestUpload(id, { name, contentType, size: file.size });
+    await sender.uploadFile(form, file, (loaded, total) => {
+      if (!state.upload) return;
+      uploadProgress(loaded, total);
+      showProgress(state.upload);
+    });
+    const etag = state.openId === id && state.open ? state.open.etag : before;
+    const attached = await app.api().attachUpload(id, form.uploadId, etag);
+    carryDraftForward(id, etag, attached.etag);
+    app.list().replaceNote(attached.note);
+    if (state.openId === id) update({ open: attached });
+    say(`Attached “${name}” to “${noteLabel(attached.note)}”.`);
+  } catch (error) {
+    if (!sender) warn("The page could not load its upload code (upload.js): reload it and attach the file again.");
+    else if (error instanceof sender.UploadError) warn(error.message);
+    else conflictOrFailure(error, id, "The file was not attached:", "attach");
+  } finally {
+    update({ upload: null });
+  }
+}
