@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from infra import description, stages, template
+from infra.web_config import build_web_config
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
@@ -259,7 +260,8 @@ def auth_mode(outputs: dict[str, str]) -> str:
 
 
 def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
-    """The stage's ``config.json``: what the page needs to reach the API, Cognito and the bucket.
+    """The stage's ``config.json`` (``infra.web_config``), from the stack's outputs: what the page
+    needs to reach the API, Cognito and the bucket.
 
     ``userPoolClientId`` is the client the page signs in with: the password client in ID-token
     mode, the web OAuth client in scoped mode, where ``oauth`` also says where and how the page
@@ -275,19 +277,20 @@ def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
     # The pool's region: the stack's, unless the stage names an existing pool elsewhere.
     prefix, separator, _ = outputs["UserPoolId"].partition("_")
     pool_region = prefix if separator and prefix else outputs["Region"]
-    config: dict[str, Any] = {
-        "apiUrl": outputs["ApiUrl"],
-        "region": pool_region,
-        "mode": mode,
-        "userPoolId": outputs["UserPoolId"],
-        "userPoolClientId": outputs["UserPoolClientId" if mode == "id" else web_client],
-        "cognitoEndpoint": f"https://cognito-idp.{pool_region}.amazonaws.com/",
-    }
+    oauth = None
     if mode == "scoped":
-        config["oauth"] = description.web_oauth(
+        oauth = description.web_oauth(
             outputs[template.AUTH_DOMAIN_OUTPUT], outputs[web_client], outputs["WebUrl"]
         )
-    return {**config, **description.client_rules(max_attachment_bytes(stage))}
+    return build_web_config(
+        api_url=outputs["ApiUrl"],
+        region=pool_region,
+        user_pool_id=outputs["UserPoolId"],
+        client_id=outputs["UserPoolClientId" if mode == "id" else web_client],
+        mode=mode,
+        max_attachment_bytes=max_attachment_bytes(stage),
+        oauth=oauth,
+    )
 
 
 def max_attachment_bytes(stage: str) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from infra import description, stages
+from infra.web_config import build_web_config
 from local_stack import HOST, ROOT, STAGE
 from local_stack.provisioning import Provisioned
 
@@ -44,19 +45,19 @@ def local_web_server(
     from local_stack import scoped as scoped_mode
 
     web_url = f"http://{HOST}:{web_port}"
-    config = {
-        "apiUrl": api_url,
-        "region": stage.region,
-        "userPoolId": stage.user_pool_id,
-        "userPoolClientId": stage.user_pool_client_id,
-        "cognitoEndpoint": f"{endpoint}/",
-        **description.client_rules(stages.max_attachment_bytes(STAGE)),
-        # Locally no email is sent and any confirmation code is accepted: the page says so.
-        "local": True,
-        "mode": "scoped" if scoped else "id",
-    }
-    if scoped:
-        config["oauth"] = scoped_mode.web_oauth(endpoint, stage, web_url)
+    # The deployed page's settings, with the local addresses: the emulator answers for Cognito.
+    # Locally no email is sent and any confirmation code is accepted: the page says so (local).
+    config = build_web_config(
+        api_url=api_url,
+        region=stage.region,
+        user_pool_id=stage.user_pool_id,
+        client_id=stage.user_pool_client_id,
+        mode="scoped" if scoped else "id",
+        max_attachment_bytes=stages.max_attachment_bytes(STAGE),
+        oauth=scoped_mode.web_oauth(endpoint, stage, web_url) if scoped else None,
+        cognito_endpoint=f"{endpoint}/",
+        local=True,
+    )
     # The deployed page's policy, with the local addresses: the emulator answers for Cognito and
     # S3 alike.
     policy = description.content_security_policy(api_url, f"{endpoint}/", [f"{endpoint}/"])
