@@ -1,15 +1,17 @@
-"""The prose documentation agrees with docs/openapi.yaml, and its links stay inside the repository.
+"""docs/openapi.yaml is the API's one reference, docs/api.md explains around it, and both agree.
 
-``docs/api.md`` is the API reference for client developers. It must name every operation of the
-OpenAPI document and no other, every error code and every field the document gives, and state
-every numeric limit of the document's schemas next to the field it limits. Every Markdown link in
-``README.md`` and ``docs/*.md`` is relative, names a file of the repository, and an anchor names a
-heading of that file; no text points outside the repository. Each check is also run on an altered
-copy, so that it is known to fail when it should.
+Every operation of the OpenAPI document says what it does (a summary and a description), and the
+document lists every error code the app answers and no other. ``docs/api.md`` links to the
+document, names no operation and no schema that the document lacks, and every bound it states
+next to a field ("at most 200", "1 to 50") is one the document's schemas and parameters have.
+Every Markdown link in ``README.md`` and ``docs/*.md`` is relative, names a file of the repository,
+and an anchor names a heading of that file; no text points outside the repository. Each check is
+also run on an altered copy, so that it is known to fail when it should.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -20,16 +22,22 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
+from chalicelib import errors
 from tests.conftest import ROOT
 from tests.docs.test_openapi import resolve
 
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
-REFERENCE = ROOT / "docs" / "api.md"
+EXPLANATION = ROOT / "docs" / "api.md"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # The keywords of a schema that set a number a client must respect.
 LIMIT_KEYWORDS = ("minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum", "default")
 # "GET /notes/{noteId}" in prose, a heading or a table; the path ends before a query or punctuation.
 OPERATION_IN_TEXT = re.compile(r"\b(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE) +(/[A-Za-z0-9_{}/.-]*)")
+# "the reference's `Note`": a schema of the OpenAPI document, by name.
+SCHEMA_IN_TEXT = re.compile(r"\breference's `([A-Z][A-Za-z]*)`")
+# The codes Chalice itself answers with, around the app's views: a Content-Type that is not JSON, a
+# method the path does not have (locally; deployed, API Gateway's 403), an exception no view caught.
+CHALICE_ERROR_CODES = {"UnsupportedMediaType": 415, "MethodNotAllowedError": 405, "InternalServerError": 500}
 # Text that points outside the repository, wherever it appears (code included).
 OUTSIDE = re.compile(r"\.\./shared|file:/|(?<![\w.~-])/(?:home|Users|root)/")
 
@@ -139,26 +147,25 @@ def links(text: str) -> list[str]:
 # The checks: each returns every problem found, one line each.
 
 
-def document_operations(document: Mapping[str, Any]) -> set[str]:
+def document_operations(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``{"GET /notes": operation}`` for every operation of the document."""
     return {
-        f"{method.upper()} {path}"
+        f"{method.upper()} {path}": operation
         for path, item in document.get("paths", {}).items()
-        for method in item
+        for method, operation in item.items()
         if method in HTTP_METHODS
     }
 
 
-def operation_problems(document: Mapping[str, Any], reference: str) -> list[str]:
-    """Operations of the document the reference does not name, and those it names that do not exist."""
-    documented = document_operations(document)
-    named = {f"{method} {path.rstrip('.')}" for method, path in OPERATION_IN_TEXT.findall(reference)}
-    return [
-        f"{operation}: in the OpenAPI document, not in docs/api.md"
-        for operation in sorted(documented - named)
-    ] + [
-        f"{operation}: named in docs/api.md, not an operation of the OpenAPI document"
-        for operation in sorted(named - documented)
-    ]
+def description_problems(document: Mapping[str, Any]) -> list[str]:
+    """Operations of the document without a summary or without a description of what they do."""
+    problems = []
+    for name, operation in sorted(document_operations(document).items()):
+        for key in ("summary", "description"):
+            value = operation.get(key)
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{name}: no {key} in the OpenAPI document")
+    return problems
 
 
 def error_codes(document: Mapping[str, Any]) -> set[str]:
@@ -181,6 +188,57 @@ def error_codes(document: Mapping[str, Any]) -> set[str]:
     return found
 
 
+def app_error_codes() -> set[str]:
+    """Every ``Code`` the app answers: its own errors' (``chalicelib/errors.py``) and Chalice's."""
+    return {code for _, code in errors._CHALICE_SHAPE.values()} | set(CHALICE_ERROR_CODES)
+
+
+def error_code_problems(document: Mapping[str, Any], answered: set[str]) -> list[str]:
+    """Codes the app answers that the document does not list, and codes it lists that none answers."""
+    listed = error_codes(document)
+    return [
+        f"error code {code}: answered by the app, not listed in the OpenAPI document"
+        for code in sorted(answered - listed)
+    ] + [
+        f"error code {code}: listed in the OpenAPI document, never answered by the app"
+        for code in sorted(listed - answered)
+    ]
+
+
+def operation_problems(document: Mapping[str, Any], explanation: str) -> list[str]:
+    """Operations docs/api.md names that the document does not have."""
+    documented = set(document_operations(document))
+    named = {f"{method} {path.rstrip('.')}" for method, path in OPERATION_IN_TEXT.findall(explanation)}
+    return [
+        f"{operation}: named in docs/api.md, not an operation of the OpenAPI document"
+        for operation in sorted(named - documented)
+    ]
+
+
+def schema_problems(document: Mapping[str, Any], explanation: str) -> list[str]:
+    """Schemas docs/api.md gives as the reference's (`the reference's `Note``, or in a statement about
+    the schemas) that the document does not have."""
+    schemas = set(document["components"]["schemas"])
+    named: set[str] = set()
+    for statement in statements(explanation):
+        named.update(SCHEMA_IN_TEXT.findall(statement))
+        if re.search(r"\bschemas\b", statement):
+            named.update(
+                span[2] for span in CODE_SPAN.finditer(statement) if re.fullmatch(r"[A-Z][A-Za-z]+", span[2])
+            )
+    return [
+        f"{name}: named in docs/api.md as a schema, not a schema of the OpenAPI document"
+        for name in sorted(named - schemas)
+    ]
+
+
+def reference_link_problems(explanation: str) -> list[str]:
+    """docs/api.md must link to the reference, docs/openapi.yaml."""
+    if any(target.partition("#")[0] == "openapi.yaml" for target in links(explanation)):
+        return []
+    return ["docs/api.md does not link to openapi.yaml, the reference of every route"]
+
+
 def schema_properties(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """``(name, schema)`` of every property of an object schema, nested objects included."""
     for name, prop in schema.get("properties", {}).items():
@@ -188,32 +246,6 @@ def schema_properties(document: Mapping[str, Any], schema: Mapping[str, Any]) ->
         yield name, resolved
         if "properties" in resolved:
             yield from schema_properties(document, resolved)
-
-
-def property_names(document: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """``(schema, property)`` for every property of every schema of the document."""
-    schemas = document["components"]["schemas"]
-    return {
-        (name, prop) for name, schema in schemas.items() for prop, _ in schema_properties(document, schema)
-    }
-
-
-def vocabulary_problems(document: Mapping[str, Any], reference: str) -> list[str]:
-    """Error codes and schema properties of the document that the reference never shows as code."""
-    shown = {match[2].strip() for match in CODE_SPAN.finditer(reference)}
-    # A code span may hold a JSON body or a header line: a name quoted in it counts too.
-    quoted = {word for span in shown for word in re.findall(r'"([^"]+)"', span)}
-    problems = [
-        f"error code {code}: listed by the OpenAPI document, not in docs/api.md"
-        for code in sorted(error_codes(document))
-        if code not in shown
-    ]
-    problems += [
-        f"{schema}.{prop}: a property of the OpenAPI document, not in docs/api.md"
-        for schema, prop in sorted(property_names(document))
-        if prop not in shown and prop not in quoted
-    ]
-    return problems
 
 
 def schema_limits(document: Mapping[str, Any]) -> set[tuple[str, str, int]]:
@@ -259,36 +291,34 @@ def sentences(statement: str) -> list[str]:
     return re.split(r"(?<=[.;!?])\s+(?=[A-Z`(])", statement)
 
 
-def limit_problems(document: Mapping[str, Any], reference: str) -> list[str]:
-    """Limits of the document that the reference does not state next to their field, or contradicts.
+def stated_bounds(document: Mapping[str, Any], explanation: str) -> list[tuple[str, int, str]]:
+    """``(field, bound, sentence)`` for every bound docs/api.md states next to a limited field.
 
-    Every limit must be given by a statement that names its field. A sentence (or table row) that
-    names one limited field only may set it no bound ("at most 250", "1 to 60") that the document
-    lacks.
+    A bound counts when its sentence (or table row) names one field of the document that has
+    limits, and no other: "`title`: at most 200 characters", "`tag` is 1 to 50 characters".
     """
-    problems = []
-    limits = schema_limits(document)
-    said = statements(reference)
-    for field, keyword, number in sorted(limits):
-        if not any(f"`{field}`" in statement and states_number(statement, number) for statement in said):
-            problems.append(
-                f"`{field}`: the OpenAPI document's {keyword} is {number:,}; "
-                "no statement of docs/api.md gives that number with the field"
-            )
-    fields = {field for field, _, _ in limits}
-    for sentence in (sentence for statement in said for sentence in sentences(statement)):
+    fields = {field for field, _, _ in schema_limits(document)}
+    found = []
+    for sentence in (sentence for statement in statements(explanation) for sentence in sentences(statement)):
         named = [field for field in sorted(fields) if f"`{field}`" in sentence]
         if len(named) != 1:
             continue
-        allowed = {number for field, _, number in limits if field == named[0]}
         bounds = [match[1] for match in BOUND.finditer(sentence)]
         bounds += [number for match in RANGE.finditer(sentence) for number in match.groups()]
-        for bound in bounds:
-            if int(bound.replace(",", "")) not in allowed:
-                problems.append(
-                    f"`{named[0]}`: docs/api.md gives the bound {bound}, which the OpenAPI document "
-                    f"does not have: {sentence[:80]}"
-                )
+        found += [(named[0], int(bound.replace(",", "")), sentence) for bound in bounds]
+    return found
+
+
+def limit_problems(document: Mapping[str, Any], explanation: str) -> list[str]:
+    """Bounds docs/api.md states next to a field that the document does not give that field."""
+    limits = schema_limits(document)
+    problems = []
+    for field, bound, sentence in stated_bounds(document, explanation):
+        if not any(number == bound for limited, _, number in limits if limited == field):
+            problems.append(
+                f"`{field}`: docs/api.md gives the bound {bound:,}, which the OpenAPI document "
+                f"does not have: {sentence[:80]}"
+            )
     return problems
 
 
@@ -334,28 +364,46 @@ def document() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def reference() -> str:
-    return REFERENCE.read_text(encoding="utf-8")
+def explanation() -> str:
+    return EXPLANATION.read_text(encoding="utf-8")
 
 
 def read_markdown() -> dict[Path, str]:
     return {path: path.read_text(encoding="utf-8") for path in markdown_files()}
 
 
-def test_the_reference_names_every_operation_and_only_those(document: dict[str, Any], reference: str) -> None:
+def test_every_operation_says_what_it_does(document: dict[str, Any]) -> None:
     assert len(document_operations(document)) == 18
-    assert operation_problems(document, reference) == []
+    assert description_problems(document) == []
 
 
-def test_the_reference_shows_every_error_code_and_field(document: dict[str, Any], reference: str) -> None:
-    assert {"BadRequestError", "PreconditionFailed", "ServiceUnavailable"} <= error_codes(document)
-    names = property_names(document)
-    for schema in ("Note", "Attachment", "UploadForm", "Download"):
-        assert any(owner == schema for owner, _ in names), schema
-    assert vocabulary_problems(document, reference) == []
+def test_the_document_lists_every_error_code_the_app_answers(document: dict[str, Any]) -> None:
+    answered = app_error_codes()
+    assert {"BadRequestError", "NotFoundError", "PreconditionFailed", "ServiceUnavailable"} <= answered
+    assert error_code_problems(document, answered) == []
+    # Each has a status in the document: the app's own errors' statuses, and Chalice's.
+    statuses = {str(status) for status, _ in errors._CHALICE_SHAPE.values()}
+    statuses |= {str(status) for status in CHALICE_ERROR_CODES.values()} - {"405"}
+    answered_statuses = {
+        status for operation in document_operations(document).values() for status in operation["responses"]
+    }
+    assert statuses <= answered_statuses
 
 
-def test_the_reference_states_every_limit_of_the_document(document: dict[str, Any], reference: str) -> None:
+def test_the_explanation_links_to_the_reference(explanation: str) -> None:
+    assert reference_link_problems(explanation) == []
+
+
+def test_the_explanation_names_only_operations_and_schemas_of_the_reference(
+    document: dict[str, Any], explanation: str
+) -> None:
+    assert operation_problems(document, explanation) == []
+    assert schema_problems(document, explanation) == []
+
+
+def test_every_bound_the_explanation_states_is_the_references(
+    document: dict[str, Any], explanation: str
+) -> None:
     limits = schema_limits(document)
     for expected in [
         ("title", "maxLength", 200),
@@ -368,58 +416,84 @@ def test_the_reference_states_every_limit_of_the_document(document: dict[str, An
         ("limit", "default", 20),
     ]:
         assert expected in limits
-    assert limit_problems(document, reference) == []
-
-
-def test_every_link_is_relative_and_resolves_in_the_repository() -> None:
-    files = read_markdown()
-    assert ROOT / "docs" / "api.md" in files
-    assert any(target.startswith("docs/api.md") for target in links(files[ROOT / "README.md"]))
-    assert link_problems(files) == []
+    # The bounds a reader meets in the explanation are compared, not skipped.
+    compared = {(field, bound) for field, bound, _ in stated_bounds(document, explanation)}
+    assert {
+        ("title", 200),
+        ("content", 100_000),
+        ("tags", 20),
+        ("tags", 50),
+        ("limit", 100),
+        ("q", 200),
+    } <= compared
+    assert limit_problems(document, explanation) == []
 
 
 # Each check, on an altered copy: it finds what was broken, and only that.
 
 
-def test_an_operation_left_out_or_made_up_is_named(document: dict[str, Any], reference: str) -> None:
-    left_out = reference.replace("PATCH /notes/{noteId}", "PATCH the note")
-    assert operation_problems(document, left_out) == [
-        "PATCH /notes/{noteId}: in the OpenAPI document, not in docs/api.md"
+def test_an_operation_without_a_summary_or_a_description_is_named(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    del changed["paths"]["/health"]["get"]["description"]
+    changed["paths"]["/trash"]["get"]["summary"] = "  "
+    assert description_problems(changed) == [
+        "GET /health: no description in the OpenAPI document",
+        "GET /trash: no summary in the OpenAPI document",
     ]
-    made_up = reference + "\n`POST /notes/{noteId}/share` shares a note.\n"
+
+
+def test_an_error_code_left_out_or_made_up_is_named(document: dict[str, Any]) -> None:
+    assert error_code_problems(document, app_error_codes() | {"ConflictError"}) == [
+        "error code ConflictError: answered by the app, not listed in the OpenAPI document"
+    ]
+    changed = copy.deepcopy(document)
+    codes = changed["components"]["schemas"]["Error"]["properties"]["Code"]["enum"]
+    codes.remove("MethodNotAllowedError")
+    codes.append("TeapotError")
+    assert error_code_problems(changed, app_error_codes()) == [
+        "error code MethodNotAllowedError: answered by the app, not listed in the OpenAPI document",
+        "error code TeapotError: listed in the OpenAPI document, never answered by the app",
+    ]
+
+
+def test_an_explanation_without_a_link_to_the_reference_is_named(explanation: str) -> None:
+    unlinked = explanation.replace("[`openapi.yaml`](openapi.yaml)", "`openapi.yaml`")
+    assert unlinked != explanation
+    assert reference_link_problems(unlinked) == [
+        "docs/api.md does not link to openapi.yaml, the reference of every route"
+    ]
+
+
+def test_an_operation_or_schema_made_up_is_named(document: dict[str, Any], explanation: str) -> None:
+    made_up = explanation + "\n`POST /notes/{noteId}/share` shares a note.\n"
     assert operation_problems(document, made_up) == [
         "POST /notes/{noteId}/share: named in docs/api.md, not an operation of the OpenAPI document"
     ]
-
-
-def test_a_missing_error_code_or_field_is_named(document: dict[str, Any], reference: str) -> None:
-    altered = reference.replace("`PreconditionFailed`", "precondition failed").replace(
-        "uploadedAt", "uploadTime"
+    renamed = explanation.replace("POST /trash/{noteId}/restore", "POST /trash/{noteId}/undelete")
+    assert operation_problems(document, renamed) == [
+        "POST /trash/{noteId}/undelete: named in docs/api.md, not an operation of the OpenAPI document"
+    ]
+    renamed = explanation.replace("reference's `TrashedNote`", "reference's `DeletedNote`").replace(
+        "`UploadForm`,", "`UploadTicket`,"
     )
-    assert vocabulary_problems(document, altered) == [
-        "error code PreconditionFailed: listed by the OpenAPI document, not in docs/api.md",
-        "Attachment.uploadedAt: a property of the OpenAPI document, not in docs/api.md",
+    assert schema_problems(document, renamed) == [
+        "DeletedNote: named in docs/api.md as a schema, not a schema of the OpenAPI document",
+        "UploadTicket: named in docs/api.md as a schema, not a schema of the OpenAPI document",
     ]
 
 
-def test_a_limit_stated_wrongly_is_named(document: dict[str, Any], reference: str) -> None:
-    missing_200 = (
-        "`title`: the OpenAPI document's maxLength is 200; "
-        "no statement of docs/api.md gives that number with the field"
-    )
-    found = limit_problems(document, reference.replace("at most 200 characters", "at most 250 characters"))
-    assert found[0] == missing_200
-    assert [problem[:41] for problem in found[1:]] == ["`title`: docs/api.md gives the bound 250,"] * 2
-    # Stated right in one place and wrongly in another: the wrong one is named.
-    found = limit_problems(document, reference.replace("at most 200 characters", "at most 250 characters", 1))
-    assert len(found) == 1 and found[0].startswith("`title`: docs/api.md gives the bound 250,"), found
-    found = limit_problems(document, reference.replace("each 1 to 50 characters", "each 1 to 60 characters"))
-    assert [problem[:40] for problem in found] == [
-        "`tags`: the OpenAPI document's maxLength",
-        "`tags`: docs/api.md gives the bound 60, ",
-    ]
-    found = limit_problems(document, reference.replace("5,368,709,120", "5,368,709,121"))
-    assert [problem.split(":")[0] for problem in found] == ["`size`", "`size`"]
+def test_a_bound_stated_wrongly_is_named(document: dict[str, Any], explanation: str) -> None:
+    for right, wrong, field, bound in [
+        ("at most 200 characters (Unicode", "at most 250 characters (Unicode", "title", "250"),
+        ("at most 100,000 bytes", "at most 100,001 bytes", "content", "100,001"),
+        ("each 1 to 50 characters", "each 1 to 60 characters", "tags", "60"),
+        ("from 1 to 100 (20 unless given)", "from 1 to 1,000 (20 unless given)", "limit", "1,000"),
+        ("`q` is 1 to 200 characters", "`q` is 1 to 300 characters", "q", "300"),
+    ]:
+        assert explanation.count(right) == 1, right
+        found = limit_problems(document, explanation.replace(right, wrong))
+        assert [problem.split(":")[0] for problem in found] == [f"`{field}`"], found
+        assert found[0].startswith(f"`{field}`: docs/api.md gives the bound {bound}, "), found
 
 
 def test_a_number_counts_only_as_itself() -> None:
