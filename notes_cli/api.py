@@ -128,7 +128,7 @@ class NotesApi:
             "PATCH",
             note_path(note_id),
             body=fields,
-            headers={"If-Match": etag},
+            etag=etag,
             failed=f"note {note_id} was not changed",
             note_id=note_id,
         ).json_body
@@ -136,15 +136,8 @@ class NotesApi:
     def delete_note(self, note_id: str, etag: str | None = None) -> None:
         """DELETE /notes/{id}: the note (and its file) to the trash, if the note is still at ``etag``
         when one is given."""
-        headers = {"If-Match": etag} if etag else None
-        self.call(
-            "DELETE",
-            note_path(note_id),
-            headers=headers,
-            expect=204,
-            failed=f"note {note_id} was not moved to the trash",
-            note_id=note_id,
-        )
+        failed = f"note {note_id} was not moved to the trash"
+        self.call("DELETE", note_path(note_id), etag=etag, expect=204, failed=failed, note_id=note_id)
 
     def list_trash(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
         """GET /trash: one page, ``{"notes": [...], "nextCursor": str | None}``, most recently
@@ -220,15 +213,9 @@ class NotesApi:
 
     def detach(self, note_id: str, etag: str | None = None) -> None:
         """DELETE /notes/{id}/attachment, if the note is still at ``etag`` when one is given."""
-        headers = {"If-Match": etag} if etag else None
+        failed = f"the file of note {note_id} was not removed"
         try:
-            self.call(
-                "DELETE",
-                attachment_path(note_id),
-                headers=headers,
-                expect=204,
-                failed=f"the file of note {note_id} was not removed",
-            )
+            self.call("DELETE", attachment_path(note_id), etag=etag, expect=204, failed=failed)
         except ApiError as error:
             raise self._no_file(note_id, error) from error
 
@@ -266,11 +253,15 @@ class NotesApi:
         expect: int = 200,
         failed: str = "the request failed",
         note_id: str | None = None,
+        etag: str | None = None,
     ) -> Answer:
         """Send one request as the signed-in user; raises CliError unless the status is ``expect``.
 
-        ``failed`` says what did not happen, and ``note_id`` names the note a 404 is about.
+        ``failed`` says what did not happen, and ``note_id`` names the note a 404 is about. With an
+        ``etag``, the request is made only if the note is still at that version (``If-Match``).
         """
+        if etag:
+            headers = {**(headers or {}), "If-Match": etag}
         session, refreshed = self.session()
         response = self._send(method, path, session, body, params, headers)
         writes = method.upper() not in READ_METHODS

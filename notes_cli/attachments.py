@@ -13,7 +13,7 @@ from notes_cli.ids import resolve_note_id
 from notes_cli.local_files import AlreadyThere, download_target, folder_for, open_upload, save
 from notes_cli.notes import ID_HELP, unless_changed
 from notes_cli.output import attachment_line, label, printable, progress_bar
-from notes_cli.prompts import confirm
+from notes_cli.prompts import confirm, yes_option
 from notes_cli.state import State, pass_state
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -96,9 +96,7 @@ def download(state: State, note_id: str, output: str | None, force: bool) -> Non
 
 @click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
-@click.option(
-    "-y", "--yes", is_flag=True, help="Remove it without asking (for scripts: needed without a terminal)."
-)
+@yes_option("Remove it")
 @pass_state
 def detach(state: State, note_id: str, yes: bool) -> None:
     """Remove a note's file.

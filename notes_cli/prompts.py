@@ -9,6 +9,8 @@ or a warning; and nothing is deleted unless the command line says ``--yes``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -77,6 +79,13 @@ def _line() -> str | None:
     if line.endswith("\n"):
         line = line[:-1]
     return line[:-1] if line.endswith("\r") else line
+
+
+def yes_option(verb: str) -> Callable[[Any], Any]:
+    """``-y/--yes``: do it without asking (``confirm``), for a command that asks at a terminal first."""
+    return click.option(
+        "-y", "--yes", is_flag=True, help=f"{verb} without asking (for scripts: needed without a terminal)."
+    )
 
 
 def confirm(question: str, *, yes: bool, not_done: str) -> None:

@@ -15,7 +15,7 @@ from notes_cli.errors import CliError
 from notes_cli.ids import every_trashed, resolve_trashed_id, short_ids
 from notes_cli.notes import PAGE_SIZE_FOR_ALL
 from notes_cli.output import label, print_json, printable, trash_header, trash_line
-from notes_cli.prompts import confirm, need_terminal
+from notes_cli.prompts import confirm, need_terminal, yes_option
 from notes_cli.state import State, pass_state
 
 TRASHED_ID_HELP = (
@@ -73,9 +73,7 @@ def restore(state: State, note_id: str) -> None:
 
 @click.command(epilog=TRASHED_ID_HELP)
 @click.argument("note_id", metavar="ID")
-@click.option(
-    "-y", "--yes", is_flag=True, help="Delete without asking (for scripts: needed without a terminal)."
-)
+@yes_option("Delete")
 @pass_state
 def purge(state: State, note_id: str, yes: bool) -> None:
     """Delete a note in the trash, and its file, for good.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from click.testing import CliRunner, Result
 from notes_cli.api import NotesApi
 from notes_cli.credentials import token_expiry
 from notes_cli.main import cli
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ROOT
 from tests.stack import Stack
 
 HOST = "127.0.0.1"
@@ -190,3 +191,10 @@ def no_account(local_stack: Stack, email: str) -> bool:
     except cognito.exceptions.UserNotFoundException:
         return True
     return False
+
+
+def as_a_process(args: list[str], env: dict[str, str], **options: Any) -> dict[str, Any]:
+    """The arguments that run ``python -m notes_cli.main ARGS`` as a real process, in a session of its
+    own (no controlling terminal: a prompt reads the process's stdin), with ``options`` besides."""
+    command = [sys.executable, "-m", "notes_cli.main", *args]
+    return {"args": command, "cwd": ROOT, "env": env, "start_new_session": True, **options}

@@ -249,9 +249,7 @@ def test_attach_and_download_say_when_s3_cannot_be_reached(
 def test_download_shows_s3_refusing_and_leaves_nothing_behind(
     notes: Notes, logged_in: str, local_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    note_id = notes("add", "text").stdout.strip()
-    write_file(tmp_path / "a.txt", 100)
-    assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
+    note_id = note_with_file(notes, tmp_path / "a.txt", 100)
     for key in note_keys(local_stack, notes, note_id):  # the file vanishes behind the API's back
         local_stack.client("s3").delete_object(Bucket=local_stack.facts.bucket_name, Key=key)
     out = tmp_path / "out"
@@ -266,9 +264,7 @@ def test_download_shows_s3_refusing_and_leaves_nothing_behind(
 def test_download_checks_the_size(
     notes: Notes, logged_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    note_id = notes("add", "text").stdout.strip()
-    write_file(tmp_path / "a.txt", 100)
-    assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
+    note_id = note_with_file(notes, tmp_path / "a.txt", 100)
     link = NotesApi.download_link
     monkeypatch.setattr(NotesApi, "download_link", lambda self, wanted: {**link(self, wanted), "size": 101})
     out = tmp_path / "out"
@@ -282,15 +278,21 @@ def test_download_checks_the_size(
 def test_download_never_replaces_a_folder(
     notes: Notes, logged_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    note_id = notes("add", "text").stdout.strip()
-    write_file(tmp_path / "a.txt", 100)
-    assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
+    note_id = note_with_file(notes, tmp_path / "a.txt", 100)
     here = tmp_path / "here"
     (here / "a.txt").mkdir(parents=True)
     monkeypatch.chdir(here)
     assert_one_line_error(notes("download", note_id), "a.txt already exists", "--force")
     assert_one_line_error(notes("download", note_id, "--force"), "cannot write a.txt", "directory")
     assert [path.name for path in here.iterdir()] == ["a.txt"] and (here / "a.txt").is_dir()
+
+
+def note_with_file(notes: Notes, path: Path, size: int) -> str:
+    """A new note's id, with a file of ``size`` random bytes written at ``path`` attached to it."""
+    note_id: str = notes("add", "text").stdout.strip()
+    write_file(path, size)
+    assert notes("attach", note_id, str(path)).exit_code == 0
+    return note_id
 
 
 def attach_named(notes: Notes, note_id: str, name: str, data: bytes) -> None:
@@ -329,9 +331,7 @@ def test_download_asks_for_a_path_when_the_name_is_not_safe_here(
 def test_detach_refuses_when_the_note_changed_meanwhile(
     notes: Notes, logged_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    note_id = notes("add", "text").stdout.strip()
-    write_file(tmp_path / "a.txt", 100)
-    assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
+    note_id = note_with_file(notes, tmp_path / "a.txt", 100)
     someone_else_writes_after_the_first_read(notes, monkeypatch)
     # It names the version it found on reading the note again, not the one it had read first.
     assert_one_line_error(
@@ -407,9 +407,8 @@ def test_download_never_writes_a_dot_file_without_being_told_to(
 def test_download_to_a_path_ending_in_a_slash_saves_in_that_folder(
     notes: Notes, logged_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    note_id = notes("add", "text").stdout.strip()
-    data = write_file(tmp_path / "a.txt", 100)
-    assert notes("attach", note_id, str(tmp_path / "a.txt")).exit_code == 0
+    note_id = note_with_file(notes, tmp_path / "a.txt", 100)
+    data = (tmp_path / "a.txt").read_bytes()
     monkeypatch.chdir(tmp_path)
     saved = notes("download", note_id, "-o", "missing/dir/")
     assert saved.exit_code == 0, saved.output

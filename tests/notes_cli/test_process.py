@@ -17,6 +17,7 @@ from tests.notes_cli.helpers import (
     HOST,
     Notes,
     api_call,
+    as_a_process,
     assert_one_line_error,
     create_user,
     new_email,
@@ -29,18 +30,8 @@ from tests.stack import Stack, free_port
 
 def run_notes(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     """``python -m notes_cli.main`` as a real process, without a terminal."""
-    return subprocess.run(
-        [sys.executable, "-m", "notes_cli.main", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        # No controlling terminal, so the password prompt reads the piped stdin.
-        start_new_session=True,
-        check=False,
-    )
+    options = as_a_process(args, env, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(**options)
 
 
 def test_the_cli_works_as_a_real_process(notes: Notes, local_stack: Stack, tmp_path: Path) -> None:
@@ -144,15 +135,7 @@ class Terminal:
         pending = list(answers)
         shown = ""
         answered_at = 0
-        with subprocess.Popen(
-            [sys.executable, "-m", "notes_cli.main", *args],
-            cwd=ROOT,
-            env=env,
-            stdin=side,
-            stdout=side,
-            stderr=side,
-            start_new_session=True,
-        ) as process:
+        with subprocess.Popen(**as_a_process(args, env, stdin=side, stdout=side, stderr=side)) as process:
             os.close(side)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:

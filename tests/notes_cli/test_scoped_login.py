@@ -31,8 +31,15 @@ from infra import description
 from notes_cli import browser_sign_in
 from notes_cli.credentials import Session, token_claims
 from notes_cli.stack import resolve
-from tests.conftest import PASSWORD, ROOT
-from tests.notes_cli.helpers import Notes, assert_one_line_error, create_user, expiry_of, write_stack_file
+from tests.conftest import PASSWORD
+from tests.notes_cli.helpers import (
+    Notes,
+    as_a_process,
+    assert_one_line_error,
+    create_user,
+    expiry_of,
+    write_stack_file,
+)
 from tests.stack import SignIn, Stack, port_is_free
 
 BROWSER_PROGRAM = Path(__file__).with_name("sign_in_browser.py")
@@ -76,32 +83,13 @@ class Login:
             "SIGN_IN_ACT": act,
             "SIGN_IN_REPORT": str(self.report_path),
         }
-        self.args = [sys.executable, "-m", "notes_cli.main", "login", *args]
+        self.process = as_a_process(["login", *args], self.env, stdin=subprocess.DEVNULL, text=True)
 
     def run(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.args,
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            start_new_session=True,
-            check=False,
-        )
+        return subprocess.run(**self.process, capture_output=True, timeout=90, check=False)
 
     def start(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            self.args,
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        return subprocess.Popen(**self.process, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     @property
     def seen(self) -> dict[str, Any]:
