@@ -107,6 +107,14 @@ def attribute(user: Any, name: str) -> str | None:
     return None
 
 
+def email_verified(user: Any) -> bool:
+    """Whether the user's email is verified, as every token and userInfo say it: the attribute when
+    the user has one; without it, whether the account is confirmed (confirming a sign-up with the
+    emailed code verifies the email: Cognito records it, the emulator does not)."""
+    stated = attribute(user, "email_verified")
+    return stated.lower() == "true" if stated is not None else user.status == "CONFIRMED"
+
+
 def masked(address: str) -> str:
     """An email address as Cognito shows where a code went: ``a***@e***``."""
     local, _, domain = address.partition("@")
@@ -270,9 +278,13 @@ def _patch_pool(pool_class: Any) -> None:
         signing_key(self)
 
     def _get_user(self: Any, username: str) -> Any:
-        user = find_user(self, username)
-        if user is not None or case_sensitive(self) or not isinstance(username, str):
-            return user
+        """The user named ``username``: by their own name (the pool's key, found at once), else by
+        a username attribute (their email), in any letter case unless the pool tells case apart;
+        each user is looked at once."""
+        if not isinstance(username, str) or case_sensitive(self):
+            return find_user(self, username)
+        if username in self.users:
+            return self.users[username]
         wanted = username.lower()
         names = self.extended_config.get("UsernameAttributes") or []
         for candidate in self.users.values():
@@ -310,7 +322,7 @@ def _patch_pool(pool_class: Any) -> None:
             email = attribute(user, "email")
             if email is not None:
                 claims["email"] = email
-                claims["email_verified"] = attribute(user, "email_verified") != "false"
+                claims["email_verified"] = email_verified(user)
         return sign(self, claims), expires_in
 
     pool_class.__init__ = __init__
@@ -334,7 +346,7 @@ def _patch_sign_in(backend_class: Any) -> None:
         if auth_flow == "USER_SRP_AUTH" and not client.generate_secret:
             return start_srp(pool, client, auth_parameters or {})
         if auth_flow == "USER_PASSWORD_AUTH":
-            _check_password(pool, client, auth_parameters or {})
+            auth_parameters = _check_password(pool, client, auth_parameters or {})
         return initiate(self, client_id, auth_flow, auth_parameters)
 
     def admin_initiate_auth(
@@ -345,7 +357,7 @@ def _patch_sign_in(backend_class: Any) -> None:
         if client is not None:
             _flow_enabled(client, auth_flow)
             if auth_flow in ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
-                _check_password(pool, client, auth_parameters or {})
+                auth_parameters = _check_password(pool, client, auth_parameters or {})
         return admin_initiate(self, user_pool_id, client_id, auth_flow, auth_parameters)
 
     def respond_to_auth_challenge(
@@ -392,8 +404,10 @@ def _patch_recovery(backend_class: Any) -> None:
     backend_class.confirm_sign_up = confirm_sign_up_
 
 
-def _check_password(pool: Any, client: Any, parameters: dict[str, Any]) -> None:
-    """A password flow's refusals as Cognito words them, before the emulator's own checks."""
+def _check_password(pool: Any, client: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A password flow's refusals as Cognito words them, before the emulator's own checks; the
+    parameters the emulator then goes on with name the user found by their own name, which the
+    pool finds at once (no second search of its users)."""
     from moto.cognitoidp.exceptions import NotAuthorizedError
 
     user = pool._get_user(str(parameters.get("USERNAME") or ""))
@@ -401,6 +415,7 @@ def _check_password(pool: Any, client: Any, parameters: dict[str, Any]) -> None:
         raise _unknown_user(client)
     if user.password != parameters.get("PASSWORD"):
         raise NotAuthorizedError(INCORRECT)
+    return {**parameters, "USERNAME": user.username}
 
 
 def _known_or_code_mismatch(backend: Any, client_id: str, username: str) -> None:

@@ -135,6 +135,8 @@ class SignInServer:
             if error.redirect_uri:
                 return None, self.server.handle_error_response(None, error)
             return None, pages.error_page("Sign-in error", error.description or error.error)
+        except ValueError:  # Authlib's error could not name the redirect URI: it holds a quote
+            return None, pages.error_page("Sign-in error", "Redirect URI is not supported by client.")
 
     def sign_in(self, grant: Any, user: Any) -> Any:
         session.clear()
@@ -226,10 +228,9 @@ class SignInServer:
         user = signed_in_user(pool, claims.get("username")) if claims else None
         if claims is None or user is None or "openid" not in str(claims.get("scope", "")).split():
             return _invalid_token("Access token is not valid")
-        verified = user_pool.attribute(user, "email_verified")
         return {
             "sub": user.id,
-            "email_verified": verified if verified is not None else str(user.status == "CONFIRMED").lower(),
+            "email_verified": str(user_pool.email_verified(user)).lower(),  # a string, as Cognito's
             "email": user_pool.attribute(user, "email"),
             "username": user.username,
         }

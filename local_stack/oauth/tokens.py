@@ -64,12 +64,11 @@ class Tokens:
         answer: dict[str, Any] = {"access_token": access_token}
         if "openid" in scope.split():
             email = user_pool.attribute(user, "email")
-            verified = user_pool.attribute(user, "email_verified")
             identity: dict[str, Any] = {
                 "at_hash": _at_hash(access_token),
                 "sub": user.id,
                 **({"cognito:groups": groups} if groups else {}),
-                "email_verified": verified == "true" if verified is not None else user.status == "CONFIRMED",
+                "email_verified": user_pool.email_verified(user),
                 "iss": self.issuer,
                 "cognito:username": user.username,
                 **({"nonce": nonce} if nonce else {}),

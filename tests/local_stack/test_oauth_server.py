@@ -367,6 +367,12 @@ def test_the_pages_show_what_they_are_given_as_text(server: Any, aws_stack: Prov
         '<p role="alert">Redirect URI http://127.0.0.1:8976/&lt;script&gt;alert(3)&lt;/script&gt;'
         in error.text
     )
+    # One holding a quote, which the error cannot name, is refused as well (not a server error).
+    quoted = browser.get(
+        f"{base}/oauth2/authorize", query_string=page_query(cli, redirect_uri=f'{elsewhere}"')
+    )
+    assert quoted.status_code == 400
+    assert '<p role="alert">Redirect URI is not supported by client.</p>' in quoted.text
 
 
 def test_the_pages_headers_allow_their_style_and_their_forms_targets_only(
@@ -437,3 +443,33 @@ def test_data_saved_before_the_records_had_a_module_of_their_own_loads() -> None
     assert b"local_stack.oauth.records" not in earlier
     loaded = pickle.loads(earlier)  # noqa: S301 - made here
     assert isinstance(loaded, records.Kept) and loaded == saved
+
+
+@pytest.mark.parametrize(("stated", "verified"), [(None, True), ("true", True), ("false", False)])
+def test_every_token_and_user_info_say_alike_whether_the_email_is_verified(
+    server: Any, aws_stack: Provisioned, email: str, stated: str | None, verified: bool
+) -> None:
+    cognito = aws_client("cognito-idp")
+    if stated is not None:
+        cognito.admin_update_user_attributes(
+            UserPoolId=aws_stack.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email_verified", "Value": stated}],
+        )
+    cli = aws_stack.oauth_clients["cli"]
+    verifier = secrets.token_urlsafe(48)
+    page_tokens = exchange(server, cli, code_for(server, cli, email, verifier), verifier).get_json()
+    pool_tokens = cognito.admin_initiate_auth(
+        UserPoolId=aws_stack.user_pool_id,
+        ClientId=aws_stack.user_pool_client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    assert _claims(page_tokens["id_token"])["email_verified"] is verified
+    assert _claims(pool_tokens["IdToken"])["email_verified"] is verified
+    browser, issuer = server
+    info = browser.get(
+        f"{urlsplit(issuer).path}/oauth2/userInfo",
+        headers={"Authorization": f"Bearer {page_tokens['access_token']}"},
+    )
+    assert info.get_json()["email_verified"] == str(verified).lower()  # a string, as Cognito's

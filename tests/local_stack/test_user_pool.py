@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
 import app as notes_app
+from local_stack.provisioning import Provisioned
 from tests.conftest import PASSWORD, ApiUser, aws_client
 
 INCORRECT = "Incorrect username or password."
@@ -296,3 +297,47 @@ def test_tools_with_iam_credentials_sign_in_with_admin_initiate_auth_and_only_en
         )
     )
     assert error["Code"] == "InvalidParameterException"
+
+
+# ---- one search of the pool's users per sign-in -----------------------------------------------------
+
+
+class SearchedUsers(dict[str, Any]):
+    """A pool's users, counting each walk through all of them."""
+
+    searches = 0
+
+    def values(self) -> Any:
+        self.searches += 1
+        return super().values()
+
+
+@pytest.mark.parametrize("flow", ["USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH"])
+def test_a_password_sign_in_searches_the_pools_users_once(aws_stack: Provisioned, flow: str) -> None:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    email = new_email("search")
+    sub = signed_up(email)
+    account = aws_stack.user_pool_arn.split(":")[4]
+    pool = cognitoidp_backends[account][aws_stack.region].user_pools[aws_stack.user_pool_id]
+    users, pool.users = pool.users, SearchedUsers(pool.users)
+    try:
+        cognito = aws_client("cognito-idp")
+        parameters = {"USERNAME": email.upper(), "PASSWORD": PASSWORD}  # found in any letter case
+        if flow == "USER_PASSWORD_AUTH":
+            answer = cognito.initiate_auth(
+                ClientId=settings().app_client_ids[0], AuthFlow=flow, AuthParameters=parameters
+            )
+        else:
+            answer = cognito.admin_initiate_auth(
+                UserPoolId=settings().user_pool_id,
+                ClientId=settings().app_client_ids[0],
+                AuthFlow=flow,
+                AuthParameters=parameters,
+            )
+        searches = pool.users.searches
+    finally:
+        users.update(pool.users)
+        pool.users = users
+    assert claims(answer["AuthenticationResult"]["IdToken"])["sub"] == sub
+    assert searches == 1
