@@ -19,12 +19,9 @@ from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import Unauthenticated, handle_errors
 from chalicelib.services import Services
 from chalicelib.settings import Settings
+from chalicelib.stream_consumers import INDEXER, JOBS, PURGER
 
 settings = Settings.from_env()
-# The functions the tables' streams invoke (their event sources are the deploy's, or the local stack's).
-INDEXER = "index_notes"
-PURGER = "purge_trash"
-JOBS = "run_jobs"
 
 app = Chalice(app_name="notes")
 app.debug = False  # tracebacks never reach clients
@@ -251,23 +248,28 @@ def detach_file(note_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
-@app.lambda_function(name=PURGER)
+# The functions the tables' streams invoke: which records reach each is declared once
+# (chalicelib.stream_consumers), as the template's filters and the local stack's delivery; each
+# reads only those (``Consumer.records``), whatever it is handed.
+
+
+@app.lambda_function(name=PURGER.name)
 def purge_trash(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The trash table's stream, only the items DynamoDB's TTL removed: their files go too."""
-    return {"records": len(event.get("Records") or []), "files": trash.purge_expired(event)}
+    return {"records": len(event.get("Records") or []), "files": trash.purge_expired(PURGER.records(event))}
 
 
-@app.lambda_function(name=JOBS)
+@app.lambda_function(name=JOBS.name)
 def run_jobs(event: dict[str, Any], context: Any) -> dict[str, int]:
-    """The account table's stream, its new items only: exports to make, accounts to delete."""
+    """The account table's stream, its jobs only: exports to make, accounts to delete."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return jobs.run(event, (lambda: remaining() / 1000) if remaining else None)
+    return jobs.run(JOBS.records(event), (lambda: remaining() / 1000) if remaining else None)
 
 
-@app.lambda_function(name=INDEXER)
+@app.lambda_function(name=INDEXER.name)
 def index_notes(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The notes table's stream, in batches: the search index follows every change (``chalicelib.search``)."""
-    changes = search_index.apply_stream(event)
+    changes = search_index.apply_stream(INDEXER.records(event))
     return {
         "records": len(event.get("Records") or []),
         "put": len(changes.puts),

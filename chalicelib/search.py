@@ -14,13 +14,13 @@ it alone either: every note a search returns is read from the notes table and ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib import words, writes
 from chalicelib.models import NoteModel, SearchEntryModel, bind_note_model, bind_search_model
 from chalicelib.queries import note_texts
+from chalicelib.stream_records import StreamRecord
 
 WORD = "w#"
 TAG = "t#"
@@ -69,29 +69,26 @@ class SearchIndex:
         self._notes = notes
         self._entries = entries
 
-    def apply_stream(self, event: Mapping[str, Any]) -> Changes:
-        """Bring the index in step with a batch of the notes table's stream records.
+    def apply_stream(self, records: Iterable[StreamRecord[NoteModel]]) -> Changes:
+        """Bring the index in step with a batch of the notes table's stream records
+        (``stream_consumers.INDEXER.records``).
 
         Idempotent: a batch given again (Lambda retries a failed one) writes the same entries.
         """
-        changes = self.changes(event.get("Records") or [])
+        changes = self.changes(records)
         self.write(changes)
         return changes
 
-    def changes(self, records: Iterable[Mapping[str, Any]]) -> Changes:
+    def changes(self, records: Iterable[StreamRecord[NoteModel]]) -> Changes:
         """What a batch of stream records changes in the index: for each note, its first old image
         against its last new image (a batch holds a note's records in order)."""
         images: dict[tuple[str, str], list[NoteModel | None]] = {}
         for record in records:
-            change = record.get("dynamodb") or {}
-            keys = change.get("Keys") or {}
-            key = (keys["userId"]["S"], keys["noteId"]["S"])
-            old = self._image(change.get("OldImage"))
-            new = self._image(change.get("NewImage"))
+            key = (record.keys["userId"], record.keys["noteId"])
             if key in images:
-                images[key][1] = new
+                images[key][1] = record.new
             else:
-                images[key] = [old, new]
+                images[key] = [record.old, record.new]
         puts: list[tuple[str, str]] = []
         deletes: list[tuple[str, str]] = []
         for (owner, _), (old, new) in images.items():
@@ -138,9 +135,6 @@ class SearchIndex:
         """Every entry of ``owner``, in key order."""
         for item in self._entries.query(owner):
             yield item.entry
-
-    def _image(self, image: Mapping[str, Any] | None) -> NoteModel | None:
-        return self._notes.from_raw_data(dict(image)) if image else None
 
 
 @dataclass

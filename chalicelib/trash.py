@@ -15,7 +15,7 @@ Nothing is deleted for good before ``purgeAt`` unless the owner asked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from chalicelib.errors import NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.files import FileStore
 from chalicelib.models import TRASH_INDEX, NoteModel, TrashedNoteModel
 from chalicelib.shapes import Page, epoch_seconds, iso_time, parse_time, to_public, utc_now
+from chalicelib.stream_records import StreamRecord
 from chalicelib.validation import Precondition
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ TRASH_SECONDS = TRASH_DAYS * 24 * 60 * 60
 MOVE_ATTEMPTS = 3
 # A cursor of the trash is bound to it: never taken for a cursor of the notes.
 CURSOR_BINDING = "trash"
-# What DynamoDB's TTL writes in a stream record of an item it removed.
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 TRASH_FIELDS = ("deletedAt", "deletedKey", "purgeAtEpoch")
 
 
@@ -158,17 +157,10 @@ class Trash:
         if old.attachment is not None:
             self._files.delete_quietly(old.attachment.key)
 
-    def purge_expired(self, event: dict[str, Any]) -> int:
-        """The trash table's stream: for each item DynamoDB's TTL removed, its file is deleted
-        (deployed, only those records reach it). Returns how many files were deleted."""
-        keys = []
-        for record in event.get("Records") or []:
-            if record.get("eventName") != "REMOVE" or record.get("userIdentity") != TTL_IDENTITY:
-                continue
-            old = (record.get("dynamodb") or {}).get("OldImage") or {}
-            key = ((old.get("file") or {}).get("M") or {}).get("key", {}).get("S")
-            if key:
-                keys.append(key)
+    def purge_expired(self, records: Iterable[StreamRecord[TrashedNoteModel]]) -> int:
+        """The trash table's stream, the items DynamoDB's TTL removed (``stream_consumers.PURGER``
+        admits only those): each one's file is deleted. Returns how many files were deleted."""
+        keys = [record.old.attachment.key for record in records if record.old and record.old.attachment]
         for start in range(0, len(keys), 1000):
             self._files.delete(*keys[start : start + 1000])  # raises: the batch is given again
         return len(keys)

@@ -328,40 +328,15 @@ def trash_table(stage: str) -> dict[str, Any]:
 
 
 # The account table: per user, the account's tombstone (item "deleted") and its exports (item
-# "export#<exportId>"). Each new item starts the jobs function through the table's stream; the TTL
+# "export#<exportId>"). Each new one starts the jobs function through the table's stream; the TTL
 # attribute expiresAtEpoch (seconds) lets DynamoDB drop an export's record a day after it is ready,
 # and a deleted account's "sweep" item once its upload forms have expired (its removal starts the
 # jobs function once more). The tombstone has none: it stays.
 ACCOUNT_TTL_ATTRIBUTE = "expiresAtEpoch"
 
 
-# The records of the two tables' streams that start a function (an event source mapping's filter
-# pattern, deployed; the local stack delivers only what matches too): of the trash's, the items
-# DynamoDB's TTL deleted (a restore or a delete for good is the API's, which deletes the file
-# itself); of the account table's, each new item (one job: an export or an account deletion), and
-# a deleted account's "sweep" item once the TTL removed it (the last sweep of what came late).
-PURGE_FILTER_PATTERN: dict[str, Any] = {
-    "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}
-}
-JOBS_FILTER_PATTERNS: list[dict[str, Any]] = [
-    {"eventName": ["INSERT"]},
-    {"eventName": ["REMOVE"], **PURGE_FILTER_PATTERN, "dynamodb": {"Keys": {"item": {"S": ["sweep"]}}}},
-]
-
-
-def stream_record_matches(pattern: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    """Whether a stream ``record`` matches a filter ``pattern`` of the kind above: every key of
-    the pattern is in the record, a list naming the value it may have, an object matched within."""
-    for key, wanted in pattern.items():
-        if key not in record:
-            return False
-        value = record[key]
-        if isinstance(wanted, Mapping):
-            if not isinstance(value, Mapping) or not stream_record_matches(wanted, value):
-                return False
-        elif value not in wanted:
-            return False
-    return True
+# Which records of the tables' streams start which function (the event source mappings' filters,
+# deployed; the local stack's delivery) is declared once, in chalicelib/stream_consumers.py.
 
 
 def account_table_name(stage: str) -> str:

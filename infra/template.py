@@ -35,6 +35,7 @@ import json
 import re
 from typing import Any
 
+from chalicelib import stream_consumers as consumers
 from infra import description
 
 USER_POOL = "UserPool"
@@ -78,6 +79,12 @@ JOBS_LOG_GROUP = "RunJobsLogGroup"
 JOBS_BATCH_SIZE = 1
 JOBS_PARALLELIZATION = 10
 JOBS_RETRIES = 10
+# Each stream function's table (chalicelib.stream_consumers names them).
+STREAM_TABLES = {
+    consumers.NOTES_TABLE: TABLE,
+    consumers.TRASH_TABLE: TRASH_TABLE,
+    consumers.ACCOUNT_TABLE: ACCOUNT_TABLE,
+}
 BUCKET = "AttachmentsBucket"
 BUCKET_POLICY = "AttachmentsBucketPolicy"
 # ACLs disabled: the bucket owns every object, whoever uploaded it.
@@ -323,25 +330,37 @@ def _indexer(auth: description.Auth) -> dict[str, Any]:
         "Properties": {
             "Environment": {"Variables": _function_environment(auth)},
             "Events": {
-                "NotesStream": {
-                    "Type": "DynamoDB",
-                    "Properties": {
-                        "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
-                        "StartingPosition": "TRIM_HORIZON",
-                        "BatchSize": INDEXER_BATCH_SIZE,
-                        "MaximumBatchingWindowInSeconds": 0,
-                        "BisectBatchOnFunctionError": True,
-                        "MaximumRetryAttempts": INDEXER_RETRIES,
-                    },
-                }
+                "NotesStream": _stream_source(
+                    consumers.INDEXER,
+                    BatchSize=INDEXER_BATCH_SIZE,
+                    MaximumBatchingWindowInSeconds=0,
+                    BisectBatchOnFunctionError=True,
+                    MaximumRetryAttempts=INDEXER_RETRIES,
+                )
             },
         }
     }
 
 
-def _filter(*patterns: dict[str, Any]) -> dict[str, Any]:
-    """An event source mapping's FilterCriteria: only the records matching one of ``patterns``."""
-    return {"Filters": [{"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in patterns]}
+def filter_criteria(consumer: consumers.Consumer[Any]) -> dict[str, Any]:
+    """An event source mapping's FilterCriteria: only the records matching one of the patterns
+    ``consumer`` declares (Lambda's event filtering)."""
+    return {
+        "Filters": [{"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in consumer.patterns]
+    }
+
+
+def _stream_source(consumer: consumers.Consumer[Any], **properties: Any) -> dict[str, Any]:
+    """The event source of ``consumer``'s function: its table's stream, from the oldest record
+    kept, with the filter it declares (none: every record); ``properties``, the mapping's others."""
+    source = {
+        "Stream": {"Fn::GetAtt": [STREAM_TABLES[consumer.table], "StreamArn"]},
+        "StartingPosition": "TRIM_HORIZON",
+        **properties,
+    }
+    if consumer.patterns:
+        source["FilterCriteria"] = filter_criteria(consumer)
+    return {"Type": "DynamoDB", "Properties": source}
 
 
 def _purger(auth: description.Auth) -> dict[str, Any]:
@@ -352,18 +371,13 @@ def _purger(auth: description.Auth) -> dict[str, Any]:
         "Properties": {
             "Environment": {"Variables": _function_environment(auth)},
             "Events": {
-                "TrashStream": {
-                    "Type": "DynamoDB",
-                    "Properties": {
-                        "Stream": {"Fn::GetAtt": [TRASH_TABLE, "StreamArn"]},
-                        "StartingPosition": "TRIM_HORIZON",
-                        "BatchSize": PURGER_BATCH_SIZE,
-                        "MaximumBatchingWindowInSeconds": 0,
-                        "BisectBatchOnFunctionError": True,
-                        "MaximumRetryAttempts": PURGER_RETRIES,
-                        "FilterCriteria": _filter(description.PURGE_FILTER_PATTERN),
-                    },
-                }
+                "TrashStream": _stream_source(
+                    consumers.PURGER,
+                    BatchSize=PURGER_BATCH_SIZE,
+                    MaximumBatchingWindowInSeconds=0,
+                    BisectBatchOnFunctionError=True,
+                    MaximumRetryAttempts=PURGER_RETRIES,
+                )
             },
         }
     }
@@ -376,19 +390,14 @@ def _jobs(auth: description.Auth) -> dict[str, Any]:
         "Properties": {
             "Environment": {"Variables": _function_environment(auth)},
             "Events": {
-                "AccountStream": {
-                    "Type": "DynamoDB",
-                    "Properties": {
-                        "Stream": {"Fn::GetAtt": [ACCOUNT_TABLE, "StreamArn"]},
-                        "StartingPosition": "TRIM_HORIZON",
-                        "BatchSize": JOBS_BATCH_SIZE,
-                        "MaximumBatchingWindowInSeconds": 0,
-                        "ParallelizationFactor": JOBS_PARALLELIZATION,
-                        "BisectBatchOnFunctionError": True,
-                        "MaximumRetryAttempts": JOBS_RETRIES,
-                        "FilterCriteria": _filter(*description.JOBS_FILTER_PATTERNS),
-                    },
-                }
+                "AccountStream": _stream_source(
+                    consumers.JOBS,
+                    BatchSize=JOBS_BATCH_SIZE,
+                    MaximumBatchingWindowInSeconds=0,
+                    ParallelizationFactor=JOBS_PARALLELIZATION,
+                    BisectBatchOnFunctionError=True,
+                    MaximumRetryAttempts=JOBS_RETRIES,
+                )
             },
         }
     }

@@ -41,7 +41,7 @@ from local_stack.keeper import StateKeeper
 from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
-from local_stack.streams import StreamFeeder
+from local_stack.streams import running
 from local_stack.ttl import CLOCK_PATH, LocalClock, TtlSweep, clock_app, expiring
 from local_stack.web_server import local_web_server
 from notes_cli.stack_file import StackFacts, stack_file
@@ -105,22 +105,13 @@ def main(argv: list[str] | None = None) -> int:
                 run = background(made)
                 if made.index_behind and (report := run.index.rebuild()).notes:
                     print(f"search index rebuilt from the notes: {report}", flush=True)
-                feeders = [
-                    StreamFeeder(
-                        table, made.region, handler, lock=keeper.lock, on_change=keeper.changed, name=name
-                    )
-                    for table, handler, name in (
-                        (made.table_name, run.index.apply_stream, "the search indexer"),
-                        (made.account_table_name, run.jobs.run, "the jobs function"),
-                    )
-                ]
+                # Each stream function gets its table's stream, and the tables' TTL removals, only
+                # what its declared filter matches (chalicelib.stream_consumers), as Lambda does.
+                feeders = run.feeders(lock=keeper.lock, on_change=keeper.changed)
                 for feeder in feeders:
                     keeper.on_change(feeder.wake)  # every write the emulator answers may be theirs
-                ttl = TtlSweep(
-                    emulator_client("dynamodb", endpoint, made.region, keys),
-                    {made.trash_table_name: run.trash.purge_expired, made.account_table_name: run.jobs.run},
-                    clock,
-                )
+                dynamodb = emulator_client("dynamodb", endpoint, made.region, keys)
+                ttl = TtlSweep(dynamodb, run.removals(), clock)
                 print(banner(stack, path, keeper.path), flush=True)
                 with (
                     sweeping(
@@ -128,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                         on_move=clock.on_move,
                     ),
                     expiring(ttl, clock),
-                    feeders[0].running(),
-                    feeders[1].running(),
+                    running(feeders),
                 ):
                     api.serve(reload=args.reload)
             finally:

@@ -1,18 +1,39 @@
 """What the deployed stage runs beside the API, run by the local stack in its own process: the
 search indexer, the jobs function (exports, account deletions) and the trash's purge, each the
 app's own code over the local stage's tables and bucket (``chalicelib``), reached as the app
-reaches them (``AWS_ENDPOINT_URL``)."""
+reaches them (``AWS_ENDPOINT_URL``).
+
+Each is handed what Lambda would hand it (``chalicelib.stream_consumers``): its table's stream,
+only the records its filter matches (``feeders``), and the removals of the tables' time to live
+the same way (``removals``, for ``local_stack.ttl``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.jobs import Jobs
 from chalicelib.search import SearchIndex
 from chalicelib.services import Services
 from chalicelib.settings import Settings
+from chalicelib.stream_consumers import (
+    ACCOUNT_TABLE,
+    CONSUMERS,
+    INDEXER,
+    JOBS,
+    NOTES_TABLE,
+    PURGER,
+    TRASH_TABLE,
+    Consumer,
+)
 from chalicelib.trash import Trash
 from local_stack.provisioning import Provisioned
+from local_stack.streams import StreamFeeder, delivering
+
+Handler = Callable[[dict[str, Any]], Any]
+# The stream functions whose tables have a time to live: the trash's and the account table's.
+EXPIRING = (PURGER, JOBS)
 
 
 @dataclass(frozen=True)
@@ -20,6 +41,41 @@ class Background:
     index: SearchIndex
     jobs: Jobs
     trash: Trash
+    region: str
+    # The local stage's name of each table a stream function follows (``Consumer.table``).
+    tables: dict[str, str]
+
+    def handler(self, consumer: Consumer[Any]) -> Handler:
+        """The stream function ``consumer`` declares, reading its event as the app's does
+        (``app.py``): only the records the consumer admits."""
+        handlers: dict[str, Handler] = {
+            INDEXER.name: lambda event: self.index.apply_stream(INDEXER.records(event)),
+            PURGER.name: lambda event: self.trash.purge_expired(PURGER.records(event)),
+            JOBS.name: lambda event: self.jobs.run(JOBS.records(event)),
+        }
+        return handlers[consumer.name]
+
+    def feeders(self, **options: Any) -> list[StreamFeeder]:
+        """Each stream function's feeder: its table's stream, the records its filter matches
+        (``options``: ``StreamFeeder``'s lock and on_change)."""
+        return [
+            StreamFeeder(
+                self.tables[consumer.table],
+                self.region,
+                self.handler(consumer),
+                name=consumer.name,
+                consumer=consumer,
+                **options,
+            )
+            for consumer in CONSUMERS
+        ]
+
+    def removals(self) -> dict[str, Handler]:
+        """What the time to live removes of each table that has one, by table: handed to the
+        table's stream function, the records its filter matches (``local_stack.ttl.TtlSweep``)."""
+        return {
+            self.tables[consumer.table]: delivering(consumer, self.handler(consumer)) for consumer in EXPIRING
+        }
 
 
 def background(made: Provisioned) -> Background:
@@ -36,4 +92,14 @@ def background(made: Provisioned) -> Background:
             account_table_name=made.account_table_name,
         )
     )
-    return Background(index=services.search_index, jobs=services.jobs, trash=services.trash)
+    return Background(
+        index=services.search_index,
+        jobs=services.jobs,
+        trash=services.trash,
+        region=made.region,
+        tables={
+            NOTES_TABLE: made.table_name,
+            TRASH_TABLE: made.trash_table_name,
+            ACCOUNT_TABLE: made.account_table_name,
+        },
+    )

@@ -1,12 +1,14 @@
 """A table's stream, delivered to its function as Lambda's event source mapping does: the notes
 table's to the search indexer, the account table's to the jobs function.
 
-Deployed, Lambda reads the table's DynamoDB stream and invokes the function with each batch of
-records, in order, retrying a batch that failed. Locally the emulator keeps the same records (the
-table has the same stream); ``StreamFeeder`` hands them to the function (``indexer``) in batches of
-the same shape (``{"Records": [...]}``, each record with its ``eventSourceARN``), in order, and
-forgets a batch only once the function took it, so a failed batch is given again. The jobs
-function sees every record and acts on new items only, as the deployed filter lets through.
+Deployed, Lambda reads the table's DynamoDB stream, drops the records the mapping's filter does not
+match, and invokes the function with each batch of the others, in order, retrying a batch that
+failed. Locally the emulator keeps the same records (the table has the same stream);
+``StreamFeeder`` hands them to the function (``indexer``) in batches of the same shape
+(``{"Records": [...]}``, each record with its ``eventSourceARN``), in order, only those the
+function's declared filter matches (``consumer``, ``chalicelib.stream_consumers``), and forgets a
+batch only once the function took it, so a failed batch is given again; a batch with nothing the
+filter matches invokes nothing.
 
 It reads the emulator's own records in this process (``make run``'s emulator, or the test
 suite's): going through the emulator's GetRecords would keep every record and every iterator it
@@ -20,7 +22,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the app's code is imported by the background functions only, after the API starts
+    from chalicelib.stream_consumers import Consumer
 
 log = logging.getLogger("local_stack.streams")
 
@@ -32,7 +37,8 @@ DEFAULT_ACCOUNT = "123456789012"
 
 
 class StreamFeeder:
-    """Hands the records of ``table_name``'s stream to ``indexer``, a batch at a time."""
+    """Hands the records of ``table_name``'s stream to ``indexer``, a batch at a time: those
+    ``consumer`` admits (its filter), or every record when it is None."""
 
     def __init__(
         self,
@@ -44,6 +50,7 @@ class StreamFeeder:
         account: str = DEFAULT_ACCOUNT,
         on_change: Callable[[], None] | None = None,
         name: str = "the search indexer",
+        consumer: Consumer[Any] | None = None,
     ) -> None:
         self._name = name
         self._table_name = table_name
@@ -52,6 +59,7 @@ class StreamFeeder:
         self._lock = lock if lock is not None else contextlib.nullcontext()
         self._account = account
         self._on_change = on_change
+        self._consumer = consumer
         self._delivering = threading.Lock()
         self._woken = threading.Event()
 
@@ -60,7 +68,8 @@ class StreamFeeder:
         self._woken.set()
 
     def deliver(self) -> int:
-        """Every record written so far, to the indexer in order; how many it took.
+        """Every record written so far that the filter matches, to the indexer in order; how many
+        it took.
 
         Raises what the indexer raised: its batch is kept, and given again next time.
         """
@@ -71,14 +80,16 @@ class StreamFeeder:
                     shard, batch = self._pending()
                 if not batch:
                     return taken
-                self._indexer({"Records": batch})
+                admitted = [record for record in batch if self._admits(record)]
+                if admitted:
+                    self._indexer({"Records": admitted})
                 with self._lock:
                     # Forget what was taken; numbering goes on (a record's number is its place).
                     del shard.items[: len(batch)]
                     shard.starting_sequence_number += len(batch)
                 if self._on_change is not None:
                     self._on_change()
-                taken += len(batch)
+                taken += len(admitted)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[StreamFeeder]:
@@ -106,6 +117,9 @@ class StreamFeeder:
             self._woken.set()
             thread.join()
 
+    def _admits(self, record: dict[str, Any]) -> bool:
+        return self._consumer is None or self._consumer.admits(record)
+
     def _shard(self) -> Any:
         from moto.dynamodb.models import dynamodb_backends
 
@@ -128,3 +142,25 @@ def _as_delivered(record: dict[str, Any], arn: str) -> dict[str, Any]:
     if isinstance(when, datetime):
         change["ApproximateCreationDateTime"] = when.timestamp()
     return {**record, "dynamodb": change, "eventSourceARN": arn}
+
+
+def delivering(
+    consumer: Consumer[Any], function: Callable[[dict[str, Any]], Any]
+) -> Callable[[dict[str, Any]], Any]:
+    """``function`` invoked as Lambda invokes ``consumer``: with the records of an event its filter
+    matches, and not at all when none does (the TTL's removals, ``local_stack.ttl``)."""
+
+    def deliver(event: dict[str, Any]) -> Any:
+        admitted = consumer.admitted(event)
+        return function(admitted) if admitted["Records"] else None
+
+    return deliver
+
+
+@contextlib.contextmanager
+def running(feeders: list[StreamFeeder]) -> Iterator[None]:
+    """Every feeder delivering (``StreamFeeder.running``) until the block ends."""
+    with contextlib.ExitStack() as stack:
+        for feeder in feeders:
+            stack.enter_context(feeder.running())
+        yield

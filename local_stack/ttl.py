@@ -6,7 +6,9 @@ days and writes its removal into the table's stream as done by the service itsel
 ``infra/description.py``), deletes every item whose time has come by the local clock (on the
 condition that it still has), and hands the removals to the table's handler as stream records of
 the shape DynamoDB's TTL writes (``userIdentity`` of the service): the trash's go to the app's
-``purge_trash``, which deletes their files, as its stream's filtered mapping does deployed.
+``purge_trash``, which deletes their files, and a deleted account's ``sweep`` item to ``run_jobs``,
+through their declared filters (``local_stack.streams.delivering``), as their streams' filtered
+mappings do deployed.
 
 ``LocalClock`` is that clock: the real time, moved on by ``POST /local/clock`` on the emulator's
 port (``{"advanceSeconds": n}``, authorized with the run's secret key as a bearer token), so that
@@ -19,14 +21,14 @@ from __future__ import annotations
 import hmac
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.trash import TTL_IDENTITY
+from chalicelib.stream_records import TTL_IDENTITY
 
 SWEEP_SECONDS = 60.0
 CLOCK_PATH = "/local/clock"
@@ -56,7 +58,7 @@ class LocalClock:
 class TtlSweep:
     """Remove the expired items of ``tables`` (name -> handler of their removals, or None)."""
 
-    def __init__(self, dynamodb: Any, tables: dict[str, Handler | None], clock: LocalClock) -> None:
+    def __init__(self, dynamodb: Any, tables: Mapping[str, Handler | None], clock: LocalClock) -> None:
         self._dynamodb = dynamodb
         self._tables = tables
         self._clock = clock

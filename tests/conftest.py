@@ -54,6 +54,7 @@ from chalice.test import (
 from moto import mock_aws
 
 import app as notes_app
+from chalicelib.stream_consumers import INDEXER, JOBS
 from infra import description
 from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer, verify_tokens_locally
@@ -210,18 +211,26 @@ def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]
 
 
 def stream_feeder() -> StreamFeeder:
-    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``)."""
+    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``) as
+    Lambda delivers it (its declared filter: every record)."""
     settings = notes_app.settings
     return StreamFeeder(
-        settings.table_name, settings.region, lambda event: notes_app.index_notes(event, None)
+        settings.table_name,
+        settings.region,
+        lambda event: notes_app.index_notes(event, None),
+        consumer=INDEXER,
     )
 
 
 def jobs_feeder() -> StreamFeeder:
-    """The account table's stream, delivered to the app's jobs function (``app.run_jobs``)."""
+    """The account table's stream, delivered to the app's jobs function (``app.run_jobs``) as
+    Lambda delivers it: only the records its declared filter matches."""
     settings = notes_app.settings
     return StreamFeeder(
-        settings.account_table_name, settings.region, lambda event: notes_app.run_jobs(event, None)
+        settings.account_table_name,
+        settings.region,
+        lambda event: notes_app.run_jobs(event, None),
+        consumer=JOBS,
     )
 
 

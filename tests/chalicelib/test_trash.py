@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import app as notes_app
-from chalicelib.trash import TTL_IDENTITY
+from chalicelib.stream_records import TTL_IDENTITY
 from tests.chalicelib.test_attachments import attach, keys, uploaded
 from tests.conftest import ApiUser, aws_client
 
@@ -173,7 +173,8 @@ def test_only_the_ttls_removals_delete_files(alice: ApiUser, identity: Any) -> N
     note = with_file(alice)
     alice.delete(f"/notes/{note['noteId']}")
     [item] = aws_client("dynamodb").scan(TableName=TRASH_TABLE)["Items"]
-    record: dict[str, Any] = {"eventName": "REMOVE", "dynamodb": {"OldImage": item}}
+    keys_of = {name: item[name] for name in ("userId", "noteId")}
+    record: dict[str, Any] = {"eventName": "REMOVE", "dynamodb": {"Keys": keys_of, "OldImage": item}}
     if identity is not None:
         record["userIdentity"] = identity
     answer = notes_app.purge_trash({"Records": [record]}, None)

@@ -17,7 +17,9 @@ import requests
 import app as notes_app
 from chalicelib import account, writes
 from chalicelib.shapes import iso_time
+from chalicelib.stream_consumers import JOBS
 from infra import description
+from local_stack.streams import delivering
 from local_stack.ttl import LocalClock, TtlSweep
 from tests.chalicelib.test_attachments import ask_upload, attach, keys, send_file, uploaded
 from tests.conftest import ApiUser, aws_client
@@ -243,7 +245,7 @@ def account_ttl(clock: LocalClock) -> TtlSweep:
     )
     return TtlSweep(
         aws_client("dynamodb"),
-        {SETTINGS.account_table_name: lambda event: notes_app.run_jobs(event, None)},
+        {SETTINGS.account_table_name: delivering(JOBS, lambda event: notes_app.run_jobs(event, None))},
         clock,
     )
 

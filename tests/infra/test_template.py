@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cfnlint.api import ManualArgs, lint
 
+from chalicelib.stream_consumers import CONSUMERS, Consumer
 from infra import description, package, template
 from local_stack.provisioning import provision
 from tests.conftest import aws_client
@@ -229,6 +230,32 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     actions = [a for s in statements for a in s["Action"]]
     assert not [a for a in actions if a.endswith("*") or a == "dynamodb:Scan"]
     assert all(s["Effect"] == "Allow" for s in statements)
+
+
+# The stage's tables, as the stream functions' declarations name them (chalicelib.stream_consumers).
+STREAM_TABLES = {"notes": "NotesTable", "trash": "TrashTable", "account": "AccountTable"}
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS, ids=lambda consumer: consumer.name)
+def test_each_stream_functions_event_source_is_its_declaration(
+    cfn: dict[str, Any], consumer: Consumer[Any]
+) -> None:
+    """The deployed filter is the declared one, pattern for pattern, and nothing else: the local
+    stack delivers by the same declaration, so what runs locally is what Lambda delivers."""
+    (function,) = [
+        resource["Properties"]
+        for resource in cfn["Resources"].values()
+        if resource.get("Properties", {}).get("Handler") == f"app.{consumer.name}"
+    ]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    properties = event["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": [STREAM_TABLES[consumer.table], "StreamArn"]}
+    if consumer.patterns:
+        deployed = [json.loads(each["Pattern"]) for each in properties["FilterCriteria"]["Filters"]]
+        assert deployed == [dict(pattern) for pattern in consumer.patterns]
+    else:  # every record
+        assert "FilterCriteria" not in properties
 
 
 def test_the_indexer_follows_the_notes_tables_stream_with_only_what_it_needs(cfn: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.stream_consumers import JOBS, matches
 from infra import description, template
 from tests.infra.conftest import Packaged
 
@@ -190,11 +191,11 @@ def test_the_purge_function_gets_only_the_trash_items_the_ttl_deleted(cfn: dict[
     assert event["MaximumRetryAttempts"] == 10
     pattern = _pattern(event)
     assert pattern == {"userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}}
-    assert description.stream_record_matches(pattern, TTL_REMOVE)
+    assert matches(pattern, TTL_REMOVE)
     # A note restored or deleted for good by its owner, or moved to the trash: not the purge's.
-    assert not description.stream_record_matches(pattern, USER_REMOVE)
-    assert not description.stream_record_matches(pattern, {**USER_REMOVE, "eventName": "INSERT"})
-    assert not description.stream_record_matches(
+    assert not matches(pattern, USER_REMOVE)
+    assert not matches(pattern, {**USER_REMOVE, "eventName": "INSERT"})
+    assert not matches(
         pattern, {**TTL_REMOVE, "userIdentity": {"type": "Service", "principalId": "other.amazonaws.com"}}
     )
 
@@ -213,12 +214,20 @@ def test_the_jobs_function_gets_each_new_account_item_alone_with_its_own_time_an
     assert event["BisectBatchOnFunctionError"] is True
     assert event["MaximumRetryAttempts"] == 10
     patterns = [json.loads(each["Pattern"]) for each in event["FilterCriteria"]["Filters"]]
-    assert patterns == description.JOBS_FILTER_PATTERNS
+    assert patterns == list(JOBS.patterns)
 
     def starts_a_job(record: dict[str, Any]) -> bool:  # Lambda's filters: any one of them
-        return any(description.stream_record_matches(pattern, record) for pattern in patterns)
+        return any(matches(pattern, record) for pattern in patterns)
 
-    assert starts_a_job({"eventName": "INSERT", "dynamodb": {}})
+    def new(item: str) -> dict[str, Any]:
+        return {"eventName": "INSERT", "dynamodb": {"Keys": {"userId": {"S": "sub"}, "item": {"S": item}}}}
+
+    # An export asked for, an account to delete: a job each.
+    assert starts_a_job(new("export#0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"))
+    assert starts_a_job(new("deleted"))
+    # The item naming the pending export, written with it, and the sweep item written: no job.
+    assert not starts_a_job(new("exporting"))
+    assert not starts_a_job(new("sweep"))
     # A deleted account's sweep item removed by the TTL: the last sweep of what came late.
     sweep_keys = {"Keys": {"userId": {"S": "sub"}, "item": {"S": "sweep"}}}
     assert starts_a_job({**TTL_REMOVE, "dynamodb": sweep_keys})
