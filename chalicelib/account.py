@@ -23,16 +23,15 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
-
-from pynamodb.models import Model
 
 from chalicelib import writes
 from chalicelib.attachments import UPLOAD_FORM_SECONDS
 from chalicelib.errors import InvalidInput
 from chalicelib.files import FileStore
-from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TrashedNoteModel
-from chalicelib.shapes import epoch_seconds, utc_now
+from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TableModel, TrashedNoteModel
+from chalicelib.shapes import parse_time, utc_now
 from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREFIX
 
 log = logging.getLogger(__name__)
@@ -79,11 +78,12 @@ class AccountDeletion:
     def refuses(self, owner: str) -> bool:
         """Whether the account is being or has been deleted. One consistent GetItem of keys only.
         Raises StorageUnavailable."""
-        with writes.dynamodb():
-            found = writes.connection(self._account).get_item(
-                owner, DELETED_ITEM, consistent_read=True, attributes_to_get=["userId"]
-            )
-        return bool(found.get("Item"))
+        try:
+            with writes.dynamodb():
+                self._account.get(owner, DELETED_ITEM, consistent_read=True, attributes_to_get=["userId"])
+        except self._account.DoesNotExist:
+            return False
+        return True
 
     def request(self, owner: str, email: str | None, confirmation: str | None) -> None:
         """DELETE /me: the deletion recorded (once; asking again changes nothing). Raises
@@ -122,7 +122,7 @@ class AccountDeletion:
                 owner,
                 SWEEP_ITEM,
                 createdAt=finished_at,
-                expiresAtEpoch=epoch_seconds(finished_at) + SWEEP_AFTER_SECONDS,
+                expiresAtEpoch=parse_time(finished_at) + timedelta(seconds=SWEEP_AFTER_SECONDS),
             ).save()
         log.info("account %s deleted: %s", owner, deleted)
         return deleted
@@ -156,24 +156,24 @@ class AccountDeletion:
                 break
         return deleted
 
-    def _delete_partition(self, model: type[Model], owner: str, keep: tuple[str, ...] = ()) -> int:
+    def _delete_partition(self, model: type[TableModel], owner: str, keep: tuple[str, ...] = ()) -> int:
         """Every item of ``owner``'s partition of ``model``'s table but those of ``keep``; how many."""
-        range_name = model._range_key_attribute().attr_name
+        key_names = [attribute.attr_name for attribute in model.key_attributes().values()]
         deleted = 0
         with ThreadPoolExecutor(max_workers=DELETE_WORKERS, thread_name_prefix="delete") as pool:
             sending: deque[Future[None]] = deque()
-            last_key = None
+            after = None
             while True:
-                items, last_key = writes.query_page(
-                    model, owner, count=KEYS_PER_QUERY, last_key=last_key, attributes=["userId", range_name]
+                items, after = writes.query_page(
+                    model, owner, count=KEYS_PER_QUERY, after=after, attributes=key_names
                 )
-                keys = [item[range_name]["S"] for item in items if item[range_name]["S"] not in keep]
+                keys = [key for _, key in (item.key() for item in items) if key not in keep]
                 for start in range(0, len(keys), 25):
                     sending.append(pool.submit(_delete_keys, model, owner, keys[start : start + 25]))
                     while len(sending) > PENDING_BATCHES:
                         sending.popleft().result()
                 deleted += len(keys)
-                if last_key is None:
+                if after is None:
                     break
             for sent in sending:
                 sent.result()
@@ -206,7 +206,7 @@ class AccountDeletion:
         return self._cognito
 
 
-def _delete_keys(model: type[Model], owner: str, keys: list[str]) -> None:
+def _delete_keys(model: type[TableModel], owner: str, keys: list[str]) -> None:
     with writes.dynamodb(), model.batch_write() as batch:
         for key in keys:
             batch.delete(model(owner, key))

@@ -24,16 +24,16 @@ import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from uuid6 import uuid7
 
 from chalicelib import writes
 from chalicelib.errors import ExportNotFound, StorageUnavailable
 from chalicelib.files import FileStore, MultipartUpload
-from chalicelib.models import AccountItemModel, NoteModel, TrashedNoteModel
-from chalicelib.shapes import epoch_seconds, iso_time, parse_time, to_public, utc_now
+from chalicelib.models import AccountItemModel, NoteItemModel, NoteModel, TrashedNoteModel
+from chalicelib.shapes import iso_time, parse_time, to_public, utc_now
 from chalicelib.storage_layout import EXPORT_EXPIRY_DAYS, EXPORTS_PREFIX
 from chalicelib.trash import trashed_public
 from chalicelib.validation import UUID7
@@ -65,6 +65,8 @@ PROGRESS_SECONDS = 2.0
 # The export gives up (failed, nothing kept) when less than this is left of the function's time.
 STOP_BEFORE_SECONDS = 30
 FAILED_MESSAGE = "the export could not be made; start another"
+
+_Note = TypeVar("_Note", bound=NoteItemModel)
 
 
 def export_key(owner: str, export_id: str) -> str:
@@ -100,30 +102,30 @@ class Exports:
         for _ in range(START_ATTEMPTS):
             export_id = str(uuid7())
             now = self._clock()
-            epoch = epoch_seconds(now)
+            moment = parse_time(now)
             item = model(owner, EXPORT_ITEM + export_id, status="pending", createdAt=now)
             hold = model(
                 owner,
                 EXPORTING_ITEM,
                 exportId=export_id,
                 createdAt=now,
-                expiresAtEpoch=epoch + PENDING_HOLD_SECONDS,
+                expiresAtEpoch=moment + timedelta(seconds=PENDING_HOLD_SECONDS),
             )
-            begin = writes.Transaction()
-            begin.put(model, hold.serialize(), model.item.does_not_exist() | (model.expiresAtEpoch <= epoch))
-            begin.put(model, item.serialize(), model.item.does_not_exist())
+            begin = writes.Transaction(model)
+            begin.save(hold, model.item.does_not_exist() | (model.expiresAtEpoch <= moment))
+            begin.save(item, model.item.does_not_exist())
             try:
-                refused = begin.commit(model)
+                refused = begin.commit()
             except StorageUnavailable:
                 # Also what a start at the same moment makes of this one (a transaction
                 # conflict): its export is the answer once it is there.
-                pending = self._pending(owner, epoch)
+                pending = self._pending(owner, moment)
                 if pending is None:
                     raise
                 return {"exportId": pending, "status": "pending"}
-            if not any(refused):
+            if not refused:
                 return {"exportId": export_id, "status": "pending"}
-            pending = self._pending(owner, epoch)
+            pending = self._pending(owner, moment)
             if pending is not None:
                 return {"exportId": pending, "status": "pending"}
         raise StorageUnavailable("account store")  # exports kept ending as they were read
@@ -133,8 +135,7 @@ class Exports:
         such export of this owner, or deleted), StorageUnavailable."""
         item = self._item(owner, export_id)
         moment = parse_time(self._clock())
-        now = moment.timestamp()
-        if item is None or (item.expiresAtEpoch is not None and item.expiresAtEpoch <= now):
+        if item is None or (item.expiresAtEpoch is not None and item.expiresAtEpoch <= moment):
             raise ExportNotFound(export_id)
         answer: dict[str, Any] = {
             "exportId": export_id,
@@ -151,7 +152,7 @@ class Exports:
             "error": item.error if item.status == "failed" else None,
         }
         if item.status == "ready" and item.expiresAtEpoch is not None:
-            lasts = int(min(DOWNLOAD_URL_SECONDS, item.expiresAtEpoch - now))
+            lasts = int(min(DOWNLOAD_URL_SECONDS, (item.expiresAtEpoch - moment).total_seconds()))
             day = (item.createdAt or "")[:10]
             answer.update(
                 url=self._files.download_url(
@@ -159,7 +160,7 @@ class Exports:
                 ),
                 expiresAt=iso_time(moment + timedelta(seconds=lasts)),
                 size=int(item.size or 0),
-                availableUntil=iso_time(datetime.fromtimestamp(item.expiresAtEpoch, UTC)),
+                availableUntil=iso_time(item.expiresAtEpoch),
             )
         return answer
 
@@ -176,7 +177,7 @@ class Exports:
             upload.abort()
             log.exception("export %s of %s failed", export_id, owner)
             message = str(error) if isinstance(error, ExportTooLarge) else FAILED_MESSAGE
-            kept_until = epoch_seconds(self._clock()) + KEEP_SECONDS
+            kept_until = parse_time(self._clock()) + timedelta(seconds=KEEP_SECONDS)
             self._finish(item, export_id, status="failed", error=message, expiresAtEpoch=kept_until)
             return
         ready = self._clock()
@@ -187,7 +188,7 @@ class Exports:
             done=done,
             size=size,
             readyAt=ready,
-            expiresAtEpoch=epoch_seconds(ready) + KEEP_SECONDS,
+            expiresAtEpoch=parse_time(ready) + timedelta(seconds=KEEP_SECONDS),
         )
 
     def _write(
@@ -215,18 +216,18 @@ class Exports:
         sink.close()
         return sink.size, done
 
-    def _everything(self, owner: str) -> Iterator[tuple[str, NoteModel, dict[str, Any]]]:
+    def _everything(self, owner: str) -> Iterator[tuple[str, NoteItemModel, dict[str, Any]]]:
         for note in _walk(self._notes, owner):
             yield "", note, to_public(note)
         for trashed in _walk(self._trash, owner):
-            yield "trash/", trashed, trashed_public(trashed)  # type: ignore[arg-type]
+            yield "trash/", trashed, trashed_public(trashed)
 
     def _fetched_ahead(
-        self, notes: Iterator[tuple[str, NoteModel, dict[str, Any]]]
-    ) -> Iterator[tuple[str, NoteModel, dict[str, Any], Future[bytes | None] | None]]:
+        self, notes: Iterator[tuple[str, NoteItemModel, dict[str, Any]]]
+    ) -> Iterator[tuple[str, NoteItemModel, dict[str, Any], Future[bytes | None] | None]]:
         """The notes, each with its file being read already when it is small enough: the next
         FETCH_AHEAD notes' files are read while one is written (what they hold is in memory)."""
-        window: deque[tuple[str, NoteModel, dict[str, Any], Future[bytes | None] | None]] = deque()
+        window: deque[tuple[str, NoteItemModel, dict[str, Any], Future[bytes | None] | None]] = deque()
         with ThreadPoolExecutor(max_workers=FETCH_AHEAD, thread_name_prefix="export-file") as pool:
             for folder, note, shown in notes:
                 found = note.attachment
@@ -247,7 +248,7 @@ class Exports:
         archive: zipfile.ZipFile,
         names: EntryNames,
         folder: str,
-        note: NoteModel,
+        note: NoteItemModel,
         shown: dict[str, Any],
         fetched: Future[bytes | None] | None = None,
     ) -> None:
@@ -275,7 +276,7 @@ class Exports:
                 for chunk in body.iter_chunks(READ_CHUNK_BYTES):
                     out.write(chunk)
 
-    def _count(self, model: type[NoteModel], owner: str) -> int:
+    def _count(self, model: type[NoteItemModel], owner: str) -> int:
         with writes.dynamodb():
             return int(model.count(owner))
 
@@ -288,14 +289,14 @@ class Exports:
         except self._account.DoesNotExist:
             return None
 
-    def _pending(self, owner: str, epoch: int) -> str | None:
-        """The id of the owner's pending export, if one holds ``exporting`` at ``epoch``."""
+    def _pending(self, owner: str, moment: datetime) -> str | None:
+        """The id of the owner's pending export, if one holds ``exporting`` at ``moment``."""
         try:
             with writes.dynamodb():
                 hold = self._account.get(owner, EXPORTING_ITEM, consistent_read=True)
         except self._account.DoesNotExist:
             return None
-        if hold.exportId is None or (hold.expiresAtEpoch or 0) <= epoch:
+        if hold.exportId is None or hold.expiresAtEpoch is None or hold.expiresAtEpoch <= moment:
             return None
         return str(hold.exportId)
 
@@ -306,13 +307,12 @@ class Exports:
         model = self._account
         for name, value in changes.items():
             setattr(item, name, value)
-        finish = writes.Transaction()
-        finish.put(model, item.serialize(), model.item.exists())
-        finish.delete(
-            model, {"userId": str(item.userId), "item": EXPORTING_ITEM}, model.exportId == export_id
-        )
-        gone, held_by_another = finish.commit(model)
-        if held_by_another and not gone:  # this export's hold had lapsed: its state alone
+        hold = model(item.userId, EXPORTING_ITEM)
+        finish = writes.Transaction(model)
+        finish.save(item, model.item.exists())
+        finish.delete(hold, model.exportId == export_id)
+        refused = finish.commit()
+        if hold in refused and item not in refused:  # this export's hold had lapsed: its state alone
             self._update(item, **changes)
 
     def _update(self, item: AccountItemModel, **changes: Any) -> None:
@@ -378,12 +378,12 @@ def markdown(note: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n" + str(note.get("content") or "")
 
 
-def _walk(model: type[NoteModel], owner: str) -> Iterator[NoteModel]:
-    last_key = None
+def _walk(model: type[_Note], owner: str) -> Iterator[_Note]:
+    after = None
     while True:
-        items, last_key = writes.query_page(model, owner, count=1000, last_key=last_key)
-        yield from (model.from_raw_data(item) for item in items)
-        if last_key is None:
+        items, after = writes.query_page(model, owner, count=1000, after=after)
+        yield from items
+        if after is None:
             return
 
 

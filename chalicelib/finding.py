@@ -98,17 +98,17 @@ class NoteFinder:
         return any(read.done for read in reads)
 
     def _read_more(self, owner: str, read: _Range, count: int) -> None:
-        items, read.last_key = writes.query_page(
+        items, read.after = writes.query_page(
             self._entries,
             owner,
             self._entries.entry.startswith(read.prefix),
             count=count,
-            last_key=read.last_key,
+            after=read.after,
             attributes=["entry"],
         )
-        read.notes.update(entry_note_id(item["entry"]["S"]) for item in items)
+        read.notes.update(entry_note_id(item.entry) for item in items)
         read.rounds += 1
-        read.done = read.last_key is None
+        read.done = read.after is None
 
     def _matching_by_change(
         self, owner: str, search: Search, reads: list[_Range], limit: int, position: tuple[str, str] | None
@@ -170,16 +170,15 @@ class NoteFinder:
 
     def changes_page(self, owner: str, start: str | None, count: int) -> tuple[list[str], str | None]:
         """Up to ``count`` ``u#`` entries after ``start``, newest first, and where to go on from."""
-        last_key = {"userId": {"S": owner}, "entry": {"S": start}} if start else None
         items, last = writes.query_page(
             self._entries,
             owner,
             self._entries.entry.startswith(UPDATED),
             count=count,
-            last_key=last_key,
+            after=self._entries(owner, start) if start else None,
             forward=False,
         )
-        return [item["entry"]["S"] for item in items], (last["entry"]["S"] if last else None)
+        return [item.entry for item in items], (last.entry if last is not None else None)
 
     def _checked(
         self, owner: str, order: list[str], limit: int, holds: Callable[[NoteModel], bool]
@@ -219,7 +218,8 @@ class _Range:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.notes: set[str] = set()
-        self.last_key: dict[str, Any] | None = None
+        # The last entry read: the next page starts after it.
+        self.after: SearchEntryModel | None = None
         self.rounds = 0
         self.done = False
 

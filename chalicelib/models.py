@@ -7,16 +7,18 @@ subclass bound to them; no endpoint is set here, so botocore's standard
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
+    Attribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, Index, LocalSecondaryIndex
 from pynamodb.models import Model
 
 # A stalled table must answer well inside API Gateway's 29-second limit:
@@ -36,10 +38,40 @@ class AttachmentAttribute(MapAttribute[str, object]):
     uploadedAt = UnicodeAttribute()
 
 
-class NoteModel(Model):
-    """One note, keyed by its owner's ``sub`` and a time-ordered id."""
+class TableModel(Model):
+    """A model of one of the app's tables: its items' keys, as PynamoDB's queries take them."""
+
+    @classmethod
+    def key_attributes(cls, index: Index[Any] | None = None) -> dict[str, Attribute[Any]]:
+        """The attributes of an item's key, by name: the table's, and with ``index`` the index's."""
+        attributes = cls.get_attributes()
+        table = [name for name, attribute in attributes.items() if attribute.is_hash_key]
+        table += [name for name, attribute in attributes.items() if attribute.is_range_key]
+        also = [name for name in (index.Meta.attributes if index is not None else {}) if name not in table]
+        return {name: attributes[name] for name in table + also}
+
+    def key(self) -> tuple[Any, ...]:
+        """The item's key: its partition key's value, then its sort key's."""
+        return tuple(getattr(self, name) for name in self.key_attributes())
+
+    def last_key(self, index: Index[Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Where a Query of the table (or of ``index``) goes on after this item, as PynamoDB's
+        ``last_evaluated_key`` is written: each key attribute's value as DynamoDB holds it. Only
+        the key's values need be set (``Model(owner, key)``)."""
+        return {
+            attribute.attr_name: {attribute.attr_type: attribute.serialize(getattr(self, name))}
+            for name, attribute in self.key_attributes(index).items()
+        }
+
+
+class NoteItemModel(TableModel):
+    """A note's item as stored, in whichever table holds it: every field, its version written as
+    given (``NoteModel`` counts it up itself)."""
 
     class Meta:
+        # The stage's, set where the model is bound to its table (``bind_note_model``).
+        table_name: str
+        region: str
         connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
         read_timeout_seconds = READ_TIMEOUT_SECONDS
         max_retry_attempts = MAX_RETRY_ATTEMPTS
@@ -54,10 +86,17 @@ class NoteModel(Model):
     attachment = AttachmentAttribute(null=True, attr_name="file")
     createdAt = UnicodeAttribute()
     updatedAt = UnicodeAttribute()
-    version = VersionAttribute()
+    version = NumberAttribute()
     # The uploads issued for this note and not yet attached, by uploadId: what the server declared
     # of each file ({"name", "size", "contentType"}), the only facts an attach may record.
     uploads = MapAttribute[str, object](null=True)
+
+
+class NoteModel(NoteItemModel):
+    """One note, keyed by its owner's ``sub`` and a time-ordered id; each write of the whole note
+    counts its version up (PynamoDB's version attribute)."""
+
+    version = VersionAttribute()
 
 
 _M = TypeVar("_M", bound=Model)
@@ -66,6 +105,12 @@ _M = TypeVar("_M", bound=Model)
 def bind_note_model(table_name: str, region: str) -> type[NoteModel]:
     """A ``NoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
     return _bound(NoteModel, "Note", table_name, region)
+
+
+def note_items_of(notes: type[NoteModel]) -> type[NoteItemModel]:
+    """A ``NoteItemModel`` subclass of the table and region of ``notes``: a note put back as it was
+    kept, at the version it is given."""
+    return _bound(NoteItemModel, "NoteItem", notes.Meta.table_name, notes.Meta.region)
 
 
 # The trash's index by deletion (``TrashedNoteModel.deletedKey``).
@@ -83,19 +128,18 @@ class ByDeletion(LocalSecondaryIndex["TrashedNoteModel"]):
     deletedKey = UnicodeAttribute(range_key=True)
 
 
-class TrashedNoteModel(NoteModel):
-    """A note in the trash: the note as it was, kept at the version it had, and when it goes.
+class TrashedNoteModel(NoteItemModel):
+    """A note in the trash: the note as it was, kept at the version it had (never counted up: a
+    trashed note is not changed, only moved), and when it goes.
 
     ``deletedKey`` (``<deletedAt>#<noteId>``) orders a user's trash by deletion, in the local
-    secondary index ``byDeletion``; DynamoDB's TTL removes the item after ``purgeAtEpoch``.
+    secondary index ``byDeletion``; DynamoDB's TTL removes the item after ``purgeAtEpoch`` (whole
+    seconds since 1970, read as a UTC datetime).
     """
 
-    # Kept as it was, never counted up: a trashed note is not changed, only moved.
-    _version_attribute_name = None
-    version = NumberAttribute()
     deletedAt = UnicodeAttribute()
     deletedKey = UnicodeAttribute()
-    purgeAtEpoch = NumberAttribute()
+    purgeAtEpoch = TTLAttribute()
     by_deletion = ByDeletion()
 
 
@@ -104,12 +148,13 @@ def bind_trash_model(table_name: str, region: str) -> type[TrashedNoteModel]:
     return _bound(TrashedNoteModel, "TrashedNote", table_name, region)
 
 
-class AccountItemModel(Model):
+class AccountItemModel(TableModel):
     """What the account itself holds, keyed by its owner's ``sub``: ``item`` is ``deleted`` (the
     account is being or has been deleted: its tokens are refused), ``export#<exportId>``, or
     ``exporting`` (its ``exportId`` names the export pending, while it is).
 
-    DynamoDB's TTL removes an item after ``expiresAtEpoch``, when it has one.
+    DynamoDB's TTL removes an item after ``expiresAtEpoch`` (whole seconds since 1970, read as a
+    UTC datetime), when it has one.
     """
 
     class Meta:
@@ -128,7 +173,7 @@ class AccountItemModel(Model):
     total = NumberAttribute(null=True)
     error = UnicodeAttribute(null=True)
     exportId = UnicodeAttribute(null=True)
-    expiresAtEpoch = NumberAttribute(null=True)
+    expiresAtEpoch = TTLAttribute(null=True)
 
 
 def bind_account_model(table_name: str, region: str) -> type[AccountItemModel]:
@@ -136,7 +181,7 @@ def bind_account_model(table_name: str, region: str) -> type[AccountItemModel]:
     return _bound(AccountItemModel, "AccountItem", table_name, region)
 
 
-class SearchEntryModel(Model):
+class SearchEntryModel(TableModel):
     """One entry of the search index (``chalicelib.search``), keyed by its owner's ``sub``.
 
     The entry says all there is: ``w#<word>#<noteId>`` (the note holds a word starting so),

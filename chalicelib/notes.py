@@ -68,23 +68,24 @@ class NotesService:
         LastEvaluatedKey after the last item).
         """
         start = decode_cursor(owner, cursor, position=BY_ID) if cursor is not None else None
+        after = self._model(owner, start) if start is not None else None
         found: list[NoteModel] = []
         for _ in range(MAX_QUERIES_PER_PAGE):
-            items, last_key = self._query_page(owner, start, limit + 1 - len(found))
+            items, last = self._query_page(owner, after, limit + 1 - len(found))
             found.extend(items)
             if len(found) > limit:
                 shown = found[:limit]
                 break
-            if last_key is None:
+            if last is None:
                 return Page([to_public(note) for note in found], None)
             if len(found) >= 2:
                 # Cut short (1 MB): hold back the last note as the proof.
                 shown = found[:-1]
                 break
-            start = last_key["noteId"]["S"]
+            after = last
         else:
             shown = found  # DynamoDB kept cutting pages short; resume where it stopped
-        resume = shown[-1].noteId if shown else start
+        resume = shown[-1].noteId if shown else (after.noteId if after is not None else None)
         next_cursor = encode_cursor(owner, resume) if resume else None
         return Page([to_public(note) for note in shown], next_cursor)
 
@@ -124,11 +125,7 @@ class NotesService:
         return to_public(note)
 
     def _query_page(
-        self, owner: str, start: str | None, count: int
-    ) -> tuple[list[NoteModel], dict[str, Any] | None]:
-        """Exactly one Query: up to ``count`` notes below ``start``, newest first."""
-        last_key = {"userId": {"S": owner}, "noteId": {"S": start}} if start else None
-        items, last = writes.query_page(
-            self._model, owner, count=count, last_key=last_key, forward=False, consistent=True
-        )
-        return [self._model.from_raw_data(item) for item in items], last
+        self, owner: str, after: NoteModel | None, count: int
+    ) -> tuple[list[NoteModel], NoteModel | None]:
+        """Exactly one Query: up to ``count`` notes below ``after``, newest first."""
+        return writes.query_page(self._model, owner, count=count, after=after, forward=False, consistent=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.models import AttachmentAttribute, NoteModel
+from chalicelib.models import AttachmentAttribute, NoteItemModel
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def epoch_seconds(moment: str) -> int:
     return int(parse_time(moment).timestamp())
 
 
-def to_public(note: NoteModel) -> dict[str, Any]:
+def to_public(note: NoteItemModel) -> dict[str, Any]:
     """The API's shape of a stored note."""
     return {
         "noteId": note.noteId,

@@ -23,8 +23,8 @@ from chalicelib import writes
 from chalicelib.cursors import BY_DELETION, decode_cursor, encode_cursor
 from chalicelib.errors import NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.files import FileStore
-from chalicelib.models import TRASH_INDEX, NoteModel, TrashedNoteModel
-from chalicelib.shapes import Page, epoch_seconds, iso_time, parse_time, to_public, utc_now
+from chalicelib.models import NoteModel, TrashedNoteModel, note_items_of
+from chalicelib.shapes import Page, iso_time, parse_time, to_public, utc_now
 from chalicelib.stream_records import StreamRecord
 from chalicelib.validation import Precondition
 
@@ -59,6 +59,8 @@ class Trash:
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._notes = notes
+        # The notes table's items as kept in the trash: a note put back at the version it is given.
+        self._kept = note_items_of(notes)
         self._trash = trash
         self._files = files
         self._clock = clock
@@ -76,18 +78,14 @@ class Trash:
             item.uploads = None  # uploads waiting to be attached die with the move (their objects expire)
             item.deletedAt = now
             item.deletedKey = f"{now}#{note_id}"
-            item.purgeAtEpoch = epoch_seconds(now) + TRASH_SECONDS
-            move = writes.Transaction()
-            move.delete(
-                self._notes,
-                {"userId": owner, "noteId": note_id},
-                self._notes.noteId.exists() & (self._notes.version == note.version),
-            )
-            move.put(self._trash, item.serialize(), self._trash.noteId.does_not_exist())
-            refused = move.commit(self._notes)
-            if not any(refused):
+            item.purgeAtEpoch = parse_time(now) + timedelta(seconds=TRASH_SECONDS)
+            move = writes.Transaction(self._notes)
+            move.delete(note, self._notes.noteId.exists() & (self._notes.version == note.version))
+            move.save(item, self._trash.noteId.does_not_exist())
+            refused = move.commit()
+            if not refused:
                 return
-            if refused[1]:  # a trashed copy under this id: the note was restored while it was moved
+            if item in refused:  # a trashed copy under this id: the note was restored while it was moved
                 continue
         raise StorageUnavailable("notes store")  # it kept changing: the caller may try again
 
@@ -99,20 +97,21 @@ class Trash:
         oldest = iso_time(parse_time(self._clock()) - timedelta(days=TRASH_DAYS))
         model = self._trash
         found: list[TrashedNoteModel] = []
-        last_key = _index_key(owner, start) if start else None
+        # The position's note: its id ends ``deletedKey``.
+        after = model(owner, start.rsplit("#", 1)[-1], deletedKey=start) if start else None
         while True:
-            items, last_key = writes.query_page(
+            items, after = writes.query_page(
                 model,
                 owner,
                 model.deletedKey > oldest,
                 count=limit + 1 - len(found),
-                last_key=last_key,
+                after=after,
                 forward=False,
                 consistent=True,
-                index=TRASH_INDEX,
+                index=model.by_deletion,
             )
-            found.extend(model.from_raw_data(item) for item in items)
-            if len(found) > limit or last_key is None:
+            found.extend(items)
+            if len(found) > limit or after is None:
                 break
         shown = found[:limit]
         more = len(found) > limit
@@ -123,19 +122,15 @@ class Trash:
         """POST /trash/{id}/restore: the note back as it was, its file attached, ``version`` + 1.
         Raises NoteNotFound (not in the trash, or past its purge time), StorageUnavailable."""
         item = self._trashed(owner, note_id)
-        note = self._notes.from_raw_data(
+        note = self._kept.from_raw_data(
             {name: value for name, value in item.serialize().items() if name not in TRASH_FIELDS}
         )
         note.version = int(item.version or 0) + 1
         note.uploads = {}
-        back = writes.Transaction()
-        back.delete(
-            self._trash,
-            {"userId": owner, "noteId": note_id},
-            self._trash.deletedKey == item.deletedKey,
-        )
-        back.put(self._notes, note.serialize(), self._notes.noteId.does_not_exist())
-        if any(back.commit(self._trash)):
+        back = writes.Transaction(self._trash)
+        back.delete(item, self._trash.deletedKey == item.deletedKey)
+        back.save(note, self._kept.noteId.does_not_exist())
+        if back.commit():
             raise NoteNotFound(note_id)  # restored or deleted for good meanwhile
         return to_public(note)
 
@@ -143,17 +138,11 @@ class Trash:
         """DELETE /trash/{id}: the note and its file deleted for good. Raises NoteNotFound,
         StorageUnavailable."""
         writes.check_id(note_id)
-        now = epoch_seconds(self._clock())
         model = self._trash
-        condition = model.noteId.exists() & (model.purgeAtEpoch > now)
-        try:
-            with writes.dynamodb():
-                answer = writes.connection(model).delete_item(
-                    owner, note_id, condition=condition, return_values="ALL_OLD"
-                )
-        except writes.ConditionFailed:
-            raise NoteNotFound(note_id) from None
-        old = model.from_raw_data(answer["Attributes"])
+        condition = model.noteId.exists() & (model.purgeAtEpoch > parse_time(self._clock()))
+        old = writes.delete_returning_old(model, owner, note_id, condition)
+        if old is None:
+            raise NoteNotFound(note_id)
         if old.attachment is not None:
             self._files.delete_quietly(old.attachment.key)
 
@@ -172,12 +161,6 @@ class Trash:
                 item = self._trash.get(owner, note_id, consistent_read=True)
         except self._trash.DoesNotExist:
             raise NoteNotFound(note_id) from None
-        if int(item.purgeAtEpoch) <= epoch_seconds(self._clock()):
+        if item.purgeAtEpoch <= parse_time(self._clock()):
             raise NoteNotFound(note_id)
         return item
-
-
-def _index_key(owner: str, deleted_key: str) -> dict[str, Any]:
-    """The trash index's LastEvaluatedKey for a position (the note's id ends ``deletedKey``)."""
-    note_id = deleted_key.rsplit("#", 1)[-1]
-    return {"userId": {"S": owner}, "noteId": {"S": note_id}, "deletedKey": {"S": deleted_key}}

@@ -1,9 +1,11 @@
-"""Conditional writes to the notes table, and what DynamoDB's failures mean to the caller.
+"""Conditional writes to the app's tables, pages of a partition, and what DynamoDB's failures
+mean to the caller.
 
 Each change is one conditional DynamoDB write; a failed condition is told apart
 (missing note, no attachment, stale version) only after the fact, on the error
 path. Every function takes the owner (the caller's ``sub``) with the note id, so
-every key it builds starts with that owner.
+every key it builds starts with that owner. Everything here goes through PynamoDB's models;
+the few calls their public API cannot make are ``chalicelib.dynamodb_calls``'s.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import Index
 from pynamodb.models import Model
 
+from chalicelib import dynamodb_calls
 from chalicelib.errors import NoAttachment, NoteNotFound, StorageUnavailable, VersionMismatch
-from chalicelib.models import NoteModel
+from chalicelib.models import NoteModel, TableModel
 from chalicelib.validation import UUID7, Precondition
 
 # The notes service's logger: its lines keep the name they have always been logged under.
@@ -39,8 +43,13 @@ RETRYABLE_CODES = frozenset(
     }
 )
 CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "TransactionCanceledException"
+# The reason a transaction's item gives when its own condition refused the transaction.
+TRANSACTION_CONDITION_FAILED = "ConditionalCheckFailed"
 # A transaction refused for a conflict with another write (not for its own conditions).
-TRANSACTION_CONFLICTS = frozenset({"TransactionCanceledException", "TransactionConflictException"})
+TRANSACTION_CONFLICTS = frozenset({TRANSACTION_CANCELED, "TransactionConflictException"})
+
+_T = TypeVar("_T", bound=TableModel)
 
 
 def owned_note(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
@@ -98,45 +107,54 @@ def update_returning_old(
     needs_attachment: bool = False,
     explain: Callable[[NoteModel], None] | None = None,
 ) -> NoteModel:
-    """One conditional UpdateItem; the note as it was before it.
+    """One conditional UpdateItem of exactly ``actions``; the note as it was before it.
 
     ``explain``: when the condition failed on a note that exists, it is given the note as it is
     now and raises what refused the write, before the version is looked at.
     """
     with conditional(model, owner, note_id, precondition, needs_attachment=needs_attachment, explain=explain):
-        answer = connection(model).update_item(
-            owner, note_id, actions=actions, condition=condition, return_values="ALL_OLD"
-        )
-    return model.from_raw_data(answer["Attributes"])
+        return dynamodb_calls.update_item_returning_old(model, owner, note_id, actions, condition)
 
 
 def update_if(
     model: type[NoteModel], owner: str, note_id: str, actions: list[Action], condition: Condition
 ) -> bool:
-    """One conditional UpdateItem; False when its condition did not hold. Raises StorageUnavailable."""
+    """One conditional UpdateItem of exactly ``actions`` (the version is left as it is); False when
+    its condition did not hold. Raises StorageUnavailable."""
     try:
         with dynamodb():
-            connection(model).update_item(owner, note_id, actions=actions, condition=condition)
+            dynamodb_calls.update_item(model, owner, note_id, actions, condition)
     except ConditionFailed:
         return False
     return True
 
 
+def delete_returning_old(model: type[_T], owner: str, key: str, condition: Condition) -> _T | None:
+    """One conditional DeleteItem; the item as it was, or None when the condition did not hold.
+    Raises StorageUnavailable."""
+    try:
+        with dynamodb():
+            return dynamodb_calls.delete_item(model, owner, key, condition)
+    except ConditionFailed:
+        return None
+
+
 def query_page(
-    model: type[Model],
+    model: type[_T],
     owner: str,
     range_key_condition: Condition | None = None,
     *,
     count: int,
-    last_key: dict[str, Any] | None = None,
+    after: _T | None = None,
     forward: bool = True,
     consistent: bool = False,
     attributes: list[str] | None = None,
-    index: str | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Exactly one Query of ``owner``'s partition: up to ``count`` raw items from after
-    ``last_key``, and the key to go on from (None when DynamoDB saw the end). Raises
-    StorageUnavailable."""
+    index: Index[Any] | None = None,
+) -> tuple[list[_T], _T | None]:
+    """Exactly one Query of ``owner``'s partition (of ``index`` if given): up to ``count`` items
+    from after the item ``after`` (only its key need be set), and the key-only item to go on
+    after (None when DynamoDB saw the end). With ``attributes``, each item holds only those.
+    Raises StorageUnavailable."""
     with dynamodb():
         pages = model.query(
             owner,
@@ -145,69 +163,64 @@ def query_page(
             consistent_read=consistent,
             limit=count,
             page_size=count,
-            last_evaluated_key=last_key,
+            last_evaluated_key=after.last_key(index) if after is not None else None,
             attributes_to_get=attributes,
-            index_name=index,
+            index_name=index.Meta.index_name if index is not None else None,
         ).page_iter
+        # The page as DynamoDB answered it: PynamoDB's own iteration would go on to another Query
+        # while a page cut short holds fewer items than asked for.
         page = next(pages)
-    items: list[dict[str, Any]] = page.get("Items", [])
-    return items, pages.last_evaluated_key
-
-
-def connection(model: type[Model]) -> Any:
-    return model._get_connection()
+    items = [model.from_raw_data(item) for item in page.get("Items", [])]
+    last = pages.last_evaluated_key
+    return items, (model.from_raw_data(last) if last is not None else None)
 
 
 class Transaction:
-    """The items of one TransactWriteItems, built from PynamoDB conditions and serialized items.
+    """One TransactWriteItems (PynamoDB's ``TransactWrite``): items deleted and saved, each on its
+    own condition, all or none.
 
-    Neither item's version is counted up by PynamoDB: what each item holds is said here.
+    Nothing counts a version up: a deleted item's condition is the one given, and the items saved
+    are of models without a version attribute (a note as kept, a trashed note, an account item).
     """
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
+    def __init__(self, table: type[Model]) -> None:
+        """``table``: the model whose connection sends the transaction (its items may be of any)."""
+        self._table = table
+        self._deletes: list[tuple[Model, Condition]] = []
+        self._saves: list[tuple[Model, Condition]] = []
 
-    def delete(self, model: type[Model], key: dict[str, str], condition: Condition) -> None:
-        self.items.append({"Delete": {**_table_and_key(model, key), **_expression(condition)}})
+    def delete(self, item: Model, condition: Condition) -> None:
+        """Delete ``item`` (only its key need be set) if ``condition`` holds."""
+        self._deletes.append((item, condition))
 
-    def put(self, model: type[Model], item: dict[str, Any], condition: Condition) -> None:
-        self.items.append(
-            {"Put": {"TableName": model.Meta.table_name, "Item": item, **_expression(condition)}}
-        )
+    def save(self, item: Model, condition: Condition) -> None:
+        """Put ``item`` as it is if ``condition`` holds."""
+        self._saves.append((item, condition))
 
-    def commit(self, model: type[Model]) -> list[bool]:
-        """Write every item or none; for a refused transaction, which items' conditions failed
-        (all False when it was written). Raises StorageUnavailable."""
-        client = connection(model).connection.client
+    def commit(self) -> list[Model]:
+        """Write every item or none. The items whose conditions refused the transaction (none when
+        it was written). Raises StorageUnavailable when it was refused for another write on its
+        items, throttled, or DynamoDB could not be reached."""
+        # PynamoDB sends the deletions, then the puts: DynamoDB's reasons come in that order.
+        sent = [item for item, _ in self._deletes] + [item for item, _ in self._saves]
         try:
-            client.transact_write_items(TransactItems=self.items)
-        except (ClientError, HTTPClientError, BotocoreConnectionError) as error:
-            code = _code(error)
-            answer = error.response if isinstance(error, ClientError) else {}
-            reasons = answer.get("CancellationReasons") or []
-            failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-            if code == "TransactionCanceledException" and any(failed):
-                return failed
+            with dynamodb_calls.transaction(self._table) as write:
+                for item, condition in self._deletes:
+                    write.delete(item, condition, add_version_condition=False)
+                for item, condition in self._saves:
+                    write.save(item, condition)
+        except TransactWriteError as error:
+            refused = [
+                item
+                for item, reason in zip(sent, error.cancellation_reasons, strict=False)
+                if reason is not None and reason.code == TRANSACTION_CONDITION_FAILED
+            ]
+            if _code(error.cause) == TRANSACTION_CANCELED and refused:
+                return refused
             # Refused for a conflict with another write, or throttled: worth trying later.
-            unavailable(error, error, TRANSACTION_CONFLICTS)
+            unavailable(error, error.cause, TRANSACTION_CONFLICTS)
             raise
-        return [False] * len(self.items)
-
-
-def _table_and_key(model: type[Model], key: dict[str, str]) -> dict[str, Any]:
-    return {"TableName": model.Meta.table_name, "Key": {name: {"S": value} for name, value in key.items()}}
-
-
-def _expression(condition: Condition) -> dict[str, Any]:
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    expression = condition.serialize(names, values)
-    answer: dict[str, Any] = {"ConditionExpression": expression}
-    if names:
-        answer["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
-    if values:
-        answer["ExpressionAttributeValues"] = values
-    return answer
+        return []
 
 
 @contextmanager

@@ -116,11 +116,11 @@ def test_starts_racing_make_one_export(waiting: ApiUser, monkeypatch: pytest.Mon
     commit = writes.Transaction.commit
     raced: list[dict[str, Any]] = []
 
-    def racing_commit(self: writes.Transaction, model: Any) -> list[bool]:
+    def racing_commit(self: writes.Transaction) -> list[Any]:
         if not raced:
             raced.append({})
             raced[0] = notes_app.exports.start(waiting.sub)  # the other start, all of it
-        return commit(self, model)
+        return commit(self)
 
     monkeypatch.setattr(writes.Transaction, "commit", racing_commit)
     answer = waiting.post("/exports")
