@@ -18,6 +18,7 @@ from chalicelib.search import note_entries
 from local_stack.streams import StreamFeeder
 from tests.chalicelib.test_attachments import attached
 from tests.conftest import ApiUser
+from tests.paging import walked_ids
 
 # Tags as PynamoDB's list attribute types them.
 TREES: Any = ["trees"]
@@ -37,17 +38,7 @@ def ids(user: ApiUser, **params: Any) -> list[str]:
 
 def walk(user: ApiUser, **params: Any) -> list[str]:
     """Every page to the end, checking the paging rules on the way: the ids in order."""
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = search(user, **params, **({"cursor": cursor} if cursor else {}))
-        if cursor is not None:
-            assert page["notes"], "a page after a non-null cursor is never empty"
-        seen.extend(note["noteId"] for note in page["notes"])
-        cursor = page["nextCursor"]
-        if cursor is None:
-            assert len(seen) == len(set(seen)), "every match exactly once"
-            return seen
+    return walked_ids(lambda more: search(user, **params, **more))
 
 
 def refusal(user: ApiUser, query: str) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from notes_cli.stack_file import STACK_FILE_ENV
 from tests.conftest import ROOT
+from tests.paging import walked_ids
 from tests.stack import Stack, StackUser, new_user, running_stack
 
 # A note is found by a search that starts this long after its write answered.
@@ -40,17 +41,8 @@ def ids(user: StackUser, **params: Any) -> list[str]:
 
 
 def walk(user: StackUser, **params: Any) -> list[str]:
-    """Every page to the end: the note ids in order."""
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = search(user, **params, **({"cursor": cursor} if cursor else {}))
-        if cursor is not None:
-            assert page["notes"], "a page after a cursor is never empty"
-        seen.extend(note["noteId"] for note in page["notes"])
-        cursor = page["nextCursor"]
-        if cursor is None:
-            return seen
+    """Every page to the end, checking the paging rules on the way: the ids in order."""
+    return walked_ids(lambda more: search(user, **params, **more))
 
 
 def found_after_write(user: StackUser, written_at: float, note_id: str, **params: Any) -> bool:
