@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import inspect
 import json
 import os
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -336,6 +338,85 @@ def real_http() -> Iterator[None]:
     finally:
         if active:
             responses_mock.start()
+
+
+# ---- marks: what a test needs, given by what it uses, so that a new test is marked too ----------
+
+# What starts the real local stack (make run, or its API alone) in a subprocess: a test whose own
+# code or any of whose fixtures' code names one of these is marked ``stack``.
+STACK_STARTERS = frozenset({"running_stack", "start_stack", "chalice_local_command"})
+# The fixtures of headless Chromium: a test using one (or any test under tests/web) is ``browser``.
+BROWSER_FIXTURES = frozenset({"browser", "context", "tab"})
+BROWSER_FOLDER = ROOT / "tests" / "web"
+# notes login (scoped) listens on the fixed port 8976: the tests that sign in through it run in
+# one xdist worker, one at a time (``--dist loadgroup``).
+CALLBACK_PORT_GROUP = "notes-login-callback-port"
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    """The global names ``code`` (and every function defined in it) loads or imports."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _names(constant)
+
+
+def _code_of(function: Any) -> types.CodeType | None:
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _fixture_functions(item: pytest.Item) -> list[tuple[str, Any, str]]:
+    """Each fixture ``item`` uses, directly or through another: (name, function, scope)."""
+    info = getattr(item, "_fixtureinfo", None)
+    found = []
+    for name, definitions in (getattr(info, "name2fixturedefs", None) or {}).items():
+        for definition in definitions:
+            found.append((name, definition.func, definition.scope))
+    return found
+
+
+def _starts_a_stack(function: Any) -> bool:
+    code = _code_of(function)
+    return code is not None and not STACK_STARTERS.isdisjoint(_names(code))
+
+
+def _marks(item: pytest.Item) -> tuple[bool, bool, str | None]:
+    """Whether ``item`` needs a stack, a browser, and the xdist group it must run in (or None)."""
+    fixtures = _fixture_functions(item)
+    starting = [scope for _, function, scope in fixtures if _starts_a_stack(function)]
+    stack = bool(starting) or _starts_a_stack(getattr(item, "function", None))
+    path = Path(str(item.path))
+    used = set(getattr(item, "fixturenames", ()))
+    browser = path.is_relative_to(BROWSER_FOLDER) or not BROWSER_FIXTURES.isdisjoint(used)
+    group = None
+    module = getattr(item, "module", None)
+    if "module" in starting or "class" in starting:
+        # A stack of the module's own: its tests share it, in order, in one worker.
+        group = item.nodeid.split("::", 1)[0]
+    uses_callback = "scoped_stack" in used and path.is_relative_to(ROOT / "tests" / "notes_cli")
+    if uses_callback or getattr(module, "browser_sign_in", None) is not None:
+        group = CALLBACK_PORT_GROUP
+    return stack, browser, group
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        stack, browser, group = _marks(item)
+        if stack:
+            item.add_marker(pytest.mark.stack)
+        if browser:
+            item.add_marker(pytest.mark.browser)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test not marked ``stack`` that starts one anyway fails, saying so (tests/stack.py)."""
+    from tests import stack
+
+    stack.marked_stack = item.get_closest_marker("stack") is not None
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,10 @@ from tests.conftest import PASSWORD, ROOT
 START_TIMEOUT = 90.0
 MAKE = shutil.which("make") or "make"
 TIMEOUT = 10
+# Under pytest, whether the running test is marked ``stack`` (tests/conftest.py sets it before
+# each test); None elsewhere (make bench, make screenshots). An unmarked test that starts a stack
+# fails: ``make check`` runs the tests not marked ``stack`` and must start none.
+marked_stack: bool | None = None
 
 
 def send_to_s3(
@@ -211,6 +215,10 @@ def start_stack(
 ) -> subprocess.Popen[str]:
     """``make run`` in ``checkout``, with its facts and its saved data beside ``stack_file`` (never in
     the tree)."""
+    assert marked_stack is not False, (
+        "this test starts the local stack but is not marked stack: call running_stack or start_stack "
+        "in the test or one of its fixtures (tests/conftest.py marks those), or mark it @pytest.mark.stack"
+    )
     env = {**os.environ, "NOTES_STACK_FILE": str(stack_file)}
     return subprocess.Popen(
         [
