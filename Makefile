@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test` (and `make check`, its quick part).
 # Each creates the virtual environment on first use (and again when a
 # requirements file changes), so a fresh clone needs nothing else.
 
@@ -12,9 +12,13 @@ PORT ?= 8000
 EMULATOR_PORT ?= 8001
 WEB_PORT ?= 8002
 STATE ?= .local/state.pickle
+# The tests run in this many processes (pytest-xdist; auto: one per CPU). Tests that must not run
+# at once share an xdist group (tests/conftest.py), which --dist loadgroup keeps in one process.
+WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 .DEFAULT_GOAL := help
-.PHONY: help venv wheels test browser lint typecheck unit run reset reindex bench bench-startup screenshots package deploy destroy logs clean
+.PHONY: help venv wheels check test browser lint typecheck unit run reset reindex bench bench-startup screenshots package deploy destroy logs clean
 
 help:
 	@echo "make run    serve the API locally, with the data kept in $(STATE) (see README)"
@@ -23,6 +27,7 @@ help:
 	@echo "make reset  delete the data make run keeps"
 	@echo "make reindex   make the search index again from the notes (the running make run; STAGE=dev: deployed)"
 	@echo "make test   lint, type-check and run the whole test suite"
+	@echo "make check  lint, type-check and the tests that need no local stack and no browser (quick)"
 	@echo "make bench  measure, and print a table"
 	@echo "make screenshots   the web app's main screens, as docs/screenshots/*.png"
 	@echo "make package|deploy|destroy STAGE=dev   the stage's stack (see README)"
@@ -30,9 +35,8 @@ help:
 
 $(READY): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-r requirements-dev.txt -c constraints.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt -c constraints.txt -e .
 	@touch $@
 
 venv: $(READY)
@@ -54,9 +58,13 @@ typecheck: $(READY)
 	$(BIN)/mypy
 
 unit: $(READY) $(WHEELS)
-	$(BIN)/pytest
+	$(PYTEST)
 
 test: browser lint typecheck unit
+
+# What needs no running stack (make run) and no browser: see docs/testing.md.
+check: lint typecheck $(WHEELS)
+	$(PYTEST) -m "not stack and not browser"
 
 # The web app's browser tests drive Chromium ($(CHROMIUM)). As root with apt-get, Debian's
 # chromium is installed when it is missing; otherwise this says how (the tests then skip, or
