@@ -174,16 +174,6 @@ export function card(title, ...children) {
   );
 }
 
-/** The heading of a screen reached from the notes (the trash, the account), with the way back. */
-export function backHeading(id, title, actions) {
-  return h(
-    "div",
-    { class: "list-head" },
-    h("h1", { id, tabindex: "-1" }, title),
-    h("button", { type: "button", id: "back-to-notes", on: { click: actions.showNotes } }, "Back to your notes"),
-  );
-}
-
 function linkButton(label, onClick, id) {
   return h("button", { type: "button", class: "link", id, on: { click: onClick } }, label);
 }
@@ -311,6 +301,16 @@ function resetPassword(state, actions) {
 }
 
 // --- signed in: what the signed-in modules share ------------------------------------------
+
+/** The heading of a screen reached from the notes (the trash, the account), with the way back. */
+export function backHeading(id, title, actions) {
+  return h(
+    "div",
+    { class: "list-head" },
+    h("h1", { id, tabindex: "-1" }, title),
+    h("button", { type: "button", id: "back-to-notes", on: { click: actions.showNotes } }, "Back to your notes"),
+  );
+}
 
 /**
  * The title, else the first 80 characters (code points, never half of one) of the content's first
