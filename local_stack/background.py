@@ -4,12 +4,13 @@ app's own code over the local stage's tables and bucket (``chalicelib``), reache
 reaches them (``AWS_ENDPOINT_URL``).
 
 Each is handed what Lambda would hand it (``chalicelib.stream_consumers``): its table's stream,
-only the records its filter matches (``feeders``), and the removals of the tables' time to live
-the same way (``removals``, for ``local_stack.ttl``)."""
+only the records its filter matches (``feeders``: one per table, handing each batch to each of the
+table's functions), and the removals of the tables' time to live the same way (``removals``, for
+``local_stack.ttl``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from local_stack.provisioning import Provisioned
 from local_stack.streams import StreamFeeder, delivering
 
 Handler = Callable[[dict[str, Any]], Any]
-# The stream functions whose tables have a time to live: the trash's and the account table's.
+# The stream functions whose tables have a time to live (the trash's and the account table's).
 EXPIRING = (PURGER, JOBS)
 
 
@@ -56,26 +57,40 @@ class Background:
         return handlers[consumer.name]
 
     def feeders(self, **options: Any) -> list[StreamFeeder]:
-        """Each stream function's feeder: its table's stream, the records its filter matches
-        (``options``: ``StreamFeeder``'s lock and on_change)."""
+        """One feeder per table a stream function follows: each batch of its stream handed to each
+        of the table's functions, the records its filter matches (``options``: ``StreamFeeder``'s
+        lock and on_change)."""
         return [
             StreamFeeder(
-                self.tables[consumer.table],
+                table,
                 self.region,
-                self.handler(consumer),
-                name=consumer.name,
-                consumer=consumer,
+                self._delivering(consumers),
+                name=" and ".join(consumer.name for consumer in consumers),
                 **options,
             )
-            for consumer in CONSUMERS
+            for table, consumers in self._by_table(CONSUMERS).items()
         ]
 
     def removals(self) -> dict[str, Handler]:
-        """What the time to live removes of each table that has one, by table: handed to the
-        table's stream function, the records its filter matches (``local_stack.ttl.TtlSweep``)."""
-        return {
-            self.tables[consumer.table]: delivering(consumer, self.handler(consumer)) for consumer in EXPIRING
-        }
+        """What the time to live removes of each table that has one, by table: handed to each of
+        the table's stream functions, the records its filter matches (``local_stack.ttl.TtlSweep``)."""
+        return {table: self._delivering(consumers) for table, consumers in self._by_table(EXPIRING).items()}
+
+    def _by_table(self, consumers: Iterable[Consumer[Any]]) -> dict[str, list[Consumer[Any]]]:
+        tables: dict[str, list[Consumer[Any]]] = {}
+        for consumer in consumers:
+            tables.setdefault(self.tables[consumer.table], []).append(consumer)
+        return tables
+
+    def _delivering(self, consumers: list[Consumer[Any]]) -> Handler:
+        """An event handed to each of ``consumers`` in turn, as Lambda hands it to each mapping."""
+        deliveries = [delivering(consumer, self.handler(consumer)) for consumer in consumers]
+
+        def deliver(event: dict[str, Any]) -> None:
+            for each in deliveries:
+                each(event)
+
+        return deliver
 
 
 def background(made: Provisioned) -> Background:

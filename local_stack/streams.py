@@ -1,14 +1,16 @@
-"""A table's stream, delivered to its function as Lambda's event source mapping does: the notes
-table's to the search indexer, the account table's to the jobs function.
+"""A table's stream, delivered to its functions as Lambda's event source mappings do: the notes
+table's to the search indexer, the trash's to the purge, the account table's to the jobs function.
 
-Deployed, Lambda reads the table's DynamoDB stream, drops the records the mapping's filter does not
-match, and invokes the function with each batch of the others, in order, retrying a batch that
-failed. Locally the emulator keeps the same records (the table has the same stream);
-``StreamFeeder`` hands them to the function (``indexer``) in batches of the same shape
-(``{"Records": [...]}``, each record with its ``eventSourceARN``), in order, only those the
-function's declared filter matches (``consumer``, ``chalicelib.stream_consumers``), and forgets a
-batch only once the function took it, so a failed batch is given again; a batch with nothing the
-filter matches invokes nothing.
+Deployed, Lambda reads the table's DynamoDB stream, drops the records a mapping's filter does not
+match, and invokes the mapping's function with each batch of the others, in order, retrying a batch
+that failed. Locally the emulator keeps the same records (the table has the same stream);
+``StreamFeeder`` hands them on (``indexer``) in batches of the same shape (``{"Records": [...]}``,
+each record with its ``eventSourceARN``), in order, and forgets a batch only once it was taken, so
+a failed batch is given again. ``delivering`` is the mapping's filter: a function declared with
+one (``chalicelib.stream_consumers``) is handed the records it matches, and is not invoked for a
+batch of none. A table with several functions has one feeder handing each batch to each of them
+(``local_stack.background``); one failing, the batch is given again to all, which each take as
+the same batch given again (Lambda's retries ask that of every function anyway).
 
 It reads the emulator's own records in this process (``make run``'s emulator, or the test
 suite's): going through the emulator's GetRecords would keep every record and every iterator it
@@ -37,8 +39,8 @@ DEFAULT_ACCOUNT = "123456789012"
 
 
 class StreamFeeder:
-    """Hands the records of ``table_name``'s stream to ``indexer``, a batch at a time: those
-    ``consumer`` admits (its filter), or every record when it is None."""
+    """Hands the records of ``table_name``'s stream to ``indexer``, a batch at a time: every
+    record, or with ``consumer`` those its filter matches (``delivering``)."""
 
     def __init__(
         self,
@@ -55,11 +57,10 @@ class StreamFeeder:
         self._name = name
         self._table_name = table_name
         self._region = region
-        self._indexer = indexer
+        self._indexer = delivering(consumer, indexer) if consumer is not None else indexer
         self._lock = lock if lock is not None else contextlib.nullcontext()
         self._account = account
         self._on_change = on_change
-        self._consumer = consumer
         self._delivering = threading.Lock()
         self._woken = threading.Event()
 
@@ -68,8 +69,7 @@ class StreamFeeder:
         self._woken.set()
 
     def deliver(self) -> int:
-        """Every record written so far that the filter matches, to the indexer in order; how many
-        it took.
+        """Every record written so far, to the indexer in order; how many it took.
 
         Raises what the indexer raised: its batch is kept, and given again next time.
         """
@@ -80,16 +80,14 @@ class StreamFeeder:
                     shard, batch = self._pending()
                 if not batch:
                     return taken
-                admitted = [record for record in batch if self._admits(record)]
-                if admitted:
-                    self._indexer({"Records": admitted})
+                self._indexer({"Records": batch})
                 with self._lock:
                     # Forget what was taken; numbering goes on (a record's number is its place).
                     del shard.items[: len(batch)]
                     shard.starting_sequence_number += len(batch)
                 if self._on_change is not None:
                     self._on_change()
-                taken += len(admitted)
+                taken += len(batch)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[StreamFeeder]:
@@ -116,9 +114,6 @@ class StreamFeeder:
             stop.set()
             self._woken.set()
             thread.join()
-
-    def _admits(self, record: dict[str, Any]) -> bool:
-        return self._consumer is None or self._consumer.admits(record)
 
     def _shard(self) -> Any:
         from moto.dynamodb.models import dynamodb_backends
@@ -148,7 +143,7 @@ def delivering(
     consumer: Consumer[Any], function: Callable[[dict[str, Any]], Any]
 ) -> Callable[[dict[str, Any]], Any]:
     """``function`` invoked as Lambda invokes ``consumer``: with the records of an event its filter
-    matches, and not at all when none does (the TTL's removals, ``local_stack.ttl``)."""
+    matches, and not at all when none does (a stream's batches, the TTL's removals)."""
 
     def deliver(event: dict[str, Any]) -> Any:
         admitted = consumer.admitted(event)

