@@ -28,7 +28,8 @@ help:
 	@echo "make reindex   make the search index again from the notes (the running make run; STAGE=dev: deployed)"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make check  lint, type-check and the tests that need no local stack and no browser (quick)"
-	@echo "make bench  measure, and print a table"
+	@echo "make bench  measure, and print a table (within 5 minutes)"
+	@echo "make bench FULL=1   the heavy rows too (about 10 minutes)"
 	@echo "make screenshots   the web app's main screens, as docs/screenshots/*.png"
 	@echo "make package|deploy|destroy STAGE=dev   the stage's stack (see README)"
 	@echo "make logs STAGE=dev   follow the stage's function logs (JSON=1: as they are)"
@@ -95,7 +96,7 @@ reindex: $(READY)
 	$(BIN)/python -m $(if $(filter command line environment,$(origin STAGE)),infra.reindex --stage $(STAGE),local_stack.reindex)
 
 bench: $(READY) $(WHEELS)
-	$(BIN)/python -m bench.bench
+	$(BIN)/python -m bench.bench $(if $(FULL),--full)
 
 bench-startup: $(READY)
 	$(BIN)/python -m bench.startup --cold
