@@ -74,12 +74,13 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
     web = stack.facts.web_url
     config = requests.get(f"{web}/config.json", timeout=5)
     assert config.status_code == 200
+    # The local stage's pool and client (.chalice/config.json), on the ports the stack was given.
     assert config.json() == {
-        "apiUrl": stack.facts.api_url,
-        "region": stack.facts.region,
-        "userPoolId": stack.facts.user_pool_id,
-        "userPoolClientId": stack.facts.user_pool_client_id,
-        "cognitoEndpoint": stack.facts.aws_endpoint + "/",
+        "apiUrl": f"http://127.0.0.1:{stack.port}",
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_0ed93881d95cc3974122945fcc350ddbf5f06c9176237",
+        "userPoolClientId": "18653cf933ed58756b0efdaf12",
+        "cognitoEndpoint": f"http://127.0.0.1:{stack.emulator_port}/",
         "maxAttachmentBytes": 10 * 1024 * 1024,
         **WEB_RULES,
         "local": True,
@@ -87,7 +88,8 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
     }
     policy = config.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
-    assert f"connect-src 'self' {stack.facts.api_url} {stack.facts.aws_endpoint}" in policy
+    api, emulator = f"http://127.0.0.1:{stack.port}", f"http://127.0.0.1:{stack.emulator_port}"
+    assert f"connect-src 'self' {api} {emulator}" in policy
     assert config.headers["X-Content-Type-Options"] == "nosniff"
     assert config.headers["X-Frame-Options"] == "DENY"
     for path in ("/../README.md", "/%2e%2e/README.md", "/.gitignore", "/nothing-here.js", "/web/"):
