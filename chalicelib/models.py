@@ -1,6 +1,6 @@
 """The PynamoDB model of a note: declaration only.
 
-The table name and region belong to the stage, so ``bind_note_model`` makes a
+The table name and region belong to the stage, so ``bind`` makes a
 subclass bound to them; no endpoint is set here, so botocore's standard
 ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL`` decide where requests go.
 """
@@ -69,7 +69,7 @@ class NoteItemModel(TableModel):
     given (``NoteModel`` counts it up itself)."""
 
     class Meta:
-        # The stage's, set where the model is bound to its table (``bind_note_model``).
+        # The stage's, set where the model is bound to its table (``bind``).
         table_name: str
         region: str
         connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
@@ -102,15 +102,10 @@ class NoteModel(NoteItemModel):
 _M = TypeVar("_M", bound=Model)
 
 
-def bind_note_model(table_name: str, region: str) -> type[NoteModel]:
-    """A ``NoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
-    return _bound(NoteModel, "Note", table_name, region)
-
-
 def note_items_of(notes: type[NoteModel]) -> type[NoteItemModel]:
     """A ``NoteItemModel`` subclass of the table and region of ``notes``: a note put back as it was
     kept, at the version it is given."""
-    return _bound(NoteItemModel, "NoteItem", notes.Meta.table_name, notes.Meta.region)
+    return bind(NoteItemModel, notes.Meta.table_name, notes.Meta.region)
 
 
 # The trash's index by deletion (``TrashedNoteModel.deletedKey``).
@@ -143,11 +138,6 @@ class TrashedNoteModel(NoteItemModel):
     by_deletion = ByDeletion()
 
 
-def bind_trash_model(table_name: str, region: str) -> type[TrashedNoteModel]:
-    """A ``TrashedNoteModel`` subclass that reads and writes ``table_name`` in ``region``."""
-    return _bound(TrashedNoteModel, "TrashedNote", table_name, region)
-
-
 class AccountItemModel(TableModel):
     """What the account itself holds, keyed by its owner's ``sub``: ``item`` is ``deleted`` (the
     account is being or has been deleted: its tokens are refused), ``export#<exportId>``, or
@@ -176,11 +166,6 @@ class AccountItemModel(TableModel):
     expiresAtEpoch = TTLAttribute(null=True)
 
 
-def bind_account_model(table_name: str, region: str) -> type[AccountItemModel]:
-    """An ``AccountItemModel`` subclass that reads and writes ``table_name`` in ``region``."""
-    return _bound(AccountItemModel, "AccountItem", table_name, region)
-
-
 class SearchEntryModel(TableModel):
     """One entry of the search index (``chalicelib.search``), keyed by its owner's ``sub``.
 
@@ -197,11 +182,8 @@ class SearchEntryModel(TableModel):
     entry = UnicodeAttribute(range_key=True)
 
 
-def bind_search_model(table_name: str, region: str) -> type[SearchEntryModel]:
-    """A ``SearchEntryModel`` subclass that reads and writes ``table_name`` in ``region``."""
-    return _bound(SearchEntryModel, "SearchEntry", table_name, region)
-
-
-def _bound(model: type[_M], name: str, table_name: str, region: str) -> type[_M]:
+def bind(model: type[_M], table_name: str, region: str) -> type[_M]:
+    """A subclass of ``model`` that reads and writes ``table_name`` in ``region`` (``NoteModel``'s is
+    ``Note``)."""
     meta = type("Meta", (model.Meta,), {"table_name": table_name, "region": region})  # type: ignore[arg-type]
-    return type(name, (model,), {"Meta": meta})
+    return type(model.__name__.removesuffix("Model"), (model,), {"Meta": meta})

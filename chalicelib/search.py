@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from chalicelib import words, writes
-from chalicelib.models import NoteModel, SearchEntryModel, bind_note_model, bind_search_model
+from chalicelib.models import NoteModel, SearchEntryModel, bind
 from chalicelib.queries import note_texts
 from chalicelib.stream_records import StreamRecord
 
@@ -63,7 +63,7 @@ class SearchIndex:
     def of_tables(cls, table_name: str, search_table_name: str, region: str) -> SearchIndex:
         """The index of the notes table ``table_name`` kept in ``search_table_name``, in ``region``
         (for the indexer outside the app: the local stack's, make reindex)."""
-        return cls(bind_note_model(table_name, region), bind_search_model(search_table_name, region))
+        return cls(bind(NoteModel, table_name, region), bind(SearchEntryModel, search_table_name, region))
 
     def __init__(self, notes: type[NoteModel], entries: type[SearchEntryModel]) -> None:
         self._notes = notes

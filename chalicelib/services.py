@@ -21,14 +21,12 @@ from chalicelib.models import (
     NoteModel,
     SearchEntryModel,
     TrashedNoteModel,
-    bind_account_model,
-    bind_note_model,
-    bind_search_model,
-    bind_trash_model,
+    bind,
 )
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
+from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TRASH
 from chalicelib.trash import Trash
 
 
@@ -53,10 +51,10 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         region = settings.region
-        note_model = bind_note_model(settings.table_name, region)
-        search_model = bind_search_model(settings.search_table_name, region)
-        trash_model = bind_trash_model(settings.trash_table_name, region)
-        account_model = bind_account_model(settings.account_table_name, region)
+        note_model = bind(NoteModel, settings.name_of(NOTES), region)
+        search_model = bind(SearchEntryModel, settings.name_of(SEARCH), region)
+        trash_model = bind(TrashedNoteModel, settings.name_of(TRASH), region)
+        account_model = bind(AccountItemModel, settings.name_of(ACCOUNT), region)
         files = FileStore(settings.bucket_name, region)
         exports = Exports(account_model, note_model, trash_model, files)
         deletion = AccountDeletion(

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.storage_layout import DEFAULT_MAX_BYTES
+from chalicelib.tables import NOTES, TABLES, Table
 
 # One presigned POST, and one CopyObject, carry at most 5 GiB.
 MAX_UPLOAD_BYTES = 5 * 1024**3
@@ -52,7 +53,6 @@ class Settings:
     """Everything the app needs to know about its stage."""
 
     region: str
-    table_name: str
     user_pool_arn: str
     app_client_ids: tuple[str, ...]
     bucket_name: str
@@ -60,9 +60,9 @@ class Settings:
     read_scopes: tuple[str, ...] = ()
     write_scopes: tuple[str, ...] = ()
     cors_allow_origin: str | None = None
-    # The search index's table (chalicelib.search); beside the notes table unless named.
+    # The stage's tables (chalicelib.tables), each beside the notes table unless named.
+    table_name: str = ""
     search_table_name: str = ""
-    # The trash and the account's own items (exports, a deletion); beside the notes table unless named.
     trash_table_name: str = ""
     account_table_name: str = ""
 
@@ -95,7 +95,6 @@ class Settings:
             raise SettingsError("COGNITO_READ_SCOPES and COGNITO_WRITE_SCOPES must be set together")
         return cls(
             region=region,
-            table_name=_required(env, "NOTES_TABLE_NAME"),
             bucket_name=_required(env, "NOTES_BUCKET_NAME"),
             attachment_max_bytes=attachment_max_bytes(env),
             user_pool_arn=pool_arn,
@@ -103,22 +102,21 @@ class Settings:
             read_scopes=read_scopes,
             write_scopes=write_scopes,
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
-            search_table_name=search_table_name(env),
-            trash_table_name=beside_table(env, "NOTES_TRASH_TABLE_NAME", "-trash"),
-            account_table_name=beside_table(env, "NOTES_ACCOUNT_TABLE_NAME", "-account"),
+            **{table.setting: table_name(env, table) for table in TABLES},
         )
 
+    def name_of(self, table: Table) -> str:
+        """The name of the stage's ``table``."""
+        name: str = getattr(self, table.setting)
+        return name
 
-def search_table_name(env: Mapping[str, str]) -> str:
-    """NOTES_SEARCH_TABLE_NAME, or the notes table's name with ``-search`` after it."""
-    return beside_table(env, "NOTES_SEARCH_TABLE_NAME", "-search")
 
-
-def beside_table(env: Mapping[str, str], name: str, suffix: str) -> str:
-    """The table the variable ``name`` names, or the notes table's name with ``suffix`` after it."""
-    if (env.get(name) or "").strip():
-        return _required(env, name)
-    return _required(env, "NOTES_TABLE_NAME") + suffix
+def table_name(env: Mapping[str, str], table: Table) -> str:
+    """The table the table's variable names; else (but the notes table) the notes table's name with
+    the table's suffix after it."""
+    if table is NOTES or (env.get(table.variable) or "").strip():
+        return _required(env, table.variable)
+    return table.name(_required(env, NOTES.variable))
 
 
 def _required(env: Mapping[str, str], name: str, fallback: str | None = None) -> str:

@@ -27,11 +27,8 @@ from chalicelib.account import DELETED_ITEM, SWEEP_ITEM
 from chalicelib.exports import EXPORT_ITEM
 from chalicelib.models import AccountItemModel, NoteModel, TrashedNoteModel
 from chalicelib.stream_records import INSERT, REMOVE, TTL_IDENTITY, M, StreamRecord, records
+from chalicelib.tables import ACCOUNT, NOTES, TRASH, Table
 
-# The stage's tables that have a stream (their names are the stage's: Settings, infra/description).
-NOTES_TABLE = "notes"
-TRASH_TABLE = "trash"
-ACCOUNT_TABLE = "account"
 # The one rule besides a value itself: a string starting with the given one.
 PREFIX = "prefix"
 SCALARS = (str, int, float, bool, type(None))
@@ -80,11 +77,13 @@ class Consumer(Generic[M]):
     records' images, and the filter ``patterns`` a record must match one of (none: every record)."""
 
     name: str
-    table: str
+    table: Table
     model: type[M]
     patterns: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        if not issubclass(self.model, self.table.model):
+            raise ValueError(f"{self.name}: {self.model.__name__} is no item of the {self.table.key} table")
         for pattern in self.patterns:
             _check(pattern)
 
@@ -105,17 +104,17 @@ class Consumer(Generic[M]):
 BY_TTL: dict[str, Any] = {"userIdentity": {field: [value] for field, value in TTL_IDENTITY.items()}}
 
 # The search indexer: every change of a note (chalicelib.search).
-INDEXER: Consumer[NoteModel] = Consumer("index_notes", NOTES_TABLE, NoteModel)
+INDEXER: Consumer[NoteModel] = Consumer("index_notes", NOTES, NoteModel)
 # The trash's purge: the items DynamoDB's TTL removed, whose files go too (a restore, a deletion for
 # good or a move into the trash is the API's, which sees to the file itself) (chalicelib.trash).
-PURGER: Consumer[TrashedNoteModel] = Consumer("purge_trash", TRASH_TABLE, TrashedNoteModel, (BY_TTL,))
+PURGER: Consumer[TrashedNoteModel] = Consumer("purge_trash", TRASH, TrashedNoteModel, (BY_TTL,))
 # The jobs function (chalicelib.jobs): a new export (``export#<exportId>``) or a deleted account's
 # tombstone (``deleted``), each one job; and a deleted account's ``sweep`` item once the TTL removed
 # it, the last sweep of what came late. An export's record updated or expiring, the ``exporting``
 # item that names the pending export, the ``sweep`` item written: no job, no invocation.
 JOBS: Consumer[AccountItemModel] = Consumer(
     "run_jobs",
-    ACCOUNT_TABLE,
+    ACCOUNT,
     AccountItemModel,
     (
         {"eventName": [INSERT], "dynamodb": {"Keys": {"item": {"S": [{PREFIX: EXPORT_ITEM}, DELETED_ITEM]}}}},

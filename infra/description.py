@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import tables
+from chalicelib.settings import POOL_ARN_FORM, PoolArn
 from chalicelib.storage_layout import (
     EXPORT_EXPIRY_DAYS,
     EXPORTS_PREFIX,
@@ -19,6 +21,7 @@ from chalicelib.storage_layout import (
     UPLOAD_EXPIRY_DAYS,
     UPLOADS_PREFIX,
 )
+from chalicelib.tables import NOTES, Table
 from chalicelib.validation import FILE_NAME_FORBIDDEN_PATTERN, MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
 from password_rules import POOL_POLICY
 
@@ -103,8 +106,9 @@ def user_pool_client_name(stage: str) -> str:
     return f"{APP_NAME}-{_check(stage)}-web"
 
 
-def table_name(stage: str) -> str:
-    return f"{APP_NAME}-{_check(stage)}"
+def table_name(stage: str, table: Table = NOTES) -> str:
+    """The name of the stage's ``table`` (by default the notes table, which the others are named beside)."""
+    return table.name(f"{APP_NAME}-{_check(stage)}")
 
 
 def user_pool(stage: str) -> dict[str, Any]:
@@ -243,127 +247,19 @@ def retained(stage: str) -> bool:
     return stage == "prod"
 
 
-# The notes table's stream carries each change's old and new image: the search index is made from
-# the difference (chalicelib.search).
-TABLE_STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+# The stage's tables are declared once (chalicelib.tables): each one's model (its keys and
+# indexes), its name beside the notes table, its stream and its time to live. The trash keeps a
+# note 30 days: DynamoDB's TTL deletes it some time after its purgeAtEpoch, and the trash's stream
+# hands that removal to the purge function, which deletes the note's file. The account table keeps
+# the account's tombstone (item "deleted", kept), its exports ("export#<exportId>", dropped a day
+# after they are ready) and a deleted account's "sweep" item; which of their records start which
+# function is declared in chalicelib.stream_consumers.
 
 
-def table(stage: str) -> dict[str, Any]:
-    """CreateTable parameters: one item per note, keyed by owner and time-ordered id, with a stream."""
-    return {
-        "TableName": table_name(stage),
-        "AttributeDefinitions": [
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "noteId", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "noteId", "KeyType": "RANGE"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "StreamSpecification": dict(TABLE_STREAM),
-    }
-
-
-def search_table_name(stage: str) -> str:
-    return f"{table_name(stage)}-search"
-
-
-def search_table(stage: str) -> dict[str, Any]:
-    """CreateTable parameters of the search index: one item per entry, keyed by owner and entry."""
-    return {
-        "TableName": search_table_name(stage),
-        "AttributeDefinitions": [
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "entry", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "entry", "KeyType": "RANGE"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
-# The trash: one item per deleted note, kept 30 days. DynamoDB's TTL deletes an item some time
-# after its purgeAtEpoch (seconds) has passed, and the trash table's stream hands that removal to
-# the purge function, which deletes the note's file. The local secondary index "byDeletion" lists a
-# user's trash most recently deleted first: its range key deletedKey is "<deletedAt>#<noteId>".
-TRASH_TTL_ATTRIBUTE = "purgeAtEpoch"
-TRASH_INDEX = "byDeletion"
-
-
-def trash_table_name(stage: str) -> str:
-    return f"{table_name(stage)}-trash"
-
-
-def trash_table(stage: str) -> dict[str, Any]:
-    """CreateTable parameters of the trash: one item per trashed note, keyed like the notes table,
-    its index by deletion time, and a stream (the TTL's removals start the purge function). The
-    TTL itself is UpdateTimeToLive's, ``time_to_live(TRASH_TTL_ATTRIBUTE)``."""
-    return {
-        "TableName": trash_table_name(stage),
-        "AttributeDefinitions": [
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "noteId", "AttributeType": "S"},
-            {"AttributeName": "deletedKey", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "noteId", "KeyType": "RANGE"},
-        ],
-        "LocalSecondaryIndexes": [
-            {
-                "IndexName": TRASH_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "userId", "KeyType": "HASH"},
-                    {"AttributeName": "deletedKey", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "StreamSpecification": dict(TABLE_STREAM),
-    }
-
-
-# The account table: per user, the account's tombstone (item "deleted") and its exports (item
-# "export#<exportId>"). Each new one starts the jobs function through the table's stream; the TTL
-# attribute expiresAtEpoch (seconds) lets DynamoDB drop an export's record a day after it is ready,
-# and a deleted account's "sweep" item once its upload forms have expired (its removal starts the
-# jobs function once more). The tombstone has none: it stays.
-ACCOUNT_TTL_ATTRIBUTE = "expiresAtEpoch"
-
-
-# Which records of the tables' streams start which function (the event source mappings' filters,
-# deployed; the local stack's delivery) is declared once, in chalicelib/stream_consumers.py.
-
-
-def account_table_name(stage: str) -> str:
-    return f"{table_name(stage)}-account"
-
-
-def account_table(stage: str) -> dict[str, Any]:
-    """CreateTable parameters of the account table: keyed by owner and item, with a stream. The
-    TTL is UpdateTimeToLive's, ``time_to_live(ACCOUNT_TTL_ATTRIBUTE)``."""
-    return {
-        "TableName": account_table_name(stage),
-        "AttributeDefinitions": [
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "item", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "item", "KeyType": "RANGE"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "StreamSpecification": dict(TABLE_STREAM),
-    }
-
-
-def time_to_live(attribute: str) -> dict[str, Any]:
-    """UpdateTimeToLive's TimeToLiveSpecification (and the template's): ``attribute`` in epoch seconds."""
-    return {"Enabled": True, "AttributeName": attribute}
+def create_table(stage: str, table: Table) -> dict[str, Any]:
+    """CreateTable parameters of the stage's ``table``; its TTL is UpdateTimeToLive's
+    (``tables.time_to_live``)."""
+    return tables.create_table(table, table_name(stage, table))
 
 
 def bucket_name(stage: str) -> str:
@@ -584,10 +480,6 @@ EXISTING_POOL_CLIENTS: dict[str, tuple[str, ...]] = {"id": ("password",), "scope
 # characters, none of the words it reserves.
 _DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
-_POOL_ARN = re.compile(
-    r"arn:aws[a-z-]*:cognito-idp:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):"
-    r"userpool/(?P<pool_id>(?P=region)_[0-9A-Za-z]+)"
-)
 _CLIENT_ID = re.compile(r"[\w+]{1,128}")
 _DOMAIN_URL = re.compile(r"https://(?P<host>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)/?", re.IGNORECASE)
 
@@ -620,16 +512,14 @@ class Auth:
     @property
     def user_pool_region(self) -> str | None:
         """The existing pool's region (None when the stack makes the pool, in its own region)."""
-        return self._arn_part("region")
+        pool = PoolArn.parse(self.user_pool_arn or "")
+        return pool.region if pool else None
 
     @property
     def user_pool_id(self) -> str | None:
         """The existing pool's id (None when the stack makes the pool)."""
-        return self._arn_part("pool_id")
-
-    def _arn_part(self, name: str) -> str | None:
-        found = _POOL_ARN.fullmatch(self.user_pool_arn or "")
-        return found[name] if found else None
+        pool = PoolArn.parse(self.user_pool_arn or "")
+        return pool.pool_id if pool else None
 
 
 def auth(stage: str, config: Mapping[str, Any] | None = None) -> Auth:
@@ -664,10 +554,9 @@ def _existing_pool(stage: str, mode: str, config: Mapping[str, Any]) -> Auth:
             f"domain_prefix of stage {stage} names the domain the stack makes for a pool of its own: "
             "an existing pool (user_pool_arn) has its domain already"
         )
-    if not isinstance(arn, str) or not _POOL_ARN.fullmatch(arn):
+    if not isinstance(arn, str) or PoolArn.parse(arn) is None:
         raise ValueError(
-            f"user_pool_arn of stage {stage} must be a user pool's ARN, "
-            f"arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>, got {arn!r}"
+            f"user_pool_arn of stage {stage} must be a user pool's ARN, {POOL_ARN_FORM}, got {arn!r}"
         )
     clients = _client_ids(stage, mode, config.get("client_ids"))
     domain = config.get("domain")

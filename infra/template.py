@@ -36,6 +36,7 @@ import re
 from typing import Any
 
 from chalicelib import stream_consumers as consumers
+from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TABLES, TRASH, Table, time_to_live
 from infra import description
 
 USER_POOL = "UserPool"
@@ -79,11 +80,12 @@ JOBS_LOG_GROUP = "RunJobsLogGroup"
 JOBS_BATCH_SIZE = 1
 JOBS_PARALLELIZATION = 10
 JOBS_RETRIES = 10
-# Each stream function's table (chalicelib.stream_consumers names them).
-STREAM_TABLES = {
-    consumers.NOTES_TABLE: TABLE,
-    consumers.TRASH_TABLE: TRASH_TABLE,
-    consumers.ACCOUNT_TABLE: ACCOUNT_TABLE,
+# Each of the stage's tables (chalicelib.tables), by key: its resource.
+TABLE_RESOURCES = {
+    NOTES.key: TABLE,
+    SEARCH.key: SEARCH_TABLE,
+    TRASH.key: TRASH_TABLE,
+    ACCOUNT.key: ACCOUNT_TABLE,
 }
 BUCKET = "AttachmentsBucket"
 BUCKET_POLICY = "AttachmentsBucketPolicy"
@@ -266,16 +268,18 @@ def _auth_outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
     return outputs
 
 
-def _table(stage: str) -> dict[str, Any]:
-    return _retained_table(description.table(stage))
-
-
-def _trash_table(stage: str) -> dict[str, Any]:
-    return _retained_table(description.trash_table(stage), description.TRASH_TTL_ATTRIBUTE)
-
-
-def _account_table(stage: str) -> dict[str, Any]:
-    return _retained_table(description.account_table(stage), description.ACCOUNT_TTL_ATTRIBUTE)
+def _table(stage: str, table: Table) -> dict[str, Any]:
+    """The resource of the stage's ``table``: the search index goes with the stack (``make reindex``
+    makes it again from the notes); every other table holds users' data and is kept."""
+    shape = description.create_table(stage, table)
+    if table is SEARCH:
+        return {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {**shape, "SSESpecification": {"SSEEnabled": True}},
+        }
+    return _retained_table(shape, table.ttl_attribute)
 
 
 def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> dict[str, Any]:
@@ -290,7 +294,7 @@ def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> 
         "SSESpecification": {"SSEEnabled": True},
     }
     if ttl_attribute is not None:
-        properties["TimeToLiveSpecification"] = description.time_to_live(ttl_attribute)
+        properties["TimeToLiveSpecification"] = time_to_live(ttl_attribute)
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",
@@ -299,24 +303,11 @@ def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> 
     }
 
 
-def _search_table(stage: str) -> dict[str, Any]:
-    # The index is made again from the notes table (make reindex): it goes with the stack.
-    return {
-        "Type": "AWS::DynamoDB::Table",
-        "DeletionPolicy": "Delete",
-        "UpdateReplacePolicy": "Delete",
-        "Properties": {**description.search_table(stage), "SSESpecification": {"SSEEnabled": True}},
-    }
-
-
 def _function_environment(auth: description.Auth) -> dict[str, Any]:
     """What every function of the app reads at start (chalicelib.settings): the API, the indexer,
     the purge and the jobs function."""
     return {
-        "NOTES_TABLE_NAME": {"Ref": TABLE},
-        "NOTES_SEARCH_TABLE_NAME": {"Ref": SEARCH_TABLE},
-        "NOTES_TRASH_TABLE_NAME": {"Ref": TRASH_TABLE},
-        "NOTES_ACCOUNT_TABLE_NAME": {"Ref": ACCOUNT_TABLE},
+        **{table.variable: {"Ref": TABLE_RESOURCES[table.key]} for table in TABLES},
         **_function_auth(auth),
         "NOTES_BUCKET_NAME": {"Ref": BUCKET},
         "CORS_ALLOW_ORIGIN": {"Fn::Sub": WEB_ORIGIN},
@@ -354,7 +345,7 @@ def _stream_source(consumer: consumers.Consumer[Any], **properties: Any) -> dict
     """The event source of ``consumer``'s function: its table's stream, from the oldest record
     kept, with the filter it declares (none: every record); ``properties``, the mapping's others."""
     source = {
-        "Stream": {"Fn::GetAtt": [STREAM_TABLES[consumer.table], "StreamArn"]},
+        "Stream": {"Fn::GetAtt": [TABLE_RESOURCES[consumer.table.key], "StreamArn"]},
         "StartingPosition": "TRIM_HORIZON",
         **properties,
     }
@@ -937,10 +928,7 @@ def merge_template(
             JOBS_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
             **_alarms(stage),
             **_cognito(stage, auth),
-            TABLE: _table(stage),
-            SEARCH_TABLE: _search_table(stage),
-            TRASH_TABLE: _trash_table(stage),
-            ACCOUNT_TABLE: _account_table(stage),
+            **{TABLE_RESOURCES[table.key]: _table(stage, table) for table in TABLES},
             BUCKET: _bucket({"Fn::Sub": WEB_ORIGIN}),
             BUCKET_POLICY: _bucket_policy(),
             WEB_BUCKET: _web_bucket(),

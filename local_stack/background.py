@@ -18,16 +18,8 @@ from chalicelib.jobs import Jobs
 from chalicelib.search import SearchIndex
 from chalicelib.services import Services
 from chalicelib.settings import Settings
-from chalicelib.stream_consumers import (
-    ACCOUNT_TABLE,
-    CONSUMERS,
-    INDEXER,
-    JOBS,
-    NOTES_TABLE,
-    PURGER,
-    TRASH_TABLE,
-    Consumer,
-)
+from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, PURGER, Consumer
+from chalicelib.tables import TABLES
 from chalicelib.trash import Trash
 from local_stack.provisioning import Provisioned
 from local_stack.streams import StreamFeeder, delivering
@@ -42,9 +34,8 @@ class Background:
     index: SearchIndex
     jobs: Jobs
     trash: Trash
-    region: str
-    # The local stage's name of each table a stream function follows (``Consumer.table``).
-    tables: dict[str, str]
+    # The local stage's settings: its region, and the name of each table (``Consumer.table``).
+    settings: Settings
 
     def handler(self, consumer: Consumer[Any]) -> Handler:
         """The stream function ``consumer`` declares, reading its event as the app's does
@@ -63,7 +54,7 @@ class Background:
         return [
             StreamFeeder(
                 table,
-                self.region,
+                self.settings.region,
                 self._delivering(consumers),
                 name=" and ".join(consumer.name for consumer in consumers),
                 **options,
@@ -79,7 +70,7 @@ class Background:
     def _by_table(self, consumers: Iterable[Consumer[Any]]) -> dict[str, list[Consumer[Any]]]:
         tables: dict[str, list[Consumer[Any]]] = {}
         for consumer in consumers:
-            tables.setdefault(self.tables[consumer.table], []).append(consumer)
+            tables.setdefault(self.settings.name_of(consumer.table), []).append(consumer)
         return tables
 
     def _delivering(self, consumers: list[Consumer[Any]]) -> Handler:
@@ -95,26 +86,15 @@ class Background:
 
 def background(made: Provisioned) -> Background:
     """The background functions over the local stage, wired as the app wires its own (``Services``)."""
-    services = Services.build(
-        Settings(
-            region=made.region,
-            table_name=made.table_name,
-            user_pool_arn=made.user_pool_arn,
-            app_client_ids=made.client_ids,
-            bucket_name=made.bucket_name,
-            search_table_name=made.search_table_name,
-            trash_table_name=made.trash_table_name,
-            account_table_name=made.account_table_name,
-        )
+    # As the stage's functions read theirs: from the environment the stage gives them.
+    settings = Settings.from_env(
+        {
+            "AWS_REGION": made.region,
+            "COGNITO_USER_POOL_ARN": made.user_pool_arn,
+            "COGNITO_APP_CLIENT_IDS": ",".join(made.client_ids),
+            "NOTES_BUCKET_NAME": made.bucket_name,
+            **{table.variable: made.name_of(table) for table in TABLES},
+        }
     )
-    return Background(
-        index=services.search_index,
-        jobs=services.jobs,
-        trash=services.trash,
-        region=made.region,
-        tables={
-            NOTES_TABLE: made.table_name,
-            TRASH_TABLE: made.trash_table_name,
-            ACCOUNT_TABLE: made.account_table_name,
-        },
-    )
+    services = Services.build(settings)
+    return Background(services.search_index, services.jobs, services.trash, settings)

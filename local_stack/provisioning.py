@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.settings import PoolArn
+from chalicelib.tables import NOTES, SEARCH, TABLES, Table, time_to_live
 from infra import description, stages
 from local_stack import HOST, STAGE, LaunchError
 
@@ -79,6 +80,11 @@ class Provisioned:
     account_table_name: str = ""
     index_behind: bool = False  # the table holds notes the index may lack: rebuild it
 
+    def name_of(self, table: Table) -> str:
+        """The local stage's name of ``table``."""
+        name: str = getattr(self, table.setting)
+        return name
+
     @property
     def account(self) -> str:
         """The account the emulator keeps the pool in (its ARN's)."""
@@ -125,43 +131,36 @@ def provision(
         client = cognito.create_user_pool_client(UserPoolId=pool["Id"], **wanted)
         client_id = client["UserPoolClient"]["ClientId"]
     oauth_clients = _oauth_clients(stage, cognito, pool["Id"], web_origins, clients) if oauth else {}
-    table = description.table(stage)
-    streamed_before = _table(dynamodb, table)
-    index_kept = _table(dynamodb, description.search_table(stage))
-    _table(dynamodb, description.trash_table(stage), ttl=description.TRASH_TTL_ATTRIBUTE)
-    _table(dynamodb, description.account_table(stage), ttl=description.ACCOUNT_TTL_ATTRIBUTE)
+    kept = {table.key: _table(dynamodb, table, stage) for table in TABLES}
     bucket = _bucket(stage, s3, web_origins)
     return Provisioned(
         region=cognito.meta.region_name,
         user_pool_id=pool["Id"],
         user_pool_arn=pool["Arn"],
         user_pool_client_id=client_id,
-        table_name=table["TableName"],
         bucket_name=bucket,
         oauth_clients=oauth_clients,
-        search_table_name=description.search_table_name(stage),
-        trash_table_name=description.trash_table_name(stage),
-        account_table_name=description.account_table_name(stage),
+        **{table.setting: description.table_name(stage, table) for table in TABLES},
         # Notes kept from before the index or its stream existed are in no index yet.
-        index_behind=not (index_kept and streamed_before),
+        index_behind=not (kept[SEARCH.key] and kept[NOTES.key]),
     )
 
 
-def _table(dynamodb: Any, table: dict[str, Any], ttl: str | None = None) -> bool:
-    """Make ``table`` unless it exists (with its TTL on ``ttl``), and give it its stream if it has
-    none: whether it existed with its stream (False for a table made or given its stream now)."""
-    name = table["TableName"]
+def _table(dynamodb: Any, table: Table, stage: str) -> bool:
+    """Make the stage's ``table`` unless it exists (with its time to live), and give it its stream if
+    it has none: whether it existed with its stream (False for a table made or given its stream now)."""
+    shape = description.create_table(stage, table)
+    name = shape["TableName"]
     try:
         found = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
-        dynamodb.create_table(**table)
+        dynamodb.create_table(**shape)
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        if ttl is not None:
-            dynamodb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification=description.time_to_live(ttl)
-            )
+        if table.ttl_attribute is not None:
+            ttl = time_to_live(table.ttl_attribute)
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         return False
-    stream = table.get("StreamSpecification")
+    stream = shape.get("StreamSpecification")
     if stream and not (found.get("StreamSpecification") or {}).get("StreamEnabled"):
         dynamodb.update_table(TableName=name, StreamSpecification=stream)
         return False

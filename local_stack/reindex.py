@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from chalicelib.tables import SEARCH
 from infra import description
 from local_stack import STAGE
 from notes_cli.stack_file import FactsError, StackFacts, stack_file
@@ -35,7 +36,7 @@ def main() -> int:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     from chalicelib.search import SearchIndex
 
-    index = SearchIndex.of_tables(facts.table_name, description.search_table_name(STAGE), facts.region)
+    index = SearchIndex.of_tables(facts.table_name, description.table_name(STAGE, SEARCH), facts.region)
     print(f"search index of {facts.table_name} rebuilt: {index.rebuild()}")
     return 0
 

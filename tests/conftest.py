@@ -57,6 +57,7 @@ from moto import mock_aws
 
 import app as notes_app
 from chalicelib.stream_consumers import INDEXER, JOBS
+from chalicelib.tables import TABLES
 from infra import description
 from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer, verify_tokens_locally
@@ -165,14 +166,10 @@ def aws(aws_stack: Provisioned) -> Provisioned:
     """The test stage with a new, empty notes table and an empty bucket: every test starts with
     no notes and no files."""
     dynamodb = aws_client("dynamodb")
-    for table in (
-        description.table(STAGE),
-        description.search_table(STAGE),
-        description.trash_table(STAGE),
-        description.account_table(STAGE),
-    ):
-        dynamodb.delete_table(TableName=table["TableName"])
-        dynamodb.create_table(**table)
+    for table in TABLES:
+        shape = description.create_table(STAGE, table)
+        dynamodb.delete_table(TableName=shape["TableName"])
+        dynamodb.create_table(**shape)
     s3 = aws_client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=aws_stack.bucket_name):
         for item in page.get("Contents", []):

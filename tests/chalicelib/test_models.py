@@ -10,7 +10,7 @@ from pynamodb.models import Model
 
 import app as notes_app
 from chalicelib.models import TRASH_INDEX
-from infra import description
+from chalicelib.tables import ACCOUNT, TRASH
 from tests.conftest import aws_client
 
 OWNER = "owner-sub"
@@ -28,10 +28,8 @@ def ttl_attributes(model: type[Model]) -> list[str]:
 
 
 def test_the_time_to_live_attributes_are_the_ones_the_tables_expire_items_by() -> None:
-    assert ttl_attributes(notes_app.trash_model) == [description.TRASH_TTL_ATTRIBUTE] == ["purgeAtEpoch"]
-    assert (
-        ttl_attributes(notes_app.account_model) == [description.ACCOUNT_TTL_ATTRIBUTE] == ["expiresAtEpoch"]
-    )
+    assert ttl_attributes(notes_app.trash_model) == [TRASH.ttl_attribute] == ["purgeAtEpoch"]
+    assert ttl_attributes(notes_app.account_model) == [ACCOUNT.ttl_attribute] == ["expiresAtEpoch"]
     assert ttl_attributes(notes_app.note_model) == []
 
 

@@ -10,9 +10,9 @@ from chalice.test import Client
 
 import app as notes_app
 from chalicelib.models import NoteModel
-from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, NOTES_TABLE, PURGER, Consumer, matches
+from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, PURGER, Consumer, matches
 from chalicelib.stream_records import TTL_IDENTITY
-from infra import description
+from chalicelib.tables import ACCOUNT, NOTES, TRASH
 from local_stack import background as background_functions
 from local_stack.background import Background, background
 from local_stack.provisioning import Provisioned
@@ -82,7 +82,12 @@ def test_a_prefix_matches_the_strings_that_start_with_it_and_nothing_else() -> N
 )
 def test_a_declaration_using_what_the_matching_does_not_implement_is_refused(pattern: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="filter field"):
-        Consumer("some_function", "notes", notes_app.note_model, (pattern,))
+        Consumer("some_function", NOTES, notes_app.note_model, (pattern,))
+
+
+def test_a_declaration_reading_another_tables_items_is_refused() -> None:
+    with pytest.raises(ValueError, match="some_function: TrashedNote is no item of the account table"):
+        Consumer("some_function", ACCOUNT, notes_app.trash_model)
 
 
 # ---- each declared function's records -----------------------------------------------------------
@@ -175,7 +180,7 @@ def test_an_export_invokes_the_jobs_function_once_with_its_record_alone(user: Ap
     # A day later the TTL removes the export's record: no job either.
     aws_client("dynamodb").update_time_to_live(
         TableName=settings.account_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": description.ACCOUNT_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": ACCOUNT.ttl_attribute},
     )
     clock = LocalClock()
     ttl = TtlSweep(
@@ -199,7 +204,7 @@ def test_the_purge_is_handed_the_ttls_removals_of_the_trash_and_not_its_owners(a
     assert invoked == []
     aws_client("dynamodb").update_time_to_live(
         TableName=settings.trash_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": description.TRASH_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TRASH.ttl_attribute},
     )
     clock = LocalClock()
     ttl = TtlSweep(
@@ -219,7 +224,7 @@ def test_make_runs_feeders_hand_a_tables_stream_to_each_of_its_functions(
 ) -> None:
     """A second function of the notes table (a change feed, say) gets its batches beside the
     indexer's, each the records its own filter matches."""
-    removals = Consumer("note_removals", NOTES_TABLE, NoteModel, ({"eventName": ["REMOVE"]},))
+    removals = Consumer("note_removals", NOTES, NoteModel, ({"eventName": ["REMOVE"]},))
     monkeypatch.setattr(background_functions, "CONSUMERS", (*CONSUMERS, removals))
     run = background(aws)
     seen: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ import app as notes_app
 from chalicelib import account, writes
 from chalicelib.shapes import iso_time
 from chalicelib.stream_consumers import JOBS
-from infra import description
+from chalicelib.tables import ACCOUNT
 from local_stack.streams import delivering
 from local_stack.ttl import LocalClock, TtlSweep
 from tests.chalicelib.test_attachments import ask_upload, attach, keys, send_file, uploaded
@@ -241,7 +241,7 @@ def account_ttl(clock: LocalClock) -> TtlSweep:
     the local stack applies it (and as DynamoDB's TTL and the stream's filter do deployed)."""
     aws_client("dynamodb").update_time_to_live(
         TableName=SETTINGS.account_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": description.ACCOUNT_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": ACCOUNT.ttl_attribute},
     )
     return TtlSweep(
         aws_client("dynamodb"),

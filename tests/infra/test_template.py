@@ -232,7 +232,7 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
-# The stage's tables, as the stream functions' declarations name them (chalicelib.stream_consumers).
+# The stage's tables with a stream, by key (chalicelib.tables): their resources.
 STREAM_TABLES = {"notes": "NotesTable", "trash": "TrashTable", "account": "AccountTable"}
 
 
@@ -250,7 +250,7 @@ def test_each_stream_functions_event_source_is_its_declaration(
     (event,) = function["Events"].values()
     assert event["Type"] == "DynamoDB"
     properties = event["Properties"]
-    assert properties["Stream"] == {"Fn::GetAtt": [STREAM_TABLES[consumer.table], "StreamArn"]}
+    assert properties["Stream"] == {"Fn::GetAtt": [STREAM_TABLES[consumer.table.key], "StreamArn"]}
     if consumer.patterns:
         deployed = [json.loads(each["Pattern"]) for each in properties["FilterCriteria"]["Filters"]]
         assert deployed == [dict(pattern) for pattern in consumer.patterns]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import tables
 from chalicelib.stream_consumers import JOBS, matches
 from infra import description, template
 from tests.infra.conftest import Packaged
@@ -134,18 +135,22 @@ def test_the_account_table_is_keyed_by_owner_and_item_and_expires(built: tuple[s
 
 
 def test_the_description_names_the_tables_after_the_notes_table() -> None:
+    assert description.STAGES == ("test", "local", "dev", "prod")
     for stage in description.STAGES:
-        assert description.trash_table(stage)["TableName"] == description.table_name(stage) + "-trash"
-        assert description.account_table(stage)["TableName"] == description.table_name(stage) + "-account"
-    assert description.trash_table("local")["StreamSpecification"] == {
+        assert description.table_name(stage) == f"notes-{stage}"
+        assert description.table_name(stage, tables.TRASH) == f"notes-{stage}-trash"
+        assert description.create_table(stage, tables.TRASH)["TableName"] == f"notes-{stage}-trash"
+        assert description.create_table(stage, tables.ACCOUNT)["TableName"] == f"notes-{stage}-account"
+        assert description.create_table(stage, tables.SEARCH)["TableName"] == f"notes-{stage}-search"
+    assert description.create_table("local", tables.TRASH)["StreamSpecification"] == {
         "StreamEnabled": True,
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
-    assert description.time_to_live(description.TRASH_TTL_ATTRIBUTE) == {
-        "Enabled": True,
-        "AttributeName": "purgeAtEpoch",
-    }
-    assert description.ACCOUNT_TTL_ATTRIBUTE == "expiresAtEpoch"
+    assert "StreamSpecification" not in description.create_table("local", tables.SEARCH)
+    expiry = tables.time_to_live(tables.TRASH.ttl_attribute or "")
+    assert expiry == {"Enabled": True, "AttributeName": "purgeAtEpoch"}
+    assert tables.ACCOUNT.ttl_attribute == "expiresAtEpoch"
+    assert tables.NOTES.ttl_attribute is None and tables.SEARCH.ttl_attribute is None
 
 
 def test_outputs_name_the_trash_and_account_tables_and_the_new_functions(cfn: dict[str, Any]) -> None:
