@@ -42,19 +42,6 @@ read_authorizer = authorizer.with_scopes(list(settings.read_scopes)) if settings
 write_authorizer = authorizer.with_scopes(list(settings.write_scopes)) if settings.scoped else authorizer
 
 services = Services.build(settings)
-note_model = services.note_model
-search_model = services.search_model
-trash_model = services.trash_model
-account_model = services.account_model
-files = services.files
-notes = services.notes
-finder = services.finder
-search_index = services.search_index
-attachments = services.attachments
-trash = services.trash
-exports = services.exports
-deletion = services.deletion
-jobs = services.jobs
 
 # Deployed, API Gateway checks tokens. Locally, whoever runs Chalice's local gateway (make run's
 # API, the test client) installs the local stack's checks on it (local_stack.gateway_auth).
@@ -88,7 +75,7 @@ def current_caller() -> Caller:
     """The signed-in caller; raises Unauthenticated when the authorizer gave no claims, or when
     the caller's account is being or has been deleted (its tokens live on until they expire)."""
     caller = caller_from_context(current_request().context)
-    if deletion.refuses(caller.user_id):
+    if services.deletion.refuses(caller.user_id):
         raise Unauthenticated("the account has been deleted")
     return caller
 
@@ -136,7 +123,9 @@ def me() -> dict[str, Any]:
 @route("/me", methods=["DELETE"], authorizer=write_authorizer)
 def delete_account() -> Response:
     caller = current_caller()
-    deletion.request(caller.user_id, caller.email, current_request().headers.get(CONFIRM_HEADER.lower()))
+    services.deletion.request(
+        caller.user_id, caller.email, current_request().headers.get(CONFIRM_HEADER.lower())
+    )
     return Response(body="", status_code=202)
 
 
@@ -144,20 +133,20 @@ def delete_account() -> Response:
 def start_export() -> Response:
     caller = current_caller()
     validation.no_body(current_request().raw_body)
-    started = exports.start(caller.user_id)
+    started = services.exports.start(caller.user_id)
     return Response(body=started, status_code=202, headers={"Location": f"/exports/{started['exportId']}"})
 
 
 @route("/exports/{export_id}", methods=["GET"], authorizer=read_authorizer)
 def export_status(export_id: str) -> dict[str, Any]:
     caller = current_caller()
-    return exports.status(caller.user_id, export_id)
+    return services.exports.status(caller.user_id, export_id)
 
 
 @route("/notes", methods=["POST"], authorizer=write_authorizer)
 def create_note() -> Response:
     caller = current_caller()
-    return note_response(notes.create_note(caller.user_id, request_fields(partial=False)), 201)
+    return note_response(services.notes.create_note(caller.user_id, request_fields(partial=False)), 201)
 
 
 @route("/notes", methods=["GET"], authorizer=read_authorizer)
@@ -168,34 +157,34 @@ def list_notes() -> dict[str, Any]:
     cursor = validation.single_param(params, "cursor")
     search = validation.parse_search(params)
     if search.plain:
-        return notes.list_notes(caller.user_id, limit, cursor).to_public()
-    return finder.find(caller.user_id, search, limit, cursor).to_public()
+        return services.notes.list_notes(caller.user_id, limit, cursor).to_public()
+    return services.finder.find(caller.user_id, search, limit, cursor).to_public()
 
 
 @route("/notes/{note_id}", methods=["GET"], authorizer=read_authorizer)
 def get_note(note_id: str) -> Response:
     caller = current_caller()
-    return note_response(notes.get_note(caller.user_id, note_id))
+    return note_response(services.notes.get_note(caller.user_id, note_id))
 
 
 @route("/notes/{note_id}", methods=["PUT"], authorizer=write_authorizer)
 def replace_note(note_id: str) -> Response:
     caller = current_caller()
     fields = request_fields(partial=False)
-    return note_response(notes.replace_note(caller.user_id, note_id, fields, request_precondition()))
+    return note_response(services.notes.replace_note(caller.user_id, note_id, fields, request_precondition()))
 
 
 @route("/notes/{note_id}", methods=["PATCH"], authorizer=write_authorizer)
 def update_note(note_id: str) -> Response:
     caller = current_caller()
     fields = request_fields(partial=True)
-    return note_response(notes.update_note(caller.user_id, note_id, fields, request_precondition()))
+    return note_response(services.notes.update_note(caller.user_id, note_id, fields, request_precondition()))
 
 
 @route("/notes/{note_id}", methods=["DELETE"], authorizer=write_authorizer)
 def delete_note(note_id: str) -> Response:
     caller = current_caller()
-    trash.move(caller.user_id, note_id, request_precondition())
+    services.trash.move(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)
 
 
@@ -204,20 +193,20 @@ def list_trash() -> dict[str, Any]:
     caller = current_caller()
     params = query_params("limit", "cursor")
     limit = validation.parse_limit(params)
-    return trash.list(caller.user_id, limit, validation.single_param(params, "cursor")).to_public()
+    return services.trash.list(caller.user_id, limit, validation.single_param(params, "cursor")).to_public()
 
 
 @route("/trash/{note_id}/restore", methods=["POST"], authorizer=write_authorizer)
 def restore_note(note_id: str) -> Response:
     caller = current_caller()
     validation.no_body(current_request().raw_body)
-    return note_response(trash.restore(caller.user_id, note_id))
+    return note_response(services.trash.restore(caller.user_id, note_id))
 
 
 @route("/trash/{note_id}", methods=["DELETE"], authorizer=write_authorizer)
 def purge_note(note_id: str) -> Response:
     caller = current_caller()
-    trash.purge(caller.user_id, note_id)
+    services.trash.purge(caller.user_id, note_id)
     return Response(body="", status_code=204)
 
 
@@ -225,26 +214,28 @@ def purge_note(note_id: str) -> Response:
 def start_upload(note_id: str) -> Response:
     caller = current_caller()
     upload = validation.upload_request(request_body(), settings.attachment_max_bytes)
-    return Response(body=attachments.start_upload(caller.user_id, note_id, upload), status_code=201)
+    return Response(body=services.attachments.start_upload(caller.user_id, note_id, upload), status_code=201)
 
 
 @route("/notes/{note_id}/attachment", methods=["PUT"], authorizer=write_authorizer)
 def attach_file(note_id: str) -> Response:
     caller = current_caller()
     upload_id = validation.attach_request(request_body())
-    return note_response(attachments.attach(caller.user_id, note_id, upload_id, request_precondition()))
+    return note_response(
+        services.attachments.attach(caller.user_id, note_id, upload_id, request_precondition())
+    )
 
 
 @route("/notes/{note_id}/attachment", methods=["GET"], authorizer=read_authorizer)
 def download_file(note_id: str) -> dict[str, Any]:
     caller = current_caller()
-    return attachments.download(caller.user_id, note_id)
+    return services.attachments.download(caller.user_id, note_id)
 
 
 @route("/notes/{note_id}/attachment", methods=["DELETE"], authorizer=write_authorizer)
 def detach_file(note_id: str) -> Response:
     caller = current_caller()
-    attachments.detach(caller.user_id, note_id, request_precondition())
+    services.attachments.detach(caller.user_id, note_id, request_precondition())
     return Response(body="", status_code=204)
 
 
@@ -256,20 +247,23 @@ def detach_file(note_id: str) -> Response:
 @app.lambda_function(name=PURGER.name)
 def purge_trash(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The trash table's stream, only the items DynamoDB's TTL removed: their files go too."""
-    return {"records": len(event.get("Records") or []), "files": trash.purge_expired(PURGER.records(event))}
+    return {
+        "records": len(event.get("Records") or []),
+        "files": services.trash.purge_expired(PURGER.records(event)),
+    }
 
 
 @app.lambda_function(name=JOBS.name)
 def run_jobs(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The account table's stream, its jobs only: exports to make, accounts to delete."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return jobs.run(JOBS.records(event), (lambda: remaining() / 1000) if remaining else None)
+    return services.jobs.run(JOBS.records(event), (lambda: remaining() / 1000) if remaining else None)
 
 
 @app.lambda_function(name=INDEXER.name)
 def index_notes(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The notes table's stream, in batches: the search index follows every change (``chalicelib.search``)."""
-    changes = search_index.apply_stream(INDEXER.records(event))
+    changes = services.search_index.apply_stream(INDEXER.records(event))
     return {
         "records": len(event.get("Records") or []),
         "put": len(changes.puts),

@@ -192,7 +192,11 @@ def recorded_dynamodb_calls(clients: list[Any] | None = None) -> Iterator[list[t
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         calls.append((model.name, copy.deepcopy(params)))
 
-    watched = clients if clients is not None else [notes_app.note_model._get_connection().connection.client]
+    watched = (
+        clients
+        if clients is not None
+        else [notes_app.services.note_model._get_connection().connection.client]
+    )
     for client in watched:
         client.meta.events.register("before-parameter-build.dynamodb", record)
     try:

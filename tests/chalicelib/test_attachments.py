@@ -333,7 +333,7 @@ def test_an_upload_over_the_stages_limit_is_refused_and_deleted(alice, monkeypat
     note = alice.create()
     asked = ask_upload(alice, note["noteId"], b"x" * 10).json_body
     send_file(asked, b"x" * 10)
-    monkeypatch.setattr(notes_app.attachments, "_max_file_bytes", 9)
+    monkeypatch.setattr(notes_app.services.attachments, "_max_file_bytes", 9)
     _refused(alice, note, asked["uploadId"], "10 bytes", "at most 9")
     assert keys() == []
 
@@ -631,7 +631,7 @@ def _assert_unavailable(response: Any) -> None:
 @pytest.fixture
 def s3_failing(aws):
     """Answer the named S3 operations of the app with ``SlowDown`` (S3's throttling) before moto."""
-    refused = RefusedCalls(notes_app.notes._files.client, "SlowDown", 503)
+    refused = RefusedCalls(notes_app.services.notes._files.client, "SlowDown", 503)
     yield refused.refuse
     refused.stop()
 
@@ -651,7 +651,7 @@ def test_throttled_s3_on_attach_is_503_and_the_note_is_unchanged(alice, s3_faili
 def test_unreachable_s3_on_attach_is_503_and_the_note_is_unchanged(alice, monkeypatch):
     note = alice.create()
     upload_id = uploaded(alice, note["noteId"], b"next")
-    files = notes_app.notes._files
+    files = notes_app.services.notes._files
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.setattr(files, "_client", None)  # a new client picks up the endpoint
     _assert_unavailable(attach(alice, note["noteId"], upload_id))
@@ -684,7 +684,7 @@ def test_throttled_dynamodb_on_attach_is_503_the_note_unchanged_and_the_upload_k
     note = alice.create()
     upload_id = uploaded(alice, note["noteId"], b"retry me")
     refused = RefusedCalls(
-        notes_app.note_model._get_connection().connection.client, "ThrottlingException", 400
+        notes_app.services.note_model._get_connection().connection.client, "ThrottlingException", 400
     )
     refused.refuse("UpdateItem")
     try:

@@ -90,7 +90,7 @@ def test_bad_patch_body_changes_nothing(alice, case, raw, words):
     note = alice.create(content="kept")
     response = alice.patch(f"/notes/{note['noteId']}", body=raw, headers={"Content-Type": "application/json"})
     _assert_bad_request(response, words)
-    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    stored = notes_app.services.note_model.get(alice.sub, note["noteId"], consistent_read=True)
     assert (stored.content, stored.version) == ("kept", 1)
 
 

@@ -90,7 +90,7 @@ def test_create_never_overwrites_an_existing_note(alice, monkeypatch):
     monkeypatch.setattr("chalicelib.notes.uuid7", lambda: note["noteId"])
     response = alice.post("/notes", {"content": "second"})
     assert response.status_code != 201
-    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    stored = notes_app.services.note_model.get(alice.sub, note["noteId"], consistent_read=True)
     assert (stored.content, stored.version) == ("first", 1)
 
 

@@ -29,7 +29,7 @@ def made_cursor(owner: str, position: str, binding: str = "") -> str:
 @pytest.fixture
 def table_calls(alice: ApiUser) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every call to the notes table, the trash and the search index from here on."""
-    models = (notes_app.note_model, notes_app.trash_model, notes_app.search_model)
+    models = (notes_app.services.note_model, notes_app.services.trash_model, notes_app.services.search_model)
     with recorded_dynamodb_calls([model._get_connection().connection.client for model in models]) as calls:
         yield calls
 

@@ -84,7 +84,7 @@ def waiting(feeder: StreamFeeder, jobs: StreamFeeder) -> ApiUser:
 
 
 def export_items(owner: str) -> list[str]:
-    return [item.item for item in notes_app.account_model.query(owner, consistent_read=True)]
+    return [item.item for item in notes_app.services.account_model.query(owner, consistent_read=True)]
 
 
 def test_while_an_export_is_pending_a_start_answers_it_and_makes_no_other(
@@ -119,7 +119,7 @@ def test_starts_racing_make_one_export(waiting: ApiUser, monkeypatch: pytest.Mon
     def racing_commit(self: writes.Transaction) -> list[Any]:
         if not raced:
             raced.append({})
-            raced[0] = notes_app.exports.start(waiting.sub)  # the other start, all of it
+            raced[0] = notes_app.services.exports.start(waiting.sub)  # the other start, all of it
         return commit(self)
 
     monkeypatch.setattr(writes.Transaction, "commit", racing_commit)
@@ -133,8 +133,10 @@ def test_a_failed_export_or_one_pending_too_long_holds_no_more(
     waiting: ApiUser, jobs: StreamFeeder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waiting.create(content="one note")
-    real_run = notes_app.jobs.run
-    monkeypatch.setattr(notes_app.jobs, "run", lambda event, seconds_left=None: real_run(event, lambda: 10.0))
+    real_run = notes_app.services.jobs.run
+    monkeypatch.setattr(
+        notes_app.services.jobs, "run", lambda event, seconds_left=None: real_run(event, lambda: 10.0)
+    )
     failed = waiting.post("/exports").json_body["exportId"]
     jobs.deliver()
     assert waiting.get(f"/exports/{failed}").json_body["status"] == "failed"
@@ -142,7 +144,7 @@ def test_a_failed_export_or_one_pending_too_long_holds_no_more(
     assert lost != failed
     # Never made (its function gave up): past the hold, a start makes another.
     later = parse_time(utc_now()) + timedelta(seconds=exports.PENDING_HOLD_SECONDS + 1)
-    monkeypatch.setattr(notes_app.exports, "_clock", lambda: iso_time(later))
+    monkeypatch.setattr(notes_app.services.exports, "_clock", lambda: iso_time(later))
     fresh = waiting.post("/exports").json_body["exportId"]
     assert fresh not in (failed, lost)
     assert waiting.post("/exports").json_body["exportId"] == fresh

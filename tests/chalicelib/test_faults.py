@@ -17,7 +17,12 @@ API_GATEWAY_LIMIT_SECONDS = 29
 WORST_CASE_SECONDS = (1 + MAX_RETRY_ATTEMPTS) * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + 7
 NOTE = "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"
 
-MODELS = (notes_app.note_model, notes_app.account_model, notes_app.trash_model, notes_app.search_model)
+MODELS = (
+    notes_app.services.note_model,
+    notes_app.services.account_model,
+    notes_app.services.trash_model,
+    notes_app.services.search_model,
+)
 REQUESTS = [
     ("POST", "/notes", {"content": "x"}),
     ("GET", "/notes", None),
@@ -100,7 +105,7 @@ def test_stalled_dynamodb_is_503_well_inside_api_gateways_limit(user_at):
 def throttle(aws):
     """Answer the named DynamoDB operations of the app with a throttling error before they reach moto."""
     refused = RefusedCalls(
-        notes_app.note_model._get_connection().connection.client, "ThrottlingException", 400
+        notes_app.services.note_model._get_connection().connection.client, "ThrottlingException", 400
     )
     yield refused.refuse
     refused.stop()
@@ -110,7 +115,7 @@ def test_a_throttled_create_stores_nothing(alice, throttle):
     calls = throttle("PutItem")
     _assert_unavailable(alice.post("/notes", {"content": "lost?"}))
     assert calls == ["PutItem"]
-    assert list(notes_app.note_model.query(alice.sub, consistent_read=True)) == []
+    assert list(notes_app.services.note_model.query(alice.sub, consistent_read=True)) == []
 
 
 @pytest.mark.parametrize(
@@ -121,7 +126,7 @@ def test_a_throttled_change_changes_nothing(alice, throttle, method, body):
     throttle("UpdateItem", "DeleteItem", "TransactWriteItems")
     response = _send(alice, method, f"/notes/{note['noteId']}", body)
     _assert_unavailable(response)
-    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    stored = notes_app.services.note_model.get(alice.sub, note["noteId"], consistent_read=True)
     assert (stored.content, stored.title, stored.version) == ("kept", "kept", 1)
 
 
@@ -129,7 +134,7 @@ def test_a_throttled_change_changes_nothing(alice, throttle, method, body):
 def test_a_move_to_the_trash_refused_for_another_write_moves_nothing(alice, aws, code):
     """DynamoDB refuses a transaction that meets another write on its items: try again later."""
     note = alice.create(content="kept", title="kept")
-    refused = RefusedCalls(notes_app.note_model._get_connection().connection.client, code, 400)
+    refused = RefusedCalls(notes_app.services.note_model._get_connection().connection.client, code, 400)
     calls = refused.refuse("TransactWriteItems")
     try:
         response = alice.delete(f"/notes/{note['noteId']}")

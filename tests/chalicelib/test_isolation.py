@@ -34,7 +34,7 @@ def test_another_users_note_is_indistinguishable_from_a_missing_one(alice, bob, 
     foreign = _not_found_body(bob, method, note["noteId"], **kwargs)
     missing = _not_found_body(bob, method, MISSING, **kwargs)
     assert foreign == missing
-    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    stored = notes_app.services.note_model.get(alice.sub, note["noteId"], consistent_read=True)
     assert (stored.title, stored.content, stored.version) == ("private", "alice's secret", 1)
 
 

@@ -109,7 +109,7 @@ def test_full_crud_through_proxy_events(sub):
 
     deleted = invoke(proxy_event("DELETE", "/notes/{note_id}", note_id, claims=claims))
     assert deleted["statusCode"] == 204
-    assert list(notes_app.note_model.query(sub, consistent_read=True)) == []
+    assert list(notes_app.services.note_model.query(sub, consistent_read=True)) == []
     assert invoke(proxy_event("GET", "/notes/{note_id}", note_id, claims=claims))["statusCode"] == 404
 
 
@@ -150,7 +150,7 @@ def test_missing_identity_fails_closed(dynamodb, claims, method, resource, body)
     response = invoke(event)
     assert response["statusCode"] == 401
     assert json.loads(response["body"]) == {"message": "Unauthorized"}
-    assert list(notes_app.note_model.scan()) == []  # test-only check that nothing was stored
+    assert list(notes_app.services.note_model.scan()) == []  # test-only check that nothing was stored
 
 
 DEEP_BODIES = {
@@ -179,7 +179,7 @@ def test_deeply_nested_body_is_a_400_and_changes_nothing(sub, method, resource, 
     answer = json.loads(response["body"])
     assert answer["Code"] == "BadRequestError"
     assert "too deeply" in answer["Message"]
-    stored = list(notes_app.note_model.query(sub, consistent_read=True))
+    stored = list(notes_app.services.note_model.query(sub, consistent_read=True))
     assert [(n.noteId, n.content, n.version) for n in stored] == [(note["noteId"], "kept", 1)]
 
 

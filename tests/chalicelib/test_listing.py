@@ -100,7 +100,7 @@ def test_each_page_is_one_query_and_asks_for_one_more_note(alice, dynamodb_calls
 def test_a_final_page_cut_short_by_dynamodb_still_ends_with_a_null_cursor(alice, monkeypatch):
     """DynamoDB may return a LastEvaluatedKey although nothing follows; clients never see it."""
     ids = [alice.create()["noteId"] for _ in range(3)]
-    connection = notes_app.note_model._get_connection().connection
+    connection = notes_app.services.note_model._get_connection().connection
     original = connection.query
 
     def query_reporting_a_last_key(*args, **kwargs):
@@ -152,7 +152,7 @@ def test_a_walk_continues_past_notes_with_ids_written_by_other_tools(alice):
     ids = [alice.create()["noteId"] for _ in range(3)]
     now = "2026-11-22T10:00:00.000Z"
     for odd in ("00000000-legacy", "zz-imported"):
-        notes_app.note_model(alice.sub, odd, content="old", createdAt=now, updatedAt=now).save()
+        notes_app.services.note_model(alice.sub, odd, content="old", createdAt=now, updatedAt=now).save()
     walked = [n["noteId"] for page in walk(alice, 1) for n in page]
     assert sorted(walked) == sorted([*ids, "00000000-legacy", "zz-imported"])
     assert len(walked) == len(set(walked))

@@ -28,14 +28,14 @@ def ttl_attributes(model: type[Model]) -> list[str]:
 
 
 def test_the_time_to_live_attributes_are_the_ones_the_tables_expire_items_by() -> None:
-    assert ttl_attributes(notes_app.trash_model) == [TRASH.ttl_attribute] == ["purgeAtEpoch"]
-    assert ttl_attributes(notes_app.account_model) == [ACCOUNT.ttl_attribute] == ["expiresAtEpoch"]
-    assert ttl_attributes(notes_app.note_model) == []
+    assert ttl_attributes(notes_app.services.trash_model) == [TRASH.ttl_attribute] == ["purgeAtEpoch"]
+    assert ttl_attributes(notes_app.services.account_model) == [ACCOUNT.ttl_attribute] == ["expiresAtEpoch"]
+    assert ttl_attributes(notes_app.services.note_model) == []
 
 
 def test_a_time_to_live_is_stored_as_whole_seconds_since_1970(dynamodb: None) -> None:
     moment = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    trash = notes_app.trash_model
+    trash = notes_app.services.trash_model
     trash(
         OWNER,
         NOTE,
@@ -46,7 +46,7 @@ def test_a_time_to_live_is_stored_as_whole_seconds_since_1970(dynamodb: None) ->
         deletedKey=f"{NOW}#{NOTE}",
         purgeAtEpoch=moment + timedelta(days=30),
     ).save()
-    account = notes_app.account_model
+    account = notes_app.services.account_model
     account(OWNER, "sweep", createdAt=NOW, expiresAtEpoch=moment).save()
     client = aws_client("dynamodb")
     kept = client.get_item(
@@ -62,7 +62,7 @@ def test_a_time_to_live_is_stored_as_whole_seconds_since_1970(dynamodb: None) ->
 
 
 def test_the_key_a_query_goes_on_from_is_the_tables_and_the_indexs() -> None:
-    trash = notes_app.trash_model
+    trash = notes_app.services.trash_model
     item = trash(OWNER, NOTE, deletedKey=f"{NOW}#{NOTE}")
     assert item.key() == (OWNER, NOTE)
     assert item.last_key() == {"userId": {"S": OWNER}, "noteId": {"S": NOTE}}
@@ -72,7 +72,7 @@ def test_the_key_a_query_goes_on_from_is_the_tables_and_the_indexs() -> None:
         "noteId": {"S": NOTE},
         "deletedKey": {"S": f"{NOW}#{NOTE}"},
     }
-    assert notes_app.search_model(OWNER, "u#entry").last_key() == {
+    assert notes_app.services.search_model(OWNER, "u#entry").last_key() == {
         "userId": {"S": OWNER},
         "entry": {"S": "u#entry"},
     }

@@ -61,7 +61,7 @@ def test_create_applies_defaults(alice):
 
 def test_create_stores_the_note(alice):
     note = alice.create(title="kept", content="body", tags=["a", "b"])
-    stored = notes_app.note_model.get(alice.sub, note["noteId"], consistent_read=True)
+    stored = notes_app.services.note_model.get(alice.sub, note["noteId"], consistent_read=True)
     assert (stored.title, stored.content, stored.tags, stored.version) == ("kept", "body", ["a", "b"], 1)
 
 
@@ -150,7 +150,7 @@ def test_unexpected_errors_are_a_bare_500(alice, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyError("secret internal detail")
 
-    monkeypatch.setattr(notes_app.notes, "get_note", explode)
+    monkeypatch.setattr(notes_app.services.notes, "get_note", explode)
     response = alice.get("/notes/01a20256-1ac6-781a-b77a-7e7ebcffa4ac")
     assert response.status_code == 500
     assert response.json_body == {

@@ -119,7 +119,7 @@ def test_an_unexpected_error_is_logged_on_the_request_id_and_never_shown(alice, 
     def broken(*args: Any) -> Any:
         raise RuntimeError("something inside broke")
 
-    monkeypatch.setattr(notes_app.notes, "get_note", broken)
+    monkeypatch.setattr(notes_app.services.notes, "get_note", broken)
     capsys.readouterr()
     response = alice.get(f"/notes/{note['noteId']}")
     assert response.status_code == 500

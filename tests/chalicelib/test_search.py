@@ -230,20 +230,20 @@ def test_an_entry_naming_another_users_note_finds_nothing(alice: ApiUser, bob: A
     secret = bob.create(content="bobs diary")
     # An index entry under alice pointing at bob's note (as a bug or a hand-made entry would):
     # every note is read under the caller's own key, so there is nothing there to show.
-    notes_app.search_model(alice.sub, f"w#diary#{secret['noteId']}").save()
-    notes_app.search_model(alice.sub, f"u#9999-12-31T00:00:00.000Z#{secret['noteId']}").save()
+    notes_app.services.search_model(alice.sub, f"w#diary#{secret['noteId']}").save()
+    notes_app.services.search_model(alice.sub, f"u#9999-12-31T00:00:00.000Z#{secret['noteId']}").save()
     assert ids(alice, q="diary") == []
     assert ids(alice, sort="updated") == []
 
 
 def test_a_deleted_note_is_never_found_even_by_entries_left_behind(alice: ApiUser) -> None:
     note = alice.create(content="quince jam", tags=["kitchen"])
-    entries = note_entries(notes_app.note_model.get(alice.sub, note["noteId"]))
+    entries = note_entries(notes_app.services.note_model.get(alice.sub, note["noteId"]))
     assert alice.delete(f"/notes/{note['noteId']}").status_code == 204
     assert ids(alice, q="quince") == []
     # Had the indexer not run yet, the entries would still be there: the answer is the same.
     for entry in entries:
-        notes_app.search_model(alice.sub, entry).save()
+        notes_app.services.search_model(alice.sub, entry).save()
     assert ids(alice, q="quince") == []
     assert ids(alice, tag="kitchen") == []
     assert ids(alice, sort="updated") == []
@@ -251,7 +251,7 @@ def test_a_deleted_note_is_never_found_even_by_entries_left_behind(alice: ApiUse
 
 def test_an_edited_note_is_found_by_its_new_words_and_not_its_old_ones(alice: ApiUser) -> None:
     note = alice.create(content="old harbour", tags=["before"])
-    old_entries = note_entries(notes_app.note_model.get(alice.sub, note["noteId"]))
+    old_entries = note_entries(notes_app.services.note_model.get(alice.sub, note["noteId"]))
     changed = alice.put(
         f"/notes/{note['noteId']}", {"title": "", "content": "new lighthouse", "tags": ["after"]}
     )
@@ -259,7 +259,7 @@ def test_an_edited_note_is_found_by_its_new_words_and_not_its_old_ones(alice: Ap
     assert ids(alice, q="lighthouse") == [note["noteId"]]
     assert ids(alice, tag="after") == [note["noteId"]]
     for entry in old_entries:  # as if the indexer lagged: the old words still find nothing
-        notes_app.search_model(alice.sub, entry).save()
+        notes_app.services.search_model(alice.sub, entry).save()
     assert ids(alice, q="harbour") == []
     assert ids(alice, tag="before") == []
     assert ids(alice, sort="updated") == [note["noteId"]]
@@ -326,31 +326,36 @@ def test_a_rebuilt_index_answers_the_same(alice: ApiUser, bob: ApiUser) -> None:
         {"q": "wal", "tag": "x"},
     ]
     before = {str(q): (walk(alice, **q, limit=3), walk(bob, **q, limit=3)) for q in queries}
-    entries = {item.entry for item in notes_app.search_model.scan()}
+    entries = {item.entry for item in notes_app.services.search_model.scan()}
     # Lose the index, leave a stale entry in it, and rebuild: the same answers, the same entries.
-    with notes_app.search_model.batch_write() as batch:
-        for item in list(notes_app.search_model.scan()):
+    with notes_app.services.search_model.batch_write() as batch:
+        for item in list(notes_app.services.search_model.scan()):
             batch.delete(item)
-    notes_app.search_model(alice.sub, f"w#stale#{gone['noteId']}").save()
+    notes_app.services.search_model(alice.sub, f"w#stale#{gone['noteId']}").save()
     assert ids(alice, q="walnut") == []
-    report = notes_app.search_index.rebuild()
+    report = notes_app.services.search_index.rebuild()
     assert (report.notes, report.deleted) == (16, 1)
-    assert {item.entry for item in notes_app.search_model.scan()} == entries
+    assert {item.entry for item in notes_app.services.search_model.scan()} == entries
     assert {str(q): (walk(alice, **q, limit=3), walk(bob, **q, limit=3)) for q in queries} == before
-    assert notes_app.search_index.rebuild().put == 0  # nothing left to do
+    assert notes_app.services.search_index.rebuild().put == 0  # nothing left to do
 
 
 def test_a_batch_given_again_leaves_the_index_as_the_note_says(alice: ApiUser) -> None:
     note = alice.create(content="walnut", tags=["nuts"])
-    stored = notes_app.note_model.get(alice.sub, note["noteId"])
-    stored.update(actions=[notes_app.note_model.content.set("hazel"), notes_app.note_model.tags.set(TREES)])
+    stored = notes_app.services.note_model.get(alice.sub, note["noteId"])
+    stored.update(
+        actions=[
+            notes_app.services.note_model.content.set("hazel"),
+            notes_app.services.note_model.tags.set(TREES),
+        ]
+    )
     events: list[dict[str, Any]] = []
     StreamFeeder(notes_app.settings.table_name, notes_app.settings.region, events.append).deliver()
     assert len(events) == 1
     for event in events * 2:  # Lambda gives a failed batch again: the second time changes nothing
         notes_app.index_notes(event, None)
-    current = notes_app.note_model.get(alice.sub, note["noteId"])
-    assert set(notes_app.search_index.entries_of(alice.sub)) == note_entries(current)
+    current = notes_app.services.note_model.get(alice.sub, note["noteId"])
+    assert set(notes_app.services.search_index.entries_of(alice.sub)) == note_entries(current)
     assert ids(alice, q="hazel") == [note["noteId"]]
     assert ids(alice, q="walnut") == []
     assert ids(alice, tag="nuts") == []
@@ -368,7 +373,8 @@ def reads_of(user: ApiUser, **params: Any) -> tuple[int, int]:
             counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
     clients = {
-        id(m._get_connection().connection.client): m for m in (notes_app.note_model, notes_app.search_model)
+        id(m._get_connection().connection.client): m
+        for m in (notes_app.services.note_model, notes_app.services.search_model)
     }
     for model in clients.values():
         model._get_connection().connection.client.meta.events.register("after-call.dynamodb", count)
@@ -385,9 +391,9 @@ def test_a_searchs_reads_do_not_grow_with_the_notes_that_do_not_match(alice: Api
         alice.create(content=f"zephyrine quillwort {n}", tags=["rare"])
     searches = [{"q": "zephyrine quillwort"}, {"q": "quill"}, {"tag": "rare"}, {"q": "zephyr", "tag": "rare"}]
     few = [reads_of(alice, **params) for params in searches]
-    with notes_app.note_model.batch_write() as batch:  # 300 more notes, none matching
+    with notes_app.services.note_model.batch_write() as batch:  # 300 more notes, none matching
         for n in range(300):
-            note = notes_app.note_model(
+            note = notes_app.services.note_model(
                 alice.sub, f"01000000-0000-7000-8000-{n:012d}", content=f"common words {n}"
             )
             note.createdAt = note.updatedAt = "2020-01-01T00:00:00.000Z"
@@ -414,9 +420,9 @@ def test_the_first_match_is_found_where_the_original_text_has_it(text: str, pref
 def seeded(user: ApiUser, feeder: Any, count: int, content: str, first: int = 0, year: int = 2021) -> None:
     """``count`` more notes of ``content`` (and their number), changed a second apart in ``year``,
     indexed."""
-    with notes_app.note_model.batch_write() as batch:
+    with notes_app.services.note_model.batch_write() as batch:
         for n in range(first, first + count):
-            note = notes_app.note_model(
+            note = notes_app.services.note_model(
                 user.sub, f"01000000-0000-7000-8000-{n:012d}", content=f"{content} {n}"
             )
             note.createdAt = "2020-01-01T00:00:00.000Z"

@@ -160,7 +160,9 @@ def test_a_note_past_its_purge_time_is_gone_before_the_ttl_removes_it(
     alice.delete(f"/notes/{note['noteId']}")
     later = datetime.now(UTC) + timedelta(days=30, seconds=1)
     monkeypatch.setattr(
-        notes_app.trash, "_clock", lambda: later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        notes_app.services.trash,
+        "_clock",
+        lambda: later.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
     assert trashed(alice) == []
     assert alice.post(f"/trash/{note['noteId']}/restore").status_code == 404
@@ -188,7 +190,7 @@ def test_a_note_changed_while_it_is_moved_goes_to_the_trash_as_it_is_now(
     from chalicelib import trash, writes
 
     note = alice.create(content="first")
-    stale = writes.owned_note(notes_app.note_model, alice.sub, note["noteId"])
+    stale = writes.owned_note(notes_app.services.note_model, alice.sub, note["noteId"])
     assert alice.patch(f"/notes/{note['noteId']}", {"content": "second"}).status_code == 200
     reads = []
     real_read = writes.owned_note

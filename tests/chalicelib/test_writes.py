@@ -28,12 +28,12 @@ MISSING = "01a20256-1ac6-781a-b77a-7e7ebcffa4ac"
 
 @pytest.fixture
 def notes(dynamodb: None) -> type[NoteModel]:
-    return notes_app.note_model
+    return notes_app.services.note_model
 
 
 @pytest.fixture
 def trash(dynamodb: None) -> type[TrashedNoteModel]:
-    return notes_app.trash_model
+    return notes_app.services.trash_model
 
 
 def stored(model: type[NoteModel], content: str = "kept", **fields: Any) -> NoteModel:

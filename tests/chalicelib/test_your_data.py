@@ -106,7 +106,7 @@ def test_an_export_is_gone_a_day_after_it_is_ready(alice: ApiUser, monkeypatch: 
     alice.create(content="kept a day")
     ready_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     now = [ready_at]
-    monkeypatch.setattr(notes_app.exports, "_clock", lambda: iso_time(now[0]))
+    monkeypatch.setattr(notes_app.services.exports, "_clock", lambda: iso_time(now[0]))
     status = export(alice)
     assert status["status"] == "ready", status
     assert status["availableUntil"] == iso_time(ready_at + timedelta(days=1))
@@ -179,8 +179,10 @@ def test_files_too_large_to_read_ahead_are_streamed_byte_for_byte(alice: ApiUser
 def test_an_export_out_of_time_fails_saying_so_and_keeps_nothing(alice: ApiUser, monkeypatch: Any) -> None:
     for n in range(3):
         alice.create(content=f"note {n}")
-    real_run = notes_app.jobs.run
-    monkeypatch.setattr(notes_app.jobs, "run", lambda event, seconds_left=None: real_run(event, lambda: 10.0))
+    real_run = notes_app.services.jobs.run
+    monkeypatch.setattr(
+        notes_app.services.jobs, "run", lambda event, seconds_left=None: real_run(event, lambda: 10.0)
+    )
     status = export(alice)
     assert status["status"] == "failed"
     assert "stopped after 0 of 3 notes" in status["error"]
@@ -195,17 +197,17 @@ def test_a_token_without_an_email_is_confirmed_against_the_pools_record(alice: A
     from chalicelib.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not the email"):
-        notes_app.deletion.request(alice.sub, None, "someone-else@example.com")
-    assert not notes_app.deletion.refuses(alice.sub)
-    notes_app.deletion.request(alice.sub, None, alice.email)
-    assert notes_app.deletion.refuses(alice.sub)
+        notes_app.services.deletion.request(alice.sub, None, "someone-else@example.com")
+    assert not notes_app.services.deletion.refuses(alice.sub)
+    notes_app.services.deletion.request(alice.sub, None, alice.email)
+    assert notes_app.services.deletion.refuses(alice.sub)
     assert alice.get("/notes").status_code == 401
 
 
 def test_a_deletion_reads_more_keys_only_as_its_deletions_catch_up(alice: ApiUser, monkeypatch: Any) -> None:
     """At the limits a partition holds millions of keys: never more than a page and the pending
     batches of them are held at once, however slow the deletions are."""
-    model = notes_app.account_model
+    model = notes_app.services.account_model
     with model.batch_write() as batch:
         for number in range(400):
             batch.save(model(alice.sub, f"export#{number:04}", status="ready"))
@@ -231,7 +233,7 @@ def test_a_deletion_reads_more_keys_only_as_its_deletions_catch_up(alice: ApiUse
 
     monkeypatch.setattr(writes, "query_page", page)
     monkeypatch.setattr(account, "_delete_keys", slow_delete)
-    assert notes_app.deletion._delete_partition(model, alice.sub) == 400
+    assert notes_app.services.deletion._delete_partition(model, alice.sub) == 400
     assert list(model.query(alice.sub, consistent_read=True)) == []
     assert max(held) <= 50 + (2 + 1) * 25, held
 

@@ -503,7 +503,7 @@ def test_a_broken_jwks_endpoint_on_a_cold_cache_is_a_503_and_nothing_is_stored(
         server.serve(document, status)
         _over_http(monkeypatch, tokens, server.url)
         _keys_unavailable(alice.post("/notes", {"content": "kept?"}), server.url)
-    assert list(notes_app.note_model.query(alice.sub, consistent_read=True)) == []
+    assert list(notes_app.services.note_model.query(alice.sub, consistent_read=True)) == []
 
 
 def test_an_unreachable_jwks_endpoint_stays_a_503_until_it_answers(tokens, pool_jwks, alice, monkeypatch):
