@@ -220,7 +220,7 @@ def stored_note(owner: str, content: str, file: bytes | None = None) -> str:
     from chalicelib.storage_layout import FILES_PREFIX
 
     now = utc_now()
-    note = notes_app.note_model(
+    note = notes_app.services.note_model(
         owner, str(uuid7()), title="a note", content=content, tags=["work"], createdAt=now, updatedAt=now
     )
     note.uploads = {}
@@ -230,5 +230,5 @@ def stored_note(owner: str, content: str, file: bytes | None = None) -> str:
         note.attachment = AttachmentAttribute(
             key=key, name="bench.bin", size=len(file), contentType="application/octet-stream", uploadedAt=now
         )
-    note.save(condition=notes_app.note_model.noteId.does_not_exist())
+    note.save(condition=notes_app.services.note_model.noteId.does_not_exist())
     return str(note.noteId)

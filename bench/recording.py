@@ -17,7 +17,12 @@ def dynamodb_clients() -> list[Any]:
     reads the account table's (the deleted-account check) besides the notes table's."""
     import app as notes_app
 
-    models = (notes_app.note_model, notes_app.search_model, notes_app.trash_model, notes_app.account_model)
+    models = (
+        notes_app.services.note_model,
+        notes_app.services.search_model,
+        notes_app.services.trash_model,
+        notes_app.services.account_model,
+    )
     return [model._get_connection().connection.client for model in models]
 
 
@@ -87,7 +92,7 @@ def recorded_calls() -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
         # Presigning builds parameters too, but only a request that is sent is a call.
         found.append(("s3", model.name, built.pop(model.name)))
 
-    s3 = [notes_app.notes._files.client]
+    s3 = [notes_app.services.notes._files.client]
     with hooked(s3, ("before-parameter-build.s3", record_params), ("before-call.s3", record_call)):
         with recorded_dynamodb_calls() as dynamodb_calls:
             yield found

@@ -190,11 +190,11 @@ def _carried_out(user: Any) -> tuple[float, dict[str, int], Counter[str], Counte
     def count_other(model: Any, **_: Any) -> None:
         others[f"{model.service_model.service_name} {model.name}"] += 1
 
-    other_clients = [notes_app.files.client, notes_app.deletion._cognito_client()]
+    other_clients = [notes_app.services.files.client, notes_app.services.deletion._cognito_client()]
     with hooked(other_clients, ("after-call", count_other)):
         with KeysAnswered().answering(), dynamodb_traffic() as counted:
             started = time.perf_counter()
-            deleted = notes_app.deletion.carry_out(user.sub)
+            deleted = notes_app.services.deletion.carry_out(user.sub)
             seconds = time.perf_counter() - started
     return seconds, deleted, counted, others
 
@@ -213,7 +213,7 @@ def deletion_cost(rows: list[Row], users: list[Any]) -> None:
             key = f"{FILES_PREFIX}{user.sub}/{uuid7()}/{uuid7()}"
             s3.put_object(Bucket=bucket, Key=key, Body=b"x" * 1024)
         # Recorded as DELETE /me records it: the account's tombstone, which the deletion keeps.
-        notes_app.deletion.request(user.sub, user.email, user.email)
+        notes_app.services.deletion.request(user.sub, user.email, user.email)
         held = _held(user)
         seconds, deleted, counted, others = _carried_out(user)
         expected = {kind: items for kind, (items, _) in held.items()} | {"objects": DELETED_FILES}

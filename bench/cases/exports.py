@@ -40,9 +40,9 @@ def export_cost(rows: list[Row], user: Any) -> None:
 
     def made() -> tuple[str, float]:
         """A new export, made: its id and the seconds ``make`` took."""
-        export_id: str = notes_app.exports.start(owner.sub)["exportId"]
+        export_id: str = notes_app.services.exports.start(owner.sub)["exportId"]
         started = time.perf_counter()
-        notes_app.exports.make(owner.sub, export_id)
+        notes_app.services.exports.make(owner.sub, export_id)
         return export_id, time.perf_counter() - started
 
     s3_calls: Counter[str] = Counter()
@@ -50,9 +50,12 @@ def export_cost(rows: list[Row], user: Any) -> None:
     def count_s3(model: Any, **_: Any) -> None:
         s3_calls[model.name] += 1
 
-    with hooked([notes_app.files.client], ("after-call.s3", count_s3)), dynamodb_traffic() as counted:
+    with (
+        hooked([notes_app.services.files.client], ("after-call.s3", count_s3)),
+        dynamodb_traffic() as counted,
+    ):
         export_id, first = made()
-    answer = notes_app.exports.status(owner.sub, export_id)
+    answer = notes_app.services.exports.status(owner.sub, export_id)
     if answer["status"] != "ready":
         raise RuntimeError(f"the export was not made: {answer}")
     body = s3.get_object(Bucket=bucket, Key=export_key(owner.sub, export_id))["Body"].read()

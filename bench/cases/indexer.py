@@ -25,7 +25,7 @@ def _indexed(event: dict[str, Any]) -> tuple[int, int, float, float]:
 
     def finding() -> Any:
         """The records read as the indexer reads them, and the entries they change found."""
-        return notes_app.search_index.changes(INDEXER.records(event))
+        return notes_app.services.search_index.changes(INDEXER.records(event))
 
     with dynamodb_traffic() as counted:
         done = notes_app.index_notes(event, None)

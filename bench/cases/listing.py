@@ -19,11 +19,11 @@ def list_cost(rows: list[Row]) -> None:
     with in_process_stack() as small:
         big = conftest.new_user(small.http)
         for owner, count in ((small.sub, 10), (big.sub, 10_000)):
-            with notes_app.note_model.batch_write() as batch:
+            with notes_app.services.note_model.batch_write() as batch:
                 for _ in range(count):
                     now = utc_now()
                     batch.save(
-                        notes_app.note_model(
+                        notes_app.services.note_model(
                             owner, str(uuid.uuid4()), content="x", createdAt=now, updatedAt=now
                         )
                     )
@@ -35,7 +35,8 @@ def list_cost(rows: list[Row]) -> None:
 
         results = {}
         with hooked(
-            [notes_app.note_model._get_connection().connection.client], ("after-call.dynamodb", count_items)
+            [notes_app.services.note_model._get_connection().connection.client],
+            ("after-call.dynamodb", count_items),
         ):
             for name, user in (("10 notes", small), ("10,000 notes", big)):
                 read.clear()

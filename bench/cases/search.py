@@ -77,8 +77,8 @@ def seeded_users(counts: tuple[int, ...]) -> Iterator[SeededUsers]:
         users = {count: first if i == 0 else conftest.new_user(first.http) for i, count in enumerate(counts)}
         sizes: dict[int, tuple[SeededIndex, int]] = {}
         for count, user in users.items():
-            notes = seeded_notes(notes_app.note_model, user.sub, count, vocabulary)
-            with notes_app.note_model.batch_write() as batch:
+            notes = seeded_notes(notes_app.services.note_model, user.sub, count, vocabulary)
+            with notes_app.services.note_model.batch_write() as batch:
                 for note in notes:
                     batch.save(note)
             notes_bytes = sum(item_bytes(note.serialize()) for note in notes)

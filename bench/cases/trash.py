@@ -20,7 +20,7 @@ def delete_before_trash(owner: str, note_id: str) -> None:
     import app as notes_app
     from chalicelib import writes
 
-    model = notes_app.note_model
+    model = notes_app.services.note_model
     writes.check_id(note_id)
     with writes.conditional(model, owner, note_id, None):
         answer = model._get_connection().delete_item(
@@ -28,7 +28,7 @@ def delete_before_trash(owner: str, note_id: str) -> None:
         )
     old = model.from_raw_data(answer["Attributes"])
     if old.attachment is not None:
-        notes_app.files.delete_quietly(old.attachment.key)
+        notes_app.services.files.delete_quietly(old.attachment.key)
 
 
 class TrashCase:
@@ -48,7 +48,7 @@ class TrashCase:
     def move(self) -> None:
         import app as notes_app
 
-        notes_app.trash.move(self.owner.sub, self.pending.pop(), None)
+        notes_app.services.trash.move(self.owner.sub, self.pending.pop(), None)
 
     def delete_before(self) -> None:
         delete_before_trash(self.owner.sub, self.pending.pop())
