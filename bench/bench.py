@@ -102,7 +102,7 @@ def run_cases(run: Run, scratch: Path) -> None:
     run.case("list", list_cost)
     with run.guarded("the search users"):
         searched_cases(run)
-    run.case("make run", local_stack)
+    run.case("make run: idle, start-up, saved state", local_stack, full=True)
     run.case("make run: write to search", write_to_found)
     run.case("scoped sign-in", scoped_sign_in)
     run.case("web app", web_app)

@@ -25,11 +25,18 @@ def item_bytes(item: dict[str, Any]) -> int:
 
 
 def _tables() -> dict[str, dict[str, Any]]:
-    """The stage's tables as provisioned (CreateTable parameters), by name."""
-    from infra import description
+    """The app's tables as the emulator holds them (DescribeTable: keys, local indexes), by name."""
+    import app as notes_app
 
-    made = (description.table, description.search_table, description.trash_table, description.account_table)
-    return {table["TableName"]: table for table in (make(conftest.STAGE) for make in made)}
+    settings = notes_app.settings
+    names = (
+        settings.table_name,
+        settings.search_table_name,
+        settings.trash_table_name,
+        settings.account_table_name,
+    )
+    dynamodb = conftest.aws_client("dynamodb")
+    return {name: dynamodb.describe_table(TableName=name)["Table"] for name in names}
 
 
 def _item_key(table: dict[str, Any], item: dict[str, Any]) -> tuple[str, ...]:

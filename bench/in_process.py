@@ -35,13 +35,12 @@ def in_process_stack() -> Iterator[Any]:
     from moto import mock_aws
 
     import app as notes_app
-    from infra import description
     from local_stack import gateway_auth
     from local_stack.emulator import answer_as_aws
     from local_stack.provisioning import provision
 
     # The pool answers as Cognito's, and a Query reads only its key range, as DynamoDB's does (as the
-    # tests run).
+    # tests run). Each mock_aws starts empty: the stage's tables are provisioned anew, with no item.
     answer_as_aws()
     with mock_aws(), transactions_copying_no_table():
         provision(
@@ -50,10 +49,6 @@ def in_process_stack() -> Iterator[Any]:
             conftest.aws_client("dynamodb"),
             conftest.aws_client("s3"),
         )
-        dynamodb = conftest.aws_client("dynamodb")
-        for table in (description.table(conftest.STAGE), description.search_table(conftest.STAGE)):
-            dynamodb.delete_table(TableName=table["TableName"])
-            dynamodb.create_table(**table)
         http = Client(notes_app.app, stage_name=conftest.STAGE, project_dir=str(conftest.ROOT)).http
         # Each emulator makes the pool anew, with a signing key of its own: the app checks tokens as a
         # new deployment would, against that pool's keys (its cache holds the last emulator's).

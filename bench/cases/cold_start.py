@@ -25,10 +25,13 @@ _TIMED_IMPORT = (
 
 
 def _python(code: str, cwd: Path, env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
-    """``code`` run by a new interpreter (with ``flags``) started in ``cwd``."""
-    return subprocess.run(  # noqa: S603
-        [sys.executable, *flags, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    """``code`` run by a new interpreter (with ``flags``) started in ``cwd``; its error told if it fails."""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, *flags, "-c", code], cwd=cwd, env=env, check=False, capture_output=True, text=True
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"in {cwd}, {code!r} failed:\n{done.stderr}")
+    return done
 
 
 def _import_us(imports: str, cwd: Path, env: dict[str, str]) -> float:
