@@ -44,6 +44,9 @@ os.environ.update(
         # test stage's configuration can name them.
         "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
         "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+        # The stacks the tests start (make run) serve the code as it was when they started: an
+        # edit made while the tests run neither restarts their API nor stops them when it breaks.
+        "NO_RELOAD": "1",
     }
 )
 
