@@ -32,6 +32,8 @@ from notes_cli.stack_file import StackFacts
 from tests.conftest import PASSWORD, ROOT
 
 START_TIMEOUT = 90.0
+# Starts tried when a port chosen free was taken before the stack could listen on it.
+START_ATTEMPTS = 3
 MAKE = shutil.which("make") or "make"
 TIMEOUT = 10
 # Under pytest, whether the running test is marked ``stack`` (tests/conftest.py sets it before
@@ -59,6 +61,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different ports nothing listens on: each is held until all are chosen."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def port_is_free(port: int) -> bool:
@@ -211,7 +225,12 @@ class Stack:
 
 
 def start_stack(
-    stack_file: Path, port: int, emulator_port: int, *make_args: str, checkout: Path = ROOT
+    stack_file: Path,
+    port: int,
+    emulator_port: int,
+    *make_args: str,
+    checkout: Path = ROOT,
+    web_port: int | None = None,
 ) -> subprocess.Popen[str]:
     """``make run`` in ``checkout``, with its facts and its saved data beside ``stack_file`` (never in
     the tree)."""
@@ -227,7 +246,7 @@ def start_stack(
             "run",
             f"PORT={port}",
             f"EMULATOR_PORT={emulator_port}",
-            f"WEB_PORT={free_port()}",
+            f"WEB_PORT={web_port or free_port()}",
             f"STATE={stack_file.parent / 'state.pickle'}",
             *make_args,
         ],
@@ -250,23 +269,48 @@ def running_stack(
     Its data is saved in ``folder``: a second stack on the same folder starts from it.
     """
     stack_file = folder / "stack.json"
-    port, emulator_port = free_port(), free_port()
-    process = start_stack(stack_file, port, emulator_port, *make_args, checkout=checkout)
-    output = Output(process)
     deadline = time.monotonic() + timeout
+    for attempt in range(1, START_ATTEMPTS + 1):
+        # Free when chosen; another process (a test in another worker) may take one before the
+        # stack does: the stack then stops saying so, and starts again on other ports.
+        port, emulator_port, web_port = free_ports(3)
+        process = start_stack(
+            stack_file, port, emulator_port, *make_args, checkout=checkout, web_port=web_port
+        )
+        output = Output(process)
+        try:
+            if _serving(process, output, port, deadline, retry=attempt < START_ATTEMPTS):
+                break
+        except BaseException:
+            _kill(process)
+            raise
     try:
-        while True:
-            assert process.poll() is None, output.text(wait=5)
-            assert time.monotonic() < deadline, "the stack did not come up"
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
         yield Stack(process, output, stack_file, port, emulator_port)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+        _kill(process)
+
+
+def _serving(
+    process: subprocess.Popen[str], output: Output, port: int, deadline: float, *, retry: bool
+) -> bool:
+    """True once /health answers; False when the stack stopped because a port was taken since it
+    was chosen (and ``retry``); else fails with what the stack printed."""
+    while True:
+        if process.poll() is not None:
+            printed = output.text(wait=5)
+            assert retry and "is already in use" in printed, printed
+            return False
+        assert time.monotonic() < deadline, "the stack did not come up"
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return True
+        except (requests.ConnectionError, requests.Timeout):  # not yet listening, or not answering
+            time.sleep(0.2)
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @dataclass
