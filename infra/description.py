@@ -23,7 +23,8 @@ from chalicelib.storage_layout import (
 )
 from chalicelib.tables import NOTES, Table
 from chalicelib.validation import FILE_NAME_FORBIDDEN_PATTERN, MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
-from password_rules import POOL_POLICY
+from contract.passwords import POOL_POLICY
+from contract.scopes import READ_SCOPE, RESOURCE_SERVER, USER_ADMIN_SCOPE, WRITE_SCOPE
 
 APP_NAME = "notes"
 STAGES = ("test", "local", "dev", "prod")
@@ -88,7 +89,7 @@ INDEX_DELAY_SECONDS = 2
 # and presigned GETs are s3:GetObject, presigned POSTs and CopyObject's target s3:PutObject,
 # DeleteObjects s3:DeleteObject per key. Nothing on the bucket itself.
 BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-# The pool's password policy: the rules are the product's one definition (password_rules).
+# The pool's password policy: the rules are the product's one definition (contract.passwords).
 PASSWORD_POLICY: dict[str, Any] = {**POOL_POLICY.cognito(), "TemporaryPasswordValidityDays": 7}
 
 
@@ -160,10 +161,6 @@ def user_pool_client(stage: str) -> dict[str, Any]:
 # pool then has a domain (its sign-in pages), a resource server with a read and a write scope,
 # and three public OAuth clients (authorization code with PKCE, no secret).
 MODES = ("id", "scoped")
-RESOURCE_SERVER = "notes"
-READ_SCOPE = f"{RESOURCE_SERVER}/read"
-WRITE_SCOPE = f"{RESOURCE_SERVER}/write"
-USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 # web: the page signs in and out at the stage's address; cli: ``notes login``'s loopback callback
 # (Cognito allows http only for localhost and 127.0.0.1, on a fixed port); readOnly: for tools
 # that must never write.
@@ -194,8 +191,9 @@ def oauth_scopes(kind: str) -> list[str]:
 
 def web_oauth(domain: str, client_id: str, page_url: str) -> dict[str, str]:
     """The page's ``oauth`` settings in its ``config.json`` on a scoped stage, deployed and locally:
-    the pool's sign-in domain, the web client, the scopes it asks for, and the page's own address
-    (where the sign-in and the sign-out come back to)."""
+    the pool's sign-in domain, the web client, the scopes it asks for, the page's own address
+    (where the sign-in and the sign-out come back to), and the scope an access token needs to change
+    the password."""
     page = page_url.rstrip("/") + "/"
     return {
         "domain": domain.rstrip("/"),
@@ -203,6 +201,7 @@ def web_oauth(domain: str, client_id: str, page_url: str) -> dict[str, str]:
         "scopes": " ".join(oauth_scopes("web")),
         "redirectUri": page,
         "logoutUri": page,
+        "passwordScope": USER_ADMIN_SCOPE,
     }
 
 

@@ -7,15 +7,15 @@ import re
 
 import click
 
+from contract.passwords import listing
+from contract.scopes import USER_ADMIN_SCOPE
 from notes_cli import browser_sign_in
 from notes_cli.cognito import PasswordRefused, TokenEndpoint, WrongPassword
 from notes_cli.credentials import Session
 from notes_cli.errors import CliError, Declined, UsageProblem, one_line
 from notes_cli.passwords import PasswordPolicy, fetch_policy, pool_refusal
 from notes_cli.prompts import read_line, read_password, stdin_is_terminal
-from notes_cli.stack import USER_ADMIN_SCOPE
 from notes_cli.state import State, pass_state
-from password_rules import listing
 
 # An address with something before the @ and a domain of two or more dot-separated parts after it:
 # what can receive the confirmation email. No space, control character or second @.

@@ -5,7 +5,7 @@ The rules are not the CLI's to know: a public app client may not read the pool's
 (``DescribeUserPool`` needs AWS credentials), so the CLI reads it where the web app does, from
 the ``passwordPolicy`` of the stage's ``config.json`` (``WEB_URL/config.json``: the stack file's
 ``webUrl`` locally, ``--web-url`` deployed). What each rule asks and its words are the product's
-one definition (``password_rules``), which the local sign-in page uses too. When no rules can be
+one definition (``contract.passwords``), which the local sign-in page uses too. When no rules can be
 read, the pool's own refusal is told in these words as far as it names a rule.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import requests
 
-from password_rules import SWITCHES, PasswordPolicy
+from contract.passwords import SWITCHES, PasswordPolicy
 
 __all__ = ["PasswordPolicy", "fetch_policy", "pool_refusal"]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from contract.scopes import READ_SCOPE, USER_ADMIN_SCOPE, WRITE_SCOPE
 from notes_cli.errors import CliError
 from notes_cli.stack_file import (
     RELATIVE_PATH,
@@ -26,12 +27,6 @@ from notes_cli.stack_file import (
 )
 
 STACK_FILE = RELATIVE_PATH
-
-# Scoped mode's scopes, unless the stack file names others (infra/description.py defines them).
-DEFAULT_READ_SCOPE = "notes/read"
-DEFAULT_WRITE_SCOPE = "notes/write"
-# Cognito's own scope for the user's pool APIs: ChangePassword takes an access token carrying it.
-USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 
 NO_API = (
     "no API to talk to: start the local stack with make run, "
@@ -57,8 +52,8 @@ class Connection:
     oauth_domain: str | None = None
     oauth_client_id: str | None = None
     read_only_client_id: str | None = None
-    read_scope: str = DEFAULT_READ_SCOPE
-    write_scope: str = DEFAULT_WRITE_SCOPE
+    read_scope: str = READ_SCOPE
+    write_scope: str = WRITE_SCOPE
     # The stage's web app, whose config.json holds the pool's password rules.
     web_url: str | None = None
 
@@ -221,8 +216,8 @@ def resolve(
         oauth_domain=normalize_url(domain) if domain else None,
         oauth_client_id=named_client or oauth.cli_client_id,
         read_only_client_id=read_only_client_id or oauth.read_only_client_id,
-        read_scope=oauth.read_scope or DEFAULT_READ_SCOPE,
-        write_scope=oauth.write_scope or DEFAULT_WRITE_SCOPE,
+        read_scope=oauth.read_scope or READ_SCOPE,
+        write_scope=oauth.write_scope or WRITE_SCOPE,
         web_url=normalize_url(web) if web else None,
     )
 

@@ -13,7 +13,6 @@ import { backHeading, clearMessages, field, missingRules, passwordField, say, wa
 import { claims, isExpired } from "./session.js";
 import { editForm, state, update } from "./state.js";
 
-const USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"; // what ChangePassword needs of an access token
 const PASSWORDS = ["current-password", "new-password", "repeat-password"];
 const SHOWN = PASSWORDS.map((id) => `shown-${id}`);
 const DELETED_NEWS = "Your account and everything in it are being deleted.";
@@ -71,8 +70,9 @@ function passwordBlocked() {
   const scoped = app.scoped();
   if (!scoped) return "";
   const granted = String(claims(app.accessToken())?.scope || "").split(" ");
-  if (granted.includes(USER_ADMIN_SCOPE)) return "";
-  if (String(scoped.scopes || "").split(" ").includes(USER_ADMIN_SCOPE)) {
+  const needed = scoped.passwordScope; // what ChangePassword needs of an access token (config.json)
+  if (needed && granted.includes(needed)) return "";
+  if (needed && String(scoped.scopes || "").split(" ").includes(needed)) {
     return "This sign-in does not allow changing the password here: sign out, sign in again, then change it.";
   }
   return "The password is changed on the sign-in page of your notes' accounts, not here: sign out, choose Sign in, then “Forgot your password?”.";

@@ -74,7 +74,8 @@ const SWITCHED = {
   requireUppercase: ["An upper-case letter", /[A-Z]/],
   requireLowercase: ["A lower-case letter", /[a-z]/],
   requireNumbers: ["A digit", /[0-9]/],
-  requireSymbols: ["A symbol, such as ! ? # - or _", /[^A-Za-z0-9]/, "a symbol"],
+  // What Cognito counts as a symbol: the space and the other printable ASCII that is no letter or digit.
+  requireSymbols: ["A symbol, such as ! ? # - or _", /[ -\/:-@[-`{-~]/, "a symbol"],
 };
 
 /** The rules of `policy` (config.passwordPolicy): [{ words, brief, met(password) }]. */

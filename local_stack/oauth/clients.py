@@ -12,10 +12,10 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
 
+from contract.scopes import USER_ADMIN_SCOPE
 from local_stack.oauth.records import Pool
 
 # The scopes every pool has (Cognito's standard ones); custom ones come from its resource servers.
-USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 STANDARD_SCOPES = ("openid", "email", "phone", "profile", USER_ADMIN_SCOPE)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import jinja2
 from flask import Response, request, session
 
-from password_rules import PasswordPolicy, listing
+from contract.passwords import PasswordPolicy, listing
 
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "

@@ -18,6 +18,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import Flask, Response, redirect, request, session
 
+from contract.passwords import PasswordPolicy
 from infra import description
 from local_stack import user_pool
 from local_stack.oauth import pages, revocation
@@ -26,7 +27,6 @@ from local_stack.oauth.grants import CodeGrant, RefreshGrant, S256Only
 from local_stack.oauth.records import Pool, kept
 from local_stack.oauth.revocation import Revocation
 from local_stack.oauth.tokens import PoolLookup, Tokens
-from password_rules import PasswordPolicy
 
 # Paths under the issuer that this app answers (everything else is the emulator's): the view of
 # ``SignInServer`` for each, and its methods.

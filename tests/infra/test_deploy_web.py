@@ -184,6 +184,7 @@ def test_a_scoped_stages_config_json_says_where_and_how_the_page_signs_in(
             "scopes": "openid email aws.cognito.signin.user.admin notes/read notes/write",
             "redirectUri": "https://d111111abcdef8.cloudfront.net/",
             "logoutUri": "https://d111111abcdef8.cloudfront.net/",
+            "passwordScope": "aws.cognito.signin.user.admin",
         },
         "maxAttachmentBytes": 10 * 1024 * 1024,
         **WEB_RULES,

@@ -407,6 +407,7 @@ def test_the_web_apps_config_names_its_client_and_the_sign_in_domain(scoped_stac
         "scopes": f"openid email aws.cognito.signin.user.admin {READ} {WRITE}",
         "redirectUri": page,
         "logoutUri": page,
+        "passwordScope": "aws.cognito.signin.user.admin",
     }
     assert page in oauth["clients"]["web"]["redirectUris"]
 

@@ -363,6 +363,11 @@ def test_the_password_rules_are_checked_before_signing_up(tab: Tab) -> None:
     expect(alert(page)).to_contain_text("at least 12 characters")
     expect(alert(page)).to_contain_text("a digit")
     expect(page.get_by_label("Password")).to_be_focused()
+    # Letters beyond ASCII are no symbols to Cognito, so not to the page either.
+    page.get_by_label("Password").fill("Longenough1éé€")
+    page.get_by_role("button", name="Sign up").click()
+    expect(alert(page)).to_contain_text("a symbol")
+    expect(alert(page)).not_to_contain_text("a digit")
     assert sent == []
 
 

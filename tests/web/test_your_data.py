@@ -646,3 +646,27 @@ def test_scoped_mode_asks_for_the_pools_scope_and_changes_the_password_with_it(
     expect(status(page)).to_have_text("Your password is changed: sign in with the new one from now on.")
     assert signs_in(scoped_stack, person.email, NEW_PASSWORD)
     assert not signs_in(scoped_stack, person.email, person.password)
+
+
+def test_scoped_mode_without_the_pools_scope_sends_the_password_change_to_the_sign_in_page(
+    context: BrowserContext, scoped_stack: Stack
+) -> None:
+    tab = open_tab(context, scoped_stack, Tab)
+    page = tab.page
+    config = requests.get(f"{tab.url}/config.json", timeout=5).json()
+    needed = config["oauth"]["passwordScope"]
+    assert needed == "aws.cognito.signin.user.admin"
+    scopes = " ".join(scope for scope in config["oauth"]["scopes"].split() if scope != needed)
+    narrower = {**config, "oauth": {**config["oauth"], "scopes": scopes}}
+    page.route("**/config.json", lambda route: route.fulfill(json=narrower))
+    person = new_user(scoped_stack, "scoped-no-password-scope")
+    page.goto(tab.url)
+    sign_in_at_pool(page, person.email, person.password)
+    session = tab.stored_session()
+    assert session is not None
+    granted = jwt.decode(session["accessToken"], options={"verify_signature": False})["scope"].split()
+    assert needed not in granted
+    open_account(page)
+    elsewhere = "The password is changed on the sign-in page of your notes' accounts, not here"
+    expect(page.get_by_text(elsewhere)).to_be_visible()
+    expect(page.get_by_label("Current password")).to_have_count(0)

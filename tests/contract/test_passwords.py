@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from contract.passwords import POOL_POLICY, SYMBOLS, PasswordPolicy, listing
 from infra import description
-from password_rules import POOL_POLICY, SYMBOLS, PasswordPolicy, listing
 
 STRONG = "Correct-horse-7"
 

@@ -13,8 +13,7 @@ it serves (``from_cognito``). Each then checks a password and says the rules wit
 A symbol is one of the characters Cognito counts as symbols (``SYMBOLS``), letters and digits are
 those of the basic Latin alphabet, and the length counts characters, as Cognito checks them.
 
-This package imports nothing of the product's, so that the CLI, the local stack and the deploy
-description may all import it; the Lambda package (app.py and chalicelib/) never needs it.
+Part of ``contract``: it imports nothing of the product's.
 """
 
 from __future__ import annotations
