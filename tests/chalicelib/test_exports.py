@@ -68,8 +68,22 @@ def test_every_entry_unpacks_on_every_system_and_the_json_keeps_the_name(
         assert archive.read(file_entry) == f"bytes of {number}".encode()
         shown: dict[str, Any] = json.loads(archive.read(f"{folder}.json"))
         assert shown["attachment"]["name"] == name  # nothing lost
-    assert f"{next(n for n in notes if notes[n] == 'com1.txt')}/_com1.txt" in entries
-    assert f"{next(n for n in notes if notes[n] == 'C:evil.txt')}/C_evil.txt" in entries
+    # Each name as the archive holds it, written out.
+    made = {
+        "é" * 255: "é" * 127,  # 254 bytes; 127 UTF-16 units, 254 once decomposed
+        "𝄞" * 200 + ".pdf": "𝄞" * 62 + ".pdf",  # 252 bytes
+        "C:evil.txt": "C_evil.txt",
+        "CON": "_CON",
+        "nul": "_nul",
+        "com1.txt": "_com1.txt",
+        "ends with a dot.": "ends with a dot",
+        "ends with a space ": "ends with a space",
+        'what?<>|"*.txt': "what______.txt",
+    }
+    assert sorted(made) == sorted(NAMES)
+    for note_id, name in notes.items():
+        folder = f"trash/{note_id}" if note_id == trashed else note_id
+        assert f"{folder}/{made[name]}" in entries, name
     # Unpacked here, as unzip does: no name too long for the file system.
     archive.extractall(tmp_path)
     assert sum(1 for path in tmp_path.rglob("*") if path.is_file()) == len(entries)

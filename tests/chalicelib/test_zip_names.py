@@ -27,6 +27,36 @@ def unpacks_everywhere(part: str) -> bool:
 
 
 @pytest.mark.parametrize(
+    ("part", "unpacks"),
+    [
+        ("receipt.pdf", True),
+        ("x" * 255, True),
+        ("x" * 256, False),  # Linux and macOS: 255 bytes
+        ("é" * 127, True),
+        ("é" * 128, False),  # 256 bytes
+        ("\u01d5" * 85, True),  # 170 bytes; 255 UTF-16 units once decomposed
+        ("\u01d5" * 86, False),  # 258 UTF-16 units once decomposed, as HFS+ keeps it
+        ("a:b", False),
+        ("a?b", False),
+        ("tab\there", False),
+        ("ends with a dot.", False),
+        ("ends with a space ", False),
+        ("CON", False),
+        ("com1.txt", False),
+        ("nul .txt", False),
+        ("console", True),
+        ("_CON", True),
+        ("", False),
+        (".", False),
+        ("..", False),
+    ],
+)
+def test_what_every_system_unpacks_is_told_apart(part: str, unpacks: bool) -> None:
+    # The check the tests below hold the made names to, checked itself.
+    assert unpacks_everywhere(part) is unpacks
+
+
+@pytest.mark.parametrize(
     ("name", "made"),
     [
         ("receipt.pdf", "receipt.pdf"),
