@@ -1075,7 +1075,19 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket=made.bucket_name)
     rendered_policy = rendered["AttachmentsBucketPolicy"]["Properties"]["PolicyDocument"]
-    assert rendered_policy == description.bucket_policy(BUCKET_ARN)
+    assert rendered_policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TLSOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [BUCKET_ARN, {"Fn::Join": ["", [BUCKET_ARN, "/*"]]}],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize(
