@@ -39,7 +39,18 @@ class AttachmentAttribute(MapAttribute[str, object]):
 
 
 class TableModel(Model):
-    """A model of one of the app's tables: its items' keys, as PynamoDB's queries take them."""
+    """A model of one of the app's tables, each keyed by its owner's ``sub`` first: its items' keys,
+    as PynamoDB's queries take them, and how long a call to the table may take."""
+
+    class Meta:
+        # The stage's, set where the model is bound to its table (``bind``).
+        table_name: str
+        region: str
+        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = READ_TIMEOUT_SECONDS
+        max_retry_attempts = MAX_RETRY_ATTEMPTS
+
+    userId = UnicodeAttribute(hash_key=True)
 
     @classmethod
     def key_attributes(cls, index: Index[Any] | None = None) -> dict[str, Attribute[Any]]:
@@ -68,15 +79,6 @@ class NoteItemModel(TableModel):
     """A note's item as stored, in whichever table holds it: every field, its version written as
     given (``NoteModel`` counts it up itself)."""
 
-    class Meta:
-        # The stage's, set where the model is bound to its table (``bind``).
-        table_name: str
-        region: str
-        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
-        read_timeout_seconds = READ_TIMEOUT_SECONDS
-        max_retry_attempts = MAX_RETRY_ATTEMPTS
-
-    userId = UnicodeAttribute(hash_key=True)
     noteId = UnicodeAttribute(range_key=True)
     title = UnicodeAttribute(default="")
     content = UnicodeAttribute(default="")
@@ -147,12 +149,6 @@ class AccountItemModel(TableModel):
     UTC datetime), when it has one.
     """
 
-    class Meta:
-        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
-        read_timeout_seconds = READ_TIMEOUT_SECONDS
-        max_retry_attempts = MAX_RETRY_ATTEMPTS
-
-    userId = UnicodeAttribute(hash_key=True)
     item = UnicodeAttribute(range_key=True)
     status = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
@@ -173,12 +169,6 @@ class SearchEntryModel(TableModel):
     ``t#<tag>#<noteId>`` (it carries the tag) or ``u#<updatedAt>#<noteId>`` (it last changed then).
     """
 
-    class Meta:
-        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
-        read_timeout_seconds = READ_TIMEOUT_SECONDS
-        max_retry_attempts = MAX_RETRY_ATTEMPTS
-
-    userId = UnicodeAttribute(hash_key=True)
     entry = UnicodeAttribute(range_key=True)
 
 
