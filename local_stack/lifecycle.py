@@ -15,9 +15,8 @@ live does; the clock is injectable (``clock``), so that a test can move it.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_stack.credentials import Keys
+from local_stack.repeating import repeating
 
 SWEEP_INTERVAL_SECONDS = 3600.0
 DELETE_BATCH = 1000
@@ -175,38 +175,21 @@ def local_sweep(
     return LifecycleSweep(s3, bucket, clock)
 
 
-@contextmanager
 def sweeping(
     sweep: LifecycleSweep,
     interval: float = SWEEP_INTERVAL_SECONDS,
     say: Callable[[str], None] = lambda line: print(line, flush=True),
     on_move: Callable[[Callable[[], None]], None] | None = None,
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Sweep now, every ``interval`` seconds and whenever the clock moves (``on_move`` registers
     what to call then), until the block ends; ``say`` what was removed."""
-    stop = threading.Event()
-    woken = threading.Event()
-    if on_move is not None:
-        on_move(woken.set)
 
-    def run() -> None:
-        while True:
-            woken.clear()  # a move from here on, during the sweep too, sweeps again
-            try:
-                for line in sweep.sweep().lines():
-                    say(line)
-            except (BotoCoreError, ClientError, KeyError, TypeError, ValueError) as error:
-                # Never the end of make run: said, and tried again at the next sweep.
-                say(f"make run: could not apply the bucket's lifecycle rules ({error}); trying again later")
-            woken.wait(interval)
-            if stop.is_set():
-                return
+    def once() -> None:
+        try:
+            for line in sweep.sweep().lines():
+                say(line)
+        except (BotoCoreError, ClientError, KeyError, TypeError, ValueError) as error:
+            # Never the end of make run: said, and tried again at the next sweep.
+            say(f"make run: could not apply the bucket's lifecycle rules ({error}); trying again later")
 
-    thread = threading.Thread(target=run, name="lifecycle", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        woken.set()
-        thread.join(timeout=5)
+    return repeating("lifecycle", once, interval, on_move)

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import hmac
 import json
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.stream_records import TTL_IDENTITY
+from local_stack.repeating import repeating
 
 SWEEP_SECONDS = 60.0
 CLOCK_PATH = "/local/clock"
@@ -118,37 +118,23 @@ def _removal(key: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@contextmanager
 def expiring(
     sweep: TtlSweep,
     clock: LocalClock,
     interval: float = SWEEP_SECONDS,
     say: Callable[[str], None] = lambda line: print(line, flush=True),
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Sweep now, whenever the clock moves, and every ``interval`` seconds, until the block ends."""
-    stop = threading.Event()
-    woken = threading.Event()
-    clock.on_move(woken.set)
 
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                for table, count in sweep.sweep().items():
-                    if count:
-                        say(f"expired: {count} item(s) of {table} (time to live)")
-            except (BotoCoreError, ClientError, KeyError, ValueError) as error:
-                say(f"make run: could not apply the tables' time to live ({error}); trying again later")
-            woken.wait(interval)
-            woken.clear()
+    def once() -> None:
+        try:
+            for table, count in sweep.sweep().items():
+                if count:
+                    say(f"expired: {count} item(s) of {table} (time to live)")
+        except (BotoCoreError, ClientError, KeyError, ValueError) as error:
+            say(f"make run: could not apply the tables' time to live ({error}); trying again later")
 
-    thread = threading.Thread(target=run, name="time-to-live", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        woken.set()
-        thread.join(timeout=5)
+    return repeating("time-to-live", once, interval, clock.on_move)
 
 
 def clock_app(clock: LocalClock, secret: str) -> Callable[..., Any]:
