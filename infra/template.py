@@ -317,19 +317,26 @@ def _function_environment(auth: description.Auth) -> dict[str, Any]:
 def _indexer(auth: description.Auth) -> dict[str, Any]:
     """The indexer function invoked by the notes table's stream: in order per note, from the oldest
     record kept, a failed batch split in halves and retried, then left to make reindex."""
+    return _stream_function(
+        auth,
+        "NotesStream",
+        consumers.INDEXER,
+        BatchSize=INDEXER_BATCH_SIZE,
+        MaximumRetryAttempts=INDEXER_RETRIES,
+    )
+
+
+def _stream_function(
+    auth: description.Auth, event: str, consumer: consumers.Consumer[Any], **properties: Any
+) -> dict[str, Any]:
+    """A stream function's properties: the app's environment, and one ``event``, its table's stream
+    (``_stream_source``), read without waiting for a batch to fill, a failed batch split in halves
+    and retried; ``properties``, the mapping's others."""
+    source = _stream_source(
+        consumer, MaximumBatchingWindowInSeconds=0, BisectBatchOnFunctionError=True, **properties
+    )
     return {
-        "Properties": {
-            "Environment": {"Variables": _function_environment(auth)},
-            "Events": {
-                "NotesStream": _stream_source(
-                    consumers.INDEXER,
-                    BatchSize=INDEXER_BATCH_SIZE,
-                    MaximumBatchingWindowInSeconds=0,
-                    BisectBatchOnFunctionError=True,
-                    MaximumRetryAttempts=INDEXER_RETRIES,
-                )
-            },
-        }
+        "Properties": {"Environment": {"Variables": _function_environment(auth)}, "Events": {event: source}}
     }
 
 
@@ -358,40 +365,26 @@ def _purger(auth: description.Auth) -> dict[str, Any]:
     """The purge function invoked by the trash table's stream with the items DynamoDB's TTL
     deleted, and no other record (a restore or a delete for good is the API's, which deletes the
     file itself): a failed batch split in halves and retried."""
-    return {
-        "Properties": {
-            "Environment": {"Variables": _function_environment(auth)},
-            "Events": {
-                "TrashStream": _stream_source(
-                    consumers.PURGER,
-                    BatchSize=PURGER_BATCH_SIZE,
-                    MaximumBatchingWindowInSeconds=0,
-                    BisectBatchOnFunctionError=True,
-                    MaximumRetryAttempts=PURGER_RETRIES,
-                )
-            },
-        }
-    }
+    return _stream_function(
+        auth,
+        "TrashStream",
+        consumers.PURGER,
+        BatchSize=PURGER_BATCH_SIZE,
+        MaximumRetryAttempts=PURGER_RETRIES,
+    )
 
 
 def _jobs(auth: description.Auth) -> dict[str, Any]:
     """The jobs function invoked by the account table's stream with each new item, one at a time
     (a job may take minutes), up to ten at once per shard, a failed one retried."""
-    return {
-        "Properties": {
-            "Environment": {"Variables": _function_environment(auth)},
-            "Events": {
-                "AccountStream": _stream_source(
-                    consumers.JOBS,
-                    BatchSize=JOBS_BATCH_SIZE,
-                    MaximumBatchingWindowInSeconds=0,
-                    ParallelizationFactor=JOBS_PARALLELIZATION,
-                    BisectBatchOnFunctionError=True,
-                    MaximumRetryAttempts=JOBS_RETRIES,
-                )
-            },
-        }
-    }
+    return _stream_function(
+        auth,
+        "AccountStream",
+        consumers.JOBS,
+        BatchSize=JOBS_BATCH_SIZE,
+        ParallelizationFactor=JOBS_PARALLELIZATION,
+        MaximumRetryAttempts=JOBS_RETRIES,
+    )
 
 
 def _renamed(shape: dict[str, Any], names: dict[str, str], what: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from chalice.test import (
 from moto import mock_aws
 
 import app as notes_app
-from chalicelib.stream_consumers import INDEXER, JOBS
+from chalicelib.stream_consumers import INDEXER, JOBS, Consumer
 from chalicelib.tables import TABLES
 from infra import description
 from local_stack.emulator import answer_as_aws
@@ -216,28 +216,26 @@ def dynamodb_calls(dynamodb: None) -> Iterator[list[tuple[str, dict[str, Any]]]]
         yield calls
 
 
-def stream_feeder() -> StreamFeeder:
-    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``) as
-    Lambda delivers it (its declared filter: every record)."""
+def feeder_of(consumer: Consumer[Any], function: Callable[[dict[str, Any], Any], Any]) -> StreamFeeder:
+    """The stream of ``consumer``'s table, delivered to the app's ``function`` as Lambda delivers it:
+    only the records the consumer's declared filter matches."""
     settings = notes_app.settings
     return StreamFeeder(
-        settings.table_name,
+        settings.name_of(consumer.table),
         settings.region,
-        lambda event: notes_app.index_notes(event, None),
-        consumer=INDEXER,
+        lambda event: function(event, None),
+        consumer=consumer,
     )
+
+
+def stream_feeder() -> StreamFeeder:
+    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``)."""
+    return feeder_of(INDEXER, notes_app.index_notes)
 
 
 def jobs_feeder() -> StreamFeeder:
-    """The account table's stream, delivered to the app's jobs function (``app.run_jobs``) as
-    Lambda delivers it: only the records its declared filter matches."""
-    settings = notes_app.settings
-    return StreamFeeder(
-        settings.account_table_name,
-        settings.region,
-        lambda event: notes_app.run_jobs(event, None),
-        consumer=JOBS,
-    )
+    """The account table's stream, delivered to the app's jobs function (``app.run_jobs``)."""
+    return feeder_of(JOBS, notes_app.run_jobs)
 
 
 @pytest.fixture
