@@ -60,12 +60,13 @@ from moto import mock_aws
 
 import app as notes_app
 from chalicelib.stream_consumers import INDEXER, JOBS, Consumer
-from chalicelib.tables import TABLES
+from chalicelib.tables import TABLES, time_to_live
 from infra import description
 from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer, verify_tokens_locally
 from local_stack.provisioning import Provisioned, provision
-from local_stack.streams import StreamFeeder
+from local_stack.streams import StreamFeeder, delivering
+from local_stack.ttl import LocalClock, TtlSweep
 from tests import network_guard
 from tests.tokens import TokenFactory, in_process_pool_key
 
@@ -226,6 +227,19 @@ def feeder_of(consumer: Consumer[Any], function: Callable[[dict[str, Any], Any],
         lambda event: function(event, None),
         consumer=consumer,
     )
+
+
+def time_to_live_of(
+    consumer: Consumer[Any], handler: Callable[[dict[str, Any]], Any], clock: LocalClock
+) -> TtlSweep:
+    """The time to live of ``consumer``'s table on ``clock``, its removals handed to ``handler``
+    through the consumer's filter, as the local stack applies it (and DynamoDB's TTL and the stream's
+    filter do deployed)."""
+    table = notes_app.settings.name_of(consumer.table)
+    aws_client("dynamodb").update_time_to_live(
+        TableName=table, TimeToLiveSpecification=time_to_live(consumer.table.ttl_attribute or "")
+    )
+    return TtlSweep(aws_client("dynamodb"), {table: delivering(consumer, handler)}, clock)
 
 
 def stream_feeder() -> StreamFeeder:

@@ -12,13 +12,13 @@ import app as notes_app
 from chalicelib.models import NoteModel
 from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, PURGER, Consumer, matches
 from chalicelib.stream_records import TTL_IDENTITY
-from chalicelib.tables import ACCOUNT, NOTES, TRASH
+from chalicelib.tables import ACCOUNT, NOTES
 from local_stack import background as background_functions
 from local_stack.background import Background, background
 from local_stack.provisioning import Provisioned
-from local_stack.streams import StreamFeeder, delivering
-from local_stack.ttl import LocalClock, TtlSweep
-from tests.conftest import ROOT, STAGE, ApiUser, aws_client, indexed, new_user
+from local_stack.streams import StreamFeeder
+from local_stack.ttl import LocalClock
+from tests.conftest import ROOT, STAGE, ApiUser, indexed, new_user, time_to_live_of
 
 OWNER = "5f1c2a7e-8d1b-4b8e-9a37-2f4c0e6d1a90"
 EXPORT_ID = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
@@ -178,14 +178,8 @@ def test_an_export_invokes_the_jobs_function_once_with_its_record_alone(user: Ap
     assert jobs.deliver() > 0
     assert len(invoked) == 1
     # A day later the TTL removes the export's record: no job either.
-    aws_client("dynamodb").update_time_to_live(
-        TableName=settings.account_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": ACCOUNT.ttl_attribute},
-    )
     clock = LocalClock()
-    ttl = TtlSweep(
-        aws_client("dynamodb"), {settings.account_table_name: delivering(JOBS, invoked.append)}, clock
-    )
+    ttl = time_to_live_of(JOBS, invoked.append, clock)
     clock.advance(3 * 24 * 60 * 60)
     assert ttl.sweep() == {settings.account_table_name: 1}
     assert len(invoked) == 1
@@ -202,14 +196,8 @@ def test_the_purge_is_handed_the_ttls_removals_of_the_trash_and_not_its_owners(a
     assert alice.delete(f"/trash/{purged['noteId']}").status_code == 204
     assert stream.deliver() > 0  # moved in, restored, deleted for good: the API's own
     assert invoked == []
-    aws_client("dynamodb").update_time_to_live(
-        TableName=settings.trash_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": TRASH.ttl_attribute},
-    )
     clock = LocalClock()
-    ttl = TtlSweep(
-        aws_client("dynamodb"), {settings.trash_table_name: delivering(PURGER, invoked.append)}, clock
-    )
+    ttl = time_to_live_of(PURGER, invoked.append, clock)
     clock.advance(31 * 24 * 60 * 60)
     assert ttl.sweep() == {settings.trash_table_name: 1}
     assert [

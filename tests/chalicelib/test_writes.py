@@ -143,28 +143,19 @@ def test_update_returning_old_needing_an_attachment_tells_it_from_the_version(no
         writes.update_returning_old(
             notes, OWNER, note.noteId, [notes.attachment.remove()], condition, None, needs_attachment=True
         )
-    held = Precondition(versions=(1,), tags=("1",))
-    with pytest.raises(NoAttachment):
-        writes.update_returning_old(
-            notes,
-            OWNER,
-            note.noteId,
-            [notes.attachment.remove()],
-            writes.condition_for(notes, held) & notes.attachment.exists(),
-            held,
-            needs_attachment=True,
-        )
-    stale = Precondition(versions=(2,), tags=("2",))
-    with pytest.raises(VersionMismatch):
-        writes.update_returning_old(
-            notes,
-            OWNER,
-            note.noteId,
-            [notes.attachment.remove()],
-            writes.condition_for(notes, stale) & notes.attachment.exists(),
-            stale,
-            needs_attachment=True,
-        )
+    # At the version named, the missing file is what refused the write; at another, the version.
+    for version, refusal in ((1, NoAttachment), (2, VersionMismatch)):
+        named = Precondition(versions=(version,), tags=(str(version),))
+        with pytest.raises(refusal):
+            writes.update_returning_old(
+                notes,
+                OWNER,
+                note.noteId,
+                [notes.attachment.remove()],
+                writes.condition_for(notes, named) & notes.attachment.exists(),
+                named,
+                needs_attachment=True,
+            )
 
 
 def test_update_returning_old_lets_explain_name_the_refusal_first(notes: type[NoteModel]) -> None:

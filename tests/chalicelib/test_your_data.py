@@ -18,11 +18,9 @@ import app as notes_app
 from chalicelib import account, writes
 from chalicelib.shapes import iso_time
 from chalicelib.stream_consumers import JOBS
-from chalicelib.tables import ACCOUNT
-from local_stack.streams import delivering
 from local_stack.ttl import LocalClock, TtlSweep
 from tests.chalicelib.test_attachments import ask_upload, attach, keys, send_file, uploaded
-from tests.conftest import ApiUser, aws_client
+from tests.conftest import ApiUser, aws_client, time_to_live_of
 
 SETTINGS = notes_app.settings
 
@@ -241,15 +239,7 @@ def test_a_deletion_reads_more_keys_only_as_its_deletions_catch_up(alice: ApiUse
 def account_ttl(clock: LocalClock) -> TtlSweep:
     """The account table's time to live on ``clock``, its removals handed to the jobs function, as
     the local stack applies it (and as DynamoDB's TTL and the stream's filter do deployed)."""
-    aws_client("dynamodb").update_time_to_live(
-        TableName=SETTINGS.account_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": ACCOUNT.ttl_attribute},
-    )
-    return TtlSweep(
-        aws_client("dynamodb"),
-        {SETTINGS.account_table_name: delivering(JOBS, lambda event: notes_app.run_jobs(event, None))},
-        clock,
-    )
+    return time_to_live_of(JOBS, lambda event: notes_app.run_jobs(event, None), clock)
 
 
 def test_a_deleted_accounts_tokens_stay_refused_whatever_the_clock(alice: ApiUser) -> None:
