@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +12,7 @@ from click.testing import CliRunner
 
 from notes_cli.api import NotesApi
 from notes_cli.main import cli
+from tests.conftest import ROOT
 from tests.notes_cli.helpers import Notes, assert_one_line_error
 
 
@@ -29,3 +33,26 @@ def test_an_unexpected_exception_is_one_line(
 
     monkeypatch.setattr(NotesApi, "me", broken)
     assert_one_line_error(notes("whoami"), "unexpected error (RuntimeError): something unforeseen")
+
+
+def test_the_command_needs_only_its_own_packages(tmp_path: Path) -> None:
+    """What the project installs for the command (notes_cli and contract) is all it imports of the
+    project: it runs where the local stack, the deploy and the app's code are not."""
+    for package in ("notes_cli", "contract"):
+        (tmp_path / package).symlink_to(ROOT / package)
+    code = (
+        "import pkgutil, sys, notes_cli; "
+        "[__import__(f'notes_cli.{m.name}') for m in pkgutil.iter_modules(notes_cli.__path__)]; "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'local_stack', 'infra', 'chalicelib'}))"
+    )
+    # -I: neither the working directory nor the environment's paths; site-packages stays.
+    found = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {code}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["[]"]
