@@ -12,10 +12,10 @@ PORT ?= 8000
 EMULATOR_PORT ?= 8001
 WEB_PORT ?= 8002
 STATE ?= .local/state.pickle
-# The tests run in this many processes (pytest-xdist; auto: one per CPU). Tests that must not run
-# at once share an xdist group (tests/conftest.py), which --dist loadgroup keeps in one process.
+# The tests run in this many processes (pytest-xdist; auto: one per CPU), each test file whole in
+# one of them, in order (a module's own stack is started once, and stopped by its last test).
 WORKERS ?= auto
-PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help venv wheels check test browser lint typecheck unit run reset reindex bench bench-startup screenshots package deploy destroy logs clean

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import fcntl
 import functools
 import inspect
 import json
 import os
+import tempfile
 import types
 import uuid
 from collections.abc import Callable, Iterator
@@ -364,9 +366,11 @@ STACK_STARTERS = frozenset({"running_stack", "start_stack", "chalice_local_comma
 # The fixtures of headless Chromium: a test using one (or any test under tests/web) is ``browser``.
 BROWSER_FIXTURES = frozenset({"browser", "context", "tab"})
 BROWSER_FOLDER = ROOT / "tests" / "web"
-# notes login (scoped) listens on the fixed port 8976: the tests that sign in through it run in
-# one xdist worker, one at a time (``--dist loadgroup``).
-CALLBACK_PORT_GROUP = "notes-login-callback-port"
+# notes login (scoped) listens on the fixed port 8976: the tests that sign in through it, or run
+# its callback, hold this lock while they run, so that no two run at once on this machine (in two
+# xdist workers, or in two runs).
+CALLBACK_PORT_LOCK = Path(tempfile.gettempdir()) / f"notes-login-callback-port-{os.getuid()}.lock"
+USES_CALLBACK_PORT = pytest.StashKey[bool]()
 
 
 def _names(code: types.CodeType) -> Iterator[str]:
@@ -397,34 +401,39 @@ def _starts_a_stack(function: Any) -> bool:
     return code is not None and not STACK_STARTERS.isdisjoint(_names(code))
 
 
-def _marks(item: pytest.Item) -> tuple[bool, bool, str | None]:
-    """Whether ``item`` needs a stack, a browser, and the xdist group it must run in (or None)."""
+def _marks(item: pytest.Item) -> tuple[bool, bool, bool]:
+    """Whether ``item`` needs a stack, a browser, and notes login's callback port."""
     fixtures = _fixture_functions(item)
-    starting = [scope for _, function, scope in fixtures if _starts_a_stack(function)]
-    stack = bool(starting) or _starts_a_stack(getattr(item, "function", None))
+    stack = any(_starts_a_stack(function) for _, function, _ in fixtures)
+    stack = stack or _starts_a_stack(getattr(item, "function", None))
     path = Path(str(item.path))
     used = set(getattr(item, "fixturenames", ()))
     browser = path.is_relative_to(BROWSER_FOLDER) or not BROWSER_FIXTURES.isdisjoint(used)
-    group = None
-    module = getattr(item, "module", None)
-    if "module" in starting or "class" in starting:
-        # A stack of the module's own: its tests share it, in order, in one worker.
-        group = item.nodeid.split("::", 1)[0]
-    uses_callback = "scoped_stack" in used and path.is_relative_to(ROOT / "tests" / "notes_cli")
-    if uses_callback or getattr(module, "browser_sign_in", None) is not None:
-        group = CALLBACK_PORT_GROUP
-    return stack, browser, group
+    scoped_login = "scoped_stack" in used and path.is_relative_to(ROOT / "tests" / "notes_cli")
+    callback = scoped_login or getattr(getattr(item, "module", None), "browser_sign_in", None) is not None
+    return stack, browser, callback
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        stack, browser, group = _marks(item)
+        stack, browser, callback = _marks(item)
         if stack:
             item.add_marker(pytest.mark.stack)
         if browser:
             item.add_marker(pytest.mark.browser)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+        item.stash[USES_CALLBACK_PORT] = callback
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if not item.stash.get(USES_CALLBACK_PORT, False):
+        return (yield)
+    with CALLBACK_PORT_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits while another process's test holds it
+        try:
+            return (yield)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.hookimpl(tryfirst=True)
