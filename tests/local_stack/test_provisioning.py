@@ -25,7 +25,10 @@ def test_oauth_clients_saved_with_other_scopes_are_made_again_with_the_ids_the_s
         clients = [boto3.client(service, region_name=region) for service in ("cognito-idp", "dynamodb", "s3")]
         real = description.oauth_scopes
         with pytest.MonkeyPatch.context() as before:
-            before.setattr(description, "oauth_scopes", lambda kind: old_scopes.get(kind) or real(kind))
+            # Where description.oauth_client reads a client's scopes.
+            before.setattr(
+                description.cognito, "oauth_scopes", lambda kind: old_scopes.get(kind) or real(kind)
+            )
             earlier = provision("local", *clients, oauth=True)
         assert earlier.oauth_clients["web"] not in named  # made from other settings: another id
         made = provision("local", *clients, oauth=True)

@@ -1,0 +1,65 @@
+"""What each of the stage's functions may do: the IAM actions its role allows, and nothing else.
+
+The template binds each set to the resources it applies to (``infra.template.roles``).
+"""
+
+from __future__ import annotations
+
+# What the Lambda function does to the table (chalicelib/notes.py): nothing else.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+# What the API reads of the search index (chalicelib/finding.py), and what the indexer function
+# reads of the notes table's stream and writes to the index (chalicelib/search.py).
+SEARCH_TABLE_ACTIONS = ("dynamodb:Query",)
+STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+INDEX_WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+# What the API does to the trash (chalicelib: deleting a note moves it there, in a transaction
+# with the notes table; the trash is listed through its index; restoring and deleting for good
+# take a note out) and to the account table (an account's tombstone, checked on every request,
+# and its exports' records).
+TRASH_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+)
+ACCOUNT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+# What the API reads of the exports (presigned GETs of the ZIPs), and of the user pool (DELETE /me
+# confirms the caller's email with it when the token carries none).
+EXPORT_READ_ACTIONS = ("s3:GetObject",)
+API_USER_POOL_ACTIONS = ("cognito-idp:AdminGetUser",)
+# The purge function (the trash table's stream, only the records of DynamoDB's TTL): it deletes
+# the purged notes' files, and touches no table.
+PURGE_OBJECT_ACTIONS = ("s3:DeleteObject",)
+# The jobs function (the account table's stream, new items only): it builds exports and deletes
+# accounts, so it reads and writes every table of the stage, lists the bucket, reads the files,
+# writes the exports, deletes a user's objects under every prefix, and deletes the user.
+JOBS_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
+JOBS_BUCKET_ACTIONS = ("s3:ListBucket",)
+JOBS_READ_ACTIONS = ("s3:GetObject",)
+JOBS_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+JOBS_DELETE_ACTIONS = ("s3:DeleteObject",)
+JOBS_USER_POOL_ACTIONS = ("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser")
+# What the Lambda function does to the bucket's objects (chalicelib/notes.py, chalicelib/files.py): HeadObject
+# and presigned GETs are s3:GetObject, presigned POSTs and CopyObject's target s3:PutObject,
+# DeleteObjects s3:DeleteObject per key. Nothing on the bucket itself.
+BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")

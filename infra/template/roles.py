@@ -1,0 +1,147 @@
+"""The roles of the app's four functions: each one's only permissions, the IAM actions the
+description allows it (``description.permissions``) bound to the resources of the same stack.
+
+Chalice generates each role; the merge replaces its policy. ``make package`` also writes the API
+function's policy as Chalice's policy file (``role_policy``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra import description
+from infra.template.bucket import BUCKET
+from infra.template.cognito import pool_arn
+from infra.template.tables import ACCOUNT_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
+
+# The roles Chalice gives the API function and the indexer, purge and jobs functions.
+ROLE = "ApiHandlerRole"
+INDEXER_ROLE = "IndexNotesRole"
+PURGER_ROLE = "PurgeTrashRole"
+JOBS_ROLE = "RunJobsRole"
+
+
+def api_role(auth: description.Auth) -> dict[str, Any]:
+    return _role("NotesTableBucketAndLogs", role_policy(auth))
+
+
+def indexer_role() -> dict[str, Any]:
+    return _role("NotesStreamAndSearchIndex", indexer_policy())
+
+
+def purger_role() -> dict[str, Any]:
+    return _role("TrashStreamAndFiles", purger_policy())
+
+
+def jobs_role(auth: description.Auth) -> dict[str, Any]:
+    return _role("AccountStreamTablesBucketPool", jobs_policy(auth))
+
+
+def _role(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    """A role whose only policy is ``document``."""
+    return {"Properties": {"Policies": [{"PolicyName": name, "PolicyDocument": document}]}}
+
+
+def _objects_under(*prefixes: str) -> list[dict[str, str]]:
+    return [{"Fn::Sub": f"${{{BUCKET}.Arn}}/{prefix}*"} for prefix in prefixes]
+
+
+def _with_indexes(table: str) -> list[dict[str, Any]]:
+    """A table's ARN and its indexes' (a Query of an index is allowed on the index's ARN)."""
+    return [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Sub": f"${{{table}.Arn}}/index/*"}]
+
+
+def _allow(actions: tuple[str, ...], resource: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": list(actions), "Resource": resource}
+
+
+def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
+    """The API function's only permissions: its table's item and query actions, querying the
+    search index, the trash's and the account table's actions it uses, reading, writing and
+    deleting the bucket's objects under the two attachment prefixes, reading the exports, looking
+    a user up in the pool (``auth``'s, by default the stack's own), and its logs."""
+    pool = pool_arn(auth or description.Auth())
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.TABLE_ACTIONS, {"Fn::GetAtt": [TABLE, "Arn"]}),
+            _allow(description.SEARCH_TABLE_ACTIONS, {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]}),
+            _allow(description.TRASH_TABLE_ACTIONS, _with_indexes(TRASH_TABLE)),
+            _allow(description.ACCOUNT_TABLE_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
+            _allow(description.BUCKET_OBJECT_ACTIONS, _objects_under(*description.object_prefixes())),
+            _allow(description.EXPORT_READ_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
+            _allow(description.API_USER_POOL_ACTIONS, pool),
+            _logs_statement(),
+        ],
+    }
+
+
+def purger_policy() -> dict[str, Any]:
+    """The purge function's only permissions: reading the trash table's stream, deleting files,
+    its logs. It writes no table."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TRASH_TABLE, "StreamArn"]}),
+            _allow(description.PURGE_OBJECT_ACTIONS, _objects_under(description.FILES_PREFIX)),
+            _logs_statement(),
+        ],
+    }
+
+
+def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
+    """The jobs function's only permissions: reading the account table's stream; the item,
+    query and batch write actions on the stage's four tables (and the trash's index); listing
+    the bucket, reading files, writing exports and deleting a user's objects under the three
+    prefixes; deleting and looking up users of the pool (``auth``'s); its logs."""
+    pool = pool_arn(auth or description.Auth())
+    tables = [
+        {"Fn::GetAtt": [TABLE, "Arn"]},
+        *_with_indexes(TRASH_TABLE),
+        {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
+        {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]},
+    ]
+    uploads, files = description.object_prefixes()
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "StreamArn"]}),
+            _allow(description.JOBS_TABLE_ACTIONS, tables),
+            _allow(description.JOBS_BUCKET_ACTIONS, {"Fn::GetAtt": [BUCKET, "Arn"]}),
+            _allow(description.JOBS_READ_ACTIONS, _objects_under(files)),
+            _allow(description.JOBS_WRITE_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
+            _allow(
+                description.JOBS_DELETE_ACTIONS, _objects_under(files, uploads, description.EXPORTS_PREFIX)
+            ),
+            _allow(description.JOBS_USER_POOL_ACTIONS, pool),
+            _logs_statement(),
+        ],
+    }
+
+
+def indexer_policy() -> dict[str, Any]:
+    """The indexer's only permissions: reading the notes table's stream, writing the index, its logs."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": list(description.STREAM_ACTIONS),
+                "Resource": {"Fn::GetAtt": [TABLE, "StreamArn"]},
+            },
+            {
+                "Effect": "Allow",
+                "Action": list(description.INDEX_WRITE_ACTIONS),
+                "Resource": {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
+            },
+            _logs_statement(),
+        ],
+    }
+
+
+def _logs_statement() -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"},
+    }

@@ -1,0 +1,61 @@
+"""The stage's tables as CloudFormation: each one's CreateTable shape (``description.create_table``,
+from its declaration in chalicelib.tables) with what a deployed table has besides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TABLES, TRASH, Table, time_to_live
+from infra import description
+
+TABLE = "NotesTable"
+SEARCH_TABLE = "SearchTable"
+TRASH_TABLE = "TrashTable"
+ACCOUNT_TABLE = "AccountTable"
+# Each of the stage's tables (chalicelib.tables), by key: its resource.
+TABLE_RESOURCES = {
+    NOTES.key: TABLE,
+    SEARCH.key: SEARCH_TABLE,
+    TRASH.key: TRASH_TABLE,
+    ACCOUNT.key: ACCOUNT_TABLE,
+}
+
+
+def resources(stage: str) -> dict[str, Any]:
+    """Every table of the stage, by its resource."""
+    return {TABLE_RESOURCES[table.key]: _table(stage, table) for table in TABLES}
+
+
+def _table(stage: str, table: Table) -> dict[str, Any]:
+    """The resource of the stage's ``table``: the search index goes with the stack (``make reindex``
+    makes it again from the notes); every other table holds users' data and is kept."""
+    shape = description.create_table(stage, table)
+    if table is SEARCH:
+        return {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {**shape, "SSESpecification": {"SSEEnabled": True}},
+        }
+    return _retained_table(shape, table.ttl_attribute)
+
+
+def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> dict[str, Any]:
+    """A table of users' data from its CreateTable ``shape`` (and, given ``ttl_attribute``, its
+    time to live): on-demand, point-in-time recovery, encrypted, with its stream, kept when the
+    stack is deleted or the table replaced."""
+    properties = {
+        **shape,
+        # CloudFormation's stream property has no StreamEnabled: a view type turns it on.
+        "StreamSpecification": {"StreamViewType": shape["StreamSpecification"]["StreamViewType"]},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    if ttl_attribute is not None:
+        properties["TimeToLiveSpecification"] = time_to_live(ttl_attribute)
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
