@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore import xform_name
 
+from chalicelib.dynamodb_calls import client_of
 from tests import conftest  # applies the test stage's environment before the app is imported
 
 
@@ -23,7 +24,7 @@ def dynamodb_clients() -> list[Any]:
         notes_app.services.trash_model,
         notes_app.services.account_model,
     )
-    return [model._get_connection().connection.client for model in models]
+    return [client_of(model) for model in models]
 
 
 @contextmanager

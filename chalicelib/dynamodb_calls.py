@@ -15,6 +15,7 @@ private (``Model._get_connection``), for what the models' public API cannot ask 
   what is not the note (the uploads waiting to be attached) and leave the version as it is.
 - ``delete_item``: ``Model.delete`` asks for nothing back, so it cannot answer the item it
   deleted (``ALL_OLD``) in the same request.
+- ``client_of``: the table's botocore client itself, which PynamoDB does not hand out.
 
 Each function makes exactly the one request it names; what a failure means is
 ``chalicelib.writes``'s to say.
@@ -31,6 +32,12 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 _M = TypeVar("_M", bound=Model)
+
+
+def client_of(model: type[Model]) -> Any:
+    """The botocore client ``model``'s calls go through: where what watches a table's requests (the
+    request log's counts, the suite's and the bench's recorders, their injected faults) hooks in."""
+    return model._get_connection().connection.client
 
 
 def transaction(model: type[Model]) -> TransactWrite:

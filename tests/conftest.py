@@ -61,6 +61,7 @@ from chalice.test import (
 from moto import mock_aws
 
 import app as notes_app
+from chalicelib.dynamodb_calls import client_of
 from chalicelib.stream_consumers import INDEXER, JOBS, Consumer
 from chalicelib.tables import TABLES, time_to_live
 from infra import description
@@ -198,11 +199,7 @@ def recorded_dynamodb_calls(clients: list[Any] | None = None) -> Iterator[list[t
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         calls.append((model.name, copy.deepcopy(params)))
 
-    watched = (
-        clients
-        if clients is not None
-        else [notes_app.services.note_model._get_connection().connection.client]
-    )
+    watched = clients if clients is not None else [client_of(notes_app.services.note_model)]
     for client in watched:
         client.meta.events.register("before-parameter-build.dynamodb", record)
     try:

@@ -9,6 +9,7 @@ from typing import Any
 from bench.in_process import in_process_stack
 from bench.recording import hooked
 from bench.timing import Row, median_us, ms, ratio
+from chalicelib.dynamodb_calls import client_of
 from tests import conftest
 
 
@@ -35,7 +36,7 @@ def list_cost(rows: list[Row]) -> None:
 
         results = {}
         with hooked(
-            [notes_app.services.note_model._get_connection().connection.client],
+            [client_of(notes_app.services.note_model)],
             ("after-call.dynamodb", count_items),
         ):
             for name, user in (("10 notes", small), ("10,000 notes", big)):

@@ -18,15 +18,12 @@ def delete_before_trash(owner: str, note_id: str) -> None:
     """What DELETE /notes/{id} did before the trash (``NotesService.delete_note`` at e8979c9): one
     conditional DeleteItem returning the note as it was, then its file's DeleteObjects."""
     import app as notes_app
-    from chalicelib import writes
+    from chalicelib import dynamodb_calls, writes
 
     model = notes_app.services.note_model
     writes.check_id(note_id)
     with writes.conditional(model, owner, note_id, None):
-        answer = model._get_connection().delete_item(
-            owner, note_id, condition=writes.condition_for(model, None), return_values="ALL_OLD"
-        )
-    old = model.from_raw_data(answer["Attributes"])
+        old = dynamodb_calls.delete_item(model, owner, note_id, writes.condition_for(model, None))
     if old.attachment is not None:
         notes_app.services.files.delete_quietly(old.attachment.key)
 

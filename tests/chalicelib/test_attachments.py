@@ -18,6 +18,7 @@ import requests
 from uuid6 import uuid7
 
 import app as notes_app
+from chalicelib.dynamodb_calls import client_of
 from chalicelib.files import content_disposition
 from chalicelib.storage_layout import DEFAULT_MAX_BYTES, FILES_PREFIX, UPLOADS_PREFIX
 from tests.conftest import ApiUser, aws_client
@@ -683,9 +684,7 @@ def test_asking_for_urls_makes_no_s3_call(alice, s3_failing):
 def test_throttled_dynamodb_on_attach_is_503_the_note_unchanged_and_the_upload_kept(alice):
     note = alice.create()
     upload_id = uploaded(alice, note["noteId"], b"retry me")
-    refused = RefusedCalls(
-        notes_app.services.note_model._get_connection().connection.client, "ThrottlingException", 400
-    )
+    refused = RefusedCalls(client_of(notes_app.services.note_model), "ThrottlingException", 400)
     refused.refuse("UpdateItem")
     try:
         _assert_unavailable(attach(alice, note["noteId"], upload_id))

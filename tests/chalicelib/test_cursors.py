@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 
 import app as notes_app
+from chalicelib.dynamodb_calls import client_of
 from tests.conftest import ApiUser, recorded_dynamodb_calls
 
 TIME = "2026-11-22T10:15:30.123Z"
@@ -30,7 +31,7 @@ def made_cursor(owner: str, position: str, binding: str = "") -> str:
 def table_calls(alice: ApiUser) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every call to the notes table, the trash and the search index from here on."""
     models = (notes_app.services.note_model, notes_app.services.trash_model, notes_app.services.search_model)
-    with recorded_dynamodb_calls([model._get_connection().connection.client for model in models]) as calls:
+    with recorded_dynamodb_calls([client_of(model) for model in models]) as calls:
         yield calls
 
 

@@ -8,6 +8,7 @@ import pytest
 from chalice.test import Client
 
 import app as notes_app
+from chalicelib.dynamodb_calls import client_of
 from chalicelib.models import CONNECT_TIMEOUT_SECONDS, MAX_RETRY_ATTEMPTS, READ_TIMEOUT_SECONDS
 from tests.conftest import ROOT, STAGE, ApiUser, new_user
 from tests.fakes import RefusedCalls, closed_port, stalled_endpoint, throttling_dynamodb
@@ -104,9 +105,7 @@ def test_stalled_dynamodb_is_503_well_inside_api_gateways_limit(user_at):
 @pytest.fixture
 def throttle(aws):
     """Answer the named DynamoDB operations of the app with a throttling error before they reach moto."""
-    refused = RefusedCalls(
-        notes_app.services.note_model._get_connection().connection.client, "ThrottlingException", 400
-    )
+    refused = RefusedCalls(client_of(notes_app.services.note_model), "ThrottlingException", 400)
     yield refused.refuse
     refused.stop()
 
@@ -134,7 +133,7 @@ def test_a_throttled_change_changes_nothing(alice, throttle, method, body):
 def test_a_move_to_the_trash_refused_for_another_write_moves_nothing(alice, aws, code):
     """DynamoDB refuses a transaction that meets another write on its items: try again later."""
     note = alice.create(content="kept", title="kept")
-    refused = RefusedCalls(notes_app.services.note_model._get_connection().connection.client, code, 400)
+    refused = RefusedCalls(client_of(notes_app.services.note_model), code, 400)
     calls = refused.refuse("TransactWriteItems")
     try:
         response = alice.delete(f"/notes/{note['noteId']}")

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import pytest
 
 import app as notes_app
+from chalicelib.dynamodb_calls import client_of
 
 
 def walk(user, limit):
@@ -100,18 +101,18 @@ def test_each_page_is_one_query_and_asks_for_one_more_note(alice, dynamodb_calls
 def test_a_final_page_cut_short_by_dynamodb_still_ends_with_a_null_cursor(alice, monkeypatch):
     """DynamoDB may return a LastEvaluatedKey although nothing follows; clients never see it."""
     ids = [alice.create()["noteId"] for _ in range(3)]
-    connection = notes_app.services.note_model._get_connection().connection
-    original = connection.query
+    client = client_of(notes_app.services.note_model)
 
-    def query_reporting_a_last_key(*args, **kwargs):
-        page = original(*args, **kwargs)
-        if page.get("Items"):
-            last = page["Items"][-1]
-            page["LastEvaluatedKey"] = {"userId": last["userId"], "noteId": last["noteId"]}
-        return page
+    def report_a_last_key(parsed, **_):
+        if parsed.get("Items"):
+            last = parsed["Items"][-1]
+            parsed["LastEvaluatedKey"] = {"userId": last["userId"], "noteId": last["noteId"]}
 
-    monkeypatch.setattr(connection, "query", query_reporting_a_last_key)
-    pages = walk(alice, 10)
+    client.meta.events.register("after-call.dynamodb.Query", report_a_last_key)
+    try:
+        pages = walk(alice, 10)
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.Query", report_a_last_key)
     walked = [n["noteId"] for page in pages for n in page]
     assert walked == list(reversed(ids))
     assert all(pages)

@@ -14,6 +14,7 @@ import pytest
 
 import app as notes_app
 from chalicelib import words
+from chalicelib.dynamodb_calls import client_of
 from chalicelib.search import note_entries
 from local_stack.streams import StreamFeeder
 from tests.chalicelib.test_attachments import attached
@@ -372,17 +373,14 @@ def reads_of(user: ApiUser, **params: Any) -> tuple[int, int]:
         elif model.name == "BatchGetItem":
             counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
-    clients = {
-        id(m._get_connection().connection.client): m
-        for m in (notes_app.services.note_model, notes_app.services.search_model)
-    }
+    clients = {id(client_of(m)): m for m in (notes_app.services.note_model, notes_app.services.search_model)}
     for model in clients.values():
-        model._get_connection().connection.client.meta.events.register("after-call.dynamodb", count)
+        client_of(model).meta.events.register("after-call.dynamodb", count)
     try:
         ids(user, **params)
     finally:
         for model in clients.values():
-            model._get_connection().connection.client.meta.events.unregister("after-call.dynamodb", count)
+            client_of(model).meta.events.unregister("after-call.dynamodb", count)
     return counted["requests"], counted["items"]
 
 

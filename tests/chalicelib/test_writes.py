@@ -15,6 +15,7 @@ from uuid6 import uuid7
 
 import app as notes_app
 from chalicelib import writes
+from chalicelib.dynamodb_calls import client_of
 from chalicelib.errors import NoAttachment, NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.models import AttachmentAttribute, NoteModel, TrashedNoteModel, note_items_of
 from chalicelib.validation import Precondition
@@ -69,7 +70,7 @@ def read(model: type[Any], owner: str, key: str) -> Any:
 def refused(model: type[Model], code: str, *operations: str) -> Iterator[list[str]]:
     """``operations`` on ``model``'s table answered with the error ``code`` (after botocore's
     retries, as the app sees it); yields the operations refused."""
-    refusing = RefusedCalls(model._get_connection().connection.client, code, 400)
+    refusing = RefusedCalls(client_of(model), code, 400)
     try:
         yield refusing.refuse(*operations)
     finally:
@@ -77,7 +78,7 @@ def refused(model: type[Model], code: str, *operations: str) -> Iterator[list[st
 
 
 def calls_on(*models: type[Model]) -> Any:
-    return recorded_dynamodb_calls([model._get_connection().connection.client for model in models])
+    return recorded_dynamodb_calls([client_of(model) for model in models])
 
 
 # --- owned_note, update_returning_old, update_if --------------------------------------------------
