@@ -5,7 +5,7 @@ stream invokes it, the model its records' images are read as, and the filter pat
 event filtering (an event source mapping's ``FilterCriteria``: a record reaches the function when
 it matches any one of them; none, every record does). The same declaration is
 
-- the template's ``FilterCriteria`` (``infra/template.py``), so deployed Lambda drops what does not
+- the template's ``FilterCriteria`` (``infra/template/``), so deployed Lambda drops what does not
   match before invoking anything;
 - the local stack's delivery (``local_stack/streams.py``, ``local_stack/ttl.py``), which hands a
   function only what matches, as Lambda does, with ``matches`` below;

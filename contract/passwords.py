@@ -157,7 +157,7 @@ def listing(parts: list[str]) -> str:
     return "".join(parts) if len(parts) <= 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-# The policy of every stage's pool (infra/description.py creates the pool with it).
+# The policy of every stage's pool (infra/description/ creates the pool with it).
 POOL_POLICY = PasswordPolicy(
     minimum_length=12,
     require_uppercase=True,

@@ -1,7 +1,7 @@
 """``make package STAGE=dev``: a deployable template and Lambda package, offline, without credentials.
 
 Runs ``chalice package --stage STAGE --merge-template`` with the stage's
-resources from ``infra/template.py`` (its auth mode from ``.chalice/config.json``:
+resources from ``infra/template/`` (its auth mode from ``.chalice/config.json``:
 a scoped stage's app is imported with its read and write scopes, so that Chalice
 writes each method's scope into the API) and binds the API's OPTIONS methods to the
 web app's origin, then takes out of the Lambda package what the Lambda Python

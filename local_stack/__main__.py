@@ -7,7 +7,7 @@ Starts, on 127.0.0.1 only:
    only requests signed with this run's own pair of keys (``credentials``, ``guard``) and
    answering CORS for the web app's origin only (``cors``);
 2. the ``local`` stage's user pool, app client, table and bucket, provisioned into it
-   from ``infra/description.py`` (what a saved state already holds is reused), and the
+   from ``infra/description/`` (what a saved state already holds is reused), and the
    bucket's lifecycle rule applied while it runs (``lifecycle``);
 3. the web app, its files and the stage's ``config.json``, on ``--web-port``;
 4. the API, ``chalice local --stage local`` on ``--port``, which checks tokens against the

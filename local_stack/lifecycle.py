@@ -2,7 +2,7 @@
 never runs them, where S3 does once a day.
 
 ``LifecycleSweep`` reads the bucket's rules through S3's API (``GetBucketLifecycleConfiguration``,
-as provisioned from ``infra/description.py``) and applies each enabled rule that filters by prefix
+as provisioned from ``infra/description/``) and applies each enabled rule that filters by prefix
 only: an object under its prefix whose expiry has come is deleted, and a multipart upload started
 longer ago than ``AbortIncompleteMultipartUpload`` allows is aborted. As in S3, an object created
 at ``t`` expires ``Days`` later, rounded up to the next midnight UTC (or on the rule's ``Date``).

@@ -1,7 +1,7 @@
 """A stage's user pool, app client, table and bucket, provisioned through the AWS APIs into an
 emulator: the local stage for ``make run``, the test stage for the in-process tests. Idempotent.
 
-What is made comes from the infrastructure description (``infra/description.py``), the same that
+What is made comes from the infrastructure description (``infra/description/``), the same that
 the deploy template is rendered from; the stage in ``.chalice/config.json`` must name it. Deployed,
 CloudFormation makes the same from the template: nothing here runs against AWS.
 """
@@ -56,7 +56,7 @@ def provision_local(endpoint: str, web_origins: tuple[str, ...], *, scoped: bool
             STAGE, client("cognito-idp"), client("dynamodb"), client("s3"), web_origins, oauth=True
         )
         raise LaunchError(
-            "the local stage in .chalice/config.json does not name what infra/description.py provisions: "
+            "the local stage in .chalice/config.json does not name what infra/description/ provisions: "
             f"set COGNITO_USER_POOL_ARN={made.user_pool_arn}, "
             f"COGNITO_APP_CLIENT_IDS={','.join(made.client_ids)}, "
             f"NOTES_TABLE_NAME={made.table_name}, "

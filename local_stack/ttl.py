@@ -3,7 +3,7 @@ table's TTL setting but never removes anything, where DynamoDB removes an expire
 days and writes its removal into the table's stream as done by the service itself.
 
 ``TtlSweep`` reads each table's TTL attribute (``DescribeTimeToLive``, as provisioned from
-``infra/description.py``), deletes every item whose time has come by the local clock (on the
+``infra/description/``), deletes every item whose time has come by the local clock (on the
 condition that it still has), and hands the removals to the table's handler as stream records of
 the shape DynamoDB's TTL writes (``userIdentity`` of the service): the trash's go to the app's
 ``purge_trash``, which deletes their files, and a deleted account's ``sweep`` item to ``run_jobs``,

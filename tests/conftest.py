@@ -164,7 +164,7 @@ def aws_stack() -> Iterator[Provisioned]:
             notes_app.settings.app_client_ids[0],
             notes_app.settings.table_name,
             notes_app.settings.bucket_name,
-        ), "the test stage in .chalice/config.json must name what infra/description.py provisions"
+        ), "the test stage in .chalice/config.json must name what infra/description/ provisions"
         yield stack
 
 

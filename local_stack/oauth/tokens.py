@@ -18,7 +18,7 @@ from local_stack import user_pool
 from local_stack.oauth.clients import USER_ADMIN_SCOPE
 from local_stack.oauth.records import Pool
 
-# The clients' token validity (infra/description.py).
+# The clients' token validity (infra/description/).
 TOKEN_SECONDS = description.TOKEN_MINUTES * 60
 REFRESH_TOKEN_SECONDS = description.REFRESH_TOKEN_DAYS * 24 * 3600
 

@@ -542,3 +542,80 @@ def test_links_in_code_are_not_links_and_anchors_are_githubs() -> None:
     )
     assert links(text) == ["#errors-1"]
     assert anchors(text) == {"the-notes-api", "post-notesnoteidattachment", "errors", "errors-1"}
+
+
+# ---- the layout ---------------------------------------------------------------------------------
+
+# The folders whose every module the layout names, one line each.
+LAID_OUT = (
+    "chalicelib",
+    "contract",
+    "local_stack",
+    "local_stack/oauth",
+    "infra",
+    "infra/description",
+    "infra/template",
+    "notes_cli",
+    "web",
+    "bench",
+    "bench/cases",
+)
+CODE = (".py", ".js", ".css", ".html")
+
+
+def layout_paths(text: str) -> set[str]:
+    """The paths the layout block of docs/architecture.md names: a name at the line's start, its
+    folder the nearest less indented one ending in ``/``; ``a, b`` names both."""
+    block = text[text.index("## Layout") :]
+    block = block[block.index("```") + 3 :]
+    block = block[: block.index("```")]
+    folders: list[str] = []
+    named: set[str] = set()
+    for line in block.splitlines():
+        found = re.match(r"^( {0,6})(\S.*?)(?: {2,}|$)", line)
+        if not found:
+            continue
+        level = len(found[1]) // 2
+        folders = folders[:level]
+        for name in found[2].split(", "):
+            named.add("".join(folders) + name.rstrip("/"))
+        if found[2].endswith("/"):
+            folders.append(found[2])
+    return named
+
+
+def layout_problems(named: set[str], files: set[str]) -> list[str]:
+    problems = [
+        f"{path}: in the layout, not in the repository"
+        for path in sorted(named)
+        if path not in files and not any(file.startswith(path + "/") for file in files)
+    ]
+    for folder in LAID_OUT:
+        for file in sorted(files):
+            inside = file.startswith(folder + "/") and "/" not in file[len(folder) + 1 :]
+            if inside and file.endswith(CODE) and not file.endswith("__init__.py") and file not in named:
+                problems.append(f"{file}: in the repository, not in the layout")
+    return problems
+
+
+def test_the_layout_names_every_module_and_only_modules_that_exist() -> None:
+    named = layout_paths((ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"))
+    tops = {path.split("/")[0] for path in named}
+    files = {
+        str(path.relative_to(ROOT))
+        for top in tops
+        for path in ((ROOT / top).rglob("*") if (ROOT / top).is_dir() else [ROOT / top])
+        if "__pycache__" not in path.parts
+    }
+    assert layout_problems(named, files) == []
+
+
+def test_the_layout_check_finds_a_module_gone_and_one_unnamed() -> None:
+    text = "## Layout\n\n```\nweb/\n  gone.js   said\n  app.js, style.css   both\n```\n"
+    named = layout_paths(text)
+    assert named == {"web", "web/gone.js", "web/app.js", "web/style.css"}
+    files = {"web/app.js", "web/style.css", "web/new.js"}
+    assert layout_problems(named, files) == [
+        "web/gone.js: in the layout, not in the repository",
+        "web/new.js: in the repository, not in the layout",
+    ]
