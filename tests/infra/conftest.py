@@ -8,6 +8,17 @@ import pytest
 
 from infra import package
 
+# What the API's role may do to the notes table, written out: the app's calls (chalicelib/notes.py),
+# nothing else (no Scan, no wildcard).
+NOTES_TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+]
+
 Packaged = Callable[[str], package.Package]
 
 

@@ -20,7 +20,7 @@ from chalicelib.stream_consumers import CONSUMERS, Consumer
 from infra import description, package, template
 from local_stack.provisioning import provision
 from tests.conftest import aws_client
-from tests.infra.conftest import Packaged
+from tests.infra.conftest import NOTES_TABLE_ACTIONS, Packaged
 
 POOL_ARN = {"Fn::GetAtt": ["UserPool", "Arn"]}
 WEB_ORIGIN = {"Fn::Sub": "https://${WebDistribution.DomainName}"}
@@ -212,14 +212,7 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
     # The notes table, the search index, then the trash and the account table (test_your_data.py).
     assert len(dynamodb) == 4
-    assert set(dynamodb[0]["Action"]) == {
-        "dynamodb:GetItem",
-        "dynamodb:BatchGetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
-    }
+    assert set(dynamodb[0]["Action"]) == set(NOTES_TABLE_ACTIONS)
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["NotesTable", "Arn"]}
     # The search index is only read by the API: the indexer function writes it.
     assert dynamodb[1] == {
@@ -429,14 +422,7 @@ def test_chalices_policy_file_is_the_roles_policy(built: tuple[str, Any], cfn: d
     assert {statement["Effect"] for statement in written["Statement"]} == {"Allow"}
     assert [(statement["Action"], statement["Resource"]) for statement in written["Statement"]] == [
         (
-            [
-                "dynamodb:GetItem",
-                "dynamodb:BatchGetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:Query",
-            ],
+            NOTES_TABLE_ACTIONS,
             {"Fn::GetAtt": ["NotesTable", "Arn"]},
         ),
         (["dynamodb:Query"], {"Fn::GetAtt": ["SearchTable", "Arn"]}),

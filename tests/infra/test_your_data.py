@@ -13,7 +13,7 @@ import pytest
 from chalicelib import tables
 from chalicelib.stream_consumers import JOBS, matches
 from infra import description, template
-from tests.infra.conftest import Packaged
+from tests.infra.conftest import NOTES_TABLE_ACTIONS, Packaged
 
 POOL_ARN = {"Fn::GetAtt": ["UserPool", "Arn"]}
 NOTES = {"Fn::GetAtt": ["NotesTable", "Arn"]}
@@ -311,14 +311,7 @@ def test_the_api_role_has_the_trash_the_account_the_exports_and_a_user_lookup(cf
     grants = _grants(cfn, "ApiHandlerRole")
     assert grants == _expected(
         (
-            (
-                "dynamodb:GetItem",
-                "dynamodb:BatchGetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:Query",
-            ),
+            tuple(NOTES_TABLE_ACTIONS),
             [NOTES],
         ),
         (("dynamodb:Query",), [SEARCH]),
