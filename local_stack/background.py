@@ -26,7 +26,7 @@ from local_stack.streams import StreamFeeder, delivering
 
 Handler = Callable[[dict[str, Any]], Any]
 # The stream functions whose tables have a time to live (the trash's and the account table's).
-EXPIRING = (PURGER, JOBS)
+EXPIRING = tuple(consumer for consumer in CONSUMERS if consumer.table.ttl_attribute is not None)
 
 
 @dataclass(frozen=True)

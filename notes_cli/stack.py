@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from contract.scopes import READ_SCOPE, USER_ADMIN_SCOPE, WRITE_SCOPE
 from notes_cli.errors import CliError
 from notes_cli.stack_file import (
+    NO_OAUTH,
     RELATIVE_PATH,
     REPOSITORY_ROOT,
     FactsError,
@@ -193,14 +194,14 @@ def resolve(
     path = stack_file if stack_file is not None else find_stack_file(cwd)
     found = read_stack_file(path) if path is not None else FileFacts({})
     file = found.known
-    oauth = found.oauth or OAuthFacts(None, None, None, None, None)
+    oauth = found.oauth or NO_OAUTH
     file_clients = (file.get("userPoolClientId"), oauth.cli_client_id, oauth.read_only_client_id)
     same_pool = (user_pool_id is None or user_pool_id == file.get("userPoolId")) and (
         client_id is None or client_id in file_clients
     )
     pool_facts = file if same_pool else {}
     if not same_pool:
-        oauth = OAuthFacts(None, None, None, None, None)
+        oauth = NO_OAUTH
     pool = user_pool_id or pool_facts.get("userPoolId")
     endpoint = pool_facts.get("awsEndpoint")
     api_url = api or file.get("apiUrl")

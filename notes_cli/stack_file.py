@@ -175,6 +175,10 @@ class OAuthFacts:
         )
 
 
+# A stack that names no sign-in endpoints (ID-token mode, or another pool's file).
+NO_OAUTH = OAuthFacts(None, None, None, None, None)
+
+
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

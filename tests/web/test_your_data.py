@@ -625,6 +625,14 @@ def test_no_serious_accessibility_violation_on_the_trash_or_the_account(tab: Tab
 # --- scoped mode ---------------------------------------------------------------------------
 
 
+def granted_scopes(tab: Tab) -> list[str]:
+    """The scopes of the access token the signed-in page keeps."""
+    session = tab.stored_session()
+    assert session is not None
+    scopes: str = jwt.decode(session["accessToken"], options={"verify_signature": False})["scope"]
+    return scopes.split()
+
+
 def test_scoped_mode_asks_for_the_pools_scope_and_changes_the_password_with_it(
     context: BrowserContext, scoped_stack: Stack
 ) -> None:
@@ -633,9 +641,7 @@ def test_scoped_mode_asks_for_the_pools_scope_and_changes_the_password_with_it(
     person = new_user(scoped_stack, "scoped-password")
     page.goto(tab.url)
     sign_in_at_pool(page, person.email, person.password)
-    session = tab.stored_session()
-    assert session is not None
-    granted = jwt.decode(session["accessToken"], options={"verify_signature": False})["scope"].split()
+    granted = granted_scopes(tab)
     assert "aws.cognito.signin.user.admin" in granted  # the page asked for the scope its config lists
 
     open_account(page)
@@ -662,9 +668,7 @@ def test_scoped_mode_without_the_pools_scope_sends_the_password_change_to_the_si
     person = new_user(scoped_stack, "scoped-no-password-scope")
     page.goto(tab.url)
     sign_in_at_pool(page, person.email, person.password)
-    session = tab.stored_session()
-    assert session is not None
-    granted = jwt.decode(session["accessToken"], options={"verify_signature": False})["scope"].split()
+    granted = granted_scopes(tab)
     assert needed not in granted
     open_account(page)
     elsewhere = "The password is changed on the sign-in page of your notes' accounts, not here"
