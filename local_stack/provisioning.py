@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.settings import PoolArn
-from chalicelib.tables import NOTES, SEARCH, TABLES, Table, time_to_live
+from chalicelib.tables import NOTES, SEARCH, TABLES, Table
 from infra import description, stages
 from local_stack import HOST, STAGE, LaunchError
 
@@ -157,7 +157,7 @@ def _table(dynamodb: Any, table: Table, stage: str) -> bool:
         dynamodb.create_table(**shape)
         dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         if table.ttl_attribute is not None:
-            ttl = time_to_live(table.ttl_attribute)
+            ttl = description.time_to_live(table.ttl_attribute)
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         return False
     stream = shape.get("StreamSpecification")

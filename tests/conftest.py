@@ -63,7 +63,7 @@ from moto import mock_aws
 import app as notes_app
 from chalicelib.dynamodb_calls import client_of
 from chalicelib.stream_consumers import INDEXER, JOBS, Consumer
-from chalicelib.tables import TABLES, time_to_live
+from chalicelib.tables import TABLES
 from infra import description
 from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer, verify_tokens_locally
@@ -236,7 +236,7 @@ def time_to_live_of(
     filter do deployed)."""
     table = notes_app.settings.name_of(consumer.table)
     aws_client("dynamodb").update_time_to_live(
-        TableName=table, TimeToLiveSpecification=time_to_live(consumer.table.ttl_attribute or "")
+        TableName=table, TimeToLiveSpecification=description.time_to_live(consumer.table.ttl_attribute or "")
     )
     return TtlSweep(aws_client("dynamodb"), {table: delivering(consumer, handler)}, clock)
 

@@ -92,6 +92,8 @@ from infra.description.storage import (
     bucket_policy,
     create_table,
     object_prefixes,
+    table_shape,
+    time_to_live,
 )
 from infra.description.web import (
     HSTS_MAX_AGE_SECONDS,
@@ -169,6 +171,8 @@ __all__ = [
     "resource_server",
     "retained",
     "table_name",
+    "table_shape",
+    "time_to_live",
     "user_pool",
     "user_pool_client",
     "user_pool_client_name",

@@ -13,9 +13,12 @@ function is declared in chalicelib.stream_consumers.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-from chalicelib import tables
+from pynamodb.attributes import Attribute
+from pynamodb.indexes import Index, LocalSecondaryIndex
+
 from chalicelib.storage_layout import (
     EXPORT_EXPIRY_DAYS,
     EXPORTS_PREFIX,
@@ -29,8 +32,64 @@ from infra.description.names import table_name
 
 def create_table(stage: str, table: Table) -> dict[str, Any]:
     """CreateTable parameters of the stage's ``table``; its TTL is UpdateTimeToLive's
-    (``tables.time_to_live``)."""
-    return tables.create_table(table, table_name(stage, table))
+    (``time_to_live``)."""
+    return table_shape(table, table_name(stage, table))
+
+
+# Every stream carries the item before and after each change.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+
+
+def table_shape(table: Table, name: str) -> dict[str, Any]:
+    """CreateTable's parameters for ``table`` named ``name``: the model's keys and local secondary
+    indexes, billed per request, with its stream when it has one. Its TTL is UpdateTimeToLive's
+    (``time_to_live``)."""
+    keys = _keys(table.model.get_attributes().values())
+    indexes = [index for _, index in inspect.getmembers(table.model, lambda value: isinstance(value, Index))]
+    defined = {attribute.attr_name: attribute.attr_type for attribute, _ in keys}
+    for index in indexes:
+        defined.update(
+            {
+                attribute.attr_name: attribute.attr_type
+                for attribute, _ in _keys(index.Meta.attributes.values())
+            }
+        )
+    answer: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": [
+            {"AttributeName": key, "AttributeType": kind} for key, kind in defined.items()
+        ],
+        "KeySchema": _key_schema(keys),
+    }
+    local = [index for index in indexes if isinstance(index, LocalSecondaryIndex)]
+    if local:
+        answer["LocalSecondaryIndexes"] = [
+            {
+                "IndexName": index.Meta.index_name,
+                "KeySchema": _key_schema(_keys(index.Meta.attributes.values())),
+                "Projection": {"ProjectionType": index.Meta.projection.projection_type},
+            }
+            for index in local
+        ]
+    answer["BillingMode"] = "PAY_PER_REQUEST"
+    if table.stream:
+        answer["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE}
+    return answer
+
+
+def time_to_live(attribute: str) -> dict[str, Any]:
+    """UpdateTimeToLive's TimeToLiveSpecification (and the template's): ``attribute`` in epoch seconds."""
+    return {"Enabled": True, "AttributeName": attribute}
+
+
+def _keys(attributes: Any) -> list[tuple[Attribute[Any], str]]:
+    """The key attributes among ``attributes``, the hash key first, each with its KeyType."""
+    found = [(attribute, "HASH") for attribute in attributes if attribute.is_hash_key]
+    return found + [(attribute, "RANGE") for attribute in attributes if attribute.is_range_key]
+
+
+def _key_schema(keys: list[tuple[Attribute[Any], str]]) -> list[dict[str, str]]:
+    return [{"AttributeName": attribute.attr_name, "KeyType": kind} for attribute, kind in keys]
 
 
 # Every kind of public access blocked: objects are reached with presigned URLs only.

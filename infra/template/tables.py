@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TABLES, TRASH, Table, time_to_live
+from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TABLES, TRASH, Table
 from infra import description
 
 TABLE = "NotesTable"
@@ -52,7 +52,7 @@ def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> 
         "SSESpecification": {"SSEEnabled": True},
     }
     if ttl_attribute is not None:
-        properties["TimeToLiveSpecification"] = time_to_live(ttl_attribute)
+        properties["TimeToLiveSpecification"] = description.time_to_live(ttl_attribute)
     return {
         "Type": "AWS::DynamoDB::Table",
         "DeletionPolicy": "Retain",

@@ -1,4 +1,4 @@
-"""The stage's tables, declared once (chalicelib.tables): what DynamoDB is asked to make of them."""
+"""The stage's tables, declared once (chalicelib.tables): each one's name."""
 
 from __future__ import annotations
 
@@ -6,60 +6,6 @@ import pytest
 
 from chalicelib import tables
 from chalicelib.settings import Settings, SettingsError
-
-STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-
-
-def test_the_trash_is_keyed_like_the_notes_with_its_index_by_deletion() -> None:
-    assert tables.create_table(tables.TRASH, "t") == {
-        "TableName": "t",
-        "AttributeDefinitions": [
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": "noteId", "AttributeType": "S"},
-            {"AttributeName": "deletedKey", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": "noteId", "KeyType": "RANGE"},
-        ],
-        "LocalSecondaryIndexes": [
-            {
-                "IndexName": "byDeletion",
-                "KeySchema": [
-                    {"AttributeName": "userId", "KeyType": "HASH"},
-                    {"AttributeName": "deletedKey", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "StreamSpecification": STREAM,
-    }
-
-
-@pytest.mark.parametrize(
-    ("table", "range_key", "stream"),
-    [(tables.NOTES, "noteId", True), (tables.SEARCH, "entry", False), (tables.ACCOUNT, "item", True)],
-    ids=lambda value: getattr(value, "key", str(value)),
-)
-def test_each_other_table_is_keyed_by_owner_and_its_own_range_key(
-    table: tables.Table, range_key: str, stream: bool
-) -> None:
-    expected = {
-        "TableName": "n",
-        "AttributeDefinitions": [
-            {"AttributeName": "userId", "AttributeType": "S"},
-            {"AttributeName": range_key, "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "userId", "KeyType": "HASH"},
-            {"AttributeName": range_key, "KeyType": "RANGE"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        **({"StreamSpecification": STREAM} if stream else {}),
-    }
-    assert tables.create_table(table, "n") == expected
-
 
 BASE = {
     "AWS_REGION": "eu-west-1",

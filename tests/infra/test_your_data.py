@@ -147,7 +147,7 @@ def test_the_description_names_the_tables_after_the_notes_table() -> None:
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
     assert "StreamSpecification" not in description.create_table("local", tables.SEARCH)
-    expiry = tables.time_to_live(tables.TRASH.ttl_attribute or "")
+    expiry = description.time_to_live(tables.TRASH.ttl_attribute or "")
     assert expiry == {"Enabled": True, "AttributeName": "purgeAtEpoch"}
     assert tables.ACCOUNT.ttl_attribute == "expiresAtEpoch"
     assert tables.NOTES.ttl_attribute is None and tables.SEARCH.ttl_attribute is None
