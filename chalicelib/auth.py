@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.errors import Unauthenticated
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """Who is calling: ``user_id`` is the token's ``sub``, the owner of every note."""
 
     user_id: str

@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.errors import InvalidInput
 from chalicelib.search import UPDATED
@@ -33,8 +33,7 @@ _CURSOR = re.compile(rf"^[A-Za-z0-9_-]{{12,{_MAX_CURSOR_CHARS}}}$")
 _TIMED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z#[^#]+")
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     """Where a page of one listing can end, as its cursors hold it."""
 
     # "<time>#<note id>" (the order of last change, the trash's order of deletion), or a note's

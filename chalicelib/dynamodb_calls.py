@@ -1,24 +1,15 @@
-"""The DynamoDB calls the app makes that PynamoDB's models cannot make, in one place.
+"""The DynamoDB calls PynamoDB's models cannot make, in one place: the only module that reaches a
+model's (private) connection.
 
-Everything else speaks to DynamoDB through PynamoDB's models (``chalicelib.models``) and
-``chalicelib.writes``; only this module reaches a model's connection, which PynamoDB keeps
-private (``Model._get_connection``), for what the models' public API cannot ask for:
+- ``transaction``: ``TransactWrite`` needs a ``Connection``, and no model hands out its own; one
+  made apart would be a second botocore client for the table, unseen by what counts its requests.
+- ``update_item``: ``Model.update`` answers only the item after the write (``ALL_NEW``) and
+  always counts a version attribute up; these answer the item before it (``ALL_OLD``) or leave
+  the version alone (the uploads waiting to be attached are not the note).
+- ``delete_item``: ``Model.delete`` answers nothing; this answers the deleted item (``ALL_OLD``).
+- ``client_of``: the table's botocore client, which PynamoDB does not hand out.
 
-- ``transaction``: PynamoDB's ``TransactWrite`` sends its items on a ``Connection`` it is given,
-  and no model hands out its own. A ``Connection`` made apart would be a second botocore client
-  for the table (another pool of connections, another set of TLS sessions in each Lambda
-  container), and its calls would not be made where the table's other calls are (the suite's and
-  ``make bench``'s counts of requests watch each table's client).
-- ``update_item``: ``Model.update`` always asks for the item as it is after the write
-  (``ReturnValues`` ``ALL_NEW``), so it cannot answer the item as it was before it (``ALL_OLD``);
-  and on a model with a version attribute it always counts the version up, so it cannot change
-  what is not the note (the uploads waiting to be attached) and leave the version as it is.
-- ``delete_item``: ``Model.delete`` asks for nothing back, so it cannot answer the item it
-  deleted (``ALL_OLD``) in the same request.
-- ``client_of``: the table's botocore client itself, which PynamoDB does not hand out.
-
-Each function makes exactly the one request it names; what a failure means is
-``chalicelib.writes``'s to say.
+Each makes exactly the one request it names; ``chalicelib.writes`` says what a failure means.
 """
 
 from __future__ import annotations

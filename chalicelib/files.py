@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 from botocore.config import Config
@@ -44,8 +43,7 @@ SIZE_METADATA = "size"
 _ATTR_CHARS = "!#$&+-.^_`|~"
 
 
-@dataclass(frozen=True)
-class StoredObject:
+class StoredObject(NamedTuple):
     """What HeadObject says of an upload: its real size and type, and the name it was stored with."""
 
     size: int

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
 from chalicelib import words
 from chalicelib.models import NoteModel
@@ -12,18 +11,19 @@ CREATED = "created"
 SORTS = (CREATED, "updated")
 
 
-@dataclass(frozen=True)
-class Search:
+class Search(NamedTuple):
     """What a listing asks for beyond a page: words (folded), a tag, an order."""
 
     query: str | None = None
     tag: str | None = None
     sort: str = CREATED
+    # The query's folded words, found once for the whole search (every note is checked by them).
+    words: tuple[str, ...] = ()
 
-    @cached_property
-    def words(self) -> tuple[str, ...]:
-        """The query's folded words, found once for the whole search (every note is checked by them)."""
-        return words.query_words(self.query) if self.query is not None else ()
+    @classmethod
+    def of(cls, query: str | None = None, tag: str | None = None, sort: str = CREATED) -> Search:
+        """The search for ``query``, with its words, ``tag`` and ``sort``."""
+        return cls(query, tag, sort, words.query_words(query) if query is not None else ())
 
     @property
     def plain(self) -> bool:

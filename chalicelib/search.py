@@ -15,7 +15,7 @@ it alone either: every note a search returns is read from the notes table and ch
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib import words, writes
 from chalicelib.models import NoteModel, SearchEntryModel, bind
@@ -45,15 +45,11 @@ def entry_note_id(entry: str) -> str:
     return entry.rsplit("#", 1)[1]
 
 
-@dataclass(frozen=True)
-class Changes:
+class Changes(NamedTuple):
     """Entries to put and to delete, as (owner, entry) pairs."""
 
     puts: list[tuple[str, str]]
     deletes: list[tuple[str, str]]
-
-    def __len__(self) -> int:
-        return len(self.puts) + len(self.deletes)
 
 
 class SearchIndex:
@@ -137,13 +133,15 @@ class SearchIndex:
             yield item.entry
 
 
-@dataclass
 class RebuildReport:
-    owners: int = 0
-    notes: int = 0
-    entries: int = 0
-    put: int = 0
-    deleted: int = 0
+    """What a rebuild of the index went through and changed, counted as it goes."""
+
+    def __init__(self) -> None:
+        self.owners = 0
+        self.notes = 0
+        self.entries = 0
+        self.put = 0
+        self.deleted = 0
 
     def __str__(self) -> str:
         return (

@@ -8,7 +8,7 @@ is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.account import AccountDeletion
 from chalicelib.attachments import Attachments
@@ -30,8 +30,7 @@ from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TRASH
 from chalicelib.trash import Trash
 
 
-@dataclass(frozen=True)
-class Services:
+class Services(NamedTuple):
     """The stage's models (each bound to its table) and the services over them."""
 
     note_model: type[NoteModel]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.storage_layout import DEFAULT_MAX_BYTES
 from chalicelib.tables import NOTES, TABLES, Table
@@ -29,8 +29,7 @@ POOL_ARN_FORM = "arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>"
 _PLACEHOLDER = re.compile(r"^(<.*>|\{.*\}|change-?me|replace-?me|todo|tbd|x{3,})$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class PoolArn:
+class PoolArn(NamedTuple):
     """A user pool's ARN, in its parts."""
 
     region: str
@@ -48,8 +47,7 @@ class SettingsError(RuntimeError):
     """A required setting is missing or malformed."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the app needs to know about its stage."""
 
     region: str

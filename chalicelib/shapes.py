@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.models import AttachmentAttribute, NoteItemModel
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     notes: list[dict[str, Any]]
     next_cursor: str | None
 

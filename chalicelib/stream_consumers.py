@@ -1,27 +1,20 @@
-"""Which records of the stage's tables' streams reach which function: each declared once, here.
+"""Which records of the stage's tables' streams reach which function, each declared once, here.
 
-A ``Consumer`` is one stream function: its name (the app's ``lambda_function``), the table whose
-stream invokes it, the model its records' images are read as, and the filter patterns of Lambda's
-event filtering (an event source mapping's ``FilterCriteria``: a record reaches the function when
-it matches any one of them; none, every record does). The same declaration is
+A ``Consumer`` is one stream function (the app's ``lambda_function``): the table whose stream
+invokes it, the model its images are read as, and the filter patterns of Lambda's event filtering
+(a record reaches the function when it matches one; with none, every record does). The same
+declaration is the template's ``FilterCriteria`` (``infra/template/``), what the local stack hands
+each function (``local_stack/streams.py``, ``local_stack/ttl.py``, with ``matches``), and the
+function's own check (``Consumer.records``: a record that does not match is no work).
 
-- the template's ``FilterCriteria`` (``infra/template/``), so deployed Lambda drops what does not
-  match before invoking anything;
-- the local stack's delivery (``local_stack/streams.py``, ``local_stack/ttl.py``), which hands a
-  function only what matches, as Lambda does, with ``matches`` below;
-- the functions' own check (``Consumer.records``): a record that does not match, handed over by
-  mistake, is read as no work.
-
-``matches`` implements the part of Lambda's filter syntax these patterns use, and the declarations
-are refused when they use more (``Consumer``'s check), so what is deployed and what runs locally
-cannot drift apart.
+``matches`` implements the part of Lambda's filter syntax these patterns use; ``declared`` refuses
+a pattern that uses more, so what is deployed and what runs locally cannot drift apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic
+from typing import Any, Generic, NamedTuple
 
 from chalicelib.account import DELETED_ITEM, SWEEP_ITEM
 from chalicelib.exports import EXPORT_ITEM
@@ -71,21 +64,23 @@ def _check(pattern: Mapping[str, Any]) -> None:
                     raise ValueError(f"filter field {field!r}: rule {rule!r} is not one matches implements")
 
 
-@dataclass(frozen=True)
-class Consumer(Generic[M]):
+class Consumer(NamedTuple, Generic[M]):
     """One stream function: ``name``, the ``table`` whose stream invokes it, the ``model`` of its
-    records' images, and the filter ``patterns`` a record must match one of (none: every record)."""
+    records' images, and the filter ``patterns`` a record must match one of (none: every record).
+    ``declared`` refuses one that reads another table's items or uses rules ``matches`` lacks."""
 
     name: str
     table: Table
     model: type[M]
     patterns: tuple[Mapping[str, Any], ...] = ()
 
-    def __post_init__(self) -> None:
+    def declared(self) -> Consumer[M]:
+        """This consumer, checked; raises ValueError naming what is wrong."""
         if not issubclass(self.model, self.table.model):
             raise ValueError(f"{self.name}: {self.model.__name__} is no item of the {self.table.key} table")
         for pattern in self.patterns:
             _check(pattern)
+        return self
 
     def admits(self, record: Mapping[str, Any]) -> bool:
         """Whether the record reaches the function (matches one of the patterns)."""
@@ -104,10 +99,10 @@ class Consumer(Generic[M]):
 BY_TTL: dict[str, Any] = {"userIdentity": {field: [value] for field, value in TTL_IDENTITY.items()}}
 
 # The search indexer: every change of a note (chalicelib.search).
-INDEXER: Consumer[NoteModel] = Consumer("index_notes", NOTES, NoteModel)
+INDEXER: Consumer[NoteModel] = Consumer("index_notes", NOTES, NoteModel).declared()
 # The trash's purge: the items DynamoDB's TTL removed, whose files go too (a restore, a deletion for
 # good or a move into the trash is the API's, which sees to the file itself) (chalicelib.trash).
-PURGER: Consumer[TrashedNoteModel] = Consumer("purge_trash", TRASH, TrashedNoteModel, (BY_TTL,))
+PURGER: Consumer[TrashedNoteModel] = Consumer("purge_trash", TRASH, TrashedNoteModel, (BY_TTL,)).declared()
 # The jobs function (chalicelib.jobs): a new export (``export#<exportId>``) or a deleted account's
 # tombstone (``deleted``), each one job; and a deleted account's ``sweep`` item once the TTL removed
 # it, the last sweep of what came late. An export's record updated or expiring, the ``exporting``
@@ -120,5 +115,5 @@ JOBS: Consumer[AccountItemModel] = Consumer(
         {"eventName": [INSERT], "dynamodb": {"Keys": {"item": {"S": [{PREFIX: EXPORT_ITEM}, DELETED_ITEM]}}}},
         {"eventName": [REMOVE], **BY_TTL, "dynamodb": {"Keys": {"item": {"S": [SWEEP_ITEM]}}}},
     ),
-)
+).declared()
 CONSUMERS: tuple[Consumer[Any], ...] = (INDEXER, PURGER, JOBS)

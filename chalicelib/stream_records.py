@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pynamodb.models import Model
 
@@ -32,8 +31,7 @@ TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 M = TypeVar("M", bound=Model)
 
 
-@dataclass(frozen=True)
-class StreamRecord(Generic[M]):
+class StreamRecord(NamedTuple, Generic[M]):
     """What one stream record says of one item: ``event_name`` (INSERT, MODIFY or REMOVE), its
     ``keys`` by attribute name (plain values), and its ``new`` and ``old`` images (None where the
     record has none: no old image for an INSERT, no new one for a REMOVE)."""

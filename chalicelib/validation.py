@@ -11,8 +11,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib import words
 from chalicelib.errors import InvalidInput
@@ -45,8 +44,7 @@ _MEDIA_TYPE = re.compile(MEDIA_TYPE_PATTERN)
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-@dataclass(frozen=True)
-class Precondition:
+class Precondition(NamedTuple):
     """What ``If-Match`` asked for: any existing version (no ``tags``), or one of ``versions``.
 
     Entity tags are compared strongly, character by character (RFC 9110, section 8.8.3.2): a
@@ -178,8 +176,7 @@ _CHECKS = {
 }
 
 
-@dataclass(frozen=True)
-class UploadRequest:
+class UploadRequest(NamedTuple):
     """What a client declares of the file it is about to upload."""
 
     name: str
@@ -296,7 +293,7 @@ def parse_search(params: Mapping[str, list[str]]) -> Search:
     sort = single_param(params, "sort")
     if sort is not None and sort not in SORTS:
         raise InvalidInput(f"query parameter 'sort' must be one of {', '.join(SORTS)}, got {_clip(sort)!r}")
-    return Search(query, tag, sort or CREATED)
+    return Search.of(query, tag, sort or CREATED)
 
 
 def single_param(params: Mapping[str, list[str]], name: str) -> str | None:

@@ -82,12 +82,12 @@ def test_a_prefix_matches_the_strings_that_start_with_it_and_nothing_else() -> N
 )
 def test_a_declaration_using_what_the_matching_does_not_implement_is_refused(pattern: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="filter field"):
-        Consumer("some_function", NOTES, notes_app.services.note_model, (pattern,))
+        Consumer("some_function", NOTES, notes_app.services.note_model, (pattern,)).declared()
 
 
 def test_a_declaration_reading_another_tables_items_is_refused() -> None:
     with pytest.raises(ValueError, match="some_function: TrashedNote is no item of the account table"):
-        Consumer("some_function", ACCOUNT, notes_app.services.trash_model)
+        Consumer("some_function", ACCOUNT, notes_app.services.trash_model).declared()
 
 
 # ---- each declared function's records -----------------------------------------------------------
