@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import marshal
 import os
 import re
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -911,6 +914,34 @@ def test_every_module_of_the_lambda_package_is_compiled_for_its_runtime(built: t
         # PEP 552: hash-based and unchecked (flags 0b01), so no source timestamps are compared.
         header = archive.read(f"__pycache__/app.{tag}.pyc")[:8]
         assert int.from_bytes(header[4:8], "little") == 0b01
+
+
+def test_the_packaged_bytecode_holds_no_docstrings(built: tuple[str, Any]) -> None:
+    # A docstring is read by nothing in the function, and costs bytes in the zip and at each cold start.
+    runtime = json.loads(built[1].template.read_text())["Resources"]["APIHandler"]["Properties"]["Runtime"]
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")
+    with zipfile.ZipFile(built[1].zip) as archive:
+        source = archive.read("chalicelib/stream_records.py").decode()
+        # Bytecode this test suite just made: its code object, after the 16 bytes of header.
+        compiled = marshal.loads(archive.read(f"chalicelib/__pycache__/stream_records.{tag}.pyc")[16:])  # noqa: S302
+    documented = ast.parse(source)
+    module_doc = ast.get_docstring(documented, clean=False)
+    record = next(node for node in documented.body if isinstance(node, ast.ClassDef))
+    assert module_doc and ast.get_docstring(record, clean=False)  # the sources keep them
+    strings = _strings(compiled)
+    assert module_doc not in strings and ast.get_docstring(record, clean=False) not in strings
+    assert "eventName" in strings  # the code's own strings are there
+
+
+def _strings(code: types.CodeType) -> set[str]:
+    """Every string constant of ``code`` and the code objects within it."""
+    found: set[str] = set()
+    for constant in code.co_consts:
+        if isinstance(constant, str):
+            found.add(constant)
+        elif isinstance(constant, types.CodeType):
+            found |= _strings(constant)
+    return found
 
 
 def test_bytecode_chalice_copies_from_the_working_tree_is_replaced(tmp_path: Path) -> None:
