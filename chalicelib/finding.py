@@ -98,7 +98,7 @@ class NoteFinder:
         return any(read.done for read in reads)
 
     def _read_more(self, owner: str, read: _Range, count: int) -> None:
-        items, read.after = writes.query_page(
+        entries, read.after = writes.query_sort_keys(
             self._entries,
             owner,
             self._entries.entry.startswith(read.prefix),
@@ -106,7 +106,7 @@ class NoteFinder:
             after=read.after,
             attributes=["entry"],
         )
-        read.notes.update(entry_note_id(item.entry) for item in items)
+        read.notes.update(map(entry_note_id, entries))
         read.rounds += 1
         read.done = read.after is None
 
@@ -170,7 +170,7 @@ class NoteFinder:
 
     def changes_page(self, owner: str, start: str | None, count: int) -> tuple[list[str], str | None]:
         """Up to ``count`` ``u#`` entries after ``start``, newest first, and where to go on from."""
-        items, last = writes.query_page(
+        entries, last = writes.query_sort_keys(
             self._entries,
             owner,
             self._entries.entry.startswith(UPDATED),
@@ -178,7 +178,7 @@ class NoteFinder:
             after=self._entries(owner, start) if start else None,
             forward=False,
         )
-        return [item.entry for item in items], (last.entry if last is not None else None)
+        return entries, (last.entry if last is not None else None)
 
     def _checked(
         self, owner: str, order: list[str], limit: int, holds: Callable[[NoteModel], bool]

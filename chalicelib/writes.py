@@ -155,6 +155,55 @@ def query_page(
     from after the item ``after`` (only its key need be set), and the key-only item to go on
     after (None when DynamoDB saw the end). With ``attributes``, each item holds only those.
     Raises StorageUnavailable."""
+    items, last = _query(
+        model,
+        owner,
+        range_key_condition,
+        count=count,
+        after=after,
+        forward=forward,
+        consistent=consistent,
+        attributes=attributes,
+        index=index,
+    )
+    return [model.from_raw_data(item) for item in items], last
+
+
+def query_sort_keys(
+    model: type[_T],
+    owner: str,
+    range_key_condition: Condition | None = None,
+    *,
+    count: int,
+    after: _T | None = None,
+    forward: bool = True,
+    attributes: list[str] | None = None,
+) -> tuple[list[Any], _T | None]:
+    """``query_page``'s Query (the same request), answering each item's sort key alone, as its
+    attribute reads it, and the key-only item to go on after: where a page holds up to a thousand
+    items of which only the key is wanted (the search index's entries), no model is made of each.
+    Raises StorageUnavailable."""
+    items, last = _query(
+        model, owner, range_key_condition, count=count, after=after, forward=forward, attributes=attributes
+    )
+    _, sort_key = model.key_attributes().values()
+    return [sort_key.deserialize(sort_key.get_value(item[sort_key.attr_name])) for item in items], last
+
+
+def _query(
+    model: type[_T],
+    owner: str,
+    range_key_condition: Condition | None,
+    *,
+    count: int,
+    after: _T | None,
+    forward: bool,
+    consistent: bool = False,
+    attributes: list[str] | None,
+    index: Index[Any] | None = None,
+) -> tuple[list[dict[str, Any]], _T | None]:
+    """``query_page``'s one Query: the page's items as DynamoDB answered them, and the key-only item
+    to go on after."""
     with dynamodb():
         pages = model.query(
             owner,
@@ -170,7 +219,7 @@ def query_page(
         # The page as DynamoDB answered it: PynamoDB's own iteration would go on to another Query
         # while a page cut short holds fewer items than asked for.
         page = next(pages)
-    items = [model.from_raw_data(item) for item in page.get("Items", [])]
+    items: list[dict[str, Any]] = page.get("Items", [])
     last = pages.last_evaluated_key
     return items, (model.from_raw_data(last) if last is not None else None)
 

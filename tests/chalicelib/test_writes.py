@@ -295,6 +295,20 @@ def test_query_page_with_attributes_reads_only_those(notes: type[NoteModel]) -> 
     assert "ProjectionExpression" in calls[0][1]
 
 
+def test_query_sort_keys_makes_query_pages_request_and_answers_the_sort_keys(notes: type[NoteModel]) -> None:
+    ids = sorted(stored(notes, content=f"note {n}").noteId for n in range(3))
+    with calls_on(notes) as calls:
+        items, item_after = writes.query_page(notes, OWNER, count=2, forward=False, attributes=["noteId"])
+        keys, after = writes.query_sort_keys(notes, OWNER, count=2, forward=False, attributes=["noteId"])
+        assert keys == [item.noteId for item in items] == [ids[2], ids[1]]
+        assert after is not None and item_after is not None
+        assert after.key() == item_after.key() == (OWNER, ids[1])  # the key-only item to go on after
+        rest, end = writes.query_sort_keys(notes, OWNER, count=2, after=after, forward=False)
+    assert (rest, end) == ([ids[0]], None)
+    assert calls[0] == calls[1]  # the same request as query_page's
+    assert [operation for operation, _ in calls] == ["Query"] * 3
+
+
 def test_a_throttled_query_is_storage_unavailable(notes: type[NoteModel]) -> None:
     stored(notes)
     with refused(notes, "ThrottlingException", "Query") as calls, pytest.raises(StorageUnavailable):
