@@ -38,6 +38,9 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("local_stack.oauth", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
+    # The templates are the package's own files: read and compiled once, never checked for changes
+    # (no stat of each page's templates at every request).
+    auto_reload=False,
 )
 
 
@@ -80,6 +83,7 @@ def _credentials_page(
 ) -> Response:
     """A form of an email and a password, posting to ``action``, with a link to the other form;
     ``rules``: the password's, listed under it."""
+    carried = _carried()
     return _page(
         "credentials.html",
         status,
@@ -89,11 +93,11 @@ def _credentials_page(
         action=action,
         password_use=password_use,
         other=other,
-        query=urlencode({name: value for name, value in _carried()}),
+        query=urlencode(carried),
         error=error,
         email=email,
         rules=rules or [],
-        **_hidden_fields(),
+        **_hidden_fields(carried),
     )
 
 
@@ -106,7 +110,7 @@ def confirm_page(base: str, email: str, error: str = "", status: int = 200) -> R
         base=base,
         email=email,
         error=error,
-        **_hidden_fields(),
+        **_hidden_fields(_carried()),
     )
 
 
@@ -137,12 +141,14 @@ def sign_up_refusal(error: Exception, policy: PasswordPolicy, password: str) -> 
 
 def _carried() -> list[tuple[str, str]]:
     """The authorize request's parameters this request holds, for the next form to carry on."""
-    return [(name, request.values[name]) for name in AUTHORIZE_PARAMETERS if name in request.values]
+    values = request.values  # once: each use of ``request`` goes through Flask's context
+    return [(name, value) for name in AUTHORIZE_PARAMETERS if (value := values.get(name)) is not None]
 
 
-def _hidden_fields() -> dict[str, Any]:
-    """The hidden fields of a sign-in form: the form's CSRF token, and the authorize request."""
-    return {"csrf": session.setdefault("csrf", secrets.token_urlsafe(24)), "carried": _carried()}
+def _hidden_fields(carried: list[tuple[str, str]]) -> dict[str, Any]:
+    """The hidden fields of a sign-in form: the form's CSRF token, and the authorize request
+    (``carried``)."""
+    return {"csrf": session.setdefault("csrf", secrets.token_urlsafe(24)), "carried": carried}
 
 
 def _form_action() -> str:
