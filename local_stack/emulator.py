@@ -55,10 +55,12 @@ class OneAtATime:
     racing ``If-Match`` writes could both win. Serialising requests keeps
     its answers true under load (the local stack is not about throughput),
     and lets the state keeper save the data between two requests. Every
-    request that may change something is reported to it.
+    request that may change something is reported to it; one a mounted app
+    answered changes that app's own records only (never a table), so the
+    keeper's listeners, who follow the tables, are not woken for it.
     """
 
-    def __init__(self, app: Any, keeper: StateKeeper) -> None:
+    def __init__(self, app: Mounts, keeper: StateKeeper) -> None:
         self._app = app
         self._keeper = keeper
 
@@ -72,7 +74,7 @@ class OneAtATime:
                 if hasattr(result, "close"):
                     result.close()
                 if may_change(environ):
-                    self._keeper.changed()
+                    self._keeper.changed(notify=not self._app.answers(environ))
 
 
 class Mounts:
@@ -87,6 +89,10 @@ class Mounts:
 
     def add(self, paths: Any, app: Any) -> None:
         self._apps.update(dict.fromkeys(paths, app))
+
+    def answers(self, environ: dict[str, Any]) -> bool:
+        """Whether a mounted app (not the emulator) answers this request."""
+        return environ.get("PATH_INFO", "") in self._apps
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         app = self._apps.get(environ.get("PATH_INFO", ""), self.emulator)

@@ -53,13 +53,17 @@ class StateKeeper:
     def start(self) -> None:
         self._thread.start()
 
-    def changed(self) -> None:
+    def changed(self, *, notify: bool = True) -> None:
+        """Something changed: saved at the next look; ``notify`` False: the listeners are not told
+        (what changed is nothing they follow)."""
         self._dirty.set()
-        for listener in self._listeners:
-            listener()
+        if notify:
+            for listener in self._listeners:
+                listener()
 
     def on_change(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (quickly: it runs inside a request) whenever something changed."""
+        """Call ``listener`` (quickly: it runs inside a request) whenever something changed that
+        may be a table's."""
         self._listeners.append(listener)
 
     def close(self) -> None:

@@ -21,7 +21,8 @@ import requests
 
 from local_stack import state_file as local_state
 from local_stack.__main__ import Stop, _raise_stop
-from local_stack.keeper import SAVE_INTERVAL_SECONDS
+from local_stack.emulator import Mounts, OneAtATime
+from local_stack.keeper import SAVE_INTERVAL_SECONDS, StateKeeper
 from tests.conftest import PASSWORD, ROOT
 from tests.stack import MAKE, Stack, port_is_free, processes_mentioning, running_stack, send_to_s3
 
@@ -234,3 +235,23 @@ def test_a_ctrl_c_passes_through_code_that_catches_exceptions() -> None:
             _raise_stop(signal.SIGINT, None)
         except Exception:  # noqa: S110 - what such a library does
             pass
+
+
+def test_every_write_is_saved_and_only_the_emulators_wake_its_listeners(tmp_path: Path) -> None:
+    """A write a mounted app answers (the sign-in server's codes and tokens) is saved like any
+    other, but wakes no stream feeder: no table changed."""
+    keeper = StateKeeper(tmp_path / "state.pickle")
+    woken: list[str] = []
+    keeper.on_change(lambda: woken.append("woken"))
+    mounts = Mounts(emulator=lambda environ, start_response: [b"emulator"])
+    mounts.add(["/pool/oauth2/token"], lambda environ, start_response: [b"sign-in"])
+    app = OneAtATime(mounts, keeper)
+
+    def post(path: str) -> list[bytes]:
+        answer: list[bytes] = app({"REQUEST_METHOD": "POST", "PATH_INFO": path}, lambda *_: None)
+        return answer
+
+    assert post("/pool/oauth2/token") == [b"sign-in"]
+    assert keeper._dirty.is_set() and woken == []
+    assert post("/") == [b"emulator"]
+    assert woken == ["woken"]
