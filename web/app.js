@@ -4,9 +4,8 @@
 // session (renewed, ended, followed from the page's other windows) and draws each change of the
 // state (screens.js). The actions a person takes come from the modules that own them: signing up
 // and in (sign-in.js) on a first visit; at sign-in, while the pool checks the password, the
-// signed-in screens are loaded with theirs: the notes (notes-screen.js, notes-list.js), the note
-// open (note-actions.js), the trash (trash.js) and the account (account.js). The address keeps the
-// screen open (address.js).
+// signed-in screens are loaded with theirs (SIGNED_IN: the notes, the note open, the trash, the
+// account). The address keeps the screen open (address.js).
 
 import { fromSignInPage, openFromAddress, setAddress } from "./address.js";
 import { ApiError, apiClient } from "./api.js";
@@ -18,9 +17,9 @@ import { SESSION_KEY, forgetSession, loadSession, saveSession, whyEnded } from "
 import { signInActions } from "./sign-in.js";
 import { PLAIN, forgetDrafts, isDirty, loadDrafts, onChange, reset, state, storeDrafts, update } from "./state.js";
 
-// The modules loaded at sign-in, in this order: a failure names the first that failed (trash.js
-// and account.js need notes-screen.js).
-const SIGNED_IN = ["notes-screen.js", "note-actions.js", "trash.js", "account.js"];
+// The modules loaded at sign-in, with those they import, all asked for at once: a failure names
+// the first that failed, in this order (trash.js and account.js need notes-screen.js).
+const SIGNED_IN = ["notes-screen.js", "note-actions.js", "trash.js", "account.js", "notes-list.js", "words.js"];
 
 let returned = fromSignInPage(); // scoped mode: the pool's sign-in page's answer, if any
 
@@ -29,10 +28,9 @@ let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
-let list = null; // the notes screen and its list (notes-screen.js, notes-list.js), once loaded
-let noteOpen = null; // the note open's actions (note-actions.js), loaded with it
-let trash = null; // the trash (trash.js), loaded with it
-let account = null; // the account (account.js), loaded with it
+// The first four of SIGNED_IN, once loaded: the notes screen and its list, the note open's
+// actions, the trash and the account.
+let list, noteOpen, trash, account;
 let signedInScreens = {}; // their screens, by name
 let loadingNotesScreen = null;
 
@@ -59,17 +57,13 @@ const auth = {
   },
 };
 
-/** Loads the signed-in screens, their actions and their stylesheets (once; again after a failure). */
+/** Loads the signed-in screens, their actions and their stylesheet (once; again after a failure). */
 function loadNotesScreen() {
   loadingNotesScreen ||= Promise.allSettled([
-    import("./notes-screen.js"),
-    import("./note-actions.js"),
-    import("./trash.js"),
-    import("./account.js"),
     stylesheet("notes-screen.css"),
-    stylesheet("your-data.css"),
+    ...SIGNED_IN.map((name) => import(`./${name}`)),
   ])
-    .then((settled) => {
+    .then(([, ...settled]) => {
       const broken = settled.findIndex((result) => result.status === "rejected");
       if (broken >= 0) throw new Error(SIGNED_IN[broken]);
       [list, noteOpen, trash, account] = settled.map((result) => result.value);

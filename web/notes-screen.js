@@ -4,7 +4,7 @@
 // Above the list, finding notes: the search box, the tags as filters and the order; each note
 // listed shows a line of its content, or in a search the snippet with the words found marked.
 // What the trash view shows of a note, and the way a page asks first, are shared with trash.js;
-// when a note changed, with export.js too.
+// when a note changed, with account.js too.
 
 import { h } from "./dom.js";
 import { found, sameTag } from "./notes-list.js";

@@ -33,7 +33,7 @@ function initialState() {
     conflict: null, // { id, gone, action }: a write that met a change made elsewhere
     confirming: "", // what is asked first while it shows: "delete", "remove", "purge:<noteId>"
     trash: null, // the trash view (trash.js): { notes, nextCursor, listState, listMore }
-    exported: null, // the export under way or made (export.js): GET /exports/{id}'s answer
+    exported: null, // the export under way or made (account.js): GET /exports/{id}'s answer
     upload: null, // { name, loaded, total } while a file goes up
     signOutWarned: false,
     focus: null, // the id of the element to focus after the next redraw

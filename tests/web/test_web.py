@@ -532,6 +532,43 @@ def test_the_notes_screen_is_loaded_at_sign_in_and_its_failure_said(tab: Tab, us
     expect(alert(page)).to_have_count(0)
 
 
+def test_the_signed_in_files_are_asked_for_at_once(tab: Tab, user: WebUser) -> None:
+    """At sign-in no file waits for another to arrive first (the module that imports it): held
+    until nothing more is asked for, the files asked for are every file the sign-in loads."""
+    page = tab.page
+    page.goto(tab.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/*.{js,css}", hold)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    asked = -1
+    while asked != len(held):  # until half a second passes with nothing more asked for
+        asked = len(held)
+        page.wait_for_timeout(500)
+    at_once = {route.request.url.rsplit("/", 1)[-1] for route in held}
+    later = requests_where(page, lambda request: request.url.endswith((".js", ".css")))
+    released = True
+    for route in held:
+        route.continue_()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    wait_for_notes(page)
+    page.wait_for_load_state("networkidle")
+    assert [request.url.rsplit("/", 1)[-1] for request in later] == []  # none asked for once others came
+    assert {"notes-screen.js", "notes-list.js", "notes-screen.css"} <= at_once
+    assert tab.page_errors == []
+
+
 def test_a_file_too_large_is_refused_before_uploading(tab: Tab, user: WebUser) -> None:
     page = tab.page
     config = requests.get(f"{tab.url}/config.json", timeout=5).json()
