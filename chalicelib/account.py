@@ -78,11 +78,11 @@ class AccountDeletion:
     def refuses(self, owner: str) -> bool:
         """Whether the account is being or has been deleted. One consistent GetItem of keys only.
         Raises StorageUnavailable."""
-        try:
-            with writes.dynamodb():
+        with writes.dynamodb():
+            try:
                 self._account.get(owner, DELETED_ITEM, consistent_read=True, attributes_to_get=["userId"])
-        except self._account.DoesNotExist:
-            return False
+            except self._account.DoesNotExist:  # caught here: the usual answer, told apart from failures
+                return False
         return True
 
     def request(self, owner: str, email: str | None, confirmation: str | None) -> None:

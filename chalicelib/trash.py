@@ -74,11 +74,14 @@ class Trash:
             if precondition is not None and not precondition.holds(note.version):
                 raise VersionMismatch(precondition.tags)
             now = self._clock()
-            item = self._trash.from_raw_data(note.serialize())
-            item.uploads = None  # uploads waiting to be attached die with the move (their objects expire)
-            item.deletedAt = now
-            item.deletedKey = f"{now}#{note_id}"
-            item.purgeAtEpoch = parse_time(now) + timedelta(seconds=TRASH_SECONDS)
+            kept = {
+                **note.attribute_values,
+                "uploads": None,  # uploads waiting to be attached die with the move (their objects expire)
+                "deletedAt": now,
+                "deletedKey": f"{now}#{note_id}",
+                "purgeAtEpoch": parse_time(now) + timedelta(seconds=TRASH_SECONDS),
+            }
+            item = self._trash(**kept)
             move = writes.Transaction(self._notes)
             move.delete(note, self._notes.noteId.exists() & (self._notes.version == note.version))
             move.save(item, self._trash.noteId.does_not_exist())
