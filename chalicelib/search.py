@@ -96,7 +96,7 @@ class SearchIndex:
 
     def write(self, changes: Changes) -> None:
         """Put and delete entries, 25 a request (PynamoDB retries what DynamoDB leaves unprocessed)."""
-        if not changes:
+        if not changes.puts and not changes.deletes:
             return
         with writes.dynamodb(), self._entries.batch_write() as batch:
             for owner, entry in changes.deletes:
