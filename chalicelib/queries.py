@@ -12,7 +12,8 @@ SORTS = (CREATED, "updated")
 
 
 class Search(NamedTuple):
-    """What a listing asks for beyond a page: words (folded), a tag, an order."""
+    """What a listing asks for beyond a page: words (folded), a tag, an order. Made with ``of``, which
+    finds the query's words: one made directly holds none, and would match every note."""
 
     query: str | None = None
     tag: str | None = None
