@@ -13,13 +13,14 @@ from typing import Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
 from chalice.app import Request
 
+from chalicelib import changes as feed
 from chalicelib import request_log, validation
 from chalicelib.account import CONFIRM_HEADER
 from chalicelib.auth import Caller, caller_from_context
 from chalicelib.errors import Unauthenticated, handle_errors
 from chalicelib.services import Services
 from chalicelib.settings import Settings
-from chalicelib.stream_consumers import INDEXER, JOBS, PURGER
+from chalicelib.stream_consumers import FOLLOWER, INDEXER, JOBS, PURGER
 
 settings = Settings.from_env()
 
@@ -188,6 +189,14 @@ def delete_note(note_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
+@route("/changes", methods=["GET"], authorizer=read_authorizer)
+def list_changes() -> dict[str, Any]:
+    caller = current_caller()
+    params = query_params("since", "limit")
+    limit = validation.parse_limit(params, feed.DEFAULT_LIMIT, feed.MAX_LIMIT)
+    return services.changes.page(caller.user_id, validation.single_param(params, "since"), limit).to_public()
+
+
 @route("/trash", methods=["GET"], authorizer=read_authorizer)
 def list_trash() -> dict[str, Any]:
     caller = current_caller()
@@ -268,4 +277,16 @@ def index_notes(event: dict[str, Any], context: Any) -> dict[str, int]:
         "records": len(event.get("Records") or []),
         "put": len(changes.puts),
         "deleted": len(changes.deletes),
+    }
+
+
+@app.lambda_function(name=FOLLOWER.name)
+def follow_changes(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The notes table's stream, in batches: each changed note into its owner's change feed
+    (``chalicelib.changes``)."""
+    followed = services.changes.record(FOLLOWER.records(event))
+    return {
+        "records": len(event.get("Records") or []),
+        "users": len(followed),
+        "changes": sum(len(notes) for notes in followed.values()),
     }

@@ -5,9 +5,9 @@ and answers 202. From that write on, the app refuses every request made with the
 (``refuses``: one consistent GetItem per request), though API Gateway still admits them until
 they expire. The table's stream starts the jobs function (``chalicelib.jobs``), which deletes the
 user in the pool first (no token can be made or refreshed any more), then every note, trashed
-note, search entry, file, upload and export of the user, and marks the deletion finished. Each
-step deletes what is left, so a run cut short by the function's time is simply run again by the
-stream (it retries the record) and goes on where the last one stopped.
+note, search entry, change feed entry, file, upload and export of the user, and marks the
+deletion finished. Each step deletes what is left, so a run cut short by the function's time is
+simply run again by the stream (it retries the record) and goes on where the last one stopped.
 
 The tombstone stays, with no email, for good: the tokens are refused whatever any clock says
 (moving the local stack's clock on, which runs the tables' time to live, cannot bring an account
@@ -30,7 +30,14 @@ from chalicelib import writes
 from chalicelib.attachments import UPLOAD_FORM_SECONDS
 from chalicelib.errors import InvalidInput
 from chalicelib.files import FileStore
-from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TableModel, TrashedNoteModel
+from chalicelib.models import (
+    AccountItemModel,
+    ChangeModel,
+    NoteModel,
+    SearchEntryModel,
+    TableModel,
+    TrashedNoteModel,
+)
 from chalicelib.shapes import parse_time, utc_now
 from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREFIX
 
@@ -60,6 +67,7 @@ class AccountDeletion:
         notes: type[NoteModel],
         trash: type[TrashedNoteModel],
         search: type[SearchEntryModel],
+        changes: type[ChangeModel],
         files: FileStore,
         user_pool_id: str,
         region: str,
@@ -69,6 +77,7 @@ class AccountDeletion:
         self._notes = notes
         self._trash = trash
         self._search = search
+        self._changes = changes
         self._files = files
         self._user_pool_id = user_pool_id
         self._region = region
@@ -136,7 +145,8 @@ class AccountDeletion:
         return deleted
 
     def _delete_all(self, owner: str) -> dict[str, int]:
-        """Every note, trashed note, search entry, object and export of ``owner``; by kind."""
+        """Every note, trashed note, search entry, change feed entry, object and export of
+        ``owner``; by kind."""
         deleted: dict[str, int] = {}
         # Until a pass finds nothing: a write the API took just before the 202 may land late.
         for _ in range(3):
@@ -144,6 +154,7 @@ class AccountDeletion:
                 "notes": self._delete_partition(self._notes, owner),
                 "trash": self._delete_partition(self._trash, owner),
                 "searchEntries": self._delete_partition(self._search, owner),
+                "changes": self._delete_partition(self._changes, owner),
                 "objects": sum(
                     self._files.delete_under(f"{prefix}{owner}/")
                     for prefix in (FILES_PREFIX, UPLOADS_PREFIX, EXPORTS_PREFIX)
@@ -206,7 +217,7 @@ class AccountDeletion:
         return self._cognito
 
 
-def _delete_keys(model: type[TableModel], owner: str, keys: list[str]) -> None:
+def _delete_keys(model: type[TableModel], owner: str, keys: list[Any]) -> None:
     with writes.dynamodb(), model.batch_write() as batch:
         for key in keys:
             batch.delete(model(owner, key))

@@ -63,6 +63,16 @@ class NoAttachment(NotesError):
         super().__init__(f"note {note_id!r} has no attachment")
 
 
+class ResyncRequired(NotesError):
+    """A change feed cursor older than the feed keeps deletions: the client starts again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this cursor is older than the change feed keeps deleted notes; "
+            "start again without 'since' to get every note"
+        )
+
+
 class Unauthenticated(NotesError):
     """The request context carries no usable identity (a misconfigured authorizer)."""
 
@@ -73,6 +83,7 @@ _CHALICE_SHAPE: dict[type[NotesError], tuple[int, str]] = {
     NoAttachment: (404, "NotFoundError"),
     ExportNotFound: (404, "NotFoundError"),
     VersionMismatch: (412, "PreconditionFailed"),
+    ResyncRequired: (410, "ResyncRequired"),
     StorageUnavailable: (503, "ServiceUnavailable"),
 }
 

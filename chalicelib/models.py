@@ -172,6 +172,23 @@ class SearchEntryModel(TableModel):
     entry = UnicodeAttribute(range_key=True)
 
 
+class ChangeModel(TableModel):
+    """One entry of a user's change feed (``chalicelib.changes``), keyed by its owner's ``sub`` and
+    its place in the feed: ``seq`` 1, 2, 3… for each change of a note (``noteId``, ``changedAt``),
+    written by the notes table's stream function at ``writtenAt`` (milliseconds since 1970).
+
+    ``seq`` 0 is the feed's head: ``last``, the last place given out. DynamoDB's TTL removes an
+    entry after ``expiresAtEpoch`` (whole seconds since 1970, read as a UTC datetime).
+    """
+
+    seq = NumberAttribute(range_key=True)
+    noteId = UnicodeAttribute(null=True)
+    changedAt = UnicodeAttribute(null=True)
+    writtenAt = NumberAttribute(null=True)
+    last = NumberAttribute(null=True)
+    expiresAtEpoch = TTLAttribute(null=True)
+
+
 def bind(model: type[_M], table_name: str, region: str) -> type[_M]:
     """A subclass of ``model`` that reads and writes ``table_name`` in ``region`` (``NoteModel``'s is
     ``Note``)."""

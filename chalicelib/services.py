@@ -12,12 +12,14 @@ from typing import NamedTuple
 
 from chalicelib.account import AccountDeletion
 from chalicelib.attachments import Attachments
+from chalicelib.changes import ChangeFeed
 from chalicelib.exports import Exports
 from chalicelib.files import FileStore
 from chalicelib.finding import NoteFinder
 from chalicelib.jobs import Jobs
 from chalicelib.models import (
     AccountItemModel,
+    ChangeModel,
     NoteModel,
     SearchEntryModel,
     TrashedNoteModel,
@@ -26,7 +28,7 @@ from chalicelib.models import (
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
-from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TRASH
+from chalicelib.tables import ACCOUNT, CHANGES, NOTES, SEARCH, TRASH
 from chalicelib.trash import Trash
 
 
@@ -37,6 +39,7 @@ class Services(NamedTuple):
     search_model: type[SearchEntryModel]
     trash_model: type[TrashedNoteModel]
     account_model: type[AccountItemModel]
+    change_model: type[ChangeModel]
     files: FileStore
     notes: NotesService
     finder: NoteFinder
@@ -46,6 +49,7 @@ class Services(NamedTuple):
     exports: Exports
     deletion: AccountDeletion
     jobs: Jobs
+    changes: ChangeFeed
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -54,16 +58,25 @@ class Services(NamedTuple):
         search_model = bind(SearchEntryModel, settings.name_of(SEARCH), region)
         trash_model = bind(TrashedNoteModel, settings.name_of(TRASH), region)
         account_model = bind(AccountItemModel, settings.name_of(ACCOUNT), region)
+        change_model = bind(ChangeModel, settings.name_of(CHANGES), region)
         files = FileStore(settings.bucket_name, region)
         exports = Exports(account_model, note_model, trash_model, files)
         deletion = AccountDeletion(
-            account_model, note_model, trash_model, search_model, files, settings.user_pool_id, region
+            account_model,
+            note_model,
+            trash_model,
+            search_model,
+            change_model,
+            files,
+            settings.user_pool_id,
+            region,
         )
         return cls(
             note_model=note_model,
             search_model=search_model,
             trash_model=trash_model,
             account_model=account_model,
+            change_model=change_model,
             files=files,
             notes=NotesService(note_model, files),
             finder=NoteFinder(note_model, search_model),
@@ -73,4 +86,5 @@ class Services(NamedTuple):
             exports=exports,
             deletion=deletion,
             jobs=Jobs(exports, deletion),
+            changes=ChangeFeed(change_model, note_model),
         )

@@ -63,6 +63,7 @@ class Settings(NamedTuple):
     search_table_name: str = ""
     trash_table_name: str = ""
     account_table_name: str = ""
+    changes_table_name: str = ""
 
     @property
     def user_pool_id(self) -> str:

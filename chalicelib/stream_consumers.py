@@ -116,4 +116,7 @@ JOBS: Consumer[AccountItemModel] = Consumer(
         {"eventName": [REMOVE], **BY_TTL, "dynamodb": {"Keys": {"item": {"S": [SWEEP_ITEM]}}}},
     ),
 ).declared()
-CONSUMERS: tuple[Consumer[Any], ...] = (INDEXER, PURGER, JOBS)
+# The change feed (chalicelib.changes): every change of a note. With the indexer, the notes
+# table's stream has two readers, the most DynamoDB Streams serves a shard without throttling.
+FOLLOWER: Consumer[NoteModel] = Consumer("follow_changes", NOTES, NoteModel).declared()
+CONSUMERS: tuple[Consumer[Any], ...] = (INDEXER, FOLLOWER, PURGER, JOBS)

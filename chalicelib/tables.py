@@ -11,13 +11,13 @@ from typing import NamedTuple
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from chalicelib.models import AccountItemModel, NoteModel, SearchEntryModel, TrashedNoteModel
+from chalicelib.models import AccountItemModel, ChangeModel, NoteModel, SearchEntryModel, TrashedNoteModel
 
 
 class Table(NamedTuple):
     """One of the stage's tables."""
 
-    key: str  # how the code names it: "notes", "search", "trash", "account"
+    key: str  # how the code names it: "notes", "search", "trash", "account", "changes"
     model: type[Model]
     suffix: str  # after the notes table's name: the table's own name ("" for the notes table)
     variable: str  # the environment variable that names it (else: the notes table's name + suffix)
@@ -49,4 +49,9 @@ TRASH = Table("trash", TrashedNoteModel, "-trash", "NOTES_TRASH_TABLE_NAME", "tr
 ACCOUNT = Table(
     "account", AccountItemModel, "-account", "NOTES_ACCOUNT_TABLE_NAME", "account_table_name", stream=True
 )
-TABLES = (NOTES, SEARCH, TRASH, ACCOUNT)
+# The change feed (chalicelib.changes): one item per change of a note, kept 31 days, and each
+# user's head; written by the notes table's stream function, read by GET /changes.
+CHANGES = Table(
+    "changes", ChangeModel, "-changes", "NOTES_CHANGES_TABLE_NAME", "changes_table_name", stream=False
+)
+TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES)

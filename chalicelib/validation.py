@@ -260,14 +260,16 @@ def _only_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
             raise InvalidInput(f"unknown field '{_clip(name)}'; allowed fields: {', '.join(allowed)}")
 
 
-def parse_limit(params: Mapping[str, list[str]]) -> int:
-    """The page size from ``?limit=``; raises InvalidInput unless it is 1–100."""
+def parse_limit(
+    params: Mapping[str, list[str]], default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT
+) -> int:
+    """The page size from ``?limit=``; raises InvalidInput unless it is 1 to ``maximum``."""
     value = single_param(params, "limit")
     if value is None:
-        return DEFAULT_LIMIT
-    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
+        return default
+    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= maximum:
         raise InvalidInput(
-            f"query parameter 'limit' must be an integer from 1 to {MAX_LIMIT}, got {_clip(value)!r}"
+            f"query parameter 'limit' must be an integer from 1 to {maximum}, got {_clip(value)!r}"
         )
     return int(value)
 

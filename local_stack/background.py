@@ -1,5 +1,6 @@
 """What the deployed stage runs beside the API, run by the local stack in its own process: the
-search indexer, the jobs function (exports, account deletions) and the trash's purge, each the
+search indexer, the change feed's function, the jobs function (exports, account deletions) and the
+trash's purge, each the
 app's own code over the local stage's tables and bucket (``chalicelib``), reached as the app
 reaches them (``AWS_ENDPOINT_URL``).
 
@@ -14,11 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.changes import ChangeFeed
 from chalicelib.jobs import Jobs
 from chalicelib.search import SearchIndex
 from chalicelib.services import Services
 from chalicelib.settings import Settings
-from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, PURGER, Consumer
+from chalicelib.stream_consumers import CONSUMERS, FOLLOWER, INDEXER, JOBS, PURGER, Consumer
 from chalicelib.tables import TABLES
 from chalicelib.trash import Trash
 from local_stack.provisioning import Provisioned
@@ -34,6 +36,7 @@ class Background:
     index: SearchIndex
     jobs: Jobs
     trash: Trash
+    changes: ChangeFeed
     # The local stage's settings: its region, and the name of each table (``Consumer.table``).
     settings: Settings
 
@@ -42,6 +45,7 @@ class Background:
         (``app.py``): only the records the consumer admits."""
         handlers: dict[str, Handler] = {
             INDEXER.name: lambda event: self.index.apply_stream(INDEXER.records(event)),
+            FOLLOWER.name: lambda event: self.changes.record(FOLLOWER.records(event)),
             PURGER.name: lambda event: self.trash.purge_expired(PURGER.records(event)),
             JOBS.name: lambda event: self.jobs.run(JOBS.records(event)),
         }
@@ -97,4 +101,4 @@ def background(made: Provisioned) -> Background:
         }
     )
     services = Services.build(settings)
-    return Background(services.search_index, services.jobs, services.trash, settings)
+    return Background(services.search_index, services.jobs, services.trash, services.changes, settings)

@@ -78,6 +78,7 @@ class Provisioned:
     search_table_name: str = ""
     trash_table_name: str = ""
     account_table_name: str = ""
+    changes_table_name: str = ""
     index_behind: bool = False  # the table holds notes the index may lack: rebuild it
 
     def name_of(self, table: Table) -> str:

@@ -62,8 +62,8 @@ from moto import mock_aws
 
 import app as notes_app
 from chalicelib.dynamodb_calls import client_of
-from chalicelib.stream_consumers import INDEXER, JOBS, Consumer
-from chalicelib.tables import TABLES
+from chalicelib.stream_consumers import FOLLOWER, INDEXER, JOBS, Consumer
+from chalicelib.tables import NOTES, TABLES
 from infra import description
 from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer, verify_tokens_locally
@@ -242,8 +242,20 @@ def time_to_live_of(
 
 
 def stream_feeder() -> StreamFeeder:
-    """The notes table's stream, delivered to the app's indexer function (``app.index_notes``)."""
-    return feeder_of(INDEXER, notes_app.index_notes)
+    """The notes table's stream, delivered to the app's two functions of it, as Lambda's two
+    mappings deliver it: the indexer (``app.index_notes``) and the change feed's
+    (``app.follow_changes``)."""
+    settings = notes_app.settings
+    functions = [
+        delivering(INDEXER, lambda event: notes_app.index_notes(event, None)),
+        delivering(FOLLOWER, lambda event: notes_app.follow_changes(event, None)),
+    ]
+
+    def deliver(event: dict[str, Any]) -> None:
+        for function in functions:
+            function(event)
+
+    return StreamFeeder(settings.name_of(NOTES), settings.region, deliver, name="the notes' functions")
 
 
 def jobs_feeder() -> StreamFeeder:

@@ -36,6 +36,11 @@ TRASH_TABLE_ACTIONS = (
     "dynamodb:ConditionCheckItem",
 )
 ACCOUNT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+# What the API reads of the change feed (chalicelib/changes.py: the head when a feed starts, the
+# entries after a cursor), and what the change feed's function writes to it (a place given out
+# with UpdateItem, the entries with BatchWriteItem); the function reads the notes table's stream.
+CHANGES_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+FOLLOW_WRITE_ACTIONS = ("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem")
 # What the API reads of the exports (presigned GETs of the ZIPs), and of the user pool (DELETE /me
 # confirms the caller's email with it when the token carries none).
 EXPORT_READ_ACTIONS = ("s3:GetObject",)

@@ -8,7 +8,7 @@ from typing import Any
 
 from infra import description
 from infra.template.api import API_STAGE, api_name
-from infra.template.functions import FUNCTION, INDEXER, JOBS, PURGER
+from infra.template.functions import FOLLOWER, FUNCTION, INDEXER, JOBS, PURGER
 from infra.template.tables import TABLE
 
 ALARM_TOPIC = "AlarmTopic"
@@ -19,6 +19,8 @@ ALARMS = (
     "TableThrottlesAlarm",
     "IndexerErrorsAlarm",
     "IndexerLagAlarm",
+    "FollowerErrorsAlarm",
+    "FollowerLagAlarm",
     "PurgeErrorsAlarm",
     "JobsErrorsAlarm",
 )
@@ -58,6 +60,7 @@ def alarms(stage: str) -> dict[str, Any]:
     period = description.ALARM_PERIOD_SECONDS
     function = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
     indexer = [{"Name": "FunctionName", "Value": {"Ref": INDEXER}}]
+    follower = [{"Name": "FunctionName", "Value": {"Ref": FOLLOWER}}]
     purger = [{"Name": "FunctionName", "Value": {"Ref": PURGER}}]
     jobs = [{"Name": "FunctionName", "Value": {"Ref": JOBS}}]
     table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
@@ -107,6 +110,19 @@ def alarms(stage: str) -> dict[str, Any]:
             f"The {stage} search index fell more than {description.INDEX_DELAY_SECONDS} s behind the notes "
             "table: new words are found later than the API promises.",
             single("AWS/Lambda", "IteratorAge", indexer, "Maximum"),
+            description.INDEX_DELAY_SECONDS * 1000,
+        ),
+        "FollowerErrorsAlarm": _alarm(
+            f"The {stage} change feed's function failed on a batch of the notes table's stream: Lambda "
+            "retries it; make logs shows why. Other devices see the changes meanwhile only when "
+            "they start their feed again.",
+            single("AWS/Lambda", "Errors", follower, "Sum"),
+            0,
+        ),
+        "FollowerLagAlarm": _alarm(
+            f"The {stage} change feed fell more than {description.INDEX_DELAY_SECONDS} s behind the notes "
+            "table: other devices learn of changes later than the API promises.",
+            single("AWS/Lambda", "IteratorAge", follower, "Maximum"),
             description.INDEX_DELAY_SECONDS * 1000,
         ),
         "PurgeErrorsAlarm": _alarm(

@@ -32,6 +32,8 @@ def merge_template(
             roles.ROLE: roles.api_role(auth),
             functions.INDEXER: functions.indexer(auth),
             roles.INDEXER_ROLE: roles.indexer_role(),
+            functions.FOLLOWER: functions.follower(auth),
+            roles.FOLLOWER_ROLE: roles.follower_role(),
             functions.PURGER: functions.purger(auth),
             roles.PURGER_ROLE: roles.purger_role(),
             functions.JOBS: functions.jobs(auth),

@@ -1,5 +1,5 @@
-"""The app's four functions as the merge rewires them: the environment each reads at start, the
-stream each of the three stream functions is invoked by, and their log groups.
+"""The app's five functions as the merge rewires them: the environment each reads at start, the
+stream each of the four stream functions is invoked by, and their log groups.
 
 Chalice generates the functions; it can only fill their environment with import-time strings, so
 the merge sets each variable by reference to the resources of the same stack. Which records of a
@@ -31,6 +31,12 @@ INDEXER_LOG_GROUP = "IndexNotesLogGroup"
 # Records of the notes table's stream per invocation, as the local stack delivers them.
 INDEXER_BATCH_SIZE = 100
 INDEXER_RETRIES = 10
+# The change feed's function, Chalice's ``follow_changes``: the notes table's stream, every record,
+# as the indexer; a batch as soon as there is one, for the feed and the live updates.
+FOLLOWER = "FollowChanges"
+FOLLOWER_LOG_GROUP = "FollowChangesLogGroup"
+FOLLOWER_BATCH_SIZE = 100
+FOLLOWER_RETRIES = 10
 # The purge function, Chalice's ``purge_trash``: the trash table's stream hands it the items
 # DynamoDB's TTL removed, and only those.
 PURGER = "PurgeTrash"
@@ -60,6 +66,7 @@ def log_groups() -> dict[str, Any]:
         # Chalice names the other functions' log groups rightly; like the API's, they go with
         # the stack.
         INDEXER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
+        FOLLOWER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
         PURGER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
         JOBS_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
     }
@@ -79,6 +86,19 @@ def indexer(auth: description.Auth) -> dict[str, Any]:
         consumers.INDEXER,
         BatchSize=INDEXER_BATCH_SIZE,
         MaximumRetryAttempts=INDEXER_RETRIES,
+    )
+
+
+def follower(auth: description.Auth) -> dict[str, Any]:
+    """The change feed's function invoked by the notes table's stream: in order per user, from the
+    oldest record kept, a failed batch split in halves and retried (its notes' entries written
+    again at new places: a feed holds a note twice, never misses one)."""
+    return _stream_function(
+        auth,
+        "NotesStream",
+        consumers.FOLLOWER,
+        BatchSize=FOLLOWER_BATCH_SIZE,
+        MaximumRetryAttempts=FOLLOWER_RETRIES,
     )
 
 
@@ -130,7 +150,7 @@ def _function_auth(auth: description.Auth) -> dict[str, Any]:
 
 def _function_environment(auth: description.Auth) -> dict[str, Any]:
     """What every function of the app reads at start (chalicelib.settings): the API, the indexer,
-    the purge and the jobs function."""
+    the change feed's, the purge and the jobs function."""
     return {
         **{table.variable: {"Ref": TABLE_RESOURCES[table.key]} for table in TABLES},
         **_function_auth(auth),

@@ -11,8 +11,8 @@ from infra.template.alarms import ALARM_TOPIC
 from infra.template.api import API_URL
 from infra.template.bucket import BUCKET
 from infra.template.cognito import OAUTH_CLIENT_RESOURCES, USER_POOL, USER_POOL_CLIENT, auth_domain, sub
-from infra.template.functions import FUNCTION, JOBS, PURGER
-from infra.template.tables import ACCOUNT_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
+from infra.template.functions import FOLLOWER, FUNCTION, JOBS, PURGER
+from infra.template.tables import ACCOUNT_TABLE, CHANGES_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
 from infra.template.web import WEB_BUCKET, WEB_DISTRIBUTION, WEB_ORIGIN
 
 OAUTH_CLIENT_OUTPUTS = {kind: f"{name}Id" for kind, name in OAUTH_CLIENT_RESOURCES.items()}
@@ -29,6 +29,7 @@ def outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
         "SearchTableName": {"Value": {"Ref": SEARCH_TABLE}},
         "TrashTableName": {"Value": {"Ref": TRASH_TABLE}},
         "AccountTableName": {"Value": {"Ref": ACCOUNT_TABLE}},
+        "ChangesTableName": {"Value": {"Ref": CHANGES_TABLE}},
         "BucketName": {"Value": {"Ref": BUCKET}},
         "ApiUrl": {"Value": {"Fn::Sub": API_URL}},
         "WebUrl": {"Value": {"Fn::Sub": WEB_ORIGIN}},
@@ -37,6 +38,7 @@ def outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
         "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
         "FunctionName": {"Value": {"Ref": FUNCTION}},
         "PurgeFunctionName": {"Value": {"Ref": PURGER}},
+        "FollowFunctionName": {"Value": {"Ref": FOLLOWER}},
         "JobsFunctionName": {"Value": {"Ref": JOBS}},
     }
 

@@ -1,4 +1,4 @@
-"""The roles of the app's four functions: each one's only permissions, the IAM actions the
+"""The roles of the app's five functions: each one's only permissions, the IAM actions the
 description allows it (``description.permissions``) bound to the resources of the same stack.
 
 Chalice generates each role; the merge replaces its policy. ``make package`` also writes the API
@@ -12,11 +12,12 @@ from typing import Any
 from infra import description
 from infra.template.bucket import BUCKET
 from infra.template.cognito import pool_arn
-from infra.template.tables import ACCOUNT_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
+from infra.template.tables import ACCOUNT_TABLE, CHANGES_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
 
-# The roles Chalice gives the API function and the indexer, purge and jobs functions.
+# The roles Chalice gives the API function and the indexer, change feed, purge and jobs functions.
 ROLE = "ApiHandlerRole"
 INDEXER_ROLE = "IndexNotesRole"
+FOLLOWER_ROLE = "FollowChangesRole"
 PURGER_ROLE = "PurgeTrashRole"
 JOBS_ROLE = "RunJobsRole"
 
@@ -27,6 +28,10 @@ def api_role(auth: description.Auth) -> dict[str, Any]:
 
 def indexer_role() -> dict[str, Any]:
     return _role("NotesStreamAndSearchIndex", indexer_policy())
+
+
+def follower_role() -> dict[str, Any]:
+    return _role("NotesStreamAndChangeFeed", follower_policy())
 
 
 def purger_role() -> dict[str, Any]:
@@ -57,7 +62,7 @@ def _allow(actions: tuple[str, ...], resource: Any) -> dict[str, Any]:
 
 def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
     """The API function's only permissions: its table's item and query actions, querying the
-    search index, the trash's and the account table's actions it uses, reading, writing and
+    search index, the trash's, the account table's and the change feed's actions it uses, reading, writing and
     deleting the bucket's objects under the two attachment prefixes, reading the exports, looking
     a user up in the pool (``auth``'s, by default the stack's own), and its logs."""
     pool = pool_arn(auth or description.Auth())
@@ -68,6 +73,7 @@ def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
             _allow(description.SEARCH_TABLE_ACTIONS, {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]}),
             _allow(description.TRASH_TABLE_ACTIONS, _with_indexes(TRASH_TABLE)),
             _allow(description.ACCOUNT_TABLE_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
+            _allow(description.CHANGES_TABLE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
             _allow(description.BUCKET_OBJECT_ACTIONS, _objects_under(*description.object_prefixes())),
             _allow(description.EXPORT_READ_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
             _allow(description.API_USER_POOL_ACTIONS, pool),
@@ -91,7 +97,7 @@ def purger_policy() -> dict[str, Any]:
 
 def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
     """The jobs function's only permissions: reading the account table's stream; the item,
-    query and batch write actions on the stage's four tables (and the trash's index); listing
+    query and batch write actions on the stage's five tables (and the trash's index); listing
     the bucket, reading files, writing exports and deleting a user's objects under the three
     prefixes; deleting and looking up users of the pool (``auth``'s); its logs."""
     pool = pool_arn(auth or description.Auth())
@@ -100,6 +106,7 @@ def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
         *_with_indexes(TRASH_TABLE),
         {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
         {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]},
+        {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]},
     ]
     uploads, files = description.object_prefixes()
     return {
@@ -134,6 +141,19 @@ def indexer_policy() -> dict[str, Any]:
                 "Action": list(description.INDEX_WRITE_ACTIONS),
                 "Resource": {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
             },
+            _logs_statement(),
+        ],
+    }
+
+
+def follower_policy() -> dict[str, Any]:
+    """The change feed's function's only permissions: reading the notes table's stream, writing
+    the change feed, its logs. It reads no note."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TABLE, "StreamArn"]}),
+            _allow(description.FOLLOW_WRITE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
             _logs_statement(),
         ],
     }

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.tables import ACCOUNT, NOTES, SEARCH, TABLES, TRASH, Table
+from chalicelib.tables import ACCOUNT, CHANGES, NOTES, SEARCH, TABLES, TRASH, Table
 from infra import description
 
 TABLE = "NotesTable"
 SEARCH_TABLE = "SearchTable"
 TRASH_TABLE = "TrashTable"
 ACCOUNT_TABLE = "AccountTable"
+CHANGES_TABLE = "ChangesTable"
 # Each of the stage's tables (chalicelib.tables), by key: its resource.
 TABLE_RESOURCES = {
     NOTES.key: TABLE,
     SEARCH.key: SEARCH_TABLE,
     TRASH.key: TRASH_TABLE,
     ACCOUNT.key: ACCOUNT_TABLE,
+    CHANGES.key: CHANGES_TABLE,
 }
 
 
@@ -42,15 +44,17 @@ def _table(stage: str, table: Table) -> dict[str, Any]:
 
 def _retained_table(shape: dict[str, Any], ttl_attribute: str | None = None) -> dict[str, Any]:
     """A table of users' data from its CreateTable ``shape`` (and, given ``ttl_attribute``, its
-    time to live): on-demand, point-in-time recovery, encrypted, with its stream, kept when the
-    stack is deleted or the table replaced."""
+    time to live): on-demand, point-in-time recovery, encrypted, with its stream if it has one,
+    kept when the stack is deleted or the table replaced (the change feed too: a feed made anew
+    would start its places again, under the cursors clients hold)."""
     properties = {
         **shape,
-        # CloudFormation's stream property has no StreamEnabled: a view type turns it on.
-        "StreamSpecification": {"StreamViewType": shape["StreamSpecification"]["StreamViewType"]},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     }
+    if "StreamSpecification" in shape:
+        # CloudFormation's stream property has no StreamEnabled: a view type turns it on.
+        properties["StreamSpecification"] = {"StreamViewType": shape["StreamSpecification"]["StreamViewType"]}
     if ttl_attribute is not None:
         properties["TimeToLiveSpecification"] = description.time_to_live(ttl_attribute)
     return {

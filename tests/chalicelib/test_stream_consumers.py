@@ -10,7 +10,7 @@ from chalice.test import Client
 
 import app as notes_app
 from chalicelib.models import NoteModel
-from chalicelib.stream_consumers import CONSUMERS, INDEXER, JOBS, PURGER, Consumer, matches
+from chalicelib.stream_consumers import CONSUMERS, FOLLOWER, INDEXER, JOBS, PURGER, Consumer, matches
 from chalicelib.stream_records import TTL_IDENTITY
 from chalicelib.tables import ACCOUNT, NOTES
 from local_stack import background as background_functions
@@ -96,6 +96,11 @@ def test_a_declaration_reading_another_tables_items_is_refused() -> None:
 CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     INDEXER.name: (
         # Every change of a note: made, edited, moved to the trash.
+        [note("INSERT"), note("MODIFY"), note("REMOVE")],
+        [],
+    ),
+    FOLLOWER.name: (
+        # Every change of a note: made, edited, moved to the trash (and its owner's feed shows it).
         [note("INSERT"), note("MODIFY"), note("REMOVE")],
         [],
     ),

@@ -49,6 +49,7 @@ NOTES_ROUTES = [
     ("/notes/{note_id}/attachment", "get"),
     ("/notes/{note_id}/attachment", "delete"),
     ("/trash", "get"),
+    ("/changes", "get"),
     ("/trash/{note_id}/restore", "post"),
     ("/trash/{note_id}", "delete"),
     ("/exports", "post"),
@@ -213,8 +214,9 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     policies = cfn["Resources"]["ApiHandlerRole"]["Properties"]["Policies"]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    # The notes table, the search index, then the trash and the account table (test_your_data.py).
-    assert len(dynamodb) == 4
+    # The notes table, the search index, then the trash and the account table (test_your_data.py)
+    # and the change feed (test_changes.py).
+    assert len(dynamodb) == 5
     assert set(dynamodb[0]["Action"]) == set(NOTES_TABLE_ACTIONS)
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["NotesTable", "Arn"]}
     # The search index is only read by the API: the indexer function writes it.
@@ -443,6 +445,7 @@ def test_chalices_policy_file_is_the_roles_policy(built: tuple[str, Any], cfn: d
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
             {"Fn::GetAtt": ["AccountTable", "Arn"]},
         ),
+        (["dynamodb:GetItem", "dynamodb:Query"], {"Fn::GetAtt": ["ChangesTable", "Arn"]}),
         (
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             [
@@ -995,7 +998,7 @@ def test_locally_provisioned_tables_match_the_template(aws: Any) -> None:
     provision(stage, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"))
     dynamodb = aws_client("dynamodb")
     rendered = template.merge_template(stage)["Resources"]
-    tables = ("NotesTable", "SearchTable", "TrashTable", "AccountTable")
+    tables = ("NotesTable", "SearchTable", "TrashTable", "AccountTable", "ChangesTable")
     for name in tables:
         props = rendered[name]["Properties"]
         local = dynamodb.describe_table(TableName=props["TableName"])["Table"]
@@ -1187,11 +1190,15 @@ ALARM_METRICS = {
     "IndexerErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     # The search promise: found 2 seconds after the write.
     "IndexerLagAlarm": ("AWS/Lambda", "IteratorAge", "Maximum", 2000),
+    "FollowerErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
+    # The feed's promise: a write in the feed 2 seconds after it was answered.
+    "FollowerLagAlarm": ("AWS/Lambda", "IteratorAge", "Maximum", 2000),
     "PurgeErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     "JobsErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
 }
 ALARM_FUNCTIONS = {
     "Indexer": "IndexNotes",
+    "Follower": "FollowChanges",
     "Purge": "PurgeTrash",
     "Jobs": "RunJobs",
     "Function": "APIHandler",

@@ -21,6 +21,7 @@ SEARCH = {"Fn::GetAtt": ["SearchTable", "Arn"]}
 TRASH = {"Fn::GetAtt": ["TrashTable", "Arn"]}
 TRASH_INDEXES = {"Fn::Sub": "${TrashTable.Arn}/index/*"}
 ACCOUNT = {"Fn::GetAtt": ["AccountTable", "Arn"]}
+CHANGES = {"Fn::GetAtt": ["ChangesTable", "Arn"]}
 BUCKET = {"Fn::GetAtt": ["AttachmentsBucket", "Arn"]}
 UPLOADS = {"Fn::Sub": "${AttachmentsBucket.Arn}/uploads/*"}
 FILES = {"Fn::Sub": "${AttachmentsBucket.Arn}/files/*"}
@@ -281,7 +282,7 @@ def test_the_jobs_role_has_exactly_what_exports_and_account_deletion_need(
     built: tuple[str, dict[str, Any]],
 ) -> None:
     _, cfn = built
-    tables = [NOTES, TRASH, TRASH_INDEXES, SEARCH, ACCOUNT]
+    tables = [NOTES, TRASH, TRASH_INDEXES, SEARCH, ACCOUNT, CHANGES]
     grants = _grants(cfn, "RunJobsRole")
     assert grants == _expected(
         (STREAM_READS, [{"Fn::GetAtt": ["AccountTable", "StreamArn"]}]),
@@ -326,6 +327,7 @@ def test_the_api_role_has_the_trash_the_account_the_exports_and_a_user_lookup(cf
             [TRASH, TRASH_INDEXES],
         ),
         (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"), [ACCOUNT]),
+        (("dynamodb:GetItem", "dynamodb:Query"), [CHANGES]),
         (("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [UPLOADS, FILES]),
         (("s3:GetObject",), [EXPORTS]),
         (("cognito-idp:AdminGetUser",), [POOL_ARN]),
