@@ -120,7 +120,8 @@ def changed(record: StreamRecord[NoteModel]) -> bool:
 
 
 class ChangeFeed:
-    """Each user's feed of ``notes`` kept in ``changes``."""
+    """Each user's feed of ``notes`` kept in ``changes``; ``clock`` is the time it reads (seconds
+    since 1970), the time DynamoDB's TTL follows (the local stack gives it its own clock)."""
 
     def __init__(
         self,
@@ -130,7 +131,7 @@ class ChangeFeed:
     ) -> None:
         self._changes = changes
         self._notes = notes
-        self._clock = clock
+        self.clock = clock
 
     # The stream function.
 
@@ -154,7 +155,7 @@ class ChangeFeed:
         """Write ``notes`` (id, time of change) at new places of ``owner``'s feed, again at newer
         places until one write took less than half GAP_SECONDS; the last place."""
         while True:
-            given = self._clock()
+            given = self.clock()
             head = self._changes(owner, HEAD)
             with writes.dynamodb():
                 head.update(actions=[self._changes.last.add(len(notes))])
@@ -173,7 +174,7 @@ class ChangeFeed:
                             expiresAtEpoch=expires,
                         )
                     )
-            if self._clock() - given < GAP_SECONDS / 2:
+            if self.clock() - given < GAP_SECONDS / 2:
                 return last
 
     # GET /changes.
@@ -181,7 +182,7 @@ class ChangeFeed:
     def page(self, owner: str, since: str | None, limit: int) -> FeedPage:
         """The changes after ``since`` (None: from the start), at most ``limit``. Raises
         InvalidInput (a cursor not of this feed), ResyncRequired, StorageUnavailable."""
-        now = self._clock()
+        now = self.clock()
         if since is None:
             place = Place(self._head(owner), int(now), snapshot=True)
         else:
@@ -230,7 +231,7 @@ class ChangeFeed:
         expected = place.seq + 1
         for item in items[:room]:
             seq = int(item.seq)
-            if seq != expected and self._clock() * 1000 - int(item.writtenAt or 0) < GAP_SECONDS * 1000:
+            if seq != expected and self.clock() * 1000 - int(item.writtenAt or 0) < GAP_SECONDS * 1000:
                 break  # a place given out whose entry is not written yet: go no further
             entries.append(_Entry(seq, str(item.noteId), str(item.changedAt)))
             expected = seq + 1
@@ -252,7 +253,7 @@ class ChangeFeed:
         return notes
 
     def _now_iso(self) -> str:
-        return iso_time(datetime.fromtimestamp(self._clock(), UTC))
+        return iso_time(datetime.fromtimestamp(self.clock(), UTC))
 
 
 class _Collected:

@@ -42,7 +42,7 @@ from local_stack.lifecycle import local_sweep, sweeping
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
 from local_stack.streams import running
-from local_stack.ttl import CLOCK_PATH, LocalClock, TtlSweep, clock_app, expiring
+from local_stack.ttl import CLOCK_FILE_ENV, CLOCK_PATH, LocalClock, TtlSweep, clock_app, expiring
 from local_stack.web_server import local_web_server
 from notes_cli.stack_file import StackFacts, stack_file
 
@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)
             clock = LocalClock()
             mounts.add([CLOCK_PATH], clock_app(clock, keys.secret_access_key))
+            # The API's change feed reads the same clock as the tables' time to live.
+            clock_file = path.with_suffix(".clock")
+            clock.share(clock_file)
             web = local_web_server(args.web_port, api_url, endpoint, made, scoped=args.scoped)
             stack = StackFacts(
                 api_url=api_url,
@@ -94,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             stack.write(path)
             extra = scoped.api_environment(endpoint, made) if args.scoped else {}
+            extra[CLOCK_FILE_ENV] = str(clock_file)
             api = Api(args.port, endpoint, web_origins=origins, keys=keys, environment=extra)
             try:
                 web.start()
@@ -103,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                 from local_stack.background import background
 
                 run = background(made)
+                run.changes.clock = clock.seconds
                 if made.index_behind and (report := run.index.rebuild()).notes:
                     print(f"search index rebuilt from the notes: {report}", flush=True)
                 # Each stream function gets its table's stream, and the tables' TTL removals, only
@@ -125,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 api.stop()
                 web.stop()
+                clock_file.unlink(missing_ok=True)
     except Stop:
         saved = f"; your data is saved in {shown(keeper.path)}" if keeper and keeper.path.exists() else ""
         print(f"\nstopped: the API and the emulator are gone{saved}.", flush=True)

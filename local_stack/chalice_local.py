@@ -3,7 +3,9 @@ Gateway checks them.
 
 Chalice's CLI loads the app (``CLIFactory.load_chalice_app``, after applying the stage's
 environment); the app it loads gets the local stack's token checks (``gateway_auth``) before the
-local server is made. The app itself names nothing local: deployed, API Gateway checks tokens.
+local server is made, and its change feed the local stack's clock (``local_stack.ttl``), which
+the tables' time to live follows. The app itself names nothing local: deployed, API Gateway
+checks tokens, and the clocks are the real time.
 
 Run as ``python -m local_stack.chalice_local local --stage local …`` (the arguments are
 ``chalice``'s own).
@@ -11,13 +13,16 @@ Run as ``python -m local_stack.chalice_local local --stage local …`` (the argu
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from chalice.cli import factory, main
 
 from chalicelib.settings import Settings
 from local_stack.gateway_auth import verify_tokens_locally
+from local_stack.ttl import CLOCK_FILE_ENV, SharedClock
 
 
 def checking_tokens() -> None:
@@ -27,6 +32,9 @@ def checking_tokens() -> None:
     def load_chalice_app(self: factory.CLIFactory, *args: Any, **kwargs: Any) -> Any:
         app = load(self, *args, **kwargs)
         verify_tokens_locally(app, Settings.from_env())
+        shared = os.environ.get(CLOCK_FILE_ENV)
+        if shared:
+            sys.modules["app"].services.changes.clock = SharedClock(Path(shared))
         return app
 
     factory.CLIFactory.load_chalice_app = load_chalice_app  # type: ignore[method-assign]

@@ -13,16 +13,20 @@ mappings do deployed.
 ``LocalClock`` is that clock: the real time, moved on by ``POST /local/clock`` on the emulator's
 port (``{"advanceSeconds": n}``, authorized with the run's secret key as a bearer token), so that
 a person or a test can see what happens 30 days later. Moving it sweeps at once; otherwise the
-sweep runs every ``SWEEP_SECONDS``. The bucket's lifecycle rules follow the same clock.
+sweep runs every ``SWEEP_SECONDS``. The bucket's lifecycle rules follow the same clock, and so
+does the change feed, in the API's process too (``share``, ``SharedClock``): a feed cursor is as
+old as the time to live says its entries are.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,6 +36,8 @@ from local_stack.repeating import repeating
 
 SWEEP_SECONDS = 60.0
 CLOCK_PATH = "/local/clock"
+# Where the API's process finds how far the local clock was moved on (``LocalClock.share``).
+CLOCK_FILE_ENV = "NOTES_LOCAL_CLOCK_FILE"
 Handler = Callable[[dict[str, Any]], Any]
 
 
@@ -53,6 +59,36 @@ class LocalClock:
 
     def on_move(self, listener: Callable[[], None]) -> None:
         self._moved.append(listener)
+
+    def seconds(self) -> float:
+        """The time now in seconds since 1970, as ``time.time`` gives the real one."""
+        return self.now().timestamp()
+
+    def share(self, path: Path) -> None:
+        """Keep how far the clock was moved on in ``path``, for another process's ``SharedClock``."""
+
+        def write() -> None:
+            path.write_text(repr(self._offset.total_seconds()))
+
+        write()
+        self.on_move(write)
+
+
+class SharedClock:
+    """A ``LocalClock`` of another process, as seconds since 1970 (``LocalClock.share``)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._seen: tuple[int, float] = (-1, 0.0)
+
+    def __call__(self) -> float:
+        try:
+            changed = self._path.stat().st_mtime_ns
+            if changed != self._seen[0]:
+                self._seen = (changed, float(self._path.read_text() or 0))
+        except (OSError, ValueError):
+            pass  # the stack is stopping: the last offset read stays
+        return time.time() + self._seen[1]
 
 
 class TtlSweep:

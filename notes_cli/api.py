@@ -149,6 +149,16 @@ class NotesApi:
             params["cursor"] = cursor
         return self.call("GET", "/trash", params=params, failed="could not list your trash").json_body
 
+    def changes(self, since: str | None = None, limit: int | None = None) -> dict[str, Any]:
+        """GET /changes: ``{"changes": [...], "cursor", "more"}``, what changed after ``since``
+        (None: every note, then what changes)."""
+        params: dict[str, str] = {}
+        if since is not None:
+            params["since"] = since
+        if limit is not None:
+            params["limit"] = str(limit)
+        return self.call("GET", "/changes", params=params, failed="could not read your changes").json_body
+
     def restore_note(self, note_id: str) -> dict[str, Any]:
         """POST /trash/{id}/restore: the note back among the notes (with its file), as it now is."""
         try:

@@ -5,7 +5,7 @@ Every failure is one line on stderr and a non-zero exit status; see ``NotesGroup
 This module is the group: its global options, its error handling, and the one list of its
 commands. The commands themselves are in ``account`` (the user, their session and password, and
 deleting the account), ``notes`` (the notes), ``trash`` (the notes deleted), ``attachments`` (a
-note's file) and ``export`` (everything, as one ZIP).
+note's file), ``export`` (everything, as one ZIP) and ``sync`` (what changed).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from notes_cli import account, attachments, export, notes, trash
+from notes_cli import account, attachments, export, notes, sync, trash
 from notes_cli.errors import CliError
 from notes_cli.state import State
 
@@ -98,6 +98,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
                  notes purge ID
     Your data:   notes export -o FILE.zip, notes passwd, notes reset-password EMAIL,
                  notes delete-account
+    Sync:        notes changes, notes changes --since CURSOR
 
     An ID is a note's id as notes ls shows it, or its first 8 or more characters.
     """
@@ -119,7 +120,15 @@ NOTE_COMMANDS = (notes.add, notes.list_command, notes.search, notes.show, notes.
 TRASH_COMMANDS = (trash.trash_command, trash.restore, trash.purge)
 ATTACHMENT_COMMANDS = (attachments.attach, attachments.download, attachments.detach)
 DATA_COMMANDS = (export.export,)
-for command in (*ACCOUNT_COMMANDS, *NOTE_COMMANDS, *TRASH_COMMANDS, *ATTACHMENT_COMMANDS, *DATA_COMMANDS):
+SYNC_COMMANDS = (sync.changes,)
+for command in (
+    *ACCOUNT_COMMANDS,
+    *NOTE_COMMANDS,
+    *TRASH_COMMANDS,
+    *ATTACHMENT_COMMANDS,
+    *DATA_COMMANDS,
+    *SYNC_COMMANDS,
+):
     cli.add_command(command)
 
 

@@ -180,7 +180,7 @@ def test_a_cursor_older_than_the_kept_deletions_must_start_again(
     alice.create(title="one")
     _, cursor = pull_all(alice)
     later = time.time() + (feed.RESYNC_DAYS + 1) * 86400
-    monkeypatch.setattr(notes_app.services.changes, "_clock", lambda: later)
+    monkeypatch.setattr(notes_app.services.changes, "clock", lambda: later)
     response = alice.get(f"/changes?since={cursor}")
     assert response.status_code == 410
     assert response.json_body["Code"] == "ResyncRequired"
@@ -238,7 +238,7 @@ def test_a_gap_left_by_a_failed_function_is_passed_over(
     two = alice.create(title="two")
     assert pull(alice, cursor)["changes"] == []
     later = time.time() + feed.GAP_SECONDS + 1
-    monkeypatch.setattr(notes_app.services.changes, "_clock", lambda: later)
+    monkeypatch.setattr(notes_app.services.changes, "clock", lambda: later)
     assert [change["noteId"] for change in pull(alice, cursor)["changes"]] == [two["noteId"]]
 
 
