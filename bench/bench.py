@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cases.attachments import attachments
+from bench.cases.changes import feed_cost
 from bench.cases.cold_start import cold_start, memory, own_modules, package_size, unpacked_packages
 from bench.cases.deletion import deletion_cost
 from bench.cases.exports import export_cost
@@ -100,6 +101,7 @@ def run_cases(run: Run, scratch: Path) -> None:
         run.case("export", export_cost, user, full=True)
         run.case("token checks", token_verification, user)
     run.case("list", list_cost)
+    run.case("change feed", feed_cost)
     with run.guarded("the search users"):
         searched_cases(run)
     run.case("make run: idle, start-up, saved state", local_stack, full=True)

@@ -23,6 +23,7 @@ def dynamodb_clients() -> list[Any]:
         notes_app.services.search_model,
         notes_app.services.trash_model,
         notes_app.services.account_model,
+        notes_app.services.change_model,
     )
     return [client_of(model) for model in models]
 

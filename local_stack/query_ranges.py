@@ -7,8 +7,8 @@ hundreds of thousands). ``install`` keeps, for each partition a Query touches, i
 key order (kept up to date by every put and delete), and gives the emulator's own Query only the
 items of the range: what it answers is unchanged, only the items it walks are fewer.
 
-Only string sort keys of a table's own key (not an index's) are narrowed; anything else is
-answered as before.
+Only string and number sort keys of a table's own key (not an index's) are narrowed (numbers in
+their order as numbers, as DynamoDB orders them); anything else is answered as before.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import inspect
 import sys
 import threading
 import weakref
+from decimal import Decimal
 from functools import wraps
 from itertools import islice
 from typing import Any
@@ -68,7 +69,7 @@ def install() -> None:
         item = original_put(self, *args, **kwargs)
         partition = _known(self, item.hash_key)
         if partition is not None and item.range_key is not None:
-            partition[item.range_key.value] = item
+            partition[_sort_value(item.range_key)] = item
         return item
 
     @wraps(original_delete)
@@ -76,7 +77,7 @@ def install() -> None:
         item = original_delete(self, hash_key, range_key)
         partition = _known(self, hash_key)
         if partition is not None and range_key is not None:
-            partition.pop(range_key.value, None)
+            partition.pop(_sort_value(range_key), None)
         return item
 
     Table.query = query  # type: ignore[method-assign]
@@ -99,8 +100,15 @@ def _partition(table: Any, hash_key: Any) -> SortedDict:
     partition = partitions.get(hash_key)
     if partition is None:
         stored = table.items.get(hash_key) or {}
-        partition = partitions[hash_key] = SortedDict({key.value: item for key, item in stored.items()})
+        partition = partitions[hash_key] = SortedDict(
+            {_sort_value(key): item for key, item in stored.items()}
+        )
     return partition
+
+
+def _sort_value(key: Any) -> Any:
+    """A sort key as DynamoDB orders it: a string by its characters, a number as a number."""
+    return Decimal(key.value) if key.type == "N" else key.value
 
 
 def _range(table: Any, asked: dict[str, Any]) -> list[Any] | None:
@@ -115,22 +123,26 @@ def _range(table: Any, asked: dict[str, Any]) -> list[Any] | None:
         asked.get("range_comparison"),
         asked.get("range_objs") or [],
     )
-    if asked.get("index_name") or hash_key is None or not table.range_key_attr or table.range_key_type != "S":
+    kind = table.range_key_type
+    if asked.get("index_name") or hash_key is None or not table.range_key_attr or kind not in ("S", "N"):
         return None
-    if comparison is not None and any(getattr(value, "type", None) != "S" for value in values):
+    if comparison is not None and any(getattr(value, "type", None) != kind for value in values):
+        return None
+    if kind == "N" and comparison is not None and comparison.upper() == "BEGINS_WITH":
         return None
     whole: tuple[_Bound, _Bound] = ((None, True), (None, True))
-    bounds = _bounds(comparison, [value.value for value in values]) if comparison else whole
+    bounds = _bounds(comparison, [_sort_value(value) for value in values]) if comparison else whole
     if bounds is None:
         return None
     low, high = bounds
     forward = asked.get("scan_index_forward") is not False
     start = (asked.get("exclusive_start_key") or {}).get(table.range_key_attr)
-    if start is not None and "S" in start:
-        if forward and (low[0] is None or start["S"] >= low[0]):
-            low = (start["S"], False)
-        elif not forward and (high[0] is None or start["S"] <= high[0]):
-            high = (start["S"], False)
+    if start is not None and kind in start:
+        begin = Decimal(start[kind]) if kind == "N" else start[kind]
+        if forward and (low[0] is None or begin >= low[0]):
+            low = (begin, False)
+        elif not forward and (high[0] is None or begin <= high[0]):
+            high = (begin, False)
     partition = _partition(table, hash_key)
     keys = partition.irange(low[0], high[0], inclusive=(low[1], high[1]), reverse=not forward)
     limit = asked.get("limit")
@@ -142,10 +154,10 @@ def _range(table: Any, asked: dict[str, Any]) -> list[Any] | None:
     return [partition[key] for key in chosen]
 
 
-_Bound = tuple[str | None, bool]
+_Bound = tuple[Any, bool]
 
 
-def _bounds(comparison: str, values: list[str]) -> tuple[_Bound, _Bound] | None:
+def _bounds(comparison: str, values: list[Any]) -> tuple[_Bound, _Bound] | None:
     """The key range (low, high), each (key or None, inclusive), of a sort key condition."""
     value = values[0] if values else ""
     everything: _Bound = (None, True)
@@ -163,8 +175,8 @@ def _bounds(comparison: str, values: list[str]) -> tuple[_Bound, _Bound] | None:
     return ranges.get(symbols.get(name, name))
 
 
-def _after_prefix(prefix: str) -> _Bound:
+def _after_prefix(prefix: Any) -> _Bound:
     """The first key after every key that starts with ``prefix`` (exclusive), if there is one."""
-    if prefix and ord(prefix[-1]) < sys.maxunicode:
+    if isinstance(prefix, str) and prefix and ord(prefix[-1]) < sys.maxunicode:
         return (prefix[:-1] + chr(ord(prefix[-1]) + 1), False)
     return (None, True)

@@ -105,3 +105,68 @@ def test_items_written_and_deleted_since_are_answered_as_they_are_now(table: Any
         ExpressionAttributeValues={":p": {"S": "one"}, ":s": {"S": "one:b#x003"}},
     )
     assert answer["Items"][0]["more"] == {"S": "x"}
+
+
+NUMBERS = [0, 1, 2, 9, 10, 11, 99, 100, 101, 1000, 2500]
+
+
+@pytest.fixture
+def numbered(aws: Any) -> Any:
+    """A table whose sort key is a number: 9 comes before 10, as DynamoDB orders numbers."""
+    dynamodb = aws_client("dynamodb")
+    dynamodb.create_table(
+        TableName="numbered",
+        AttributeDefinitions=[
+            {"AttributeName": "p", "AttributeType": "S"},
+            {"AttributeName": "n", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for partition in ("one", "two"):
+        for number in NUMBERS:
+            dynamodb.put_item(TableName="numbered", Item={"p": {"S": partition}, "n": {"N": str(number)}})
+    yield dynamodb
+    dynamodb.delete_table(TableName="numbered")
+
+
+@pytest.mark.parametrize(
+    ("condition", "values", "holds"),
+    [
+        ("", {}, lambda n: True),
+        ("n > :v", {":v": "9"}, lambda n: n > 9),
+        ("n >= :v", {":v": "10"}, lambda n: n >= 10),
+        ("n < :v", {":v": "100"}, lambda n: n < 100),
+        ("n BETWEEN :v AND :w", {":v": "2", ":w": "101"}, lambda n: 2 <= n <= 101),
+        ("n = :v", {":v": "1000"}, lambda n: n == 1000),
+    ],
+)
+@pytest.mark.parametrize("forward", [True, False])
+@pytest.mark.parametrize("limit", [1, 4, 100])
+def test_a_number_sort_key_is_answered_in_its_order_as_a_number(
+    numbered: Any,
+    condition: str,
+    values: dict[str, str],
+    holds: Callable[[int], bool],
+    forward: bool,
+    limit: int,
+) -> None:
+    found: list[int] = []
+    start = None
+    numbered.put_item(TableName="numbered", Item={"p": {"S": "one"}, "n": {"N": "55"}})
+    numbered.delete_item(TableName="numbered", Key={"p": {"S": "one"}, "n": {"N": "11"}})
+    while True:
+        answer = numbered.query(
+            TableName="numbered",
+            KeyConditionExpression=f"p = :p AND {condition}" if condition else "p = :p",
+            ExpressionAttributeValues={":p": {"S": "one"}, **{k: {"N": v} for k, v in values.items()}},
+            ScanIndexForward=forward,
+            Limit=limit,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        found.extend(int(item["n"]["N"]) for item in answer["Items"])
+        start = answer.get("LastEvaluatedKey")
+        if start is None:
+            break
+    numbers = (set(NUMBERS) | {55}) - {11}
+    assert found == sorted((n for n in numbers if holds(n)), reverse=not forward)
