@@ -127,10 +127,14 @@ class ChangeFeed:
         self,
         changes: type[ChangeModel],
         notes: type[NoteModel],
+        deleted: Callable[[str], bool],
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``deleted``: whether an account is being or has been deleted (its notes' removals then
+        make no entries: the deletion deletes the feed)."""
         self._changes = changes
         self._notes = notes
+        self._deleted = deleted
         self.clock = clock
 
     # The stream function.
@@ -139,6 +143,7 @@ class ChangeFeed:
         """Append the notes ``records`` changed to their owners' feeds, each note once per batch;
         the notes, by owner. Raises what failed (Lambda gives the batch again)."""
         by_owner: dict[str, dict[str, str]] = {}
+        removing: set[str] = set()
         for record in records:
             if not changed(record):
                 continue
@@ -147,9 +152,18 @@ class ChangeFeed:
             notes = by_owner.setdefault(owner, {})
             notes.pop(note_id, None)  # in the order of each note's last change
             notes[note_id] = when
-        for owner, notes in by_owner.items():
+            if record.new is None:
+                removing.add(owner)
+        # A deleted account's notes are removed by its deletion, which deletes its feed too: those
+        # removals make no entries (only a batch with removals looks).
+        followed = {
+            owner: notes
+            for owner, notes in by_owner.items()
+            if owner not in removing or not self._deleted(owner)
+        }
+        for owner, notes in followed.items():
             self._append(owner, list(notes.items()))
-        return {owner: list(notes) for owner, notes in by_owner.items()}
+        return {owner: list(notes) for owner, notes in followed.items()}
 
     def _append(self, owner: str, notes: Sequence[tuple[str, str]]) -> int:
         """Write ``notes`` (id, time of change) at new places of ``owner``'s feed, again at newer

@@ -86,5 +86,5 @@ class Services(NamedTuple):
             exports=exports,
             deletion=deletion,
             jobs=Jobs(exports, deletion),
-            changes=ChangeFeed(change_model, note_model),
+            changes=ChangeFeed(change_model, note_model, deletion.refuses),
         )

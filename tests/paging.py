@@ -22,3 +22,36 @@ def walked_ids(read: Callable[[dict[str, str]], dict[str, Any]]) -> list[str]:
     seen = [note["noteId"] for page in pages(read) for note in page["notes"]]
     assert len(seen) == len(set(seen)), "every note exactly once"
     return seen
+
+
+def every_note(read: Callable[[dict[str, str]], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every note of every page, by id."""
+    return {note["noteId"]: note for page in pages(read) for note in page["notes"]}
+
+
+def feed_pages(
+    read: Callable[[dict[str, str]], dict[str, Any]], since: str | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """Every page of the change feed after ``since`` (None: from the start) until ``more`` is false:
+    the changes in order, and the last cursor. ``read`` gets the query parameters to add. A note
+    comes at most once in an answer."""
+    changes: list[dict[str, Any]] = []
+    while True:
+        page = read({"since": since} if since is not None else {})
+        assert set(page) == {"changes", "cursor", "more"}, page
+        note_ids = [change["noteId"] for change in page["changes"]]
+        assert len(note_ids) == len(set(note_ids)), "a note twice in one answer"
+        changes.extend(page["changes"])
+        since = page["cursor"]
+        if not page["more"]:
+            return changes, since
+
+
+def applied(held: dict[str, dict[str, Any]], changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A device's copy of the notes, by id, after applying ``changes`` in order."""
+    for change in changes:
+        if change.get("deleted"):
+            held.pop(change["noteId"], None)
+        else:
+            held[change["noteId"]] = change["note"]
+    return held

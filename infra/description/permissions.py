@@ -41,6 +41,9 @@ ACCOUNT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query
 # with UpdateItem, the entries with BatchWriteItem); the function reads the notes table's stream.
 CHANGES_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 FOLLOW_WRITE_ACTIONS = ("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem")
+# The change feed's function reads an account's tombstone (a deleted account's removals make no
+# entries).
+FOLLOW_ACCOUNT_ACTIONS = ("dynamodb:GetItem",)
 # What the API reads of the exports (presigned GETs of the ZIPs), and of the user pool (DELETE /me
 # confirms the caller's email with it when the token carries none).
 EXPORT_READ_ACTIONS = ("s3:GetObject",)

@@ -148,12 +148,13 @@ def indexer_policy() -> dict[str, Any]:
 
 def follower_policy() -> dict[str, Any]:
     """The change feed's function's only permissions: reading the notes table's stream, writing
-    the change feed, its logs. It reads no note."""
+    the change feed, reading an account's tombstone, its logs. It reads no note."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TABLE, "StreamArn"]}),
             _allow(description.FOLLOW_WRITE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
+            _allow(description.FOLLOW_ACCOUNT_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
             _logs_statement(),
         ],
     }

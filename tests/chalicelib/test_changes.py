@@ -17,15 +17,18 @@ import app as notes_app
 from chalicelib import changes as feed
 from tests.chalicelib.test_attachments import attach, uploaded
 from tests.conftest import ApiUser, aws_client, recorded_dynamodb_calls, stream_feeder
+from tests.paging import applied, every_note, feed_pages
 
 CHANGES_TABLE = notes_app.settings.changes_table_name
 
 
+def query(params: dict[str, Any]) -> str:
+    return "&".join(f"{name}={value}" for name, value in params.items())
+
+
 def pull(user: ApiUser, since: str | None = None, **params: Any) -> dict[str, Any]:
     """One page of the user's feed."""
-    query = {**({"since": since} if since is not None else {}), **params}
-    path = "/changes?" + "&".join(f"{name}={value}" for name, value in query.items())
-    response = user.get(path)
+    response = user.get("/changes?" + query({**({"since": since} if since is not None else {}), **params}))
     assert response.status_code == 200, response.body
     body: dict[str, Any] = response.json_body
     assert set(body) == {"changes", "cursor", "more"}
@@ -34,37 +37,11 @@ def pull(user: ApiUser, since: str | None = None, **params: Any) -> dict[str, An
 
 def pull_all(user: ApiUser, since: str | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
     """Every page until ``more`` is false: the changes in order, and the last cursor."""
-    changes: list[dict[str, Any]] = []
-    while True:
-        page = pull(user, since, limit=limit)
-        note_ids = [change["noteId"] for change in page["changes"]]
-        assert len(note_ids) == len(set(note_ids)), "a note twice in one answer"
-        changes.extend(page["changes"])
-        since = page["cursor"]
-        if not page["more"]:
-            return changes, since
-
-
-def apply(held: dict[str, dict[str, Any]], changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """A client's copy after applying ``changes`` in order."""
-    for change in changes:
-        if change.get("deleted"):
-            held.pop(change["noteId"], None)
-        else:
-            held[change["noteId"]] = change["note"]
-    return held
+    return feed_pages(lambda params: pull(user, limit=limit, **params), since)
 
 
 def notes_now(user: ApiUser) -> dict[str, dict[str, Any]]:
-    shown: dict[str, dict[str, Any]] = {}
-    cursor = None
-    while True:
-        response = user.get("/notes?limit=100" + (f"&cursor={cursor}" if cursor else ""))
-        for note in response.json_body["notes"]:
-            shown[note["noteId"]] = note
-        cursor = response.json_body["nextCursor"]
-        if cursor is None:
-            return shown
+    return every_note(lambda params: user.get("/notes?" + query({"limit": 100, **params})).json_body)
 
 
 def test_without_since_the_feed_starts_with_every_note(alice: ApiUser) -> None:
@@ -128,7 +105,7 @@ def test_an_attachment_is_a_change(alice: ApiUser) -> None:
 
 def test_a_client_applying_every_page_holds_exactly_the_notes(alice: ApiUser) -> None:
     notes = [alice.create(title=f"n{index}", content="x") for index in range(12)]
-    held = apply({}, pull_all(alice, limit=5)[0])
+    held = applied({}, pull_all(alice, limit=5)[0])
     _, cursor = pull_all(alice)
     for note in notes[:4]:
         alice.delete(f"/notes/{note['noteId']}")
@@ -136,7 +113,7 @@ def test_a_client_applying_every_page_holds_exactly_the_notes(alice: ApiUser) ->
         alice.patch(f"/notes/{note['noteId']}", {"title": "changed"})
     alice.create(title="new")
     changes, _ = pull_all(alice, cursor, limit=3)
-    assert apply(held, changes) == notes_now(alice)
+    assert applied(held, changes) == notes_now(alice)
 
 
 def test_nothing_new_costs_one_request_and_reads_no_note(alice: ApiUser) -> None:
@@ -311,7 +288,7 @@ def test_concurrent_writers_every_write_found_in_its_latest_state(
 
     monkeypatch.setattr(BotocoreStubber, "__call__", answered_whole)
     notes = [alice.create(title=f"shared {index}") for index in range(6)]
-    held = apply({}, pull_all(alice)[0])
+    held = applied({}, pull_all(alice)[0])
     cursor = pull_all(alice)[1]
     threads = Threads()
 
@@ -325,7 +302,7 @@ def test_concurrent_writers_every_write_found_in_its_latest_state(
         nonlocal cursor
         while threads.running.is_set():
             page = notes_app.services.changes.page(alice.sub, cursor, 3)
-            apply(held, page.changes)
+            applied(held, page.changes)
             cursor = page.cursor
 
     writers = [threads.start(write_a_while, alice.sub, notes, index) for index in range(4)]
@@ -337,7 +314,7 @@ def test_concurrent_writers_every_write_found_in_its_latest_state(
         thread.join()
     assert not threads.errors, threads.errors
     changes, _ = pull_all(alice, cursor, limit=7)
-    assert apply(held, changes) == notes_now(alice)
+    assert applied(held, changes) == notes_now(alice)
 
 
 def test_functions_appending_at_once_never_share_a_place(alice: ApiUser) -> None:
@@ -368,3 +345,25 @@ def test_functions_appending_at_once_never_share_a_place(alice: ApiUser) -> None
         ExpressionAttributeValues={":owner": {"S": alice.sub}, ":head": {"N": "0"}},
     )["Items"]
     assert sorted(int(item["seq"]["N"]) for item in items) == list(range(1, len(items) + 1))
+
+
+def feed_items(owner: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = aws_client("dynamodb").query(
+        TableName=CHANGES_TABLE,
+        KeyConditionExpression="userId = :owner",
+        ExpressionAttributeValues={":owner": {"S": owner}},
+    )["Items"]
+    return items
+
+
+def test_a_deleted_accounts_feed_goes_with_it(alice: ApiUser, bob: ApiUser) -> None:
+    """The deletion deletes the feed, and the removals of the account's notes it makes (handed to
+    the feed's function after the deletion ran) make no new entries."""
+    for index in range(3):
+        alice.create(title=f"n{index}")
+    bob.create(title="bob's")
+    assert feed_items(alice.sub)
+    assert alice.delete("/me", headers={"X-Confirm-Delete": alice.email}).status_code == 202
+    stream_feeder().deliver()
+    assert feed_items(alice.sub) == []
+    assert len(feed_items(bob.sub)) == 2  # the head and bob's one entry

@@ -1,67 +1,45 @@
 """The change feed over real HTTP on the local stack (``make run``): the notes table's stream
 reaches the feed's function on its own, as Lambda delivers it deployed; writers on many threads
-at once; a cursor older than the kept deletions on the local stack's clock."""
+at once. (A cursor older than the kept deletions, on the local stack's moved clock, is
+test_your_data_http's.)"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.local_stack.test_your_data_http import DAY, move_clock
-from tests.stack import Stack, StackUser, new_user, running_stack
+from tests.paging import applied, every_note, feed_pages
+from tests.stack import Stack, StackUser, new_user
 
 # A write is in the feed of every request that starts this long after the write answered.
 IN_FEED_WITHIN_SECONDS = 2.0
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("changes")) as started:
-        yield started
+@pytest.fixture
+def stack(local_stack: Stack) -> Stack:
+    """The suite's one real local stack (its clock is never moved: see test_your_data_http)."""
+    return local_stack
 
 
 def pull(user: StackUser, since: str | None = None, limit: int = 100) -> dict[str, Any]:
-    path = f"/changes?limit={limit}" + (f"&since={since}" if since is not None else "")
-    answer = user.call("GET", path)
+    answer = user.call(
+        "GET", "/changes?" + urlencode({"limit": limit, **({"since": since} if since else {})})
+    )
     assert answer.status_code == 200, answer.text
     page: dict[str, Any] = answer.json()
-    note_ids = [change["noteId"] for change in page["changes"]]
-    assert len(note_ids) == len(set(note_ids)), "a note twice in one answer"
     return page
 
 
 def pull_all(user: StackUser, since: str | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
-    changes: list[dict[str, Any]] = []
-    while True:
-        page = pull(user, since, limit)
-        changes.extend(page["changes"])
-        since = page["cursor"]
-        if not page["more"]:
-            return changes, since
-
-
-def apply(held: dict[str, dict[str, Any]], changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    for change in changes:
-        if change.get("deleted"):
-            held.pop(change["noteId"], None)
-        else:
-            held[change["noteId"]] = change["note"]
-    return held
+    return feed_pages(lambda params: pull(user, params.get("since"), limit), since)
 
 
 def notes_now(user: StackUser) -> dict[str, dict[str, Any]]:
-    shown: dict[str, dict[str, Any]] = {}
-    cursor = ""
-    while True:
-        answer = user.call("GET", "/notes?limit=100" + (f"&cursor={cursor}" if cursor else "")).json()
-        shown.update({note["noteId"]: note for note in answer["notes"]})
-        if answer["nextCursor"] is None:
-            return shown
-        cursor = answer["nextCursor"]
+    return every_note(lambda params: user.call("GET", "/notes?" + urlencode({"limit": 100, **params})).json())
 
 
 def after_the_delay(written_at: float) -> None:
@@ -108,7 +86,7 @@ def test_writers_on_many_threads_every_write_found_in_its_latest_state(stack: St
     owner = new_user(stack, "busy")
     devices = [StackUser(stack, owner.email) for _ in range(4)]
     shared = [owner.create_note(f"shared {index}") for index in range(4)]
-    held = apply({}, pull_all(owner)[0])
+    held = applied({}, pull_all(owner)[0])
     cursor = pull_all(owner)[1]
     writing = threading.Event()
     writing.set()
@@ -128,7 +106,7 @@ def test_writers_on_many_threads_every_write_found_in_its_latest_state(stack: St
         nonlocal cursor
         while writing.is_set():
             page = pull(owner, cursor, limit=3)
-            apply(held, page["changes"])
+            applied(held, page["changes"])
             cursor = page["cursor"]
 
     writers = [threading.Thread(target=write, args=(device, index)) for index, device in enumerate(devices)]
@@ -143,21 +121,4 @@ def test_writers_on_many_threads_every_write_found_in_its_latest_state(stack: St
     assert not failures, failures
     after_the_delay(last_write)
     changes, _ = pull_all(owner, cursor, limit=7)
-    assert apply(held, changes) == notes_now(owner)
-
-
-def test_a_cursor_older_than_the_kept_deletions_must_start_again(stack: Stack) -> None:
-    """Thirty-one days on by the local stack's clock, the time to live has removed the entries a
-    cursor of back then would need: it is refused, and the feed starts again without one. (This
-    moves the stack's clock for good: the module's last test.)"""
-    carol = new_user(stack, "resync")
-    kept = carol.create_note("kept")
-    gone = carol.create_note("gone")
-    _, cursor = pull_all(carol)
-    carol.call("DELETE", f"/notes/{gone['noteId']}")
-    assert move_clock(stack, 31 * DAY).status_code == 200
-    refused = carol.call("GET", f"/changes?since={cursor}")
-    assert refused.status_code == 410, refused.text
-    assert refused.json()["Code"] == "ResyncRequired"
-    changes, _ = pull_all(carol)
-    assert [change["noteId"] for change in changes] == [kept["noteId"]]
+    assert applied(held, changes) == notes_now(owner)

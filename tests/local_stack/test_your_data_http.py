@@ -158,7 +158,7 @@ def test_a_deleted_account_leaves_nothing_and_its_token_is_refused(stack: Stack)
     dynamodb = stack.client("dynamodb")
 
     def nothing_left() -> bool:
-        for suffix in ("", "-trash", "-search"):
+        for suffix in ("", "-trash", "-search", "-changes"):
             items = dynamodb.scan(TableName=stack.facts.table_name + suffix)["Items"]
             if owner in {item["userId"]["S"] for item in items}:
                 return False
@@ -174,3 +174,20 @@ def test_a_deleted_account_leaves_nothing_and_its_token_is_refused(stack: Stack)
         timeout=10,
     )
     assert write.status_code == 401
+
+
+def test_a_cursor_older_than_the_kept_deletions_must_start_again(stack: Stack) -> None:
+    """Thirty-one days on by the local stack's clock, the time to live has removed the change feed's
+    entries a cursor of back then would need: it is refused, and the feed starts again without
+    one. (The feed's API and function read the moved clock, as the time to live does.)"""
+    carol = new_user(stack, "resync")
+    kept = carol.create_note("kept")
+    gone = carol.create_note("gone")
+    cursor = carol.call("GET", "/changes").json()["cursor"]
+    carol.call("DELETE", f"/notes/{gone['noteId']}")
+    assert move_clock(stack, 31 * DAY).status_code == 200
+    refused = carol.call("GET", f"/changes?since={cursor}")
+    assert refused.status_code == 410, refused.text
+    assert refused.json()["Code"] == "ResyncRequired"
+    again = carol.call("GET", "/changes").json()
+    assert [change["noteId"] for change in again["changes"]] == [kept["noteId"]]
