@@ -7,11 +7,12 @@ HTTP answers in one place (``chalicelib.errors``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Response
-from chalice.app import Request
+from chalice.app import Request, WebsocketEvent
 
 from chalicelib import changes as feed
 from chalicelib import request_log, validation
@@ -26,6 +27,8 @@ settings = Settings.from_env()
 
 app = Chalice(app_name="notes")
 app.debug = False  # tracebacks never reach clients
+# The stage's WebSocket API (live updates, chalicelib.live): Chalice's support is experimental.
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 request_log.install(app)  # one JSON line per request; errors on the same request id
 if settings.cors_allow_origin:
     app.api.cors = CORSConfig(
@@ -248,6 +251,25 @@ def detach_file(note_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
+# The WebSocket API: API Gateway puts no authorizer on $connect, so its handler checks the token the
+# client offers as a subprotocol beside "notes" (chalicelib.live). A client's messages (keep-alive
+# pings) need no answer. A closed connection's record goes at its first message that finds it gone,
+# or by its time to live.
+
+
+@app.on_ws_connect()
+def ws_connect(event: WebsocketEvent) -> Response:
+    headers = event.to_dict().get("headers") or {}
+    answer = services.live.connect(headers, event.connection_id)
+    body = "" if answer.status == 200 else json.dumps({"message": answer.reason or "Unauthorized"})
+    return Response(body=body, status_code=answer.status, headers=dict(answer.headers))
+
+
+@app.on_ws_message()
+def ws_message(event: WebsocketEvent) -> dict[str, int]:
+    return {"statusCode": 200}
+
+
 # The functions the tables' streams invoke: which records reach each is declared once
 # (chalicelib.stream_consumers), as the template's filters and the local stack's delivery; each
 # reads only those (``Consumer.records``), whatever it is handed.
@@ -283,10 +305,8 @@ def index_notes(event: dict[str, Any], context: Any) -> dict[str, int]:
 @app.lambda_function(name=FOLLOWER.name)
 def follow_changes(event: dict[str, Any], context: Any) -> dict[str, int]:
     """The notes table's stream, in batches: each changed note into its owner's change feed
-    (``chalicelib.changes``)."""
-    followed = services.changes.record(FOLLOWER.records(event))
+    (``chalicelib.changes``), then each owner's open WebSocket connections told (``chalicelib.live``)."""
     return {
         "records": len(event.get("Records") or []),
-        "users": len(followed),
-        "changes": sum(len(notes) for notes in followed.values()),
+        **services.live.follow(services.changes, FOLLOWER.records(event)),
     }

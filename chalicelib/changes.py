@@ -105,6 +105,14 @@ class FeedPage(NamedTuple):
         return {"changes": self.changes, "cursor": self.cursor, "more": self.more}
 
 
+class Followed(NamedTuple):
+    """What one batch appended to one owner's feed: the notes, and the last place."""
+
+    owner: str
+    note_ids: list[str]
+    last: int
+
+
 class _Entry(NamedTuple):
     seq: int
     note_id: str
@@ -139,9 +147,9 @@ class ChangeFeed:
 
     # The stream function.
 
-    def record(self, records: Iterable[StreamRecord[NoteModel]]) -> dict[str, list[str]]:
+    def record(self, records: Iterable[StreamRecord[NoteModel]]) -> list[Followed]:
         """Append the notes ``records`` changed to their owners' feeds, each note once per batch;
-        the notes, by owner. Raises what failed (Lambda gives the batch again)."""
+        what was appended, by owner. Raises what failed (Lambda gives the batch again)."""
         by_owner: dict[str, dict[str, str]] = {}
         removing: set[str] = set()
         for record in records:
@@ -161,9 +169,14 @@ class ChangeFeed:
             for owner, notes in by_owner.items()
             if owner not in removing or not self._deleted(owner)
         }
-        for owner, notes in followed.items():
-            self._append(owner, list(notes.items()))
-        return {owner: list(notes) for owner, notes in followed.items()}
+        return [
+            Followed(owner, list(notes), self._append(owner, list(notes.items())))
+            for owner, notes in followed.items()
+        ]
+
+    def cursor_at(self, owner: str, last: int) -> str:
+        """A cursor of ``owner``'s feed after its place ``last``."""
+        return Place(last, int(self.clock())).encode(owner)
 
     def _append(self, owner: str, notes: Sequence[tuple[str, str]]) -> int:
         """Write ``notes`` (id, time of change) at new places of ``owner``'s feed, again at newer

@@ -189,6 +189,16 @@ class ChangeModel(TableModel):
     expiresAtEpoch = TTLAttribute(null=True)
 
 
+class ConnectionModel(TableModel):
+    """An open WebSocket connection of a user (``chalicelib.live``), keyed by its owner's ``sub`` and
+    the connection's id as API Gateway names it. DynamoDB's TTL removes it after
+    ``expiresAtEpoch``: API Gateway closes every connection within two hours."""
+
+    connectionId = UnicodeAttribute(range_key=True)
+    connectedAt = UnicodeAttribute()
+    expiresAtEpoch = TTLAttribute()
+
+
 def bind(model: type[_M], table_name: str, region: str) -> type[_M]:
     """A subclass of ``model`` that reads and writes ``table_name`` in ``region`` (``NoteModel``'s is
     ``Note``)."""

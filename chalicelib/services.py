@@ -17,9 +17,11 @@ from chalicelib.exports import Exports
 from chalicelib.files import FileStore
 from chalicelib.finding import NoteFinder
 from chalicelib.jobs import Jobs
+from chalicelib.live import LiveUpdates
 from chalicelib.models import (
     AccountItemModel,
     ChangeModel,
+    ConnectionModel,
     NoteModel,
     SearchEntryModel,
     TrashedNoteModel,
@@ -28,7 +30,7 @@ from chalicelib.models import (
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
-from chalicelib.tables import ACCOUNT, CHANGES, NOTES, SEARCH, TRASH
+from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TRASH
 from chalicelib.trash import Trash
 
 
@@ -40,6 +42,7 @@ class Services(NamedTuple):
     trash_model: type[TrashedNoteModel]
     account_model: type[AccountItemModel]
     change_model: type[ChangeModel]
+    connection_model: type[ConnectionModel]
     files: FileStore
     notes: NotesService
     finder: NoteFinder
@@ -50,6 +53,7 @@ class Services(NamedTuple):
     deletion: AccountDeletion
     jobs: Jobs
     changes: ChangeFeed
+    live: LiveUpdates
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -59,6 +63,7 @@ class Services(NamedTuple):
         trash_model = bind(TrashedNoteModel, settings.name_of(TRASH), region)
         account_model = bind(AccountItemModel, settings.name_of(ACCOUNT), region)
         change_model = bind(ChangeModel, settings.name_of(CHANGES), region)
+        connection_model = bind(ConnectionModel, settings.name_of(CONNECTIONS), region)
         files = FileStore(settings.bucket_name, region)
         exports = Exports(account_model, note_model, trash_model, files)
         deletion = AccountDeletion(
@@ -77,6 +82,7 @@ class Services(NamedTuple):
             trash_model=trash_model,
             account_model=account_model,
             change_model=change_model,
+            connection_model=connection_model,
             files=files,
             notes=NotesService(note_model, files),
             finder=NoteFinder(note_model, search_model),
@@ -87,4 +93,5 @@ class Services(NamedTuple):
             deletion=deletion,
             jobs=Jobs(exports, deletion),
             changes=ChangeFeed(change_model, note_model, deletion.refuses),
+            live=LiveUpdates(connection_model, settings, deletion.refuses),
         )

@@ -64,6 +64,13 @@ class Settings(NamedTuple):
     trash_table_name: str = ""
     account_table_name: str = ""
     changes_table_name: str = ""
+    connections_table_name: str = ""
+    # Where the change feed's function tells WebSocket connections of changes: the WebSocket API's
+    # management endpoint (its connections' POST /@connections/{id}); None: nobody is told.
+    ws_management_url: str | None = None
+    # The issuer tokens name, when it is not the pool's own address (make run SCOPED=1's
+    # sign-in endpoints).
+    token_issuer: str | None = None
 
     @property
     def user_pool_id(self) -> str:
@@ -101,6 +108,8 @@ class Settings(NamedTuple):
             read_scopes=read_scopes,
             write_scopes=write_scopes,
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
+            ws_management_url=env.get("NOTES_WS_MANAGEMENT_URL") or None,
+            token_issuer=env.get("NOTES_TOKEN_ISSUER") or None,
             **{table.setting: table_name(env, table) for table in TABLES},
         )
 

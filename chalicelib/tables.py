@@ -11,13 +11,20 @@ from typing import NamedTuple
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from chalicelib.models import AccountItemModel, ChangeModel, NoteModel, SearchEntryModel, TrashedNoteModel
+from chalicelib.models import (
+    AccountItemModel,
+    ChangeModel,
+    ConnectionModel,
+    NoteModel,
+    SearchEntryModel,
+    TrashedNoteModel,
+)
 
 
 class Table(NamedTuple):
     """One of the stage's tables."""
 
-    key: str  # how the code names it: "notes", "search", "trash", "account", "changes"
+    key: str  # how the code names it: "notes", "search", "trash", "account", "changes", ...
     model: type[Model]
     suffix: str  # after the notes table's name: the table's own name ("" for the notes table)
     variable: str  # the environment variable that names it (else: the notes table's name + suffix)
@@ -54,4 +61,14 @@ ACCOUNT = Table(
 CHANGES = Table(
     "changes", ChangeModel, "-changes", "NOTES_CHANGES_TABLE_NAME", "changes_table_name", stream=False
 )
-TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES)
+# The open WebSocket connections (chalicelib.live), each user's, kept at most a little over the
+# two hours API Gateway keeps one open: the change feed's function tells them of changes.
+CONNECTIONS = Table(
+    "connections",
+    ConnectionModel,
+    "-connections",
+    "NOTES_CONNECTIONS_TABLE_NAME",
+    "connections_table_name",
+    stream=False,
+)
+TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES, CONNECTIONS)

@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.changes import ChangeFeed
 from chalicelib.jobs import Jobs
+from chalicelib.live import LiveUpdates
 from chalicelib.search import SearchIndex
 from chalicelib.services import Services
 from chalicelib.settings import Settings
@@ -37,6 +38,7 @@ class Background:
     jobs: Jobs
     trash: Trash
     changes: ChangeFeed
+    live: LiveUpdates
     # The local stage's settings: its region, and the name of each table (``Consumer.table``).
     settings: Settings
 
@@ -45,7 +47,7 @@ class Background:
         (``app.py``): only the records the consumer admits."""
         handlers: dict[str, Handler] = {
             INDEXER.name: lambda event: self.index.apply_stream(INDEXER.records(event)),
-            FOLLOWER.name: lambda event: self.changes.record(FOLLOWER.records(event)),
+            FOLLOWER.name: lambda event: self.live.follow(self.changes, FOLLOWER.records(event)),
             PURGER.name: lambda event: self.trash.purge_expired(PURGER.records(event)),
             JOBS.name: lambda event: self.jobs.run(JOBS.records(event)),
         }
@@ -101,4 +103,6 @@ def background(made: Provisioned) -> Background:
         }
     )
     services = Services.build(settings)
-    return Background(services.search_index, services.jobs, services.trash, services.changes, settings)
+    return Background(
+        services.search_index, services.jobs, services.trash, services.changes, services.live, settings
+    )

@@ -42,8 +42,15 @@ ACCOUNT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query
 CHANGES_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 FOLLOW_WRITE_ACTIONS = ("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem")
 # The change feed's function reads an account's tombstone (a deleted account's removals make no
-# entries).
+# entries); it reads an owner's open WebSocket connections, forgets the gone ones, and sends each
+# a message through the WebSocket API's management endpoint.
 FOLLOW_ACCOUNT_ACTIONS = ("dynamodb:GetItem",)
+FOLLOW_CONNECTIONS_ACTIONS = ("dynamodb:Query", "dynamodb:DeleteItem")
+MANAGE_CONNECTIONS_ACTIONS = ("execute-api:ManageConnections",)
+# The WebSocket connect handler reads the caller's tombstone and records the connection; the
+# message handler touches nothing.
+CONNECT_ACCOUNT_ACTIONS = ("dynamodb:GetItem",)
+CONNECT_CONNECTIONS_ACTIONS = ("dynamodb:PutItem",)
 # What the API reads of the exports (presigned GETs of the ZIPs), and of the user pool (DELETE /me
 # confirms the caller's email with it when the token carries none).
 EXPORT_READ_ACTIONS = ("s3:GetObject",)

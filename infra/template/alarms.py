@@ -8,7 +8,7 @@ from typing import Any
 
 from infra import description
 from infra.template.api import API_STAGE, api_name
-from infra.template.functions import FOLLOWER, FUNCTION, INDEXER, JOBS, PURGER
+from infra.template.functions import FOLLOWER, FUNCTION, INDEXER, JOBS, PURGER, WS_CONNECT
 from infra.template.tables import TABLE
 
 ALARM_TOPIC = "AlarmTopic"
@@ -21,6 +21,7 @@ ALARMS = (
     "IndexerLagAlarm",
     "FollowerErrorsAlarm",
     "FollowerLagAlarm",
+    "WsConnectErrorsAlarm",
     "PurgeErrorsAlarm",
     "JobsErrorsAlarm",
 )
@@ -61,6 +62,7 @@ def alarms(stage: str) -> dict[str, Any]:
     function = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
     indexer = [{"Name": "FunctionName", "Value": {"Ref": INDEXER}}]
     follower = [{"Name": "FunctionName", "Value": {"Ref": FOLLOWER}}]
+    ws_connect = [{"Name": "FunctionName", "Value": {"Ref": WS_CONNECT}}]
     purger = [{"Name": "FunctionName", "Value": {"Ref": PURGER}}]
     jobs = [{"Name": "FunctionName", "Value": {"Ref": JOBS}}]
     table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
@@ -124,6 +126,13 @@ def alarms(stage: str) -> dict[str, Any]:
             "table: other devices learn of changes later than the API promises.",
             single("AWS/Lambda", "IteratorAge", follower, "Maximum"),
             description.INDEX_DELAY_SECONDS * 1000,
+        ),
+        "WsConnectErrorsAlarm": _alarm(
+            f"The {stage} WebSocket connect handler failed (an error it did not answer, a timeout or a "
+            "crash): clients cannot open live updates and fall back to pulling the change feed; "
+            "its log group (output WsConnectFunctionName) shows why.",
+            single("AWS/Lambda", "Errors", ws_connect, "Sum"),
+            0,
         ),
         "PurgeErrorsAlarm": _alarm(
             f"The {stage} purge function failed on a batch of the trash table's TTL deletions: Lambda "

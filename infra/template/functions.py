@@ -1,5 +1,6 @@
-"""The app's five functions as the merge rewires them: the environment each reads at start, the
-stream each of the four stream functions is invoked by, and their log groups.
+"""The app's functions as the merge rewires them: the environment each reads at start, the stream
+each of the four stream functions is invoked by, and their log groups; the WebSocket API's two
+handlers, and where the change feed's function tells their connections of changes.
 
 Chalice generates the functions; it can only fill their environment with import-time strings, so
 the merge sets each variable by reference to the resources of the same stack. Which records of a
@@ -37,6 +38,14 @@ FOLLOWER = "FollowChanges"
 FOLLOWER_LOG_GROUP = "FollowChangesLogGroup"
 FOLLOWER_BATCH_SIZE = 100
 FOLLOWER_RETRIES = 10
+# The WebSocket API's handlers, Chalice's ``ws_connect`` and ``ws_message``, and its API and stage.
+WS_CONNECT = "WebsocketConnect"
+WS_MESSAGE = "WebsocketMessage"
+WS_API = "WebsocketAPI"
+WS_STAGE = "WebsocketAPIStage"
+# The WebSocket API's address, and its management endpoint (POST /@connections/{id}).
+WS_URL = f"wss://${{{WS_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{WS_STAGE}}}"
+WS_MANAGEMENT_URL = f"https://${{{WS_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{WS_STAGE}}}"
 # The purge function, Chalice's ``purge_trash``: the trash table's stream hands it the items
 # DynamoDB's TTL removed, and only those.
 PURGER = "PurgeTrash"
@@ -67,6 +76,8 @@ def log_groups() -> dict[str, Any]:
         # the stack.
         INDEXER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
         FOLLOWER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
+        f"{WS_CONNECT}LogGroup": {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
+        f"{WS_MESSAGE}LogGroup": {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
         PURGER_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
         JOBS_LOG_GROUP: {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
     }
@@ -93,13 +104,24 @@ def follower(auth: description.Auth) -> dict[str, Any]:
     """The change feed's function invoked by the notes table's stream: in order per user, from the
     oldest record kept, a failed batch split in halves and retried (its notes' entries written
     again at new places: a feed holds a note twice, never misses one)."""
-    return _stream_function(
+    function = _stream_function(
         auth,
         "NotesStream",
         consumers.FOLLOWER,
         BatchSize=FOLLOWER_BATCH_SIZE,
         MaximumRetryAttempts=FOLLOWER_RETRIES,
     )
+    # Where it tells the owner's WebSocket connections of their changes.
+    function["Properties"]["Environment"]["Variables"]["NOTES_WS_MANAGEMENT_URL"] = {
+        "Fn::Sub": WS_MANAGEMENT_URL
+    }
+    return function
+
+
+def websocket_function(auth: description.Auth) -> dict[str, Any]:
+    """A WebSocket handler: the app's environment (the connect handler checks tokens against the
+    stage's pool and clients, and in scoped mode the read scope)."""
+    return {"Properties": {"Environment": {"Variables": _function_environment(auth)}}}
 
 
 def purger(auth: description.Auth) -> dict[str, Any]:

@@ -11,13 +11,22 @@ from infra.template.alarms import ALARM_TOPIC
 from infra.template.api import API_URL
 from infra.template.bucket import BUCKET
 from infra.template.cognito import OAUTH_CLIENT_RESOURCES, USER_POOL, USER_POOL_CLIENT, auth_domain, sub
-from infra.template.functions import FOLLOWER, FUNCTION, JOBS, PURGER
-from infra.template.tables import ACCOUNT_TABLE, CHANGES_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
+from infra.template.functions import FOLLOWER, FUNCTION, JOBS, PURGER, WS_CONNECT, WS_URL
+from infra.template.tables import (
+    ACCOUNT_TABLE,
+    CHANGES_TABLE,
+    CONNECTIONS_TABLE,
+    SEARCH_TABLE,
+    TABLE,
+    TRASH_TABLE,
+)
 from infra.template.web import WEB_BUCKET, WEB_DISTRIBUTION, WEB_ORIGIN
 
 OAUTH_CLIENT_OUTPUTS = {kind: f"{name}Id" for kind, name in OAUTH_CLIENT_RESOURCES.items()}
 AUTH_DOMAIN_OUTPUT = "AuthDomain"
 AUTH_MODE_OUTPUT = "AuthMode"
+# The WebSocket API's address (live updates), as clients open it.
+WS_URL_OUTPUT = "WsUrl"
 
 
 def outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
@@ -30,8 +39,10 @@ def outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
         "TrashTableName": {"Value": {"Ref": TRASH_TABLE}},
         "AccountTableName": {"Value": {"Ref": ACCOUNT_TABLE}},
         "ChangesTableName": {"Value": {"Ref": CHANGES_TABLE}},
+        "ConnectionsTableName": {"Value": {"Ref": CONNECTIONS_TABLE}},
         "BucketName": {"Value": {"Ref": BUCKET}},
         "ApiUrl": {"Value": {"Fn::Sub": API_URL}},
+        WS_URL_OUTPUT: {"Value": {"Fn::Sub": WS_URL}},
         "WebUrl": {"Value": {"Fn::Sub": WEB_ORIGIN}},
         "WebBucketName": {"Value": {"Ref": WEB_BUCKET}},
         "WebDistributionId": {"Value": {"Ref": WEB_DISTRIBUTION}},
@@ -39,6 +50,7 @@ def outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
         "FunctionName": {"Value": {"Ref": FUNCTION}},
         "PurgeFunctionName": {"Value": {"Ref": PURGER}},
         "FollowFunctionName": {"Value": {"Ref": FOLLOWER}},
+        "WsConnectFunctionName": {"Value": {"Ref": WS_CONNECT}},
         "JobsFunctionName": {"Value": {"Ref": JOBS}},
     }
 

@@ -12,12 +12,22 @@ from typing import Any
 from infra import description
 from infra.template.bucket import BUCKET
 from infra.template.cognito import pool_arn
-from infra.template.tables import ACCOUNT_TABLE, CHANGES_TABLE, SEARCH_TABLE, TABLE, TRASH_TABLE
+from infra.template.functions import WS_API, WS_STAGE
+from infra.template.tables import (
+    ACCOUNT_TABLE,
+    CHANGES_TABLE,
+    CONNECTIONS_TABLE,
+    SEARCH_TABLE,
+    TABLE,
+    TRASH_TABLE,
+)
 
 # The roles Chalice gives the API function and the indexer, change feed, purge and jobs functions.
 ROLE = "ApiHandlerRole"
 INDEXER_ROLE = "IndexNotesRole"
 FOLLOWER_ROLE = "FollowChangesRole"
+WS_CONNECT_ROLE = "WebsocketConnectRole"
+WS_MESSAGE_ROLE = "WebsocketMessageRole"
 PURGER_ROLE = "PurgeTrashRole"
 JOBS_ROLE = "RunJobsRole"
 
@@ -32,6 +42,14 @@ def indexer_role() -> dict[str, Any]:
 
 def follower_role() -> dict[str, Any]:
     return _role("NotesStreamAndChangeFeed", follower_policy())
+
+
+def ws_connect_role() -> dict[str, Any]:
+    return _role("AccountTombstoneAndConnections", ws_connect_policy())
+
+
+def ws_message_role() -> dict[str, Any]:
+    return _role("LogsOnly", {"Version": "2012-10-17", "Statement": [_logs_statement()]})
 
 
 def purger_role() -> dict[str, Any]:
@@ -148,15 +166,41 @@ def indexer_policy() -> dict[str, Any]:
 
 def follower_policy() -> dict[str, Any]:
     """The change feed's function's only permissions: reading the notes table's stream, writing
-    the change feed, reading an account's tombstone, its logs. It reads no note."""
+    the change feed, reading an account's tombstone, reading and forgetting an owner's WebSocket
+    connections and sending them messages, its logs. It reads no note."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TABLE, "StreamArn"]}),
             _allow(description.FOLLOW_WRITE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
             _allow(description.FOLLOW_ACCOUNT_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
+            _allow(description.FOLLOW_CONNECTIONS_ACTIONS, {"Fn::GetAtt": [CONNECTIONS_TABLE, "Arn"]}),
+            _allow(description.MANAGE_CONNECTIONS_ACTIONS, _connections_of_the_api()),
             _logs_statement(),
         ],
+    }
+
+
+def ws_connect_policy() -> dict[str, Any]:
+    """The WebSocket connect handler's only permissions: reading an account's tombstone, recording
+    a connection, its logs. It fetches the pool's signing keys over HTTPS, which needs none."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow(description.CONNECT_ACCOUNT_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
+            _allow(description.CONNECT_CONNECTIONS_ACTIONS, {"Fn::GetAtt": [CONNECTIONS_TABLE, "Arn"]}),
+            _logs_statement(),
+        ],
+    }
+
+
+def _connections_of_the_api() -> dict[str, Any]:
+    """The WebSocket API's stage's connections (its management endpoint's POST /@connections/{id})."""
+    return {
+        "Fn::Sub": (
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+            f"${{{WS_API}}}/${{{WS_STAGE}}}/POST/@connections/*"
+        )
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.tables import ACCOUNT, CHANGES, NOTES, SEARCH, TABLES, TRASH, Table
+from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TABLES, TRASH, Table
 from infra import description
 
 TABLE = "NotesTable"
@@ -13,6 +13,7 @@ SEARCH_TABLE = "SearchTable"
 TRASH_TABLE = "TrashTable"
 ACCOUNT_TABLE = "AccountTable"
 CHANGES_TABLE = "ChangesTable"
+CONNECTIONS_TABLE = "ConnectionsTable"
 # Each of the stage's tables (chalicelib.tables), by key: its resource.
 TABLE_RESOURCES = {
     NOTES.key: TABLE,
@@ -20,7 +21,11 @@ TABLE_RESOURCES = {
     TRASH.key: TRASH_TABLE,
     ACCOUNT.key: ACCOUNT_TABLE,
     CHANGES.key: CHANGES_TABLE,
+    CONNECTIONS.key: CONNECTIONS_TABLE,
 }
+# What goes with the stack: the search index (make reindex makes it again from the notes), and the
+# open connections (API Gateway closes every one within two hours, and with the stack).
+GOES_WITH_THE_STACK = (SEARCH, CONNECTIONS)
 
 
 def resources(stage: str) -> dict[str, Any]:
@@ -29,15 +34,18 @@ def resources(stage: str) -> dict[str, Any]:
 
 
 def _table(stage: str, table: Table) -> dict[str, Any]:
-    """The resource of the stage's ``table``: the search index goes with the stack (``make reindex``
-    makes it again from the notes); every other table holds users' data and is kept."""
+    """The resource of the stage's ``table``: the search index and the open connections go with the
+    stack (``GOES_WITH_THE_STACK``); every other table holds users' data and is kept."""
     shape = description.create_table(stage, table)
-    if table is SEARCH:
+    if table in GOES_WITH_THE_STACK:
+        properties = {**shape, "SSESpecification": {"SSEEnabled": True}}
+        if table.ttl_attribute is not None:
+            properties["TimeToLiveSpecification"] = description.time_to_live(table.ttl_attribute)
         return {
             "Type": "AWS::DynamoDB::Table",
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
-            "Properties": {**shape, "SSESpecification": {"SSEEnabled": True}},
+            "Properties": properties,
         }
     return _retained_table(shape, table.ttl_attribute)
 

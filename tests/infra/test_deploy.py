@@ -179,7 +179,15 @@ def test_deploy_takes_what_make_package_builds(aws_stack: Any, tmp_path: Path) -
     resources = cloudformation.template["Resources"]
     # Every function runs from the uploaded package; none is left pointing at the local file.
     functions = {name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
-    assert functions == {"APIHandler", "IndexNotes", "FollowChanges", "PurgeTrash", "RunJobs"}
+    assert functions == {
+        "APIHandler",
+        "IndexNotes",
+        "FollowChanges",
+        "PurgeTrash",
+        "RunJobs",
+        "WebsocketConnect",
+        "WebsocketMessage",
+    }
     code = {resources[name]["Properties"]["CodeUri"] for name in functions}
     assert len(code) == 1 and code.pop().startswith("s3://notes-deploy-")
     assert {

@@ -11,9 +11,15 @@ import pytest
 
 from infra import description
 from tests.infra.conftest import Packaged
-from tests.infra.test_your_data import ACCOUNT, CHANGES, LOGS, STREAM_READS, _event, _expected, _grants
+from tests.infra.test_your_data import ACCOUNT, CHANGES, LOGS, STREAM_READS, _event, _expected, _grants, _key
 
 NOTES_STREAM = {"Fn::GetAtt": ["NotesTable", "StreamArn"]}
+CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
+# The management endpoint's POST /@connections/{id} of the stack's own WebSocket API and stage.
+MANAGE = {
+    "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+    "${WebsocketAPI}/${WebsocketAPIStage}/POST/@connections/*"
+}
 
 
 @pytest.fixture(scope="module", params=description.DEPLOYED_STAGES)
@@ -81,10 +87,13 @@ def test_the_feeds_role_reads_the_notes_stream_and_writes_the_feed_only(cfn: dic
         (STREAM_READS, [NOTES_STREAM]),
         (("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem"), [CHANGES]),
         (("dynamodb:GetItem",), [ACCOUNT]),  # a deleted account's tombstone
+        # The owner's WebSocket connections: read, forgotten when gone, and told.
+        (("dynamodb:Query", "dynamodb:DeleteItem"), [CONNECTIONS]),
+        (("execute-api:ManageConnections",), [MANAGE]),
     )
     # It reads no note and touches no bucket or pool.
     assert not [action for action in grants if action.startswith(("s3:", "cognito-idp:"))]
-    assert "dynamodb:Query" not in grants
+    assert _key(CONNECTIONS) not in grants["dynamodb:GetItem"]
     assert set(LOGS) <= set(grants)
 
 
@@ -116,3 +125,69 @@ def test_the_feeds_table_and_function_are_outputs(cfn: dict[str, Any]) -> None:
     assert outputs["FollowFunctionName"] == {"Value": {"Ref": "FollowChanges"}}
     log_group = cfn["Resources"]["FollowChangesLogGroup"]
     assert log_group["DeletionPolicy"] == log_group["UpdateReplacePolicy"] == "Delete"
+
+
+# ---- live updates: the WebSocket API ------------------------------------------------------------
+
+
+def test_the_websocket_api_routes_connect_and_messages_to_the_apps_handlers(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    assert resources["WebsocketAPI"]["Type"] == "AWS::ApiGatewayV2::Api"
+    assert resources["WebsocketAPI"]["Properties"]["ProtocolType"] == "WEBSOCKET"
+    routes = {
+        resource["Properties"]["RouteKey"]: resource["Properties"]["Target"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert set(routes) == {"$connect", "$default"}
+    # No authorizer on $connect (API Gateway has no Cognito one there): the handler checks the token.
+    assert not [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Authorizer"]
+    handlers = {
+        name: resource["Properties"]["Handler"]
+        for name, resource in resources.items()
+        if name in ("WebsocketConnect", "WebsocketMessage")
+    }
+    assert handlers == {"WebsocketConnect": "app.ws_connect", "WebsocketMessage": "app.ws_message"}
+    for name in handlers:
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["NOTES_TABLE_NAME"] == {"Ref": "NotesTable"}
+        assert variables["NOTES_CONNECTIONS_TABLE_NAME"] == {"Ref": "ConnectionsTable"}
+        log_group = resources[f"{name}LogGroup"]
+        assert log_group["DeletionPolicy"] == log_group["UpdateReplacePolicy"] == "Delete"
+
+
+def test_the_connect_handler_reads_tombstones_and_records_connections_only(cfn: dict[str, Any]) -> None:
+    grants = _grants(cfn, "WebsocketConnectRole")
+    assert grants == _expected((("dynamodb:GetItem",), [ACCOUNT]), (("dynamodb:PutItem",), [CONNECTIONS]))
+    assert _grants(cfn, "WebsocketMessageRole") == _expected()
+
+
+def test_the_feeds_function_tells_the_stacks_own_websocket_api(cfn: dict[str, Any]) -> None:
+    variables = cfn["Resources"]["FollowChanges"]["Properties"]["Environment"]["Variables"]
+    assert variables["NOTES_WS_MANAGEMENT_URL"] == {
+        "Fn::Sub": "https://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${WebsocketAPIStage}"
+    }
+    assert cfn["Outputs"]["WsUrl"] == {
+        "Value": {
+            "Fn::Sub": "wss://${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${WebsocketAPIStage}"
+        }
+    }
+
+
+def test_the_connections_go_with_the_stack_and_expire(built: tuple[str, dict[str, Any]]) -> None:
+    stage, cfn = built
+    table = cfn["Resources"]["ConnectionsTable"]
+    props = table["Properties"]
+    assert props["TableName"] == f"notes-{stage}-connections"
+    assert props["KeySchema"] == [
+        {"AttributeName": "userId", "KeyType": "HASH"},
+        {"AttributeName": "connectionId", "KeyType": "RANGE"},
+    ]
+    assert props["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expiresAtEpoch"}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Delete"
+
+
+def test_the_connect_handler_has_an_errors_alarm(cfn: dict[str, Any]) -> None:
+    props = cfn["Resources"]["WsConnectErrorsAlarm"]["Properties"]
+    assert props["MetricName"] == "Errors"
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "WebsocketConnect"}}]

@@ -19,6 +19,7 @@ from chalice import Chalice, CognitoUserPoolAuthorizer
 from chalice.test import Client
 
 import app as notes_app
+from chalicelib import tokens as chalice_tokens
 from chalicelib.settings import Settings
 from local_stack import gateway_auth
 from local_stack.gateway_auth import (
@@ -424,11 +425,10 @@ def test_unreachable_keys_on_a_cold_cache_are_a_clear_refusal_and_a_warm_cache_k
 
 
 def test_a_repeated_token_is_not_checked_again_but_its_expiry_is(tokens, pool_jwks, monkeypatch):
-    import jwt
-
     decoded = []
-    real_decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
+    decoder = chalice_tokens._jwt()
+    real_decode = decoder.decode
+    monkeypatch.setattr(decoder, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
     now = [time.time()]
     keys = JwksCache("http://keys", FakeJwks(pool_jwks), time.monotonic)
     verifier = CognitoVerifier(tokens.issuer, (tokens.client_id,), keys, clock=lambda: now[0])
@@ -463,7 +463,7 @@ def test_a_remembered_token_is_refused_once_its_key_leaves_the_pool(tokens, pool
 
 
 def test_remembered_tokens_are_bounded(tokens, pool_jwks, monkeypatch):
-    monkeypatch.setattr(gateway_auth, "CHECKED_TOKENS", 3)
+    monkeypatch.setattr(chalice_tokens, "CHECKED_TOKENS", 3)
     verifier = _verifier(tokens, FakeJwks(pool_jwks), time.monotonic)
     for n in range(5):
         verifier.verify(tokens.id_token(jti=str(n)))
@@ -544,7 +544,7 @@ def test_a_warm_cache_outlives_its_jwks_endpoint(tokens, pool_jwks, alice, monke
         assert server.requests == 1
     for _ in range(3):
         assert alice.get("/me").status_code == 200
-        now[0] += gateway_auth.KEY_REFRESH_SECONDS
+        now[0] += chalice_tokens.KEY_REFRESH_SECONDS
         # An unknown key id makes the cache try the endpoint, which is gone: that token is
         # refused as API Gateway refuses it, and the cached keys keep working.
         _refused(_call(alice.http, tokens.sign(tokens.claims("id"), kid="rotated")))
