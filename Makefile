@@ -11,6 +11,7 @@ STAGE ?= dev
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
 WEB_PORT ?= 8002
+WS_PORT ?= 8003
 STATE ?= .local/state.pickle
 # The tests run in this many processes (pytest-xdist; auto: one per CPU), each test file whole in
 # one of them, in order (a module's own stack is started once, and stopped by its last test).
@@ -84,7 +85,7 @@ browser:
 
 run: $(READY)
 	@$(BIN)/python -m local_stack --port $(PORT) --emulator-port $(EMULATOR_PORT) \
-		--web-port $(WEB_PORT) --state $(STATE) \
+		--web-port $(WEB_PORT) --ws-port $(WS_PORT) --state $(STATE) \
 		$(if $(filter-out 0 no false,$(FRESH)),--fresh) $(if $(filter-out 0 no false,$(SCOPED)),--scoped) $(if $(filter-out 0 no false,$(NO_RELOAD)),--no-reload)
 
 reset:

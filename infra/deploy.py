@@ -269,7 +269,7 @@ def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
     """
     mode = auth_mode(outputs)
     web_client = template.OAUTH_CLIENT_OUTPUTS["web"]
-    wanted = ["ApiUrl", "Region", "UserPoolId"]
+    wanted = ["ApiUrl", template.WS_URL_OUTPUT, "Region", "UserPoolId"]
     wanted += ["UserPoolClientId"] if mode == "id" else [template.AUTH_DOMAIN_OUTPUT, web_client, "WebUrl"]
     missing = [key for key in wanted if not outputs.get(key)]
     if missing:
@@ -284,6 +284,7 @@ def web_config(outputs: dict[str, str], stage: str) -> dict[str, Any]:
         )
     return build_web_config(
         api_url=outputs["ApiUrl"],
+        ws_url=outputs[template.WS_URL_OUTPUT],
         region=pool_region,
         user_pool_id=outputs["UserPoolId"],
         client_id=outputs["UserPoolClientId" if mode == "id" else web_client],

@@ -17,6 +17,7 @@ from infra import description
 def build_web_config(
     *,
     api_url: str,
+    ws_url: str,
     region: str,
     user_pool_id: str,
     client_id: str,
@@ -27,6 +28,8 @@ def build_web_config(
     local: bool = False,
 ) -> dict[str, Any]:
     """The stage's ``config.json`` as a dict.
+
+    ``ws_url`` is the stage's WebSocket endpoint (live updates: ``wsUrl``).
 
     ``region`` is the user pool's; the page speaks to the pool's JSON API at ``cognito_endpoint``
     (by default the region's Cognito endpoint). ``client_id`` is the client the page signs in
@@ -42,6 +45,7 @@ def build_web_config(
         raise ValueError("the page's oauth settings are given in scoped mode, and only then")
     config: dict[str, Any] = {
         "apiUrl": api_url,
+        "wsUrl": ws_url,
         "region": region,
         "mode": mode,
         "userPoolId": user_pool_id,

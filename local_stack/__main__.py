@@ -11,7 +11,8 @@ Starts, on 127.0.0.1 only:
    bucket's lifecycle rule applied while it runs (``lifecycle``);
 3. the web app, its files and the stage's ``config.json``, on ``--web-port``;
 4. the API, ``chalice local --stage local`` on ``--port``, which checks tokens against the
-   emulator's pool as API Gateway would, restarted when the app's own code changes.
+   emulator's pool as API Gateway would, restarted when the app's own code changes, and beside
+   it the stage's WebSocket endpoint on ``--ws-port`` (``live_server``).
 
 It writes the connection facts to ``.local/stack.json`` (``notes_cli.stack_file``), prints how to
 use the stack, and stays in the foreground. While something changed, the emulator's data is saved every few
@@ -39,6 +40,7 @@ from local_stack.credentials import new_keys
 from local_stack.emulator import Mounts, emulator, emulator_client
 from local_stack.keeper import StateKeeper
 from local_stack.lifecycle import local_sweep, sweeping
+from local_stack.live_server import WS_PORT_ENV
 from local_stack.ports import check_ports
 from local_stack.provisioning import provision_local, web_origins
 from local_stack.streams import running
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _raise_stop)
     keeper: StateKeeper | None = None
     try:
-        check_ports(args.port, args.emulator_port, args.web_port)
+        check_ports(args.port, args.emulator_port, args.web_port, args.ws_port)
         keeper = StateKeeper(args.state)
         mounts = Mounts()
         keys = new_keys()
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             made = provision_local(endpoint, origins, scoped=args.scoped)
             api_url = f"http://{HOST}:{args.port}"
+            ws_url = f"ws://{HOST}:{args.ws_port}"
             if args.scoped:
                 scoped.mount_sign_in(mounts, endpoint, made, origins)
             clock = LocalClock()
@@ -80,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             # The API's change feed reads the same clock as the tables' time to live.
             clock_file = path.with_suffix(".clock")
             clock.share(clock_file)
-            web = local_web_server(args.web_port, api_url, endpoint, made, scoped=args.scoped)
+            web = local_web_server(args.web_port, api_url, ws_url, endpoint, made, scoped=args.scoped)
             stack = StackFacts(
                 api_url=api_url,
+                ws_url=ws_url,
                 aws_endpoint=endpoint,
                 web_url=web.url,
                 region=made.region,
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.write(path)
             extra = scoped.api_environment(endpoint, made) if args.scoped else {}
             extra[CLOCK_FILE_ENV] = str(clock_file)
+            extra[WS_PORT_ENV] = str(args.ws_port)
             api = Api(args.port, endpoint, web_origins=origins, keys=keys, environment=extra)
             try:
                 web.start()
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 # keep every write made meanwhile). They find the emulator as the app does.
                 from local_stack.background import background
 
-                run = background(made)
+                run = background(made, management_url=f"http://{HOST}:{args.ws_port}")
                 run.changes.clock = clock.seconds
                 if made.index_behind and (report := run.index.rebuild()).notes:
                     print(f"search index rebuilt from the notes: {report}", flush=True)
@@ -146,6 +151,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT") or 8001))
     # The web app's port: its origin may upload to and download from the bucket.
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT") or 8002))
+    # The WebSocket endpoint (live updates), served beside the API.
+    parser.add_argument("--ws-port", type=int, default=int(os.environ.get("WS_PORT") or 8003))
     parser.add_argument("--state", type=Path, default=STATE_FILE, help="where the data is saved")
     parser.add_argument(
         "--scoped",

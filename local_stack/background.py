@@ -90,7 +90,7 @@ class Background:
         return deliver
 
 
-def background(made: Provisioned) -> Background:
+def background(made: Provisioned, management_url: str | None = None) -> Background:
     """The background functions over the local stage, wired as the app wires its own (``Services``)."""
     # As the stage's functions read theirs: from the environment the stage gives them.
     settings = Settings.from_env(
@@ -99,6 +99,8 @@ def background(made: Provisioned) -> Background:
             "COGNITO_USER_POOL_ARN": made.user_pool_arn,
             "COGNITO_APP_CLIENT_IDS": ",".join(made.client_ids),
             "NOTES_BUCKET_NAME": made.bucket_name,
+            # Where the change feed's function tells WebSocket connections (local_stack.live_server).
+            **({"NOTES_WS_MANAGEMENT_URL": management_url} if management_url else {}),
             **{table.variable: made.name_of(table) for table in TABLES},
         }
     )

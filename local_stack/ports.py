@@ -1,4 +1,4 @@
-"""The stack's three ports, checked before anything starts: distinct, valid, and free on 127.0.0.1."""
+"""The stack's four ports, checked before anything starts: distinct, valid, and free on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import socket
 from local_stack import HOST, LaunchError
 
 
-def check_ports(port: int, emulator_port: int, web_port: int) -> None:
+def check_ports(port: int, emulator_port: int, web_port: int, ws_port: int) -> None:
     """Raises LaunchError naming the port that cannot be used, and how to choose another."""
-    named = {"PORT": port, "EMULATOR_PORT": emulator_port, "WEB_PORT": web_port}
+    named = {"PORT": port, "EMULATOR_PORT": emulator_port, "WEB_PORT": web_port, "WS_PORT": ws_port}
     if len(set(named.values())) < len(named):
         raise LaunchError(
-            f"PORT, EMULATOR_PORT and WEB_PORT must differ (got {port}, {emulator_port}, {web_port}); "
-            "choose three ports, e.g. make run PORT=8000 EMULATOR_PORT=8001 WEB_PORT=8002"
+            f"PORT, EMULATOR_PORT, WEB_PORT and WS_PORT must differ (got {port}, {emulator_port}, "
+            f"{web_port}, {ws_port}); choose four ports, e.g. make run PORT=8000 EMULATOR_PORT=8001 "
+            "WEB_PORT=8002 WS_PORT=8003"
         )
     for name, number in named.items():
         if not 1 <= number <= 65535:

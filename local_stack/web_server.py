@@ -39,7 +39,7 @@ COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".webmanifest", ".txt")
 
 
 def local_web_server(
-    web_port: int, api_url: str, endpoint: str, stage: Provisioned, *, scoped: bool = False
+    web_port: int, api_url: str, ws_url: str, endpoint: str, stage: Provisioned, *, scoped: bool = False
 ) -> WebServer:
     """The web app's server, with the local stage's config.json and content security policy."""
     from local_stack import scoped as scoped_mode
@@ -49,6 +49,7 @@ def local_web_server(
     # Locally no email is sent and any confirmation code is accepted: the page says so (local).
     config = build_web_config(
         api_url=api_url,
+        ws_url=ws_url,
         region=stage.region,
         user_pool_id=stage.user_pool_id,
         client_id=stage.user_pool_client_id,

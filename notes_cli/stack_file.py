@@ -5,6 +5,7 @@ the ``notes`` command, ``make reindex`` and the tests read it. It lives with the
 needs nothing else of the local stack. Every value is a string::
 
     apiUrl            the API (chalice local)
+    wsUrl             the WebSocket endpoint (live updates)
     awsEndpoint       the AWS emulator, for Cognito, DynamoDB and S3 alike
     webUrl            the web app
     region            the stage's region
@@ -55,6 +56,7 @@ class StackFacts:
     """The running stack's connection facts (see the module's text for each)."""
 
     api_url: str = _named("apiUrl")
+    ws_url: str = _named("wsUrl")
     aws_endpoint: str = _named("awsEndpoint")
     web_url: str = _named("webUrl")
     region: str = _named("region")

@@ -148,12 +148,12 @@ class Stack:
         self.process.wait(timeout)
         return self.output.text(wait=timeout)
 
-    def client(self, service: str) -> Any:
-        """A client of the stack's emulator."""
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """A client of the stack's emulator (or of ``endpoint_url``), signing with the stack's pair."""
         return boto3.client(
             service,
             region_name=self.facts.region,
-            endpoint_url=self.facts.aws_endpoint,
+            endpoint_url=endpoint_url or self.facts.aws_endpoint,
             # The stack's own pair: its emulator takes no other signature.
             aws_access_key_id=self.facts.aws_access_key_id,
             aws_secret_access_key=self.facts.aws_secret_access_key,
@@ -231,6 +231,7 @@ def start_stack(
     *make_args: str,
     checkout: Path = ROOT,
     web_port: int | None = None,
+    ws_port: int | None = None,
 ) -> subprocess.Popen[str]:
     """``make run`` in ``checkout``, with its facts and its saved data beside ``stack_file`` (never in
     the tree)."""
@@ -247,6 +248,7 @@ def start_stack(
             f"PORT={port}",
             f"EMULATOR_PORT={emulator_port}",
             f"WEB_PORT={web_port or free_port()}",
+            f"WS_PORT={ws_port or free_port()}",
             f"STATE={stack_file.parent / 'state.pickle'}",
             *make_args,
         ],
@@ -273,9 +275,9 @@ def running_stack(
     for attempt in range(1, START_ATTEMPTS + 1):
         # Free when chosen; another process (a test in another worker) may take one before the
         # stack does: the stack then stops saying so, and starts again on other ports.
-        port, emulator_port, web_port = free_ports(3)
+        port, emulator_port, web_port, ws_port = free_ports(4)
         process = start_stack(
-            stack_file, port, emulator_port, *make_args, checkout=checkout, web_port=web_port
+            stack_file, port, emulator_port, *make_args, checkout=checkout, web_port=web_port, ws_port=ws_port
         )
         output = Output(process)
         try:

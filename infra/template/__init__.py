@@ -38,7 +38,7 @@ from infra.template.api import api_name, bind_preflight_origin
 from infra.template.build import merge_template
 from infra.template.cognito import auth_domain, domain_prefix
 from infra.template.functions import filter_criteria
-from infra.template.outputs import AUTH_DOMAIN_OUTPUT, AUTH_MODE_OUTPUT, OAUTH_CLIENT_OUTPUTS
+from infra.template.outputs import AUTH_DOMAIN_OUTPUT, AUTH_MODE_OUTPUT, OAUTH_CLIENT_OUTPUTS, WS_URL_OUTPUT
 from infra.template.roles import indexer_policy, jobs_policy, purger_policy, role_policy
 from infra.template.web import content_security_policy
 
@@ -47,6 +47,7 @@ __all__ = [
     "AUTH_DOMAIN_OUTPUT",
     "AUTH_MODE_OUTPUT",
     "OAUTH_CLIENT_OUTPUTS",
+    "WS_URL_OUTPUT",
     "api_name",
     "auth_domain",
     "bind_preflight_origin",

@@ -64,6 +64,7 @@ def outputs(aws_stack: Any) -> dict[str, str]:
     return {
         "EndpointURL": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api/",
         "ApiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api",
+        "WsUrl": "wss://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/api",
         "Region": "us-east-1",
         "AuthMode": "id",
         "UserPoolId": "us-east-1_Pool",
@@ -142,6 +143,7 @@ def test_config_json_holds_the_stages_values_not_the_trees(outputs: dict[str, st
     config = json.loads(_objects(outputs["WebBucketName"])["config.json"]["Body"].read())
     assert config == {
         "apiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api",
+        "wsUrl": "wss://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/api",
         "region": "us-east-1",
         "mode": "id",
         "userPoolId": "us-east-1_Pool",
@@ -173,6 +175,7 @@ def test_a_scoped_stages_config_json_says_where_and_how_the_page_signs_in(
     config = json.loads(_objects(outputs["WebBucketName"])["config.json"]["Body"].read())
     assert config == {
         "apiUrl": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api",
+        "wsUrl": "wss://f6g7h8i9j0.execute-api.us-east-1.amazonaws.com/api",
         "region": "us-east-1",
         "mode": "scoped",
         "userPoolId": "us-east-1_Pool",

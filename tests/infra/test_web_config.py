@@ -13,6 +13,7 @@ from tests.conftest import WEB_RULES
 
 FACTS: dict[str, Any] = {
     "api_url": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api",
+    "ws_url": "wss://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com/api",
     "region": "eu-west-1",
     "user_pool_id": "eu-west-1_Pool",
     "client_id": "client",
@@ -23,6 +24,7 @@ FACTS: dict[str, Any] = {
 def test_a_stage_is_reached_at_its_regions_cognito_endpoint_with_the_rules() -> None:
     assert build_web_config(**FACTS, mode="id") == {
         "apiUrl": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api",
+        "wsUrl": "wss://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com/api",
         "region": "eu-west-1",
         "mode": "id",
         "userPoolId": "eu-west-1_Pool",

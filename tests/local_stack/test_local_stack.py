@@ -440,7 +440,7 @@ def test_sigint_stops_everything_and_frees_both_ports(stack: Stack) -> None:
         os.killpg(stack.process.pid, 0)
 
 
-def test_the_three_ports_must_differ(tmp_path: Path) -> None:
+def test_the_four_ports_must_differ(tmp_path: Path) -> None:
     port = free_port()
     result = subprocess.run(
         [
@@ -448,7 +448,8 @@ def test_the_three_ports_must_differ(tmp_path: Path) -> None:
             "-m",
             "local_stack",
             *("--port", str(port), "--emulator-port", str(free_port())),
-            *("--web-port", str(port), "--state", str(tmp_path / "state.pickle")),
+            *("--web-port", str(port), "--ws-port", str(free_port())),
+            *("--state", str(tmp_path / "state.pickle")),
         ],
         cwd=ROOT,
         env={**os.environ, "NOTES_STACK_FILE": str(tmp_path / "stack.json")},
@@ -458,5 +459,5 @@ def test_the_three_ports_must_differ(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "PORT, EMULATOR_PORT and WEB_PORT must differ" in result.stderr
+    assert "PORT, EMULATOR_PORT, WEB_PORT and WS_PORT must differ" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
