@@ -42,6 +42,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
     assert set(json.loads(Path(stack.stack_file).read_text())) == {
         "apiUrl",
+        "wsUrl",
         "awsEndpoint",
         "region",
         "userPoolId",
@@ -55,6 +56,7 @@ def test_stack_file_names_what_a_client_needs(stack: Stack) -> None:
     }
     assert stack.facts.mode == "id"
     assert stack.facts.api_url == f"http://127.0.0.1:{stack.port}"
+    assert stack.facts.ws_url.startswith("ws://127.0.0.1:") and stack.facts.ws_url != stack.facts.api_url
     assert stack.facts.aws_endpoint == f"http://127.0.0.1:{stack.emulator_port}"
     pool = stack.cognito().describe_user_pool(UserPoolId=stack.facts.user_pool_id)["UserPool"]
     assert pool["UsernameAttributes"] == ["email"]
@@ -77,6 +79,7 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
     # The local stage's pool and client (.chalice/config.json), on the ports the stack was given.
     assert config.json() == {
         "apiUrl": f"http://127.0.0.1:{stack.port}",
+        "wsUrl": stack.facts.ws_url,
         "region": "us-east-1",
         "userPoolId": "us-east-1_0ed93881d95cc3974122945fcc350ddbf5f06c9176237",
         "userPoolClientId": "18653cf933ed58756b0efdaf12",
