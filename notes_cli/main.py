@@ -75,6 +75,14 @@ class NotesGroup(click.Group):
     "password rules notes signup checks.",
 )
 @click.option(
+    "--ws-url",
+    envvar="NOTES_WS_URL",
+    show_envvar=True,
+    metavar="URL",
+    help="The stage's live endpoint, a WebSocket URL (make deploy prints it as WsUrl), which "
+    "notes changes --follow stays connected to.",
+)
+@click.option(
     "--stack",
     "stack_file",
     envvar="NOTES_STACK_FILE",
@@ -98,7 +106,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
                  notes purge ID
     Your data:   notes export -o FILE.zip, notes passwd, notes reset-password EMAIL,
                  notes delete-account
-    Sync:        notes changes, notes changes --since CURSOR
+    Sync:        notes changes, notes changes --since CURSOR, notes changes --follow
 
     An ID is a note's id as notes ls shows it, or its first 8 or more characters.
     """

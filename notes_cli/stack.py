@@ -57,6 +57,8 @@ class Connection:
     write_scope: str = WRITE_SCOPE
     # The stage's web app, whose config.json holds the pool's password rules.
     web_url: str | None = None
+    # The stage's WebSocket endpoint (live updates: notes changes --follow).
+    ws_url: str | None = None
 
     @property
     def local(self) -> bool:
@@ -182,6 +184,7 @@ def resolve(
     oauth_domain: str | None = None,
     read_only_client_id: str | None = None,
     web_url: str | None = None,
+    ws_url: str | None = None,
 ) -> Connection:
     """Merge the explicit options with the stack file (explicit ``stack_file`` or the one found).
 
@@ -205,6 +208,8 @@ def resolve(
     pool = user_pool_id or pool_facts.get("userPoolId")
     endpoint = pool_facts.get("awsEndpoint")
     api_url = api or file.get("apiUrl")
+    # The file's live endpoint goes with the file's API.
+    live = ws_url or (file.get("wsUrl") if api is None or api == file.get("apiUrl") else None)
     domain = oauth_domain or oauth.domain
     web = web_url or pool_facts.get("webUrl")
     named_client = client_id if client_id != pool_facts.get("userPoolClientId") else None
@@ -220,6 +225,7 @@ def resolve(
         read_scope=oauth.read_scope or READ_SCOPE,
         write_scope=oauth.write_scope or WRITE_SCOPE,
         web_url=normalize_url(web) if web else None,
+        ws_url=live.rstrip("/") if live else None,
     )
 
 

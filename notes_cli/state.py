@@ -31,6 +31,7 @@ class State:
         oauth_domain: str | None = None,
         read_only_client_id: str | None = None,
         web_url: str | None = None,
+        ws_url: str | None = None,
     ) -> None:
         self._api = _text(api)
         self._region = _text(region)
@@ -40,6 +41,7 @@ class State:
         self._oauth_domain = _text(oauth_domain)
         self._read_only_client_id = _text(read_only_client_id)
         self._web_url = _text(web_url)
+        self._ws_url = _text(ws_url)
         self._cognito: Cognito | None = None
 
     @cached_property
@@ -55,6 +57,7 @@ class State:
             oauth_domain=self._oauth_domain,
             read_only_client_id=self._read_only_client_id,
             web_url=self._web_url,
+            ws_url=self._ws_url,
         )
 
     @cached_property
