@@ -134,6 +134,7 @@ def write_to_found(rows: list[Row]) -> None:
                 time.sleep(FOUND_POLL_SECONDS)
             if attempt:
                 delays.append((time.perf_counter() - written) * 1000)
+        told = write_to_message(stack, user)
         stack.interrupt()
     rows.append(
         (
@@ -143,6 +144,31 @@ def write_to_found(rows: list[Row]) -> None:
             f"max {max(delays):.0f} ms of {FOUND_TRIES}",
         )
     )
+    rows.append(
+        (
+            "make run: from a note's write to the message on a WebSocket connection",
+            f"{statistics.median(told):.0f} ms",
+            f"promised: {FOUND_PROMISED_MS:,} ms",
+            f"max {max(told):.0f} ms of {FOUND_TRIES}",
+        )
+    )
+
+
+def write_to_message(stack: Any, user: Any) -> list[float]:
+    """A connection of the user's open on the stack's live endpoint; each note's write (its answer)
+    to the message that tells the connection, in milliseconds."""
+    from websockets.sync.client import connect
+
+    delays: list[float] = []
+    offered: Any = ["notes", user.token]
+    with connect(stack.facts.ws_url, subprotocols=offered) as connection:
+        for attempt in range(FOUND_TRIES + 1):  # the first warms the feed's function
+            user.create_note(f"told {attempt}")
+            written = time.perf_counter()
+            connection.recv(timeout=30)
+            if attempt:
+                delays.append((time.perf_counter() - written) * 1000)
+    return delays
 
 
 # --- 5b'. scoped mode: a sign-in through the pool's local endpoints ------------------------------

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from typing import Any
 
 from bench.timing import REPEATS, Row, median_us, ms, ratio
+
+unseen_ids = itertools.count()
 
 
 def token_verification(rows: list[Row], user: Any) -> None:
@@ -54,3 +57,51 @@ def token_verification(rows: list[Row], user: Any) -> None:
         )
     )
     rows.append(("token: JWKS fetches in this whole run", str(verifier.keys.fetches), "", ""))
+    websocket_connect(rows, user, factory, first)
+
+
+def websocket_connect(rows: list[Row], user: Any, factory: Any, with_cryptography_us: float) -> None:
+    """The WebSocket connect handler's token check as it runs in Lambda, where RS256 is pure Python
+    (python-rsa: the package holds no compiled module), against the same check with cryptography's
+    RS256 (the REST check's, locally); and the whole handler (the check, the tombstone's GetItem,
+    the connection's PutItem)."""
+    import app as notes_app
+    from chalicelib import tokens
+    from chalicelib.pure_rs256 import PureRS256
+    from local_stack.gateway_auth import fetch_jwks
+
+    settings = notes_app.settings
+    number = 200
+    pure, chosen, decoder = PureRS256(), list(tokens._ALGORITHM), list(tokens._DECODER)
+    tokens._ALGORITHM[:], tokens._DECODER[:] = [pure], []
+    try:
+        checks = tokens.CognitoVerifier(
+            tokens.issuer(settings),
+            settings.app_client_ids,
+            tokens.JwksCache(tokens.jwks_url(settings), fetch_jwks),
+        )
+        checks.verify(user.token)  # warm the key cache
+        unseen = iter([factory.id_token() for _ in range(number * REPEATS)])
+        in_lambda = median_us(lambda: checks.verify(next(unseen)), number)
+        live = notes_app.services.live
+        kept = live._verifier
+        live._verifier = checks
+        offered = iter(
+            [
+                {"Sec-WebSocket-Protocol": f"notes, {factory.id_token(sub=user.sub)}"}
+                for _ in range(number * REPEATS)
+            ]
+        )
+        handler = median_us(lambda: live.connect(next(offered), f"bench-{next(unseen_ids)}"), number)
+        live._verifier = kept
+    finally:
+        tokens._ALGORITHM[:], tokens._DECODER[:] = chosen, decoder
+    rows.append(
+        (
+            "WebSocket connect: full check of a new ID token, pure-Python RS256 (as in Lambda)",
+            ms(in_lambda),
+            f"with cryptography {ms(with_cryptography_us)}",
+            ratio(in_lambda, with_cryptography_us),
+        )
+    )
+    rows.append(("WebSocket connect: the whole handler (check, tombstone, record)", ms(handler), "", ""))

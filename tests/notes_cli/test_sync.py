@@ -80,7 +80,12 @@ def test_follow_prints_each_change_as_it_happens_until_ctrl_c(notes: Notes, logg
         )
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True).start()
+
+    def read() -> None:
+        for line in process.stdout or []:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
     try:
         assert lines.get(timeout=15).split()[1:] == [first[:13], "Before"]
         time.sleep(1)  # connected by now: what follows comes through the live endpoint
