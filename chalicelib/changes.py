@@ -21,9 +21,11 @@ and is passed over. The function makes sure of that: an entry it could not write
 then goes on from the head as it was when that started: a note written meanwhile comes twice,
 which is harmless (each carries its version).
 
-A cursor holds its place and when it was given; one given more than ``RESYNC_DAYS`` ago may
-point before entries DynamoDB's TTL has removed (``KEEP_DAYS``), so it is refused with
-``ResyncRequired`` and the client starts again without one.
+A cursor holds its place and a time no later than the writing of the entries it goes on to (the
+answer's, less ``GAP_SECONDS``; the last entry answered, when more wait; a walk's start); one whose
+time is more than ``RESYNC_DAYS`` ago may point before entries DynamoDB's TTL has removed
+(``KEEP_DAYS`` after their writing), so it is refused with ``ResyncRequired`` and the client starts
+again without one.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class _Entry(NamedTuple):
     seq: int
     note_id: str
     changed_at: str
+    written: float  # seconds since 1970
 
 
 def changed(record: StreamRecord[NoteModel]) -> bool:
@@ -218,7 +221,7 @@ class ChangeFeed:
                 raise ResyncRequired()
         page = _Collected(owner, limit)
         if place.snapshot:
-            place = self._walk_notes(page, place, int(now))
+            place = self._walk_notes(page, place)
         if not place.snapshot:
             if page.room:
                 place = self._follow(page, place, int(now))
@@ -234,19 +237,21 @@ class ChangeFeed:
                 return 0
         return int(head.last or 0)
 
-    def _walk_notes(self, page: _Collected, place: Place, now: int) -> Place:
+    def _walk_notes(self, page: _Collected, place: Place) -> Place:
         """Every note after ``place.after_note``, by id, as room allows; where the page ends."""
         room = page.room
         after = self._notes(page.owner, place.after_note) if place.after_note else None
         notes, last = writes.query_page(self._notes, page.owner, count=room + 1, after=after, consistent=True)
+        # Every page of the walk keeps the time it began: the entries after its head were written
+        # since then, and the time to live removes them 31 days on.
         for note in notes[:room]:
             if not page.add(note.noteId, to_public(note), note.updatedAt):
-                return place._replace(given=now)  # full: the next page starts at this note
+                return place  # full: the next page starts at this note
             place = place._replace(after_note=note.noteId)
         if len(notes) > room or last is not None:
             page.more = True
-            return place._replace(given=now)
-        return Place(place.seq, now)  # every note walked: the entries after the head follow
+            return place
+        return Place(place.seq, place.given)  # every note walked: the entries after the head follow
 
     def _follow(self, page: _Collected, place: Place, now: int) -> Place:
         """The entries after ``place.seq``, as room allows and up to a gap; where the page ends."""
@@ -257,16 +262,23 @@ class ChangeFeed:
         entries: list[_Entry] = []
         expected = place.seq + 1
         for item in items[:room]:
-            seq = int(item.seq)
-            if seq != expected and self.clock() * 1000 - int(item.writtenAt or 0) < GAP_SECONDS * 1000:
+            seq, written = int(item.seq), int(item.writtenAt or 0) / 1000
+            if seq != expected and self.clock() - written < GAP_SECONDS:
                 break  # a place given out whose entry is not written yet: go no further
-            entries.append(_Entry(seq, str(item.noteId), str(item.changedAt)))
+            entries.append(_Entry(seq, str(item.noteId), str(item.changedAt), written))
             expected = seq + 1
         else:
             page.more = len(items) > room or last is not None
         taken = page.add_entries(entries, self._read(page.owner, entries))
-        end = entries[taken - 1].seq if taken else place.seq
-        return Place(end, now)
+        if not page.more:
+            # Every entry written is answered, but a place given out these last seconds.
+            return Place(entries[taken - 1].seq if taken else place.seq, int(now - GAP_SECONDS))
+        if not taken:
+            return place
+        # More wait: the next page's entries were written no earlier than the last one answered,
+        # which the cursor's time says (the time to live removes them 31 days after it).
+        answered = entries[taken - 1]
+        return Place(answered.seq, int(min(now, answered.written)))
 
     def _read(self, owner: str, entries: list[_Entry]) -> dict[str, NoteModel]:
         """The notes ``entries`` name that exist, by id, read consistently."""

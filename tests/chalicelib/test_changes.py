@@ -367,3 +367,25 @@ def test_a_deleted_accounts_feed_goes_with_it(alice: ApiUser, bob: ApiUser) -> N
     stream_feeder().deliver()
     assert feed_items(alice.sub) == []
     assert len(feed_items(bob.sub)) == 2  # the head and bob's one entry
+
+
+def test_a_cursor_is_as_old_as_the_entries_it_goes_on_to(
+    alice: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that pages slowly through a backlog: the cursor of a page with more to come is as
+    old as the entries after it, not as the answer, so it is refused once those may be gone."""
+    for index in range(3):
+        alice.create(title=f"n{index}")
+    start = pull(alice)  # every note, and the head's place
+    _, cursor = pull_all(alice, start["cursor"])
+    for index in range(3):
+        alice.create(title=f"later {index}")
+    now = time.time()
+    monkeypatch.setattr(notes_app.services.changes, "clock", lambda: now + 20 * 86400)
+    first = pull(alice, cursor, limit=1)  # twenty days on, one page of the backlog
+    assert first["more"] is True
+    monkeypatch.setattr(notes_app.services.changes, "clock", lambda: now + 31 * 86400)
+    # The backlog's entries were written 31 days ago: the TTL may have removed them.
+    assert alice.get(f"/changes?since={first['cursor']}").status_code == 410
+    monkeypatch.setattr(notes_app.services.changes, "clock", lambda: now + 29 * 86400)
+    assert alice.get(f"/changes?since={first['cursor']}").status_code == 200
