@@ -76,6 +76,9 @@ RUNTIME_PROVIDED = (
     "urllib3",
     "six",
 )
+# Installed with a dependency, never imported by the app: python-rsa reads PEM and DER keys with
+# pyasn1, and the app makes its keys from a JWK's n and e (chalicelib.pure_rs256).
+NEVER_IMPORTED = ("pyasn1",)
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,8 @@ def _slim(zip_path: Path, bytecode: bool) -> None:
         kept = [
             item
             for item in source.infolist()
-            if _top_level(item.filename) not in RUNTIME_PROVIDED and not item.filename.endswith(".pyc")
+            if _top_level(item.filename) not in RUNTIME_PROVIDED + NEVER_IMPORTED
+            and not item.filename.endswith(".pyc")
         ]
         tree = Path(scratch)
         if bytecode:

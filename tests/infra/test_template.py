@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import importlib.util
 import json
 import marshal
@@ -18,6 +19,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from cfnlint.api import ManualArgs, lint
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from chalicelib.stream_consumers import CONSUMERS, Consumer
 from infra import description, package, template
@@ -813,11 +816,25 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
     packages = next(Path(p) for p in sys.path if p.endswith("site-packages"))
     for name in ("botocore", "boto3", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
         (runtime / name).symlink_to(packages / name)
+    # A signature made with cryptography, checked in the package, where RS256 is pure Python.
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = private.public_key().public_numbers()
+    jwk = json.dumps(
+        {
+            "kty": "RSA",
+            "n": base64.urlsafe_b64encode(numbers.n.to_bytes(256, "big")).rstrip(b"=").decode(),
+            "e": base64.urlsafe_b64encode(numbers.e.to_bytes(3, "big")).rstrip(b"=").decode(),
+        }
+    )
+    signature = private.sign(b"signed", padding.PKCS1v15(), hashes.SHA256()).hex()
     code = (
         "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app; "
         "print(app.app.app_name, 'chalice.local' in sys.modules, 'jwt' in sys.modules, "
         "any(name.split('.')[0] == 'local_stack' for name in sys.modules)); "
-        "from chalicelib import tokens; print(type(tokens._rs256()).__name__)"
+        "import json; from chalicelib import tokens; rs256 = tokens._rs256(); "
+        "key = rs256.from_jwk(json.loads(sys.argv[3])); "
+        "print(type(rs256).__name__, rs256.verify(b'signed', key, bytes.fromhex(sys.argv[4])), "
+        "rs256.verify(b'changed', key, bytes.fromhex(sys.argv[4])), 'pyasn1' in sys.modules)"
     )
     env = {
         "PATH": os.environ["PATH"],
@@ -830,7 +847,7 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
     }
     result = subprocess.run(
         # -v: the interpreter says where each module's code object came from.
-        [sys.executable, "-S", "-v", "-c", code, str(tmp_path / "task"), str(runtime)],
+        [sys.executable, "-S", "-v", "-c", code, str(tmp_path / "task"), str(runtime), jwk, signature],
         env=env,
         cwd=site,
         capture_output=True,
@@ -839,7 +856,17 @@ def test_the_lambda_package_leaves_boto_to_the_runtime_and_still_imports(
     )
     assert result.returncode == 0, result.stderr
     # Token checks are imported by the connect handler alone, and there RS256 is pure Python.
-    assert result.stdout.split() == ["notes", "False", "False", "False", "PureRS256"]
+    assert result.stdout.split() == [
+        "notes",
+        "False",
+        "False",
+        "False",
+        "PureRS256",
+        "True",
+        "False",
+        "False",
+    ]
+    assert "pyasn1" not in tops  # python-rsa reads PEM and DER keys with it; the app never does
     # The package's modules ran from its bytecode: none was compiled from source at import.
     task = str(tmp_path / "task")
     loaded = [line for line in result.stderr.splitlines() if line.startswith(f"# code object from '{task}")]
