@@ -63,12 +63,8 @@ class SigningKeysUnavailable(Exception):
     """The pool's JWKS could not be fetched and no key is cached."""
 
 
-def fetch_jwks(url: str) -> Mapping[str, Any]:
-    """GET a JWKS document (the standard library's HTTP client: the Lambda package holds no other).
-    Raises SigningKeysUnavailable."""
-    import urllib.error
-    import urllib.request
-
+def jwks_headers(url: str) -> dict[str, str]:
+    """The headers of a JWKS request to ``url``."""
     headers = {"Accept": "application/json"}
     if not url.startswith("https://cognito-idp."):
         # An emulator serves every AWS service on one address and picks the
@@ -77,9 +73,24 @@ def fetch_jwks(url: str) -> Mapping[str, Any]:
             "AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/cognito-idp/aws4_request, "
             "SignedHeaders=host, Signature=0"
         )
+    return headers
+
+
+def jwks_document(url: str, document: Any) -> Mapping[str, Any]:
+    """``document`` if it is a JWKS document; raises SigningKeysUnavailable naming ``url``."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise SigningKeysUnavailable(f"{url} did not answer with a JWKS document")
+    return document
+
+
+def fetch_jwks(url: str) -> Mapping[str, Any]:
+    """GET a JWKS document (the standard library's HTTP client: the Lambda package holds no other).
+    Raises SigningKeysUnavailable."""
+    import urllib.request
+
     if not url.startswith(("https://", "http://")):
         raise SigningKeysUnavailable(f"cannot fetch the user pool's signing keys from {url}: not a URL")
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http(s) only, checked above
+    request = urllib.request.Request(url, headers=jwks_headers(url))  # noqa: S310 - http(s), checked
     try:
         with urllib.request.urlopen(request, timeout=JWKS_TIMEOUT_SECONDS) as answer:  # noqa: S310
             document = json.loads(answer.read())
@@ -87,9 +98,7 @@ def fetch_jwks(url: str) -> Mapping[str, Any]:
         raise SigningKeysUnavailable(
             f"cannot fetch the user pool's signing keys from {url}: {error}"
         ) from error
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise SigningKeysUnavailable(f"{url} did not answer with a JWKS document")
-    return document
+    return jwks_document(url, document)
 
 
 class JwksCache:

@@ -55,6 +55,8 @@ from chalicelib.tokens import (
     TokenRejected,
     gateway_claims,
     issuer,
+    jwks_document,
+    jwks_headers,
     jwks_url,
 )
 from local_stack import gateway_http
@@ -87,25 +89,15 @@ def fetch_jwks(url: str) -> Mapping[str, Any]:
     Raises SigningKeysUnavailable."""
     import requests  # development dependency: local runs only
 
-    headers = {"Accept": "application/json"}
-    if not url.startswith("https://cognito-idp."):
-        # An emulator serves every AWS service on one address and picks the
-        # service from the request's credential scope: name cognito-idp.
-        headers["Authorization"] = (
-            "AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/cognito-idp/aws4_request, "
-            "SignedHeaders=host, Signature=0"
-        )
     try:
-        response = requests.get(url, headers=headers, timeout=JWKS_TIMEOUT_SECONDS)
+        response = requests.get(url, headers=jwks_headers(url), timeout=JWKS_TIMEOUT_SECONDS)
         response.raise_for_status()
         document = response.json()
     except (requests.RequestException, ValueError) as error:
         raise SigningKeysUnavailable(
             f"cannot fetch the user pool's signing keys from {url}: {error}"
         ) from error
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise SigningKeysUnavailable(f"{url} did not answer with a JWKS document")
-    return document
+    return jwks_document(url, document)
 
 
 _VERIFIERS: weakref.WeakKeyDictionary[Chalice, CognitoVerifier] = weakref.WeakKeyDictionary()
