@@ -8,7 +8,7 @@ from typing import Any
 
 from infra import description
 from infra.template.api import API_STAGE, api_name
-from infra.template.functions import FOLLOWER, FUNCTION, INDEXER, JOBS, PURGER, WS_CONNECT
+from infra.template.functions import FOLLOWER, FUNCTION, INDEXER, JOBS, PURGER, WS_CONNECT, WS_MESSAGE
 from infra.template.tables import TABLE
 
 ALARM_TOPIC = "AlarmTopic"
@@ -22,6 +22,7 @@ ALARMS = (
     "FollowerErrorsAlarm",
     "FollowerLagAlarm",
     "WsConnectErrorsAlarm",
+    "WsMessageErrorsAlarm",
     "PurgeErrorsAlarm",
     "JobsErrorsAlarm",
 )
@@ -63,6 +64,7 @@ def alarms(stage: str) -> dict[str, Any]:
     indexer = [{"Name": "FunctionName", "Value": {"Ref": INDEXER}}]
     follower = [{"Name": "FunctionName", "Value": {"Ref": FOLLOWER}}]
     ws_connect = [{"Name": "FunctionName", "Value": {"Ref": WS_CONNECT}}]
+    ws_message = [{"Name": "FunctionName", "Value": {"Ref": WS_MESSAGE}}]
     purger = [{"Name": "FunctionName", "Value": {"Ref": PURGER}}]
     jobs = [{"Name": "FunctionName", "Value": {"Ref": JOBS}}]
     table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
@@ -132,6 +134,12 @@ def alarms(stage: str) -> dict[str, Any]:
             "crash): clients cannot open live updates and fall back to pulling the change feed; "
             "its log group (output WsConnectFunctionName) shows why.",
             single("AWS/Lambda", "Errors", ws_connect, "Sum"),
+            0,
+        ),
+        "WsMessageErrorsAlarm": _alarm(
+            f"The {stage} WebSocket message handler failed on a client's message (a keep-alive): the "
+            "connection stays open; its log group shows why.",
+            single("AWS/Lambda", "Errors", ws_message, "Sum"),
             0,
         ),
         "PurgeErrorsAlarm": _alarm(

@@ -187,7 +187,12 @@ def test_the_connections_go_with_the_stack_and_expire(built: tuple[str, dict[str
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Delete"
 
 
-def test_the_connect_handler_has_an_errors_alarm(cfn: dict[str, Any]) -> None:
-    props = cfn["Resources"]["WsConnectErrorsAlarm"]["Properties"]
+@pytest.mark.parametrize(
+    ("alarm", "function"),
+    [("WsConnectErrorsAlarm", "WebsocketConnect"), ("WsMessageErrorsAlarm", "WebsocketMessage")],
+)
+def test_each_websocket_handler_has_an_errors_alarm(cfn: dict[str, Any], alarm: str, function: str) -> None:
+    props = cfn["Resources"][alarm]["Properties"]
     assert props["MetricName"] == "Errors"
-    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "WebsocketConnect"}}]
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]

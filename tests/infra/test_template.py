@@ -1224,12 +1224,16 @@ ALARM_METRICS = {
     "FollowerErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     # The feed's promise: a write in the feed 2 seconds after it was answered.
     "FollowerLagAlarm": ("AWS/Lambda", "IteratorAge", "Maximum", 2000),
+    "WsConnectErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
+    "WsMessageErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     "PurgeErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
     "JobsErrorsAlarm": ("AWS/Lambda", "Errors", "Sum", 0),
 }
 ALARM_FUNCTIONS = {
     "Indexer": "IndexNotes",
     "Follower": "FollowChanges",
+    "WsConnect": "WebsocketConnect",
+    "WsMessage": "WebsocketMessage",
     "Purge": "PurgeTrash",
     "Jobs": "RunJobs",
     "Function": "APIHandler",
