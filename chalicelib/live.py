@@ -121,11 +121,9 @@ class LiveUpdates:
     def verifier(self) -> Any:
         """The token checks of the stage's pool and mode (``chalicelib.tokens``), made on first use."""
         if self._verifier is None:
-            from chalicelib.tokens import CognitoVerifier, JwksCache, issuer, jwks_url
+            from chalicelib.tokens import stage_verifier
 
-            settings = self._settings
-            expected = settings.token_issuer or issuer(settings)
-            self._verifier = CognitoVerifier(expected, settings.app_client_ids, JwksCache(jwks_url(settings)))
+            self._verifier = stage_verifier(self._settings)
         return self._verifier
 
     # The change feed's function.

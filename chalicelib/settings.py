@@ -43,6 +43,11 @@ class PoolArn(NamedTuple):
         return cls(found["region"], found["account"], found["pool_id"]) if found else None
 
 
+# The issuer tokens name, when it is not the pool's own address: make run SCOPED=1's sign-in
+# endpoints (local_stack.scoped).
+ISSUER_VARIABLE = "NOTES_TOKEN_ISSUER"
+
+
 class SettingsError(RuntimeError):
     """A required setting is missing or malformed."""
 
@@ -109,7 +114,7 @@ class Settings(NamedTuple):
             write_scopes=write_scopes,
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
             ws_management_url=env.get("NOTES_WS_MANAGEMENT_URL") or None,
-            token_issuer=env.get("NOTES_TOKEN_ISSUER") or None,
+            token_issuer=env.get(ISSUER_VARIABLE) or None,
             **{table.setting: table_name(env, table) for table in TABLES},
         )
 

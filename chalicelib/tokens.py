@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.settings import Settings
+from chalicelib.settings import ISSUER_VARIABLE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ _BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
 _DATE_CLAIMS = ("exp", "iat")
 _LAST_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z
 # The issuer to expect instead of Cognito's address: make run SCOPED=1's sign-in endpoints.
-ISSUER_ENV = "NOTES_TOKEN_ISSUER"
+ISSUER_ENV = ISSUER_VARIABLE
 
 Fetch = Callable[[str], Mapping[str, Any]]
 Clock = Callable[[], float]
@@ -325,6 +325,13 @@ def jwks_url(settings: Settings, environ: Mapping[str, str] | None = None) -> st
     if endpoint:
         return f"{endpoint.rstrip('/')}/{settings.user_pool_id}/.well-known/jwks.json"
     return f"{issuer(settings)}/.well-known/jwks.json"
+
+
+def stage_verifier(settings: Settings, fetch: Fetch = fetch_jwks) -> CognitoVerifier:
+    """The checks of the stage's tokens: its pool's issuer (or the one the settings name), its app
+    clients, its pool's keys fetched with ``fetch``."""
+    expected = settings.token_issuer or issuer(settings)
+    return CognitoVerifier(expected, settings.app_client_ids, JwksCache(jwks_url(settings), fetch))
 
 
 def issuer(settings: Settings) -> str:

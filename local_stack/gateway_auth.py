@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -58,6 +57,7 @@ from chalicelib.tokens import (
     jwks_document,
     jwks_headers,
     jwks_url,
+    stage_verifier,
 )
 from local_stack import gateway_http
 
@@ -113,9 +113,9 @@ def verify_tokens_locally(app: Chalice, settings: Settings) -> CognitoVerifier |
         from chalice import local as chalice_local
     except ImportError:
         return None
-    # make run SCOPED=1 names the issuer of its sign-in endpoints (local_stack/scoped.py).
-    expected = os.environ.get(ISSUER_ENV) or issuer(settings)
-    verifier = CognitoVerifier(expected, settings.app_client_ids, JwksCache(jwks_url(settings), fetch_jwks))
+    # make run SCOPED=1 names the issuer of its sign-in endpoints (local_stack/scoped.py), which the
+    # settings read.
+    verifier = stage_verifier(settings, fetch_jwks)
     _VERIFIERS[app] = verifier
     _install(chalice_local)
     return verifier

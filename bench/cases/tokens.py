@@ -75,11 +75,7 @@ def websocket_connect(rows: list[Row], user: Any, factory: Any, with_cryptograph
     pure, chosen, decoder = PureRS256(), list(tokens._ALGORITHM), list(tokens._DECODER)
     tokens._ALGORITHM[:], tokens._DECODER[:] = [pure], []
     try:
-        checks = tokens.CognitoVerifier(
-            tokens.issuer(settings),
-            settings.app_client_ids,
-            tokens.JwksCache(tokens.jwks_url(settings), fetch_jwks),
-        )
+        checks = tokens.stage_verifier(settings, fetch_jwks)
         checks.verify(user.token)  # warm the key cache
         unseen = iter([factory.id_token() for _ in range(number * REPEATS)])
         in_lambda = median_us(lambda: checks.verify(next(unseen)), number)

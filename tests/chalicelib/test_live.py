@@ -27,12 +27,7 @@ CONNECTIONS_TABLE = notes_app.settings.connections_table_name
 def verifier(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The connect handler's checks, their keys fetched from the in-process pool (through
     requests, which the in-process emulator answers)."""
-    settings = notes_app.settings
-    checks = token_checks.CognitoVerifier(
-        token_checks.issuer(settings),
-        settings.app_client_ids,
-        token_checks.JwksCache(token_checks.jwks_url(settings), fetch_jwks),
-    )
+    checks = token_checks.stage_verifier(notes_app.settings, fetch_jwks)
     monkeypatch.setattr(notes_app.services.live, "_verifier", checks)
     yield
 
@@ -191,12 +186,7 @@ def test_the_pure_python_rs256_checks_signatures_as_pyjwts_own(
     """The Lambda package holds no compiled module: there RS256 is python-rsa's."""
     monkeypatch.setattr(token_checks, "_ALGORITHM", [PureRS256()])
     monkeypatch.setattr(token_checks, "_DECODER", [])
-    settings = notes_app.settings
-    checks = token_checks.CognitoVerifier(
-        token_checks.issuer(settings),
-        settings.app_client_ids,
-        token_checks.JwksCache(token_checks.jwks_url(settings), fetch_jwks),
-    )
+    checks = token_checks.stage_verifier(notes_app.settings, fetch_jwks)
     assert checks.verify(alice.token)["sub"] == alice.sub
     header, payload, signature = alice.token.split(".")
     flipped = signature[:-4] + ("AAAA" if not signature.endswith("AAAA") else "BBBB")
