@@ -78,7 +78,6 @@ class LiveServer:
         self._handlers = handlers
         self._checker = Checker(keys, lambda: datetime.now(UTC))
         self._connections: dict[str, Connection] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._ready = threading.Event()
         self._failed: BaseException | None = None
@@ -93,15 +92,8 @@ class LiveServer:
         if self._failed is not None:
             raise self._failed
 
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
-        self._loop = loop
         try:
             loop.run_until_complete(self._serve())
         except BaseException as error:  # the port is taken: told to start()

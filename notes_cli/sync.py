@@ -103,7 +103,7 @@ def changes(state: State, since: str | None, follow: bool, as_json: bool) -> Non
         )
     found, cursor = pull(state.api, since)
     if follow:
-        show(found, as_json and follow)
+        show(found, as_json)
         following(state, str(url), cursor, as_json)
         return
     if as_json:
