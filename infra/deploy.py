@@ -49,9 +49,9 @@ CLIENT_OUTPUTS = {
         "TableName",
     ),
 }
-# The page and its settings are asked for again at every load; the rest is kept a day.
-# The files' names carry no hash: a browser revalidates each (cheap, with ETags), so a page never
-# runs the modules of another deploy.
+# Every file of the page is asked for again at every load, the page, its settings and its service
+# worker (sw.js) included: the files' names carry no hash, so a browser revalidates each (cheap,
+# with ETags) and a page never runs the modules of another deploy.
 NO_CACHE = "no-cache"
 # Types mimetypes does not know, or names differently (text/javascript is the standard's).
 CONTENT_TYPES = {
@@ -248,6 +248,8 @@ def content_type(key: str) -> str:
 
 
 def cache_control(key: str) -> str:
+    """The Cache-Control the web bucket answers ``key`` with: ``no-cache`` for every file, the
+    page, its settings and its service worker included (``NO_CACHE``)."""
     return NO_CACHE
 
 

@@ -60,8 +60,8 @@ def local_web_server(
         local=True,
     )
     # The deployed page's policy, with the local addresses: the emulator answers for Cognito and
-    # S3 alike.
-    policy = description.content_security_policy(api_url, f"{endpoint}/", [f"{endpoint}/"])
+    # S3 alike, and the live endpoint is make run's own, on its port.
+    policy = description.content_security_policy(api_url, f"{endpoint}/", [f"{endpoint}/"], ws_url=ws_url)
     return WebServer(web_port, config, policy)
 
 

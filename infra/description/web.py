@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.validation import FILE_NAME_FORBIDDEN_PATTERN, MAX_FILE_NAME_CHARS, MEDIA_TYPE_PATTERN
+from chalicelib.validation import (
+    FILE_NAME_FORBIDDEN_PATTERN,
+    MAX_FILE_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    MEDIA_TYPE_PATTERN,
+)
 from contract.passwords import POOL_POLICY
 
 WEB_INDEX = "index.html"
@@ -23,14 +28,20 @@ WEB_SECURITY_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
 }
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
+# The schemes a source of connect-src may have: the API's, Cognito's and the bucket's; the live
+# endpoint's (a WebSocket). Plain http and ws are make run's, on 127.0.0.1.
+_HTTP_SCHEMES = ("https", "http")
+_WEBSOCKET_SCHEMES = ("wss", "ws")
 
 
 def client_rules(max_attachment_bytes: int) -> dict[str, Any]:
     """What a client checks before it asks, in the web app's ``config.json``: the pool's password
-    policy and the API's rules for a file (its size, its name's length, its media type's form)."""
+    policy, the longest title (a conflict copy's title is cut to it) and the API's rules for a file
+    (its size, its name's length, its media type's form)."""
     return {
         "maxAttachmentBytes": max_attachment_bytes,
         "passwordPolicy": POOL_POLICY.config(),
+        "titleMaxChars": MAX_TITLE_CHARS,
         "fileNameMaxChars": MAX_FILE_NAME_CHARS,
         "fileNameForbiddenPattern": FILE_NAME_FORBIDDEN_PATTERN,
         "mediaTypePattern": MEDIA_TYPE_PATTERN,
@@ -43,18 +54,29 @@ def password_rules_text() -> str:
 
 
 def content_security_policy(
-    api_url: str, cognito_url: str, bucket_urls: Sequence[str], *, auth_url: str | None = None
+    api_url: str,
+    cognito_url: str,
+    bucket_urls: Sequence[str],
+    *,
+    auth_url: str | None = None,
+    ws_url: str | None = None,
 ) -> str:
-    """The web app's Content-Security-Policy: its own files only, no inline script or style, and
-    connections to itself, the API, Cognito (and, in scoped mode, ``auth_url``: the pool's sign-in
-    domain, whose token endpoint the page calls) and the attachments bucket, nowhere else.
+    """The web app's Content-Security-Policy: its own files only, no inline script or style, its
+    own service worker, and connections to itself, the API, the stage's live endpoint (``ws_url``,
+    where the page follows changes over a WebSocket), Cognito (and, in scoped mode, ``auth_url``:
+    the pool's sign-in domain, whose token endpoint the page calls) and the attachments bucket,
+    nowhere else.
 
-    Each URL becomes a source of ``connect-src`` (a source with a path matches below it, so a path
-    gets its trailing slash); a URL that could end the source or the directive is refused.
+    Each URL becomes a source of ``connect-src``: ``ws_url`` a ``wss`` or ``ws`` one, each other an
+    ``https`` or ``http`` one. A source with a path matches below it, so an HTTP URL's path gets its
+    trailing slash; the live endpoint's path is kept as it is, as the page connects to exactly that
+    URL. A URL that could end the source or the directive, or of another scheme, is refused.
     """
     sources: list[str] = ["'self'"]
-    for url in (api_url, cognito_url, *([auth_url] if auth_url else []), *bucket_urls):
-        source = _connect_source(url)
+    urls = [(api_url, _HTTP_SCHEMES), *([(ws_url, _WEBSOCKET_SCHEMES)] if ws_url else [])]
+    urls += [(url, _HTTP_SCHEMES) for url in (cognito_url, *([auth_url] if auth_url else []), *bucket_urls)]
+    for url, schemes in urls:
+        source = _connect_source(url, schemes)
         if source not in sources:
             sources.append(source)
     return "; ".join(
@@ -64,6 +86,7 @@ def content_security_policy(
             "style-src 'self'",
             "img-src 'self' data:",
             "connect-src " + " ".join(sources),
+            "worker-src 'self'",
             "form-action 'none'",
             "frame-ancestors 'none'",
             "base-uri 'none'",
@@ -72,16 +95,18 @@ def content_security_policy(
     )
 
 
-def _connect_source(url: str) -> str:
+def _connect_source(url: str, schemes: tuple[str, ...]) -> str:
     scheme, separator, rest = url.partition("://")
     if (
         not separator
-        or scheme not in ("https", "http")
+        or scheme not in schemes
         or not rest
         or any(character.isspace() or character in ";,'\"" for character in url)
     ):
         raise ValueError(f"not a URL a content security policy can name: {url!r}")
-    host, slash, path = rest.partition("/")
-    if slash and path and not path.endswith("/"):
-        return f"{scheme}://{host}/{path}/"
-    return f"{scheme}://{host}" if not path else url
+    host, _, path = rest.partition("/")
+    if not path:
+        return f"{scheme}://{host}"
+    if scheme in _WEBSOCKET_SCHEMES or path.endswith("/"):
+        return url
+    return f"{scheme}://{host}/{path}/"

@@ -2,8 +2,8 @@
 distribution, which serves the page over HTTPS with its security headers.
 
 The distribution depends on none of the API, the function and the bucket (each of them allows
-its origin): its content security policy names them by their region's host patterns, not by
-reference, which would close a circle.
+its origin): its content security policy names them, and the WebSocket API as the API is, by their
+region's host patterns, not by reference, which would close a circle.
 """
 
 from __future__ import annotations
@@ -98,11 +98,13 @@ def content_security_policy(
 ) -> dict[str, str]:
     """The deployed page's Content-Security-Policy, as ``Fn::Sub``.
 
-    It names the API and the attachments bucket by their region's host patterns: each of them
-    allows the distribution's origin, so naming them by reference here would make the
-    distribution depend on them and close a circle. ``auth_domain_url`` (scoped mode: the pool's
-    sign-in domain, ``cognito.auth_domain``) is named exactly, by its prefix, not by reference;
-    ``user_pool_region`` is an existing pool's region, when it is not the stack's.
+    It names the API, the WebSocket API (the live endpoint, over ``wss`` only) and the attachments
+    bucket by their region's host patterns, not by reference: the API and the bucket allow the
+    distribution's origin, so naming them here would make the distribution depend on them and close
+    a circle; the WebSocket API is named as the API is (its routes call the functions, which allow
+    that origin too), and the distribution depends on none of them. ``auth_domain_url`` (scoped
+    mode: the pool's sign-in domain, ``cognito.auth_domain``) is named exactly, by its prefix, not
+    by reference; ``user_pool_region`` is an existing pool's region, when it is not the stack's.
     """
     suffix = "${AWS::Region}.${AWS::URLSuffix}"
     cognito = f"https://cognito-idp.{user_pool_region}.amazonaws.com" if user_pool_region else None
@@ -111,6 +113,7 @@ def content_security_policy(
         cognito or f"https://cognito-idp.{suffix}",
         ["https://*.s3.${AWS::URLSuffix}", f"https://*.s3.{suffix}"],
         auth_url=auth_domain_url,
+        ws_url=f"wss://*.execute-api.{suffix}",
     )
     return {"Fn::Sub": policy}
 

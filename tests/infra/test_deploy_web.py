@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from infra import deploy, stages
 from tests.conftest import WEB_RULES, aws_client
 
-DAY = "no-cache"  # every file is revalidated: names carry no hash
+REVALIDATE = "no-cache"  # every file is revalidated: names carry no hash
 
 
 class Session:
@@ -88,6 +88,7 @@ def web(tmp_path: Path) -> Path:
         "style.css": "body { margin: 0 }",
         "icon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
         "manifest.webmanifest": "{}",
+        "sw.js": "self.addEventListener('fetch', () => {});",
         # Not the page's:
         "config.json": '{"apiUrl": "http://127.0.0.1:8000"}',
         ".env": "SECRET=1",
@@ -118,17 +119,20 @@ def test_the_pages_files_are_uploaded_with_their_types_and_caching(
         "lib/notes.js",
         "manifest.webmanifest",
         "style.css",
+        "sw.js",
     ]
     published = deploy.publish_web(Session(), outputs, web, "dev")
     objects = _objects(outputs["WebBucketName"])
     assert {key: (item["ContentType"], item["CacheControl"]) for key, item in objects.items()} == {
         "index.html": ("text/html; charset=utf-8", "no-cache"),
         "config.json": ("application/json", "no-cache"),
-        "app.js": ("text/javascript; charset=utf-8", DAY),
-        "lib/notes.js": ("text/javascript; charset=utf-8", DAY),
-        "style.css": ("text/css; charset=utf-8", DAY),
-        "icon.svg": ("image/svg+xml", DAY),
-        "manifest.webmanifest": ("application/manifest+json", DAY),
+        "app.js": ("text/javascript; charset=utf-8", REVALIDATE),
+        "lib/notes.js": ("text/javascript; charset=utf-8", REVALIDATE),
+        "style.css": ("text/css; charset=utf-8", REVALIDATE),
+        "icon.svg": ("image/svg+xml", REVALIDATE),
+        "manifest.webmanifest": ("application/manifest+json", REVALIDATE),
+        # The service worker: a script, revalidated like the page, so a deploy reaches the next load.
+        "sw.js": ("text/javascript; charset=utf-8", "no-cache"),
     }
     assert objects["lib/notes.js"]["Body"].read() == (web / "lib" / "notes.js").read_bytes()
     assert objects["index.html"]["Body"].read() == (web / "index.html").read_bytes()
@@ -245,6 +249,7 @@ def test_files_no_longer_in_web_are_deleted(outputs: dict[str, str], web: Path) 
         "index.html",
         "manifest.webmanifest",
         "style.css",
+        "sw.js",
     ]
     assert objects["app.js"]["Body"].read() == b"export {};"
 
@@ -275,6 +280,7 @@ def test_a_folder_without_a_page_or_a_stack_without_the_web_app_is_refused(
     ("key", "kind"),
     [
         ("app.js", "text/javascript; charset=utf-8"),
+        ("sw.js", "text/javascript; charset=utf-8"),
         ("lib/worker.mjs", "text/javascript; charset=utf-8"),
         ("index.html", "text/html; charset=utf-8"),
         ("style.css", "text/css; charset=utf-8"),
@@ -286,6 +292,11 @@ def test_a_folder_without_a_page_or_a_stack_without_the_web_app_is_refused(
 )
 def test_content_types(key: str, kind: str) -> None:
     assert deploy.content_type(key) == kind
+
+
+@pytest.mark.parametrize("key", ["index.html", "config.json", "sw.js", "app.js", "lib/notes.js", "style.css"])
+def test_every_file_is_revalidated_the_service_worker_too(key: str) -> None:
+    assert deploy.cache_control(key) == "no-cache"
 
 
 class FakeCloudFormation:

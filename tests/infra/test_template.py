@@ -516,7 +516,8 @@ def _csp_directives(policy: str) -> dict[str, list[str]]:
 
 
 def _csp_allows(sources: list[str], url: str) -> bool:
-    """Whether a host-source list allows ``url`` (scheme, host with a leading wildcard, path prefix)."""
+    """Whether a host-source list allows ``url`` (scheme, host with a leading wildcard, path prefix
+    or exact path)."""
     scheme, _, rest = url.partition("://")
     host, _, path = rest.partition("/")
     for source in sources:
@@ -530,6 +531,8 @@ def _csp_allows(sources: list[str], url: str) -> bool:
         elif source_host != host:
             continue
         if not slash or source_path == "" or (source_path.endswith("/") and path.startswith(source_path)):
+            return True
+        if source_path == path:  # a path without its trailing slash matches exactly
             return True
     return False
 
@@ -631,12 +634,14 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
     policy = csp["ContentSecurityPolicy"]["Fn::Sub"]
     scoped = _mode(cfn) == "scoped"
     assert "unsafe" not in policy and "nonce-" not in policy and "sha256-" not in policy
-    # Deployed, the page connects to itself, its region's API and Cognito, the attachments bucket
-    # (by its global and its regional name) and, scoped, the pool's own sign-in domain.
+    # Deployed, the page connects to itself, its region's API, WebSocket API (the live endpoint) and
+    # Cognito, the attachments bucket (by its global and its regional name) and, scoped, the pool's
+    # own sign-in domain; its service worker is its own file.
     suffix = "${AWS::Region}.${AWS::URLSuffix}"
     connect = [
         "'self'",
         f"https://*.execute-api.{suffix}",
+        f"wss://*.execute-api.{suffix}",
         f"https://cognito-idp.{suffix}",
         *(["https://notes-prod-${AWS::AccountId}.auth.${AWS::Region}.amazoncognito.com"] if scoped else []),
         "https://*.s3.${AWS::URLSuffix}",
@@ -648,19 +653,24 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "connect-src": connect,
+        "worker-src": ["'self'"],
         "form-action": ["'none'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "manifest-src": ["'self'"],
     }
 
-    # Deployed, the page may reach its API, Cognito and the attachments bucket, nothing else.
+    # Deployed, the page may reach its API, its live endpoint, Cognito and the attachments bucket,
+    # nothing else.
     connect = _csp_directives(_deployed(policy))["connect-src"]
-    assert connect[0] == "'self'" and "*" not in connect and "https:" not in connect
+    assert connect[0] == "'self'" and "*" not in connect and "https:" not in connect and "wss:" not in connect
     api = _deployed(cfn["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]).replace("${RestAPI}", "a1b2c3d4e5")
+    live = _deployed(cfn["Outputs"]["WsUrl"]["Value"]["Fn::Sub"])
+    live = live.replace("${WebsocketAPI}", "f6g7h8i9j0").replace("${WebsocketAPIStage}", "api")
     bucket = "notes-dev-attachmentsbucket-1x2y3z"
     for url in (
         f"{api}/notes/01J0?limit=20",
+        live,
         "https://cognito-idp.eu-west-1.amazonaws.com/",
         f"https://{bucket}.s3.amazonaws.com/",
         f"https://{bucket}.s3.eu-west-1.amazonaws.com/",
@@ -671,6 +681,9 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
         "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api/notes",  # another region's
         "https://cognito-idp.us-east-1.amazonaws.com/",
         "http://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api/notes",  # not over TLS
+        live.replace("eu-west-1", "us-east-1"),  # another region's live endpoint
+        live.replace("wss://", "ws://"),  # not over TLS
+        "wss://attacker.example/live",
         "https://other-prefix.auth.eu-west-1.amazoncognito.com/oauth2/token",  # another pool's domain
     ):
         assert not _csp_allows(connect, url), url
@@ -752,13 +765,33 @@ def test_the_functions_role_gains_nothing_for_the_web_app(cfn: dict[str, Any]) -
 
 def test_the_content_security_policy_names_each_source_once_and_refuses_what_could_break_it() -> None:
     local = description.content_security_policy(
-        "http://127.0.0.1:8000", "http://127.0.0.1:8001/", ["http://127.0.0.1:8001"]
+        "http://127.0.0.1:8000",
+        "http://127.0.0.1:8001/",
+        ["http://127.0.0.1:8001"],
+        ws_url="ws://127.0.0.1:8003",
     )
-    connect = _csp_directives(local)["connect-src"]
-    assert connect == ["'self'", "http://127.0.0.1:8000", "http://127.0.0.1:8001"]
-    # A source with a path matches below it only when the path ends with a slash.
+    directives = _csp_directives(local)
+    assert directives["connect-src"] == [
+        "'self'",
+        "http://127.0.0.1:8000",
+        "ws://127.0.0.1:8003",
+        "http://127.0.0.1:8001",
+    ]
+    assert directives["worker-src"] == ["'self'"]  # the page's service worker, from its own origin
+    # No live endpoint given, no WebSocket source.
+    without = description.content_security_policy("http://127.0.0.1:8000", "http://127.0.0.1:8001/", [])
+    assert _csp_directives(without)["connect-src"] == [
+        "'self'",
+        "http://127.0.0.1:8000",
+        "http://127.0.0.1:8001",
+    ]
+    # A source with a path matches below it only when the path ends with a slash: an HTTP URL's path
+    # gets one, the live endpoint's path stays exact (the page connects to that very URL).
     api = "https://a1.execute-api.eu-west-1.amazonaws.com/api"
-    assert _csp_directives(description.content_security_policy(api, api, []))["connect-src"][1] == api + "/"
+    live = "wss://f6.execute-api.eu-west-1.amazonaws.com/api"
+    connect = _csp_directives(description.content_security_policy(api, api, [], ws_url=live))["connect-src"]
+    assert connect == ["'self'", api + "/", live]
+    assert _csp_allows(connect, live) and not _csp_allows(connect, live + "/other")
     for bad in (
         "https://x.example; script-src *",
         "https://x.example;script-src",
@@ -770,6 +803,44 @@ def test_the_content_security_policy_names_each_source_once_and_refuses_what_cou
     ):
         with pytest.raises(ValueError, match="content security policy"):
             description.content_security_policy(bad, "https://cognito-idp.eu-west-1.amazonaws.com", [])
+
+
+@pytest.mark.parametrize("live", ["wss://f6.execute-api.eu-west-1.amazonaws.com/api", "ws://127.0.0.1:8003"])
+def test_a_websocket_url_names_the_live_endpoint_and_nothing_else(live: str) -> None:
+    api = "https://a1.execute-api.eu-west-1.amazonaws.com/api"
+    cognito = "https://cognito-idp.eu-west-1.amazonaws.com"
+    policy = description.content_security_policy(api, cognito, [], ws_url=live)
+    assert live in _csp_directives(policy)["connect-src"]
+    # Not the API's, Cognito's, the sign-in domain's or the bucket's: those are HTTP.
+    for refused in (
+        lambda: description.content_security_policy(live, cognito, []),
+        lambda: description.content_security_policy(api, live, []),
+        lambda: description.content_security_policy(api, cognito, [live]),
+        lambda: description.content_security_policy(api, cognito, [], auth_url=live),
+    ):
+        with pytest.raises(ValueError, match="content security policy"):
+            refused()
+
+
+@pytest.mark.parametrize(
+    "live",
+    [
+        "https://f6.execute-api.eu-west-1.amazonaws.com/api",  # the live endpoint is a WebSocket
+        "http://127.0.0.1:8003",
+        "ftp://x.example",
+        "wss://",
+        "wss:x.example",
+        "wss://x.example; script-src *",
+        "wss://x.example,wss://y.example",
+        "wss://x.example 'unsafe-inline'",
+        "*",
+    ],
+)
+def test_the_live_endpoint_is_a_websocket_url_that_cannot_break_the_policy(live: str) -> None:
+    api = "https://a1.execute-api.eu-west-1.amazonaws.com/api"
+    cognito = "https://cognito-idp.eu-west-1.amazonaws.com"
+    with pytest.raises(ValueError, match="content security policy"):
+        description.content_security_policy(api, cognito, [], ws_url=live)
 
 
 def test_a_security_header_the_template_cannot_render_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

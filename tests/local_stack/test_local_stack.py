@@ -92,7 +92,15 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
     policy = config.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
     api, emulator = f"http://127.0.0.1:{stack.port}", f"http://127.0.0.1:{stack.emulator_port}"
-    assert f"connect-src 'self' {api} {emulator}" in policy
+    # The page follows changes over make run's own live endpoint; its service worker is its own file.
+    assert f"connect-src 'self' {api} {stack.facts.ws_url} {emulator};" in policy
+    assert "worker-src 'self';" in policy
+    # A module is a script, asked for again at every load, with the same policy.
+    module = requests.get(f"{web}/app.js", timeout=5)
+    assert module.status_code == 200
+    assert module.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert module.headers["Cache-Control"] == "no-cache"
+    assert module.headers["Content-Security-Policy"] == policy
     assert config.headers["X-Content-Type-Options"] == "nosniff"
     assert config.headers["X-Frame-Options"] == "DENY"
     for path in ("/../README.md", "/%2e%2e/README.md", "/.gitignore", "/nothing-here.js", "/web/"):
