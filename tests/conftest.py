@@ -86,6 +86,7 @@ WEB_RULES = {
         "requireNumbers": True,
         "requireSymbols": True,
     },
+    "titleMaxChars": 200,
     "fileNameMaxChars": 255,
     "fileNameForbiddenPattern": r"[/\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]",
     "mediaTypePattern": r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$",

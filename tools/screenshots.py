@@ -82,22 +82,38 @@ def screens(stack: Stack) -> None:
             page.get_by_role("button", name="Account", exact=True).click()
             expect(page.get_by_role("button", name="Export my notes")).to_be_visible()
             shoot(page, "account")
+
+            offline(page)
+            shoot(page, "offline")
         finally:
             browser.close()
 
 
 def conflict(page: Page, user: WebUser) -> None:
-    """The open note changed elsewhere, then saved here: the conflict message."""
+    """The open note changed elsewhere while typed in, then saved here: the conflict message."""
     note_id = page.url.rsplit("#", 1)[-1]
     current = user.note(note_id)
+    page.get_by_label("Content").fill("Dinner with the team, to be claimed back.\nAdded the taxi too.")
     changed = user.call(
         "PATCH", f"/notes/{note_id}", {"content": "Changed on the phone."}, if_match=current.headers["ETag"]
     )
     assert changed.status_code == 200, changed.text
-    page.get_by_label("Content").fill("Dinner with the team, to be claimed back.\nAdded the taxi too.")
+    expect(page.get_by_role("status")).to_contain_text("was changed on another device")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("group", name="Changed elsewhere")).to_be_visible()
     page.evaluate("document.querySelector('main').scrollTo(0, 0)")  # the notes scroll, not the page
+
+
+def offline(page: Page) -> None:
+    """Without a network: a note written on the device, waiting to be sent."""
+    page.get_by_role("button", name="Back to your notes").click()
+    page.context.set_offline(True)
+    expect(page.locator("#sync-state")).to_contain_text("Offline")
+    page.get_by_role("button", name="New note").click()
+    page.get_by_label("Title").fill("On the train")
+    page.get_by_label("Content").fill("Written without a network: sent when it returns.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#sync-state")).to_contain_text("1 change waits to be sent")
 
 
 def main() -> int:

@@ -38,8 +38,9 @@ const trashPath = (id) => `/trash/${encodeURIComponent(id)}`;
 /**
  * auth: { token() → the current token, renew() → a new one (or throws) }
  * onWait(seconds): told before waiting out a 503, so that the page can say so.
+ * onAnswer(), onUnreachable(): told when the API answered a request, or could not be reached.
  */
-export function apiClient(config, auth, { onWait = () => {} } = {}) {
+export function apiClient(config, auth, { onWait = () => {}, onAnswer = () => {}, onUnreachable = () => {} } = {}) {
   /** A new token; `refusedAlive`: the API has just refused one that had not expired. */
   async function renew(refusedAlive = false) {
     try {
@@ -66,7 +67,7 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
     try {
-      return await fetch(`${config.apiUrl}${path}`, {
+      const response = await fetch(`${config.apiUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -74,7 +75,10 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
         credentials: "omit",
         cache: "no-store",
       });
+      onAnswer();
+      return response;
     } catch (error) {
+      onUnreachable();
       if (error && error.name === "AbortError") {
         throw new ApiError(`The notes service did not answer within ${TIMEOUT_MS / 1000} seconds: try again.`, {
           kind: "unreachable",
@@ -175,6 +179,12 @@ export function apiClient(config, auth, { onWait = () => {} } = {}) {
     },
     async exportStatus(id) {
       return (await request("GET", `/exports/${encodeURIComponent(id)}`)).data;
+    },
+    /** The change feed after `since` (from the start without it): { changes, cursor, more }. */
+    async changes(since = null, limit = 100) {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (since) query.set("since", since);
+      return (await request("GET", `/changes?${query}`)).data;
     },
     async deleteAccount(email) {
       await request("DELETE", "/me", { confirm: email });

@@ -13,13 +13,22 @@ import { cognitoClient } from "./cognito.js";
 import { loadConfig } from "./config.js";
 import { h } from "./dom.js";
 import { clearMessages, render, say, warn } from "./screens.js";
-import { SESSION_KEY, forgetSession, loadSession, saveSession, whyEnded } from "./session.js";
+import { SESSION_KEY, forgetSession, isExpired, loadSession, saveSession, whyEnded } from "./session.js";
 import { signInActions } from "./sign-in.js";
 import { PLAIN, forgetDrafts, isDirty, loadDrafts, onChange, reset, state, storeDrafts, update } from "./state.js";
 
 // The modules loaded at sign-in, with those they import, all asked for at once: a failure names
 // the first that failed, in this order (trash.js and account.js need notes-screen.js).
-const SIGNED_IN = ["notes-screen.js", "note-actions.js", "trash.js", "account.js", "notes-list.js", "words.js"];
+const SIGNED_IN = [
+  "notes-screen.js",
+  "note-actions.js",
+  "trash.js",
+  "account.js",
+  "sync.js",
+  "notes-list.js",
+  "words.js",
+  "device.js",
+];
 
 let returned = fromSignInPage(); // scoped mode: the pool's sign-in page's answer, if any
 
@@ -28,9 +37,9 @@ let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
-// The first four of SIGNED_IN, once loaded: the notes screen and its list, the note open's
-// actions, the trash and the account.
-let list, noteOpen, trash, account;
+// The first five of SIGNED_IN, once loaded: the notes screen and its list, the note open's
+// actions, the trash, the account and the device's copy of the notes (sync.js).
+let list, noteOpen, trash, account, sync;
 let signedInScreens = {}; // their screens, by name
 let loadingNotesScreen = null;
 
@@ -66,10 +75,10 @@ function loadNotesScreen() {
     .then(([, ...settled]) => {
       const broken = settled.findIndex((result) => result.status === "rejected");
       if (broken >= 0) throw new Error(SIGNED_IN[broken]);
-      [list, noteOpen, trash, account] = settled.map((result) => result.value);
+      [list, noteOpen, trash, account, sync] = settled.map((result) => result.value);
       Object.assign(
         actions,
-        list.listActions({ api: () => api, failed, setAddress }),
+        list.listActions({ api: () => api, sync: () => sync, failed, setAddress }),
         noteOpen.noteActions(wiring),
         trash.trashActions(wiring),
         account.accountActions(wiring),
@@ -119,7 +128,11 @@ async function signedIn(newSession, focus) {
     signOutWarned: false,
     focus,
   });
-  list.loadNotes(false).then(() => openFromAddress(actions));
+  sync.startSync(wiring, newSession);
+  list.loadNotes(false).then(() => {
+    openFromAddress(actions);
+    sync.follow();
+  });
 }
 
 /** The session is over (expired, refused, ended in another window, the account deleted): back to
@@ -134,7 +147,7 @@ function sessionEnded(message, { keepDrafts = true, tell = warn, deleted = false
   else forgetDrafts();
   forgetSession(deleted ? "deleted" : "");
   session = null;
-  stopWaiting();
+  stopWaiting({ forget: !keepDrafts });
   if (deleted) setAddress(null); // whoever signs in next starts at their notes
   reset({ screen: "signin", form: { email, password: "", code: "" }, focus: oauth ? "sign-in" : email ? "password" : "email" });
   const kept = keepDrafts && unsaved ? " Your unsaved changes are kept for when you sign in again." : "";
@@ -159,6 +172,9 @@ const wiring = {
   failed,
   setAddress,
   sessionEnded,
+  sync: () => sync,
+  /** A token the API takes now: the session's, renewed first when it has expired. */
+  token: () => (isExpired(auth.token()) ? auth.renew() : Promise.resolve(auth.token())),
   conflictOrFailure: (...args) => noteOpen.conflictOrFailure(...args),
   moveToTrash: (id) => trash.moveToTrash(id),
   accessToken: () => session?.accessToken || "",
@@ -166,11 +182,13 @@ const wiring = {
   scoped: () => oauth && state.config.oauth,
 };
 
-/** Signed out: no listing, nor export, is waited for any more. */
-function stopWaiting() {
+/** Signed out: no listing, nor export, is waited for any more, nor the notes' changes;
+ * `forget`: this device's copy of the notes is deleted, with the changes waiting to be sent. */
+function stopWaiting({ forget = false } = {}) {
   list?.stopListing();
   trash?.stop();
   account?.stop();
+  return sync?.stopSync({ forget });
 }
 
 // --- the actions ---------------------------------------------------------------------------
@@ -181,9 +199,15 @@ const actions = {
 
   async signOut() {
     const unsaved = Object.keys(state.drafts).filter(isDirty).length;
-    if (unsaved && !state.signOutWarned) {
+    if ((unsaved || state.waiting) && !state.signOutWarned) {
       const notes = unsaved === 1 ? "1 note" : `${unsaved} notes`;
-      warn(`You have unsaved changes in ${notes}. Save them, or choose Sign out again to sign out and drop them.`);
+      const changes = state.waiting === 1 ? "1 change" : `${state.waiting} changes`;
+      const what = [
+        unsaved ? `You have unsaved changes in ${notes}.` : "",
+        state.waiting ? `${changes} made offline ${state.waiting === 1 ? "has" : "have"} not been sent yet: signing out deletes this device's copy of your notes with ${state.waiting === 1 ? "it" : "them"}.` : "",
+      ];
+      const keep = unsaved && state.waiting ? "Save them and go online" : unsaved ? "Save them" : "Go online to send them";
+      warn(`${what.filter(Boolean).join(" ")} ${keep}, or choose Sign out again to sign out and drop them.`);
       update({ signOutWarned: true });
       return;
     }
@@ -201,7 +225,7 @@ const actions = {
     forgetSession();
     forgetDrafts();
     session = null;
-    stopWaiting();
+    await stopWaiting({ forget: true });
     setAddress(null);
     const news = `You are signed out.${afterwards}`;
     if (oauth?.signOut(news, failure)) return; // scoped mode: on the way to the pool's logout
@@ -250,6 +274,9 @@ async function start() {
   cognito = cognitoClient(config);
   api = apiClient(config, auth, {
     onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
+    // Whether the API answers: without an answer, the page works from the device's copy (sync.js).
+    onAnswer: () => sync?.reached(),
+    onUnreachable: () => sync?.cannotReach(),
   });
   if (oauth) {
     const answer = returned;

@@ -1,7 +1,7 @@
 // The stage's settings, served beside the page as config.json: where the API and the user pool
 // are, and the rules the page checks before it asks (the pool's password policy, the largest
-// file, the form of a file's name and media type). The server writes them from its own rules:
-// none is copied here, and settings without them are said to be broken.
+// file, the form of a file's name and media type, the longest title). The server writes them from
+// its own rules: none is copied here, and settings without them are said to be broken.
 // `mode`: "id" (the default; the pool's JSON API, ID tokens) or "scoped" (the pool's sign-in
 // page, as `oauth` says, which oauth.js checks as it starts; access tokens).
 
@@ -11,6 +11,7 @@ const flag = (v) => typeof v === "boolean";
 const SWITCHES = ["requireUppercase", "requireLowercase", "requireNumbers", "requireSymbols"];
 const RULES = {
   maxAttachmentBytes: count,
+  titleMaxChars: count,
   fileNameMaxChars: count,
   mediaTypePattern: (v) => typeof v === "string" && v !== "" && compiles(v),
   fileNameForbiddenPattern: (v) => typeof v === "string" && v !== "" && compiles(v, "u"),

@@ -125,6 +125,7 @@ const actions = {
   // --- the attachment ----------------------------------------------------------------------
 
   pickFile() {
+    if (offlineFiles()) return;
     if (state.upload) {
       warn("A file is being uploaded already: wait for it to finish.");
       return;
@@ -142,6 +143,7 @@ const actions = {
   },
 
   async download() {
+    if (offlineFiles()) return;
     const id = state.openId;
     say("Preparing the download…");
     try {
@@ -161,7 +163,7 @@ const actions = {
 
   removeAttachment() {
     const id = state.openId;
-    if (!id || !state.open) return;
+    if (!id || !state.open || offlineFiles()) return;
     update({ confirming: "" });
     return busy("remove", async () => {
       const before = state.open.etag;
@@ -180,9 +182,18 @@ const actions = {
   },
 };
 
+/** Attachments are not kept on the device: offline, or for a note not sent yet, the page says so. */
+function offlineFiles() {
+  const device = app.sync();
+  if (!device || !(device.offline() || device.pending(state.openId || ""))) return false;
+  warn(device.offline() ? "Attachments are not available offline: attach or download files once you are back online." : "This note is being sent: attach a file once it is saved.");
+  return true;
+}
+
 async function openNote(id) {
   clearMessages();
-  const listed = state.notes.find((n) => n.noteId === id);
+  const device = app.sync();
+  const listed = state.notes.find((n) => n.noteId === id) || device?.shown(id);
   update({
     openId: id,
     open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
@@ -191,6 +202,15 @@ async function openNote(id) {
     focus: "editor-heading",
   });
   app.setAddress(id);
+  if (device && (device.offline() || device.pending(id))) {
+    // This device's copy is the note: it was made here, or waits to be sent, or there is no network.
+    if (!listed) {
+      update({ openId: null, open: null });
+      app.setAddress(null);
+      warn("This note is not on this device: it opens once you are back online.");
+    }
+    return;
+  }
   try {
     const latest = await app.api().getNote(id);
     const shown = state.open?.note;
@@ -198,6 +218,9 @@ async function openNote(id) {
     app.list().replaceNote(latest.note);
     if (state.openId === id) update({ open: latest });
   } catch (error) {
+    if (error.kind === "unreachable" && listed && device) {
+      return; // the note as this device has it stays shown
+    }
     if (error.kind === "notfound") {
       const kept = state.drafts[id] && isDirty(id);
       app.list().removeNote(id, kept ? { conflict: { id, gone: true } } : { openId: null, open: null });
@@ -213,6 +236,8 @@ function fieldsOf(typed) {
 
 async function save(id) {
   const sent = { ...editorFields(id) };
+  const device = app.sync();
+  if (device && (device.offline() || device.pending(id))) return saveOnDevice(device, id, sent);
   say("Saving…");
   try {
     if (id === "new") {
@@ -228,8 +253,28 @@ async function save(id) {
     }
     say("Saved.");
   } catch (error) {
+    if (error.kind === "unreachable" && device) {
+      return saveOnDevice(device, id, sent);
+    }
     conflictOrFailure(error, id, "The note was not saved:", "save");
   }
+}
+
+/** Offline: the note saved on this device (sync.js), sent when the network returns. */
+async function saveOnDevice(device, id, sent) {
+  const etag = id === "new" ? "" : state.drafts[id]?.etag || state.open?.etag || "";
+  const note = await device.keepWrite(id === "new" ? "create" : "save", id, fieldsOf(sent), etag, state.open?.note);
+  keepTypedSince(id, sent, etag, note.noteId);
+  const open = { note, etag };
+  if (id === "new") {
+    app.list().addNote(note, { openId: note.noteId, open, focus: "save" });
+    app.setAddress(note.noteId);
+  } else {
+    app.list().showChanges(new Map([[id, note]]));
+    if (state.openId === id) update({ open, conflict: null });
+  }
+  say(device.offline() ? "Saved on this device: it is sent when you are back online." : "Saved.");
+  if (!device.offline()) device.flush();
 }
 
 /** A conflict (the note changed or deleted elsewhere) is shown as one, with the text kept; any

@@ -100,7 +100,7 @@ export async function loadNotes(more) {
   const cursor = more ? state.nextCursor : null;
   update({ listState: "loading", listMore: more });
   try {
-    const page = await api.listNotes(cursor, PAGE_SIZE, search);
+    const page = await listFrom(api, cursor, search);
     if (asked !== listing) return; // a newer listing was asked for meanwhile
     const fresh = addPage(page, more);
     if (more && fresh.length) update({ focus: `note-${fresh[0].noteId}` });
@@ -111,6 +111,25 @@ export async function loadNotes(more) {
     if (asked !== listing) return;
     if (state.screen === "notes") update({ listState: "error" });
     app.failed(error, "Your notes could not be loaded:");
+  }
+}
+
+/**
+ * A page of the list from the API; offline (or when the API does not answer), from the device's
+ * copy (sync.js), which then answers until the list is read from the start again.
+ */
+async function listFrom(api, cursor, search) {
+  const device = app.sync();
+  const local = String(cursor || "").startsWith("local:");
+  if (device && (local || navigator.onLine === false)) {
+    const page = await device.listNotes(local ? cursor : null, PAGE_SIZE, search);
+    return { ...page, source: "device" };
+  }
+  try {
+    return { ...(await api.listNotes(cursor, PAGE_SIZE, search)), source: "api" };
+  } catch (error) {
+    if (!device?.hasCopy() || error.kind !== "unreachable" || cursor) throw error;
+    return { ...(await device.listNotes(null, PAGE_SIZE, search)), source: "device" };
   }
 }
 
@@ -141,6 +160,7 @@ function addPage(page, more) {
   update({
     notes: more ? [...state.notes, ...fresh] : fresh,
     nextCursor: page.nextCursor,
+    listSource: page.source,
     listState: "loaded",
     tags: tagsAfter(plainStart ? [] : state.tags, fresh),
   });
@@ -177,6 +197,44 @@ export function insertNote(note, index, patch = {}) {
 /** A note deleted, here or elsewhere: out of the list. */
 export function removeNote(id, patch = {}) {
   update({ notes: state.notes.filter((n) => n.noteId !== id), ...patch });
+}
+
+/**
+ * Notes changed elsewhere, or on their way from this device (`changed`: id → the note, or null
+ * when it is gone), shown in the list: a listed one replaced by a newer version, or removed; one
+ * not listed added where the list's order puts it, when the list holds every note and that place
+ * is among the notes listed. `replacing`: the id the note had here (made offline), whose place it
+ * takes. The list of every note stays in its order: newest made, or last changed, first.
+ */
+export function showChanges(changed, { replacing = null } = {}) {
+  const plain = !state.search.q && !state.search.tag;
+  const key = state.search.sort === "updated" ? "updatedAt" : "createdAt";
+  const listed = new Set();
+  const notes = [];
+  let moved = false; // the list is redrawn only when something in it changed
+  for (const note of state.notes) {
+    const id = note.noteId === replacing ? [...changed.keys()][0] : note.noteId;
+    const now = changed.get(id);
+    listed.add(id);
+    if (now === null) moved = true;
+    else if (now && (now.version > note.version || now.pending !== note.pending || id !== note.noteId)) {
+      notes.push(now);
+      moved = true;
+    } else notes.push(note);
+  }
+  const last = notes.length ? notes[notes.length - 1][key] || "" : "";
+  const added = [];
+  for (const [id, note] of changed) {
+    if (!note || listed.has(id) || !plain) continue;
+    if (state.nextCursor && (note[key] || "") < last) continue; // it comes with a next page
+    added.push(note);
+  }
+  if (!moved && !added.length) return;
+  const all = [...notes, ...added];
+  if (plain && (added.length || key === "updatedAt")) {
+    all.sort((a, b) => (b[key] || "").localeCompare(a[key] || "") || b.noteId.localeCompare(a.noteId));
+  }
+  update({ notes: all, tags: tagsAfter(state.tags, [...changed.values()].filter(Boolean)) });
 }
 
 /** The same tag, as the API compares tags: ignoring case. */

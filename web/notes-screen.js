@@ -13,7 +13,7 @@ import { editorFields, isDirty } from "./state.js";
 import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
 
 // The list (notes-list.js), for app.js: loaded with this screen.
-export { addNote, insertNote, listActions, loadNotes, removeNote, replaceNote, stopListing } from "./notes-list.js";
+export { addNote, insertNote, listActions, loadNotes, removeNote, replaceNote, showChanges, stopListing } from "./notes-list.js";
 
 const PREVIEW_CHARS = 200;
 
@@ -264,7 +264,7 @@ function editor(state, actions) {
       ? h(
           "p",
           { class: "hint meta" },
-          `Version ${note.version} · last changed `,
+          note.pending ? "Saved on this device, not sent yet · last changed " : `Version ${note.version} · last changed `,
           when(note.updatedAt),
           isDirty(id) ? " · unsaved changes" : "",
         )
@@ -362,7 +362,7 @@ function attachment(state, actions, note) {
           ` (${fileSize(file.size)}, ${file.contentType})`,
         )
       : h("p", { class: "hint" }, "No file attached."),
-    file && state.confirming === "remove" ? removeConfirmation(actions, file) : attachmentActions(actions, file),
+    attachmentActionsNow(state, actions, note, file),
     h(
       "p",
       { id: "attach-hint", class: "hint" },
@@ -378,6 +378,13 @@ function attachment(state, actions, note) {
     }),
     state.upload ? progress(state.upload) : null,
   );
+}
+
+/** What can be done with the file now: nothing offline, nor before a note made offline is sent. */
+function attachmentActionsNow(state, actions, note, file) {
+  if (state.offline) return h("p", { id: "files-offline", class: "hint" }, "Attachments are not available offline.");
+  if (note.noteId.startsWith("local-")) return h("p", { class: "hint" }, "A file can be attached once this note is sent.");
+  return file && state.confirming === "remove" ? removeConfirmation(actions, file) : attachmentActions(actions, file);
 }
 
 function attachmentActions(actions, file) {

@@ -46,6 +46,7 @@ export function render(state, actions, own = {}) {
   const kept = focusedField();
   document.body.dataset.screen = state.screen;
   replace(document.getElementById("account"), account(state, actions));
+  replace(document.getElementById("sync"), state.user ? syncState(state) : null);
   replace(main, (own[state.screen] || screen)(state, actions));
   if (state.focus) {
     const target = document.getElementById(state.focus);
@@ -87,6 +88,14 @@ function account(state, actions) {
     ),
     h("button", { type: "button", id: "sign-out", on: { click: actions.signOut } }, "Sign out"),
   ];
+}
+
+/** Offline, and the changes made offline that wait to be sent (sync.js), when there are. */
+function syncState(state) {
+  if (!state.offline && !state.waiting) return null;
+  const waiting = state.waiting === 1 ? "1 change waits to be sent" : `${state.waiting} changes wait to be sent`;
+  const words = state.offline ? `Offline${state.waiting ? `: ${waiting}` : ""}` : `${waiting}…`;
+  return h("span", { id: "sync-state", class: state.offline ? "sync offline" : "sync" }, words);
 }
 
 function fatal(state, actions) {

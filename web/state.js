@@ -24,6 +24,9 @@ function initialState() {
     nextCursor: null,
     listState: "idle", // idle | loading | loaded | error
     listMore: false, // the listing under way (or failed) is a next page of the one shown
+    listSource: "api", // where the list shown was read: "api", or "device" (offline: sync.js)
+    offline: false, // the page works from the device's copy (sync.js): no network, or no answer
+    waiting: 0, // changes made offline that wait to be sent (sync.js)
     search: PLAIN, // what the list shows: { q, tag, sort } as sent to the API (PLAIN: every note, newest first)
     searchText: "", // the search box, as typed (it is sent after a pause: search.q)
     tags: [], // the tags offered as filters: those of the notes listed (notes-list.js)
@@ -194,6 +197,20 @@ export function carryDraftForward(id, before, after) {
     setDraft(id, { ...draft, etag: after });
     storeDrafts();
   }
+}
+
+/** The draft of `from` (a note made offline, now sent) becomes that of `to`, at version `etag`. */
+export function renameDraft(from, to, etag) {
+  const draft = state.drafts[from];
+  if (!draft) return;
+  change({ drafts: { ...draftsWithout(from), [to]: { ...draft, etag } } });
+  storeDrafts();
+}
+
+/** `draft` ({ title, content, tags, etag }) becomes the unsaved text of `id` (a write refused). */
+export function keepAsDraft(id, draft) {
+  setDraft(id, draft);
+  storeDrafts();
 }
 
 /** The text shown for `id` becomes a draft of version `etag`, which the next save replaces. */

@@ -42,9 +42,12 @@ export async function moveToTrash(id) {
   const note = state.open.note;
   const where = { index: state.notes.findIndex((n) => n.noteId === id), search: state.search };
   const label = noteLabel(note);
+  const etag = state.drafts[id]?.etag || state.open.etag;
+  const device = app.sync();
+  if (device && (device.offline() || device.pending(id))) return deleteOnDevice(device, id, etag, label);
   say("Moving to the trash…");
   try {
-    await app.api().deleteNote(id, state.drafts[id]?.etag || state.open.etag);
+    await app.api().deleteNote(id, etag);
     dropDraft(id);
     app.list().removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
     app.setAddress(null);
@@ -53,8 +56,23 @@ export async function moveToTrash(id) {
     document.getElementById("status").append(" ", undo);
   } catch (error) {
     update({ confirming: "" });
+    if (error.kind === "unreachable" && device) {
+      return deleteOnDevice(device, id, etag, label);
+    }
     app.conflictOrFailure(error, id, "The note was not moved to the trash:", "delete");
   }
+}
+
+/** Offline: the note deleted on this device (sync.js); it goes to the trash when the network returns. */
+async function deleteOnDevice(device, id, etag, label) {
+  await device.keepWrite("delete", id, null, etag, state.open?.note);
+  dropDraft(id);
+  app.list().removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
+  app.setAddress(null);
+  if (id.startsWith("local-")) say(`Deleted: “${label}”.`); // it was never sent
+  else if (device.offline()) say(`Deleted on this device: “${label}” goes to the trash when you are back online.`);
+  else say(`Moved to the trash: “${label}”.`);
+  if (!device.offline()) device.flush();
 }
 
 export function trashActions(wiring) {

@@ -31,7 +31,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    opened = browser.new_context(viewport=VIEWPORT)
+    """A context without the page's service worker: what a worker fetches, the tests' routes never
+    see. The tests of the page offline (test_sync.py) make contexts of their own, with it."""
+    opened = browser.new_context(viewport=VIEWPORT, service_workers="block")
     yield opened
     opened.close()
 

@@ -198,6 +198,19 @@ def items(page: Page) -> Any:
     return notes_list(page).get_by_role("listitem")
 
 
+def without_live_updates(page: Page) -> None:
+    """The page as it is where the live endpoint is not reached: its settings without ``wsUrl``, so
+    that a change made elsewhere is met only when a write is refused."""
+
+    def settings(route: Route) -> None:
+        answer = route.fetch()
+        config = answer.json()
+        del config["wsUrl"]
+        route.fulfill(response=answer, json=config)
+
+    page.route("**/config.json", settings)
+
+
 def refuse_first_get(page: Page, url: str, origin: str, message: str) -> list[str]:
     """Answer the first GET to ``url`` (a route pattern) with API Gateway's 401 saying ``message``;
     the list of what was refused fills as it happens."""

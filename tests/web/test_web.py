@@ -38,6 +38,7 @@ from tests.web.helpers import (
     sign_in,
     status,
     wait_for_notes,
+    without_live_updates,
 )
 
 CORS = "Access-Control-Allow-Origin"
@@ -167,16 +168,20 @@ def test_the_whole_journey(browser: Browser, tab: Tab, local_stack: Stack) -> No
     assert open(download.path(), "rb").read() == data
     expect(page.get_by_role("heading", name="Edit note")).to_be_visible()  # the page stayed
 
-    # A conflict: the same note changed in a second browser (B) before A saves.
+    # A conflict: the same note changed in a second browser (B) while A types, before A saves.
+    # (A note is shown changed live in the other page only while nothing typed in it is unsaved.)
     other_context = browser.new_context(viewport=VIEWPORT)
     try:
         other = open_tab(other_context, local_stack, Tab).page
         sign_in(other, person)
         open_note(other, "Groceries for Sunday")
+        page.get_by_label("Content").fill("A typed this")
         other.get_by_label("Content").fill("B changed this")
         save(other)
+        other.get_by_label("Title").fill("B's title")  # B types on, and does not save yet
 
-        page.get_by_label("Content").fill("A typed this")
+        expect(status(page)).to_contain_text("was changed on another device")
+        expect(page.get_by_label("Content")).to_have_value("A typed this")
         page.get_by_role("button", name="Save", exact=True).click()
         expect(alert(page)).to_contain_text("changed elsewhere")
         expect(page.get_by_role("group", name="Changed elsewhere")).to_be_visible()
@@ -191,7 +196,6 @@ def test_the_whole_journey(browser: Browser, tab: Tab, local_stack: Stack) -> No
         assert person.note(note_id).json()["content"] == "A typed this"
 
         # B, now behind, meets the conflict too, and reloads the note instead.
-        other.get_by_label("Title").fill("B's title")
         other.get_by_role("button", name="Save", exact=True).click()
         expect(other.get_by_role("group", name="Changed elsewhere")).to_be_visible()
         expect(other.get_by_label("Title")).to_have_value("B's title")
@@ -496,7 +500,8 @@ def test_the_upload_code_is_loaded_at_the_first_upload_and_its_failure_said(tab:
     assert "app.js" in names
     assert {"upload.js", "oauth.js"} & names == set()  # neither a first visit nor ID mode needs them
 
-    asked = requests_where(page, lambda request: request.url.startswith(f"{tab.api}/"))
+    # The note's routes (the change feed may be pulled meanwhile, as the page follows changes).
+    asked = requests_where(page, lambda request: request.url.startswith(f"{tab.api}/notes"))
     page.route("**/upload.js", lambda route: route.abort("connectionrefused"))
     choose_file(page, "Attach file", "later.txt", b"later")
     expect(alert(page)).to_have_text(
@@ -504,7 +509,7 @@ def test_the_upload_code_is_loaded_at_the_first_upload_and_its_failure_said(tab:
     )
     expect(page.get_by_role("progressbar")).to_have_count(0)
     expect(page.get_by_role("button", name="Attach file")).to_be_enabled()
-    assert asked == []  # nothing was asked of the API
+    assert asked == []  # nothing was asked of the API about the note
     assert tab.page_errors == []
 
 
@@ -666,6 +671,7 @@ def test_note_text_and_file_names_show_as_text_and_run_nothing(tab: Tab, user: W
 def test_a_conflict_is_said_once(tab: Tab, user: WebUser) -> None:
     page = tab.page
     note = user.create_note("as it was", title="Said once")
+    without_live_updates(page)  # the page meets the changes made elsewhere only as it saves
     sign_in(page, user)
     open_note(page, "Said once")
     changed = user.call("PATCH", f"/notes/{note['noteId']}", {"content": "changed in another window"})

@@ -1,0 +1,23 @@
+"""The page's files kept for a visit without a network: the service worker's list (web/sw.js) is
+every file the web app's folder holds, with the page's address and its settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+
+
+def kept_files() -> list[str]:
+    source = (WEB / "sw.js").read_text(encoding="utf-8")
+    listed = re.search(r"const FILES = \[(.*?)\];", source, re.S)
+    assert listed, "sw.js has no FILES list"
+    return re.findall(r'"([^"]+)"', listed.group(1))
+
+
+def test_the_service_worker_keeps_every_file_of_the_page() -> None:
+    kept = kept_files()
+    assert len(kept) == len(set(kept)), "a file is listed twice"
+    folder = {path.name for path in WEB.iterdir() if path.is_file() and path.name != "sw.js"}
+    assert set(kept) == folder | {"./", "config.json"}
