@@ -44,6 +44,7 @@ PROTOCOL_HEADER = "Sec-WebSocket-Protocol"
 CONNECTION_SECONDS = 2 * 3600
 KEPT_SECONDS = CONNECTION_SECONDS + 10 * 60
 MESSAGE_TYPE = "changes"
+CONNECTIONS_PAGE = 100  # connections read per Query as a change is announced
 
 
 class Answer(NamedTuple):
@@ -133,16 +134,21 @@ class LiveUpdates:
         Gateway no longer has is forgotten. Raises StorageUnavailable."""
         if self._settings.ws_management_url is None:
             return 0
-        connections, _ = writes.query_page(self._connections, owner, count=100, attributes=["connectionId"])
         message = json.dumps({"type": MESSAGE_TYPE, "cursor": cursor}).encode()
         told = 0
-        for connection in connections:
-            if self._post(connection.connectionId, message):
-                told += 1
-            else:
-                with writes.dynamodb():
-                    self._connections(owner, connection.connectionId).delete()
-        return told
+        after: ConnectionModel | None = None
+        while True:  # every page of the owner's connections, however many are open
+            connections, after = writes.query_page(
+                self._connections, owner, count=CONNECTIONS_PAGE, after=after, attributes=["connectionId"]
+            )
+            for connection in connections:
+                if self._post(connection.connectionId, message):
+                    told += 1
+                else:
+                    with writes.dynamodb():
+                        self._connections(owner, connection.connectionId).delete()
+            if after is None:
+                return told
 
     def _post(self, connection_id: str, message: bytes) -> bool:
         """Whether the connection took ``message``; False when API Gateway no longer has it."""

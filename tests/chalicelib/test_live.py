@@ -165,6 +165,18 @@ def test_a_burst_of_changes_is_one_message_a_batch(alice: ApiUser, management: M
     assert len(management.sent["a-phone"]) == 1
 
 
+def test_every_connection_is_told_however_many_are_open(
+    alice: ApiUser, management: Management, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "CONNECTIONS_PAGE", 3)  # pages of 3: 7 connections take three Queries
+    opened = [f"tab-{index}" for index in range(7)]
+    for connection in opened:
+        assert connect(connection, f"notes, {alice.token}")["statusCode"] == 200
+    alice.create(title="seen everywhere")
+    assert sorted(management.sent) == opened
+    assert all(len(sent) == 1 for sent in management.sent.values())
+
+
 def test_a_connection_api_gateway_no_longer_has_is_forgotten(alice: ApiUser, management: Management) -> None:
     assert connect("gone-connection", f"notes, {alice.token}")["statusCode"] == 200
     assert connect("a-phone", f"notes, {alice.token}")["statusCode"] == 200
