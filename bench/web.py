@@ -2,9 +2,10 @@
 
 ``web_rows(stack)`` gives rows for ``make bench``'s table: the bytes a first visit loads (every
 file, compressed as served), the time from clicking "Sign in" to the first page of notes in the
-page, and from clicking "Load more" to the next page in it; medians of a few runs, each against
-the same HTTP calls made without the page. ``python -m bench.web`` runs them against a stack of
-its own.
+page, and from clicking "Load more" to the next page in it, each against the same HTTP calls made
+without the page; and from "Save" in one page to the note drawn in another page of the same user
+(live updates), against the 2 seconds it must stay within. Medians of a few runs.
+``python -m bench.web`` runs them against a stack of its own.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import requests
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from tests.stack import Stack
-from tests.web.helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list
+from tests.web.helpers import VIEWPORT, WebUser, chromium_missing, launch, new_user, notes_list, sign_in
 
 Row = tuple[str, str, str, str]
 RUNS = 5
 NOTES = 45
 PAGE = 20
 BYTES_GOAL = 60 * 1024
+LIVE_GOAL_S = 2.0  # a change shows on the user's other devices within 2 seconds
 
 # Installed before a click: the time of the click on the button named `label`, and of the first
 # animation frame after the list of notes holds `count` items (the page drawn, about to paint).
@@ -140,6 +142,34 @@ def sign_in_and_load_more(browser: Browser, stack: Stack, user: WebUser) -> tupl
     return signing_in, loading_more
 
 
+def live_update(browser: Browser, stack: Stack, user: WebUser) -> list[float]:
+    """Per run: seconds from "Save" of a new note in one page to its title drawn in another page
+    of the same user (another context, as another device), as live updates bring it."""
+    contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
+    try:
+        writer, reader = (context.new_page() for context in contexts)
+        for page in (writer, reader):
+            sign_in(page, user)
+        seen: list[float] = []
+        for run in range(RUNS):
+            title = f"Live {run}"
+            writer.get_by_role("button", name="New note").click()
+            writer.get_by_label("Title").fill(title)
+            started = time.perf_counter()
+            writer.get_by_role("button", name="Save", exact=True).click()
+            reader.wait_for_function(
+                "(t) => [...document.querySelectorAll('.note-title')].some((e) => e.textContent === t)",
+                arg=title,
+                polling="raf",
+                timeout=30_000,
+            )
+            seen.append(time.perf_counter() - started)
+        return seen
+    finally:
+        for context in contexts:
+            context.close()
+
+
 def _timed(fn: Callable[[], Any], runs: int = RUNS) -> list[float]:
     fn()  # warm: connections, the emulator's caches
     times = []
@@ -179,6 +209,7 @@ def web_rows(stack: Stack) -> list[Row]:
         try:
             files, compressed, plain = first_visit(browser, stack)
             signing_in, loading_more = sign_in_and_load_more(browser, stack, user)
+            live = live_update(browser, stack, new_user(stack, "bench-live"))
         finally:
             browser.close()
     sign_in_s, sign_in_calls_s = (
@@ -204,6 +235,12 @@ def web_rows(stack: Stack) -> list[Row]:
             ms(more_s),
             f"its call alone {ms(more_calls_s)}",
             ratio(more_s, more_calls_s),
+        ),
+        (
+            "web: Save in one page to the note drawn in another (stream, message, GET /changes)",
+            ms(statistics.median(live)),
+            f"goal {ms(LIVE_GOAL_S)}",
+            ratio(statistics.median(live), LIVE_GOAL_S),
         ),
     ]
 
