@@ -3,12 +3,12 @@
 // page and sends the API the access token), makes the clients of the pool and the API, keeps the
 // session (renewed, ended, followed from the page's other windows) and draws each change of the
 // state (screens.js). The actions a person takes come from the modules that own them: signing up
-// and in (sign-in.js) on a first visit; at sign-in, while the pool checks the password, the
-// signed-in screens are loaded with theirs (SIGNED_IN: the notes, the note open, the trash, the
-// account). The address keeps the screen open (address.js).
+// and in (sign-in.js) on a first visit; as the password is typed (or at sign-in, while the pool
+// checks it), the signed-in screens are loaded with theirs (SIGNED_IN: the notes, the note open,
+// the trash, the account, the device's copy of the notes), and the API's client. The address
+// keeps the screen open (address.js).
 
 import { fromSignInPage, openFromAddress, setAddress } from "./address.js";
-import { ApiError, apiClient } from "./api.js";
 import { cognitoClient } from "./cognito.js";
 import { loadConfig } from "./config.js";
 import { h } from "./dom.js";
@@ -19,12 +19,14 @@ import { PLAIN, forgetDrafts, isDirty, loadDrafts, onChange, reset, state, store
 
 // The modules loaded at sign-in, with those they import, all asked for at once: a failure names
 // the first that failed, in this order (trash.js and account.js need notes-screen.js).
+// The API's client (api.js) is one of them: a first visit, signed out, does without it.
 const SIGNED_IN = [
   "notes-screen.js",
   "note-actions.js",
   "trash.js",
   "account.js",
   "sync.js",
+  "api.js",
   "notes-list.js",
   "words.js",
   "device.js",
@@ -37,9 +39,9 @@ let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
-// The first five of SIGNED_IN, once loaded: the notes screen and its list, the note open's
-// actions, the trash, the account and the device's copy of the notes (sync.js).
-let list, noteOpen, trash, account, sync;
+// The first six of SIGNED_IN, once loaded: the notes screen and its list, the note open's
+// actions, the trash, the account, the device's copy of the notes (sync.js) and the API's client.
+let list, noteOpen, trash, account, sync, apiModule;
 let signedInScreens = {}; // their screens, by name
 let loadingNotesScreen = null;
 
@@ -75,7 +77,13 @@ function loadNotesScreen() {
     .then(([, ...settled]) => {
       const broken = settled.findIndex((result) => result.status === "rejected");
       if (broken >= 0) throw new Error(SIGNED_IN[broken]);
-      [list, noteOpen, trash, account, sync] = settled.map((result) => result.value);
+      [list, noteOpen, trash, account, sync, apiModule] = settled.map((result) => result.value);
+      api = apiModule.apiClient(state.config, auth, {
+        onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
+        // Whether the API answers: without an answer, the page works from the device's copy (sync.js).
+        onAnswer: () => sync.reached(),
+        onUnreachable: () => sync.cannotReach(),
+      });
       Object.assign(
         actions,
         list.listActions({ api: () => api, sync: () => sync, failed, setAddress }),
@@ -83,7 +91,7 @@ function loadNotesScreen() {
         trash.trashActions(wiring),
         account.accountActions(wiring),
       );
-      signedInScreens = { notes: list.notesScreen, ...trash.screens, ...account.screens };
+      signedInScreens = { notes: list.notesScreen, syncState: list.syncState, ...trash.screens, ...account.screens };
     })
     .catch((error) => {
       loadingNotesScreen = null;
@@ -156,7 +164,7 @@ function sessionEnded(message, { keepDrafts = true, tell = warn, deleted = false
 
 /** Says what failed, in words; a failure of the session itself sends the person to sign in. */
 function failed(error, context) {
-  if (error instanceof ApiError && (error.kind === "expired" || error.kind === "unauthorized" || error.kind === "deleted")) {
+  if (error?.name === "ApiError" && (error.kind === "expired" || error.kind === "unauthorized" || error.kind === "deleted")) {
     sessionEnded(error.message, { deleted: error.kind === "deleted" });
     return;
   }
@@ -201,13 +209,10 @@ const actions = {
     const unsaved = Object.keys(state.drafts).filter(isDirty).length;
     if ((unsaved || state.waiting) && !state.signOutWarned) {
       const notes = unsaved === 1 ? "1 note" : `${unsaved} notes`;
-      const changes = state.waiting === 1 ? "1 change" : `${state.waiting} changes`;
-      const what = [
-        unsaved ? `You have unsaved changes in ${notes}.` : "",
-        state.waiting ? `${changes} made offline ${state.waiting === 1 ? "has" : "have"} not been sent yet: signing out deletes this device's copy of your notes with ${state.waiting === 1 ? "it" : "them"}.` : "",
-      ];
-      const keep = unsaved && state.waiting ? "Save them and go online" : unsaved ? "Save them" : "Go online to send them";
-      warn(`${what.filter(Boolean).join(" ")} ${keep}, or choose Sign out again to sign out and drop them.`);
+      const waiting = sync.unsent(); // changes made offline, not sent yet, in words
+      const what = [unsaved ? `You have unsaved changes in ${notes}.` : "", waiting].filter(Boolean).join(" ");
+      const keep = unsaved && waiting ? "Save them and go online" : unsaved ? "Save them" : "Go online to send them";
+      warn(`${what} ${keep}, or choose Sign out again to sign out and drop them.`);
       update({ signOutWarned: true });
       return;
     }
@@ -272,12 +277,6 @@ async function start() {
   clearMessages();
   update({ config });
   cognito = cognitoClient(config);
-  api = apiClient(config, auth, {
-    onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
-    // Whether the API answers: without an answer, the page works from the device's copy (sync.js).
-    onAnswer: () => sync?.reached(),
-    onUnreachable: () => sync?.cannotReach(),
-  });
   if (oauth) {
     const answer = returned;
     returned = null;

@@ -128,7 +128,7 @@ async function listFrom(api, cursor, search) {
   try {
     return { ...(await api.listNotes(cursor, PAGE_SIZE, search)), source: "api" };
   } catch (error) {
-    if (!device?.hasCopy() || error.kind !== "unreachable" || cursor) throw error;
+    if (!device || error.kind !== "unreachable" || cursor || !(await device.hasCopy())) throw error;
     return { ...(await device.listNotes(null, PAGE_SIZE, search)), source: "device" };
   }
 }

@@ -196,6 +196,14 @@ export function contentStart(note) {
   return [...text].slice(0, PREVIEW_CHARS).join("");
 }
 
+/** Offline, and the changes made offline that wait to be sent (sync.js), when there are. */
+export function syncState(state) {
+  if (!state.offline && !state.waiting) return null;
+  const waiting = state.waiting === 1 ? "1 change waits to be sent" : `${state.waiting} changes wait to be sent`;
+  const words = state.offline ? `Offline${state.waiting ? `: ${waiting}` : ""}` : `${waiting}…`;
+  return h("span", { id: "sync-state", class: state.offline ? "sync offline" : "sync" }, words);
+}
+
 function placeholder(state) {
   return h(
     "section",

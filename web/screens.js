@@ -40,13 +40,16 @@ export function clearMessages() {
 
 // --- drawing -------------------------------------------------------------------------------
 
-/** `own`: screens drawn by another module, by name (the notes; scoped mode's sign-in, oauth.js). */
+/** `own`: screens drawn by another module, by name (the notes; scoped mode's sign-in, oauth.js),
+ * and the bar's word on offline and waiting changes (`syncState`, signed in). */
 export function render(state, actions, own = {}) {
   const main = document.getElementById("main");
   const kept = focusedField();
   document.body.dataset.screen = state.screen;
   replace(document.getElementById("account"), account(state, actions));
-  replace(document.getElementById("sync"), state.user ? syncState(state) : null);
+  const sync = document.getElementById("sync"); // offline, and what waits (notes-screen.js)
+  replace(sync, (state.user && own.syncState?.(state)) || null);
+  sync.hidden = !sync.firstChild;
   replace(main, (own[state.screen] || screen)(state, actions));
   if (state.focus) {
     const target = document.getElementById(state.focus);
@@ -88,14 +91,6 @@ function account(state, actions) {
     ),
     h("button", { type: "button", id: "sign-out", on: { click: actions.signOut } }, "Sign out"),
   ];
-}
-
-/** Offline, and the changes made offline that wait to be sent (sync.js), when there are. */
-function syncState(state) {
-  if (!state.offline && !state.waiting) return null;
-  const waiting = state.waiting === 1 ? "1 change waits to be sent" : `${state.waiting} changes wait to be sent`;
-  const words = state.offline ? `Offline${state.waiting ? `: ${waiting}` : ""}` : `${waiting}…`;
-  return h("span", { id: "sync-state", class: state.offline ? "sync offline" : "sync" }, words);
 }
 
 function fatal(state, actions) {

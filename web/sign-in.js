@@ -36,6 +36,8 @@ function passwordFollowsRules(password) {
 const actions = {
   editForm(name, value) {
     editForm(name, value);
+    // A password typed to sign in: the signed-in screens start loading now, not at the click.
+    if (name === "password" && value && state.screen === "signin") app.loadNotesScreen().catch(() => {});
   },
 
   go(screen) {

@@ -199,17 +199,9 @@ export function carryDraftForward(id, before, after) {
   }
 }
 
-/** The draft of `from` (a note made offline, now sent) becomes that of `to`, at version `etag`. */
-export function renameDraft(from, to, etag) {
-  const draft = state.drafts[from];
-  if (!draft) return;
-  change({ drafts: { ...draftsWithout(from), [to]: { ...draft, etag } } });
-  storeDrafts();
-}
-
-/** `draft` ({ title, content, tags, etag }) becomes the unsaved text of `id` (a write refused). */
-export function keepAsDraft(id, draft) {
-  setDraft(id, draft);
+/** The drafts become `drafts` (sync.js: a note sent, or a write refused); no redraw. */
+export function replaceDrafts(drafts) {
+  change({ drafts });
   storeDrafts();
 }
 

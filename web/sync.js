@@ -13,7 +13,7 @@
 import { openDevice, forgetDevice } from "./device.js";
 import { showChanges } from "./notes-list.js";
 import { noteLabel, say, warn } from "./screens.js";
-import { carryDraftForward, dropDraft, isDirty, keepAsDraft, renameDraft, state, update } from "./state.js";
+import { carryDraftForward, dropDraft, isDirty, replaceDrafts, state, update } from "./state.js";
 import { queryWords, words } from "./words.js";
 
 const FEED_PAGE = 500;
@@ -21,11 +21,16 @@ const KEEPALIVE_MS = 5 * 60 * 1000; // API Gateway closes a connection idle for 
 const LONGEST_PAUSE_S = 30;
 const RETRY_MS = 15 * 1000; // the API asked again, while it does not answer
 const LOCAL = "local-"; // the id of a note made offline, until it is sent
+const FOLLOW_AFTER_MS = 1000;
+// The service worker fetches every file of the page once, as it is installed (the first sign-in
+// on a device): a few seconds later still.
+const WORKER_AFTER_MS = 3000;
 
 // app.js's wiring: { api(), list(), token(), failed, setAddress }
 let app = null;
 let device = null;
-let ready = null; // the device's copy opened and read: a promise
+let owner = ""; // the signed-in user's sub
+let ready = null; // the device's copy opened and read: a promise (opened())
 let known = new Map(); // noteId → the note as the server last gave it
 let outbox = []; // the waiting changes, oldest first: { kind, noteId, fields, etag, base, madeAt }
 let cursor = null; // the feed's, after the changes kept
@@ -39,19 +44,27 @@ let pause = 1; // seconds before connecting again
 let reconnect = 0;
 let keepalive = 0;
 let stopped = true;
+let starting = 0;
 
 /**
- * Opens the device's copy for `user` ({ sub }), with app.js's `wiring`; `follow()` then keeps it
- * (app.js calls it once the first page of notes is shown, which thus waits for nothing more).
+ * Starts for `user` ({ sub }), with app.js's `wiring`. The device's copy is opened when it is
+ * first needed (offline, the first page of notes), else by `follow()`, which app.js calls once the
+ * first page of notes is shown: signing in waits for nothing more.
  */
 export function startSync(wiring, user) {
   app = wiring;
+  owner = user.sub;
   stopped = false;
   unreachable = false;
   pause = 1;
-  ready = (async () => {
+  ready = null;
+}
+
+/** The device's copy, opened and read (once). */
+function opened() {
+  ready ||= (async () => {
     try {
-      device = await openDevice(user.sub);
+      device = await openDevice(owner);
       const [notes, waiting, kept] = await Promise.all([device.notes(), device.outbox(), device.meta("cursor")]);
       known = new Map(notes.map((note) => [note.noteId, note]));
       outbox = waiting;
@@ -64,31 +77,50 @@ export function startSync(wiring, user) {
   return ready;
 }
 
-/** Keeps the device's copy from now on: the feed pulled, the live connection opened, what waits sent. */
-export async function follow() {
-  await ready;
+/**
+ * Keeps the device's copy from now on: the feed pulled, the live connection opened, what waits
+ * sent; a moment after the first page of notes is shown (it is current: nothing is missed), so
+ * that what a person asks for first never waits behind it.
+ */
+export function follow() {
   if (stopped) return;
-  registerWorker();
-  connect();
-  flush();
-  pull();
+  clearTimeout(starting);
+  starting = setTimeout(async () => {
+    await opened();
+    if (stopped) return;
+    setTimeout(registerWorker, WORKER_AFTER_MS);
+    connect();
+    flush();
+    pull();
+  }, FOLLOW_AFTER_MS);
 }
 
 /** Signed out, or the session ended: nothing more is pulled, sent or listened to. `forget`: the
  * device's copy and its waiting changes are deleted too. */
 export async function stopSync({ forget = false } = {}) {
   stopped = true;
+  clearTimeout(starting);
   clearTimeout(reconnect);
   clearTimeout(retry);
   clearInterval(keepalive);
   if (live) live.close(1000, "signed out");
   live = null;
+  await ready; // opened meanwhile: closed all the same
   device?.close();
   device = null;
+  ready = null;
   known = new Map();
   outbox = [];
   cursor = null;
   if (forget) await forgetDevice();
+}
+
+/** The changes waiting, as a sign-out says them ("" when none). */
+export function unsent() {
+  const count = outbox.length;
+  if (!count) return "";
+  const changes = count === 1 ? "1 change made offline has" : `${count} changes made offline have`;
+  return `${changes} not been sent yet: signing out deletes this device's copy of your notes with ${count === 1 ? "it" : "them"}.`;
 }
 
 /** True when the page works from the device's copy: no network, or the API did not answer. */
@@ -123,7 +155,12 @@ export function reached() {
 }
 
 /** True when the device holds a copy of the notes (the feed was read once at least). */
-export function hasCopy() {
+export async function hasCopy() {
+  await opened();
+  return holdsCopy();
+}
+
+function holdsCopy() {
   return cursor !== null || outbox.length > 0;
 }
 
@@ -158,8 +195,8 @@ function deviceNotes() {
  * ignored), in the order asked for.
  */
 export async function listNotes(cursor, limit, { q = "", tag = "", sort = "created" } = {}) {
-  await ready;
-  if (!hasCopy()) throw new Error("your notes are not on this device yet: they show once you are back online.");
+  await opened();
+  if (!holdsCopy()) throw new Error("your notes are not on this device yet: they show once you are back online.");
   const prefixes = q ? queryWords(q) : [];
   const key = sort === "updated" ? "updatedAt" : "createdAt";
   const found = deviceNotes()
@@ -184,7 +221,7 @@ export async function listNotes(cursor, limit, { q = "", tag = "", sort = "creat
  * `note` the note as the page shows it, should the device not hold it yet.
  */
 export async function keepWrite(kind, id, fields, etag, note = null) {
-  await ready;
+  await opened();
   const madeAt = new Date().toISOString();
   const noteId = id === "new" ? `${LOCAL}${crypto.randomUUID()}` : id;
   const base = shown(noteId) || note;
@@ -303,15 +340,25 @@ async function send(entry, told) {
   return arrived(copy);
 }
 
-/** A change refused for another reason (the API says why): its text stays in the page as unsaved changes. */
+/**
+ * A change refused for another reason (the API says why): the note is shown as the server has it
+ * (a note made offline: gone), and the text typed stays in the editor as unsaved changes.
+ */
 function refused(entry, error, told) {
   const { noteId, fields } = entry;
-  if (entry.kind !== "delete") {
-    const id = entry.kind === "create" ? "new" : noteId;
-    keepAsDraft(id, { title: fields.title, content: fields.content, tags: fields.tags.join(", "), etag: entry.etag || "" });
+  const server = known.get(noteId) || null;
+  const open = state.openId === noteId;
+  showChanges(new Map([[noteId, server]]));
+  if (entry.kind === "delete") {
+    told.push(`“${noteLabel(entry.base)}” could not be moved to the trash: ${error.message}`);
+    return;
   }
-  if (entry.kind === "create") showChanges(new Map([[noteId, null]]));
-  told.push(`A change made offline to “${noteLabel(fields || entry.base)}” was refused: ${error.message} Its text is kept as unsaved changes.`);
+  const id = entry.kind === "create" ? "new" : noteId;
+  const draft = { title: fields.title, content: fields.content, tags: fields.tags.join(", "), etag: entry.etag || "" };
+  replaceDrafts({ ...state.drafts, [id]: draft });
+  if (open && entry.kind === "create") update({ openId: "new", open: null });
+  else if (open && server) update({ open: { note: server, etag: entry.etag } });
+  told.push(`A change made offline to “${noteLabel(fields)}” was refused: ${error.message} Its text is kept as unsaved changes.`);
 }
 
 function sameFields(note, fields) {
@@ -336,7 +383,8 @@ async function arrived({ note, etag }, { replacing = null } = {}) {
   if (replacing) known.delete(replacing);
   await device?.keep({ notes: [note], gone: replacing ? [replacing] : [] });
   if (replacing) {
-    renameDraft(replacing, note.noteId, etag);
+    const { [replacing]: draft, ...others } = state.drafts; // its draft goes with it
+    if (draft) replaceDrafts({ ...others, [note.noteId]: { ...draft, etag } });
     const wasOpen = state.openId === replacing;
     showChanges(new Map([[note.noteId, note]]), { replacing });
     if (wasOpen) {
@@ -360,7 +408,7 @@ export function pull() {
     return pulling;
   }
   pulling = (async () => {
-    await ready;
+    await opened();
     do {
       pullAgain = false;
       await pullOnce();

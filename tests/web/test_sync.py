@@ -285,3 +285,29 @@ def test_signing_out_deletes_the_device_copy_after_saying_what_waits(
     becomes(lambda: phone.page.evaluate(DEVICE_TITLES), None)
     phone.offline(False)
     assert set(server_notes(user)) == {"Mine"}
+
+
+def test_a_change_made_offline_that_the_api_refuses_is_said_and_its_text_kept(
+    devices: tuple[Device, Device], user: WebUser
+) -> None:
+    _, phone = devices
+    user.create_note("here already", title="Existing")
+    phone.sign_in(user)
+    phone.ready_offline(["Existing"])
+
+    phone.offline(True)
+    expect(phone.sync_state()).to_have_text("Offline")
+    too_long = "A title far too long " + "x" * 200
+    phone.write(too_long, "the text typed offline")
+    expect(phone.sync_state()).to_have_text("Offline: 1 change waits to be sent")
+
+    phone.offline(False)
+    expect(phone.page.locator("#sync-state")).to_have_count(0)
+    expect(status(phone.page)).to_contain_text("was refused: Field 'title' is 221 characters")
+    expect(status(phone.page)).to_contain_text("Its text is kept as unsaved changes.")
+    # The text is back in the editor of a new note, not saved, and nothing was stored.
+    expect(phone.page.get_by_role("heading", name="New note, not saved yet")).to_be_visible()
+    expect(phone.page.get_by_label("Title")).to_have_value(too_long)
+    expect(phone.page.get_by_label("Content")).to_have_value("the text typed offline")
+    expect(notes_list(phone.page).get_by_role("listitem")).to_have_count(1)
+    assert set(server_notes(user)) == {"Existing"}
