@@ -179,7 +179,7 @@ async function deleteAccount() {
   update({ busy: "delete-account" });
   say("Deleting your account…");
   try {
-    await app.api().deleteAccount(email);
+    await app.sync().quietWhile(() => app.api().deleteAccount(email)); // its news, not a pull's
     app.sessionEnded(DELETED_NEWS, { deleted: true, tell: say }); // signed out here only: the pool is deleting the user
   } catch (error) {
     app.failed(error, "Your account was not deleted:");

@@ -44,6 +44,7 @@ let pause = 1; // seconds before connecting again
 let reconnect = 0;
 let keepalive = 0;
 let stopped = true;
+let quiet = false; // quietWhile()
 let starting = 0;
 
 /**
@@ -123,6 +124,17 @@ export function unsent() {
   return `${changes} not been sent yet: signing out deletes this device's copy of your notes with ${count === 1 ? "it" : "them"}.`;
 }
 
+/** Runs `run` (the account's deletion) with nothing pulled, nor sent, meanwhile: a refused token
+ * is then the deletion's own doing, which its end says. */
+export async function quietWhile(run) {
+  quiet = true;
+  try {
+    return await run();
+  } finally {
+    quiet = false;
+  }
+}
+
 /** True when the page works from the device's copy: no network, or the API did not answer. */
 export function offline() {
   return navigator.onLine === false || unreachable;
@@ -165,7 +177,8 @@ function holdsCopy() {
 }
 
 function showState() {
-  if (!stopped) update({ offline: offline(), waiting: outbox.length });
+  if (stopped || (state.offline === offline() && state.waiting === outbox.length)) return;
+  update({ offline: offline(), waiting: outbox.length });
 }
 
 function registerWorker() {
@@ -244,7 +257,7 @@ export async function keepWrite(kind, id, fields, etag, note = null) {
 
 /** Sends the waiting changes, oldest first; one page of this device at a time. */
 export function flush() {
-  if (flushing || stopped || offline() || !outbox.length) return flushing;
+  if (flushing || stopped || quiet || offline() || !outbox.length) return flushing;
   const run = async () => {
     const told = [];
     try {
@@ -270,7 +283,7 @@ async function sendWaiting(told) {
     } catch (error) {
       if (error.kind === "unreachable") return; // sent when the API answers again
       if (["expired", "unauthorized", "deleted"].includes(error.kind)) {
-        app.failed(error);
+        if (!quiet && !stopped) app.failed(error);
         return;
       }
       refused(entry, error, told);
@@ -402,7 +415,7 @@ async function arrived({ note, etag }, { replacing = null } = {}) {
 
 /** Pulls the feed from the device's cursor, until it has no more; one pull at a time. */
 export function pull() {
-  if (stopped) return Promise.resolve();
+  if (stopped || quiet) return Promise.resolve();
   if (pulling) {
     pullAgain = true;
     return pulling;
@@ -432,7 +445,7 @@ async function pullOnce() {
         before = new Set(known.keys());
         continue;
       }
-      if (["expired", "unauthorized", "deleted"].includes(error.kind)) app.failed(error);
+      if (!quiet && !stopped && ["expired", "unauthorized", "deleted"].includes(error.kind)) app.failed(error);
       return; // unreachable: pulled again when the API answers, or the network returns
     }
     if (stopped) return;

@@ -70,6 +70,13 @@ class Device:
     def offline(self, now: bool) -> None:
         self.context.set_offline(now)
 
+    def offline_with(self, user: WebUser, titles: list[str]) -> None:
+        """Signed in, ready for a visit without a network (its copy holding ``titles``), then offline."""
+        self.sign_in(user)
+        self.ready_offline(titles)
+        self.offline(True)
+        expect(self.sync_state()).to_have_text("Offline")
+
     def note_button(self, label: str) -> Any:
         return notes_list(self.page).get_by_role("button", name=label)
 
@@ -173,11 +180,7 @@ def test_offline_a_device_writes_reloads_searches_and_sends_it_all_when_back(
     user.create_note("before", title="Edit me")
     user.create_note("to go", title="Delete me")
     laptop.sign_in(user)
-    phone.sign_in(user)
-    phone.ready_offline(["Delete me", "Edit me", "Keep"])
-
-    phone.offline(True)
-    expect(phone.sync_state()).to_have_text("Offline")
+    phone.offline_with(user, ["Delete me", "Edit me", "Keep"])
     phone.write("Written offline", "on the train")
     expect(status(phone.page)).to_have_text("Saved on this device: it is sent when you are back online.")
     phone.open("Edit me")
@@ -227,11 +230,7 @@ def test_the_same_note_edited_on_both_devices_keeps_both_texts(
     _, phone = devices
     note = user.create_note("the first words", title="Shared")
     gone = user.create_note("short-lived", title="Deleted there")
-    phone.sign_in(user)
-    phone.ready_offline(["Deleted there", "Shared"])
-
-    phone.offline(True)
-    expect(phone.sync_state()).to_have_text("Offline")
+    phone.offline_with(user, ["Deleted there", "Shared"])
     phone.open("Shared")
     phone.page.get_by_label("Content").fill("written on the phone")
     phone.save()
@@ -265,11 +264,7 @@ def test_signing_out_deletes_the_device_copy_after_saying_what_waits(
 ) -> None:
     _, phone = devices
     user.create_note("private", title="Mine")
-    phone.sign_in(user)
-    phone.ready_offline(["Mine"])
-
-    phone.offline(True)
-    expect(phone.sync_state()).to_have_text("Offline")
+    phone.offline_with(user, ["Mine"])
     phone.write("Not sent", "never leaves")
     expect(phone.sync_state()).to_have_text("Offline: 1 change waits to be sent")
     # On the phone's narrow screen, nothing is cut off.
@@ -292,11 +287,7 @@ def test_a_change_made_offline_that_the_api_refuses_is_said_and_its_text_kept(
 ) -> None:
     _, phone = devices
     user.create_note("here already", title="Existing")
-    phone.sign_in(user)
-    phone.ready_offline(["Existing"])
-
-    phone.offline(True)
-    expect(phone.sync_state()).to_have_text("Offline")
+    phone.offline_with(user, ["Existing"])
     too_long = "A title far too long " + "x" * 200
     phone.write(too_long, "the text typed offline")
     expect(phone.sync_state()).to_have_text("Offline: 1 change waits to be sent")

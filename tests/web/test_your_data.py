@@ -362,7 +362,9 @@ def test_export_shows_its_progress_then_a_link_to_the_zip(tab: Tab, user: WebUse
     bar = page.get_by_role("progressbar", name="Exporting your notes")
     expect(bar).to_have_attribute("value", "1")
     expect(bar).to_have_attribute("max", "2")
-    expect(page.get_by_text("1 of 2 notes")).to_be_visible()
+    count = page.locator("#export-count")  # the words beside the bar
+    expect(count).to_be_visible()
+    expect(count).to_have_text("1 of 2 notes")
     expect(page.get_by_role("button", name="Export my notes")).to_have_count(0)  # one at a time
     while len(polls) < 3:
         page.wait_for_timeout(50)
