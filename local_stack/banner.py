@@ -23,7 +23,7 @@ tokens carrying {scopes.get("read")} (reads) or {scopes.get("write")} (writes), 
 
   web app        {stack.web_url}  (open it in a browser, choose Sign in)
   API            {stack.api_url}
-  live updates   {stack.ws_url}  (WebSocket: notes changes --follow)
+  live updates   {stack.ws_url}  (WebSocket: the web app, notes changes --follow)
   AWS emulator   {stack.aws_endpoint}  (Cognito + DynamoDB + S3)
   sign-in        {oauth.get("domain")}/oauth2/authorize  (issuer {oauth.get("issuer")})
   user pool      {stack.user_pool_id}
@@ -54,7 +54,7 @@ notes is running on this machine (127.0.0.1 only)
 
   web app        {stack.web_url}  (open it in a browser)
   API            {stack.api_url}
-  live updates   {stack.ws_url}  (WebSocket: notes changes --follow)
+  live updates   {stack.ws_url}  (WebSocket: the web app, notes changes --follow)
   AWS emulator   {endpoint}  (Cognito + DynamoDB + S3)
   user pool      {stack.user_pool_id}
   app client     {stack.user_pool_client_id}
