@@ -440,7 +440,8 @@ async function pullOnce() {
     try {
       page = await app.api().changes(since, FEED_PAGE);
     } catch (error) {
-      if (error.code === "ResyncRequired" && since) {
+      // Too old a cursor (410), or one the feed no longer takes (400): the copy starts again.
+      if ((error.code === "ResyncRequired" || error.status === 400) && since) {
         since = null;
         before = new Set(known.keys());
         continue;
@@ -453,6 +454,7 @@ async function pullOnce() {
     const notes = [];
     const gone = [];
     for (const change of page.changes) {
+      before?.delete(change.noteId);
       if (change.deleted) {
         known.delete(change.noteId);
         gone.push(change.noteId);
@@ -464,7 +466,6 @@ async function pullOnce() {
         notes.push(change.note);
         changed.set(change.noteId, change.note);
       }
-      before?.delete(change.noteId);
     }
     if (before && !page.more) {
       for (const id of before) {

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize, expect
 
 from tests.stack import Stack
 from tests.web.helpers import (
@@ -302,3 +302,39 @@ def test_a_change_made_offline_that_the_api_refuses_is_said_and_its_text_kept(
     expect(phone.page.get_by_label("Content")).to_have_value("the text typed offline")
     expect(notes_list(phone.page).get_by_role("listitem")).to_have_count(1)
     assert set(server_notes(user)) == {"Existing"}
+
+
+def test_a_cursor_the_feed_no_longer_keeps_starts_the_device_copy_again(
+    browser: Browser, local_stack: Stack, user: WebUser
+) -> None:
+    # Without the service worker, so that the route below sees the page's own requests.
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    try:
+        page = open_tab(context, local_stack, Tab).page
+        user.create_note("stays", title="Kept")
+        gone = user.create_note("goes while away", title="Gone while away")
+        sign_in(page, user)
+        becomes(lambda: page.evaluate(DEVICE_TITLES), ["Gone while away", "Kept"])
+
+        # The feed has dropped what the device's cursor points at: 410, once.
+        refused: list[str] = []
+
+        def too_old(route: Route) -> None:
+            if "since=" in route.request.url and not refused:
+                refused.append(route.request.url)
+                route.fulfill(
+                    status=410,
+                    headers={"Access-Control-Allow-Origin": local_stack.facts.web_url},
+                    json={"Code": "ResyncRequired", "Message": "the cursor is older than the feed keeps"},
+                )
+            else:
+                route.continue_()
+
+        page.route(f"{local_stack.facts.api_url}/changes?*", too_old)
+        assert user.call("DELETE", f"/notes/{gone['noteId']}").status_code == 204
+        becomes(lambda: page.evaluate(DEVICE_TITLES), ["Kept"])
+        assert len(refused) == 1
+        expect(notes_list(page).get_by_role("button", name="Gone while away")).to_have_count(0)
+        expect(notes_list(page).get_by_role("listitem")).to_have_count(1)
+    finally:
+        context.close()
