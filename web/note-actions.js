@@ -185,7 +185,7 @@ const actions = {
 /** Attachments are not kept on the device: offline, or for a note not sent yet, the page says so. */
 function offlineFiles() {
   const device = app.sync();
-  if (!device || !(device.offline() || device.pending(state.openId || ""))) return false;
+  if (!device?.keptHere(state.openId || "")) return false;
   warn(device.offline() ? "Attachments are not available offline: attach or download files once you are back online." : "This note is being sent: attach a file once it is saved.");
   return true;
 }
@@ -202,7 +202,7 @@ async function openNote(id) {
     focus: "editor-heading",
   });
   app.setAddress(id);
-  if (device && (device.offline() || device.pending(id))) {
+  if (device?.keptHere(id)) {
     // This device's copy is the note: it was made here, or waits to be sent, or there is no network.
     if (!listed) {
       update({ openId: null, open: null });
@@ -237,7 +237,7 @@ function fieldsOf(typed) {
 async function save(id) {
   const sent = { ...editorFields(id) };
   const device = app.sync();
-  if (device && (device.offline() || device.pending(id))) return saveOnDevice(device, id, sent);
+  if (device?.keptHere(id)) return saveOnDevice(device, id, sent);
   say("Saving…");
   try {
     if (id === "new") {

@@ -231,10 +231,13 @@ export function showChanges(changed, { replacing = null } = {}) {
   }
   if (!moved && !added.length) return;
   const all = [...notes, ...added];
-  if (plain && (added.length || key === "updatedAt")) {
-    all.sort((a, b) => (b[key] || "").localeCompare(a[key] || "") || b.noteId.localeCompare(a.noteId));
-  }
+  if (plain && (added.length || key === "updatedAt")) all.sort(newestFirst(key));
   update({ notes: all, tags: tagsAfter(state.tags, [...changed.values()].filter(Boolean)) });
+}
+
+/** The order of the list of every note: by `key` ("createdAt" or "updatedAt"), newest first. */
+export function newestFirst(key) {
+  return (a, b) => (b[key] || "").localeCompare(a[key] || "") || b.noteId.localeCompare(a.noteId);
 }
 
 /** The same tag, as the API compares tags: ignoring case. */

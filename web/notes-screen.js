@@ -10,6 +10,7 @@ import { h } from "./dom.js";
 import { found, sameTag } from "./notes-list.js";
 import { fileSize, noteLabel } from "./screens.js";
 import { editorFields, isDirty } from "./state.js";
+import { madeHere } from "./sync.js";
 import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
 
 // The list (notes-list.js), for app.js: loaded with this screen.
@@ -391,7 +392,7 @@ function attachment(state, actions, note) {
 /** What can be done with the file now: nothing offline, nor before a note made offline is sent. */
 function attachmentActionsNow(state, actions, note, file) {
   if (state.offline) return h("p", { id: "files-offline", class: "hint" }, "Attachments are not available offline.");
-  if (note.noteId.startsWith("local-")) return h("p", { class: "hint" }, "A file can be attached once this note is sent.");
+  if (madeHere(note.noteId)) return h("p", { class: "hint" }, "A file can be attached once this note is sent.");
   return file && state.confirming === "remove" ? removeConfirmation(actions, file) : attachmentActions(actions, file);
 }
 

@@ -11,7 +11,7 @@
 // files are kept by a service worker (sw.js), registered here, for a reload without a network.
 
 import { openDevice, forgetDevice } from "./device.js";
-import { showChanges } from "./notes-list.js";
+import { newestFirst, sameTag, showChanges } from "./notes-list.js";
 import { noteLabel, say, warn } from "./screens.js";
 import { carryDraftForward, dropDraft, isDirty, replaceDrafts, state, update } from "./state.js";
 import { queryWords, words } from "./words.js";
@@ -140,9 +140,25 @@ export function offline() {
   return navigator.onLine === false || unreachable;
 }
 
+/** True when `id` is a note made offline, not sent yet. */
+export function madeHere(id) {
+  return id.startsWith(LOCAL);
+}
+
 /** True when `id` is a note made offline, or has a change waiting: its writes go to the outbox. */
 export function pending(id) {
-  return id.startsWith(LOCAL) || outbox.some((entry) => entry.noteId === id);
+  return madeHere(id) || outbox.some((entry) => entry.noteId === id);
+}
+
+/** True when the device's copy of `id` is the note: offline, or a change of it waits (its reads
+ * are the copy's, its writes the outbox's). */
+export function keptHere(id) {
+  return offline() || pending(id);
+}
+
+/** True for a failure that ends the session (app.js's failed() then signs the person out). */
+function endsSession(error) {
+  return ["expired", "unauthorized", "deleted"].includes(error.kind);
 }
 
 /** The API did not answer a request of the page: it works from the device's copy until it does. */
@@ -213,13 +229,13 @@ export async function listNotes(cursor, limit, { q = "", tag = "", sort = "creat
   const prefixes = q ? queryWords(q) : [];
   const key = sort === "updated" ? "updatedAt" : "createdAt";
   const found = deviceNotes()
-    .filter((note) => !tag || (note.tags || []).some((t) => t.toLowerCase() === tag.toLowerCase()))
+    .filter((note) => !tag || (note.tags || []).some((t) => sameTag(t, tag)))
     .filter((note) => {
       if (!prefixes.length) return true;
       const held = words([note.title, note.content, ...(note.tags || [])].join(" "));
       return prefixes.every((prefix) => held.some((word) => word.startsWith(prefix)));
     })
-    .sort((a, b) => (b[key] || "").localeCompare(a[key] || "") || b.noteId.localeCompare(a.noteId));
+    .sort(newestFirst(key));
   const start = Number.parseInt(String(cursor || "").replace("local:", ""), 10) || 0;
   const end = start + limit;
   return { notes: found.slice(start, end), nextCursor: end < found.length ? `local:${end}` : null };
@@ -282,7 +298,7 @@ async function sendWaiting(told) {
       went = await send(entry, told);
     } catch (error) {
       if (error.kind === "unreachable") return; // sent when the API answers again
-      if (["expired", "unauthorized", "deleted"].includes(error.kind)) {
+      if (endsSession(error)) {
         if (!quiet && !stopped) app.failed(error);
         return;
       }
@@ -446,7 +462,7 @@ async function pullOnce() {
         before = new Set(known.keys());
         continue;
       }
-      if (!quiet && !stopped && ["expired", "unauthorized", "deleted"].includes(error.kind)) app.failed(error);
+      if (!quiet && !stopped && endsSession(error)) app.failed(error);
       return; // unreachable: pulled again when the API answers, or the network returns
     }
     if (stopped) return;

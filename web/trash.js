@@ -44,7 +44,7 @@ export async function moveToTrash(id) {
   const label = noteLabel(note);
   const etag = state.drafts[id]?.etag || state.open.etag;
   const device = app.sync();
-  if (device && (device.offline() || device.pending(id))) return deleteOnDevice(device, id, etag, label);
+  if (device?.keptHere(id)) return deleteOnDevice(device, id, etag, label);
   say("Moving to the trash…");
   try {
     await app.api().deleteNote(id, etag);
@@ -69,7 +69,7 @@ async function deleteOnDevice(device, id, etag, label) {
   dropDraft(id);
   app.list().removeNote(id, { openId: null, open: null, confirming: "", conflict: null, focus: "new-note" });
   app.setAddress(null);
-  if (id.startsWith("local-")) say(`Deleted: “${label}”.`); // it was never sent
+  if (device.madeHere(id)) say(`Deleted: “${label}”.`); // it was never sent
   else if (device.offline()) say(`Deleted on this device: “${label}” goes to the trash when you are back online.`);
   else say(`Moved to the trash: “${label}”.`);
   if (!device.offline()) device.flush();
