@@ -266,9 +266,14 @@ export async function keepWrite(kind, id, fields, etag, note = null) {
     else after[index] = { ...earlier, kind: kind === "delete" ? "delete" : earlier.kind, fields, madeAt };
     return after;
   };
-  outbox = device ? await device.changeOutbox(change) : change(outbox);
+  await changeOutbox(change);
   showState();
   return shown(noteId);
+}
+
+/** The outbox changed by `change(entries)` (the new list), on the device too when it is there. */
+async function changeOutbox(change) {
+  outbox = device ? await device.changeOutbox(change) : change(outbox);
 }
 
 /** Sends the waiting changes, oldest first; one page of this device at a time. */
@@ -323,7 +328,7 @@ async function settle(entry, went) {
     else after[index] = { ...now, kind: now.kind === "delete" ? "delete" : "save", noteId: went.noteId, etag: went.etag };
     return after;
   };
-  outbox = device ? await device.changeOutbox(change) : change(outbox);
+  await changeOutbox(change);
 }
 
 /** Sends one waiting change; where its text went ({ noteId, etag }), or null (a deletion). */
