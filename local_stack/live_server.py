@@ -82,6 +82,7 @@ class LiveServer:
         self._ready = threading.Event()
         self._failed: BaseException | None = None
         self._expiring: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # Running.
 
@@ -92,8 +93,16 @@ class LiveServer:
         if self._failed is not None:
             raise self._failed
 
+    def stop(self) -> None:
+        """Closes the port and ends the thread (make run's process just exits)."""
+        loop = self._loop
+        if loop is None or self._runner is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = self._loop = asyncio.new_event_loop()
         try:
             loop.run_until_complete(self._serve())
         except BaseException as error:  # the port is taken: told to start()
@@ -138,7 +147,10 @@ class LiveServer:
         headers = {str(name).lower(): value for name, value in (answer.get("headers") or {}).items()}
         selected = headers.get("sec-websocket-protocol")
         socket = web.WebSocketResponse(protocols=(selected,) if selected else (), autoping=True)
-        await socket.prepare(request)
+        try:
+            await socket.prepare(request)
+        except ConnectionError:  # the client left while $connect ran (a page closed): no connection
+            return web.Response()  # its answer goes nowhere, as quietly
         identity = event["requestContext"]["identity"]
         connection = Connection(socket, identity["sourceIp"], identity["userAgent"])
         self._connections[connection_id] = connection
