@@ -192,6 +192,28 @@ def delete_note(note_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
+@route("/notes/{note_id}/versions", methods=["GET"], authorizer=read_authorizer)
+def list_versions(note_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    params = query_params("limit", "cursor")
+    limit = validation.parse_limit(params)
+    cursor = validation.single_param(params, "cursor")
+    return services.history.list(caller.user_id, note_id, limit, cursor).to_public()
+
+
+@route("/notes/{note_id}/versions/{version}", methods=["GET"], authorizer=read_authorizer)
+def get_version(note_id: str, version: str) -> dict[str, Any]:
+    caller = current_caller()
+    return services.history.get(caller.user_id, note_id, version)
+
+
+@route("/notes/{note_id}/versions/{version}/restore", methods=["POST"], authorizer=write_authorizer)
+def restore_version(note_id: str, version: str) -> Response:
+    caller = current_caller()
+    validation.no_body(current_request().raw_body)
+    return note_response(services.history.restore(caller.user_id, note_id, version, request_precondition()))
+
+
 @route("/changes", methods=["GET"], authorizer=read_authorizer)
 def list_changes() -> dict[str, Any]:
     caller = current_caller()
@@ -277,11 +299,8 @@ def ws_message(event: WebsocketEvent) -> dict[str, int]:
 
 @app.lambda_function(name=PURGER.name)
 def purge_trash(event: dict[str, Any], context: Any) -> dict[str, int]:
-    """The trash table's stream, only the items DynamoDB's TTL removed: their files go too."""
-    return {
-        "records": len(event.get("Records") or []),
-        "files": services.trash.purge_expired(PURGER.records(event)),
-    }
+    """The trash table's stream, only the items DynamoDB's TTL removed: their files and versions go too."""
+    return {"records": len(event.get("Records") or []), **services.trash.purge_expired(PURGER.records(event))}
 
 
 @app.lambda_function(name=JOBS.name)
@@ -304,9 +323,7 @@ def index_notes(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 @app.lambda_function(name=FOLLOWER.name)
 def follow_changes(event: dict[str, Any], context: Any) -> dict[str, int]:
-    """The notes table's stream, in batches: each changed note into its owner's change feed
-    (``chalicelib.changes``), then each owner's open WebSocket connections told (``chalicelib.live``)."""
-    return {
-        "records": len(event.get("Records") or []),
-        **services.live.follow(services.changes, FOLLOWER.records(event)),
-    }
+    """The notes table's stream, in batches: the text each change replaced kept as a version
+    (``chalicelib.history``), each changed note into its owner's change feed (``chalicelib.changes``),
+    then each owner's open WebSocket connections told (``chalicelib.live``)."""
+    return {"records": len(event.get("Records") or []), **services.follow(FOLLOWER.records(event))}

@@ -5,7 +5,7 @@ and answers 202. From that write on, the app refuses every request made with the
 (``refuses``: one consistent GetItem per request), though API Gateway still admits them until
 they expire. The table's stream starts the jobs function (``chalicelib.jobs``), which deletes the
 user in the pool first (no token can be made or refreshed any more), then every note, trashed
-note, search entry, change feed entry, file, upload and export of the user, and marks the
+note, search entry, change feed entry, note version, file, upload and export of the user, and marks the
 deletion finished. Each step deletes what is left, so a run cut short by the function's time is
 simply run again by the stream (it retries the record) and goes on where the last one stopped.
 
@@ -37,6 +37,7 @@ from chalicelib.models import (
     SearchEntryModel,
     TableModel,
     TrashedNoteModel,
+    VersionModel,
 )
 from chalicelib.shapes import parse_time, utc_now
 from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREFIX
@@ -68,6 +69,7 @@ class AccountDeletion:
         trash: type[TrashedNoteModel],
         search: type[SearchEntryModel],
         changes: type[ChangeModel],
+        versions: type[VersionModel],
         files: FileStore,
         user_pool_id: str,
         region: str,
@@ -78,6 +80,7 @@ class AccountDeletion:
         self._trash = trash
         self._search = search
         self._changes = changes
+        self._versions = versions
         self._files = files
         self._user_pool_id = user_pool_id
         self._region = region
@@ -145,7 +148,7 @@ class AccountDeletion:
         return deleted
 
     def _delete_all(self, owner: str) -> dict[str, int]:
-        """Every note, trashed note, search entry, change feed entry, object and export of
+        """Every note, trashed note, search entry, change feed entry, version, object and export of
         ``owner``; by kind."""
         deleted: dict[str, int] = {}
         # Until a pass finds nothing: a write the API took just before the 202 may land late.
@@ -155,6 +158,7 @@ class AccountDeletion:
                 "trash": self._delete_partition(self._trash, owner),
                 "searchEntries": self._delete_partition(self._search, owner),
                 "changes": self._delete_partition(self._changes, owner),
+                "versions": self._delete_partition(self._versions, owner),
                 "objects": sum(
                     self._files.delete_under(f"{prefix}{owner}/")
                     for prefix in (FILES_PREFIX, UPLOADS_PREFIX, EXPORTS_PREFIX)

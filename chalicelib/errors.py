@@ -38,6 +38,18 @@ class VersionMismatch(NotesError):
         super().__init__(f"If-Match {wanted} does not match the note's current version")
 
 
+class VersionNotFound(NotesError):
+    """The note keeps no such version (never written, the current one, expired, or not a version
+    number at all)."""
+
+    def __init__(self, note_id: str, version: str) -> None:
+        shown = version if len(version) <= 20 else version[:20] + "…"
+        super().__init__(
+            f"version {shown!r} of note {note_id!r} is not kept: GET /notes/{{noteId}}/versions lists "
+            "the versions kept"
+        )
+
+
 class ExportNotFound(NotesError):
     """No such export for this owner (it may belong to someone else, have been deleted, or the id
     is invalid)."""
@@ -81,6 +93,7 @@ _CHALICE_SHAPE: dict[type[NotesError], tuple[int, str]] = {
     InvalidInput: (400, "BadRequestError"),
     NoteNotFound: (404, "NotFoundError"),
     NoAttachment: (404, "NotFoundError"),
+    VersionNotFound: (404, "NotFoundError"),
     ExportNotFound: (404, "NotFoundError"),
     VersionMismatch: (412, "PreconditionFailed"),
     ResyncRequired: (410, "ResyncRequired"),

@@ -199,6 +199,26 @@ class ConnectionModel(TableModel):
     expiresAtEpoch = TTLAttribute()
 
 
+class VersionModel(TableModel):
+    """A replaced version of a note (``chalicelib.history``), keyed by its owner's ``sub`` and
+    ``<noteId>#<version>`` (the version written with ten digits, so that a note's versions sort in
+    order): the title, content and tags it had, when it was written (``updatedAt``) and replaced
+    (``replacedAt``), and its content's UTF-8 length (``size``). DynamoDB's TTL removes it after
+    ``expiresAtEpoch`` (``replacedAt`` + 90 days, whole seconds since 1970, read as a UTC datetime).
+    """
+
+    versionKey = UnicodeAttribute(range_key=True)
+    noteId = UnicodeAttribute()
+    version = NumberAttribute()
+    title = UnicodeAttribute(default="")
+    content = UnicodeAttribute(default="")
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    size = NumberAttribute()
+    updatedAt = UnicodeAttribute()
+    replacedAt = UnicodeAttribute()
+    expiresAtEpoch = TTLAttribute()
+
+
 def bind(model: type[_M], table_name: str, region: str) -> type[_M]:
     """A subclass of ``model`` that reads and writes ``table_name`` in ``region`` (``NoteModel``'s is
     ``Note``)."""

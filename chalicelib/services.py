@@ -16,6 +16,7 @@ from chalicelib.changes import ChangeFeed
 from chalicelib.exports import Exports
 from chalicelib.files import FileStore
 from chalicelib.finding import NoteFinder
+from chalicelib.history import History
 from chalicelib.jobs import Jobs
 from chalicelib.live import LiveUpdates
 from chalicelib.models import (
@@ -25,12 +26,14 @@ from chalicelib.models import (
     NoteModel,
     SearchEntryModel,
     TrashedNoteModel,
+    VersionModel,
     bind,
 )
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
-from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TRASH
+from chalicelib.stream_records import StreamRecord
+from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TRASH, VERSIONS
 from chalicelib.trash import Trash
 
 
@@ -43,6 +46,7 @@ class Services(NamedTuple):
     account_model: type[AccountItemModel]
     change_model: type[ChangeModel]
     connection_model: type[ConnectionModel]
+    version_model: type[VersionModel]
     files: FileStore
     notes: NotesService
     finder: NoteFinder
@@ -54,6 +58,7 @@ class Services(NamedTuple):
     jobs: Jobs
     changes: ChangeFeed
     live: LiveUpdates
+    history: History
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -64,7 +69,10 @@ class Services(NamedTuple):
         account_model = bind(AccountItemModel, settings.name_of(ACCOUNT), region)
         change_model = bind(ChangeModel, settings.name_of(CHANGES), region)
         connection_model = bind(ConnectionModel, settings.name_of(CONNECTIONS), region)
+        version_model = bind(VersionModel, settings.name_of(VERSIONS), region)
         files = FileStore(settings.bucket_name, region)
+        notes = NotesService(note_model, files)
+        history = History(version_model, note_model, notes)
         exports = Exports(account_model, note_model, trash_model, files)
         deletion = AccountDeletion(
             account_model,
@@ -72,6 +80,7 @@ class Services(NamedTuple):
             trash_model,
             search_model,
             change_model,
+            version_model,
             files,
             settings.user_pool_id,
             region,
@@ -83,15 +92,25 @@ class Services(NamedTuple):
             account_model=account_model,
             change_model=change_model,
             connection_model=connection_model,
+            version_model=version_model,
             files=files,
-            notes=NotesService(note_model, files),
+            notes=notes,
             finder=NoteFinder(note_model, search_model),
             search_index=SearchIndex(note_model, search_model),
             attachments=Attachments(note_model, files, settings.attachment_max_bytes),
-            trash=Trash(note_model, trash_model, files),
+            trash=Trash(note_model, trash_model, files, history),
             exports=exports,
             deletion=deletion,
             jobs=Jobs(exports, deletion),
             changes=ChangeFeed(change_model, note_model, deletion.refuses),
             live=LiveUpdates(connection_model, settings, deletion.refuses),
+            history=history,
         )
+
+    def follow(self, records: list[StreamRecord[NoteModel]]) -> dict[str, int]:
+        """The change feed's function (the notes table's stream, every record): the text each
+        change replaced kept as a version (``chalicelib.history``), then each changed note into its
+        owner's feed and each owner's connections told (``chalicelib.live``). What was done,
+        counted. The versions go first: a client told of a change finds what it replaced."""
+        kept = self.history.keep(records)
+        return {"versionsKept": kept, **self.live.follow(self.changes, records)}

@@ -70,6 +70,7 @@ class Settings(NamedTuple):
     account_table_name: str = ""
     changes_table_name: str = ""
     connections_table_name: str = ""
+    versions_table_name: str = ""
     # Where the change feed's function tells WebSocket connections of changes: the WebSocket API's
     # management endpoint (its connections' POST /@connections/{id}); None: nobody is told.
     ws_management_url: str | None = None

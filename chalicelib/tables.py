@@ -18,6 +18,7 @@ from chalicelib.models import (
     NoteModel,
     SearchEntryModel,
     TrashedNoteModel,
+    VersionModel,
 )
 
 
@@ -71,4 +72,9 @@ CONNECTIONS = Table(
     "connections_table_name",
     stream=False,
 )
-TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES, CONNECTIONS)
+# Every replaced version of a note's text (chalicelib.history), kept 90 days: written by the notes
+# table's stream function that writes the change feed, read by the API's history routes.
+VERSIONS = Table(
+    "versions", VersionModel, "-versions", "NOTES_VERSIONS_TABLE_NAME", "versions_table_name", stream=False
+)
+TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES, CONNECTIONS, VERSIONS)

@@ -8,7 +8,8 @@ notes table) drops it and takes it back by itself. Its file stays where it is, u
 
 At ``purgeAt`` (``deletedAt`` + 30 days) a trashed note is gone for its owner: no listing shows it,
 no restore or deletion finds it. DynamoDB's TTL then removes the item (``purgeAtEpoch``), within a
-few days; the removal reaches ``purge_expired`` through the table's stream, which deletes the file.
+few days; the removal reaches ``purge_expired`` through the table's stream, which deletes the file
+and the versions, as a deletion for good does.
 Nothing is deleted for good before ``purgeAt`` unless the owner asked.
 """
 
@@ -23,6 +24,7 @@ from chalicelib import writes
 from chalicelib.cursors import BY_DELETION, decode_cursor, encode_cursor
 from chalicelib.errors import NoteNotFound, StorageUnavailable, VersionMismatch
 from chalicelib.files import FileStore
+from chalicelib.history import History
 from chalicelib.models import NoteModel, TrashedNoteModel, note_items_of
 from chalicelib.shapes import Page, iso_time, parse_time, to_public, utc_now
 from chalicelib.stream_records import StreamRecord
@@ -56,6 +58,7 @@ class Trash:
         notes: type[NoteModel],
         trash: type[TrashedNoteModel],
         files: FileStore,
+        history: History,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._notes = notes
@@ -63,6 +66,7 @@ class Trash:
         self._kept = note_items_of(notes)
         self._trash = trash
         self._files = files
+        self._history = history
         self._clock = clock
 
     def move(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
@@ -148,14 +152,17 @@ class Trash:
             raise NoteNotFound(note_id)
         if old.attachment is not None:
             self._files.delete_quietly(old.attachment.key)
+        self._history.forget(owner, [note_id])
 
-    def purge_expired(self, records: Iterable[StreamRecord[TrashedNoteModel]]) -> int:
+    def purge_expired(self, records: Iterable[StreamRecord[TrashedNoteModel]]) -> dict[str, int]:
         """The trash table's stream, the items DynamoDB's TTL removed (``stream_consumers.PURGER``
-        admits only those): each one's file is deleted. Returns how many files were deleted."""
-        keys = [record.old.attachment.key for record in records if record.old and record.old.attachment]
+        admits only those): each one's file and versions are deleted. How many of each."""
+        purged = [record.old for record in records if record.old is not None]
+        keys = [item.attachment.key for item in purged if item.attachment]
         for start in range(0, len(keys), 1000):
             self._files.delete(*keys[start : start + 1000])  # raises: the batch is given again
-        return len(keys)
+        versions = sum(self._history.forget(item.userId, [item.noteId]) for item in purged)
+        return {"files": len(keys), "versions": versions}
 
     def _trashed(self, owner: str, note_id: str) -> TrashedNoteModel:
         writes.check_id(note_id)

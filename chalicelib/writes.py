@@ -63,6 +63,18 @@ def owned_note(model: type[NoteModel], owner: str, note_id: str) -> NoteModel:
     return note
 
 
+def check_note(model: type[NoteModel], owner: str, note_id: str) -> None:
+    """Raises NoteNotFound unless the owner has the note (in the notes, not the trash),
+    StorageUnavailable. One consistent GetItem of its key alone, none for an id that cannot name
+    a note."""
+    check_id(note_id)
+    try:
+        with dynamodb():
+            model.get(owner, note_id, consistent_read=True, attributes_to_get=["noteId"])
+    except model.DoesNotExist:
+        raise NoteNotFound(note_id) from None
+
+
 def check_id(note_id: str) -> None:
     """Raises NoteNotFound for an id that cannot name a note."""
     if not UUID7.match(note_id):

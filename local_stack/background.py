@@ -17,12 +17,13 @@ from typing import Any
 
 from chalicelib.changes import ChangeFeed
 from chalicelib.jobs import Jobs
-from chalicelib.live import LiveUpdates
+from chalicelib.models import NoteModel
 from chalicelib.search import SearchIndex
 from chalicelib.services import Services
 from chalicelib.settings import Settings
 from chalicelib.stream_consumers import CONSUMERS, FOLLOWER, INDEXER, JOBS, PURGER, Consumer
-from chalicelib.tables import TABLES
+from chalicelib.stream_records import StreamRecord
+from chalicelib.tables import TABLES, VERSIONS
 from chalicelib.trash import Trash
 from local_stack.provisioning import Provisioned
 from local_stack.streams import StreamFeeder, delivering
@@ -38,7 +39,8 @@ class Background:
     jobs: Jobs
     trash: Trash
     changes: ChangeFeed
-    live: LiveUpdates
+    # The change feed's function (``Services.follow``): versions kept, the feed written, connections told.
+    follow: Callable[[list[StreamRecord[NoteModel]]], dict[str, int]]
     # The local stage's settings: its region, and the name of each table (``Consumer.table``).
     settings: Settings
 
@@ -47,7 +49,7 @@ class Background:
         (``app.py``): only the records the consumer admits."""
         handlers: dict[str, Handler] = {
             INDEXER.name: lambda event: self.index.apply_stream(INDEXER.records(event)),
-            FOLLOWER.name: lambda event: self.live.follow(self.changes, FOLLOWER.records(event)),
+            FOLLOWER.name: lambda event: self.follow(FOLLOWER.records(event)),
             PURGER.name: lambda event: self.trash.purge_expired(PURGER.records(event)),
             JOBS.name: lambda event: self.jobs.run(JOBS.records(event)),
         }
@@ -68,10 +70,17 @@ class Background:
             for table, consumers in self._by_table(CONSUMERS).items()
         ]
 
-    def removals(self) -> dict[str, Handler]:
-        """What the time to live removes of each table that has one, by table: handed to each of
-        the table's stream functions, the records its filter matches (``local_stack.ttl.TtlSweep``)."""
-        return {table: self._delivering(consumers) for table, consumers in self._by_table(EXPIRING).items()}
+    def removals(self) -> dict[str, Handler | None]:
+        """What the time to live removes, by table: of each table a stream function follows, handed
+        to each of the table's functions, the records its filter matches; of the versions, nothing
+        (``local_stack.ttl.TtlSweep``)."""
+        handlers: dict[str, Handler | None] = {
+            table: self._delivering(consumers) for table, consumers in self._by_table(EXPIRING).items()
+        }
+        # The versions' time to live: the API answers none past it, and their items go on the local
+        # clock as deployed.
+        handlers[self.settings.name_of(VERSIONS)] = None
+        return handlers
 
     def _by_table(self, consumers: Iterable[Consumer[Any]]) -> dict[str, list[Consumer[Any]]]:
         tables: dict[str, list[Consumer[Any]]] = {}
@@ -106,5 +115,5 @@ def background(made: Provisioned, management_url: str | None = None) -> Backgrou
     )
     services = Services.build(settings)
     return Background(
-        services.search_index, services.jobs, services.trash, services.changes, services.live, settings
+        services.search_index, services.jobs, services.trash, services.changes, services.follow, settings
     )

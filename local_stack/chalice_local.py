@@ -38,7 +38,7 @@ def checking_tokens() -> None:
         module = sys.modules["app"]
         shared = os.environ.get(CLOCK_FILE_ENV)
         if shared:
-            module.services.changes.clock = SharedClock(Path(shared))
+            module.services.changes.clock = module.services.history.clock = SharedClock(Path(shared))
         port = os.environ.get(WS_PORT_ENV)
         if port:
             serving_websockets(app, module, int(port))

@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
-def pages(read: Callable[[dict[str, str]], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def pages(read: Callable[[dict[str, str]], dict[str, Any]], items: str = "notes") -> Iterator[dict[str, Any]]:
     """Every page, from the first to the one whose ``nextCursor`` is null. ``read`` gets the query
-    parameters to add (none for the first page, then ``cursor``). A page after a cursor is never empty."""
+    parameters to add (none for the first page, then ``cursor``). A page after a cursor is never
+    empty (of its ``items``: a listing's notes, a history's versions)."""
     page = read({})
     yield page
     while page["nextCursor"] is not None:
         page = read({"cursor": page["nextCursor"]})
-        assert page["notes"], "a page after a non-null cursor is never empty"
+        assert page[items], "a page after a non-null cursor is never empty"
         yield page
 
 

@@ -41,6 +41,12 @@ ACCOUNT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query
 # with UpdateItem, the entries with BatchWriteItem); the function reads the notes table's stream.
 CHANGES_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 FOLLOW_WRITE_ACTIONS = ("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem")
+# What the API does to the versions (chalicelib/history.py: a note's versions listed and read; deleted
+# with the note for good), what the change feed's function writes to them (the text each change
+# replaced), and what the trash's purge deletes of them (a note's, when the TTL removed it).
+VERSIONS_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem")
+FOLLOW_VERSIONS_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
+PURGE_VERSIONS_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem")
 # The change feed's function reads an account's tombstone (a deleted account's removals make no
 # entries); it reads an owner's open WebSocket connections, forgets the gone ones, and sends each
 # a message through the WebSocket API's management endpoint.
@@ -56,7 +62,7 @@ CONNECT_CONNECTIONS_ACTIONS = ("dynamodb:PutItem",)
 EXPORT_READ_ACTIONS = ("s3:GetObject",)
 API_USER_POOL_ACTIONS = ("cognito-idp:AdminGetUser",)
 # The purge function (the trash table's stream, only the records of DynamoDB's TTL): it deletes
-# the purged notes' files, and touches no table.
+# the purged notes' files, and their versions (PURGE_VERSIONS_ACTIONS).
 PURGE_OBJECT_ACTIONS = ("s3:DeleteObject",)
 # The jobs function (the account table's stream, new items only): it builds exports and deletes
 # accounts, so it reads and writes every table of the stage, lists the bucket, reads the files,

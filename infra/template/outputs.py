@@ -19,6 +19,7 @@ from infra.template.tables import (
     SEARCH_TABLE,
     TABLE,
     TRASH_TABLE,
+    VERSIONS_TABLE,
 )
 from infra.template.web import WEB_BUCKET, WEB_DISTRIBUTION, WEB_ORIGIN
 
@@ -40,6 +41,7 @@ def outputs(stage: str, auth: description.Auth) -> dict[str, Any]:
         "AccountTableName": {"Value": {"Ref": ACCOUNT_TABLE}},
         "ChangesTableName": {"Value": {"Ref": CHANGES_TABLE}},
         "ConnectionsTableName": {"Value": {"Ref": CONNECTIONS_TABLE}},
+        "VersionsTableName": {"Value": {"Ref": VERSIONS_TABLE}},
         "BucketName": {"Value": {"Ref": BUCKET}},
         "ApiUrl": {"Value": {"Fn::Sub": API_URL}},
         WS_URL_OUTPUT: {"Value": {"Fn::Sub": WS_URL}},

@@ -20,6 +20,7 @@ from infra.template.tables import (
     SEARCH_TABLE,
     TABLE,
     TRASH_TABLE,
+    VERSIONS_TABLE,
 )
 
 # The roles Chalice gives the API function and the indexer, change feed, purge and jobs functions.
@@ -80,7 +81,8 @@ def _allow(actions: tuple[str, ...], resource: Any) -> dict[str, Any]:
 
 def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
     """The API function's only permissions: its table's item and query actions, querying the
-    search index, the trash's, the account table's and the change feed's actions it uses, reading, writing and
+    search index, the trash's, the account table's, the change feed's and the versions' actions it uses,
+    reading, writing and
     deleting the bucket's objects under the two attachment prefixes, reading the exports, looking
     a user up in the pool (``auth``'s, by default the stack's own), and its logs."""
     pool = pool_arn(auth or description.Auth())
@@ -92,6 +94,7 @@ def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
             _allow(description.TRASH_TABLE_ACTIONS, _with_indexes(TRASH_TABLE)),
             _allow(description.ACCOUNT_TABLE_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
             _allow(description.CHANGES_TABLE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
+            _allow(description.VERSIONS_TABLE_ACTIONS, {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]}),
             _allow(description.BUCKET_OBJECT_ACTIONS, _objects_under(*description.object_prefixes())),
             _allow(description.EXPORT_READ_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
             _allow(description.API_USER_POOL_ACTIONS, pool),
@@ -101,13 +104,14 @@ def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
 
 
 def purger_policy() -> dict[str, Any]:
-    """The purge function's only permissions: reading the trash table's stream, deleting files,
-    its logs. It writes no table."""
+    """The purge function's only permissions: reading the trash table's stream, deleting files and
+    the purged notes' versions, its logs."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TRASH_TABLE, "StreamArn"]}),
             _allow(description.PURGE_OBJECT_ACTIONS, _objects_under(description.FILES_PREFIX)),
+            _allow(description.PURGE_VERSIONS_ACTIONS, {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]}),
             _logs_statement(),
         ],
     }
@@ -115,7 +119,7 @@ def purger_policy() -> dict[str, Any]:
 
 def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
     """The jobs function's only permissions: reading the account table's stream; the item,
-    query and batch write actions on the stage's five tables (and the trash's index); listing
+    query and batch write actions on the stage's six tables (and the trash's index); listing
     the bucket, reading files, writing exports and deleting a user's objects under the three
     prefixes; deleting and looking up users of the pool (``auth``'s); its logs."""
     pool = pool_arn(auth or description.Auth())
@@ -125,6 +129,7 @@ def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
         {"Fn::GetAtt": [SEARCH_TABLE, "Arn"]},
         {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]},
         {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]},
+        {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]},
     ]
     uploads, files = description.object_prefixes()
     return {
@@ -166,13 +171,14 @@ def indexer_policy() -> dict[str, Any]:
 
 def follower_policy() -> dict[str, Any]:
     """The change feed's function's only permissions: reading the notes table's stream, writing
-    the change feed, reading an account's tombstone, reading and forgetting an owner's WebSocket
-    connections and sending them messages, its logs. It reads no note."""
+    the change feed and the replaced versions, reading an account's tombstone, reading and forgetting
+    an owner's WebSocket connections and sending them messages, its logs. It reads no note."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TABLE, "StreamArn"]}),
             _allow(description.FOLLOW_WRITE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
+            _allow(description.FOLLOW_VERSIONS_ACTIONS, {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]}),
             _allow(description.FOLLOW_ACCOUNT_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
             _allow(description.FOLLOW_CONNECTIONS_ACTIONS, {"Fn::GetAtt": [CONNECTIONS_TABLE, "Arn"]}),
             _allow(description.MANAGE_CONNECTIONS_ACTIONS, _connections_of_the_api()),

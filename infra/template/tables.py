@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TABLES, TRASH, Table
+from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TABLES, TRASH, VERSIONS, Table
 from infra import description
 
 TABLE = "NotesTable"
@@ -14,6 +14,7 @@ TRASH_TABLE = "TrashTable"
 ACCOUNT_TABLE = "AccountTable"
 CHANGES_TABLE = "ChangesTable"
 CONNECTIONS_TABLE = "ConnectionsTable"
+VERSIONS_TABLE = "VersionsTable"
 # Each of the stage's tables (chalicelib.tables), by key: its resource.
 TABLE_RESOURCES = {
     NOTES.key: TABLE,
@@ -22,6 +23,7 @@ TABLE_RESOURCES = {
     ACCOUNT.key: ACCOUNT_TABLE,
     CHANGES.key: CHANGES_TABLE,
     CONNECTIONS.key: CONNECTIONS_TABLE,
+    VERSIONS.key: VERSIONS_TABLE,
 }
 # What goes with the stack: the search index (make reindex makes it again from the notes), and the
 # open connections (API Gateway closes every one within two hours, and with the stack).

@@ -152,7 +152,11 @@ def test_the_jobs_function_handed_what_its_filter_drops_does_nothing() -> None:
     # No table is read or written: nothing the function is given is a job.
     _, never = CASES[JOBS.name]
     assert notes_app.run_jobs({"Records": never}, None) == {"exports": 0, "deletions": 0, "sweeps": 0}
-    assert notes_app.purge_trash({"Records": CASES[PURGER.name][1]}, None) == {"records": 3, "files": 0}
+    assert notes_app.purge_trash({"Records": CASES[PURGER.name][1]}, None) == {
+        "records": 3,
+        "files": 0,
+        "versions": 0,
+    }
 
 
 # ---- the local stack's delivery -----------------------------------------------------------------

@@ -11,7 +11,17 @@ import pytest
 
 from infra import description
 from tests.infra.conftest import Packaged
-from tests.infra.test_your_data import ACCOUNT, CHANGES, LOGS, STREAM_READS, _event, _expected, _grants, _key
+from tests.infra.test_your_data import (
+    ACCOUNT,
+    CHANGES,
+    LOGS,
+    STREAM_READS,
+    VERSIONS,
+    _event,
+    _expected,
+    _grants,
+    _key,
+)
 
 NOTES_STREAM = {"Fn::GetAtt": ["NotesTable", "StreamArn"]}
 CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
@@ -86,6 +96,7 @@ def test_the_feeds_role_reads_the_notes_stream_and_writes_the_feed_only(cfn: dic
     assert grants == _expected(
         (STREAM_READS, [NOTES_STREAM]),
         (("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem"), [CHANGES]),
+        (("dynamodb:BatchWriteItem", "dynamodb:PutItem"), [VERSIONS]),  # the text each change replaced
         (("dynamodb:GetItem",), [ACCOUNT]),  # a deleted account's tombstone
         # The owner's WebSocket connections: read, forgotten when gone, and told.
         (("dynamodb:Query", "dynamodb:DeleteItem"), [CONNECTIONS]),

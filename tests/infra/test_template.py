@@ -53,6 +53,9 @@ NOTES_ROUTES = [
     ("/notes/{note_id}/attachment", "delete"),
     ("/trash", "get"),
     ("/changes", "get"),
+    ("/notes/{note_id}/versions", "get"),
+    ("/notes/{note_id}/versions/{version}", "get"),
+    ("/notes/{note_id}/versions/{version}/restore", "post"),
     ("/trash/{note_id}/restore", "post"),
     ("/trash/{note_id}", "delete"),
     ("/exports", "post"),
@@ -217,9 +220,9 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     policies = cfn["Resources"]["ApiHandlerRole"]["Properties"]["Policies"]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    # The notes table, the search index, then the trash and the account table (test_your_data.py)
-    # and the change feed (test_changes.py).
-    assert len(dynamodb) == 5
+    # The notes table, the search index, then the trash and the account table (test_your_data.py),
+    # the change feed (test_changes.py) and the versions (test_history.py).
+    assert len(dynamodb) == 6
     assert set(dynamodb[0]["Action"]) == set(NOTES_TABLE_ACTIONS)
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["NotesTable", "Arn"]}
     # The search index is only read by the API: the indexer function writes it.
@@ -449,6 +452,10 @@ def test_chalices_policy_file_is_the_roles_policy(built: tuple[str, Any], cfn: d
             {"Fn::GetAtt": ["AccountTable", "Arn"]},
         ),
         (["dynamodb:GetItem", "dynamodb:Query"], {"Fn::GetAtt": ["ChangesTable", "Arn"]}),
+        (
+            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
+            {"Fn::GetAtt": ["VersionsTable", "Arn"]},
+        ),
         (
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             [
@@ -1100,7 +1107,15 @@ def test_locally_provisioned_tables_match_the_template(aws: Any) -> None:
     provision(stage, aws_client("cognito-idp"), aws_client("dynamodb"), aws_client("s3"))
     dynamodb = aws_client("dynamodb")
     rendered = template.merge_template(stage)["Resources"]
-    tables = ("NotesTable", "SearchTable", "TrashTable", "AccountTable", "ChangesTable", "ConnectionsTable")
+    tables = (
+        "NotesTable",
+        "SearchTable",
+        "TrashTable",
+        "AccountTable",
+        "ChangesTable",
+        "ConnectionsTable",
+        "VersionsTable",
+    )
     for name in tables:
         props = rendered[name]["Properties"]
         local = dynamodb.describe_table(TableName=props["TableName"])["Table"]

@@ -22,6 +22,7 @@ TRASH = {"Fn::GetAtt": ["TrashTable", "Arn"]}
 TRASH_INDEXES = {"Fn::Sub": "${TrashTable.Arn}/index/*"}
 ACCOUNT = {"Fn::GetAtt": ["AccountTable", "Arn"]}
 CHANGES = {"Fn::GetAtt": ["ChangesTable", "Arn"]}
+VERSIONS = {"Fn::GetAtt": ["VersionsTable", "Arn"]}
 BUCKET = {"Fn::GetAtt": ["AttachmentsBucket", "Arn"]}
 UPLOADS = {"Fn::Sub": "${AttachmentsBucket.Arn}/uploads/*"}
 FILES = {"Fn::Sub": "${AttachmentsBucket.Arn}/files/*"}
@@ -267,14 +268,18 @@ def test_every_function_reads_the_same_settings_by_reference(cfn: dict[str, Any]
 # ---- permissions ------------------------------------------------------------------------------
 
 
-def test_the_purge_role_reads_the_trash_stream_and_deletes_files_only(cfn: dict[str, Any]) -> None:
+def test_the_purge_role_reads_the_trash_stream_and_deletes_files_and_versions_only(
+    cfn: dict[str, Any],
+) -> None:
     grants = _grants(cfn, "PurgeTrashRole")
     assert grants == _expected(
         (STREAM_READS, [{"Fn::GetAtt": ["TrashTable", "StreamArn"]}]),
         (("s3:DeleteObject",), [FILES]),
+        (("dynamodb:Query", "dynamodb:BatchWriteItem"), [VERSIONS]),  # the purged notes' versions
     )
-    # It writes no table, reads no object and touches neither exports nor uploads nor the pool.
-    assert not [action for action in grants if action.startswith("dynamodb:") and action not in STREAM_READS]
+    # It writes no other table, reads no object and touches neither exports nor uploads nor the pool.
+    others = [action for action in grants if action.startswith("dynamodb:") and action not in STREAM_READS]
+    assert all(grants[action] == {_key(VERSIONS)} for action in others)
     assert not [action for action in grants if action.startswith("cognito-idp:")]
 
 
@@ -282,7 +287,7 @@ def test_the_jobs_role_has_exactly_what_exports_and_account_deletion_need(
     built: tuple[str, dict[str, Any]],
 ) -> None:
     _, cfn = built
-    tables = [NOTES, TRASH, TRASH_INDEXES, SEARCH, ACCOUNT, CHANGES]
+    tables = [NOTES, TRASH, TRASH_INDEXES, SEARCH, ACCOUNT, CHANGES, VERSIONS]
     grants = _grants(cfn, "RunJobsRole")
     assert grants == _expected(
         (STREAM_READS, [{"Fn::GetAtt": ["AccountTable", "StreamArn"]}]),
@@ -328,17 +333,20 @@ def test_the_api_role_has_the_trash_the_account_the_exports_and_a_user_lookup(cf
         ),
         (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"), [ACCOUNT]),
         (("dynamodb:GetItem", "dynamodb:Query"), [CHANGES]),
+        # A note's versions read, and deleted with the note for good.
+        (("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"), [VERSIONS]),
         (("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [UPLOADS, FILES]),
         (("s3:GetObject",), [EXPORTS]),
         (("cognito-idp:AdminGetUser",), [POOL_ARN]),
     )
-    # The API never deletes a user, lists the bucket, writes or deletes an export, or writes the
-    # account table but by putting an item (an export asked for, the account's tombstone).
+    # The API never deletes a user, lists the bucket, writes or deletes an export, writes the
+    # account table but by putting an item (an export asked for, the account's tombstone), or
+    # writes in batches but to delete a note's versions.
     assert "cognito-idp:AdminDeleteUser" not in grants
     assert "s3:ListBucket" not in grants
     assert _key(EXPORTS) not in grants["s3:PutObject"] | grants["s3:DeleteObject"]
     assert _key(ACCOUNT) not in grants["dynamodb:DeleteItem"] | grants["dynamodb:UpdateItem"]
-    assert "dynamodb:BatchWriteItem" not in grants and "dynamodb:Scan" not in grants
+    assert grants["dynamodb:BatchWriteItem"] == {_key(VERSIONS)} and "dynamodb:Scan" not in grants
 
 
 def test_the_roles_name_an_existing_pool_and_nothing_of_a_pool_of_the_stacks() -> None:
