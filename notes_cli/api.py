@@ -159,6 +159,30 @@ class NotesApi:
             params["limit"] = str(limit)
         return self.call("GET", "/changes", params=params, failed="could not read your changes").json_body
 
+    def list_versions(
+        self, note_id: str, limit: int | None = None, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """GET /notes/{id}/versions: one page, ``{"versions": [...], "nextCursor"}``, newest first."""
+        params: dict[str, str] = {}
+        if limit is not None:
+            params["limit"] = str(limit)
+        if cursor is not None:
+            params["cursor"] = cursor
+        failed = f"could not list the versions of note {note_id}"
+        path = note_path(note_id) + "/versions"
+        return self.call("GET", path, params=params, failed=failed, note_id=note_id).json_body
+
+    def get_version(self, note_id: str, version: int) -> dict[str, Any]:
+        """GET /notes/{id}/versions/{version}: the note as it was then."""
+        failed = f"could not read version {version} of note {note_id}"
+        return self.call("GET", version_path(note_id, version), failed=failed, note_id=note_id).json_body
+
+    def restore_version(self, note_id: str, version: int) -> dict[str, Any]:
+        """POST /notes/{id}/versions/{version}/restore: the note, that version's text made current."""
+        failed = f"version {version} of note {note_id} was not restored"
+        path = version_path(note_id, version) + "/restore"
+        return self.call("POST", path, failed=failed, note_id=note_id).json_body
+
     def restore_note(self, note_id: str) -> dict[str, Any]:
         """POST /trash/{id}/restore: the note back among the notes (with its file), as it now is."""
         try:
@@ -387,6 +411,11 @@ def note_path(note_id: str) -> str:
     return "/notes/" + quote(note_id, safe="")
 
 
+def version_path(note_id: str, version: int) -> str:
+    """The path of one version of a note."""
+    return f"{note_path(note_id)}/versions/{int(version)}"
+
+
 def trash_path(note_id: str) -> str:
     """The path of one trashed note, the id quoted so it can never leave ``/trash/``."""
     return "/trash/" + quote(note_id, safe="")
@@ -482,6 +511,8 @@ def api_error(
 def explain(response: requests.Response, failed: str, note_id: str | None, detail: str, api_url: str) -> str:
     """What ``failed`` because of ``response``, as one sentence for the person whose note it is."""
     status = response.status_code
+    if status == 404 and note_id is not None and detail.startswith("version "):
+        return f"{failed}: the note keeps no such version; notes history {note_id} lists them"
     if status == 404 and note_id is not None:
         return f"you have no note {note_id}: check the id with notes ls"
     if status == 400:

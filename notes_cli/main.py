@@ -4,8 +4,9 @@ Every failure is one line on stderr and a non-zero exit status; see ``NotesGroup
 
 This module is the group: its global options, its error handling, and the one list of its
 commands. The commands themselves are in ``account`` (the user, their session and password, and
-deleting the account), ``notes`` (the notes), ``trash`` (the notes deleted), ``attachments`` (a
-note's file), ``export`` (everything, as one ZIP) and ``sync`` (what changed).
+deleting the account), ``notes`` (the notes), ``history`` (a note's earlier versions), ``trash``
+(the notes deleted), ``attachments`` (a note's file), ``export`` (everything, as one ZIP) and
+``sync`` (what changed).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import click
 
-from notes_cli import account, attachments, export, notes, sync, trash
+from notes_cli import account, attachments, export, history, notes, sync, trash
 from notes_cli.errors import CliError
 from notes_cli.state import State
 
@@ -101,6 +102,8 @@ def cli(ctx: click.Context, **options: Any) -> None:
                  (scoped stages: notes login, in the browser)
     Then:        notes add "text", notes ls, notes show ID, notes edit ID, notes rm ID
     Find:        notes search WORDS, notes ls --tag TAG --sort updated
+    History:     notes history ID, notes show ID --version N,
+                 notes restore-version ID N
     Files:       notes attach ID FILE, notes download ID, notes detach ID
     Trash:       notes rm ID moves a note there; notes trash, notes restore ID,
                  notes purge ID
@@ -125,6 +128,7 @@ ACCOUNT_COMMANDS = (
     account.delete_account,
 )
 NOTE_COMMANDS = (notes.add, notes.list_command, notes.search, notes.show, notes.edit, notes.rm)
+HISTORY_COMMANDS = (history.history_command, history.restore_version)
 TRASH_COMMANDS = (trash.trash_command, trash.restore, trash.purge)
 ATTACHMENT_COMMANDS = (attachments.attach, attachments.download, attachments.detach)
 DATA_COMMANDS = (export.export,)
@@ -132,6 +136,7 @@ SYNC_COMMANDS = (sync.changes,)
 for command in (
     *ACCOUNT_COMMANDS,
     *NOTE_COMMANDS,
+    *HISTORY_COMMANDS,
     *TRASH_COMMANDS,
     *ATTACHMENT_COMMANDS,
     *DATA_COMMANDS,

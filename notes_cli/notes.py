@@ -204,13 +204,40 @@ def unlisted_neighbours(state: State, listing: Listing, cursor: str | None) -> l
     return page_notes(state.api.list_notes(1, cursor))
 
 
+def show_version(version: dict[str, Any], as_json: bool) -> None:
+    """A note as it was at one of its versions: as JSON, or its name, facts and content."""
+    if as_json:
+        print_json(version)
+        return
+    click.echo(label(version, WHOLE_LABEL))
+    click.echo(f"  id          {version.get('noteId')}")
+    click.echo(f"  tags        {printable(', '.join(version.get('tags') or [])) or '-'}")
+    click.echo(f"  written     {version.get('updatedAt')}")
+    click.echo(f"  version     {version.get('version')} (earlier: notes restore-version makes it current)")
+    click.echo()
+    click.echo(version.get("content", ""))
+
+
 @click.command(epilog=ID_HELP)
 @click.argument("note_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print the note as JSON.")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Show the note as it was at version N (notes history ID lists them).",
+)
 @pass_state
-def show(state: State, note_id: str, as_json: bool) -> None:
-    """Show one note."""
-    note, _ = state.api.get_note(resolve_note_id(state.api, note_id))
+def show(state: State, note_id: str, as_json: bool, version: int | None) -> None:
+    """Show one note, or one of its earlier versions."""
+    note_id = resolve_note_id(state.api, note_id)
+    if version is not None:
+        from notes_cli.history import read_version
+
+        show_version(read_version(state.api, note_id, version), as_json)
+        return
+    note, _ = state.api.get_note(note_id)
     if as_json:
         print_json(note)
         return
