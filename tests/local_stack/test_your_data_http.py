@@ -1,6 +1,7 @@
 """The trash, exports and account deletion over real HTTP on the local stack (``make run``): the
 jobs function runs from the account table's stream, and the trash is purged on the local stack's
-own clock, moved 30 days on here, as DynamoDB's TTL purges it deployed."""
+own clock, moved 30 days on here, as DynamoDB's TTL purges it deployed (and notes' versions 90
+days after they were replaced)."""
 
 from __future__ import annotations
 
@@ -84,13 +85,18 @@ def test_another_users_trash_is_a_404_everywhere(stack: Stack) -> None:
     assert trash_ids(owner) == [note["noteId"]]
 
 
-def test_the_trash_is_purged_thirty_days_on_by_the_local_clock(tmp_path: Any) -> None:
+def test_the_trash_is_purged_thirty_days_on_and_versions_ninety_by_the_local_clock(tmp_path: Any) -> None:
     # A stack of its own: the clock it moves is the whole stack's.
     with running_stack(tmp_path) as stack:
         user = new_user(stack, "purge")
         old = user.attach(user.create_note("old")["noteId"], "old.txt", b"old")
         live = user.attach(user.create_note("live")["noteId"], "live.txt", b"live")
         owner = old["userId"]
+        for note in (old, live):  # each keeps one earlier version
+            assert user.call("PATCH", f"/notes/{note['noteId']}", {"content": "newer"}).status_code == 200
+        live = user.note(live["noteId"]).json()
+        versions_table = stack.facts.table_name + "-versions"
+        until(lambda: len(versions_of(stack, versions_table)) == 2, "both versions kept")
         user.call("DELETE", f"/notes/{old['noteId']}")
         trash_table = stack.facts.table_name + "-trash"
         assert move_clock(stack, 29 * DAY).status_code == 200
@@ -104,10 +110,30 @@ def test_the_trash_is_purged_thirty_days_on_by_the_local_clock(tmp_path: Any) ->
         )
         assert stack.client("dynamodb").scan(TableName=trash_table)["Items"] == []
         assert trash_ids(user) == []
+        # The purged note's versions went with it; the live note keeps its own.
+        until(
+            lambda: versions_of(stack, versions_table) == [live["noteId"]], "the purged note's versions gone"
+        )
+        assert [
+            item["version"]
+            for item in user.call("GET", f"/notes/{live['noteId']}/versions").json()["versions"]
+        ] == [2]  # the attachment made version 2, whose text the edit replaced
         # Nothing else: the live note and its file are as they were.
         assert user.note(live["noteId"]).json() == live
         assert download(user, live["noteId"]) == b"live"
         assert "expired: 1 item(s) of " + trash_table in stack.output.text()
+        # Ninety days after it was replaced, the version is gone: from the API at once, from the
+        # table by the time to live.
+        assert move_clock(stack, 60 * DAY).status_code == 200
+        assert user.call("GET", f"/notes/{live['noteId']}/versions").json()["versions"] == []
+        assert user.call("GET", f"/notes/{live['noteId']}/versions/2").status_code == 404
+        until(lambda: versions_of(stack, versions_table) == [], "the expired version removed")
+        assert user.note(live["noteId"]).json() == live
+
+
+def versions_of(stack: Stack, table: str) -> list[str]:
+    """The note ids the versions table holds versions of."""
+    return [item["noteId"]["S"] for item in stack.client("dynamodb").scan(TableName=table)["Items"]]
 
 
 def test_the_clock_is_moved_only_with_the_runs_secret(stack: Stack) -> None:
