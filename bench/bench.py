@@ -26,6 +26,7 @@ from bench.cases.changes import feed_cost
 from bench.cases.cold_start import cold_start, memory, own_modules, package_size, unpacked_packages
 from bench.cases.deletion import deletion_cost
 from bench.cases.exports import export_cost
+from bench.cases.history import history_cost
 from bench.cases.indexer import index_cost
 from bench.cases.listing import list_cost
 from bench.cases.local_stack import local_stack, scoped_sign_in, web_app, write_to_found
@@ -98,6 +99,7 @@ def run_cases(run: Run, scratch: Path) -> None:
         run.case("attachments", attachments, user)
         run.case("request log", logging_cost, user)
         run.case("trash", trash_cost, user)
+        run.case("history", history_cost, user)
         run.case("export", export_cost, user, full=True)
         run.case("token checks", token_verification, user)
     run.case("list", list_cost)
