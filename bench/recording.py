@@ -24,6 +24,8 @@ def dynamodb_clients() -> list[Any]:
         notes_app.services.trash_model,
         notes_app.services.account_model,
         notes_app.services.change_model,
+        notes_app.services.connection_model,
+        notes_app.services.version_model,
     )
     return [client_of(model) for model in models]
 

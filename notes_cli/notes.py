@@ -204,18 +204,15 @@ def unlisted_neighbours(state: State, listing: Listing, cursor: str | None) -> l
     return page_notes(state.api.list_notes(1, cursor))
 
 
-def show_version(version: dict[str, Any], as_json: bool) -> None:
-    """A note as it was at one of its versions: as JSON, or its name, facts and content."""
-    if as_json:
-        print_json(version)
-        return
-    click.echo(label(version, WHOLE_LABEL))
-    click.echo(f"  id          {version.get('noteId')}")
-    click.echo(f"  tags        {printable(', '.join(version.get('tags') or [])) or '-'}")
-    click.echo(f"  written     {version.get('updatedAt')}")
-    click.echo(f"  version     {version.get('version')} (earlier: notes restore-version makes it current)")
+def print_note(note: dict[str, Any], facts: list[tuple[str, Any]]) -> None:
+    """A note, or one of its versions, as ``show`` prints it: its whole name, its id and tags, then
+    ``facts`` (name, value), then its content."""
+    click.echo(label(note, WHOLE_LABEL))
+    tags = printable(", ".join(note.get("tags") or [])) or "-"
+    for name, value in [("id", note.get("noteId")), ("tags", tags), *facts]:
+        click.echo(f"  {name:<12}{value}")
     click.echo()
-    click.echo(version.get("content", ""))
+    click.echo(note.get("content", ""))
 
 
 @click.command(epilog=ID_HELP)
@@ -235,23 +232,28 @@ def show(state: State, note_id: str, as_json: bool, version: int | None) -> None
     if version is not None:
         from notes_cli.history import read_version
 
-        show_version(read_version(state.api, note_id, version), as_json)
+        earlier = read_version(state.api, note_id, version)
+        if as_json:
+            print_json(earlier)
+            return
+        written = ("written", earlier.get("updatedAt"))
+        print_note(
+            earlier, [written, ("version", f"{version} (earlier: notes restore-version makes it current)")]
+        )
         return
     note, _ = state.api.get_note(note_id)
     if as_json:
         print_json(note)
         return
-    click.echo(label(note, WHOLE_LABEL))
-    click.echo(f"  id          {note.get('noteId')}")
-    click.echo(f"  tags        {printable(', '.join(note.get('tags') or [])) or '-'}")
-    click.echo(f"  created     {note.get('createdAt')}")
-    click.echo(f"  updated     {note.get('updatedAt')}")
-    click.echo(f"  version     {note.get('version')}")
+    facts = [
+        ("created", note.get("createdAt")),
+        ("updated", note.get("updatedAt")),
+        ("version", note.get("version")),
+    ]
     attachment = note.get("attachment")
     if isinstance(attachment, dict):
-        click.echo(f"  attachment  {attachment_line(attachment)}")
-    click.echo()
-    click.echo(note.get("content", ""))
+        facts.append(("attachment", attachment_line(attachment)))
+    print_note(note, facts)
 
 
 @click.command(epilog=ID_HELP)

@@ -7,9 +7,8 @@ from typing import Any
 
 from bench.capacity import item_bytes
 from bench.corpus import SEARCH_SEED, Vocabulary, seeded_random
-from bench.recording import hooked
+from bench.recording import dynamodb_clients, hooked
 from bench.timing import Row, ms, paired_us, ratio
-from chalicelib.dynamodb_calls import client_of
 from tests import conftest
 
 SIZES = (("1 KB", 1_000), ("100 KB", 99_900))
@@ -64,24 +63,9 @@ class Calls:
         return f"{used}; {write} WCU + {read:g} RCU"
 
 
-def _clients() -> list[Any]:
-    import app as notes_app
-
-    services = notes_app.services
-    models = (
-        services.note_model,
-        services.account_model,
-        services.change_model,
-        services.connection_model,
-        services.version_model,
-        services.search_model,
-    )
-    return [client_of(model) for model in models]
-
-
 def _recorded(run: Any) -> Calls:
     calls = Calls()
-    with hooked(_clients(), ("before-parameter-build.dynamodb", calls)):
+    with hooked(dynamodb_clients(), ("before-parameter-build.dynamodb", calls)):
         run()
     return calls
 
