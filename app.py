@@ -18,9 +18,10 @@ from chalicelib import changes as feed
 from chalicelib import request_log, validation
 from chalicelib.account import CONFIRM_HEADER
 from chalicelib.auth import Caller, caller_from_context
-from chalicelib.errors import Unauthenticated, handle_errors
+from chalicelib.errors import SharedNotFound, Unauthenticated, handle_errors, to_response
 from chalicelib.services import Services
 from chalicelib.settings import Settings
+from chalicelib.sharing import PUBLIC_HEADERS
 from chalicelib.stream_consumers import FOLLOWER, INDEXER, JOBS, PURGER
 
 settings = Settings.from_env()
@@ -212,6 +213,49 @@ def restore_version(note_id: str, version: str) -> Response:
     caller = current_caller()
     validation.no_body(current_request().raw_body)
     return note_response(services.history.restore(caller.user_id, note_id, version, request_precondition()))
+
+
+@route("/notes/{note_id}/share", methods=["POST"], authorizer=write_authorizer)
+def share_note(note_id: str) -> Response:
+    caller = current_caller()
+    days = validation.share_request(current_request().raw_body)
+    return Response(body=services.sharing.share(caller.user_id, note_id, days), status_code=201)
+
+
+@route("/notes/{note_id}/share", methods=["GET"], authorizer=read_authorizer)
+def get_share(note_id: str) -> dict[str, Any]:
+    caller = current_caller()
+    return services.sharing.current(caller.user_id, note_id)
+
+
+@route("/notes/{note_id}/share", methods=["DELETE"], authorizer=write_authorizer)
+def stop_sharing(note_id: str) -> Response:
+    caller = current_caller()
+    services.sharing.stop(caller.user_id, note_id)
+    return Response(body="", status_code=204)
+
+
+@route("/shares", methods=["GET"], authorizer=read_authorizer)
+def list_shares() -> dict[str, Any]:
+    caller = current_caller()
+    params = query_params("limit", "cursor")
+    limit = validation.parse_limit(params)
+    return services.sharing.list(caller.user_id, limit, validation.single_param(params, "cursor")).to_public()
+
+
+# The one route besides /health that no authorizer guards: a shared note's link, opened by anyone.
+# Every answer, the 404 too, is kept by no cache and indexed by no search engine.
+
+
+@route("/shared/{share_id}", methods=["GET"])
+def open_shared(share_id: str) -> Response:
+    try:
+        shared = services.sharing.open(share_id)
+    except SharedNotFound as error:
+        refused = to_response(error)
+        refused.headers.update(PUBLIC_HEADERS)
+        return refused
+    return Response(body=shared, status_code=200, headers=dict(PUBLIC_HEADERS))
 
 
 @route("/changes", methods=["GET"], authorizer=read_authorizer)

@@ -32,6 +32,7 @@ from bench.cases.listing import list_cost
 from bench.cases.local_stack import local_stack, scoped_sign_in, web_app, write_to_found
 from bench.cases.routes import logging_cost, requests_and_calls
 from bench.cases.search import index_size, search_cost, seeded_users
+from bench.cases.sharing import sharing_cost
 from bench.cases.tokens import token_verification
 from bench.cases.trash import trash_cost
 from bench.in_process import in_process_stack
@@ -100,6 +101,7 @@ def run_cases(run: Run, scratch: Path) -> None:
         run.case("request log", logging_cost, user)
         run.case("trash", trash_cost, user)
         run.case("history", history_cost, user)
+        run.case("sharing", sharing_cost, user)
         run.case("export", export_cost, user, full=True)
         run.case("token checks", token_verification, user)
     run.case("list", list_cost)

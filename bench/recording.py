@@ -26,6 +26,7 @@ def dynamodb_clients() -> list[Any]:
         notes_app.services.change_model,
         notes_app.services.connection_model,
         notes_app.services.version_model,
+        notes_app.services.share_model,
     )
     return [client_of(model) for model in models]
 

@@ -5,7 +5,8 @@ and answers 202. From that write on, the app refuses every request made with the
 (``refuses``: one consistent GetItem per request), though API Gateway still admits them until
 they expire. The table's stream starts the jobs function (``chalicelib.jobs``), which deletes the
 user in the pool first (no token can be made or refreshed any more), then every note, trashed
-note, search entry, change feed entry, note version, file, upload and export of the user, and marks the
+note, search entry, change feed entry, note version, link (and its file's copy), file, upload and
+export of the user, and marks the
 deletion finished. Each step deletes what is left, so a run cut short by the function's time is
 simply run again by the stream (it retries the record) and goes on where the last one stopped.
 
@@ -35,12 +36,13 @@ from chalicelib.models import (
     ChangeModel,
     NoteModel,
     SearchEntryModel,
+    ShareModel,
     TableModel,
     TrashedNoteModel,
     VersionModel,
 )
 from chalicelib.shapes import parse_time, utc_now
-from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, UPLOADS_PREFIX
+from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, SHARED_PREFIX, UPLOADS_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class AccountDeletion:
         search: type[SearchEntryModel],
         changes: type[ChangeModel],
         versions: type[VersionModel],
+        shares: type[ShareModel],
         files: FileStore,
         user_pool_id: str,
         region: str,
@@ -81,6 +84,7 @@ class AccountDeletion:
         self._search = search
         self._changes = changes
         self._versions = versions
+        self._shares = shares
         self._files = files
         self._user_pool_id = user_pool_id
         self._region = region
@@ -159,6 +163,8 @@ class AccountDeletion:
                 "searchEntries": self._delete_partition(self._search, owner),
                 "changes": self._delete_partition(self._changes, owner),
                 "versions": self._delete_partition(self._versions, owner),
+                "sharedCopies": self._delete_shared_copies(owner),
+                "shares": self._delete_partition(self._shares, owner),
                 "objects": sum(
                     self._files.delete_under(f"{prefix}{owner}/")
                     for prefix in (FILES_PREFIX, UPLOADS_PREFIX, EXPORTS_PREFIX)
@@ -170,6 +176,26 @@ class AccountDeletion:
             if not any(counts.values()):
                 break
         return deleted
+
+    def _delete_shared_copies(self, owner: str) -> int:
+        """The copies of shared files the account's links made (``shared/<shareId>``, which name no
+        owner: found from the links), before the links go; how many links had one."""
+        keys: list[str] = []
+        after = None
+        while True:
+            items, after = writes.query_page(
+                self._shares,
+                owner,
+                count=KEYS_PER_QUERY,
+                after=after,
+                attributes=["noteId", "shareId", "copiedFrom"],
+            )
+            keys.extend(f"{SHARED_PREFIX}{item.shareId}" for item in items if item.copiedFrom)
+            if after is None:
+                break
+        for start in range(0, len(keys), 1000):
+            self._files.delete(*keys[start : start + 1000])
+        return len(keys)
 
     def _delete_partition(self, model: type[TableModel], owner: str, keep: tuple[str, ...] = ()) -> int:
         """Every item of ``owner``'s partition of ``model``'s table but those of ``keep``; how many."""

@@ -50,6 +50,22 @@ class VersionNotFound(NotesError):
         )
 
 
+class ShareNotFound(NotesError):
+    """The owner's note has no live link (never shared, stopped or expired)."""
+
+    def __init__(self, note_id: str) -> None:
+        shown = note_id if len(note_id) <= 64 else note_id[:64] + "…"
+        super().__init__(f"note {shown!r} has no live link: POST /notes/{{noteId}}/share makes one")
+
+
+class SharedNotFound(NotesError):
+    """A link that opens nothing: unknown, expired, stopped, its note trashed or deleted, or its
+    account deleted. One answer for every case: it tells nothing of which."""
+
+    def __init__(self) -> None:
+        super().__init__("this link opens no note: it may have expired or been stopped by its owner")
+
+
 class ExportNotFound(NotesError):
     """No such export for this owner (it may belong to someone else, have been deleted, or the id
     is invalid)."""
@@ -94,6 +110,8 @@ _CHALICE_SHAPE: dict[type[NotesError], tuple[int, str]] = {
     NoteNotFound: (404, "NotFoundError"),
     NoAttachment: (404, "NotFoundError"),
     VersionNotFound: (404, "NotFoundError"),
+    ShareNotFound: (404, "NotFoundError"),
+    SharedNotFound: (404, "NotFoundError"),
     ExportNotFound: (404, "NotFoundError"),
     VersionMismatch: (412, "PreconditionFailed"),
     ResyncRequired: (410, "ResyncRequired"),

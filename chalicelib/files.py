@@ -117,19 +117,20 @@ class FileStore:
             declared_name=unquote(metadata[NAME_METADATA]) if NAME_METADATA in metadata else None,
         )
 
-    def copy(self, source: str, target: str, etag: str) -> bool:
-        """Copy ``source`` to ``target`` if it is still the object HeadObject saw.
+    def copy(self, source: str, target: str, etag: str | None = None) -> bool:
+        """Copy ``source`` to ``target`` (with ``etag``, if it is still the object HeadObject saw).
 
         Returns False when it changed or vanished since. Raises StorageUnavailable.
         """
+        condition = {"CopySourceIfMatch": etag} if etag is not None else {}
         try:
             with _s3():
                 self.client.copy_object(
                     Bucket=self.bucket,
                     Key=target,
                     CopySource={"Bucket": self.bucket, "Key": source},
-                    CopySourceIfMatch=etag,
                     MetadataDirective="COPY",
+                    **condition,
                 )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "NoSuchKey", "404"):

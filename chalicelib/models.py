@@ -18,7 +18,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, Index, LocalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    Index,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
 from pynamodb.models import Model
 
 # A stalled table must answer well inside API Gateway's 29-second limit:
@@ -217,6 +223,41 @@ class VersionModel(TableModel):
     updatedAt = UnicodeAttribute()
     replacedAt = UnicodeAttribute()
     expiresAtEpoch = TTLAttribute()
+
+
+# The shares' index by link (``ShareModel.by_share``).
+SHARE_INDEX = "byShare"
+
+
+class ByShare(GlobalSecondaryIndex["ShareModel"]):
+    """The shares by their link's id alone: which owner's note a link opens (keys only; the item
+    itself is read again, consistently, from the table)."""
+
+    class Meta:
+        index_name = SHARE_INDEX
+        projection = KeysOnlyProjection()
+
+    shareId = UnicodeAttribute(hash_key=True)
+
+
+class ShareModel(TableModel):
+    """A note's live read-only link (``chalicelib.sharing``), keyed by its owner's ``sub`` and the
+    note's id (a note has at most one): ``shareId`` (random, the link's), when it was made and when
+    it expires; DynamoDB's TTL removes it after ``expiresAtEpoch`` (whole seconds since 1970, read
+    as a UTC datetime). The global secondary index ``byShare`` finds it by ``shareId`` alone.
+
+    ``copiedFrom`` / ``copiedAt``: the note's file last copied to the link's own key for the
+    public page, and when (the public answer names no key of the owner's).
+    """
+
+    noteId = UnicodeAttribute(range_key=True)
+    shareId = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    expiresAt = UnicodeAttribute()
+    expiresAtEpoch = TTLAttribute()
+    copiedFrom = UnicodeAttribute(null=True)
+    copiedAt = UnicodeAttribute(null=True)
+    by_share = ByShare()
 
 
 def bind(model: type[_M], table_name: str, region: str) -> type[_M]:

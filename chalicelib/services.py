@@ -25,6 +25,7 @@ from chalicelib.models import (
     ConnectionModel,
     NoteModel,
     SearchEntryModel,
+    ShareModel,
     TrashedNoteModel,
     VersionModel,
     bind,
@@ -32,8 +33,9 @@ from chalicelib.models import (
 from chalicelib.notes import NotesService
 from chalicelib.search import SearchIndex
 from chalicelib.settings import Settings
+from chalicelib.sharing import Sharing
 from chalicelib.stream_records import StreamRecord
-from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TRASH, VERSIONS
+from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, SHARES, TRASH, VERSIONS
 from chalicelib.trash import Trash
 
 
@@ -47,6 +49,7 @@ class Services(NamedTuple):
     change_model: type[ChangeModel]
     connection_model: type[ConnectionModel]
     version_model: type[VersionModel]
+    share_model: type[ShareModel]
     files: FileStore
     notes: NotesService
     finder: NoteFinder
@@ -59,6 +62,7 @@ class Services(NamedTuple):
     changes: ChangeFeed
     live: LiveUpdates
     history: History
+    sharing: Sharing
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -70,6 +74,7 @@ class Services(NamedTuple):
         change_model = bind(ChangeModel, settings.name_of(CHANGES), region)
         connection_model = bind(ConnectionModel, settings.name_of(CONNECTIONS), region)
         version_model = bind(VersionModel, settings.name_of(VERSIONS), region)
+        share_model = bind(ShareModel, settings.name_of(SHARES), region)
         files = FileStore(settings.bucket_name, region)
         notes = NotesService(note_model, files)
         history = History(version_model, note_model, notes)
@@ -81,10 +86,12 @@ class Services(NamedTuple):
             search_model,
             change_model,
             version_model,
+            share_model,
             files,
             settings.user_pool_id,
             region,
         )
+        sharing = Sharing(share_model, note_model, files, deletion.refuses, settings.web_url)
         return cls(
             note_model=note_model,
             search_model=search_model,
@@ -93,18 +100,20 @@ class Services(NamedTuple):
             change_model=change_model,
             connection_model=connection_model,
             version_model=version_model,
+            share_model=share_model,
             files=files,
             notes=notes,
             finder=NoteFinder(note_model, search_model),
             search_index=SearchIndex(note_model, search_model),
             attachments=Attachments(note_model, files, settings.attachment_max_bytes),
-            trash=Trash(note_model, trash_model, files, history),
+            trash=Trash(note_model, trash_model, files, history, sharing),
             exports=exports,
             deletion=deletion,
             jobs=Jobs(exports, deletion),
             changes=ChangeFeed(change_model, note_model, deletion.refuses),
             live=LiveUpdates(connection_model, settings, deletion.refuses),
             history=history,
+            sharing=sharing,
         )
 
     def follow(self, records: list[StreamRecord[NoteModel]]) -> dict[str, int]:

@@ -63,6 +63,9 @@ class Settings(NamedTuple):
     read_scopes: tuple[str, ...] = ()
     write_scopes: tuple[str, ...] = ()
     cors_allow_origin: str | None = None
+    # The stage's web app (its origin), whose page opens a shared note's link: NOTES_WEB_URL, else
+    # the CORS origin, which every stage this project makes sets to its web app.
+    web_url: str | None = None
     # The stage's tables (chalicelib.tables), each beside the notes table unless named.
     table_name: str = ""
     search_table_name: str = ""
@@ -71,6 +74,7 @@ class Settings(NamedTuple):
     changes_table_name: str = ""
     connections_table_name: str = ""
     versions_table_name: str = ""
+    shares_table_name: str = ""
     # Where the change feed's function tells WebSocket connections of changes: the WebSocket API's
     # management endpoint (its connections' POST /@connections/{id}); None: nobody is told.
     ws_management_url: str | None = None
@@ -114,6 +118,7 @@ class Settings(NamedTuple):
             read_scopes=read_scopes,
             write_scopes=write_scopes,
             cors_allow_origin=env.get("CORS_ALLOW_ORIGIN") or None,
+            web_url=web_url(env),
             ws_management_url=env.get("NOTES_WS_MANAGEMENT_URL") or None,
             token_issuer=env.get(ISSUER_VARIABLE) or None,
             **{table.setting: table_name(env, table) for table in TABLES},
@@ -131,6 +136,18 @@ def table_name(env: Mapping[str, str], table: Table) -> str:
     if table is NOTES or (env.get(table.variable) or "").strip():
         return _required(env, table.variable)
     return table.name(_required(env, NOTES.variable))
+
+
+def web_url(env: Mapping[str, str]) -> str | None:
+    """The web app's address, without a trailing slash: ``NOTES_WEB_URL``, else ``CORS_ALLOW_ORIGIN``;
+    None when neither is set. Raises SettingsError for one that is no http(s) address."""
+    for name in ("NOTES_WEB_URL", "CORS_ALLOW_ORIGIN"):
+        value = (env.get(name) or "").strip()
+        if value:
+            if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+                raise SettingsError(f"environment variable {name} must be an http(s) address, got {value!r}")
+            return value.rstrip("/")
+    return None
 
 
 def _required(env: Mapping[str, str], name: str, fallback: str | None = None) -> str:

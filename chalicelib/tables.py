@@ -17,6 +17,7 @@ from chalicelib.models import (
     ConnectionModel,
     NoteModel,
     SearchEntryModel,
+    ShareModel,
     TrashedNoteModel,
     VersionModel,
 )
@@ -77,4 +78,7 @@ CONNECTIONS = Table(
 VERSIONS = Table(
     "versions", VersionModel, "-versions", "NOTES_VERSIONS_TABLE_NAME", "versions_table_name", stream=False
 )
-TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES, CONNECTIONS, VERSIONS)
+# Each note's live read-only link (chalicelib.sharing), found by its owner or by the link alone (its
+# global secondary index): GET /shared/{shareId} answers it without a token.
+SHARES = Table("shares", ShareModel, "-shares", "NOTES_SHARES_TABLE_NAME", "shares_table_name", stream=False)
+TABLES = (NOTES, SEARCH, TRASH, ACCOUNT, CHANGES, CONNECTIONS, VERSIONS, SHARES)

@@ -9,7 +9,7 @@ notes table) drops it and takes it back by itself. Its file stays where it is, u
 At ``purgeAt`` (``deletedAt`` + 30 days) a trashed note is gone for its owner: no listing shows it,
 no restore or deletion finds it. DynamoDB's TTL then removes the item (``purgeAtEpoch``), within a
 few days; the removal reaches ``purge_expired`` through the table's stream, which deletes the file
-and the versions, as a deletion for good does.
+and the versions and link, as a deletion for good does.
 Nothing is deleted for good before ``purgeAt`` unless the owner asked.
 """
 
@@ -27,6 +27,7 @@ from chalicelib.files import FileStore
 from chalicelib.history import History
 from chalicelib.models import NoteModel, TrashedNoteModel, note_items_of
 from chalicelib.shapes import Page, iso_time, parse_time, to_public, utc_now
+from chalicelib.sharing import Sharing
 from chalicelib.stream_records import StreamRecord
 from chalicelib.validation import Precondition
 
@@ -59,6 +60,7 @@ class Trash:
         trash: type[TrashedNoteModel],
         files: FileStore,
         history: History,
+        sharing: Sharing,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._notes = notes
@@ -67,6 +69,7 @@ class Trash:
         self._trash = trash
         self._files = files
         self._history = history
+        self._sharing = sharing
         self._clock = clock
 
     def move(self, owner: str, note_id: str, precondition: Precondition | None) -> None:
@@ -142,8 +145,8 @@ class Trash:
         return to_public(note)
 
     def purge(self, owner: str, note_id: str) -> None:
-        """DELETE /trash/{id}: the note and its file deleted for good. Raises NoteNotFound,
-        StorageUnavailable."""
+        """DELETE /trash/{id}: the note, its file, versions and link deleted for good. Raises
+        NoteNotFound, StorageUnavailable."""
         writes.check_id(note_id)
         model = self._trash
         condition = model.noteId.exists() & (model.purgeAtEpoch > parse_time(self._clock()))
@@ -153,15 +156,19 @@ class Trash:
         if old.attachment is not None:
             self._files.delete_quietly(old.attachment.key)
         self._history.forget(owner, [note_id])
+        self._sharing.forget(owner, note_id)
 
     def purge_expired(self, records: Iterable[StreamRecord[TrashedNoteModel]]) -> dict[str, int]:
         """The trash table's stream, the items DynamoDB's TTL removed (``stream_consumers.PURGER``
-        admits only those): each one's file and versions are deleted. How many of each."""
+        admits only those): each one's file, versions and link are deleted. How many files and
+        versions."""
         purged = [record.old for record in records if record.old is not None]
         keys = [item.attachment.key for item in purged if item.attachment]
         for start in range(0, len(keys), 1000):
             self._files.delete(*keys[start : start + 1000])  # raises: the batch is given again
         versions = sum(self._history.forget(item.userId, [item.noteId]) for item in purged)
+        for item in purged:
+            self._sharing.forget(item.userId, item.noteId)
         return {"files": len(keys), "versions": versions}
 
     def _trashed(self, owner: str, note_id: str) -> TrashedNoteModel:

@@ -254,6 +254,27 @@ def attach_request(body: Mapping[str, Any]) -> str:
     return upload_id
 
 
+SHARE_FIELDS = ("expiresInDays",)
+SHARE_DEFAULT_DAYS = 30
+SHARE_MAX_DAYS = 365
+
+
+def share_request(raw: bytes | str | None) -> int:
+    """The days a new link lives, from ``{"expiresInDays": n}`` (no body, or ``{}``: 30). Raises
+    InvalidInput naming the field."""
+    if raw is None or not (raw.strip() if isinstance(raw, (bytes, str)) else raw):
+        return SHARE_DEFAULT_DAYS
+    body = parse_json_object(raw)
+    _only_fields(body, SHARE_FIELDS)
+    days = body.get("expiresInDays", SHARE_DEFAULT_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= SHARE_MAX_DAYS:
+        raise InvalidInput(
+            f"field 'expiresInDays' must be a whole number of days from 1 to {SHARE_MAX_DAYS}, "
+            f"got {_clip(json.dumps(days))}"
+        )
+    return days
+
+
 def _only_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for name in body:
         if name not in allowed:

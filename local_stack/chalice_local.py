@@ -38,7 +38,11 @@ def checking_tokens() -> None:
         module = sys.modules["app"]
         shared = os.environ.get(CLOCK_FILE_ENV)
         if shared:
-            module.services.changes.clock = module.services.history.clock = SharedClock(Path(shared))
+            clock = SharedClock(Path(shared))
+            # Every service whose answers follow the time to live reads the stack's clock.
+            module.services.changes.clock = module.services.history.clock = module.services.sharing.clock = (
+                clock
+            )
         port = os.environ.get(WS_PORT_ENV)
         if port:
             serving_websockets(app, module, int(port))

@@ -81,6 +81,7 @@ class Provisioned:
     changes_table_name: str = ""
     connections_table_name: str = ""
     versions_table_name: str = ""
+    shares_table_name: str = ""
     index_behind: bool = False  # the table holds notes the index may lack: rebuild it
 
     def name_of(self, table: Table) -> str:

@@ -183,6 +183,42 @@ class NotesApi:
         path = version_path(note_id, version) + "/restore"
         return self.call("POST", path, failed=failed, note_id=note_id).json_body
 
+    def share_note(self, note_id: str, days: int | None = None) -> dict[str, Any]:
+        """POST /notes/{id}/share: a new link, in place of any earlier one."""
+        body = {"expiresInDays": days} if days is not None else {}
+        failed = f"note {note_id} was not shared"
+        return self.call(
+            "POST", share_path(note_id), body=body, expect=201, failed=failed, note_id=note_id
+        ).json_body
+
+    def get_share(self, note_id: str) -> dict[str, Any] | None:
+        """GET /notes/{id}/share: the note's live link, or None when it has none."""
+        try:
+            return self.call(
+                "GET",
+                share_path(note_id),
+                failed=f"could not read the link of note {note_id}",
+                note_id=note_id,
+            ).json_body
+        except ApiError as error:
+            if error.status == 404 and error.detail.startswith("note ") and "no live link" in error.detail:
+                return None
+            raise
+
+    def stop_sharing(self, note_id: str) -> None:
+        """DELETE /notes/{id}/share: the link stops working."""
+        failed = f"the link of note {note_id} was not stopped"
+        self.call("DELETE", share_path(note_id), expect=204, failed=failed, note_id=note_id)
+
+    def list_shares(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """GET /shares: one page of the live links, ``{"notes": [...], "nextCursor"}``."""
+        params: dict[str, str] = {}
+        if limit is not None:
+            params["limit"] = str(limit)
+        if cursor is not None:
+            params["cursor"] = cursor
+        return self.call("GET", "/shares", params=params, failed="could not list your links").json_body
+
     def restore_note(self, note_id: str) -> dict[str, Any]:
         """POST /trash/{id}/restore: the note back among the notes (with its file), as it now is."""
         try:
@@ -416,6 +452,11 @@ def version_path(note_id: str, version: int) -> str:
     return f"{note_path(note_id)}/versions/{int(version)}"
 
 
+def share_path(note_id: str) -> str:
+    """The path of a note's link."""
+    return f"{note_path(note_id)}/share"
+
+
 def trash_path(note_id: str) -> str:
     """The path of one trashed note, the id quoted so it can never leave ``/trash/``."""
     return "/trash/" + quote(note_id, safe="")
@@ -513,6 +554,8 @@ def explain(response: requests.Response, failed: str, note_id: str | None, detai
     status = response.status_code
     if status == 404 and note_id is not None and detail.startswith("version "):
         return f"{failed}: the note keeps no such version; notes history {note_id} lists them"
+    if status == 404 and note_id is not None and "no live link" in detail:
+        return f"{failed}: note {note_id} has no live link (notes shares lists them)"
     if status == 404 and note_id is not None:
         return f"you have no note {note_id}: check the id with notes ls"
     if status == 400:

@@ -4,9 +4,9 @@ Every failure is one line on stderr and a non-zero exit status; see ``NotesGroup
 
 This module is the group: its global options, its error handling, and the one list of its
 commands. The commands themselves are in ``account`` (the user, their session and password, and
-deleting the account), ``notes`` (the notes), ``history`` (a note's earlier versions), ``trash``
-(the notes deleted), ``attachments`` (a note's file), ``export`` (everything, as one ZIP) and
-``sync`` (what changed).
+deleting the account), ``notes`` (the notes), ``history`` (a note's earlier versions), ``sharing``
+(read-only links), ``trash`` (the notes deleted), ``attachments`` (a note's file), ``export``
+(everything, as one ZIP) and ``sync`` (what changed).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from notes_cli import account, attachments, export, history, notes, sync, trash
+from notes_cli import account, attachments, export, history, notes, sharing, sync, trash
 from notes_cli.errors import CliError
 from notes_cli.state import State
 
@@ -104,6 +104,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
     Find:        notes search WORDS, notes ls --tag TAG --sort updated
     History:     notes history ID, notes show ID --version N,
                  notes restore-version ID N
+    Sharing:     notes share ID [--days N], notes shares, notes unshare ID
     Files:       notes attach ID FILE, notes download ID, notes detach ID
     Trash:       notes rm ID moves a note there; notes trash, notes restore ID,
                  notes purge ID
@@ -129,6 +130,7 @@ ACCOUNT_COMMANDS = (
 )
 NOTE_COMMANDS = (notes.add, notes.list_command, notes.search, notes.show, notes.edit, notes.rm)
 HISTORY_COMMANDS = (history.history_command, history.restore_version)
+SHARING_COMMANDS = (sharing.share, sharing.unshare, sharing.shares)
 TRASH_COMMANDS = (trash.trash_command, trash.restore, trash.purge)
 ATTACHMENT_COMMANDS = (attachments.attach, attachments.download, attachments.detach)
 DATA_COMMANDS = (export.export,)
@@ -137,6 +139,7 @@ for command in (
     *ACCOUNT_COMMANDS,
     *NOTE_COMMANDS,
     *HISTORY_COMMANDS,
+    *SHARING_COMMANDS,
     *TRASH_COMMANDS,
     *ATTACHMENT_COMMANDS,
     *DATA_COMMANDS,

@@ -20,7 +20,7 @@ for the description's readers.
 
 from __future__ import annotations
 
-from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX
+from chalicelib.storage_layout import EXPORTS_PREFIX, FILES_PREFIX, SHARED_PREFIX
 from contract.scopes import READ_SCOPE, WRITE_SCOPE
 from infra.description.auth_settings import (
     AUTH_SETTINGS,
@@ -87,8 +87,11 @@ from infra.description.permissions import (
     JOBS_WRITE_ACTIONS,
     MANAGE_CONNECTIONS_ACTIONS,
     PURGE_OBJECT_ACTIONS,
+    PURGE_SHARES_ACTIONS,
     PURGE_VERSIONS_ACTIONS,
     SEARCH_TABLE_ACTIONS,
+    SHARED_OBJECT_ACTIONS,
+    SHARES_TABLE_ACTIONS,
     STREAM_ACTIONS,
     TABLE_ACTIONS,
     TRASH_TABLE_ACTIONS,
@@ -157,11 +160,15 @@ __all__ = [
     "PASSWORD_POLICY",
     "PUBLIC_ACCESS_BLOCK",
     "PURGE_OBJECT_ACTIONS",
+    "PURGE_SHARES_ACTIONS",
     "PURGE_VERSIONS_ACTIONS",
     "READ_SCOPE",
     "REFRESH_TOKEN_DAYS",
     "RESERVED_DOMAIN_WORDS",
     "SEARCH_TABLE_ACTIONS",
+    "SHARED_OBJECT_ACTIONS",
+    "SHARED_PREFIX",
+    "SHARES_TABLE_ACTIONS",
     "STAGES",
     "STREAM_ACTIONS",
     "TABLE_ACTIONS",

@@ -47,6 +47,19 @@ FOLLOW_WRITE_ACTIONS = ("dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynam
 VERSIONS_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem")
 FOLLOW_VERSIONS_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 PURGE_VERSIONS_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem")
+# What the API does to the links (chalicelib/sharing.py: one put, read, deleted, listed per note; a
+# link found by its id in the table's index; its file's copy recorded), and to their files' copies
+# under shared/ (copied from files/, then downloaded through a presigned GET); what the trash's
+# purge deletes of them (a purged note's link).
+SHARES_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+SHARED_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+PURGE_SHARES_ACTIONS = ("dynamodb:DeleteItem",)
 # The change feed's function reads an account's tombstone (a deleted account's removals make no
 # entries); it reads an owner's open WebSocket connections, forgets the gone ones, and sends each
 # a message through the WebSocket API's management endpoint.
@@ -78,7 +91,7 @@ JOBS_TABLE_ACTIONS = (
 JOBS_BUCKET_ACTIONS = ("s3:ListBucket",)
 JOBS_READ_ACTIONS = ("s3:GetObject",)
 JOBS_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
-JOBS_DELETE_ACTIONS = ("s3:DeleteObject",)
+JOBS_DELETE_ACTIONS = ("s3:DeleteObject",)  # a user's objects, and their links' copies under shared/
 JOBS_USER_POOL_ACTIONS = ("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser")
 # What the Lambda function does to the bucket's objects (chalicelib/notes.py, chalicelib/files.py): HeadObject
 # and presigned GETs are s3:GetObject, presigned POSTs and CopyObject's target s3:PutObject,

@@ -17,12 +17,14 @@ import inspect
 from typing import Any
 
 from pynamodb.attributes import Attribute
-from pynamodb.indexes import Index, LocalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, Index, LocalSecondaryIndex
 
 from chalicelib.storage_layout import (
     EXPORT_EXPIRY_DAYS,
     EXPORTS_PREFIX,
     FILES_PREFIX,
+    SHARED_COPY_EXPIRY_DAYS,
+    SHARED_PREFIX,
     UPLOAD_EXPIRY_DAYS,
     UPLOADS_PREFIX,
 )
@@ -41,9 +43,9 @@ STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 
 def table_shape(table: Table, name: str) -> dict[str, Any]:
-    """CreateTable's parameters for ``table`` named ``name``: the model's keys and local secondary
-    indexes, billed per request, with its stream when it has one. Its TTL is UpdateTimeToLive's
-    (``time_to_live``)."""
+    """CreateTable's parameters for ``table`` named ``name``: the model's keys and its local and
+    global secondary indexes, billed per request, with its stream when it has one. Its TTL is
+    UpdateTimeToLive's (``time_to_live``)."""
     keys = _keys(table.model.get_attributes().values())
     indexes = [index for _, index in inspect.getmembers(table.model, lambda value: isinstance(value, Index))]
     defined = {attribute.attr_name: attribute.attr_type for attribute, _ in keys}
@@ -70,6 +72,16 @@ def table_shape(table: Table, name: str) -> dict[str, Any]:
                 "Projection": {"ProjectionType": index.Meta.projection.projection_type},
             }
             for index in local
+        ]
+    global_ = [index for index in indexes if isinstance(index, GlobalSecondaryIndex)]
+    if global_:
+        answer["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.Meta.index_name,
+                "KeySchema": _key_schema(_keys(index.Meta.attributes.values())),
+                "Projection": {"ProjectionType": index.Meta.projection.projection_type},
+            }
+            for index in global_
         ]
     answer["BillingMode"] = "PAY_PER_REQUEST"
     if table.stream:
@@ -121,7 +133,7 @@ def bucket_cors(origins: list[str]) -> dict[str, Any]:
 
 def bucket_lifecycle() -> dict[str, Any]:
     """PutBucketLifecycleConfiguration's LifecycleConfiguration: uploads never attached expire,
-    and so do exports a day after they were written."""
+    and so do exports and shared notes' copied files a day after they were written."""
     return {
         "Rules": [
             {
@@ -137,6 +149,12 @@ def bucket_lifecycle() -> dict[str, Any]:
                 "Filter": {"Prefix": EXPORTS_PREFIX},
                 "Expiration": {"Days": EXPORT_EXPIRY_DAYS},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": EXPORT_EXPIRY_DAYS},
+            },
+            {
+                "ID": "expire-shared-copies",
+                "Status": "Enabled",
+                "Filter": {"Prefix": SHARED_PREFIX},
+                "Expiration": {"Days": SHARED_COPY_EXPIRY_DAYS},
             },
         ]
     }

@@ -18,6 +18,7 @@ from infra.template.tables import (
     CHANGES_TABLE,
     CONNECTIONS_TABLE,
     SEARCH_TABLE,
+    SHARES_TABLE,
     TABLE,
     TRASH_TABLE,
     VERSIONS_TABLE,
@@ -81,10 +82,10 @@ def _allow(actions: tuple[str, ...], resource: Any) -> dict[str, Any]:
 
 def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
     """The API function's only permissions: its table's item and query actions, querying the
-    search index, the trash's, the account table's, the change feed's and the versions' actions it uses,
-    reading, writing and
-    deleting the bucket's objects under the two attachment prefixes, reading the exports, looking
-    a user up in the pool (``auth``'s, by default the stack's own), and its logs."""
+    search index, the trash's, the account table's, the change feed's, the versions' and the links'
+    actions it uses (the links' index too), reading, writing and deleting the bucket's objects
+    under the two attachment prefixes, reading the exports, copying shared files and reading their
+    copies, looking a user up in the pool (``auth``'s, by default the stack's own), and its logs."""
     pool = pool_arn(auth or description.Auth())
     return {
         "Version": "2012-10-17",
@@ -95,8 +96,10 @@ def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
             _allow(description.ACCOUNT_TABLE_ACTIONS, {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]}),
             _allow(description.CHANGES_TABLE_ACTIONS, {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]}),
             _allow(description.VERSIONS_TABLE_ACTIONS, {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]}),
+            _allow(description.SHARES_TABLE_ACTIONS, _with_indexes(SHARES_TABLE)),
             _allow(description.BUCKET_OBJECT_ACTIONS, _objects_under(*description.object_prefixes())),
             _allow(description.EXPORT_READ_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
+            _allow(description.SHARED_OBJECT_ACTIONS, _objects_under(description.SHARED_PREFIX)),
             _allow(description.API_USER_POOL_ACTIONS, pool),
             _logs_statement(),
         ],
@@ -105,13 +108,14 @@ def role_policy(auth: description.Auth | None = None) -> dict[str, Any]:
 
 def purger_policy() -> dict[str, Any]:
     """The purge function's only permissions: reading the trash table's stream, deleting files and
-    the purged notes' versions, its logs."""
+    the purged notes' versions and links, its logs."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             _allow(description.STREAM_ACTIONS, {"Fn::GetAtt": [TRASH_TABLE, "StreamArn"]}),
             _allow(description.PURGE_OBJECT_ACTIONS, _objects_under(description.FILES_PREFIX)),
             _allow(description.PURGE_VERSIONS_ACTIONS, {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]}),
+            _allow(description.PURGE_SHARES_ACTIONS, {"Fn::GetAtt": [SHARES_TABLE, "Arn"]}),
             _logs_statement(),
         ],
     }
@@ -119,7 +123,7 @@ def purger_policy() -> dict[str, Any]:
 
 def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
     """The jobs function's only permissions: reading the account table's stream; the item,
-    query and batch write actions on the stage's six tables (and the trash's index); listing
+    query and batch write actions on the stage's seven tables (and the trash's index); listing
     the bucket, reading files, writing exports and deleting a user's objects under the three
     prefixes; deleting and looking up users of the pool (``auth``'s); its logs."""
     pool = pool_arn(auth or description.Auth())
@@ -130,6 +134,7 @@ def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
         {"Fn::GetAtt": [ACCOUNT_TABLE, "Arn"]},
         {"Fn::GetAtt": [CHANGES_TABLE, "Arn"]},
         {"Fn::GetAtt": [VERSIONS_TABLE, "Arn"]},
+        {"Fn::GetAtt": [SHARES_TABLE, "Arn"]},
     ]
     uploads, files = description.object_prefixes()
     return {
@@ -141,7 +146,8 @@ def jobs_policy(auth: description.Auth | None = None) -> dict[str, Any]:
             _allow(description.JOBS_READ_ACTIONS, _objects_under(files)),
             _allow(description.JOBS_WRITE_ACTIONS, _objects_under(description.EXPORTS_PREFIX)),
             _allow(
-                description.JOBS_DELETE_ACTIONS, _objects_under(files, uploads, description.EXPORTS_PREFIX)
+                description.JOBS_DELETE_ACTIONS,
+                _objects_under(files, uploads, description.EXPORTS_PREFIX, description.SHARED_PREFIX),
             ),
             _allow(description.JOBS_USER_POOL_ACTIONS, pool),
             _logs_statement(),

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.tables import ACCOUNT, CHANGES, CONNECTIONS, NOTES, SEARCH, TABLES, TRASH, VERSIONS, Table
+from chalicelib.tables import (
+    ACCOUNT,
+    CHANGES,
+    CONNECTIONS,
+    NOTES,
+    SEARCH,
+    SHARES,
+    TABLES,
+    TRASH,
+    VERSIONS,
+    Table,
+)
 from infra import description
 
 TABLE = "NotesTable"
@@ -15,6 +26,7 @@ ACCOUNT_TABLE = "AccountTable"
 CHANGES_TABLE = "ChangesTable"
 CONNECTIONS_TABLE = "ConnectionsTable"
 VERSIONS_TABLE = "VersionsTable"
+SHARES_TABLE = "SharesTable"
 # Each of the stage's tables (chalicelib.tables), by key: its resource.
 TABLE_RESOURCES = {
     NOTES.key: TABLE,
@@ -24,6 +36,7 @@ TABLE_RESOURCES = {
     CHANGES.key: CHANGES_TABLE,
     CONNECTIONS.key: CONNECTIONS_TABLE,
     VERSIONS.key: VERSIONS_TABLE,
+    SHARES.key: SHARES_TABLE,
 }
 # What goes with the stack: the search index (make reindex makes it again from the notes), and the
 # open connections (API Gateway closes every one within two hours, and with the stack).

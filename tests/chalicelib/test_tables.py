@@ -27,6 +27,7 @@ def test_each_table_is_named_beside_the_notes_table_unless_its_variable_names_it
         "changes": "notes-dev-changes",
         "connections": "notes-dev-connections",
         "versions": "notes-dev-versions",
+        "shares": "notes-dev-shares",
     }
     assert settings.account_table_name == "notes-dev-account"
 

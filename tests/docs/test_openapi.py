@@ -365,7 +365,7 @@ def test_a_scheme_in_another_header_is_named(document: dict[str, Any]) -> None:
     behind_an_authorizer = [
         entry for methods in notes_app.app.routes.values() for entry in methods.values() if entry.authorizer
     ]
-    assert len(found) == len(behind_an_authorizer) == 21
+    assert len(found) == len(behind_an_authorizer) == 25
     assert all(line.endswith("is not an apiKey in the 'Authorization' header") for line in found)
 
 

@@ -94,6 +94,7 @@ def test_dev_stays_id_token_mode_even_with_scopes_in_the_callers_environment(
     cfn = json.loads(package.package("dev", tmp_path, bytecode=False).template.read_text())
     scopes = _method_scopes(cfn)
     assert scopes.pop(("/health", "get")) is None
+    assert scopes.pop(("/shared/{share_id}", "get")) is None
     assert scopes and all(security == [{"NotesUserPool": []}] for security in scopes.values())
     assert not _of_type(cfn, "AWS::Cognito::UserPoolResourceServer")
 
@@ -197,6 +198,7 @@ def test_the_function_takes_the_three_clients_tokens_and_the_scopes(prod: dict[s
 def test_each_method_takes_the_scope_of_its_kind_and_health_none(prod: dict[str, Any]) -> None:
     scopes = _method_scopes(prod)
     assert scopes.pop(("/health", "get")) is None
+    assert scopes.pop(("/shared/{share_id}", "get")) is None  # a shared note's link: no token
     assert scopes
     for (path, method), security in scopes.items():
         wanted = "notes/read" if method == "get" else "notes/write"
@@ -228,7 +230,7 @@ def test_an_existing_pool_makes_nothing_of_cognito_and_is_the_one_trusted(existi
         "notes/write",
     )
     for (path, method), security in _method_scopes(existing).items():
-        if path != "/health":
+        if path not in ("/health", "/shared/{share_id}"):
             assert security == [{"NotesUserPool": ["notes/read" if method == "get" else "notes/write"]}]
 
 

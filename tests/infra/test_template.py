@@ -39,6 +39,8 @@ BUCKET_OBJECTS = [
     {"Fn::Sub": "${AttachmentsBucket.Arn}/uploads/*"},
     {"Fn::Sub": "${AttachmentsBucket.Arn}/files/*"},
 ]
+# The routes no authorizer guards: the API's liveness, and a shared note's link.
+PUBLIC_ROUTES = [("/health", "get"), ("/shared/{share_id}", "get")]
 NOTES_ROUTES = [
     ("/me", "get"),
     ("/notes", "get"),
@@ -56,6 +58,10 @@ NOTES_ROUTES = [
     ("/notes/{note_id}/versions", "get"),
     ("/notes/{note_id}/versions/{version}", "get"),
     ("/notes/{note_id}/versions/{version}/restore", "post"),
+    ("/notes/{note_id}/share", "post"),
+    ("/notes/{note_id}/share", "get"),
+    ("/notes/{note_id}/share", "delete"),
+    ("/shares", "get"),
     ("/trash/{note_id}/restore", "post"),
     ("/trash/{note_id}", "delete"),
     ("/exports", "post"),
@@ -180,9 +186,11 @@ def test_every_notes_route_is_bound_to_the_stacks_pool_and_health_is_open(cfn: d
         scopes = [ROUTE_SCOPES[route]] if _mode(cfn) == "scoped" else []
         path, method = route
         assert body["paths"][path][method]["security"] == [{"NotesUserPool": scopes}], route
-    assert "security" not in body["paths"]["/health"]["get"]
+    for path, method in PUBLIC_ROUTES:
+        assert "security" not in body["paths"][path][method], path
+    # Every route of the generated definition is one of these: guarded by the pool, or public.
     documented = {(p, m) for p, methods in body["paths"].items() for m in methods if m != "options"}
-    assert documented == {*NOTES_ROUTES, ("/health", "get")}
+    assert documented == {*NOTES_ROUTES, *PUBLIC_ROUTES}
 
 
 def test_an_id_token_stage_admits_only_its_own_clients_id_tokens(cfn: dict[str, Any]) -> None:
@@ -221,8 +229,9 @@ def test_the_function_has_only_the_table_actions_it_uses(cfn: dict[str, Any]) ->
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
     # The notes table, the search index, then the trash and the account table (test_your_data.py),
-    # the change feed (test_changes.py) and the versions (test_history.py).
-    assert len(dynamodb) == 6
+    # the change feed (test_changes.py), the versions (test_history.py) and the links
+    # (test_sharing.py).
+    assert len(dynamodb) == 7
     assert set(dynamodb[0]["Action"]) == set(NOTES_TABLE_ACTIONS)
     assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["NotesTable", "Arn"]}
     # The search index is only read by the API: the indexer function writes it.
@@ -417,6 +426,12 @@ def test_the_function_reaches_only_the_objects_under_the_apps_two_prefixes(cfn: 
             "Action": ["s3:GetObject"],
             "Resource": [{"Fn::Sub": "${AttachmentsBucket.Arn}/exports/*"}],
         },
+        # Shared files' copies: made from the files, handed out as presigned GETs.
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [{"Fn::Sub": "${AttachmentsBucket.Arn}/shared/*"}],
+        },
     ]
     # Nothing else in the role names the bucket, or any S3 resource.
     others = json.dumps([s for s in statements if s not in s3])
@@ -457,6 +472,16 @@ def test_chalices_policy_file_is_the_roles_policy(built: tuple[str, Any], cfn: d
             {"Fn::GetAtt": ["VersionsTable", "Arn"]},
         ),
         (
+            [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+            ],
+            [{"Fn::GetAtt": ["SharesTable", "Arn"]}, {"Fn::Sub": "${SharesTable.Arn}/index/*"}],
+        ),
+        (
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             [
                 {"Fn::Sub": "${AttachmentsBucket.Arn}/uploads/*"},
@@ -464,6 +489,7 @@ def test_chalices_policy_file_is_the_roles_policy(built: tuple[str, Any], cfn: d
             ],
         ),
         (["s3:GetObject"], [{"Fn::Sub": "${AttachmentsBucket.Arn}/exports/*"}]),
+        (["s3:GetObject", "s3:PutObject"], [{"Fn::Sub": "${AttachmentsBucket.Arn}/shared/*"}]),
         (["cognito-idp:AdminGetUser"], {"Fn::GetAtt": ["UserPool", "Arn"]}),
         (
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -729,7 +755,7 @@ def test_the_api_and_the_bucket_allow_exactly_the_web_apps_origin(cfn: dict[str,
         assert headers["Access-Control-Allow-Origin"] == QUOTED_WEB_ORIGIN, kind
     # Every path answers its preflight, with the web app's origin.
     paths = api["DefinitionBody"]["paths"]
-    assert sorted(paths) == sorted({path for path, _ in NOTES_ROUTES} | {"/health"})
+    assert sorted(paths) == sorted({path for path, _ in [*NOTES_ROUTES, *PUBLIC_ROUTES]})
     for path, methods in paths.items():
         integration = methods["options"]["x-amazon-apigateway-integration"]
         assert integration["type"] == "mock", path
@@ -1115,6 +1141,7 @@ def test_locally_provisioned_tables_match_the_template(aws: Any) -> None:
         "ChangesTable",
         "ConnectionsTable",
         "VersionsTable",
+        "SharesTable",
     )
     for name in tables:
         props = rendered[name]["Properties"]
@@ -1123,13 +1150,12 @@ def test_locally_provisioned_tables_match_the_template(aws: Any) -> None:
         assert sorted(local["AttributeDefinitions"], key=str) == sorted(
             props["AttributeDefinitions"], key=str
         )
-        assert [
-            (index["IndexName"], index["KeySchema"], index["Projection"])
-            for index in local.get("LocalSecondaryIndexes", [])
-        ] == [
-            (index["IndexName"], index["KeySchema"], index["Projection"])
-            for index in props.get("LocalSecondaryIndexes", [])
-        ], name
+        for kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+            assert [
+                (index["IndexName"], index["KeySchema"], index["Projection"]) for index in local.get(kind, [])
+            ] == [
+                (index["IndexName"], index["KeySchema"], index["Projection"]) for index in props.get(kind, [])
+            ], (name, kind)
         stream = local.get("StreamSpecification", {})
         assert stream.get("StreamViewType") == props.get("StreamSpecification", {}).get("StreamViewType"), (
             name
@@ -1159,7 +1185,7 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
             rule["Status"],
             rule["Filter"]["Prefix"],
             rule["Expiration"]["Days"],
-            rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"],
+            rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
         )
         for rule in local_rules
     ] == [
@@ -1167,7 +1193,7 @@ def test_locally_provisioned_bucket_matches_the_template(aws: Any) -> None:
             rule["Status"],
             rule["Prefix"],
             rule["ExpirationInDays"],
-            rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"],
+            rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
         )
         for rule in props["LifecycleConfiguration"]["Rules"]
     ]

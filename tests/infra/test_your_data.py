@@ -23,6 +23,9 @@ TRASH_INDEXES = {"Fn::Sub": "${TrashTable.Arn}/index/*"}
 ACCOUNT = {"Fn::GetAtt": ["AccountTable", "Arn"]}
 CHANGES = {"Fn::GetAtt": ["ChangesTable", "Arn"]}
 VERSIONS = {"Fn::GetAtt": ["VersionsTable", "Arn"]}
+SHARES = {"Fn::GetAtt": ["SharesTable", "Arn"]}
+SHARES_INDEXES = {"Fn::Sub": "${SharesTable.Arn}/index/*"}
+SHARED = {"Fn::Sub": "${AttachmentsBucket.Arn}/shared/*"}
 BUCKET = {"Fn::GetAtt": ["AttachmentsBucket", "Arn"]}
 UPLOADS = {"Fn::Sub": "${AttachmentsBucket.Arn}/uploads/*"}
 FILES = {"Fn::Sub": "${AttachmentsBucket.Arn}/files/*"}
@@ -276,10 +279,11 @@ def test_the_purge_role_reads_the_trash_stream_and_deletes_files_and_versions_on
         (STREAM_READS, [{"Fn::GetAtt": ["TrashTable", "StreamArn"]}]),
         (("s3:DeleteObject",), [FILES]),
         (("dynamodb:Query", "dynamodb:BatchWriteItem"), [VERSIONS]),  # the purged notes' versions
+        (("dynamodb:DeleteItem",), [SHARES]),  # and links
     )
     # It writes no other table, reads no object and touches neither exports nor uploads nor the pool.
     others = [action for action in grants if action.startswith("dynamodb:") and action not in STREAM_READS]
-    assert all(grants[action] == {_key(VERSIONS)} for action in others)
+    assert all(grants[action] <= {_key(VERSIONS), _key(SHARES)} for action in others)
     assert not [action for action in grants if action.startswith("cognito-idp:")]
 
 
@@ -287,7 +291,7 @@ def test_the_jobs_role_has_exactly_what_exports_and_account_deletion_need(
     built: tuple[str, dict[str, Any]],
 ) -> None:
     _, cfn = built
-    tables = [NOTES, TRASH, TRASH_INDEXES, SEARCH, ACCOUNT, CHANGES, VERSIONS]
+    tables = [NOTES, TRASH, TRASH_INDEXES, SEARCH, ACCOUNT, CHANGES, VERSIONS, SHARES]
     grants = _grants(cfn, "RunJobsRole")
     assert grants == _expected(
         (STREAM_READS, [{"Fn::GetAtt": ["AccountTable", "StreamArn"]}]),
@@ -305,7 +309,7 @@ def test_the_jobs_role_has_exactly_what_exports_and_account_deletion_need(
         (("s3:ListBucket",), [BUCKET]),
         (("s3:GetObject",), [FILES]),
         (("s3:PutObject", "s3:AbortMultipartUpload"), [EXPORTS]),
-        (("s3:DeleteObject",), [FILES, UPLOADS, EXPORTS]),
+        (("s3:DeleteObject",), [FILES, UPLOADS, EXPORTS, SHARED]),
         (("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser"), [POOL_ARN]),
     )
     # No scan of a table, no write to a file, no other user pool action.
@@ -335,7 +339,19 @@ def test_the_api_role_has_the_trash_the_account_the_exports_and_a_user_lookup(cf
         (("dynamodb:GetItem", "dynamodb:Query"), [CHANGES]),
         # A note's versions read, and deleted with the note for good.
         (("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"), [VERSIONS]),
+        # The links: each note's put, read, listed and deleted; found by id in the index.
+        (
+            (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+            ),
+            [SHARES, SHARES_INDEXES],
+        ),
         (("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [UPLOADS, FILES]),
+        (("s3:GetObject", "s3:PutObject"), [SHARED]),  # shared files' copies
         (("s3:GetObject",), [EXPORTS]),
         (("cognito-idp:AdminGetUser",), [POOL_ARN]),
     )
@@ -346,6 +362,7 @@ def test_the_api_role_has_the_trash_the_account_the_exports_and_a_user_lookup(cf
     assert "s3:ListBucket" not in grants
     assert _key(EXPORTS) not in grants["s3:PutObject"] | grants["s3:DeleteObject"]
     assert _key(ACCOUNT) not in grants["dynamodb:DeleteItem"] | grants["dynamodb:UpdateItem"]
+    assert _key(SHARED) not in grants["s3:DeleteObject"]  # copies go by the bucket's lifecycle
     assert grants["dynamodb:BatchWriteItem"] == {_key(VERSIONS)} and "dynamodb:Scan" not in grants
 
 
@@ -374,7 +391,13 @@ def test_the_roles_name_an_existing_pool_and_nothing_of_a_pool_of_the_stacks() -
 def test_exports_expire_a_day_after_they_are_written(cfn: dict[str, Any]) -> None:
     rules = cfn["Resources"]["AttachmentsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     by_id = {rule["Id"]: rule for rule in rules}
-    assert sorted(by_id) == ["expire-exports", "expire-uploads-never-attached"]
+    assert sorted(by_id) == ["expire-exports", "expire-shared-copies", "expire-uploads-never-attached"]
+    assert by_id["expire-shared-copies"] == {
+        "Id": "expire-shared-copies",
+        "Status": "Enabled",
+        "Prefix": "shared/",
+        "ExpirationInDays": 1,
+    }
     assert by_id["expire-exports"] == {
         "Id": "expire-exports",
         "Status": "Enabled",
@@ -382,7 +405,7 @@ def test_exports_expire_a_day_after_they_are_written(cfn: dict[str, Any]) -> Non
         "ExpirationInDays": 1,
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
     }
-    # Neither rule reaches attached files.
+    # No rule reaches attached files.
     assert not [rule for rule in rules if "files/".startswith(rule["Prefix"])]
 
 

@@ -600,5 +600,6 @@ def test_a_scoped_stage_puts_its_scopes_on_every_notes_route():
     )
     scopes = json.loads(result.stdout)
     assert scopes.pop("GET /health") is None
+    assert scopes.pop("GET /shared/{share_id}") is None  # a link is opened without a token
     for route, route_scopes in scopes.items():
         assert route_scopes == ([READ] if route.startswith("GET") else [WRITE]), route

@@ -136,10 +136,19 @@ def test_the_read_only_client_reads_and_is_refused_every_write(scoped_stack: Sta
         ("POST", f"{path}/attachment", {"name": "a.txt", "contentType": "text/plain", "size": 1}),
         ("PUT", f"{path}/attachment", {"uploadId": str(uuid.uuid4())}),
         ("DELETE", f"{path}/attachment", None),
+        ("POST", f"{path}/share", {"expiresInDays": 1}),
+        ("DELETE", f"{path}/share", None),
+        ("POST", f"{path}/versions/1/restore", None),
     ):
         refused = call(scoped_stack, token, method, target, body)
         assert (refused.status_code, refused.json()) == (401, UNAUTHORIZED), (method, target)
     assert call(scoped_stack, writer, "GET", path).json()["content"] == "mine"
+    # Sharing needs the write scope; reading the link, the read scope; opening it, nothing at all.
+    link = call(scoped_stack, writer, "POST", f"{path}/share", {"expiresInDays": 1})
+    assert link.status_code == 201, link.text
+    assert call(scoped_stack, token, "GET", f"{path}/share").json() == link.json()
+    opened = requests.get(f"{scoped_stack.facts.api_url}/shared/{link.json()['shareId']}", timeout=10)
+    assert opened.status_code == 200 and opened.json()["content"] == "mine"
 
 
 def test_id_tokens_and_the_pools_own_access_tokens_are_refused(scoped_stack: Stack, user: StackUser) -> None:
