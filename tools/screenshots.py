@@ -93,6 +93,7 @@ def conflict(page: Page, user: WebUser) -> None:
     """The open note changed elsewhere while typed in, then saved here: the conflict message."""
     note_id = page.url.rsplit("#", 1)[-1]
     current = user.note(note_id)
+    page.get_by_role("button", name="Edit", exact=True).click()
     page.get_by_label("Content").fill("Dinner with the team, to be claimed back.\nAdded the taxi too.")
     changed = user.call(
         "PATCH", f"/notes/{note_id}", {"content": "Changed on the phone."}, if_match=current.headers["ETag"]
