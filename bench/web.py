@@ -3,8 +3,10 @@
 ``web_rows(stack)`` gives rows for ``make bench``'s table: the bytes a first visit loads (every
 file, compressed as served), the time from clicking "Sign in" to the first page of notes in the
 page, and from clicking "Load more" to the next page in it, each against the same HTTP calls made
-without the page; and from "Save" in one page to the note drawn in another page of the same user
-(live updates), against the 2 seconds it must stay within. Medians of a few runs.
+without the page; from clicking a note to its content drawn as Markdown the first time (the
+renderer and its libraries loaded then), against a note read once they are; and from "Save" in
+one page to the note drawn in another page of the same user (live updates), against the 2
+seconds it must stay within. Medians of a few runs.
 ``python -m bench.web`` runs them against a stack of its own.
 """
 
@@ -29,6 +31,8 @@ NOTES = 45
 PAGE = 20
 BYTES_GOAL = 60 * 1024
 LIVE_GOAL_S = 2.0  # a change shows on the user's other devices within 2 seconds
+# The Markdown renderer (web/markdown.js) and its libraries, loaded when a note is first read.
+RENDERER = ("/markdown.js", "/vendor/marked.esm.js", "/vendor/purify.es.js")
 
 # Installed before a click: the time of the click on the button named `label`, and of the first
 # animation frame after the list of notes holds `count` items (the page drawn, about to paint).
@@ -41,6 +45,23 @@ _TIMER = """([label, count]) => {
   const watcher = new MutationObserver(() => {
     const list = document.querySelector('[aria-label="Notes"]');
     if (timing.start && !timing.end && list && list.children.length >= count) {
+      watcher.disconnect();
+      requestAnimationFrame(() => { timing.end = performance.now(); });
+    }
+  });
+  watcher.observe(document.body, { childList: true, subtree: true });
+}"""
+
+
+# Installed before a click on a note of the list: the time of the click, and of the first
+# animation frame after the note's content is drawn as Markdown.
+_READ_TIMER = """() => {
+  const timing = (window.__timing = { start: 0, end: 0 });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest(".note-link") && !timing.start) timing.start = performance.now();
+  }, true);
+  const watcher = new MutationObserver(() => {
+    if (timing.start && !timing.end && document.querySelector(".markdown:not(.as-written)")) {
       watcher.disconnect();
       requestAnimationFrame(() => { timing.end = performance.now(); });
     }
@@ -142,6 +163,41 @@ def sign_in_and_load_more(browser: Browser, stack: Stack, user: WebUser) -> tupl
     return signing_in, loading_more
 
 
+def _read(page: Page, label: str) -> float:
+    """Seconds from clicking the note ``label`` to its Markdown drawn, as the page itself timed it."""
+    page.evaluate(_READ_TIMER)
+    notes_list(page).locator(".note-title").get_by_text(label, exact=True).click()
+    page.wait_for_function("() => window.__timing && window.__timing.end > 0", timeout=30_000)
+    timing: dict[str, float] = page.evaluate("window.__timing")
+    return (timing["end"] - timing["start"]) / 1000
+
+
+def first_read(browser: Browser, stack: Stack, user: WebUser) -> tuple[list[float], list[float], int, int]:
+    """Per run: seconds from clicking a note to its Markdown drawn the first time (the renderer
+    loaded then), and for the next note read; the renderer's files and their bytes as served."""
+    first: list[float] = []
+    after: list[float] = []
+    files, compressed = 0, 0
+    for _ in range(RUNS):
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            loaded: list[Request] = []
+
+            def record(request: Request, loaded: list[Request] = loaded) -> None:
+                if request.url.endswith(RENDERER):
+                    loaded.append(request)
+
+            page.on("requestfinished", record)
+            sign_in(page, user)
+            first.append(_read(page, f"Note {NOTES - 1}"))
+            after.append(_read(page, f"Note {NOTES - 2}"))
+            files, compressed = len(loaded), sum(request.sizes()["responseBodySize"] for request in loaded)
+        finally:
+            context.close()
+    return first, after, files, compressed
+
+
 def live_update(browser: Browser, stack: Stack, user: WebUser) -> list[float]:
     """Per run: seconds from "Save" of a new note in one page to its title drawn in another page
     of the same user (another context, as another device), as live updates bring it."""
@@ -209,6 +265,7 @@ def web_rows(stack: Stack) -> list[Row]:
         try:
             files, compressed, plain = first_visit(browser, stack)
             signing_in, loading_more = sign_in_and_load_more(browser, stack, user)
+            reading, reading_after, renderer_files, renderer_bytes = first_read(browser, stack, user)
             live = live_update(browser, stack, new_user(stack, "bench-live"))
         finally:
             browser.close()
@@ -217,6 +274,7 @@ def web_rows(stack: Stack) -> list[Row]:
         statistics.median(_timed(_sign_in_calls(stack, user))),
     )
     more_s, more_calls_s = statistics.median(loading_more), statistics.median(_timed(more_calls))
+    read_s, read_after_s = statistics.median(reading), statistics.median(reading_after)
     return [
         (
             f"web: first visit, {files} files gzipped as served (plain {kib(plain)})",
@@ -235,6 +293,13 @@ def web_rows(stack: Stack) -> list[Row]:
             ms(more_s),
             f"its call alone {ms(more_calls_s)}",
             ratio(more_s, more_calls_s),
+        ),
+        (
+            f"web: click a note to its Markdown drawn, the first time (renderer: {renderer_files} files, "
+            f"{kib(renderer_bytes)} gzipped)",
+            ms(read_s),
+            f"a note read after {ms(read_after_s)}",
+            ratio(read_s, read_after_s),
         ),
         (
             "web: Save in one page to the note drawn in another (stream, message, GET /changes)",

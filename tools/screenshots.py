@@ -33,7 +33,8 @@ def screens(stack: Stack) -> None:
     user = new_user(stack, email="ada@example.com")  # the stack is new: the name is free
     notes = [user.create_note(content, title=title, tags=tags) for title, content, tags in NOTES]
     receipt = user.create_note(
-        "Dinner with the team, to be claimed back.\nThe receipt is attached.",
+        "Dinner with the team, to be **claimed back**.\n\n| Item | Cost |\n|:--|--:|\n| Dinner | 84.50 |\n"
+        "| Taxi | ~~18.00~~ 12.00 |\n\n- [x] The receipt is attached\n- [ ] Send to accounts",
         title="Expenses: March",
         tags=["work"],
     )
@@ -68,6 +69,7 @@ def screens(stack: Stack) -> None:
             notes_list(page).get_by_role("button", name="Expenses: March").click()
             expect(page.get_by_role("button", name="Download")).to_be_visible()
             page.wait_for_load_state("networkidle")  # the note as read again, drawn
+            expect(page.locator(".markdown table")).to_be_visible()  # its Markdown
             page.get_by_role("button", name="Remove attachment").scroll_into_view_if_needed()
             shoot(page, "note-with-attachment")
 
@@ -93,6 +95,7 @@ def conflict(page: Page, user: WebUser) -> None:
     """The open note changed elsewhere while typed in, then saved here: the conflict message."""
     note_id = page.url.rsplit("#", 1)[-1]
     current = user.note(note_id)
+    page.get_by_role("button", name="Edit", exact=True).click()
     page.get_by_label("Content").fill("Dinner with the team, to be claimed back.\nAdded the taxi too.")
     changed = user.call(
         "PATCH", f"/notes/{note_id}", {"content": "Changed on the phone."}, if_match=current.headers["ETag"]

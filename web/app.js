@@ -130,6 +130,7 @@ async function signedIn(newSession, focus) {
     searchText: "",
     tags: [],
     openId: null,
+    reading: null,
     open: null,
     conflict: null,
     confirming: "",

@@ -1,6 +1,7 @@
-// What a person does with a note, signed in: a new note, opening one, typing, saving (and the ways
-// out of a conflict: save as new, keep mine, reload), deleting (asked first only when text would
-// be lost; the trash itself is trash.js's) and its attachment (attach, download, remove). Loaded
+// What a person does with a note, signed in: a new note, opening one (to read it: its Markdown
+// shown; Edit opens the editor, Read goes back), typing, saving (and the ways out of a conflict:
+// save as new, keep mine, reload), deleting (asked first only when text would be lost; the trash
+// itself is trash.js's) and its attachment (attach, download, remove, an image's preview). Loaded
 // by app.js at sign-in with notes-screen.js, which draws the note open (a first visit does
 // without them); app.js adds the actions below to its own. Typed text is kept as a draft
 // (state.js) until it is saved: a conflict or a failure never loses it.
@@ -41,6 +42,59 @@ const actions = {
 
   openNote(id) {
     return openNote(id);
+  },
+
+  /** The note read goes into the editor. */
+  editNote() {
+    if (!state.openId || state.openId === "new") return;
+    update({ reading: null, focus: "title" });
+  },
+
+  /** The note in the editor is read again, as saved; text not saved stays in the editor. */
+  readNote() {
+    const id = state.openId;
+    if (!id || id === "new" || !state.open) return;
+    if (isDirty(id)) {
+      warn("This note has changes not saved: save them to read it.");
+      return;
+    }
+    clearMessages();
+    update({ reading: id, focus: "note-heading" });
+  },
+
+  /** The address of the open note's image (its attachment), when one is at hand and fresh. */
+  previewUrl(note) {
+    const kept = previews.get(previewKey(note));
+    return kept?.url && Date.now() < kept.until ? kept.url : null;
+  },
+
+  /** The address of the note's image, asked of the API (once at a time); null when it cannot be had. */
+  loadPreview(note) {
+    const key = previewKey(note);
+    const kept = previews.get(key);
+    if (kept?.asking) return kept.asking;
+    const asking = app
+      .api()
+      .attachmentLink(note.noteId)
+      .then((link) => {
+        const url = new URL(link.url);
+        if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not a web address");
+        // Kept until a minute before it expires.
+        const until = Math.min(Date.parse(link.expiresAt) || 0, Date.now() + PREVIEW_MS) - 60_000;
+        previews.set(key, { url: url.href, until });
+        return url.href;
+      })
+      .catch(() => {
+        previews.delete(key);
+        return null;
+      });
+    previews.set(key, { asking });
+    return asking;
+  },
+
+  /** The preview's address did not give an image (expired, gone): asked again next time. */
+  forgetPreview(note) {
+    previews.delete(previewKey(note));
   },
 
   edit(name, value) {
@@ -93,7 +147,7 @@ const actions = {
       const latest = await app.api().getNote(id);
       dropDraft(id);
       app.list().replaceNote(latest.note);
-      update({ open: latest, conflict: null, confirming: "", focus: "title" });
+      update({ open: latest, reading: null, conflict: null, confirming: "", focus: "title" });
       say("This is the latest version of the note.");
     } catch (error) {
       conflictOrFailure(error, id, "The note could not be reloaded:");
@@ -182,6 +236,15 @@ const actions = {
   },
 };
 
+// The addresses of attached images shown, by note and file: { url, until } or { asking }.
+const previews = new Map();
+const PREVIEW_MS = 10 * 60 * 1000;
+
+function previewKey(note) {
+  const file = note.attachment || {};
+  return `${note.noteId}\n${file.uploadedAt}\n${file.name}\n${file.size}`;
+}
+
 /** Attachments are not kept on the device: offline, or for a note not sent yet, the page says so. */
 function offlineFiles() {
   const device = app.sync();
@@ -194,12 +257,16 @@ async function openNote(id) {
   clearMessages();
   const device = app.sync();
   const listed = state.notes.find((n) => n.noteId === id) || device?.shown(id);
+  const conflict = state.conflict?.id === id ? state.conflict : null;
+  // Read, unless text typed in it is not saved (or met a change made elsewhere): then in the editor.
+  const editing = conflict || (state.drafts[id] && isDirty(id));
   update({
     openId: id,
+    reading: editing ? null : id,
     open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
     confirming: "",
-    conflict: state.conflict?.id === id ? state.conflict : null,
-    focus: "editor-heading",
+    conflict,
+    focus: editing ? "editor-heading" : "note-heading",
   });
   app.setAddress(id);
   if (device?.keptHere(id)) {
@@ -249,7 +316,8 @@ async function save(id) {
       const saved = await app.api().saveNote(id, fieldsOf(sent), state.drafts[id]?.etag || state.open.etag);
       keepTypedSince(id, sent, saved.etag, id);
       app.list().replaceNote(saved.note);
-      if (state.openId === id) update({ open: saved, conflict: null });
+      // The editor stays, saved: Read shows the note.
+      if (state.openId === id) update({ open: saved, reading: null, conflict: null });
     }
     say("Saved.");
   } catch (error) {
@@ -271,7 +339,7 @@ async function saveOnDevice(device, id, sent) {
     app.setAddress(note.noteId);
   } else {
     app.list().showChanges(new Map([[id, note]]));
-    if (state.openId === id) update({ open, conflict: null });
+    if (state.openId === id) update({ open, reading: null, conflict: null });
   }
   say(device.offline() ? "Saved on this device: it is sent when you are back online." : "Saved.");
   if (!device.offline()) device.flush();

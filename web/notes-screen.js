@@ -1,4 +1,6 @@
-// The signed-in screen: the list of notes and the note open, with its attachment. Loaded by
+// The signed-in screen: the list of notes and the note open, read (its content shown as Markdown,
+// markdown.js, loaded the first time a note is read) or in the editor, with its attachment (an
+// image shown in the note when it is read). Loaded by
 // app.js at sign-in (a first visit, signed out, does without it) and drawn by screens.js's
 // render() as the "notes" screen; like every screen it only reads the state, text as text.
 // Above the list, finding notes: the search box, the tags as filters and the order; each note
@@ -6,7 +8,7 @@
 // What the trash view shows of a note, and the way a page asks first, are shared with trash.js;
 // when a note changed, with account.js too.
 
-import { h } from "./dom.js";
+import { h, replace } from "./dom.js";
 import { found, sameTag } from "./notes-list.js";
 import { fileSize, noteLabel } from "./screens.js";
 import { editorFields, isDirty } from "./state.js";
@@ -17,6 +19,8 @@ import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
 export { addNote, insertNote, listActions, loadNotes, removeNote, replaceNote, showChanges, stopListing } from "./notes-list.js";
 
 const PREVIEW_CHARS = 200;
+// The attachments shown as images in the note read (their contentType).
+const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
 export function when(iso) {
   const date = new Date(iso);
@@ -29,8 +33,15 @@ export function notesScreen(state, actions) {
     "div",
     { class: "layout" },
     notesList(state, actions),
-    state.openId ? editor(state, actions) : placeholder(state),
+    !state.openId ? placeholder(state) : isReading(state) ? reader(state, actions) : editor(state, actions),
   );
+}
+
+/** Whether the note open is read (its Markdown shown), not edited: it was opened to be read, and
+ * has no text typed and not saved, nor a conflict. A new note is always in the editor. */
+export function isReading(state) {
+  const id = state.openId;
+  return Boolean(id) && id !== "new" && state.reading === id && !isDirty(id) && state.conflict?.id !== id;
 }
 
 function notesList(state, actions) {
@@ -213,19 +224,125 @@ function placeholder(state) {
   );
 }
 
+function loadingNote() {
+  return h("section", { class: "editor", "aria-label": "Note", "aria-busy": "true" }, h("p", {}, "Loading the note…"));
+}
+
+/** The note read: its title, tags, content as Markdown and attachment (an image shown). */
+function reader(state, actions) {
+  const note = state.open?.note;
+  if (!note) return loadingNote();
+  return h(
+    "section",
+    { class: "editor reader", "aria-labelledby": "note-heading" },
+    h(
+      "div",
+      { class: "note-head" },
+      h("h2", { id: "note-heading", tabindex: "-1" }, noteLabel(note)),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "edit-note", class: "primary", on: { click: actions.editNote } }, "Edit"),
+        state.confirming === "delete" ? null : h("button", { type: "button", id: "delete", class: "danger", on: { click: actions.deleteNote } }, "Delete"),
+      ),
+    ),
+    state.confirming === "delete" ? deleteConfirmation(actions, note) : null,
+    note.tags?.length ? h("p", { class: "hint note-tags" }, `Tags: ${note.tags.join(", ")}`) : null,
+    (note.content || "").trim() ? rendered(note.content) : h("p", { class: "hint" }, "No content."),
+    attachment(state, actions, note, { preview: true }),
+    meta(note, note.noteId),
+  );
+}
+
+function meta(note, id) {
+  return h(
+    "p",
+    { class: "hint meta" },
+    note.pending ? "Saved on this device, not sent yet · last changed " : `Version ${note.version} · last changed `,
+    when(note.updatedAt),
+    isDirty(id) ? " · unsaved changes" : "",
+  );
+}
+
+// --- Markdown ------------------------------------------------------------------------------
+
+// The content of the notes read lately, rendered (markdown.js): a copy is drawn at each redraw.
+const renderedKept = new Map();
+const KEEP_RENDERED = 20;
+const renderingNow = new Map(); // text → its rendering under way
+let renderer = null; // markdown.js, loading or loaded
+let rendererFailedAt = 0; // when it last failed to load: shown as written until a retry
+const RETRY_RENDERER_MS = 10_000;
+
+/** markdown.js and the libraries it loads, all asked for at once (none waits for the module that
+ * imports it); again after a failure. */
+function loadRenderer() {
+  renderer ||= Promise.all([import("./markdown.js"), import("./vendor/marked.esm.js"), import("./vendor/purify.es.js")])
+    .then(([module]) => module)
+    .catch((error) => {
+      renderer = null;
+      rendererFailedAt = Date.now();
+      throw error;
+    });
+  return renderer;
+}
+
+/** `text` as Markdown; until it is rendered (the first time, while the renderer loads), and when
+ * the renderer cannot load (offline before the page's files were kept), as it was written. */
+function rendered(text) {
+  const kept = renderedKept.get(text);
+  if (kept) return kept.cloneNode(true);
+  const asWritten = h("div", { class: "markdown as-written" }, text);
+  if (Date.now() - rendererFailedAt < RETRY_RENDERER_MS) return notRendered(asWritten);
+  asWritten.setAttribute("aria-busy", "true");
+  let rendering = renderingNow.get(text);
+  if (!rendering) {
+    rendering = loadRenderer()
+      .then((module) => module.renderMarkdown(text))
+      .then((element) => {
+        renderedKept.delete(text);
+        renderedKept.set(text, element);
+        if (renderedKept.size > KEEP_RENDERED) renderedKept.delete(renderedKept.keys().next().value);
+        return element;
+      })
+      .finally(() => renderingNow.delete(text));
+    renderingNow.set(text, rendering);
+  }
+  rendering.then(
+    (element) => asWritten.isConnected && asWritten.replaceWith(element.cloneNode(true)),
+    () => asWritten.isConnected && asWritten.replaceWith(notRendered(asWritten.cloneNode(true))),
+  );
+  return asWritten;
+}
+
+function notRendered(asWritten) {
+  asWritten.removeAttribute("aria-busy");
+  return h(
+    "div",
+    {},
+    h("p", { class: "hint" }, "Shown as written: the page could not load its Markdown renderer."),
+    asWritten,
+  );
+}
+
+// --- the editor ----------------------------------------------------------------------------
+
 function editor(state, actions) {
   const id = state.openId;
   const isNew = id === "new";
   const fields = editorFields(id);
   const note = isNew ? null : state.open?.note;
   const edit = (name) => (event) => actions.edit(name, event.target.value);
-  if (!isNew && !note) {
-    return h("section", { class: "editor", "aria-label": "Note", "aria-busy": "true" }, h("p", {}, "Loading the note…"));
-  }
+  if (!isNew && !note) return loadingNote();
   return h(
     "section",
     { class: "editor", "aria-labelledby": "editor-heading" },
-    h("h2", { id: "editor-heading", tabindex: "-1" }, isNew ? "New note, not saved yet" : "Edit note"),
+    h(
+      "div",
+      { class: "note-head" },
+      h("h2", { id: "editor-heading", tabindex: "-1" }, isNew ? "New note, not saved yet" : "Edit note"),
+      isNew ? null : h("button", { type: "button", id: "read-note", on: { click: actions.readNote } }, "Read"),
+    ),
     state.conflict?.id === id ? conflictBox(state, actions) : null,
     h(
       "form",
@@ -269,15 +386,7 @@ function editor(state, actions) {
       state.confirming === "delete" ? deleteConfirmation(actions, note) : editorActions(state, actions),
     ),
     isNew ? h("p", { class: "hint" }, "Save the note to attach a file to it.") : attachment(state, actions, note),
-    note
-      ? h(
-          "p",
-          { class: "hint meta" },
-          note.pending ? "Saved on this device, not sent yet · last changed " : `Version ${note.version} · last changed `,
-          when(note.updatedAt),
-          isDirty(id) ? " · unsaved changes" : "",
-        )
-      : null,
+    note ? meta(note, id) : null,
   );
 }
 
@@ -356,13 +465,14 @@ function conflictBox(state, actions) {
   );
 }
 
-function attachment(state, actions, note) {
+function attachment(state, actions, note, { preview = false } = {}) {
   const file = note?.attachment;
   const max = fileSize(state.config.maxAttachmentBytes);
   return h(
     "section",
     { class: "attachment", "aria-labelledby": "attachment-heading" },
     h("h3", { id: "attachment-heading" }, "Attachment"),
+    preview && file ? imagePreview(state, actions, note, file) : null,
     file
       ? h(
           "p",
@@ -387,6 +497,34 @@ function attachment(state, actions, note) {
     }),
     state.upload ? progress(state.upload) : null,
   );
+}
+
+/** An attached image (PNG, JPEG, GIF, WebP), shown from its download address; not offline, where
+ * attachments are not available. */
+function imagePreview(state, actions, note, file) {
+  if (!IMAGE_TYPES.has(String(file.contentType).toLowerCase()) || state.offline || madeHere(note.noteId)) return null;
+  const figure = h("figure", { class: "preview" });
+  const show = (url) => {
+    figure.removeAttribute("aria-busy");
+    if (!url) {
+      replace(figure, h("p", { class: "hint" }, "The image could not be shown: download it instead."));
+      return;
+    }
+    const failed = () => {
+      actions.forgetPreview(note);
+      replace(figure, h("p", { class: "hint" }, "The image could not be shown: download it instead."));
+    };
+    replace(figure, h("img", { src: url, alt: file.name, on: { error: failed } }));
+  };
+  const url = actions.previewUrl(note);
+  if (url) {
+    show(url);
+  } else {
+    figure.setAttribute("aria-busy", "true");
+    replace(figure, h("p", { class: "hint" }, "Loading the image…"));
+    actions.loadPreview(note).then((found) => figure.isConnected && show(found));
+  }
+  return figure;
 }
 
 /** What can be done with the file now: nothing offline, nor before a note made offline is sent. */

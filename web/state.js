@@ -30,7 +30,8 @@ function initialState() {
     search: PLAIN, // what the list shows: { q, tag, sort } as sent to the API (PLAIN: every note, newest first)
     searchText: "", // the search box, as typed (it is sent after a pause: search.q)
     tags: [], // the tags offered as filters: those of the notes listed (notes-list.js)
-    openId: null, // the note shown in the editor: its id, "new", or null
+    openId: null, // the note open: its id, "new", or null
+    reading: null, // the id of the note open to be read (its Markdown shown), not edited
     open: null, // { note, etag }: the server's copy of the open note
     drafts: {}, // id → { title, content, tags, etag }: what was typed and not saved
     conflict: null, // { id, gone, action }: a write that met a change made elsewhere

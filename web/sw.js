@@ -4,8 +4,9 @@
 // is none. It never sees the API, the user pool or the files of notes: they are other origins, and
 // the notes themselves are kept in IndexedDB (device.js). A new list of files is a new cache.
 
-const CACHE = "notes-files-v1";
-// Every file the page loads, signed in or out (a test checks the list against the folder).
+const CACHE = "notes-files-v2";
+// Every file the page loads, signed in or out (a test checks the list against the folder): the
+// Markdown renderer too, so that a note read offline is shown as Markdown.
 const FILES = [
   "./",
   "index.html",
@@ -33,6 +34,9 @@ const FILES = [
   "words.js",
   "device.js",
   "upload.js",
+  "markdown.js",
+  "vendor/marked.esm.js",
+  "vendor/purify.es.js",
 ];
 
 self.addEventListener("install", (event) => {

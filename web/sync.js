@@ -422,7 +422,8 @@ async function arrived({ note, etag }, { replacing = null } = {}) {
     const wasOpen = state.openId === replacing;
     showChanges(new Map([[note.noteId, note]]), { replacing });
     if (wasOpen) {
-      update({ openId: note.noteId, open: { note, etag }, conflict: null });
+      const reading = state.reading === replacing ? note.noteId : state.reading;
+      update({ openId: note.noteId, reading, open: { note, etag }, conflict: null });
       app.setAddress(note.noteId);
     }
   } else {

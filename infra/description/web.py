@@ -65,7 +65,8 @@ def content_security_policy(
     own service worker, and connections to itself, the API, the stage's live endpoint (``ws_url``,
     where the page follows changes over a WebSocket), Cognito (and, in scoped mode, ``auth_url``:
     the pool's sign-in domain, whose token endpoint the page calls) and the attachments bucket,
-    nowhere else.
+    nowhere else. Images come from the page itself and from the attachments bucket (an attached
+    image is shown in the note, from its download URL), no other site.
 
     Each URL becomes a source of ``connect-src``: ``ws_url`` a ``wss`` or ``ws`` one, each other an
     ``https`` or ``http`` one. A source with a path matches below it, so an HTTP URL's path gets its
@@ -79,12 +80,17 @@ def content_security_policy(
         source = _connect_source(url, schemes)
         if source not in sources:
             sources.append(source)
+    images = ["'self'", "data:"]
+    for url in bucket_urls:
+        source = _connect_source(url, _HTTP_SCHEMES)
+        if source not in images:
+            images.append(source)
     return "; ".join(
         [
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            "img-src " + " ".join(images),
             "connect-src " + " ".join(sources),
             "worker-src 'self'",
             "form-action 'none'",

@@ -294,9 +294,31 @@ def test_content_types(key: str, kind: str) -> None:
     assert deploy.content_type(key) == kind
 
 
-@pytest.mark.parametrize("key", ["index.html", "config.json", "sw.js", "app.js", "lib/notes.js", "style.css"])
+@pytest.mark.parametrize(
+    "key", ["index.html", "config.json", "sw.js", "app.js", "lib/notes.js", "style.css", "vendor/lib.js"]
+)
 def test_every_file_is_revalidated_the_service_worker_too(key: str) -> None:
     assert deploy.cache_control(key) == "no-cache"
+
+
+def test_the_vendored_libraries_are_published_as_scripts_with_their_licences() -> None:
+    files = deploy.web_files(deploy.WEB)
+    vendored = sorted(key for key in files if key.startswith("vendor/"))
+    assert vendored == [
+        "vendor/dompurify.LICENSE-MPL.txt",
+        "vendor/dompurify.LICENSE.txt",
+        "vendor/marked.LICENSE.txt",
+        "vendor/marked.esm.js",
+        "vendor/purify.es.js",
+    ]
+    assert {key: deploy.content_type(key) for key in vendored} == {
+        "vendor/dompurify.LICENSE-MPL.txt": "text/plain; charset=utf-8",
+        "vendor/dompurify.LICENSE.txt": "text/plain; charset=utf-8",
+        "vendor/marked.LICENSE.txt": "text/plain; charset=utf-8",
+        "vendor/marked.esm.js": "text/javascript; charset=utf-8",
+        "vendor/purify.es.js": "text/javascript; charset=utf-8",
+    }
+    assert "markdown.js" in files
 
 
 class FakeCloudFormation:

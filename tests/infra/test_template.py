@@ -684,7 +684,8 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
         "default-src": ["'none'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        # An attached image is shown from its download URL: the attachments bucket, nothing broader.
+        "img-src": ["'self'", "data:", "https://*.s3.${AWS::URLSuffix}", f"https://*.s3.{suffix}"],
         "connect-src": connect,
         "worker-src": ["'self'"],
         "form-action": ["'none'"],
@@ -725,6 +726,17 @@ def test_the_page_has_a_strict_content_security_policy(cfn: dict[str, Any]) -> N
     connect_in_account = [source.replace("${AWS::AccountId}", "123456789012") for source in connect]
     assert _csp_allows(connect_in_account, token_endpoint) is (_mode(cfn) == "scoped")
     assert not _csp_allows(connect_in_account, token_endpoint.replace("eu-west-1", "us-east-1"))
+
+    # Images: the page's own and the attachments bucket's (an attached image's download URL), no
+    # other site's (a note's Markdown image is shown as a link, never loaded).
+    images = _csp_directives(_deployed(policy))["img-src"]
+    assert "*" not in images and "https:" not in images and "http:" not in images
+    assert _csp_allows(
+        images, f"https://{bucket}.s3.eu-west-1.amazonaws.com/files/u/n/pic.png?X-Amz-Signature=1"
+    )
+    assert _csp_allows(images, f"https://{bucket}.s3.amazonaws.com/files/u/n/pic.png")
+    for url in ("https://other.example/pic.png", f"http://{bucket}.s3.amazonaws.com/pic.png", f"{api}/notes"):
+        assert not _csp_allows(images, url), url
 
 
 def test_the_page_has_the_security_headers(cfn: dict[str, Any]) -> None:
@@ -811,6 +823,8 @@ def test_the_content_security_policy_names_each_source_once_and_refuses_what_cou
         "http://127.0.0.1:8001",
     ]
     assert directives["worker-src"] == ["'self'"]  # the page's service worker, from its own origin
+    # Images: the page's own, and the bucket's (locally the emulator's), each named once.
+    assert directives["img-src"] == ["'self'", "data:", "http://127.0.0.1:8001"]
     # No live endpoint given, no WebSocket source.
     without = description.content_security_policy("http://127.0.0.1:8000", "http://127.0.0.1:8001/", [])
     assert _csp_directives(without)["connect-src"] == [

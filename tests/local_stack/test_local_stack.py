@@ -95,6 +95,8 @@ def test_the_web_app_is_served_with_its_config_and_a_strict_policy(stack: Stack)
     # The page follows changes over make run's own live endpoint; its service worker is its own file.
     assert f"connect-src 'self' {api} {stack.facts.ws_url} {emulator};" in policy
     assert "worker-src 'self';" in policy
+    # An attached image is shown from its download URL, the emulator's (as the bucket's deployed).
+    assert f"img-src 'self' data: {emulator};" in policy
     # A module is a script, asked for again at every load, with the same policy.
     module = requests.get(f"{web}/app.js", timeout=5)
     assert module.status_code == 200

@@ -14,6 +14,7 @@ from tests.stack import free_port
 
 LIVE = "ws://127.0.0.1:8003"
 WORKER = "self.addEventListener('fetch', () => {});\n"
+LIBRARY = "export function render(text) { return text; }\n"
 
 
 @pytest.fixture
@@ -21,6 +22,9 @@ def server(tmp_path: Path) -> Iterator[WebServer]:
     (tmp_path / "index.html").write_text("<!doctype html><script type=module src=app.js></script>")
     (tmp_path / "app.js").write_text("navigator.serviceWorker.register('/sw.js', { scope: '/' });\n")
     (tmp_path / "sw.js").write_text(WORKER)
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "lib.js").write_text(LIBRARY)
+    (tmp_path / "vendor" / "lib.LICENSE.txt").write_text("MIT\n")
     policy = description.content_security_policy(
         "http://127.0.0.1:8000", "http://127.0.0.1:8001/", ["http://127.0.0.1:8001/"], ws_url=LIVE
     )
@@ -42,6 +46,18 @@ def test_the_service_worker_is_a_script_asked_for_again_at_every_load(server: We
         assert answer.headers.get("Content-Encoding") == ("gzip" if encoding == "gzip" else None)
 
 
+def test_a_vendored_library_is_a_script_asked_for_again_and_its_licence_text(server: WebServer) -> None:
+    for encoding in ("identity", "gzip"):
+        answer = requests.get(f"{server.url}/vendor/lib.js", headers={"Accept-Encoding": encoding}, timeout=5)
+        assert answer.status_code == 200
+        assert answer.headers["Content-Type"] == "text/javascript; charset=utf-8"
+        assert answer.headers["Cache-Control"] == "no-cache"
+        assert answer.text == LIBRARY
+        assert answer.headers.get("Content-Encoding") == ("gzip" if encoding == "gzip" else None)
+    licence = requests.get(f"{server.url}/vendor/lib.LICENSE.txt", timeout=5)
+    assert (licence.status_code, licence.headers["Content-Type"]) == (200, "text/plain; charset=utf-8")
+
+
 def test_every_answer_allows_the_live_endpoint_and_the_pages_own_service_worker(server: WebServer) -> None:
     for path in ("/", "/app.js", "/sw.js", "/config.json", "/nothing-here.js"):
         policy = requests.get(f"{server.url}{path}", timeout=5).headers["Content-Security-Policy"]
@@ -53,4 +69,6 @@ def test_every_answer_allows_the_live_endpoint_and_the_pages_own_service_worker(
             "http://127.0.0.1:8001",
         ], path
         assert directives["worker-src"] == ["'self'"], path
+        # An attached image, from its download URL: the bucket (locally, the emulator), no other site.
+        assert directives["img-src"] == ["'self'", "data:", "http://127.0.0.1:8001"], path
         assert directives["default-src"] == ["'none'"] and directives["script-src"] == ["'self'"], path

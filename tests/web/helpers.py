@@ -232,11 +232,14 @@ def refuse_first_get(page: Page, url: str, origin: str, message: str) -> list[st
 
 
 # Every element that ends beyond the screen's right edge without a clipping box around it, and
-# any scroller wider than the screen: what a phone would show cut off or scroll sideways.
+# any scroller wider than the screen: what a phone would show cut off or scroll sideways. A box
+# that scrolls sideways on its own, and that the keyboard reaches (a wide table in a note read),
+# clips what it holds.
 WIDER_THAN_THE_SCREEN = """() => {
   const width = document.documentElement.clientWidth;
   const right = (element) => Math.round(element.getBoundingClientRect().right);
-  const clips = (e) => /hidden|clip/.test(getComputedStyle(e).overflowX) && right(e) <= width;
+  const scrolls = (e) => /auto|scroll/.test(getComputedStyle(e).overflowX) && e.tabIndex >= 0;
+  const clips = (e) => (/hidden|clip/.test(getComputedStyle(e).overflowX) || scrolls(e)) && right(e) <= width;
   const found = [];
   for (const scroller of [document.documentElement, document.querySelector("main")]) {
     const wide = scroller.scrollWidth;

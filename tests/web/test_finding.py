@@ -133,6 +133,7 @@ def test_a_note_open_that_a_search_does_not_find_is_closed_and_its_draft_kept(
 
     # Found by the search: it stays open.
     notes_list(page).get_by_role("button", name="Groceries").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_label("Title")).to_have_value("Groceries")
     search_box(page).fill("milk")
     expect(titles(page)).to_have_text(["Groceries", "Café au lait"])
@@ -284,6 +285,7 @@ def test_sort_recently_changed_puts_the_last_edited_note_first(tab: Tab, user: W
 
     # Edited in the page, a note goes first at once.
     notes_list(page).get_by_role("button", name="Second").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_label("Title")).to_have_value("Second")
     page.get_by_label("Content").fill("edited here")
     page.get_by_role("button", name="Save", exact=True).click()

@@ -80,8 +80,15 @@ class Device:
     def note_button(self, label: str) -> Any:
         return notes_list(self.page).get_by_role("button", name=label)
 
-    def open(self, label: str) -> None:
+    def read(self, label: str) -> None:
+        """Opens the note ``label`` to read it."""
         self.note_button(label).click()
+        expect(self.page.get_by_role("button", name="Edit", exact=True)).to_be_visible()
+
+    def open(self, label: str) -> None:
+        """Opens the note ``label`` in the editor: read, then Edit."""
+        self.read(label)
+        self.page.get_by_role("button", name="Edit", exact=True).click()
         expect(self.page.get_by_label("Title")).to_be_editable()
 
     def write(self, title: str, content: str) -> None:
@@ -125,11 +132,12 @@ def test_a_change_on_one_device_shows_on_the_other_without_a_reload_or_a_word_ty
     phone.page.evaluate("window.sameDocument = true")
 
     # The phone reads "Groceries"; the laptop changes it: the phone shows the new text.
-    phone.open("Groceries")
+    phone.read("Groceries")
+    expect(phone.page.locator(".markdown")).to_have_text("milk")
     laptop.open("Groceries")
     laptop.page.get_by_label("Content").fill("milk, eggs")
     laptop.save()
-    expect(phone.page.get_by_label("Content")).to_have_value("milk, eggs")
+    expect(phone.page.locator(".markdown")).to_have_text("milk, eggs")
 
     # The phone types a new note; meanwhile the laptop writes one and deletes another.
     phone.page.get_by_role("button", name="New note").click()

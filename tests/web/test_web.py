@@ -59,8 +59,16 @@ def shown_text(page: Page) -> str:
     return page.locator("body").inner_text()
 
 
-def open_note(page: Page, label: str) -> None:
+def read_note(page: Page, label: str) -> None:
+    """Opens the note ``label``: it is read, its content shown as Markdown."""
     notes_list(page).get_by_role("button", name=label).click()
+    expect(page.get_by_role("button", name="Edit", exact=True)).to_be_visible()
+
+
+def open_note(page: Page, label: str) -> None:
+    """Opens the note ``label`` in the editor: read, then Edit."""
+    read_note(page, label)
+    page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_role("heading", name="Edit note")).to_be_visible()
     expect(page.get_by_label("Title")).to_be_editable()
 
@@ -421,7 +429,7 @@ def test_a_blank_title_gives_way_to_the_first_line_then_to_untitled(tab: Tab, us
     expect(items(page).first).not_to_contain_text("\ufffd")
 
     # Where the page names a note it uses the same label: deleting, bringing back, attaching.
-    notes_list(page).get_by_role("button", name="first line").click()
+    open_note(page, "first line")
     expect(page.get_by_label("Title")).to_have_value(" \t ")  # what was saved is kept as it is
     page.get_by_role("button", name="Delete").click()
     expect(status(page)).to_contain_text("Moved to the trash: “first line”.")
@@ -657,6 +665,11 @@ def test_note_text_and_file_names_show_as_text_and_run_nothing(tab: Tab, user: W
     sign_in(page, user)
     expect(items(page).first).to_contain_text(markup)
     items(page).first.get_by_role("button").click()
+    expect(page.locator(".markdown:not(.as-written)")).to_have_text(markup)  # read: as text
+    expect(page.get_by_role("region", name="Attachment")).to_contain_text(file_name)
+    page.wait_for_timeout(300)
+    assert page.locator("img").count() == 0
+    page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_label("Content")).to_have_value(markup)
     expect(page.get_by_label("Tags")).to_have_value("<b>tag</b>")
     expect(page.get_by_role("region", name="Attachment")).to_contain_text(file_name)
@@ -821,7 +834,10 @@ def test_on_a_phone_the_page_is_never_wider_than_the_screen(phone: Tab, local_st
     assert shown.evaluate("(e) => e.scrollWidth > e.clientWidth")
     expect(notes_list(page).get_by_role("button")).to_have_accessible_name(re.compile(f"^{re.escape(title)}"))
 
-    open_note(page, title)
+    read_note(page, title)
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    page.get_by_role("button", name="Edit", exact=True).click()
+    expect(page.get_by_label("Title")).to_be_editable()
     assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
     page.get_by_role("button", name="Remove attachment").click()
     expect(page.get_by_role("alertdialog")).to_be_visible()
@@ -1022,9 +1038,14 @@ def test_no_serious_accessibility_violation_on_any_screen(tab: Tab, user: WebUse
     page.get_by_role("button", name="Show all notes").click()
     expect(items(page)).to_have_count(2)
 
-    open_note(page, "Scanned")
+    read_note(page, "Scanned")
     expect(page.get_by_role("button", name="Download")).to_be_visible()
-    found["a note open"] = serious_violations(page)
+    expect(page.locator(".markdown:not(.as-written)")).to_be_visible()
+    found["a note read"] = serious_violations(page)
+
+    page.get_by_role("button", name="Edit", exact=True).click()
+    expect(page.get_by_label("Content")).to_be_visible()
+    found["a note open in the editor"] = serious_violations(page)
 
     page.get_by_label("Content").fill("changed, not saved")
     page.get_by_role("button", name="Delete").click()  # text not saved: asked first

@@ -91,6 +91,7 @@ def test_delete_moves_the_note_to_the_trash_and_undo_brings_it_back(tab: Tab, us
         user.create_note(f"{title.lower()} words", title=title)
     sign_in(page, user)
     notes_list(page).get_by_role("button", name="Middle").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_label("Title")).to_have_value("Middle")
     note_id = page.url.rsplit("#", 1)[-1]
 
@@ -139,6 +140,7 @@ def test_the_trash_view_lists_what_was_deleted_and_restores_it(
     expect(page.get_by_role("heading", name="Your notes")).to_be_focused()
 
     notes_list(page).get_by_role("button", name="Expenses").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_label("Title")).to_have_value("Expenses")
     page.get_by_role("button", name="Delete").click()
     expect(status(page)).to_contain_text("Moved to the trash")
@@ -580,6 +582,7 @@ def test_delete_the_account_needs_the_email_then_its_tokens_are_refused(
 def write_a_draft(page: Page, title: str, text: str) -> None:
     """Opens the note ``title`` and types ``text`` in it, without saving."""
     notes_list(page).get_by_role("button", name=title).click()
+    page.get_by_role("button", name="Edit", exact=True).click()
     page.get_by_label("Content").fill(text)
     deadline = time.monotonic() + 5
     while kept_drafts(page) is None:  # kept in a moment
