@@ -63,7 +63,7 @@ class Settings(NamedTuple):
     read_scopes: tuple[str, ...] = ()
     write_scopes: tuple[str, ...] = ()
     cors_allow_origin: str | None = None
-    # The stage's web app (its origin), whose page opens a shared note's link: NOTES_WEB_URL, else
+    # The stage's web app (its origin), whose page opens a shared note's link: NOTES_WEB_APP_URL, else
     # the CORS origin, which every stage this project makes sets to its web app.
     web_url: str | None = None
     # The stage's tables (chalicelib.tables), each beside the notes table unless named.
@@ -139,9 +139,9 @@ def table_name(env: Mapping[str, str], table: Table) -> str:
 
 
 def web_url(env: Mapping[str, str]) -> str | None:
-    """The web app's address, without a trailing slash: ``NOTES_WEB_URL``, else ``CORS_ALLOW_ORIGIN``;
+    """The web app's address, without a trailing slash: ``NOTES_WEB_APP_URL``, else ``CORS_ALLOW_ORIGIN``;
     None when neither is set. Raises SettingsError for one that is no http(s) address."""
-    for name in ("NOTES_WEB_URL", "CORS_ALLOW_ORIGIN"):
+    for name in ("NOTES_WEB_APP_URL", "CORS_ALLOW_ORIGIN"):
         value = (env.get(name) or "").strip()
         if value:
             if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):

@@ -96,7 +96,7 @@ class Api:
             # gateway answers each name a browser gives it (gateway_http).
             "CORS_ALLOW_ORIGIN": self._web_origins[0],
             # Links to shared notes open the local web app's page.
-            "NOTES_WEB_URL": self._web_origins[0],
+            "NOTES_WEB_APP_URL": self._web_origins[0],
             ORIGINS_ENV: " ".join(self._web_origins),
             "PYTHONUNBUFFERED": "1",
             **self._environment,

@@ -81,6 +81,7 @@ def test_the_sweep_applies_the_buckets_own_rules(local_stack: Stack) -> None:
     rules = LifecycleSweep(local_stack.client("s3"), local_stack.facts.bucket_name).rules()
     assert sorted((rule.id, rule.prefix, rule.days, rule.abort_multipart_days) for rule in rules) == [
         ("expire-exports", "exports/", 1, 1),
+        ("expire-shared-copies", "shared/", 1, None),
         ("expire-uploads-never-attached", "uploads/", 1, 1),
     ]
 
