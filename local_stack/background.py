@@ -23,7 +23,7 @@ from chalicelib.services import Services
 from chalicelib.settings import Settings
 from chalicelib.stream_consumers import CONSUMERS, FOLLOWER, INDEXER, JOBS, PURGER, Consumer
 from chalicelib.stream_records import StreamRecord
-from chalicelib.tables import TABLES, VERSIONS
+from chalicelib.tables import SHARES, TABLES, VERSIONS
 from chalicelib.trash import Trash
 from local_stack.provisioning import Provisioned
 from local_stack.streams import StreamFeeder, delivering
@@ -72,14 +72,15 @@ class Background:
 
     def removals(self) -> dict[str, Handler | None]:
         """What the time to live removes, by table: of each table a stream function follows, handed
-        to each of the table's functions, the records its filter matches; of the versions, nothing
-        (``local_stack.ttl.TtlSweep``)."""
+        to each of the table's functions, the records its filter matches; of the versions and the
+        links, nothing (``local_stack.ttl.TtlSweep``)."""
         handlers: dict[str, Handler | None] = {
             table: self._delivering(consumers) for table, consumers in self._by_table(EXPIRING).items()
         }
-        # The versions' time to live: the API answers none past it, and their items go on the local
-        # clock as deployed.
-        handlers[self.settings.name_of(VERSIONS)] = None
+        # The versions' and links' time to live: the API answers none past it, and their items go on
+        # the local clock as deployed.
+        for table in (VERSIONS, SHARES):
+            handlers[self.settings.name_of(table)] = None
         return handlers
 
     def _by_table(self, consumers: Iterable[Consumer[Any]]) -> dict[str, list[Consumer[Any]]]:
