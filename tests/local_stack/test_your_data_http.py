@@ -85,7 +85,9 @@ def test_another_users_trash_is_a_404_everywhere(stack: Stack) -> None:
     assert trash_ids(owner) == [note["noteId"]]
 
 
-def test_the_trash_is_purged_thirty_days_on_and_versions_ninety_by_the_local_clock(tmp_path: Any) -> None:
+def test_the_trash_is_purged_thirty_days_on_versions_ninety_and_links_at_their_expiry_by_the_local_clock(
+    tmp_path: Any,
+) -> None:
     # A stack of its own: the clock it moves is the whole stack's.
     with running_stack(tmp_path) as stack:
         user = new_user(stack, "purge")
@@ -97,11 +99,19 @@ def test_the_trash_is_purged_thirty_days_on_and_versions_ninety_by_the_local_clo
         live = user.note(live["noteId"]).json()
         versions_table = stack.facts.table_name + "-versions"
         until(lambda: len(versions_of(stack, versions_table)) == 2, "both versions kept")
+        link = user.call("POST", f"/notes/{live['noteId']}/share", {"expiresInDays": 1}).json()
+        assert requests.get(f"{stack.facts.api_url}/shared/{link['shareId']}", timeout=10).status_code == 200
         user.call("DELETE", f"/notes/{old['noteId']}")
         trash_table = stack.facts.table_name + "-trash"
         assert move_clock(stack, 29 * DAY).status_code == 200
         time.sleep(1.5)  # the sweep the move started has run
         assert trash_ids(user) == [old["noteId"]]  # nothing before its time
+        # The link of a day opens nothing now, and the time to live has removed it.
+        assert requests.get(f"{stack.facts.api_url}/shared/{link['shareId']}", timeout=10).status_code == 404
+        shares_table = stack.facts.table_name + "-shares"
+        until(
+            lambda: stack.client("dynamodb").scan(TableName=shares_table)["Items"] == [], "the link removed"
+        )
         assert len(stack.bucket_keys(f"files/{owner}/{old['noteId']}/")) == 1
         assert move_clock(stack, DAY + 60).status_code == 200
         until(
