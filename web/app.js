@@ -18,7 +18,8 @@ import { signInActions } from "./sign-in.js";
 import { PLAIN, forgetDrafts, isDirty, loadDrafts, onChange, reset, state, storeDrafts, update } from "./state.js";
 
 // The modules loaded at sign-in, with those they import, all asked for at once: a failure names
-// the first that failed, in this order (trash.js and account.js need notes-screen.js).
+// the first that failed, in this order (trash.js, account.js, history.js and sharing.js need
+// notes-screen.js).
 // The API's client (api.js) is one of them: a first visit, signed out, does without it.
 const SIGNED_IN = [
   "notes-screen.js",
@@ -27,6 +28,8 @@ const SIGNED_IN = [
   "account.js",
   "sync.js",
   "api.js",
+  "history.js",
+  "sharing.js",
   "notes-list.js",
   "words.js",
   "device.js",
@@ -39,9 +42,10 @@ let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
-// The first six of SIGNED_IN, once loaded: the notes screen and its list, the note open's
-// actions, the trash, the account, the device's copy of the notes (sync.js) and the API's client.
-let list, noteOpen, trash, account, sync, apiModule;
+// The first eight of SIGNED_IN, once loaded: the notes screen and its list, the note open's
+// actions, the trash, the account, the device's copy of the notes (sync.js), the API's client,
+// and the note's history and links.
+let list, noteOpen, trash, account, sync, apiModule, versions, sharing;
 let signedInScreens = {}; // their screens, by name
 let loadingNotesScreen = null;
 
@@ -77,7 +81,7 @@ function loadNotesScreen() {
     .then(([, ...settled]) => {
       const broken = settled.findIndex((result) => result.status === "rejected");
       if (broken >= 0) throw new Error(SIGNED_IN[broken]);
-      [list, noteOpen, trash, account, sync, apiModule] = settled.map((result) => result.value);
+      [list, noteOpen, trash, account, sync, apiModule, versions, sharing] = settled.map((result) => result.value);
       api = apiModule.apiClient(state.config, auth, {
         onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
         // Whether the API answers: without an answer, the page works from the device's copy (sync.js).
@@ -90,6 +94,8 @@ function loadNotesScreen() {
         noteOpen.noteActions(wiring),
         trash.trashActions(wiring),
         account.accountActions(wiring),
+        versions.historyActions(wiring),
+        sharing.sharingActions(wiring),
       );
       signedInScreens = { notes: list.notesScreen, syncState: list.syncState, ...trash.screens, ...account.screens };
     })
@@ -141,6 +147,7 @@ async function signedIn(newSession, focus) {
   list.loadNotes(false).then(() => {
     openFromAddress(actions);
     sync.follow();
+    actions.followShares();
   });
 }
 

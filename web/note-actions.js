@@ -36,7 +36,7 @@ export function noteActions(wiring) {
 const actions = {
   newNote() {
     clearMessages();
-    update({ openId: "new", open: null, confirming: "", conflict: null, focus: "title" });
+    update({ openId: "new", open: null, confirming: "", conflict: null, history: null, sharing: null, focus: "title" });
     app.setAddress("new");
   },
 
@@ -47,7 +47,7 @@ const actions = {
   /** The note read goes into the editor. */
   editNote() {
     if (!state.openId || state.openId === "new") return;
-    update({ reading: null, focus: "title" });
+    update({ reading: null, history: null, sharing: null, focus: "title" });
   },
 
   /** The note in the editor is read again, as saved; text not saved stays in the editor. */
@@ -266,6 +266,8 @@ async function openNote(id) {
     open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
     confirming: "",
     conflict,
+    history: null, // the note's history (history.js) and its link (sharing.js) are asked for again
+    sharing: null,
     focus: editing ? "editor-heading" : "note-heading",
   });
   app.setAddress(id);
