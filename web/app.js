@@ -6,7 +6,8 @@
 // and in (sign-in.js) on a first visit; as the password is typed (or at sign-in, while the pool
 // checks it), the signed-in screens are loaded with theirs (SIGNED_IN: the notes, the note open,
 // the trash, the account, the device's copy of the notes), and the API's client. The address
-// keeps the screen open (address.js).
+// keeps the screen open (address.js). A shared note's link (#shared/<id>) is a page of its own,
+// signed in or not: shared-page.js, loaded then only.
 
 import { fromSignInPage, openFromAddress, setAddress } from "./address.js";
 import { cognitoClient } from "./cognito.js";
@@ -271,6 +272,12 @@ async function start() {
   let config;
   try {
     config = await loadConfig();
+    if (location.hash.startsWith("#shared/")) {
+      const page = await import("./shared-page.js").catch(() => {
+        throw new Error("The page could not load the shared note's code (shared-page.js): reload it.");
+      });
+      return page.showShared(config);
+    }
     if (config.mode === "scoped" && !oauth) {
       const scoped = await import("./oauth.js").catch(() => {
         throw new Error("The page could not load its sign-in code (oauth.js): reload it.");
@@ -304,6 +311,9 @@ addEventListener("storage", (event) => {
     sessionEnded("Your account has been deleted, in another window: you are signed out.", { deleted: true });
   } else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
 });
+
+// A shared note's link typed in the address of this page: it opens as such.
+addEventListener("hashchange", () => location.hash.startsWith("#shared/") && location.reload());
 
 // Nothing fails silently: whatever escaped an action is said in words.
 addEventListener("unhandledrejection", (event) => {

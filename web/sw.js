@@ -6,7 +6,8 @@
 
 const CACHE = "notes-files-v3";
 // Every file the page loads, signed in or out (a test checks the list against the folder): the
-// Markdown renderer too, so that a note read offline is shown as Markdown.
+// Markdown renderer too, so that a note read offline is shown as Markdown, and the page of a
+// shared note's link.
 const FILES = [
   "./",
   "index.html",
@@ -37,6 +38,7 @@ const FILES = [
   "device.js",
   "upload.js",
   "markdown.js",
+  "shared-page.js",
   "vendor/marked.esm.js",
   "vendor/purify.es.js",
 ];
