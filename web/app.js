@@ -6,8 +6,7 @@
 // and in (sign-in.js) on a first visit; as the password is typed (or at sign-in, while the pool
 // checks it), the signed-in screens are loaded with theirs (SIGNED_IN: the notes, the note open,
 // the trash, the account, the device's copy of the notes), and the API's client. The address
-// keeps the screen open (address.js). A shared note's link (#shared/<id>) is a page of its own,
-// signed in or not: shared-page.js, loaded then only.
+// keeps the screen open (address.js). A shared note's link is a page of its own (shared-page.js).
 
 import { fromSignInPage, openFromAddress, setAddress } from "./address.js";
 import { cognitoClient } from "./cognito.js";
@@ -19,8 +18,7 @@ import { signInActions } from "./sign-in.js";
 import { PLAIN, forgetDrafts, isDirty, loadDrafts, onChange, reset, state, storeDrafts, update } from "./state.js";
 
 // The modules loaded at sign-in, with those they import, all asked for at once: a failure names
-// the first that failed, in this order (trash.js, account.js, history.js and sharing.js need
-// notes-screen.js).
+// the first that failed, in this order (trash.js and account.js need notes-screen.js).
 // The API's client (api.js) is one of them: a first visit, signed out, does without it.
 const SIGNED_IN = [
   "notes-screen.js",
@@ -43,10 +41,9 @@ let oauth = null; // scoped mode: the pool's sign-in page (oauth.js)
 let api = null;
 let session = null; // { idToken, accessToken, refreshToken, email, sub }
 let renewing = null;
-// The first eight of SIGNED_IN, once loaded: the notes screen and its list, the note open's
-// actions, the trash, the account, the device's copy of the notes (sync.js), the API's client,
-// and the note's history and links.
-let list, noteOpen, trash, account, sync, apiModule, versions, sharing;
+// The first six of SIGNED_IN, once loaded: the notes screen and its list, the note open's
+// actions, the trash, the account, the device's copy of the notes (sync.js) and the API's client.
+let list, noteOpen, trash, account, sync, apiModule;
 let signedInScreens = {}; // their screens, by name
 let loadingNotesScreen = null;
 
@@ -82,7 +79,7 @@ function loadNotesScreen() {
     .then(([, ...settled]) => {
       const broken = settled.findIndex((result) => result.status === "rejected");
       if (broken >= 0) throw new Error(SIGNED_IN[broken]);
-      [list, noteOpen, trash, account, sync, apiModule, versions, sharing] = settled.map((result) => result.value);
+      [list, noteOpen, trash, account, sync, apiModule] = settled.map((result) => result.value);
       api = apiModule.apiClient(state.config, auth, {
         onWait: (seconds) => say(`The notes service is busy: trying again in ${seconds} s…`),
         // Whether the API answers: without an answer, the page works from the device's copy (sync.js).
@@ -95,8 +92,6 @@ function loadNotesScreen() {
         noteOpen.noteActions(wiring),
         trash.trashActions(wiring),
         account.accountActions(wiring),
-        versions.historyActions(wiring),
-        sharing.sharingActions(wiring),
       );
       signedInScreens = { notes: list.notesScreen, syncState: list.syncState, ...trash.screens, ...account.screens };
     })
@@ -274,7 +269,7 @@ async function start() {
     config = await loadConfig();
     if (location.hash.startsWith("#shared/")) {
       const page = await import("./shared-page.js").catch(() => {
-        throw new Error("The page could not load the shared note's code (shared-page.js): reload it.");
+        throw new Error("The page could not load the shared note (shared-page.js): reload it.");
       });
       return page.showShared(config);
     }
@@ -312,7 +307,7 @@ addEventListener("storage", (event) => {
   } else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
 });
 
-// A shared note's link typed in the address of this page: it opens as such.
+// A shared note's link typed in this page's address opens.
 addEventListener("hashchange", () => location.hash.startsWith("#shared/") && location.reload());
 
 // Nothing fails silently: whatever escaped an action is said in words.
