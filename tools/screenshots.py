@@ -1,14 +1,17 @@
 """``make screenshots``: the web app's main screens, in headless Chromium against a local stack
 started for the purpose (in a temporary folder, so nothing of ``make run``'s data is touched),
-saved as ``docs/screenshots/*.png`` at 1280×800."""
+saved as ``docs/screenshots/*.png`` at 1280×800: signed out, the notes, a note read, its history,
+its link and the page the link opens, a conflict, the trash, the account, offline."""
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import ROOT
 from tests.stack import Stack, running_stack
@@ -40,6 +43,17 @@ def screens(stack: Stack) -> None:
     )
     user.attach(receipt["noteId"], "receipt-march.pdf", b"%PDF-1.4\n" + b"0" * 48_000, "application/pdf")
     assert notes
+    packing = notes[0]
+    for version, content in enumerate(
+        ("passport\nchargers", "passport\nchargers\nthe good umbrella\nsocks"), 1
+    ):
+        changed = user.call(
+            "PUT",
+            f"/notes/{packing['noteId']}",
+            {"title": "Packing list", "content": content},
+            f'"{version}"',
+        )
+        assert changed.status_code == 200, changed.text
     gone = user.create_note("Milk, bread, the usual.", title="Old shopping list", tags=["home"])
     assert user.call("DELETE", f"/notes/{gone['noteId']}").status_code == 204
 
@@ -73,6 +87,15 @@ def screens(stack: Stack) -> None:
             page.get_by_role("button", name="Remove attachment").scroll_into_view_if_needed()
             shoot(page, "note-with-attachment")
 
+            history(page, user, packing["noteId"])
+            shoot(page, "history")
+
+            url = share(page)
+            shoot(page, "share")
+            shared_page(browser, url)
+
+            notes_list(page).get_by_role("button", name="Expenses: March").click()
+            expect(page.get_by_role("button", name="Download")).to_be_visible()
             conflict(page, user)
             shoot(page, "conflict")
 
@@ -89,6 +112,40 @@ def screens(stack: Stack) -> None:
             shoot(page, "offline")
         finally:
             browser.close()
+
+
+def history(page: Page, user: WebUser, note_id: str) -> None:
+    """The history of a note edited twice: its earlier versions, with their times."""
+    deadline = time.monotonic() + 10
+    while len(user.call("GET", f"/notes/{note_id}/versions").json()["versions"]) < 2:  # kept within 2 s
+        assert time.monotonic() < deadline, "the versions were not kept"
+        time.sleep(0.2)
+    notes_list(page).get_by_role("button", name="Packing list").click()
+    page.get_by_role("button", name="History", exact=True).click()
+    expect(page.get_by_role("button", name=re.compile("^Version 1"))).to_be_visible()
+
+
+def share(page: Page) -> str:
+    """A note shared for a week: its link, ready to copy; the list marks it. Answers the link."""
+    notes_list(page).get_by_role("button", name="Expenses: March").click()
+    page.get_by_role("button", name="Share", exact=True).click()
+    page.get_by_label("The link expires after").select_option("7")
+    page.get_by_role("button", name="Make a link").click()
+    expect(page.get_by_role("button", name="Copy link")).to_be_focused()
+    page.evaluate("document.activeElement.blur()")
+    return page.get_by_label("Link", exact=True).input_value()
+
+
+def shared_page(browser: Browser, url: str) -> None:
+    """The page the link opens, in a browser where nobody is signed in."""
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(url)
+        expect(page.locator(".markdown:not(.as-written) table")).to_be_visible()
+        page.evaluate("document.activeElement.blur()")
+        shoot(page, "shared-page")
+    finally:
+        page.close()
 
 
 def conflict(page: Page, user: WebUser) -> None:

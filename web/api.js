@@ -189,6 +189,39 @@ export function apiClient(config, auth, { onWait = () => {}, onAnswer = () => {}
     async deleteAccount(email) {
       await request("DELETE", "/me", { confirm: email });
     },
+
+    // --- a note's history and its link ------------------------------------------------------
+
+    /** One page of the note's earlier versions, newest first: { versions, nextCursor }. */
+    async versions(id, cursor = null, limit = 20) {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (cursor) query.set("cursor", cursor);
+      const { data } = await request("GET", `${notePath(id)}/versions?${query}`);
+      return { versions: data.versions || [], nextCursor: data.nextCursor ?? null };
+    },
+    /** One earlier version as it was: { noteId, title, content, tags, version, updatedAt }. */
+    async version(id, version) {
+      return (await request("GET", `${notePath(id)}/versions/${encodeURIComponent(version)}`)).data;
+    },
+    /** The version's text becomes the note's, if the note is still at `etag`: the note, as saved. */
+    async restoreVersion(id, version, etag) {
+      return note(await request("POST", `${notePath(id)}/versions/${encodeURIComponent(version)}/restore`, { ifMatch: etag }));
+    },
+    /** A new read-only link for `days` days (any earlier one stops): { shareId, url, expiresAt }. */
+    async share(id, days) {
+      return (await request("POST", `${notePath(id)}/share`, { body: { expiresInDays: days } })).data;
+    },
+    /** The note's live link; an ApiError of kind "notfound" when it has none. */
+    async sharedLink(id) {
+      return (await request("GET", `${notePath(id)}/share`)).data;
+    },
+    async stopSharing(id) {
+      await request("DELETE", `${notePath(id)}/share`);
+    },
+    /** One page of the live links: { notes: [{ noteId, shareId, url, expiresAt }], nextCursor }. */
+    listShares(cursor = null, limit = 100) {
+      return page("/shares", cursor, limit);
+    },
   };
 }
 

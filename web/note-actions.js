@@ -3,11 +3,13 @@
 // save as new, keep mine, reload), deleting (asked first only when text would be lost; the trash
 // itself is trash.js's) and its attachment (attach, download, remove, an image's preview). Loaded
 // by app.js at sign-in with notes-screen.js, which draws the note open (a first visit does
-// without them); app.js adds the actions below to its own. Typed text is kept as a draft
-// (state.js) until it is saved: a conflict or a failure never loses it.
+// without them); app.js adds the actions below to its own, with those of the note's history
+// (history.js) and its link (sharing.js). Typed text is kept as a draft (state.js) until it is
+// saved: a conflict or a failure never loses it.
 
 import { ApiError } from "./api.js";
 import { h } from "./dom.js";
+import { historyActions } from "./history.js";
 import { clearMessages, fileSize, noteLabel, notDone, say, showProgress, warn } from "./screens.js";
 import {
   busy,
@@ -23,20 +25,22 @@ import {
   update,
   uploadProgress,
 } from "./state.js";
+import { sharingActions } from "./sharing.js";
 
 // app.js's wiring: { api(), list(): notes-list.js's, failed, setAddress, moveToTrash }
 let app = null;
 
-/** The actions on the note open, reaching the API and the list through `wiring`. */
+/** The actions on the note open (its history and its link too), reaching the API and the list
+ * through `wiring`. */
 export function noteActions(wiring) {
   app = wiring;
-  return actions;
+  return { ...actions, ...historyActions(wiring), ...sharingActions(wiring) };
 }
 
 const actions = {
   newNote() {
     clearMessages();
-    update({ openId: "new", open: null, confirming: "", conflict: null, focus: "title" });
+    update({ openId: "new", open: null, confirming: "", conflict: null, history: null, sharing: null, focus: "title" });
     app.setAddress("new");
   },
 
@@ -47,7 +51,7 @@ const actions = {
   /** The note read goes into the editor. */
   editNote() {
     if (!state.openId || state.openId === "new") return;
-    update({ reading: null, focus: "title" });
+    update({ reading: null, history: null, sharing: null, focus: "title" });
   },
 
   /** The note in the editor is read again, as saved; text not saved stays in the editor. */
@@ -266,6 +270,8 @@ async function openNote(id) {
     open: listed ? { note: listed, etag: `"${listed.version}"` } : null,
     confirming: "",
     conflict,
+    history: null, // the note's history (history.js) and its link (sharing.js) are asked for again
+    sharing: null,
     focus: editing ? "editor-heading" : "note-heading",
   });
   app.setAddress(id);

@@ -6,11 +6,14 @@
 // Above the list, finding notes: the search box, the tags as filters and the order; each note
 // listed shows a line of its content, or in a search the snippet with the words found marked.
 // What the trash view shows of a note, and the way a page asks first, are shared with trash.js;
-// when a note changed, with account.js too.
+// when a note changed, with account.js too. The note read offers its history (history.js, drawn in
+// its place) and its link (sharing.js, a box below its heading); the list marks the notes shared.
 
 import { h, replace } from "./dom.js";
+import { historyView } from "./history.js";
 import { found, sameTag } from "./notes-list.js";
 import { fileSize, noteLabel } from "./screens.js";
+import { isShared, shareBox } from "./sharing.js";
 import { editorFields, isDirty } from "./state.js";
 import { madeHere } from "./sync.js";
 import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
@@ -33,8 +36,13 @@ export function notesScreen(state, actions) {
     "div",
     { class: "layout" },
     notesList(state, actions),
-    !state.openId ? placeholder(state) : isReading(state) ? reader(state, actions) : editor(state, actions),
+    !state.openId ? placeholder(state) : isReading(state) ? readerOrHistory(state, actions) : editor(state, actions),
   );
+}
+
+/** The note read, or its history (history.js) when it was asked for. */
+function readerOrHistory(state, actions) {
+  return state.history?.noteId === state.openId && state.open ? historyView(state, actions) : reader(state, actions);
 }
 
 /** Whether the note open is read (its Markdown shown), not edited: it was opened to be read, and
@@ -69,6 +77,7 @@ function notesList(state, actions) {
           when(note.updatedAt),
           note.tags?.length ? ` · ${note.tags.join(", ")}` : "",
           note.attachment ? " · 1 file" : "",
+          isShared(state, note.noteId) ? h("span", { class: "shared-mark" }, " · Shared") : "",
           isDirty(note.noteId) ? " · unsaved changes" : "",
         ),
       ),
@@ -243,10 +252,23 @@ function reader(state, actions) {
         "div",
         { class: "actions" },
         h("button", { type: "button", id: "edit-note", class: "primary", on: { click: actions.editNote } }, "Edit"),
+        h("button", { type: "button", id: "show-history", on: { click: actions.showHistory } }, "History"),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "share-note",
+            "aria-expanded": String(state.sharing?.noteId === note.noteId),
+            "aria-controls": state.sharing?.noteId === note.noteId ? "share" : null,
+            on: { click: () => (state.sharing?.noteId === note.noteId ? actions.closeShare() : actions.showShare()) },
+          },
+          "Share",
+        ),
         state.confirming === "delete" ? null : h("button", { type: "button", id: "delete", class: "danger", on: { click: actions.deleteNote } }, "Delete"),
       ),
     ),
     state.confirming === "delete" ? deleteConfirmation(actions, note) : null,
+    state.sharing?.noteId === note.noteId ? shareBox(state, actions, note) : null,
     note.tags?.length ? h("p", { class: "hint note-tags" }, `Tags: ${note.tags.join(", ")}`) : null,
     (note.content || "").trim() ? rendered(note.content) : h("p", { class: "hint" }, "No content."),
     attachment(state, actions, note, { preview: true }),
@@ -287,9 +309,9 @@ function loadRenderer() {
   return renderer;
 }
 
-/** `text` as Markdown; until it is rendered (the first time, while the renderer loads), and when
+/** `text` as Markdown (the note read, a version of it: history.js); until it is rendered (the first time, while the renderer loads), and when
  * the renderer cannot load (offline before the page's files were kept), as it was written. */
-function rendered(text) {
+export function rendered(text) {
   const kept = renderedKept.get(text);
   if (kept) return kept.cloneNode(true);
   const asWritten = h("div", { class: "markdown as-written" }, text);
@@ -341,7 +363,14 @@ function editor(state, actions) {
       "div",
       { class: "note-head" },
       h("h2", { id: "editor-heading", tabindex: "-1" }, isNew ? "New note, not saved yet" : "Edit note"),
-      isNew ? null : h("button", { type: "button", id: "read-note", on: { click: actions.readNote } }, "Read"),
+      isNew
+        ? null
+        : h(
+            "div",
+            { class: "actions" },
+            h("button", { type: "button", id: "read-note", on: { click: actions.readNote } }, "Read"),
+            h("button", { type: "button", id: "show-history", on: { click: actions.showHistory } }, "History"),
+          ),
     ),
     state.conflict?.id === id ? conflictBox(state, actions) : null,
     h(

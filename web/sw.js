@@ -4,9 +4,10 @@
 // is none. It never sees the API, the user pool or the files of notes: they are other origins, and
 // the notes themselves are kept in IndexedDB (device.js). A new list of files is a new cache.
 
-const CACHE = "notes-files-v2";
+const CACHE = "notes-files-v3";
 // Every file the page loads, signed in or out (a test checks the list against the folder): the
-// Markdown renderer too, so that a note read offline is shown as Markdown.
+// Markdown renderer too, so that a note read offline is shown as Markdown, and the page of a
+// shared note's link.
 const FILES = [
   "./",
   "index.html",
@@ -30,11 +31,14 @@ const FILES = [
   "trash.js",
   "account.js",
   "sync.js",
+  "history.js",
+  "sharing.js",
   "notes-list.js",
   "words.js",
   "device.js",
   "upload.js",
   "markdown.js",
+  "shared-page.js",
   "vendor/marked.esm.js",
   "vendor/purify.es.js",
 ];
