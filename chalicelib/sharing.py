@@ -39,9 +39,9 @@ from chalicelib.storage_layout import SHARED_PREFIX
 
 SHARE_ID_BYTES = 24  # 192 random bits, 32 characters of base64url
 _SHARE_ID = re.compile(r"[A-Za-z0-9_-]{32}")
-# The web app's page for a link: its address with this fragment (a fragment never leaves the
-# browser: the link's id is in no request line of the page's host).
-LINK_FRAGMENT = "#shared/"
+# The web app's page for a link, the link's id in its fragment (a fragment never leaves the
+# browser: the id is in no request line of the page's host).
+LINK_PAGE = "shared.html#"
 # A shared file's copy is made again when it is older than this (the lifecycle deletes it after a
 # day, counted from its making).
 COPY_REFRESH_SECONDS = 12 * 3600
@@ -140,7 +140,7 @@ class Sharing:
         """What the owner sees of a link."""
         return {
             "shareId": item.shareId,
-            "url": f"{self._web_url}/{LINK_FRAGMENT}{item.shareId}",
+            "url": f"{self._web_url}/{LINK_PAGE}{item.shareId}",
             "expiresAt": item.expiresAt,
         }
 

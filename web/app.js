@@ -6,7 +6,7 @@
 // and in (sign-in.js) on a first visit; as the password is typed (or at sign-in, while the pool
 // checks it), the signed-in screens are loaded with theirs (SIGNED_IN: the notes, the note open,
 // the trash, the account, the device's copy of the notes), and the API's client. The address
-// keeps the screen open (address.js). A shared note's link is a page of its own (shared-page.js).
+// keeps the screen open (address.js).
 
 import { fromSignInPage, openFromAddress, setAddress } from "./address.js";
 import { cognitoClient } from "./cognito.js";
@@ -27,8 +27,6 @@ const SIGNED_IN = [
   "account.js",
   "sync.js",
   "api.js",
-  "history.js",
-  "sharing.js",
   "notes-list.js",
   "words.js",
   "device.js",
@@ -142,8 +140,7 @@ async function signedIn(newSession, focus) {
   sync.startSync(wiring, newSession);
   list.loadNotes(false).then(() => {
     openFromAddress(actions);
-    sync.follow();
-    actions.followShares();
+    actions.afterFirstPage();
   });
 }
 
@@ -267,12 +264,6 @@ async function start() {
   let config;
   try {
     config = await loadConfig();
-    if (location.hash.startsWith("#shared/")) {
-      const page = await import("./shared-page.js").catch(() => {
-        throw new Error("The page could not load the shared note (shared-page.js): reload it.");
-      });
-      return page.showShared(config);
-    }
     if (config.mode === "scoped" && !oauth) {
       const scoped = await import("./oauth.js").catch(() => {
         throw new Error("The page could not load its sign-in code (oauth.js): reload it.");
@@ -306,9 +297,6 @@ addEventListener("storage", (event) => {
     sessionEnded("Your account has been deleted, in another window: you are signed out.", { deleted: true });
   } else if (!now && session) sessionEnded("You signed out in another window.", { keepDrafts: false });
 });
-
-// A shared note's link typed in this page's address opens.
-addEventListener("hashchange", () => location.hash.startsWith("#shared/") && location.reload());
 
 // Nothing fails silently: whatever escaped an action is said in words.
 addEventListener("unhandledrejection", (event) => {

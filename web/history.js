@@ -5,14 +5,15 @@
 // If-Match of the version the page holds. A note changed elsewhere meanwhile (412) is said in
 // words, with a way to reload it. Drawn in the place of the note read (notes-screen.js), never
 // over text typed and not saved: History refuses then, as Read does. It needs the network, and
-// says so offline. Loaded by app.js at sign-in with notes-screen.js, which draws it.
+// says so offline. Loaded by note-actions.js when History is first asked for: it adds its view to
+// notes-screen.js's views, which draws it.
 //
 // state.history: null, or { noteId, versions, nextCursor, listState (loading | loaded | error),
 // listMore, viewing: null or { version, note (null until read), failed }, changed (a 412 met) }.
 
 import { ApiError } from "./api.js";
 import { h } from "./dom.js";
-import { rendered, when } from "./notes-screen.js";
+import { rendered, views, when } from "./notes-screen.js";
 import { clearMessages, fileSize, noteLabel, say, warn } from "./screens.js";
 import { busy, isDirty, state, update } from "./state.js";
 
@@ -316,3 +317,5 @@ function changedBox(actions) {
     ),
   );
 }
+
+views.history = historyView;

@@ -4,12 +4,12 @@
 // itself is trash.js's) and its attachment (attach, download, remove, an image's preview). Loaded
 // by app.js at sign-in with notes-screen.js, which draws the note open (a first visit does
 // without them); app.js adds the actions below to its own, with those of the note's history
-// (history.js) and its link (sharing.js). Typed text is kept as a draft (state.js) until it is
+// (history.js) and its link (sharing.js), each module loaded the first time one of its actions is
+// taken (a sign-in loads neither). Typed text is kept as a draft (state.js) until it is
 // saved: a conflict or a failure never loses it.
 
 import { ApiError } from "./api.js";
 import { h } from "./dom.js";
-import { historyActions } from "./history.js";
 import { clearMessages, fileSize, noteLabel, notDone, say, showProgress, warn } from "./screens.js";
 import {
   busy,
@@ -25,19 +25,73 @@ import {
   update,
   uploadProgress,
 } from "./state.js";
-import { sharingActions } from "./sharing.js";
 
-// app.js's wiring: { api(), list(): notes-list.js's, failed, setAddress, moveToTrash }
+// app.js's wiring: { api(), list(): notes-list.js's, sync(), failed, setAddress, moveToTrash }
 let app = null;
+let later = null; // the actions of history.js and sharing.js, each loaded when first taken
 
 /** The actions on the note open (its history and its link too), reaching the API and the list
  * through `wiring`. */
 export function noteActions(wiring) {
   app = wiring;
-  return { ...actions, ...historyActions(wiring), ...sharingActions(wiring) };
+  later = laterActions();
+  return { ...actions, ...later };
+}
+
+// The actions of the modules loaded when first needed: the module, its function that makes them,
+// and their names.
+const LATER = [
+  ["./history.js", "historyActions", ["showHistory", "closeHistory", "moreVersions", "retryVersions",
+    "viewVersion", "backToVersions", "restoreVersion", "reloadBeforeRestore"]],
+  ["./sharing.js", "sharingActions", ["showShare", "closeShare", "shareDays", "makeLink", "copyLink",
+    "stopSharing", "followShares"]],
+];
+
+const loading = {};
+
+/** The module `file` of LATER, loaded once (again after a failure); its actions. */
+function loadLater(file) {
+  const [, maker] = LATER.find(([name]) => name === file);
+  loading[file] ||= import(file)
+    .then((module) => module[maker](app))
+    .catch((error) => {
+      delete loading[file];
+      throw error;
+    });
+  return loading[file];
+}
+
+/** Each action of LATER: its module loaded the first time (again after a failure, which is said),
+ * then the action taken. */
+function laterActions() {
+  const made = {};
+  for (const [file, , names] of LATER) {
+    for (const name of names) {
+      made[name] = async (...args) => {
+        let loaded;
+        try {
+          loaded = await loadLater(file);
+        } catch {
+          const offline = navigator.onLine === false ? "you are offline" : "reload it";
+          warn(`The page could not load ${file.slice(2)}: ${offline}.`);
+          return;
+        }
+        return loaded[name](...args);
+      };
+    }
+  }
+  return made;
 }
 
 const actions = {
+  /** Once the first page of notes is shown: the notes' changes followed (sync.js), and a moment
+   * later the marks of the shared notes read (sharing.js). */
+  afterFirstPage() {
+    app.sync().follow();
+    loadLater("./history.js").catch(() => {}); // ready before the network may go
+    return later.followShares();
+  },
+
   newNote() {
     clearMessages();
     update({ openId: "new", open: null, confirming: "", conflict: null, history: null, sharing: null, focus: "title" });

@@ -10,13 +10,21 @@
 // its place) and its link (sharing.js, a box below its heading); the list marks the notes shared.
 
 import { h, replace } from "./dom.js";
-import { historyView } from "./history.js";
 import { found, sameTag } from "./notes-list.js";
 import { fileSize, noteLabel } from "./screens.js";
-import { isShared, shareBox } from "./sharing.js";
 import { editorFields, isDirty } from "./state.js";
 import { madeHere } from "./sync.js";
 import { MAX_QUERY_CHARS, marked, queryWords } from "./words.js";
+
+// The views of the modules loaded the first time they are asked for (note-actions.js): each adds
+// its own as it loads (history.js: `history`, sharing.js: `share`).
+export const views = {};
+
+/** True when note `id` has a live link, as far as this page knows (sharing.js reads them). */
+export function isShared(state, id) {
+  const link = state.shares?.[id];
+  return Boolean(link) && Date.parse(link.expiresAt) > Date.now();
+}
 
 // The list (notes-list.js), for app.js: loaded with this screen.
 export { addNote, insertNote, listActions, loadNotes, removeNote, replaceNote, showChanges, stopListing } from "./notes-list.js";
@@ -42,7 +50,8 @@ export function notesScreen(state, actions) {
 
 /** The note read, or its history (history.js) when it was asked for. */
 function readerOrHistory(state, actions) {
-  return state.history?.noteId === state.openId && state.open ? historyView(state, actions) : reader(state, actions);
+  const history = state.history?.noteId === state.openId && state.open && views.history;
+  return history ? history(state, actions) : reader(state, actions);
 }
 
 /** Whether the note open is read (its Markdown shown), not edited: it was opened to be read, and
@@ -268,7 +277,7 @@ function reader(state, actions) {
       ),
     ),
     state.confirming === "delete" ? deleteConfirmation(actions, note) : null,
-    state.sharing?.noteId === note.noteId ? shareBox(state, actions, note) : null,
+    state.sharing?.noteId === note.noteId && views.share ? views.share(state, actions, note) : null,
     note.tags?.length ? h("p", { class: "hint note-tags" }, `Tags: ${note.tags.join(", ")}`) : null,
     (note.content || "").trim() ? rendered(note.content) : h("p", { class: "hint" }, "No content."),
     attachment(state, actions, note, { preview: true }),

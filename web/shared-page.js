@@ -1,12 +1,14 @@
-// The page a shared note's link opens (<web app>/#shared/<shareId>), for anyone, signed in or not:
+// The page a shared note's link opens (<web app>/shared.html#<shareId>), for anyone, signed in or
+// not:
 // the note read-only, as it is now (GET /shared/{shareId}, asked without any token: this module
 // knows nothing of the session, nor of api.js) — its title, tags, when it last changed, its
 // content as Markdown (markdown.js, as the note read), its file to download, an image shown. No
 // editing; "Open your notes" leads to the app itself. A link that opens nothing (unknown,
 // expired, stopped, its note in the trash or deleted: the API answers each with the same 404) is
-// said in words. Loaded by app.js only when the address is such a link: no other visit loads it.
-// From then on it draws the page itself (state.js's onChange), with the stylesheet of the notes.
+// said in words. A page of its own (shared.html), which loads none of the app's sign-in or notes:
+// no other visit loads it. It draws the page itself (state.js's onChange).
 
+import { loadConfig } from "./config.js";
 import { h, replace } from "./dom.js";
 import { clearMessages, fileSize, noteLabel, say, warn } from "./screens.js";
 import { onChange, update } from "./state.js";
@@ -27,18 +29,14 @@ let renderer = null;
 /** Shows the note the address's link opens, with the stage's `settings` (config.json). */
 export function showShared(settings) {
   config = settings;
-  shareId = decodeURIComponent(location.hash.slice("#shared/".length));
-  onChange(draw);
-  // Another address typed in this page's address bar: the app opens at it.
+  shareId = decodeURIComponent(location.hash.slice(1));
+  // Another link typed in this page's address: it opens.
   addEventListener("hashchange", () => location.reload());
   renderer = Promise.all([import("./markdown.js"), import("./vendor/marked.esm.js"), import("./vendor/purify.es.js")]).then(
     ([module]) => module,
   );
   renderer.catch(() => {}); // said where the content is shown
-  const styled = new Promise((done) => {
-    document.head.append(h("link", { rel: "stylesheet", href: "notes-screen.css", on: { load: done, error: done } }));
-  });
-  return styled.then(() => open({ focus: true }));
+  return open({ focus: true });
 }
 
 /** The note, read from the API, and drawn. */
@@ -125,7 +123,7 @@ function page() {
       { class: "panel shared-note", "aria-labelledby": "screen-heading" },
       h("h1", { id: "screen-heading", tabindex: "-1" }, "The shared note could not be opened"),
       h("p", {}, shown.failure),
-      h("div", { class: "actions" }, h("button", { type: "button", id: "retry-shared", on: { click: () => open({ focus: true }) } }, "Try again")),
+      h("div", { class: "actions" }, h("button", { type: "button", id: "retry-shared", on: { click: () => (config ? open({ focus: true }) : location.reload()) } }, "Try again")),
       yourNotes(),
     );
   }
@@ -151,7 +149,7 @@ function when(iso) {
 
 /** The way to the app itself: its sign-in, or the visitor's notes when signed in. */
 function yourNotes() {
-  return h("p", { class: "shared-foot" }, h("a", { href: location.pathname + location.search, class: "button" }, "Open your notes"));
+  return h("p", { class: "shared-foot" }, h("a", { href: "./", class: "button" }, "Open your notes"));
 }
 
 /** The note's file: a link to download it, and an image shown (PNG, JPEG, GIF, WebP). */
@@ -204,3 +202,13 @@ async function download(event) {
   anchor.remove();
   say(`Downloading “${answer.note.attachment.name}”.`);
 }
+
+// --- starting ------------------------------------------------------------------------------
+
+onChange(draw);
+document.documentElement.dataset.started = "true";
+loadConfig().then(showShared, (error) => {
+  shown = { state: "failed", failure: error.message };
+  warn(error.message);
+  update({ screen: "shared" });
+});

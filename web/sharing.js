@@ -5,15 +5,16 @@
 // says: the earlier one stops working. The list marks each shared note ("Shared"), from GET
 // /shares read a moment after the first page of notes is shown (so that signing in never waits
 // for it), kept as links are made and stopped here. Sharing needs the network, and a note the
-// API has: offline, or for a note made offline and not sent, the page says so. Loaded by app.js
-// at sign-in with notes-screen.js, which draws the box and the marks. What a link opens is
-// shared-page.js's.
+// API has: offline, or for a note made offline and not sent, the page says so. Loaded by
+// note-actions.js when one of its actions is first taken (the marks' reading, after the first page
+// of notes): it adds its box to notes-screen.js's views, which draws it, and the marks. What a
+// link opens is shared-page.js's.
 //
 // state.sharing: null, or { noteId, state (loading | loaded | error), link: null or { shareId,
 // url, expiresAt }, days }. state.shares: null until read, then { noteId: its live link }.
 
 import { h } from "./dom.js";
-import { when } from "./notes-screen.js";
+import { views, when } from "./notes-screen.js";
 import { clearMessages, noteLabel, say, warn } from "./screens.js";
 import { busy, state, update } from "./state.js";
 
@@ -201,12 +202,6 @@ async function loadShares(sub) {
   if (state.user?.sub === sub) update({ shares });
 }
 
-/** True when note `id` has a live link, as far as this page knows. */
-export function isShared(state, id) {
-  const link = state.shares?.[id];
-  return Boolean(link) && Date.parse(link.expiresAt) > Date.now();
-}
-
 // --- drawing -------------------------------------------------------------------------------
 
 /** The share box of the note read, below its heading. */
@@ -320,3 +315,5 @@ function newLink(state, actions, shown, again) {
     again ? h("p", { id: "new-link-hint", class: "hint" }, "A new link replaces this one: this one then stops working.") : null,
   );
 }
+
+views.share = shareBox;

@@ -4,13 +4,14 @@
 // is none. It never sees the API, the user pool or the files of notes: they are other origins, and
 // the notes themselves are kept in IndexedDB (device.js). A new list of files is a new cache.
 
-const CACHE = "notes-files-v3";
+const CACHE = "notes-files-v4";
 // Every file the page loads, signed in or out (a test checks the list against the folder): the
 // Markdown renderer too, so that a note read offline is shown as Markdown, and the page of a
 // shared note's link.
 const FILES = [
   "./",
   "index.html",
+  "shared.html",
   "config.json",
   "style.css",
   "notes-screen.css",

@@ -80,7 +80,7 @@ def test_a_link_opens_the_note_without_a_token_and_tells_nothing_of_its_owner(
     link = shared(alice, note["noteId"])
     assert set(link) == {"shareId", "url", "expiresAt"}
     assert re.fullmatch(r"[A-Za-z0-9_-]{32}", link["shareId"])  # 192 random bits
-    assert link["url"] == f"{WEB_URL}/#shared/{link['shareId']}"
+    assert link["url"] == f"{WEB_URL}/shared.html#{link['shareId']}"
     expires = datetime.fromisoformat(link["expiresAt"].replace("Z", "+00:00"))
     assert timedelta(days=30) <= expires - before < timedelta(days=30, seconds=10)
     assert alice.get(f"/notes/{note['noteId']}/share").json_body == link

@@ -14,7 +14,7 @@ from tests.stack import Stack
 
 def opened(local_stack: Stack, url: str) -> requests.Response:
     """The API's answer for a link the CLI printed (the web app's page names the link's id)."""
-    share_id = url.rsplit("#shared/", 1)[1]
+    share_id = url.rsplit("#", 1)[1]
     return requests.get(f"{local_stack.facts.api_url}/shared/{share_id}", timeout=10)
 
 
@@ -24,7 +24,7 @@ def test_share_prints_a_link_anyone_can_open_until_unshare_stops_it(
     note_id = ok(notes("add", "the plan", "--title", "Plan")).stdout.strip()
     made = ok(notes("share", note_id[:13], "--days", "7"))
     url = made.stdout.strip()
-    assert url.startswith(local_stack.facts.web_url + "/#shared/")
+    assert url.startswith(local_stack.facts.web_url + "/shared.html#")
     assert "until" in made.stderr and f"notes unshare {note_id}" in made.stderr
     answer = opened(local_stack, url)
     assert answer.status_code == 200 and answer.json()["content"] == "the plan"

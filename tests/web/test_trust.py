@@ -220,7 +220,7 @@ def test_a_link_opens_the_note_for_anyone_until_it_is_replaced_or_stopped(
     link = box.get_by_label("Link", exact=True)
     expect(link).to_have_attribute("readonly", "")
     url = link.input_value()
-    assert re.fullmatch(re.escape(tab.url.rstrip("/")) + r"/#shared/[A-Za-z0-9_-]{20,}", url), url
+    assert re.fullmatch(re.escape(tab.url.rstrip("/")) + r"/shared\.html#[A-Za-z0-9_-]{20,}", url), url
     made = user.call("GET", f"/notes/{note['noteId']}/share").json()
     assert made["url"] == url
     expect(box.locator("time")).to_have_text(local_time(page, made["expiresAt"]))
@@ -253,7 +253,7 @@ def test_a_link_opens_the_note_for_anyone_until_it_is_replaced_or_stopped(
         for control in ("Edit", "Save", "Delete", "History", "Share", "Sign out"):
             assert visitor.get_by_role("button", name=control, exact=True).count() == 0, control
         assert visitor.get_by_role("textbox").count() == 0
-        expect(visitor.get_by_role("link", name="Open your notes")).to_have_attribute("href", "/")
+        expect(visitor.get_by_role("link", name="Open your notes")).to_have_attribute("href", "./")
         assert [request.headers.get("authorization") for request in asked] == [None]
         assert serious_violations(visitor) == []
 
@@ -307,7 +307,7 @@ def test_a_signed_in_visitor_opens_a_link_without_a_token(
     expect(other.page.get_by_role("heading", name="For a friend", level=1)).to_be_visible()
     expect(other.page.locator(".markdown strong")).to_have_text("bold")
     other.page.wait_for_load_state("networkidle")
-    assert [request.url.split(tab.api, 1)[1] for request in api_calls] == [f"/shared/{url.rsplit('/', 1)[1]}"]
+    assert [request.url.split(tab.api, 1)[1] for request in api_calls] == [f"/shared/{url.rsplit('#', 1)[1]}"]
     assert all(request.headers.get("authorization") is None for request in api_calls)
     assert other.page.get_by_role("button", name="Sign out").count() == 0
     assert other.page_errors == [] and other.console_errors == []
@@ -449,8 +449,8 @@ def test_nothing_a_shared_note_holds_runs_or_loads_from_elsewhere(
 
 def test_a_link_that_opens_nothing_says_so(tab: Tab) -> None:
     page = tab.page
-    for link in ("#shared/" + "A" * 32, "#shared/not%20an%20id"):
-        page.goto(tab.url + link)
+    for link in ("shared.html#" + "A" * 32, "shared.html#not%20an%20id"):
+        page.goto(tab.url.rstrip("/") + "/" + link)
         expect(page.get_by_role("heading", name="No note here", level=1)).to_be_focused()
         expect(page.get_by_text(NOWHERE)).to_be_visible()
         expect(page).to_have_title("No note · Notes")
