@@ -199,7 +199,15 @@ async function loadShares(sub) {
       else delete shares[id];
     }
   }
-  if (state.user?.sub === sub) update({ shares });
+  // Drawn again only when a mark changes: most lists have none, and a redraw for nothing would
+  // come a second after every sign-in.
+  if (state.user?.sub === sub && !sameMarks(state.shares || {}, shares)) update({ shares });
+}
+
+/** Whether two sets of links mark the same notes until the same times. */
+function sameMarks(one, other) {
+  const ids = Object.keys(one);
+  return ids.length === Object.keys(other).length && ids.every((id) => one[id].expiresAt === other[id]?.expiresAt);
 }
 
 // --- drawing -------------------------------------------------------------------------------

@@ -388,6 +388,10 @@ def test_on_a_phone_finding_notes_fits_the_screen(phone: Tab, local_stack: Stack
     search_box(page).fill("supercali")
     expect(titles(page)).to_have_text(["Long words"])
     preview = items(page).first.locator(".note-preview")
-    assert preview.evaluate("(e) => getComputedStyle(e).textOverflow") == "ellipsis"
-    assert preview.evaluate("(e) => e.scrollWidth > e.clientWidth")  # one line, cut
+    expect(preview).to_have_css("text-overflow", "ellipsis")
+    # One line, cut (read in one go in the page: a redraw never leaves an element detached between).
+    assert page.evaluate(
+        "() => { const e = document.querySelector('ul.notes .note-preview');"
+        " return e.scrollWidth > e.clientWidth; }"
+    )
     assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
