@@ -104,11 +104,7 @@ class NotesApi:
         ``snippet``), ``tag`` the notes with that tag, and ``sort`` (``created`` or ``updated``)
         orders them; None leaves each to the API. A cursor continues only the same query, tag and sort.
         """
-        params: dict[str, str] = {}
-        if limit is not None:
-            params["limit"] = str(limit)
-        if cursor is not None:
-            params["cursor"] = cursor
+        params = page_params(limit, cursor)
         for name, value in (("q", query), ("tag", tag), ("sort", sort)):
             if value is not None:
                 params[name] = value
@@ -142,11 +138,7 @@ class NotesApi:
     def list_trash(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
         """GET /trash: one page, ``{"notes": [...], "nextCursor": str | None}``, most recently
         deleted first; each note also has ``deletedAt`` and ``purgeAt``."""
-        params: dict[str, str] = {}
-        if limit is not None:
-            params["limit"] = str(limit)
-        if cursor is not None:
-            params["cursor"] = cursor
+        params = page_params(limit, cursor)
         return self.call("GET", "/trash", params=params, failed="could not list your trash").json_body
 
     def changes(self, since: str | None = None, limit: int | None = None) -> dict[str, Any]:
@@ -163,11 +155,7 @@ class NotesApi:
         self, note_id: str, limit: int | None = None, cursor: str | None = None
     ) -> dict[str, Any]:
         """GET /notes/{id}/versions: one page, ``{"versions": [...], "nextCursor"}``, newest first."""
-        params: dict[str, str] = {}
-        if limit is not None:
-            params["limit"] = str(limit)
-        if cursor is not None:
-            params["cursor"] = cursor
+        params = page_params(limit, cursor)
         failed = f"could not list the versions of note {note_id}"
         path = note_path(note_id) + "/versions"
         return self.call("GET", path, params=params, failed=failed, note_id=note_id).json_body
@@ -212,11 +200,7 @@ class NotesApi:
 
     def list_shares(self, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
         """GET /shares: one page of the live links, ``{"notes": [...], "nextCursor"}``."""
-        params: dict[str, str] = {}
-        if limit is not None:
-            params["limit"] = str(limit)
-        if cursor is not None:
-            params["cursor"] = cursor
+        params = page_params(limit, cursor)
         return self.call("GET", "/shares", params=params, failed="could not list your links").json_body
 
     def restore_note(self, note_id: str) -> dict[str, Any]:
@@ -440,6 +424,16 @@ class Answer:
         if not isinstance(body, dict):
             raise CliError(f"the API at {self._api_url} sent JSON that is not an object")
         return body
+
+
+def page_params(limit: int | None, cursor: str | None) -> dict[str, str]:
+    """The query of one page of a listing: ``limit`` and ``cursor``, each when given."""
+    params: dict[str, str] = {}
+    if limit is not None:
+        params["limit"] = str(limit)
+    if cursor is not None:
+        params["cursor"] = cursor
+    return params
 
 
 def note_path(note_id: str) -> str:

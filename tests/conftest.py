@@ -63,7 +63,7 @@ from moto import mock_aws
 import app as notes_app
 from chalicelib.dynamodb_calls import client_of
 from chalicelib.stream_consumers import FOLLOWER, INDEXER, JOBS, Consumer
-from chalicelib.tables import NOTES, TABLES
+from chalicelib.tables import NOTES, TABLES, Table
 from infra import description
 from local_stack.emulator import answer_as_aws
 from local_stack.gateway_auth import issuer, verify_tokens_locally
@@ -240,6 +240,16 @@ def time_to_live_of(
         TableName=table, TimeToLiveSpecification=description.time_to_live(consumer.table.ttl_attribute or "")
     )
     return TtlSweep(aws_client("dynamodb"), {table: delivering(consumer, handler)}, clock)
+
+
+def time_to_live_sweep(table: Table, clock: LocalClock) -> TtlSweep:
+    """The time to live of the stage's ``table``, one no stream function follows, on ``clock``, as the
+    local stack applies it (the tests make the tables anew, without it)."""
+    name = notes_app.settings.name_of(table)
+    aws_client("dynamodb").update_time_to_live(
+        TableName=name, TimeToLiveSpecification=description.time_to_live(table.ttl_attribute or "")
+    )
+    return TtlSweep(aws_client("dynamodb"), {name: None}, clock)
 
 
 def stream_feeder() -> StreamFeeder:

@@ -63,26 +63,20 @@ def table_shape(table: Table, name: str) -> dict[str, Any]:
         ],
         "KeySchema": _key_schema(keys),
     }
-    local = [index for index in indexes if isinstance(index, LocalSecondaryIndex)]
-    if local:
-        answer["LocalSecondaryIndexes"] = [
-            {
-                "IndexName": index.Meta.index_name,
-                "KeySchema": _key_schema(_keys(index.Meta.attributes.values())),
-                "Projection": {"ProjectionType": index.Meta.projection.projection_type},
-            }
-            for index in local
-        ]
-    global_ = [index for index in indexes if isinstance(index, GlobalSecondaryIndex)]
-    if global_:
-        answer["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": index.Meta.index_name,
-                "KeySchema": _key_schema(_keys(index.Meta.attributes.values())),
-                "Projection": {"ProjectionType": index.Meta.projection.projection_type},
-            }
-            for index in global_
-        ]
+    for kind, parameter in (
+        (LocalSecondaryIndex, "LocalSecondaryIndexes"),
+        (GlobalSecondaryIndex, "GlobalSecondaryIndexes"),
+    ):
+        of_kind = [index for index in indexes if isinstance(index, kind)]
+        if of_kind:
+            answer[parameter] = [
+                {
+                    "IndexName": index.Meta.index_name,
+                    "KeySchema": _key_schema(_keys(index.Meta.attributes.values())),
+                    "Projection": {"ProjectionType": index.Meta.projection.projection_type},
+                }
+                for index in of_kind
+            ]
     answer["BillingMode"] = "PAY_PER_REQUEST"
     if table.stream:
         answer["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE}

@@ -17,11 +17,11 @@ from chalice.test import Client
 
 import app as notes_app
 from chalicelib import history
-from infra import description
-from local_stack.ttl import LocalClock, TtlSweep
+from chalicelib.tables import VERSIONS
+from local_stack.ttl import LocalClock
 from tests.chalicelib.test_attachments import attach, uploaded
 from tests.chalicelib.test_changes import pull, pull_all
-from tests.conftest import ROOT, STAGE, ApiUser, aws_client, recorded_dynamodb_calls
+from tests.conftest import ROOT, STAGE, ApiUser, aws_client, recorded_dynamodb_calls, time_to_live_sweep
 from tests.paging import pages
 
 VERSIONS_TABLE = notes_app.settings.versions_table_name
@@ -225,12 +225,8 @@ def test_versions_are_kept_90_days_on_the_clock(alice: ApiUser, monkeypatch: pyt
     assert alice.get(f"/notes/{note['noteId']}/versions/1").status_code == 404
     assert alice.post(f"/notes/{note['noteId']}/versions/1/restore").status_code == 404
     assert len(stored_versions()) == 1  # nothing is deleted early: the time to live removes it
-    dynamodb = aws_client("dynamodb")
-    dynamodb.update_time_to_live(  # as the stage's description sets it (the tests make tables anew)
-        TableName=VERSIONS_TABLE, TimeToLiveSpecification=description.time_to_live("expiresAtEpoch")
-    )
     clock = LocalClock()
-    sweep = TtlSweep(dynamodb, {VERSIONS_TABLE: None}, clock)
+    sweep = time_to_live_sweep(VERSIONS, clock)
     assert sweep.sweep() == {VERSIONS_TABLE: 0}
     clock.advance(later - time.time())
     assert sweep.sweep() == {VERSIONS_TABLE: 1}

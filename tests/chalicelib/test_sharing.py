@@ -14,10 +14,10 @@ import requests
 
 import app as notes_app
 from chalicelib import sharing
-from infra import description
-from local_stack.ttl import LocalClock, TtlSweep
+from chalicelib.tables import SHARES
+from local_stack.ttl import LocalClock
 from tests.chalicelib.test_attachments import attach, uploaded
-from tests.conftest import ApiUser, aws_client, recorded_dynamodb_calls
+from tests.conftest import ApiUser, aws_client, recorded_dynamodb_calls, time_to_live_sweep
 from tests.paging import pages
 
 SHARES_TABLE = notes_app.settings.shares_table_name
@@ -166,12 +166,8 @@ def test_a_link_expires_on_the_clock_and_its_time_to_live_removes_it(
     assert_opens_nothing(opened(http, link["shareId"]))
     assert alice.get(f"/notes/{note['noteId']}/share").status_code == 404
     assert alice.get("/shares").json_body == {"notes": [], "nextCursor": None}
-    dynamodb = aws_client("dynamodb")
-    dynamodb.update_time_to_live(  # as the stage's description sets it (the tests make tables anew)
-        TableName=SHARES_TABLE, TimeToLiveSpecification=description.time_to_live("expiresAtEpoch")
-    )
     clock = LocalClock()
-    sweep = TtlSweep(dynamodb, {SHARES_TABLE: None}, clock)
+    sweep = time_to_live_sweep(SHARES, clock)
     assert sweep.sweep() == {SHARES_TABLE: 0}
     clock.advance(86400 + 60)
     assert sweep.sweep() == {SHARES_TABLE: 1}
