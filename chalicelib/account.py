@@ -180,21 +180,15 @@ class AccountDeletion:
     def _delete_shared_copies(self, owner: str) -> int:
         """The copies of shared files the account's links made (``shared/<shareId>``, which name no
         owner: found from the links), before the links go; how many links had one."""
-        keys: list[str] = []
-        after = None
-        while True:
-            items, after = writes.query_page(
-                self._shares,
-                owner,
-                count=KEYS_PER_QUERY,
-                after=after,
-                attributes=["noteId", "shareId", "copiedFrom"],
+        keys = [
+            f"{SHARED_PREFIX}{item.shareId}"
+            for items in writes.query_pages(
+                self._shares, owner, count=KEYS_PER_QUERY, attributes=["noteId", "shareId", "copiedFrom"]
             )
-            keys.extend(f"{SHARED_PREFIX}{item.shareId}" for item in items if item.copiedFrom)
-            if after is None:
-                break
-        for start in range(0, len(keys), 1000):
-            self._files.delete(*keys[start : start + 1000])
+            for item in items
+            if item.copiedFrom
+        ]
+        self._files.delete(*keys)
         return len(keys)
 
     def _delete_partition(self, model: type[TableModel], owner: str, keep: tuple[str, ...] = ()) -> int:
@@ -203,19 +197,13 @@ class AccountDeletion:
         deleted = 0
         with ThreadPoolExecutor(max_workers=DELETE_WORKERS, thread_name_prefix="delete") as pool:
             sending: deque[Future[None]] = deque()
-            after = None
-            while True:
-                items, after = writes.query_page(
-                    model, owner, count=KEYS_PER_QUERY, after=after, attributes=key_names
-                )
+            for items in writes.query_pages(model, owner, count=KEYS_PER_QUERY, attributes=key_names):
                 keys = [key for _, key in (item.key() for item in items) if key not in keep]
                 for start in range(0, len(keys), 25):
                     sending.append(pool.submit(_delete_keys, model, owner, keys[start : start + 25]))
                     while len(sending) > PENDING_BATCHES:
                         sending.popleft().result()
                 deleted += len(keys)
-                if after is None:
-                    break
             for sent in sending:
                 sent.result()
         return deleted

@@ -379,12 +379,8 @@ def markdown(note: dict[str, Any]) -> str:
 
 
 def _walk(model: type[_Note], owner: str) -> Iterator[_Note]:
-    after = None
-    while True:
-        items, after = writes.query_page(model, owner, count=1000, after=after)
+    for items in writes.query_pages(model, owner, count=1000):
         yield from items
-        if after is None:
-            return
 
 
 def _entry(name: str, when: tuple[int, int, int, int, int, int], method: int) -> zipfile.ZipInfo:

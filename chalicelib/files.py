@@ -37,6 +37,8 @@ RETRYABLE_CODES = frozenset(
     {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling", "ThrottlingException"}
 )
 # Object metadata set by the upload form (x-amz-meta-*): what the client declared.
+# The most keys S3's DeleteObjects takes in one request.
+DELETE_KEYS_PER_REQUEST = 1000
 NAME_METADATA = "name"
 SIZE_METADATA = "size"
 # RFC 8187 attr-char: what may stay unescaped in filename*=UTF-8''…
@@ -139,9 +141,11 @@ class FileStore:
         return True
 
     def delete(self, *keys: str) -> None:
-        """Delete these objects in one request. Raises StorageUnavailable."""
-        if not keys:
-            return
+        """Delete these objects, up to 1,000 a request (S3's most). Raises StorageUnavailable."""
+        for start in range(0, len(keys), DELETE_KEYS_PER_REQUEST):
+            self._delete(keys[start : start + DELETE_KEYS_PER_REQUEST])
+
+    def _delete(self, keys: tuple[str, ...]) -> None:
         with _s3():
             answer = self.client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}

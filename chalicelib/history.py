@@ -201,23 +201,15 @@ class History:
         model = self._versions
         deleted = 0
         for note_id in note_ids:
-            after: VersionModel | None = None
-            while True:
-                items, after = writes.query_page(
-                    model,
-                    owner,
-                    model.versionKey.startswith(f"{note_id}#"),
-                    count=KEYS_PER_QUERY,
-                    after=after,
-                    attributes=["versionKey"],
-                )
+            prefix = model.versionKey.startswith(f"{note_id}#")
+            for items in writes.query_pages(
+                model, owner, prefix, count=KEYS_PER_QUERY, attributes=["versionKey"]
+            ):
                 if items:
                     with writes.dynamodb(), model.batch_write() as batch:
                         for item in items:
                             batch.delete(model(owner, item.versionKey))
                 deleted += len(items)
-                if after is None:
-                    break
         return deleted
 
     def _kept(self, owner: str, note_id: str, version: str) -> VersionModel:

@@ -136,19 +136,17 @@ class LiveUpdates:
             return 0
         message = json.dumps({"type": MESSAGE_TYPE, "cursor": cursor}).encode()
         told = 0
-        after: ConnectionModel | None = None
-        while True:  # every page of the owner's connections, however many are open
-            connections, after = writes.query_page(
-                self._connections, owner, count=CONNECTIONS_PAGE, after=after, attributes=["connectionId"]
-            )
+        # Every page of the owner's connections, however many are open.
+        for connections in writes.query_pages(
+            self._connections, owner, count=CONNECTIONS_PAGE, attributes=["connectionId"]
+        ):
             for connection in connections:
                 if self._post(connection.connectionId, message):
                     told += 1
                 else:
                     with writes.dynamodb():
                         self._connections(owner, connection.connectionId).delete()
-            if after is None:
-                return told
+        return told
 
     def _post(self, connection_id: str, message: bytes) -> bool:
         """Whether the connection took ``message``; False when API Gateway no longer has it."""

@@ -164,8 +164,7 @@ class Trash:
         versions."""
         purged = [record.old for record in records if record.old is not None]
         keys = [item.attachment.key for item in purged if item.attachment]
-        for start in range(0, len(keys), 1000):
-            self._files.delete(*keys[start : start + 1000])  # raises: the batch is given again
+        self._files.delete(*keys)  # raises: the batch is given again
         versions = sum(self._history.forget(item.userId, [item.noteId]) for item in purged)
         for item in purged:
             self._sharing.forget(item.userId, item.noteId)

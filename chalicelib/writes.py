@@ -181,6 +181,27 @@ def query_page(
     return [model.from_raw_data(item) for item in items], last
 
 
+def query_pages(
+    model: type[_T],
+    owner: str,
+    range_key_condition: Condition | None = None,
+    *,
+    count: int,
+    attributes: list[str] | None = None,
+) -> Iterator[list[_T]]:
+    """Every page of ``owner``'s partition (the items ``range_key_condition`` admits), one Query of
+    up to ``count`` items each (``query_page``), from the first to the last. Raises
+    StorageUnavailable."""
+    after: _T | None = None
+    while True:
+        items, after = query_page(
+            model, owner, range_key_condition, count=count, after=after, attributes=attributes
+        )
+        yield items
+        if after is None:
+            return
+
+
 def query_sort_keys(
     model: type[_T],
     owner: str,
