@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from tests.stack import Stack
-from tests.web.helpers import VIEWPORT, Tab, WebUser, chromium_missing, launch, new_user, open_tab
+from tests.web.helpers import PHONE, VIEWPORT, Tab, WebUser, chromium_missing, launch, new_user, open_tab
 
 
 def in_ci() -> bool:
@@ -36,6 +36,14 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     opened = browser.new_context(viewport=VIEWPORT, service_workers="block")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, local_stack: Stack) -> Iterator[Tab]:
+    """A tab on a phone's screen, 390 px wide (with the page's service worker)."""
+    context = browser.new_context(viewport=PHONE)
+    yield open_tab(context, local_stack, Tab)
+    context.close()
 
 
 @pytest.fixture

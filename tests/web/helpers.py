@@ -46,6 +46,16 @@ INSTALL_HINT = (
 )
 VIEWPORT = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=390, height=844)  # a phone held upright
+# A table of twelve columns, wider than a phone's screen: its box scrolls sideways.
+WIDE_TABLE = (
+    "| "
+    + " | ".join(f"column{n}" for n in range(12))
+    + " |\n|"
+    + "---|" * 12
+    + "\n| "
+    + " | ".join("x" * 12 for _ in range(12))
+    + " |"
+)
 TIMEOUT = 10
 SESSION_KEY = "notes.session"  # where the page keeps its session (web/session.js)
 

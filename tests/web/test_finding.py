@@ -9,23 +9,20 @@ once; a person would type again).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.stack import Stack
 from tests.web.helpers import (
-    PHONE,
     WIDER_THAN_THE_SCREEN,
     Tab,
     WebUser,
     items,
     new_user,
     notes_list,
-    open_tab,
     requests_where,
     sign_in,
     status,
@@ -37,13 +34,6 @@ expect.set_options(timeout=10_000)
 @pytest.fixture
 def user(local_stack: Stack) -> WebUser:
     return new_user(local_stack, "find")
-
-
-@pytest.fixture
-def phone(browser: Browser, local_stack: Stack) -> Iterator[Tab]:
-    context = browser.new_context(viewport=PHONE)
-    yield open_tab(context, local_stack, Tab)
-    context.close()
 
 
 def search_box(page: Page) -> Any:

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Page, Request, expect
 
-from tests.stack import Stack
 from tests.web.helpers import (
-    PHONE,
+    WIDE_TABLE,
     WIDER_THAN_THE_SCREEN,
     Tab,
     WebUser,
     notes_list,
-    open_tab,
     requests_where,
     serious_violations,
     sign_in,
@@ -307,26 +303,9 @@ def test_without_its_renderer_a_note_is_shown_as_written(tab: Tab, user: WebUser
     assert tab.page_errors == []
 
 
-@pytest.fixture
-def phone(browser: Browser, local_stack: Stack) -> Iterator[Tab]:
-    """A tab on a phone's screen (390 px wide), with the page's service worker."""
-    context = browser.new_context(viewport=PHONE)
-    yield open_tab(context, local_stack, Tab)
-    context.close()
-
-
 def test_on_a_phone_offline_a_note_is_read_as_markdown(phone: Tab, user: WebUser) -> None:
     page = phone.page
-    wide = (
-        "| "
-        + " | ".join(f"column{n}" for n in range(12))
-        + " |\n|"
-        + "---|" * 12
-        + "\n| "
-        + " | ".join("x" * 12 for _ in range(12))
-        + " |"
-    )
-    user.create_note(f"{wide}\n\nhttps://example.com/{'long-path-' * 20}\n\n- [x] packed", title="Trip")
+    user.create_note(f"{WIDE_TABLE}\n\nhttps://example.com/{'long-path-' * 20}\n\n- [x] packed", title="Trip")
     sign_in(page, user)
     # The page's files are kept (its service worker), the notes on the device; then no network.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")

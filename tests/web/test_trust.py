@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from tests.stack import Stack
 from tests.web.helpers import (
-    PHONE,
     VIEWPORT,
+    WIDE_TABLE,
     WIDER_THAN_THE_SCREEN,
     Tab,
     WebUser,
@@ -332,26 +330,10 @@ def test_the_marks_of_shared_notes_come_after_the_first_page_of_notes(tab: Tab, 
     assert loaded == []  # the link's page is no part of a sign-in
 
 
-@pytest.fixture
-def phone(browser: Browser, local_stack: Stack) -> Iterator[Tab]:
-    context = browser.new_context(viewport=PHONE, service_workers="block")
-    yield open_tab(context, local_stack, Tab)
-    context.close()
-
-
 def test_the_page_of_a_link_on_a_phone_with_a_file(phone: Tab, user: WebUser) -> None:
     page = phone.page
-    wide = (
-        "| "
-        + " | ".join(f"column{n}" for n in range(12))
-        + " |\n|"
-        + "---|" * 12
-        + "\n| "
-        + " | ".join("x" * 12 for _ in range(12))
-        + " |"
-    )
     note = user.create_note(
-        f"{wide}\n\n- [x] packed\n\nhttps://example.com/{'long-path-' * 20}", title="Wide " * 20
+        f"{WIDE_TABLE}\n\n- [x] packed\n\nhttps://example.com/{'long-path-' * 20}", title="Wide " * 20
     )
     user.attach(note["noteId"], "view.png", tiny_png(), "image/png")
     url = user.call("POST", f"/notes/{note['noteId']}/share", {}).json()["url"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -19,7 +18,6 @@ from playwright.sync_api import Browser, Page, Route, expect
 from tests.stack import Stack
 from tests.tokens import TokenFactory
 from tests.web.helpers import (
-    PHONE,
     SESSION_KEY,
     VIEWPORT,
     WIDER_THAN_THE_SCREEN,
@@ -44,14 +42,6 @@ from tests.web.helpers import (
 CORS = "Access-Control-Allow-Origin"
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture
-def phone(browser: Browser, local_stack: Stack) -> Iterator[Tab]:
-    """A tab on a phone's screen, 390 px wide."""
-    context = browser.new_context(viewport=PHONE)
-    yield open_tab(context, local_stack, Tab)
-    context.close()
 
 
 def shown_text(page: Page) -> str:
