@@ -38,6 +38,14 @@ export function noteActions(wiring) {
   return { ...actions, ...later };
 }
 
+/** The address of an attachment's `link` (GET /notes/{id}/attachment), a web address (http,
+ * https); anything else throws. */
+function webAddress(link) {
+  const url = new URL(link.url);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("the download address is not a web address.");
+  return url.href;
+}
+
 // The actions of the modules loaded when first needed: the module, its function that makes them,
 // and their names.
 const LATER = [
@@ -135,12 +143,11 @@ const actions = {
       .api()
       .attachmentLink(note.noteId)
       .then((link) => {
-        const url = new URL(link.url);
-        if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not a web address");
+        const url = webAddress(link);
         // Kept until a minute before it expires.
         const until = Math.min(Date.parse(link.expiresAt) || 0, Date.now() + PREVIEW_MS) - 60_000;
-        previews.set(key, { url: url.href, until });
-        return url.href;
+        previews.set(key, { url, until });
+        return url;
       })
       .catch(() => {
         previews.delete(key);
@@ -260,10 +267,8 @@ const actions = {
     say("Preparing the download…");
     try {
       const link = await app.api().attachmentLink(id);
-      const url = new URL(link.url);
-      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("the download address is not a web address.");
       // A navigation, not fetch: the file is saved under its name and the page stays.
-      const anchor = h("a", { href: url.href, rel: "noopener noreferrer", hidden: true });
+      const anchor = h("a", { href: webAddress(link), rel: "noopener noreferrer", hidden: true });
       document.body.append(anchor);
       anchor.click();
       anchor.remove();
