@@ -136,3 +136,8 @@ def dynamodb_traffic() -> Iterator[Counter[str]]:
 
     with hooked(dynamodb_clients(), ("after-call.dynamodb", count)):
         yield counted
+
+
+def counted(operations: list[str]) -> str:
+    """Operations as a row shows them, in the order first made: "1 GetItem, 2 BatchWriteItem"."""
+    return ", ".join(f"{operations.count(op)} {op}" for op in dict.fromkeys(operations))

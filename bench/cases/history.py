@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.capacity import item_bytes
 from bench.corpus import SEARCH_SEED, Vocabulary, seeded_random
-from bench.recording import dynamodb_clients, hooked
+from bench.recording import counted, recorded_dynamodb_calls
 from bench.timing import Row, ms, paired_us, ratio
 from tests import conftest
 
@@ -21,13 +21,10 @@ def _units(size: int) -> int:
 
 
 class Calls:
-    """Every DynamoDB request of the app on its tables' clients, as (operation, parameters)."""
+    """DynamoDB requests of the app, as (operation, parameters) (``recorded_dynamodb_calls``)."""
 
-    def __init__(self) -> None:
-        self.made: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self.made.append((model.name, params))
+    def __init__(self, made: list[tuple[str, dict[str, Any]]]) -> None:
+        self.made = made
 
     def units(self, note_sizes: tuple[int, int]) -> tuple[int, float]:
         """The write and read units the requests bill: a put 1 a KB of its item, an update of the
@@ -57,17 +54,14 @@ class Calls:
         ]
 
     def shown(self, note_sizes: tuple[int, int]) -> str:
-        operations = [operation for operation, _ in self.made]
-        used = ", ".join(f"{operations.count(op)} {op}" for op in dict.fromkeys(operations))
         write, read = self.units(note_sizes)
-        return f"{used}; {write} WCU + {read:g} RCU"
+        return f"{counted([operation for operation, _ in self.made])}; {write} WCU + {read:g} RCU"
 
 
 def _recorded(run: Any) -> Calls:
-    calls = Calls()
-    with hooked(dynamodb_clients(), ("before-parameter-build.dynamodb", calls)):
+    with recorded_dynamodb_calls() as made:
         run()
-    return calls
+    return Calls(made)
 
 
 def _stored_size(owner: str, note_id: str) -> int:

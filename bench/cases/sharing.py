@@ -9,15 +9,14 @@ import time
 from typing import Any
 
 from bench.corpus import FILE_BYTES, SEARCH_SEED, Vocabulary, seeded_random
-from bench.recording import recorded_dynamodb_calls
+from bench.recording import counted, recorded_dynamodb_calls
 from bench.timing import Row, median_us, ms, paired_us, ratio
 
 TIMED_CALLS = 20
 
 
 def _requests(calls: list[tuple[str, dict[str, Any]]]) -> str:
-    operations = [operation for operation, _ in calls]
-    return ", ".join(f"{operations.count(op)} {op}" for op in dict.fromkeys(operations))
+    return counted([operation for operation, _ in calls])
 
 
 def sharing_cost(rows: list[Row], user: Any) -> None:
